@@ -2,7 +2,49 @@
 //!
 //! A Rust core (service tokens, Store ID keys, collections and purchase APIs) with its own tokio
 //! runtime, a C ABI for engines, and a local emulator of the Store services for offline work.
+//!
+//! ```no_run
+//! use msstore::{Client, ClientConfig, QueryV9Request, ProductSkuId};
+//! let client = Client::new(ClientConfig::new("tenant", "client-id", "secret")).unwrap();
+//! let owned = client
+//!     .block_on(client.query_v9(QueryV9Request::new("<UserCollectionsId>", vec![ProductSkuId::product("9NZB0T3LQH5D")])))
+//!     .unwrap();
+//! ```
 
 pub mod claims;
+mod client;
+pub mod collections;
+pub mod config;
+pub mod consume;
+pub mod error;
+mod http;
 pub mod jwt;
+pub mod key;
+pub mod log;
+pub mod purchase;
+pub mod secret;
+mod service_error;
 pub mod time;
+pub mod token;
+
+pub use client::{Client, Core, RenewedKey};
+pub use collections::{
+    AcquisitionType, EntitlementItem, EntitlementStatus, ProductKind, ProductSkuId, QueryPage,
+    QueryResult, QueryV6Request, QueryV8Request, QueryV9Request, TrialData, UserIdentity,
+};
+pub use config::{ClientConfig, EntraVersion, RetryPolicy};
+pub use consume::{
+    ConsumeOutcome, ConsumeRequest, ConsumeResult, ConsumeV6Request, OrderTransaction,
+};
+pub use error::{Error, ErrorDetails, ErrorKind, Result};
+pub use key::{KeyKind, StoreIdKey};
+pub use purchase::{
+    ChangeType, GrantRequest, Order, OrderLineItem, RecurrenceChangeRequest, RecurrenceItem,
+    RecurrencePage, RecurrenceQueryRequest, RecurrenceState,
+};
+pub use secret::SecretString;
+pub use time::Timestamp;
+pub use token::{AccessToken, Audience};
+
+/// The library version (`MAJOR.MINOR.PATCH`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

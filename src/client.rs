@@ -1,0 +1,383 @@
+//! The [`Client`]: owns a tokio runtime, one pooled HTTP client and the token cache, and runs
+//! every operation on its own runtime whatever executor (or none) the caller uses.
+
+use crate::config::ClientConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{new_cv, Exchange, Http, RequestSpec, RetryOn, SendFailure, JSON_CONTENT_TYPE};
+use crate::key::{KeyKind, StoreIdKey};
+use crate::secret::SecretString;
+use crate::service_error::store_error;
+use crate::token::{AccessToken, Audience, TokenCache};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Which Store host a call goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    Collections,
+    Purchase,
+}
+
+/// Shared state of a client; every operation is a method on it.
+pub struct Core {
+    pub(crate) config: ClientConfig,
+    pub(crate) http: Http,
+    pub(crate) tokens: TokenCache,
+}
+
+thread_local! {
+    /// Set on the client's own worker threads, so calls made there run inline instead of
+    /// being spawned a second time.
+    static ON_CLIENT_RUNTIME: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Holds the runtime; shuts it down without blocking, so dropping the last handle is safe even
+/// from inside a runtime thread.
+struct RuntimeOwner(Option<tokio::runtime::Runtime>);
+
+impl Drop for RuntimeOwner {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A Store Services client. Cheap to clone; all clones share one runtime, one connection pool
+/// and one token cache. Safe to use from any number of threads.
+#[derive(Clone)]
+pub struct Client {
+    core: Arc<Core>,
+    handle: tokio::runtime::Handle,
+    // Kept for its Drop: the runtime stops when the last clone goes.
+    _runtime: Arc<RuntimeOwner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.core.config)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Validates the configuration and starts the client's runtime.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        config.validate()?;
+        let http = Http::new(&config)?;
+        let tokens = TokenCache::new(&config);
+        let core = Arc::new(Core {
+            config,
+            http,
+            tokens,
+        });
+        let marker = Arc::as_ptr(&core) as usize;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(core.config.worker_threads)
+            .thread_name("msstore-worker")
+            .enable_all()
+            .on_thread_start(move || ON_CLIENT_RUNTIME.with(|c| c.set(marker)))
+            .build()
+            .map_err(|e| Error::configuration(format!("cannot start the runtime: {e}")))?;
+        Ok(Client {
+            core,
+            handle: runtime.handle().clone(),
+            _runtime: Arc::new(RuntimeOwner(Some(runtime))),
+        })
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.core.config
+    }
+
+    /// The runtime every operation runs on (the C ABI spawns its tasks here).
+    pub fn runtime_handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    /// Runs `f(core)` on the client's runtime and awaits it from any executor.
+    pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Core>) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let core = self.core.clone();
+        if ON_CLIENT_RUNTIME.with(|c| c.get()) == Arc::as_ptr(&self.core) as usize {
+            return f(core).await;
+        }
+        match self.handle.spawn(f(core)).await {
+            Ok(r) => r,
+            Err(e) if e.is_cancelled() => Err(Error::new(
+                ErrorKind::ShuttingDown,
+                "the client shut down before the operation finished",
+            )),
+            Err(_) => Err(Error::new(ErrorKind::Internal, "an operation panicked")),
+        }
+    }
+
+    /// Blocks the calling thread on `fut` using the client's runtime. Fails (rather than
+    /// deadlocking) when called from inside an async context.
+    pub fn block_on<F: Future>(&self, fut: F) -> Result<F::Output> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::invalid_argument(
+                "block_on cannot be called from inside an async runtime; await the future instead",
+            ));
+        }
+        Ok(self.handle.block_on(fut))
+    }
+
+    /// A service token (`Audience::Service`) or one of the two key-create tokens a game client
+    /// needs to mint Store ID keys. Cached; refreshed ahead of expiry; single-flight.
+    pub async fn access_token(&self, audience: Audience) -> Result<AccessToken> {
+        self.run(move |c| async move { c.tokens.get(&c.http, audience).await })
+            .await
+    }
+
+    /// Token requests sent to Entra so far by this client.
+    pub fn token_requests_sent(&self) -> u64 {
+        self.core.tokens.requests_sent()
+    }
+
+    /// Renews a Store ID key at the configured host for its kind (never at the key's own
+    /// `refreshUri`). A 401 AuthenticationTokenInvalid gives `KeyMustBeReminted`.
+    pub async fn renew_key(&self, key: &str) -> Result<RenewedKey> {
+        let key = key.to_string();
+        self.run(move |c| async move { c.renew_key(&key).await })
+            .await
+    }
+}
+
+/// The result of a key renewal.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewedKey {
+    /// The new key; it replaces the old one (persist it).
+    pub key: SecretString,
+    /// The new key decoded.
+    pub decoded: StoreIdKey,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RenewRequest<'a> {
+    service_ticket: &'a str,
+    key: &'a str,
+}
+
+#[derive(Deserialize)]
+struct RenewResponse {
+    #[serde(alias = "Key")]
+    key: Option<String>,
+}
+
+/// One raw Store response body kept next to its parsed form (the C ABI hands out both).
+pub(crate) struct Parsed<T> {
+    pub value: T,
+    pub raw: String,
+}
+
+impl Core {
+    pub(crate) fn base_url(&self, service: Service) -> &str {
+        match service {
+            Service::Collections => self.config.collections_base_url.trim_end_matches('/'),
+            Service::Purchase => self.config.purchase_base_url.trim_end_matches('/'),
+        }
+    }
+
+    pub(crate) async fn service_token(&self) -> Result<AccessToken> {
+        self.tokens.get(&self.http, Audience::Service).await
+    }
+
+    /// POSTs JSON to a Store route with the service token and maps the answer. A 401
+    /// AuthenticationTokenInvalid triggers one forced token refresh and one more try.
+    pub(crate) async fn store_call(
+        &self,
+        service: Service,
+        path: &str,
+        body: Vec<u8>,
+        op: &'static str,
+        retry_on: RetryOn,
+    ) -> std::result::Result<Exchange, SendFailure> {
+        self.store_request(
+            reqwest::Method::POST,
+            service,
+            path,
+            Some(body),
+            op,
+            retry_on,
+        )
+        .await
+    }
+
+    pub(crate) async fn store_request(
+        &self,
+        method: reqwest::Method,
+        service: Service,
+        path: &str,
+        body: Option<Vec<u8>>,
+        op: &'static str,
+        retry_on: RetryOn,
+    ) -> std::result::Result<Exchange, SendFailure> {
+        let not_sent = |error| SendFailure {
+            error,
+            maybe_applied: false,
+        };
+        let mut token = self.service_token().await.map_err(not_sent)?;
+        let mut spec = RequestSpec {
+            method,
+            url: format!("{}{}", self.base_url(service), path),
+            content_type: body.as_ref().map(|_| JSON_CONTENT_TYPE),
+            body: body.unwrap_or_default(),
+            bearer: Some(token.token.expose().to_string()),
+            cv: new_cv(),
+            op,
+        };
+        let mut refreshed = false;
+        loop {
+            let ex = self.http.send(&spec, retry_on).await?;
+            if ex.status == 401 && !refreshed && is_token_invalid(&ex) {
+                // The token may have been revoked or the clocks disagree: one fresh token.
+                refreshed = true;
+                token = self
+                    .tokens
+                    .refresh(&self.http, Audience::Service, &token)
+                    .await
+                    .map_err(not_sent)?;
+                spec.bearer = Some(token.token.expose().to_string());
+                continue;
+            }
+            return Ok(ex);
+        }
+    }
+
+    /// `store_call` + status mapping + JSON parsing.
+    pub(crate) async fn store_json<T: DeserializeOwned>(
+        &self,
+        service: Service,
+        path: &str,
+        body: &impl Serialize,
+        op: &'static str,
+        retry_on: RetryOn,
+    ) -> Result<Parsed<T>> {
+        let body = to_json(body)?;
+        let ex = self
+            .store_call(service, path, body, op, retry_on)
+            .await
+            .map_err(|f| f.error)?;
+        parse_success(op, &ex)
+    }
+
+    pub(crate) async fn renew_key(&self, key: &str) -> Result<RenewedKey> {
+        let decoded = StoreIdKey::decode(key)?;
+        let service = match decoded.kind {
+            KeyKind::Collections => Service::Collections,
+            KeyKind::Purchase => Service::Purchase,
+        };
+        let url = format!("{}/v6.0/b2b/keys/renew", self.base_url(service));
+        let mut token = self.service_token().await?;
+        let mut refreshed = false;
+        loop {
+            let body = to_json(&RenewRequest {
+                service_ticket: token.token.expose(),
+                key: decoded.as_secret().expose(),
+            })?;
+            let spec = RequestSpec {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                content_type: Some(JSON_CONTENT_TYPE),
+                body,
+                bearer: None,
+                cv: new_cv(),
+                op: "renew_key",
+            };
+            let ex = self
+                .http
+                .send(&spec, RetryOn::NetworkAnd5xx)
+                .await
+                .map_err(|f| f.error)?;
+            if ex.is_success() {
+                let resp: RenewResponse = parse_body("renew_key", &ex)?;
+                let new_key = resp.key.filter(|k| !k.is_empty()).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::MalformedResponse,
+                        "key renewal succeeded but returned no key",
+                    )
+                    .with_ms_cv(ex.ms_cv.clone())
+                })?;
+                let decoded = StoreIdKey::decode(&new_key).map_err(|e| {
+                    Error::new(
+                        ErrorKind::MalformedResponse,
+                        format!("the renewed key does not decode: {}", e.message),
+                    )
+                })?;
+                return Ok(RenewedKey {
+                    key: SecretString::new(new_key),
+                    decoded,
+                });
+            }
+            let mut err = store_error("renew_key", &ex);
+            if ex.status == 401 && err.kind == ErrorKind::Unauthorized {
+                if !refreshed {
+                    // Rule out our own token first; then the key itself is dead.
+                    refreshed = true;
+                    token = self
+                        .tokens
+                        .refresh(&self.http, Audience::Service, &token)
+                        .await?;
+                    continue;
+                }
+                err.kind = ErrorKind::KeyMustBeReminted;
+                err.message = format!(
+                    "the Store refused to renew this {} key (expired, revoked or past its signing window); the game client must mint a new one",
+                    decoded.kind.as_str()
+                );
+            }
+            return Err(err);
+        }
+    }
+}
+
+fn is_token_invalid(ex: &Exchange) -> bool {
+    let e = store_error("", ex);
+    e.kind == ErrorKind::Unauthorized
+        && e.inner_code.as_deref() == Some("AuthenticationTokenInvalid")
+}
+
+pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(body).map_err(|e| {
+        Error::new(
+            ErrorKind::Internal,
+            format!("cannot serialise request: {e}"),
+        )
+    })
+}
+
+pub(crate) fn parse_body<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result<T> {
+    serde_json::from_slice(&ex.body).map_err(|e| {
+        let mut err = Error::new(
+            ErrorKind::MalformedResponse,
+            format!("{op}: the response is not the expected JSON: {e}"),
+        )
+        .with_status(ex.status)
+        .with_ms_cv(ex.ms_cv.clone());
+        err.correlation_id = ex.correlation_id.clone();
+        err
+    })
+}
+
+pub(crate) fn parse_success<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result<Parsed<T>> {
+    if !ex.is_success() {
+        return Err(store_error(op, ex));
+    }
+    Ok(Parsed {
+        value: parse_body(op, ex)?,
+        raw: ex.body_text(),
+    })
+}

@@ -1,0 +1,338 @@
+//! Client configuration: credentials, endpoints, timeouts, retries and runtime size.
+
+use crate::claims::{DEFAULT_COLLECTIONS_BASE, DEFAULT_LOGIN_BASE, DEFAULT_PURCHASE_BASE};
+use crate::error::{Error, Result};
+use crate::secret::SecretString;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Which Entra ID token endpoint to use (spec §1.2/§1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntraVersion {
+    /// `/oauth2/token` with `resource=`.
+    V1,
+    /// `/oauth2/v2.0/token` with `scope=<aud>/.default` (what the official library uses).
+    #[default]
+    V2,
+}
+
+/// How failed requests are retried (spec §0.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RetryPolicy {
+    /// Attempts in total, including the first. 1 disables retries.
+    pub max_attempts: u32,
+    /// First backoff delay; doubles each attempt, with jitter.
+    #[serde(with = "millis")]
+    pub base_delay: Duration,
+    /// Cap on one backoff delay.
+    #[serde(with = "millis")]
+    pub max_delay: Duration,
+    /// Longest `Retry-After` we are willing to wait inside one call; longer ones are returned to
+    /// the caller as `Throttled` with the hint.
+    #[serde(with = "millis")]
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+/// Everything a [`crate::Client`] needs. `Debug` never prints the secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientConfig {
+    /// Entra directory (tenant) id.
+    pub tenant_id: String,
+    /// Entra application (client) id.
+    pub client_id: String,
+    /// Entra client secret.
+    pub client_secret: SecretString,
+    /// Sent as `User-Agent` on every request (the official library's "service identity").
+    pub service_identity: String,
+    /// Base URL of Entra ID, default `https://login.microsoftonline.com`.
+    pub login_base_url: String,
+    /// Base URL of the Collections service, default `https://collections.mp.microsoft.com`.
+    pub collections_base_url: String,
+    /// Base URL of the Purchase service, default `https://purchase.mp.microsoft.com`.
+    pub purchase_base_url: String,
+    pub entra_version: EntraVersion,
+    #[serde(with = "millis")]
+    pub connect_timeout: Duration,
+    /// Whole-request timeout for one HTTP attempt.
+    #[serde(with = "millis")]
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Tokio worker threads owned by the client.
+    pub worker_threads: usize,
+    /// Refresh a cached service token when less than this remains (the library uses 5 min).
+    #[serde(with = "millis")]
+    pub token_refresh_margin: Duration,
+    /// Renew a Store ID key at least this long before it expires (see `StoreIdKey::renew_after`).
+    #[serde(with = "millis")]
+    pub key_renew_margin: Duration,
+    /// Most pages a follow-all-pages call will fetch before giving up with an error.
+    pub max_pages: u32,
+    /// Idle keep-alive connections kept per host.
+    pub max_idle_connections_per_host: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            tenant_id: String::new(),
+            client_id: String::new(),
+            client_secret: SecretString::default(),
+            service_identity: format!("msstore/{}", env!("CARGO_PKG_VERSION")),
+            login_base_url: DEFAULT_LOGIN_BASE.to_string(),
+            collections_base_url: DEFAULT_COLLECTIONS_BASE.to_string(),
+            purchase_base_url: DEFAULT_PURCHASE_BASE.to_string(),
+            entra_version: EntraVersion::V2,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            worker_threads: 2,
+            token_refresh_margin: Duration::from_secs(5 * 60),
+            key_renew_margin: Duration::from_secs(24 * 3600),
+            max_pages: 100,
+            max_idle_connections_per_host: 256,
+        }
+    }
+}
+
+impl ClientConfig {
+    pub fn new(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<SecretString>,
+    ) -> ClientConfig {
+        ClientConfig {
+            tenant_id: tenant_id.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            ..ClientConfig::default()
+        }
+    }
+
+    /// Points all three base URLs at one emulator (`{base}/login`, `{base}/collections`,
+    /// `{base}/purchase`).
+    pub fn with_emulator(mut self, base_url: &str) -> ClientConfig {
+        let base = base_url.trim_end_matches('/');
+        self.login_base_url = format!("{base}/login");
+        self.collections_base_url = format!("{base}/collections");
+        self.purchase_base_url = format!("{base}/purchase");
+        self
+    }
+
+    /// Parses a JSON config (the same field names as this struct; durations in milliseconds).
+    pub fn from_json(json: &str) -> Result<ClientConfig> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::configuration(format!("invalid JSON configuration: {e}")))
+    }
+
+    /// Reads `MSSTORE_*` environment variables over `self`.
+    pub fn merge_env(mut self) -> ClientConfig {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = var("MSSTORE_TENANT_ID") {
+            self.tenant_id = v;
+        }
+        if let Some(v) = var("MSSTORE_CLIENT_ID") {
+            self.client_id = v;
+        }
+        if let Some(v) = var("MSSTORE_CLIENT_SECRET") {
+            self.client_secret = v.into();
+        }
+        if let Some(v) = var("MSSTORE_SERVICE_IDENTITY") {
+            self.service_identity = v;
+        }
+        if let Some(v) = var("MSSTORE_EMULATOR_URL") {
+            self = self.with_emulator(&v);
+        }
+        if let Some(v) = var("MSSTORE_LOGIN_URL") {
+            self.login_base_url = v;
+        }
+        if let Some(v) = var("MSSTORE_COLLECTIONS_URL") {
+            self.collections_base_url = v;
+        }
+        if let Some(v) = var("MSSTORE_PURCHASE_URL") {
+            self.purchase_base_url = v;
+        }
+        if let Some(v) = var("MSSTORE_ENTRA_VERSION") {
+            match v.to_ascii_lowercase().as_str() {
+                "v1" | "1" => self.entra_version = EntraVersion::V1,
+                "v2" | "2" => self.entra_version = EntraVersion::V2,
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// Checks everything that can be checked without the network.
+    pub fn validate(&self) -> Result<()> {
+        let non_empty = |v: &str, name: &str| {
+            if v.trim().is_empty() {
+                Err(Error::configuration(format!("{name} is required")))
+            } else {
+                Ok(())
+            }
+        };
+        non_empty(&self.tenant_id, "tenant_id")?;
+        non_empty(&self.client_id, "client_id")?;
+        if self.client_secret.is_empty() {
+            return Err(Error::configuration("client_secret is required"));
+        }
+        if self.tenant_id.contains(['/', '?', '#', ' ']) {
+            return Err(Error::configuration(
+                "tenant_id contains characters not allowed in a URL path segment",
+            ));
+        }
+        for (name, url) in [
+            ("login_base_url", &self.login_base_url),
+            ("collections_base_url", &self.collections_base_url),
+            ("purchase_base_url", &self.purchase_base_url),
+        ] {
+            check_base_url(name, url)?;
+        }
+        if self.worker_threads == 0 || self.worker_threads > 256 {
+            return Err(Error::configuration("worker_threads must be 1..=256"));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(Error::configuration(
+                "retry.max_attempts must be at least 1",
+            ));
+        }
+        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::configuration("timeouts must be greater than zero"));
+        }
+        if self.max_pages == 0 {
+            return Err(Error::configuration("max_pages must be at least 1"));
+        }
+        if self.service_identity.contains(['\r', '\n']) {
+            return Err(Error::configuration("service_identity must be one line"));
+        }
+        Ok(())
+    }
+}
+
+/// A base URL must be https, or http to a loopback host (so a secret never leaves the machine
+/// unencrypted).
+fn check_base_url(name: &str, url: &str) -> Result<()> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::configuration(format!("{name} '{url}' is not a URL: {e}")))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::configuration(format!(
+            "{name} must not have a query or fragment"
+        )));
+    }
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        "http" => Err(Error::configuration(format!(
+            "{name} uses plain http:// to a non-loopback host; only https is allowed there"
+        ))),
+        other => Err(Error::configuration(format!(
+            "{name} has unsupported scheme '{other}'"
+        ))),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Durations as integer milliseconds in JSON configs.
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> ClientConfig {
+        ClientConfig::new("tenant", "client", "secret")
+    }
+
+    #[test]
+    fn defaults_point_at_microsoft() {
+        let c = base();
+        c.validate().unwrap();
+        assert_eq!(
+            c.collections_base_url,
+            "https://collections.mp.microsoft.com"
+        );
+        assert_eq!(c.entra_version, EntraVersion::V2);
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "http://127.5.5.5",
+        ] {
+            base().with_emulator(ok).validate().unwrap();
+        }
+        for bad in ["http://10.0.0.1", "http://example.com", "ftp://127.0.0.1"] {
+            let e = base().with_emulator(bad).validate().unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Configuration, "{bad}");
+        }
+    }
+
+    #[test]
+    fn missing_credentials_are_configuration_errors() {
+        let mut c = base();
+        c.client_secret = SecretString::default();
+        assert_eq!(
+            c.validate().unwrap_err().kind,
+            crate::ErrorKind::Configuration
+        );
+        let c = ClientConfig::new("", "client", "s");
+        assert!(c.validate().unwrap_err().message.contains("tenant_id"));
+    }
+
+    #[test]
+    fn json_config_and_debug_redaction() {
+        let c = ClientConfig::from_json(
+            r#"{"tenant_id":"t","client_id":"c","client_secret":"very-secret","request_timeout":1500,"entra_version":"v1"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.request_timeout, Duration::from_millis(1500));
+        assert_eq!(c.entra_version, EntraVersion::V1);
+        assert!(!format!("{c:?}").contains("very-secret"));
+        assert!(ClientConfig::from_json("{").is_err());
+    }
+}

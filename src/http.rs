@@ -1,0 +1,351 @@
+//! One pooled HTTP client per library client, and the retry loop every call goes through:
+//! exponential backoff with jitter, `Retry-After` honoured, an `MS-CV` per attempt, and a record
+//! of whether a failed attempt may have reached the service (what consume needs to know).
+
+use crate::config::{ClientConfig, RetryPolicy};
+use crate::error::{Error, ErrorKind, Result};
+use crate::log::{log_at, Level};
+use crate::time::Timestamp;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use std::time::Duration;
+
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
+/// Bodies larger than this are refused (a 100-item page is ~100 KiB).
+const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// One HTTP request, ready to be sent as many times as the retry policy allows.
+pub(crate) struct RequestSpec {
+    pub method: reqwest::Method,
+    pub url: String,
+    pub content_type: Option<&'static str>,
+    pub body: Vec<u8>,
+    /// `Authorization` header value, if any. Never logged.
+    pub bearer: Option<String>,
+    /// Base correlation vector; attempt n sends `{cv}.{n}`.
+    pub cv: String,
+    /// Short operation name for logs ("query_v9", "entra_token").
+    pub op: &'static str,
+}
+
+/// A response that arrived (any status).
+pub(crate) struct Exchange {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub ms_cv: Option<String>,
+    pub correlation_id: Option<String>,
+    pub retry_after: Option<Duration>,
+    /// True when an earlier attempt of the same request may have been processed (it timed out,
+    /// lost its connection after sending, or got a 5xx).
+    pub maybe_applied_earlier: bool,
+}
+
+impl Exchange {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// The retry loop gave up without a final response.
+pub(crate) struct SendFailure {
+    pub error: Error,
+    /// True when at least one attempt may have been processed by the service (a timeout or a
+    /// dropped connection after the request was written, or a 5xx).
+    pub maybe_applied: bool,
+}
+
+/// Which failures a request may be retried on (spec §0.3).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryOn {
+    /// Connection errors, timeouts, 429 and 5xx (queries, consume with the same trackingId).
+    TransientAndThrottle,
+    /// Connection errors and 5xx only (grant, key renew, recurrence change).
+    NetworkAnd5xx,
+    /// One attempt; the caller decides (Extend, which must look before resending).
+    Never,
+}
+
+pub(crate) struct Http {
+    client: reqwest::Client,
+    retry: RetryPolicy,
+}
+
+impl Http {
+    pub fn new(config: &ClientConfig) -> Result<Http> {
+        let mut headers = HeaderMap::new();
+        let ua = HeaderValue::from_str(&config.service_identity)
+            .map_err(|_| Error::configuration("service_identity is not a valid header value"))?;
+        headers.insert(USER_AGENT, ua);
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_max_idle_per_host(config.max_idle_connections_per_host)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(false)
+            .build()
+            .map_err(|e| Error::configuration(format!("cannot build HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            retry: config.retry.clone(),
+        })
+    }
+
+    /// Sends `spec`, retrying per `retry_on`. Returns the first response that is not retried
+    /// (which may be a 4xx/5xx the caller maps to an error).
+    pub async fn send(
+        &self,
+        spec: &RequestSpec,
+        retry_on: RetryOn,
+    ) -> std::result::Result<Exchange, SendFailure> {
+        let mut maybe_applied = false;
+        let mut attempt: u32 = 0;
+        loop {
+            let cv = format!("{}.{attempt}", spec.cv);
+            let outcome = self.send_once(spec, &cv).await;
+            attempt += 1;
+            let last = attempt >= self.retry.max_attempts || retry_on == RetryOn::Never;
+            let wait_hint = match outcome {
+                Ok(mut ex) => {
+                    ex.maybe_applied_earlier = maybe_applied;
+                    let retryable = ex.status >= 500
+                        || (ex.status == 429 && retry_on == RetryOn::TransientAndThrottle);
+                    if ex.status >= 500 {
+                        maybe_applied = true;
+                    }
+                    if !retryable || last {
+                        return Ok(ex);
+                    }
+                    if ex.status == 429 {
+                        if let Some(ra) = ex.retry_after {
+                            if ra > self.retry.max_retry_after {
+                                // Waiting that long inside one call would stall the caller.
+                                return Ok(ex);
+                            }
+                        }
+                    }
+                    log_at!(
+                        Level::Warn,
+                        "msstore::http",
+                        "{} got HTTP {} (MS-CV {}), retrying",
+                        spec.op,
+                        ex.status,
+                        ex.ms_cv.as_deref().unwrap_or(&cv)
+                    );
+                    ex.retry_after
+                }
+                Err((err, sent)) => {
+                    maybe_applied |= sent;
+                    if last {
+                        return Err(SendFailure {
+                            error: err.with_ms_cv(Some(cv)),
+                            maybe_applied,
+                        });
+                    }
+                    log_at!(
+                        Level::Warn,
+                        "msstore::http",
+                        "{} attempt {attempt} failed: {}, retrying",
+                        spec.op,
+                        err.message
+                    );
+                    None
+                }
+            };
+            tokio::time::sleep(backoff(&self.retry, attempt, wait_hint)).await;
+        }
+    }
+
+    /// One attempt. On failure also says whether the request may have reached the service.
+    async fn send_once(
+        &self,
+        spec: &RequestSpec,
+        cv: &str,
+    ) -> std::result::Result<Exchange, (Error, bool)> {
+        let mut req = self
+            .client
+            .request(spec.method.clone(), &spec.url)
+            .header("MS-CV", cv);
+        if let Some(ct) = spec.content_type {
+            req = req.header(CONTENT_TYPE, ct).body(spec.body.clone());
+        }
+        if let Some(b) = &spec.bearer {
+            req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {b}"));
+        }
+        let resp = req.send().await.map_err(|e| classify(e, spec.op))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let ms_cv = header("MS-CV");
+        let correlation_id = header("MS-CorrelationId").or_else(|| header("MS-RequestId"));
+        let retry_after = header("Retry-After").and_then(|v| parse_retry_after(&v));
+        if resp
+            .content_length()
+            .is_some_and(|n| n as usize > MAX_RESPONSE_BYTES)
+        {
+            return Err((
+                Error::new(ErrorKind::MalformedResponse, "response body too large")
+                    .with_status(status),
+                true,
+            ));
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| classify(e, spec.op))?
+            .to_vec();
+        Ok(Exchange {
+            status,
+            body,
+            ms_cv,
+            correlation_id,
+            retry_after,
+            maybe_applied_earlier: false,
+        })
+    }
+}
+
+/// Maps a reqwest failure to our error and whether the request may have been processed.
+fn classify(e: reqwest::Error, op: &str) -> (Error, bool) {
+    if e.is_connect() {
+        // Nothing was sent: the connection never opened.
+        return (
+            Error::new(
+                ErrorKind::Network,
+                format!("{op}: cannot connect: {}", source_chain(&e)),
+            ),
+            false,
+        );
+    }
+    if e.is_timeout() {
+        return (
+            Error::new(ErrorKind::Timeout, format!("{op}: request timed out")),
+            true,
+        );
+    }
+    if e.is_builder() {
+        return (
+            Error::invalid_argument(format!("{op}: cannot build request: {e}")),
+            false,
+        );
+    }
+    (
+        Error::new(
+            ErrorKind::Network,
+            format!("{op}: connection failed: {}", source_chain(&e)),
+        ),
+        true,
+    )
+}
+
+/// The innermost cause, without the URL (reqwest's Display includes it; ours may carry nothing
+/// secret, but a short message reads better).
+fn source_chain(e: &reqwest::Error) -> String {
+    let mut msg = String::new();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        msg = c.to_string();
+        cur = c.source();
+    }
+    if msg.is_empty() {
+        "error".to_string()
+    } else {
+        msg
+    }
+}
+
+/// Delay before attempt `attempt + 1`: at least the service's `Retry-After`, else exponential
+/// backoff with "equal jitter" (half fixed, half random) so a fleet does not retry in lockstep.
+pub(crate) fn backoff(
+    policy: &RetryPolicy,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    if let Some(ra) = retry_after {
+        return ra.min(policy.max_retry_after);
+    }
+    let exp = policy
+        .base_delay
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(policy.max_delay);
+    let half = exp / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+/// `Retry-After` is either delta-seconds or an HTTP date.
+pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+    }
+    Timestamp::parse_rfc1123(v).map(|t| t.duration_since(Timestamp::now()))
+}
+
+/// A fresh correlation vector base: 16 base64 characters, as Microsoft's services use.
+pub(crate) fn new_cv() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (0..16)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("soon"), None);
+        let later = Timestamp::now().add_secs(100).to_rfc1123();
+        let d = parse_retry_after(&later).unwrap();
+        assert!(d > Duration::from_secs(90) && d <= Duration::from_secs(100));
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..100 {
+            let d1 = backoff(&p, 1, None);
+            assert!(d1 >= Duration::from_millis(50) && d1 <= Duration::from_millis(100));
+            let d5 = backoff(&p, 5, None);
+            assert!(d5 >= Duration::from_millis(500) && d5 <= Duration::from_millis(1000));
+        }
+        assert_eq!(
+            backoff(&p, 1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            backoff(&p, 1, Some(Duration::from_secs(300))),
+            p.max_retry_after
+        );
+    }
+
+    #[test]
+    fn cv_shape() {
+        let cv = new_cv();
+        assert_eq!(cv.len(), 16);
+        assert_ne!(cv, new_cv());
+    }
+}

@@ -1,0 +1,211 @@
+//! Turning a non-2xx Store or Entra response into an [`Error`] whose kind says what to do.
+
+use crate::error::{EntraErrorDetails, Error, ErrorDetails, ErrorKind};
+use crate::http::Exchange;
+use serde::Deserialize;
+
+/// The Store's ServiceError body (spec §0.1); every field optional.
+#[derive(Debug, Default, Deserialize)]
+struct ServiceErrorBody {
+    #[serde(default, alias = "Code")]
+    code: Option<String>,
+    #[serde(default, alias = "Message")]
+    message: Option<String>,
+    #[serde(default, alias = "innerError", alias = "InnerError")]
+    innererror: Option<InnerError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct InnerError {
+    #[serde(default, alias = "Code")]
+    code: Option<String>,
+    #[serde(default, alias = "Message")]
+    message: Option<String>,
+}
+
+/// Maps a Store response with a non-2xx status to an error (`op` names the call for the message).
+pub(crate) fn store_error(op: &str, ex: &Exchange) -> Error {
+    let body: ServiceErrorBody = serde_json::from_slice(&ex.body).unwrap_or_default();
+    let inner_code = body.innererror.as_ref().and_then(|i| i.code.clone());
+    let service_message = body
+        .innererror
+        .as_ref()
+        .and_then(|i| i.message.clone())
+        .or(body.message.clone());
+    let kind = match (ex.status, inner_code.as_deref()) {
+        (401, Some("InconsistentClientId")) => ErrorKind::ClientIdMismatch,
+        (401, Some("PartnerAadTicketRequired")) => ErrorKind::MissingServiceToken,
+        (401, _) | (403, _) => ErrorKind::Unauthorized,
+        (404, _) => ErrorKind::NotFound,
+        (429, _) => ErrorKind::Throttled,
+        (400, Some("InvalidParameter")) => ErrorKind::InvalidArgument,
+        (s, _) if s >= 500 => ErrorKind::Network,
+        _ => ErrorKind::Service,
+    };
+    let mut message = format!("{op} failed with HTTP {}", ex.status);
+    if let Some(m) = service_message.filter(|m| !m.is_empty()) {
+        message.push_str(": ");
+        message.push_str(&truncate(&m, 300));
+    }
+    Error::with_details(
+        kind,
+        ErrorDetails {
+            message,
+            http_status: Some(ex.status),
+            service_code: body.code,
+            inner_code,
+            ms_cv: ex.ms_cv.clone(),
+            correlation_id: ex.correlation_id.clone(),
+            retry_after: ex.retry_after,
+            tracking_id: None,
+            entra: None,
+        },
+    )
+}
+
+/// Entra's error body (spec §1.5).
+#[derive(Debug, Default, Deserialize)]
+struct EntraErrorBody {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    error_codes: Vec<u64>,
+    #[serde(default)]
+    trace_id: Option<String>,
+    #[serde(default)]
+    correlation_id: Option<String>,
+}
+
+/// Maps a non-2xx Entra token response to an error.
+pub(crate) fn entra_error(audience: &str, ex: &Exchange) -> Error {
+    let body: EntraErrorBody = serde_json::from_slice(&ex.body).unwrap_or_default();
+    let kind = match ex.status {
+        429 => ErrorKind::Throttled,
+        s if s >= 500 => ErrorKind::Network,
+        _ if body.error.as_deref() == Some("temporarily_unavailable") => ErrorKind::Network,
+        _ => ErrorKind::EntraAuth,
+    };
+    // error_description echoes app ids and tenant names: keep only its first line's AADSTS code
+    // and summary, never the full text.
+    let summary = body
+        .error_description
+        .as_deref()
+        .and_then(|d| d.lines().next())
+        .map(|l| truncate(l, 200))
+        .unwrap_or_default();
+    let error = body.error.clone().unwrap_or_default();
+    let message = format!(
+        "Entra ID refused the token request for {audience} (HTTP {}{}{}){}",
+        ex.status,
+        if error.is_empty() { "" } else { ", " },
+        error,
+        if summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {summary}")
+        }
+    );
+    Error::with_details(
+        kind,
+        ErrorDetails {
+            message,
+            http_status: Some(ex.status),
+            service_code: body.error.clone(),
+            inner_code: body.error_codes.first().map(|c| format!("AADSTS{c}")),
+            ms_cv: ex.ms_cv.clone(),
+            correlation_id: body.correlation_id.clone().or(ex.correlation_id.clone()),
+            retry_after: ex.retry_after,
+            tracking_id: None,
+            entra: Some(EntraErrorDetails {
+                error,
+                codes: body.error_codes,
+                correlation_id: body.correlation_id,
+                trace_id: body.trace_id,
+            }),
+        },
+    )
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(status: u16, body: &str) -> Exchange {
+        Exchange {
+            status,
+            body: body.as_bytes().to_vec(),
+            ms_cv: Some("cv.1".into()),
+            correlation_id: None,
+            retry_after: None,
+            maybe_applied_earlier: false,
+        }
+    }
+
+    #[test]
+    fn store_errors_map_to_kinds() {
+        let e = store_error(
+            "renew",
+            &ex(
+                401,
+                r#"{"code":"Unauthorized","innererror":{"code":"InconsistentClientId","message":"appid differs"}}"#,
+            ),
+        );
+        assert_eq!(e.kind, ErrorKind::ClientIdMismatch);
+        assert_eq!(e.service_code.as_deref(), Some("Unauthorized"));
+        assert_eq!(e.ms_cv.as_deref(), Some("cv.1"));
+        assert!(e.message.contains("appid differs"));
+        assert_eq!(store_error("q", &ex(401, "")).kind, ErrorKind::Unauthorized);
+        assert_eq!(
+            store_error("q", &ex(503, "<html>")).kind,
+            ErrorKind::Network
+        );
+        assert_eq!(
+            store_error(
+                "q",
+                &ex(
+                    400,
+                    r#"{"code":"BadRequest","innererror":{"code":"InvalidParameter"}}"#
+                )
+            )
+            .kind,
+            ErrorKind::InvalidArgument
+        );
+        assert_eq!(
+            store_error(
+                "q",
+                &ex(
+                    400,
+                    r#"{"code":"BadRequest","innererror":{"code":"InsufficientQuantity"}}"#
+                )
+            )
+            .kind,
+            ErrorKind::Service
+        );
+    }
+
+    #[test]
+    fn entra_errors_keep_codes_not_descriptions() {
+        let body = r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent is the one for app 'abc'.\r\nTrace ID: t\r\nCorrelation ID: c\r\nTimestamp: 2023-06-02 21:00:26Z","error_codes":[7000215],"timestamp":"2023-06-02 21:00:26Z","trace_id":"t","correlation_id":"c"}"#;
+        let e = entra_error("https://onestore.microsoft.com", &ex(401, body));
+        assert_eq!(e.kind, ErrorKind::EntraAuth);
+        assert_eq!(e.inner_code.as_deref(), Some("AADSTS7000215"));
+        assert_eq!(e.correlation_id.as_deref(), Some("c"));
+        assert!(!e.message.contains("Trace ID"));
+        let d = e.entra.clone().unwrap();
+        assert_eq!(d.codes, vec![7000215]);
+        assert_eq!(d.error, "invalid_client");
+    }
+}

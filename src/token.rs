@@ -1,0 +1,342 @@
+//! Entra ID client-credentials tokens for the three Store audiences, cached per audience and
+//! fetched single-flight: however many callers miss at once, one request goes to Entra.
+
+use crate::claims::{
+    AUDIENCE_COLLECTIONS_KEY_CREATE, AUDIENCE_PURCHASE_KEY_CREATE, AUDIENCE_SERVICE,
+};
+use crate::config::{ClientConfig, EntraVersion};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{new_cv, Http, RequestSpec, RetryOn, FORM_CONTENT_TYPE};
+use crate::log::{log_at, Level};
+use crate::secret::SecretString;
+use crate::service_error::entra_error;
+use crate::time::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::time::Duration;
+
+/// The three token audiences (spec §1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    /// `https://onestore.microsoft.com`: used by the server on every Store call. Never give it
+    /// to a game client.
+    Service,
+    /// `…/b2b/keys/create/collections`: a game client mints a UserCollectionsId with it.
+    CollectionsKeyCreate,
+    /// `…/b2b/keys/create/purchase`: a game client mints a UserPurchaseId with it.
+    PurchaseKeyCreate,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 3] = [
+        Audience::Service,
+        Audience::CollectionsKeyCreate,
+        Audience::PurchaseKeyCreate,
+    ];
+
+    pub fn uri(&self) -> &'static str {
+        match self {
+            Audience::Service => AUDIENCE_SERVICE,
+            Audience::CollectionsKeyCreate => AUDIENCE_COLLECTIONS_KEY_CREATE,
+            Audience::PurchaseKeyCreate => AUDIENCE_PURCHASE_KEY_CREATE,
+        }
+    }
+
+    fn index(&self) -> usize {
+        match self {
+            Audience::Service => 0,
+            Audience::CollectionsKeyCreate => 1,
+            Audience::PurchaseKeyCreate => 2,
+        }
+    }
+}
+
+/// A bearer token for one audience. `Debug` hides the token.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessToken {
+    pub audience: Audience,
+    /// The JWT. Opaque to us.
+    pub token: SecretString,
+    /// When we received it (local clock).
+    pub issued_at: Timestamp,
+    /// `issued_at + expires_in` (local clock; Entra's absolute `expires_on` is only a fallback,
+    /// since the two clocks may disagree).
+    pub expires_at: Timestamp,
+}
+
+impl AccessToken {
+    pub fn expires_in(&self) -> Duration {
+        self.expires_at.duration_since(Timestamp::now())
+    }
+}
+
+/// A number that Entra v1 writes as a string and v2 as a number.
+fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        N(u64),
+        F(f64),
+        S(String),
+    }
+    Ok(match Option::<NumOrStr>::deserialize(d)? {
+        None => None,
+        Some(NumOrStr::N(n)) => Some(n),
+        Some(NumOrStr::F(f)) if f.is_finite() && f >= 0.0 => Some(f as u64),
+        Some(NumOrStr::F(_)) => None,
+        Some(NumOrStr::S(s)) => s.trim().parse().ok(),
+    })
+}
+
+/// Entra's success body, v1 or v2 shape (spec §1.2/§1.3).
+#[derive(Deserialize)]
+pub(crate) struct TokenResponse {
+    pub access_token: SecretString,
+    #[serde(default)]
+    pub token_type: Option<String>,
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub expires_on: Option<u64>,
+    #[serde(default, deserialize_with = "number_or_string")]
+    #[allow(dead_code)]
+    pub ext_expires_in: Option<u64>,
+}
+
+/// Cache slot of one audience.
+#[derive(Default)]
+struct Slot {
+    token: RwLock<Option<AccessToken>>,
+    /// Held while a fetch runs: the single-flight gate.
+    fetch: tokio::sync::Mutex<()>,
+    /// Bumped after every fetch attempt, so waiters can tell a fetch finished while they queued.
+    generation: AtomicU64,
+    /// Result of the most recent failed fetch, handed to callers that queued behind it.
+    last_error: RwLock<Option<(u64, Error)>>,
+}
+
+pub(crate) struct TokenCache {
+    slots: [Slot; 3],
+    refresh_margin: Duration,
+    token_url: String,
+    version: EntraVersion,
+    client_id: String,
+    client_secret: SecretString,
+    requests_sent: AtomicU64,
+}
+
+impl TokenCache {
+    pub fn new(config: &ClientConfig) -> TokenCache {
+        let base = config.login_base_url.trim_end_matches('/');
+        let token_url = match config.entra_version {
+            EntraVersion::V1 => format!("{base}/{}/oauth2/token", config.tenant_id),
+            EntraVersion::V2 => format!("{base}/{}/oauth2/v2.0/token", config.tenant_id),
+        };
+        TokenCache {
+            slots: Default::default(),
+            refresh_margin: config.token_refresh_margin,
+            token_url,
+            version: config.entra_version,
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            requests_sent: AtomicU64::new(0),
+        }
+    }
+
+    /// Token requests sent to Entra by this cache (for diagnostics and benchmarks).
+    pub fn requests_sent(&self) -> u64 {
+        self.requests_sent.load(Ordering::Relaxed)
+    }
+
+    fn cached(&self, slot: &Slot, fresh_for: Duration) -> Option<AccessToken> {
+        let guard = slot.token.read().ok()?;
+        let t = guard.as_ref()?;
+        (t.expires_at > Timestamp::now().add(fresh_for)).then(|| t.clone())
+    }
+
+    /// A token with more than the refresh margin left, fetching one if needed.
+    pub async fn get(&self, http: &Http, audience: Audience) -> Result<AccessToken> {
+        let slot = &self.slots[audience.index()];
+        if let Some(t) = self.cached(slot, self.refresh_margin) {
+            return Ok(t);
+        }
+        // Inside the margin but still valid: if another caller is already refreshing, use the
+        // current token rather than wait.
+        if let Some(t) = self.cached(slot, Duration::from_secs(5)) {
+            if slot.fetch.try_lock().is_err() {
+                return Ok(t);
+            }
+        }
+        let seen_generation = slot.generation.load(Ordering::Acquire);
+        let _gate = slot.fetch.lock().await;
+        if let Some(t) = self.cached(slot, self.refresh_margin) {
+            return Ok(t);
+        }
+        // A fetch completed (and failed) while we waited: share its outcome instead of hammering
+        // Entra once per waiter.
+        if slot.generation.load(Ordering::Acquire) != seen_generation {
+            if let Ok(guard) = slot.last_error.read() {
+                if let Some((gen, err)) = guard.as_ref() {
+                    if *gen > seen_generation {
+                        return Err(err.clone());
+                    }
+                }
+            }
+        }
+        self.fetch_into(http, audience, slot).await
+    }
+
+    /// Drops the cached token and fetches a new one (after a 401 from the Store), unless another
+    /// caller already replaced the rejected token.
+    pub async fn refresh(
+        &self,
+        http: &Http,
+        audience: Audience,
+        rejected: &AccessToken,
+    ) -> Result<AccessToken> {
+        let slot = &self.slots[audience.index()];
+        let _gate = slot.fetch.lock().await;
+        if let Ok(guard) = slot.token.read() {
+            if let Some(t) = guard.as_ref() {
+                if t.token != rejected.token {
+                    return Ok(t.clone());
+                }
+            }
+        }
+        self.fetch_into(http, audience, slot).await
+    }
+
+    async fn fetch_into(
+        &self,
+        http: &Http,
+        audience: Audience,
+        slot: &Slot,
+    ) -> Result<AccessToken> {
+        let result = self.fetch(http, audience).await;
+        let gen = slot.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        match &result {
+            Ok(t) => {
+                if let Ok(mut g) = slot.token.write() {
+                    *g = Some(t.clone());
+                }
+            }
+            Err(e) => {
+                if let Ok(mut g) = slot.last_error.write() {
+                    *g = Some((gen, e.clone()));
+                }
+            }
+        }
+        result
+    }
+
+    async fn fetch(&self, http: &Http, audience: Audience) -> Result<AccessToken> {
+        // Built in a block: the serializer is not Send and must not live across an await.
+        let form = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "client_credentials");
+            form.append_pair("client_id", &self.client_id);
+            form.append_pair("client_secret", self.client_secret.expose());
+            match self.version {
+                EntraVersion::V1 => form.append_pair("resource", audience.uri()),
+                EntraVersion::V2 => {
+                    form.append_pair("scope", &format!("{}/.default", audience.uri()))
+                }
+            };
+            form.finish()
+        };
+        let spec = RequestSpec {
+            method: reqwest::Method::POST,
+            url: self.token_url.clone(),
+            content_type: Some(FORM_CONTENT_TYPE),
+            body: form.into_bytes(),
+            bearer: None,
+            cv: new_cv(),
+            op: "entra_token",
+        };
+        self.requests_sent.fetch_add(1, Ordering::Relaxed);
+        log_at!(
+            Level::Debug,
+            "msstore::token",
+            "requesting a token for {}",
+            audience.uri()
+        );
+        let sent_at = Timestamp::now();
+        let ex = http
+            .send(&spec, RetryOn::TransientAndThrottle)
+            .await
+            .map_err(|f| f.error)?;
+        if !ex.is_success() {
+            let e = entra_error(audience.uri(), &ex);
+            log_at!(Level::Error, "msstore::token", "{e}");
+            return Err(e);
+        }
+        let body: TokenResponse = serde_json::from_slice(&ex.body).map_err(|e| {
+            Error::new(
+                ErrorKind::MalformedResponse,
+                format!("Entra token response is not the expected JSON: {e}"),
+            )
+            .with_status(ex.status)
+            .with_ms_cv(ex.ms_cv.clone())
+        })?;
+        if body.access_token.is_empty() {
+            return Err(Error::new(
+                ErrorKind::MalformedResponse,
+                "Entra token response has an empty access_token",
+            ));
+        }
+        if let Some(tt) = &body.token_type {
+            if !tt.eq_ignore_ascii_case("bearer") {
+                return Err(Error::new(
+                    ErrorKind::MalformedResponse,
+                    format!("Entra returned token_type '{tt}', expected Bearer"),
+                ));
+            }
+        }
+        let lifetime = match (body.expires_in, body.expires_on) {
+            (Some(secs), _) => secs,
+            (None, Some(on)) => (on as i64 - sent_at.unix_seconds()).max(0) as u64,
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorKind::MalformedResponse,
+                    "Entra token response has neither expires_in nor expires_on",
+                ))
+            }
+        };
+        // Measured from when we sent the request, so network time only shortens the life.
+        Ok(AccessToken {
+            audience,
+            token: body.access_token,
+            issued_at: sent_at,
+            expires_at: sent_at.add_secs(lifetime as i64),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_v1_and_v2_shapes() {
+        let v1: TokenResponse = serde_json::from_str(
+            r#"{"token_type":"Bearer","expires_in":"3599","ext_expires_in":"3599","expires_on":"1700000000","not_before":"1699996400","resource":"https://onestore.microsoft.com","access_token":"eyJ"}"#,
+        )
+        .unwrap();
+        assert_eq!(v1.expires_in, Some(3599));
+        assert_eq!(v1.expires_on, Some(1_700_000_000));
+        let v2: TokenResponse = serde_json::from_str(
+            r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ","unknown":1}"#,
+        )
+        .unwrap();
+        assert_eq!(v2.expires_in, Some(3599));
+        assert_eq!(v2.access_token.expose(), "eyJ");
+    }
+
+    #[test]
+    fn audiences() {
+        assert_eq!(Audience::Service.uri(), "https://onestore.microsoft.com");
+        assert!(Audience::PurchaseKeyCreate.uri().ends_with("/purchase"));
+    }
+}
