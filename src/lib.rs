@@ -4,5 +4,6 @@
 //! runtime, a C ABI for engines, and a local emulator of the Store services for offline work.
 
 pub mod claims;
+pub mod emulator;
 pub mod jwt;
 pub mod time;
