@@ -16,6 +16,7 @@ mod client;
 pub mod collections;
 pub mod config;
 pub mod consume;
+pub mod emulator;
 pub mod error;
 mod http;
 pub mod jwt;
