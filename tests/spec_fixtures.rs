@@ -59,7 +59,10 @@ fn v8_query_request_and_response() {
     let i = &p.items[0];
     assert_eq!(i.quantity, 3);
     assert_eq!(i.acquisition(), msstore::AcquisitionType::Single);
-    assert_eq!(i.beneficiary.as_ref().unwrap().identity_value, "player-004512");
+    assert_eq!(
+        i.beneficiary.as_ref().unwrap().identity_value,
+        "player-004512"
+    );
     assert_eq!(i.recurrence_id, None);
     assert!(!i.trial_data.as_ref().unwrap().is_trial);
 }
@@ -112,8 +115,14 @@ fn grant_request_and_response() {
     let o: Order = serde_json::from_str(body).unwrap();
     assert_eq!(o.order_state, "Purchased");
     assert_eq!(o.order_line_items[0].title.as_deref(), Some("Starter Pack"));
-    assert_eq!(o.order_line_items[0].fulfillment_state.as_deref(), Some("Fulfilled"));
-    assert_eq!(o.created_time.unwrap().to_iso(), "2026-02-03T10:00:01.1000000+00:00");
+    assert_eq!(
+        o.order_line_items[0].fulfillment_state.as_deref(),
+        Some("Fulfilled")
+    );
+    assert_eq!(
+        o.created_time.unwrap().to_iso(),
+        "2026-02-03T10:00:01.1000000+00:00"
+    );
 }
 
 #[test]
