@@ -309,3 +309,51 @@ fn secrets_never_reach_debug_or_errors_or_logs() {
         assert!(!logs.contains(secret));
     }
 }
+
+#[test]
+fn tokens_are_refreshed_ahead_of_expiry() {
+    let w = World::new();
+    w.emu.update_knobs(|k| k.token_lifetime_secs = 60);
+    let c = w.client_with(|c| c.token_refresh_margin = Duration::from_secs(59));
+    let first = c
+        .block_on(c.access_token(Audience::Service))
+        .unwrap()
+        .unwrap();
+    let cached = c
+        .block_on(c.access_token(Audience::Service))
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.token.expose(), cached.token.expose());
+    assert_eq!(w.emu.token_requests_for(AUDIENCE_SERVICE), 1);
+    // Past lifetime - margin (1 s), but long before expiry: a new token is fetched.
+    std::thread::sleep(Duration::from_millis(1100));
+    let refreshed = c
+        .block_on(c.access_token(Audience::Service))
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.emu.token_requests_for(AUDIENCE_SERVICE), 2);
+    assert!(refreshed.expires_at > first.expires_at);
+}
+
+#[test]
+fn every_attempt_carries_its_own_correlation_vector() {
+    let w = World::new();
+    w.fault("entra_v2", FaultKind::Status { status: 500 }, 1);
+    let c = w.client();
+    c.block_on(c.access_token(Audience::Service))
+        .unwrap()
+        .unwrap();
+    let cvs: Vec<String> = w
+        .emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == "entra_v2")
+        .map(|r| r.ms_cv)
+        .collect();
+    assert_eq!(cvs.len(), 2);
+    // Same base vector, attempt 0 then attempt 1 (the emulator may extend it).
+    let base = |cv: &str| cv.split('.').next().unwrap_or_default().to_string();
+    assert_eq!(base(&cvs[0]), base(&cvs[1]));
+    assert_ne!(cvs[0], cvs[1]);
+    assert_eq!(base(&cvs[0]).len(), 16);
+}
