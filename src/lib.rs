@@ -18,6 +18,7 @@ pub mod config;
 pub mod consume;
 pub mod error;
 mod http;
+pub mod emulator;
 pub mod jwt;
 pub mod key;
 pub mod log;

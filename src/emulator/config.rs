@@ -1,0 +1,108 @@
+//! Start-up configuration and runtime knobs.
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Built-in per-user rate limit on query/consume/recurrence routes (§0.2), in virtual time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RateLimit {
+    pub max_requests: u32,
+    pub window_secs: u64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            max_requests: 100,
+            window_secs: 300,
+        }
+    }
+}
+
+/// Behaviour switches, settable at runtime (`set_knobs`, `POST /admin/knobs` with a partial
+/// object). Defaults follow the newest documentation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Knobs {
+    /// Store ID key lifetime: 30 d (current docs); 90 d for the 2015-2021 behaviour.
+    pub key_lifetime_days: u32,
+    /// 2016 behaviour: renewal accepts an expired key.
+    pub allow_expired_key_renewal: bool,
+    /// Simulated signing-certificate rotation: renewal refuses keys whose `iat` is older than
+    /// `signing_generation_days`.
+    pub enforce_signing_generation: bool,
+    pub signing_generation_days: u32,
+    /// Service token lifetime in seconds (virtual clock).
+    pub token_lifetime_secs: u32,
+    /// Audiences accepted by Entra in addition to the three Store ones.
+    pub extra_audiences: Vec<String>,
+    /// On every page after the first, repeat the previous page's last item with status
+    /// `Expired` (the documented cross-page duplicate behaviour).
+    pub inject_cross_page_duplicates: bool,
+    /// v9 items carry `recurrenceData` (string) as well as `recurrenceId`.
+    pub v9_emit_recurrence_data: bool,
+    /// Recurrence change answers with a bare item instead of `{"items":[item]}`.
+    pub change_response_bare: bool,
+    /// Renewal payments fail: subscriptions due for renewal go to InDunning, then Failed.
+    pub subscription_payment_fails: bool,
+    /// `Cancel` keeps the paid time (library comment) instead of ending now (UWP docs).
+    pub cancel_keeps_paid_time: bool,
+    /// Reusing a trackingId with a different fingerprint is rejected (400) instead of being a
+    /// new consume (documented behaviour).
+    pub reject_tracking_id_reuse: bool,
+    /// `removeQuantity` on a developer-managed consumable is rejected (library comment).
+    pub reject_remove_quantity_for_unmanaged: bool,
+    /// HTTP status of the (synthetic) insufficient-balance error.
+    pub insufficient_quantity_status: u16,
+    /// Per-user rate limit; `None` = off.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            key_lifetime_days: 30,
+            allow_expired_key_renewal: false,
+            enforce_signing_generation: true,
+            signing_generation_days: 14,
+            token_lifetime_secs: 3599,
+            extra_audiences: Vec::new(),
+            inject_cross_page_duplicates: false,
+            v9_emit_recurrence_data: false,
+            change_response_bare: false,
+            subscription_payment_fails: false,
+            cancel_keeps_paid_time: false,
+            reject_tracking_id_reuse: false,
+            reject_remove_quantity_for_unmanaged: true,
+            insufficient_quantity_status: 400,
+            rate_limit: None,
+        }
+    }
+}
+
+/// How to start an [`super::Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Loopback address to bind (`127.0.0.1` or `::1`).
+    pub host: String,
+    /// 0 = ephemeral.
+    pub port: u16,
+    pub knobs: Knobs,
+    /// Seed for ids and probabilistic faults (reproducible runs).
+    pub rng_seed: u64,
+    /// Initial virtual time; `None` = real now.
+    pub start_time: Option<Timestamp>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            host: "127.0.0.1".into(),
+            port: 0,
+            knobs: Knobs::default(),
+            rng_seed: 0x5eed_1234,
+            start_time: None,
+        }
+    }
+}

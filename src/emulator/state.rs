@@ -1,0 +1,453 @@
+//! The emulated world: Entra registry, catalog, per-(sandbox, user) entitlements and orders.
+//! Everything lives behind one mutex and is only touched by synchronous code.
+
+use super::catalog::{ProductKind, ProductSpec};
+use super::clock::Clock;
+use super::config::Knobs;
+use super::faults::{Faults, RateLimiter};
+use super::subscriptions::Recurrence;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+pub const RETAIL: &str = "RETAIL";
+
+#[derive(Debug, Clone)]
+pub struct AppSecret {
+    pub value: String,
+    pub expires: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub client_id: String,
+    pub secrets: Vec<AppSecret>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Tenant {
+    pub tenant_id: String,
+    pub apps: Vec<App>,
+}
+
+/// How an entitlement was acquired; drives the excludeDuplicates priority (§3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    Direct,
+    Bundle,
+    Subscription,
+    Promo,
+}
+
+impl Source {
+    pub fn priority(&self) -> u8 {
+        match self {
+            Source::Direct => 0,
+            Source::Bundle => 1,
+            Source::Subscription => 2,
+            Source::Promo => 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Entitlement {
+    pub id: String,
+    pub product_id: String,
+    pub sku_id: String,
+    pub kind: ProductKind,
+    pub source: Source,
+    pub satisfied_by: Vec<String>,
+    /// `Single`, `Recurring` or `Conditional`.
+    pub acquisition_type: String,
+    /// `Active`, `Expired`, `Revoked`, `Banned`, `Suspended`.
+    pub status: String,
+    pub acquired: Timestamp,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub modified: Timestamp,
+    pub transaction_id: String,
+    pub order_id: String,
+    pub line_item_id: String,
+    pub is_trial: bool,
+    pub trial_end: Option<Timestamp>,
+    pub recurrence_id: Option<String>,
+    pub purchased_country: String,
+    pub publisher_user_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub order_id: String,
+    pub line_item_id: String,
+    pub short_order_id: String,
+    pub product_id: String,
+    pub sku_id: String,
+    pub kind: ProductKind,
+    pub quantity: i64,
+    /// Store-managed: unconsumed units. Developer-managed: outstanding (unfulfilled) units.
+    pub remaining: i64,
+    /// `Purchased`, `Refunded`, ...
+    pub state: String,
+    pub created: Timestamp,
+    pub price: f64,
+    pub currency: String,
+    pub client_id: String,
+    pub language: String,
+    pub market: String,
+    pub availability_id: String,
+    pub title: String,
+    pub purchaser: String,
+    pub dev_offer_id: Option<String>,
+}
+
+/// One consume as remembered for idempotency (§5 "Consumables").
+#[derive(Debug, Clone)]
+pub struct ConsumeRecord {
+    pub product_id: String,
+    pub quantity: Option<i64>,
+    pub item_id: String,
+    pub order_transactions: Vec<(String, String, i64)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserState {
+    pub entitlements: Vec<Entitlement>,
+    pub orders: Vec<Order>,
+    pub recurrences: Vec<Recurrence>,
+    /// trackingId (lower-case) → record.
+    pub consumes: HashMap<String, ConsumeRecord>,
+}
+
+/// Result of a purchase, returned to tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRef {
+    pub order_id: String,
+    pub line_item_id: String,
+    pub short_order_id: String,
+    pub entitlement_id: String,
+    pub recurrence_id: Option<String>,
+}
+
+pub struct State {
+    pub clock: Clock,
+    pub knobs: Knobs,
+    pub tenants: HashMap<String, Tenant>,
+    pub products: BTreeMap<String, ProductSpec>,
+    /// (SANDBOX, store user id) → state.
+    pub users: HashMap<(String, String), UserState>,
+    /// Signature segments of individually revoked keys.
+    pub revoked_keys: HashSet<String>,
+    /// Per store user key generation; "revoke all keys of a user" bumps it.
+    pub key_generation: HashMap<String, u32>,
+    pub faults: Faults,
+    pub rate: RateLimiter,
+    pub rng: fastrand::Rng,
+}
+
+impl State {
+    pub fn new(clock: Clock, knobs: Knobs, seed: u64) -> State {
+        State {
+            clock,
+            knobs,
+            tenants: HashMap::new(),
+            products: BTreeMap::new(),
+            users: HashMap::new(),
+            revoked_keys: HashSet::new(),
+            key_generation: HashMap::new(),
+            faults: Faults::default(),
+            rate: RateLimiter::default(),
+            rng: fastrand::Rng::with_seed(seed),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn guid(&mut self) -> String {
+        let mut b = [0u8; 16];
+        self.rng.fill(&mut b);
+        uuid::Builder::from_random_bytes(b).into_uuid().to_string()
+    }
+
+    pub fn hex32(&mut self) -> String {
+        let mut b = [0u8; 16];
+        self.rng.fill(&mut b);
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    pub fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|i| {
+                let lo = if i == 0 { 1 } else { 0 };
+                char::from(b'0' + self.rng.u8(lo..10))
+            })
+            .collect()
+    }
+
+    pub fn add_tenant(&mut self, tenant_id: &str) {
+        self.tenants
+            .entry(tenant_id.to_ascii_lowercase())
+            .or_insert_with(|| Tenant {
+                tenant_id: tenant_id.to_string(),
+                apps: Vec::new(),
+            });
+    }
+
+    pub fn tenant(&self, tenant_id: &str) -> Option<&Tenant> {
+        self.tenants.get(&tenant_id.to_ascii_lowercase())
+    }
+
+    /// Adds an app (creating the tenant), or another secret to an existing app.
+    pub fn add_app(
+        &mut self,
+        tenant_id: &str,
+        client_id: &str,
+        secret: &str,
+        expires: Option<Timestamp>,
+    ) {
+        self.add_tenant(tenant_id);
+        if let Some(t) = self.tenants.get_mut(&tenant_id.to_ascii_lowercase()) {
+            let secret = AppSecret {
+                value: secret.to_string(),
+                expires,
+            };
+            match t
+                .apps
+                .iter_mut()
+                .find(|a| crate::claims::client_ids_match(&a.client_id, client_id))
+            {
+                Some(app) => app.secrets.push(secret),
+                None => t.apps.push(App {
+                    client_id: client_id.to_string(),
+                    secrets: vec![secret],
+                }),
+            }
+        }
+    }
+
+    pub fn add_product(&mut self, mut spec: ProductSpec) -> String {
+        if spec.product_id.trim().is_empty() {
+            spec.product_id = format!("9N{}", self.hex32()[..10].to_ascii_uppercase());
+        }
+        if spec.skus.is_empty() {
+            spec.skus.push("0010".into());
+        }
+        if spec.availability_id.is_empty() {
+            spec.availability_id = format!("9R{}", self.hex32()[..10].to_ascii_uppercase());
+        }
+        if spec.title.is_empty() {
+            spec.title = format!("Product {}", spec.product_id);
+        }
+        let id = spec.product_id.clone();
+        self.products.insert(id.to_ascii_uppercase(), spec);
+        id
+    }
+
+    pub fn product(&self, product_id: &str) -> Option<&ProductSpec> {
+        self.products.get(&product_id.to_ascii_uppercase())
+    }
+
+    pub fn user_key(sandbox: &str, store_user: &str) -> (String, String) {
+        let sbx = if sandbox.trim().is_empty() {
+            RETAIL.to_string()
+        } else {
+            sandbox.trim().to_ascii_uppercase()
+        };
+        (sbx, store_user.to_string())
+    }
+
+    pub fn user_mut(&mut self, sandbox: &str, store_user: &str) -> &mut UserState {
+        self.users
+            .entry(State::user_key(sandbox, store_user))
+            .or_default()
+    }
+
+    pub fn user(&self, sandbox: &str, store_user: &str) -> Option<&UserState> {
+        self.users.get(&State::user_key(sandbox, store_user))
+    }
+
+    /// Store-managed: unconsumed units; developer-managed: outstanding fulfilments; else the
+    /// number of active entitlements for the product.
+    pub fn balance(&self, sandbox: &str, store_user: &str, product_id: &str) -> i64 {
+        let Some(u) = self.user(sandbox, store_user) else {
+            return 0;
+        };
+        let kind = self.product(product_id).map(|p| p.kind);
+        match kind {
+            Some(k) if k.is_consumable() => u
+                .orders
+                .iter()
+                .filter(|o| o.product_id.eq_ignore_ascii_case(product_id) && o.state == "Purchased")
+                .map(|o| o.remaining)
+                .sum(),
+            _ => u
+                .entitlements
+                .iter()
+                .filter(|e| e.product_id.eq_ignore_ascii_case(product_id) && e.status == "Active")
+                .count() as i64,
+        }
+    }
+
+    /// Creates an order and its entitlement(s). Shared by paid purchases (admin) and grants.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_order(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        publisher_user_id: &str,
+        product_id: &str,
+        sku_id: Option<&str>,
+        quantity: i64,
+        order_id: Option<String>,
+        client_id: &str,
+        language: &str,
+        market: &str,
+    ) -> Result<OrderRef, String> {
+        let product = self
+            .product(product_id)
+            .cloned()
+            .ok_or_else(|| format!("unknown product '{product_id}'"))?;
+        let sku = match sku_id {
+            Some(s) if !s.is_empty() => {
+                if !product.skus.iter().any(|k| k.eq_ignore_ascii_case(s)) {
+                    return Err(format!("product '{product_id}' has no SKU '{s}'"));
+                }
+                s.to_string()
+            }
+            _ => product.default_sku(),
+        };
+        if quantity < 1 {
+            return Err("quantity must be at least 1".into());
+        }
+        let now = self.now();
+        let order_id = order_id.unwrap_or_else(|| self.guid());
+        let line_item_id = self.guid();
+        let short_order_id = self.digits(10);
+        let country = market.to_ascii_uppercase();
+        let order = Order {
+            order_id: order_id.clone(),
+            line_item_id: line_item_id.clone(),
+            short_order_id: short_order_id.clone(),
+            product_id: product.product_id.clone(),
+            sku_id: sku.clone(),
+            kind: product.kind,
+            quantity,
+            remaining: if product.kind.is_consumable() {
+                quantity
+            } else {
+                0
+            },
+            state: "Purchased".into(),
+            created: now,
+            price: product.price,
+            currency: product.currency_code.clone(),
+            client_id: client_id.to_string(),
+            language: language.to_string(),
+            market: market.to_string(),
+            availability_id: product.availability_id.clone(),
+            title: product.title.clone(),
+            purchaser: publisher_user_id.to_string(),
+            dev_offer_id: product.dev_offer_id.clone(),
+        };
+
+        let recurrence = product.subscription.as_ref().map(|sub| {
+            let id = format!("mdr:0:{}:{}", self.hex32(), self.guid());
+            Recurrence::new(id, &product, &sku, sub, now, &country, &order_id)
+        });
+        let recurrence_id = recurrence.as_ref().map(|r| r.id.clone());
+        let (end, acq) = match &recurrence {
+            Some(r) => (r.expiration_with_grace(), "Recurring"),
+            None => (Timestamp::MAX, "Single"),
+        };
+        let is_trial = false;
+        let mut new_ents = Vec::new();
+        let base = Entitlement {
+            id: String::new(),
+            product_id: product.product_id.clone(),
+            sku_id: sku.clone(),
+            kind: product.kind,
+            source: Source::Direct,
+            satisfied_by: Vec::new(),
+            acquisition_type: acq.into(),
+            status: "Active".into(),
+            acquired: now,
+            start: now,
+            end,
+            modified: now,
+            transaction_id: order_id.clone(),
+            order_id: order_id.clone(),
+            line_item_id: line_item_id.clone(),
+            is_trial,
+            trial_end: None,
+            recurrence_id: recurrence_id.clone(),
+            purchased_country: country.clone(),
+            publisher_user_id: publisher_user_id.to_string(),
+        };
+        let children: Vec<ProductSpec> = product
+            .bundle_children
+            .iter()
+            .filter_map(|c| self.product(c).cloned())
+            .collect();
+        let child_source = if recurrence.is_some() {
+            Source::Subscription
+        } else {
+            Source::Bundle
+        };
+
+        // Consumables keep one item per product whose quantity is derived from the orders.
+        let existing_id = {
+            let user = self.user_mut(sandbox, store_user);
+            if product.kind.is_consumable() {
+                user.entitlements
+                    .iter_mut()
+                    .find(|e| e.product_id.eq_ignore_ascii_case(&product.product_id))
+                    .map(|e| {
+                        e.modified = now;
+                        e.status = "Active".into();
+                        e.transaction_id = order_id.clone();
+                        e.id.clone()
+                    })
+            } else {
+                None
+            }
+        };
+        let entitlement_id = match existing_id {
+            Some(id) => id,
+            None => {
+                let id = self.hex32();
+                new_ents.push(Entitlement {
+                    id: id.clone(),
+                    ..base.clone()
+                });
+                id
+            }
+        };
+        for child in children {
+            let cid = self.hex32();
+            new_ents.push(Entitlement {
+                id: cid,
+                product_id: child.product_id.clone(),
+                sku_id: child.default_sku(),
+                kind: child.kind,
+                source: child_source,
+                satisfied_by: vec![product.product_id.clone()],
+                ..base.clone()
+            });
+        }
+        let user = self.user_mut(sandbox, store_user);
+        user.orders.push(order);
+        user.entitlements.extend(new_ents);
+        if let Some(r) = recurrence {
+            user.recurrences.push(r);
+        }
+        Ok(OrderRef {
+            order_id,
+            line_item_id,
+            short_order_id,
+            entitlement_id,
+            recurrence_id,
+        })
+    }
+}

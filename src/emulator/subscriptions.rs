@@ -1,0 +1,369 @@
+//! Subscriptions (§3.7, §3.8): recurrence objects, month arithmetic, the clock-driven state
+//! machine Active → InDunning (grace, then dunning) → Inactive/Failed, and the two endpoints.
+
+use super::catalog::{ProductSpec, SubscriptionSpec};
+use super::json::{self, ApiError, ApiResult};
+use super::keys::Caller;
+use super::state::State;
+use crate::time::Timestamp;
+use serde_json::{json, Map, Value};
+
+/// Safety bound on catch-up renewals after a large clock jump.
+const MAX_RENEWALS_PER_TICK: u32 = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct Recurrence {
+    pub id: String,
+    pub product_id: String,
+    pub sku_id: String,
+    pub start: Timestamp,
+    pub expiration: Timestamp,
+    pub months: u32,
+    pub grace_days: u32,
+    pub dunning_days: u32,
+    pub auto_renew: bool,
+    /// `Active`, `InDunning`, `Inactive`, `Canceled`, `Failed`.
+    pub state: String,
+    pub is_trial: bool,
+    pub last_modified: Timestamp,
+    pub market: String,
+    pub cancellation_date: Option<Timestamp>,
+    pub order_id: String,
+    pub refunded: bool,
+}
+
+/// 00:00:00Z of the day containing `t`.
+fn day_start(t: Timestamp) -> Timestamp {
+    let (y, m, d, _, _, _) = t.to_civil();
+    Timestamp::from_civil(y, m, d, 0, 0, 0, 0).unwrap_or(t)
+}
+
+/// End of a billing period starting at `start`: start + N months − 1 s, except that a start
+/// day missing from the target month ends on that month's last day (23:59:59Z), so the next
+/// period then starts on the 1st (§3.7).
+pub fn period_end(start: Timestamp, months: u32) -> Timestamp {
+    let target = start.add_months(i64::from(months.max(1)));
+    let (_, _, sd, _, _, _) = start.to_civil();
+    let (_, _, td, _, _, _) = target.to_civil();
+    if td != sd {
+        day_start(target).add_secs(86_400 - 1)
+    } else {
+        target.add_secs(-1)
+    }
+}
+
+impl Recurrence {
+    pub fn new(
+        id: String,
+        product: &ProductSpec,
+        sku: &str,
+        sub: &SubscriptionSpec,
+        now: Timestamp,
+        market: &str,
+        order_id: &str,
+    ) -> Recurrence {
+        let start = day_start(now);
+        Recurrence {
+            id,
+            product_id: product.product_id.clone(),
+            sku_id: sku.to_string(),
+            start,
+            expiration: period_end(start, sub.months),
+            months: sub.months.max(1),
+            grace_days: sub.grace_days,
+            dunning_days: sub.dunning_days,
+            auto_renew: true,
+            state: "Active".into(),
+            is_trial: false,
+            last_modified: now,
+            market: market.to_string(),
+            cancellation_date: None,
+            order_id: order_id.to_string(),
+            refunded: false,
+        }
+    }
+
+    pub fn expiration_with_grace(&self) -> Timestamp {
+        self.expiration
+            .add_secs(i64::from(self.grace_days) * 86_400)
+    }
+
+    fn dunning_end(&self) -> Timestamp {
+        self.expiration_with_grace()
+            .add_secs(i64::from(self.dunning_days) * 86_400)
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.state.as_str(), "Inactive" | "Canceled" | "Failed")
+    }
+
+    /// Advances the state machine to `now`.
+    fn tick(&mut self, now: Timestamp, payment_fails: bool) {
+        let mut renewals = 0;
+        loop {
+            if self.is_terminal() || now <= self.expiration || renewals >= MAX_RENEWALS_PER_TICK {
+                return;
+            }
+            if !self.auto_renew {
+                self.state = "Inactive".into();
+                self.last_modified = self.expiration;
+                return;
+            }
+            if payment_fails {
+                if now > self.dunning_end() {
+                    self.state = "Failed".into();
+                    self.last_modified = self.dunning_end();
+                } else if self.state != "InDunning" {
+                    self.state = "InDunning".into();
+                    self.last_modified = self.expiration;
+                }
+                return;
+            }
+            // Payment succeeds (possibly after a dunning period): a new period starts right
+            // after the previous expiration.
+            self.expiration = period_end(self.expiration.add_secs(1), self.months);
+            self.state = "Active".into();
+            self.last_modified = now;
+            renewals += 1;
+        }
+    }
+
+    /// Entitlement status implied by the recurrence (benefits in Grace, not in Dunning).
+    fn entitlement_status(&self, now: Timestamp) -> &'static str {
+        if self.refunded {
+            return "Revoked";
+        }
+        match self.state.as_str() {
+            "Active" => "Active",
+            "InDunning" if now <= self.expiration_with_grace() => "Active",
+            _ => "Expired",
+        }
+    }
+
+    pub fn to_json(&self, publisher_user_id: &str) -> Value {
+        let mut v = json!({
+            "autoRenew": self.auto_renew,
+            "beneficiary": format!("pub:{publisher_user_id}"),
+            "expirationTime": self.expiration.to_iso(),
+            "expirationTimeWithGrace": self.expiration_with_grace().to_iso(),
+            "id": self.id,
+            "isTrial": self.is_trial,
+            "lastModified": self.last_modified.to_iso(),
+            "market": self.market,
+            "productId": self.product_id,
+            "skuId": self.sku_id,
+            "startTime": self.start.to_iso(),
+            "recurrenceState": self.state,
+        });
+        if let (Some(c), Some(o)) = (self.cancellation_date, v.as_object_mut()) {
+            o.insert("cancellationDate".into(), json!(c.to_iso()));
+        }
+        v
+    }
+}
+
+impl State {
+    /// Runs every subscription's state machine up to the virtual now and mirrors the result
+    /// onto the linked entitlements. Called before each request.
+    pub fn tick(&mut self) {
+        let now = self.now();
+        let fails = self.knobs.subscription_payment_fails;
+        for user in self.users.values_mut() {
+            for r in user.recurrences.iter_mut() {
+                r.tick(now, fails);
+                let status = r.entitlement_status(now);
+                let end = if r.is_terminal() {
+                    r.expiration
+                        .min(r.cancellation_date.unwrap_or(Timestamp::MAX))
+                } else {
+                    r.expiration_with_grace()
+                };
+                for e in user
+                    .entitlements
+                    .iter_mut()
+                    .filter(|e| e.recurrence_id.as_deref() == Some(r.id.as_str()))
+                {
+                    if e.status != status || e.end != end {
+                        e.status = status.into();
+                        e.end = end;
+                        e.modified = now;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /purchase/v8.0/b2b/recurrences/query`.
+pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> ApiResult<Value> {
+    let sbx = json::opt_str(body, "sbx")?.unwrap_or("");
+    let page_size = json::opt_i64(body, "pageSize")?.unwrap_or(25);
+    if !(1..=1000).contains(&page_size) {
+        return Err(ApiError::bad_request(
+            "The field 'pageSize' must be between 1 and 1000.",
+        ));
+    }
+    let offset = match json::opt_str(body, "continuationToken")? {
+        None | Some("") => 0usize,
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| ApiError::bad_request("The field 'continuationToken' is invalid."))?,
+    };
+    let items: Vec<Value> = state
+        .user(sbx, &caller.store_user)
+        .map(|u| {
+            u.recurrences
+                .iter()
+                .filter(|r| {
+                    state
+                        .product(&r.product_id)
+                        .is_some_and(|p| p.is_linked_to(&caller.client_id))
+                })
+                .map(|r| r.to_json(&caller.publisher_user_id))
+                .collect()
+        })
+        .unwrap_or_default();
+    let page: Vec<Value> = items
+        .iter()
+        .skip(offset)
+        .take(page_size as usize)
+        .cloned()
+        .collect();
+    let next = offset + page.len();
+    let mut out = json!({ "items": page });
+    if next < items.len() {
+        if let Some(o) = out.as_object_mut() {
+            o.insert("continuationToken".into(), json!(next.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// `POST /purchase/v8.0/b2b/recurrences/{id}/change`.
+pub fn change(
+    state: &mut State,
+    caller: &Caller,
+    recurrence_id: &str,
+    body: &Map<String, Value>,
+) -> ApiResult<Value> {
+    let sbx = json::opt_str(body, "sbx")?.unwrap_or("").to_string();
+    let change_type = json::req_str(body, "changeType")?.to_string();
+    let days = json::opt_i64(body, "extensionTimeInDays")?;
+    let now = state.now();
+    let keeps_paid = state.knobs.cancel_keeps_paid_time;
+    let bare = state.knobs.change_response_bare;
+    let client_id = caller.client_id.clone();
+    let linked = |s: &State, pid: &str| s.product(pid).is_some_and(|p| p.is_linked_to(&client_id));
+    let (product_id, order_id) = {
+        let r = state
+            .user(&sbx, &caller.store_user)
+            .and_then(|u| {
+                u.recurrences
+                    .iter()
+                    .find(|r| r.id.eq_ignore_ascii_case(recurrence_id))
+            })
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Recurrence '{recurrence_id}' was not found."))
+            })?;
+        (r.product_id.clone(), r.order_id.clone())
+    };
+    if !linked(state, &product_id) {
+        return Err(ApiError::not_found(format!(
+            "Recurrence '{recurrence_id}' was not found."
+        )));
+    }
+    let user = state.user_mut(&sbx, &caller.store_user);
+    let r = user
+        .recurrences
+        .iter_mut()
+        .find(|r| r.id.eq_ignore_ascii_case(recurrence_id))
+        .ok_or_else(|| ApiError::not_found("Recurrence was not found."))?;
+    match change_type.to_ascii_lowercase().as_str() {
+        "cancel" => {
+            if !r.is_terminal() {
+                r.auto_renew = false;
+                r.state = "Canceled".into();
+                r.cancellation_date = Some(now);
+                if !keeps_paid {
+                    r.expiration = r.expiration.min(now);
+                }
+                r.last_modified = now;
+            }
+        }
+        "refund" => {
+            if !r.refunded {
+                r.auto_renew = false;
+                r.state = "Canceled".into();
+                r.cancellation_date = Some(now);
+                r.expiration = r.expiration.min(now);
+                r.refunded = true;
+                r.last_modified = now;
+                if let Some(o) = user.orders.iter_mut().find(|o| o.order_id == order_id) {
+                    o.state = "Refunded".into();
+                }
+            }
+        }
+        "extend" => {
+            let days = days.ok_or_else(|| {
+                ApiError::bad_request("The field 'extensionTimeInDays' is required for Extend.")
+            })?;
+            if !(-3650..=3650).contains(&days) {
+                return Err(ApiError::bad_request(
+                    "The field 'extensionTimeInDays' is out of range.",
+                ));
+            }
+            if r.is_terminal() {
+                return Err(ApiError::bad_request(
+                    "The recurrence is in a terminal state and cannot be extended.",
+                ));
+            }
+            r.expiration = r.expiration.add_secs(days * 86_400);
+            r.last_modified = now;
+        }
+        "toggleautorenew" => {
+            // Services may only turn auto-renew off.
+            if r.auto_renew {
+                r.auto_renew = false;
+                r.last_modified = now;
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "The field 'changeType' has an unsupported value '{change_type}'."
+            )))
+        }
+    }
+    state.tick();
+    let item = state
+        .user(&sbx, &caller.store_user)
+        .and_then(|u| {
+            u.recurrences
+                .iter()
+                .find(|r| r.id.eq_ignore_ascii_case(recurrence_id))
+        })
+        .map(|r| r.to_json(&caller.publisher_user_id))
+        .unwrap_or(Value::Null);
+    Ok(if bare {
+        item
+    } else {
+        json!({ "items": [item] })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_arithmetic() {
+        let s = Timestamp::parse("2026-02-03T00:00:00Z").unwrap();
+        assert_eq!(period_end(s, 1).to_civil(), (2026, 3, 2, 23, 59, 59));
+        let s = Timestamp::parse("2026-01-31T00:00:00Z").unwrap();
+        let e = period_end(s, 1);
+        assert_eq!(e.to_civil(), (2026, 2, 28, 23, 59, 59));
+        assert_eq!(
+            period_end(e.add_secs(1), 1).to_civil(),
+            (2026, 3, 31, 23, 59, 59)
+        );
+    }
+}
