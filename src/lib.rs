@@ -17,6 +17,7 @@ pub mod collections;
 pub mod config;
 pub mod consume;
 pub mod error;
+pub mod ffi;
 mod http;
 pub mod emulator;
 pub mod jwt;
