@@ -6,7 +6,8 @@ use ring::signature::{self, KeyPair, RsaKeyPair, RsaPublicKeyComponents};
 use serde_json::{json, Value};
 
 /// EMULATOR TEST KEY ONLY. A 2048-bit RSA key generated with
-/// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -outform DER` for the local
+/// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -outform DER` (OpenSSL 3.0 writes
+/// PKCS#1 there, so it was converted with `openssl pkcs8 -topk8 -nocrypt`) for the local
 /// emulator. It protects nothing; it is committed so tokens are reproducible across runs.
 const SIGNING_KEY_PKCS8: &[u8] = include_bytes!("signing_key.pk8");
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test suite of msstore: formatting, lints, Rust unit and integration tests (against
+# the bundled emulator over loopback), then the C suite (and the C++/C# suites when present).
+# Installs what it needs when missing. Used by `.ci/run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "toolchain"
+scripts/ensure-tools.sh
+
+section "cargo fmt --check"
+cargo fmt --all -- --check
+
+section "cargo clippy -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+section "rust tests"
+cargo test --all-targets 2>&1 | tee target/rust-tests.log
+# Doc tests compile the examples in the API docs.
+cargo test --doc 2>&1 | tail -n 3
+
+for suite in c cpp csharp; do
+  if [ -x "scripts/test-$suite.sh" ]; then
+    section "$suite tests"
+    "scripts/test-$suite.sh"
+  fi
+done
+
+section "summary"
+passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+echo "rust: $passed passed, $failed failed"
+echo "all suites passed"
