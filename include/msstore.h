@@ -1355,6 +1355,102 @@ MSSTORE_API const char *msstore_subscriptions_raw_json(const struct msstore_subs
  */
 MSSTORE_API msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
 
+/*
+ Takes the token of a `msstore_get_token` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_token_free`); the operation no
+ longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+ (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_token(struct msstore_op *op,
+                                     struct msstore_token **out);
+
+/*
+ Takes the renewed key of a `msstore_renew_key` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_key_free`); the operation no
+ longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+ (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_key(struct msstore_op *op,
+                                   struct msstore_key **out);
+
+/*
+ Takes the entitlements of a `msstore_query_entitlements` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_entitlements_free`); the operation no
+ longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+ (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_entitlements(struct msstore_op *op,
+                                            struct msstore_entitlements **out);
+
+/*
+ Takes the result of a `msstore_consume` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_consume_result_free`); the operation no
+ longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+ (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_consume_result(struct msstore_op *op,
+                                              struct msstore_consume_result **out);
+
+/*
+ Takes the order of a `msstore_grant_free_product` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_order_free`); the operation no
+ longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+ (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_order(struct msstore_op *op,
+                                     struct msstore_order **out);
+
+/*
+ Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_subscriptions_free`); the operation no
+ longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+ (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_subscriptions(struct msstore_op *op,
+                                             struct msstore_subscriptions **out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

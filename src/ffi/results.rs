@@ -573,47 +573,113 @@ pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> m
 // ---------------------------------------------------------------------------------------------
 // Taking results out of an operation
 
-macro_rules! take_fn {
-    ($(#[$doc:meta])* $name:ident, $kind:expr, $ty:ty) => {
-        $(#[$doc])*
-        ///
-        /// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with its `_free`); the
-        /// operation no longer holds it. Without a take, the result is freed with the operation.
-        /// Errors: `MSSTORE_E_PENDING` (not complete), `MSSTORE_E_NO_RESULT` (failed, or already
-        /// taken), `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type),
-        /// `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`. Threading: any thread.
-        ///
-        /// # Safety
-        /// `out` is NULL or writable.
-        #[no_mangle]
-        pub unsafe extern "C" fn $name(op: *mut msstore_op, out: *mut *mut $ty) -> msstore_result {
-            guard_result(|| {
-                if out.is_null() {
-                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-                }
-                let id = take_result(op, $kind)?;
-                // SAFETY: non-null; the caller promises it is writable.
-                unsafe { write_out(out, handles::ptr_of(id)) }
-            })
+/// Shared body of the `msstore_op_take_*` functions.
+///
+/// # Safety
+/// `out` is NULL or writable.
+unsafe fn take_into<T>(op: *mut msstore_op, kind: ResultKind, out: *mut *mut T) -> msstore_result {
+    guard_result(|| {
+        if out.is_null() {
+            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
         }
-    };
+        let id = take_result(op, kind)?;
+        // SAFETY: non-null; the caller promises it is writable.
+        unsafe { write_out(out, handles::ptr_of(id)) }
+    })
 }
 
-take_fn!(
-    /// Takes the token of a `msstore_get_token` operation.
-    msstore_op_take_token, ResultKind::Token, msstore_token);
-take_fn!(
-    /// Takes the renewed key of a `msstore_renew_key` operation.
-    msstore_op_take_key, ResultKind::Key, msstore_key);
-take_fn!(
-    /// Takes the entitlements of a `msstore_query_entitlements` operation.
-    msstore_op_take_entitlements, ResultKind::Entitlements, msstore_entitlements);
-take_fn!(
-    /// Takes the result of a `msstore_consume` operation.
-    msstore_op_take_consume_result, ResultKind::Consume, msstore_consume_result);
-take_fn!(
-    /// Takes the order of a `msstore_grant_free_product` operation.
-    msstore_op_take_order, ResultKind::Order, msstore_order);
-take_fn!(
-    /// Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
-    msstore_op_take_subscriptions, ResultKind::Subscriptions, msstore_subscriptions);
+/// Takes the token of a `msstore_get_token` operation.
+///
+/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_token_free`); the operation no
+/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_token(op: *mut msstore_op, out: *mut *mut msstore_token) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { take_into(op, ResultKind::Token, out) }
+}
+
+/// Takes the renewed key of a `msstore_renew_key` operation.
+///
+/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_key_free`); the operation no
+/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_key(op: *mut msstore_op, out: *mut *mut msstore_key) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { take_into(op, ResultKind::Key, out) }
+}
+
+/// Takes the entitlements of a `msstore_query_entitlements` operation.
+///
+/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_entitlements_free`); the operation no
+/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_entitlements(op: *mut msstore_op, out: *mut *mut msstore_entitlements) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { take_into(op, ResultKind::Entitlements, out) }
+}
+
+/// Takes the result of a `msstore_consume` operation.
+///
+/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_consume_result_free`); the operation no
+/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_consume_result(op: *mut msstore_op, out: *mut *mut msstore_consume_result) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { take_into(op, ResultKind::Consume, out) }
+}
+
+/// Takes the order of a `msstore_grant_free_product` operation.
+///
+/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_order_free`); the operation no
+/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_order(op: *mut msstore_op, out: *mut *mut msstore_order) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { take_into(op, ResultKind::Order, out) }
+}
+
+/// Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
+///
+/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_subscriptions_free`); the operation no
+/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
+/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_subscriptions(op: *mut msstore_op, out: *mut *mut msstore_subscriptions) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { take_into(op, ResultKind::Subscriptions, out) }
+}
