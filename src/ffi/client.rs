@@ -130,7 +130,12 @@ unsafe fn field(p: *const c_char, name: &str) -> Result<Option<String>, (msstore
     // SAFETY: forwarded contract.
     unsafe { in_opt_str(p) }
         .map(|s| s.map(str::to_string))
-        .map_err(|c| bad_arg(c, &format!("client option {name}: {}", super::error::name(c))))
+        .map_err(|c| {
+            bad_arg(
+                c,
+                &format!("client option {name}: {}", super::error::name(c)),
+            )
+        })
 }
 
 fn create(
@@ -163,12 +168,15 @@ pub unsafe extern "C" fn msstore_client_new(
     guard(msstore_result::MSSTORE_E_PANIC, || {
         let r = (|| {
             if out.is_null() {
-                return Err(bad_arg(msstore_result::MSSTORE_E_NULL_POINTER, "out is NULL"));
+                return Err(bad_arg(
+                    msstore_result::MSSTORE_E_NULL_POINTER,
+                    "out is NULL",
+                ));
             }
             // SAFETY: forwarded contract.
             let o = unsafe { read_versioned(opts) }
                 .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
-            // SAFETY (all `field` calls): the struct's string fields are NULL or NUL-terminated.
+            // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
             let req = |p, n| unsafe { field(p, n) };
             let mut cfg = ClientConfig::new(
                 req(o.tenant_id, "tenant_id")?.unwrap_or_default(),
@@ -252,7 +260,10 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
     guard(msstore_result::MSSTORE_E_PANIC, || {
         let r = (|| {
             if out.is_null() {
-                return Err(bad_arg(msstore_result::MSSTORE_E_NULL_POINTER, "out is NULL"));
+                return Err(bad_arg(
+                    msstore_result::MSSTORE_E_NULL_POINTER,
+                    "out is NULL",
+                ));
             }
             // SAFETY: forwarded contract.
             let text = unsafe { in_str(json, MAX_JSON) }
@@ -277,7 +288,8 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
                     "blocking" => Mode::Blocking,
                     _ => {
                         return Err(conf_err(
-                            "completion_mode must be \"queued\", \"immediate\" or \"blocking\"".into(),
+                            "completion_mode must be \"queued\", \"immediate\" or \"blocking\""
+                                .into(),
                         ))
                     }
                 },
@@ -289,7 +301,8 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
                     .and_then(|t| u32::try_from(t).ok())
                     .ok_or_else(|| conf_err("operation_timeout_ms must be a u32".into()))?,
             };
-            let mut cfg = ClientConfig::from_json(&v.to_string()).map_err(|e| (code_of(e.kind), e))?;
+            let mut cfg =
+                ClientConfig::from_json(&v.to_string()).map_err(|e| (code_of(e.kind), e))?;
             if let Some(u) = emulator {
                 let u = u
                     .as_str()

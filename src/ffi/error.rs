@@ -80,9 +80,8 @@ impl ErrorObj {
                 .unwrap_or(-1),
             kind: cstring(e.kind.as_str()),
             message: cstring(&e.message),
-            service_code: o(&e.service_code).or_else(|| {
-                e.entra.as_ref().map(|en| cstring(&en.error))
-            }),
+            service_code: o(&e.service_code)
+                .or_else(|| e.entra.as_ref().map(|en| cstring(&en.error))),
             inner_code: o(&e.inner_code),
             ms_cv: o(&e.ms_cv),
             correlation_id: o(&e.correlation_id).or_else(|| {
@@ -165,17 +164,25 @@ fn description(code: msstore_result) -> &'static str {
         MSSTORE_E_NO_RESULT => "no such result (already taken, or not produced by this operation)",
         MSSTORE_E_CONFIGURATION => "the client configuration is unusable; fix it",
         MSSTORE_E_INVALID_KEY => "not a Store ID key; ask the game client for a fresh key",
-        MSSTORE_E_ENTRA_AUTH => "Entra ID refused the credentials; check tenant, client id and secret",
+        MSSTORE_E_ENTRA_AUTH => {
+            "Entra ID refused the credentials; check tenant, client id and secret"
+        }
         MSSTORE_E_UNAUTHORIZED => "the Store rejected the token or key; renew the key",
-        MSSTORE_E_KEY_MUST_BE_REMINTED => "the key cannot be renewed; the game client must mint a new one",
-        MSSTORE_E_CLIENT_ID_MISMATCH => "the key was minted for another Entra app; fix the configuration, never retry",
+        MSSTORE_E_KEY_MUST_BE_REMINTED => {
+            "the key cannot be renewed; the game client must mint a new one"
+        }
+        MSSTORE_E_CLIENT_ID_MISMATCH => {
+            "the key was minted for another Entra app; fix the configuration, never retry"
+        }
         MSSTORE_E_MISSING_SERVICE_TOKEN => "no service token reached the Store (a bug)",
         MSSTORE_E_THROTTLED => "rate limited; wait retry_after and retry",
         MSSTORE_E_NETWORK => "network failure or 5xx after retries; retry later",
         MSSTORE_E_TIMEOUT => "timed out; retry later",
         MSSTORE_E_NOT_FOUND => "not found",
         MSSTORE_E_SERVICE => "the service refused the request; see the error details",
-        MSSTORE_E_CONSUME_OUTCOME_UNKNOWN => "the consume may have been applied; resend with the same tracking id",
+        MSSTORE_E_CONSUME_OUTCOME_UNKNOWN => {
+            "the consume may have been applied; resend with the same tracking id"
+        }
         MSSTORE_E_MALFORMED_RESPONSE => "the service answered something unexpected; retry later",
         MSSTORE_E_CANCELED => "the operation was canceled",
         MSSTORE_E_SHUTTING_DOWN => "the client is shutting down",
@@ -188,24 +195,26 @@ fn description(code: msstore_result) -> &'static str {
 /// is not a code. Ownership: static string, never free. Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_result_name(code: i32) -> *const c_char {
-    guard(c"MSSTORE_UNKNOWN".as_ptr(), || {
-        match msstore_result::from_i32(code) {
+    guard(
+        c"MSSTORE_UNKNOWN".as_ptr(),
+        || match msstore_result::from_i32(code) {
             Some(c) => static_cstr(name(c)),
             None => c"MSSTORE_UNKNOWN".as_ptr(),
-        }
-    })
+        },
+    )
 }
 
 /// A one-line description of a result code saying what the caller should do. Ownership: static
 /// string, never free. Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_result_description(code: i32) -> *const c_char {
-    guard(c"unknown result code".as_ptr(), || {
-        match msstore_result::from_i32(code) {
+    guard(
+        c"unknown result code".as_ptr(),
+        || match msstore_result::from_i32(code) {
             Some(c) => static_cstr(description(c)),
             None => c"unknown result code".as_ptr(),
-        }
-    })
+        },
+    )
 }
 
 /// Static NUL-terminated copies of the static names and descriptions, made once.

@@ -62,7 +62,9 @@ pub(crate) fn remove<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_
         Some(o) if o.is::<T>() => {}
         _ => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
     }
-    let obj = map.remove(&id).ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+    let obj = map
+        .remove(&id)
+        .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
     drop(map);
     obj.downcast::<T>()
         .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
@@ -80,7 +82,11 @@ pub(crate) fn count() -> usize {
 
 /// Runs `f` on the live `T` behind a C handle, inside the panic boundary; `default` when the
 /// handle is NULL, not live, of another type, or `f` panics.
-pub(crate) fn with<T: Any + Send + Sync, P, R>(p: *const P, default: R, f: impl FnOnce(&T) -> R) -> R {
+pub(crate) fn with<T: Any + Send + Sync, P, R>(
+    p: *const P,
+    default: R,
+    f: impl FnOnce(&T) -> R,
+) -> R {
     let id = id_of(p);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| get::<T>(id).map(|o| f(&o)))) {
         Ok(Ok(r)) => r,

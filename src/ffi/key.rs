@@ -6,7 +6,9 @@ use super::handles;
 use super::panic::{guard, guard_result};
 use super::results::{free, Views};
 use super::strings::{cstring, in_str, write_out, write_view, Arena, MAX_STR};
-use super::types::{msstore_error, msstore_key, msstore_key_info, msstore_key_kind, msstore_result};
+use super::types::{
+    msstore_error, msstore_key, msstore_key_info, msstore_key_kind, msstore_result,
+};
 use crate::key::{KeyKind, StoreIdKey};
 use crate::time::Timestamp;
 use std::ffi::{c_char, CString};
@@ -76,8 +78,11 @@ pub unsafe extern "C" fn msstore_key_decode(
         // SAFETY: forwarded contract.
         let s = match unsafe { in_str(key, MAX_STR) } {
             Ok(s) => s,
-            // SAFETY: `err` is NULL or writable per the contract.
-            Err(c) => return unsafe { fail(err, c, &error_for_code(c, "the key string is unusable")) },
+            Err(c) => {
+                let e = error_for_code(c, "the key string is unusable");
+                // SAFETY: `err` is NULL or writable per the contract.
+                return unsafe { fail(err, c, &e) };
+            }
         };
         match StoreIdKey::decode(s) {
             Ok(k) => {

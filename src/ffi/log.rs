@@ -55,12 +55,14 @@ pub extern "C" fn msstore_set_log_callback(
         };
         let ud = user_data as usize;
         set_sink(
-            Some(Arc::new(move |level: Level, target: &str, message: &str| {
-                let t = cstring(target);
-                let m = cstring(&redact(message));
-                // SAFETY: `cb` is the caller's log callback; the strings live until it returns.
-                unsafe { cb(ud as *mut c_void, level as i32, t.as_ptr(), m.as_ptr()) }
-            })),
+            Some(Arc::new(
+                move |level: Level, target: &str, message: &str| {
+                    let t = cstring(target);
+                    let m = cstring(&redact(message));
+                    // SAFETY: `cb` is the caller's log callback; the strings live until it returns.
+                    unsafe { cb(ud as *mut c_void, level as i32, t.as_ptr(), m.as_ptr()) }
+                },
+            )),
             level,
         );
         Ok(())

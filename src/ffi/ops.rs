@@ -17,11 +17,9 @@
 //! - Threading: any thread, including from inside a callback.
 
 use super::completion::start;
-use super::panic::guard_result;
-use super::results::{
-    ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj,
-};
 use super::key::KeyObj;
+use super::panic::guard_result;
+use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
 use super::strings::{in_opt_str, in_str, read_versioned, MAX_PRODUCTS, MAX_STR};
 use super::types::*;
 use crate::collections::{ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request};
@@ -171,7 +169,7 @@ pub unsafe extern "C" fn msstore_query_entitlements(
     guard_result(|| {
         // SAFETY: forwarded contract.
         let q = unsafe { read_versioned(query) }?;
-        // SAFETY (block): the struct's pointers are NULL or valid per the contract.
+        // SAFETY: the struct's pointers are NULL or valid per the contract.
         let (key, prods, token, validity, sbx) = unsafe {
             (
                 req(q.collections_key)?,
@@ -263,7 +261,7 @@ pub unsafe extern "C" fn msstore_consume(
     guard_result(|| {
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
-        // SAFETY (block): the struct's strings are NULL or NUL-terminated per the contract.
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let (key, product, tracking, sbx) = unsafe {
             (
                 req(o.collections_key)?,
@@ -309,7 +307,7 @@ pub unsafe extern "C" fn msstore_grant_free_product(
     guard_result(|| {
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
-        // SAFETY (block): the struct's strings are NULL or NUL-terminated per the contract.
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
             let mut r = GrantRequest::new(
                 &req(o.purchase_key)?,
@@ -355,7 +353,7 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
     guard_result(|| {
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
-        // SAFETY (block): the struct's strings are NULL or NUL-terminated per the contract.
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
             let mut r = RecurrenceQueryRequest::new(&req(o.purchase_key)?);
             r.continuation_token = opt(o.continuation_token)?;
@@ -408,9 +406,10 @@ pub unsafe extern "C" fn msstore_change_subscription(
             x if x == MSSTORE_CHANGE_TOGGLE_AUTO_RENEW as i32 => ChangeType::ToggleAutoRenew,
             _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
         };
-        // SAFETY (block): the struct's strings are NULL or NUL-terminated per the contract.
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
-            let mut r = RecurrenceChangeRequest::new(&req(o.purchase_key)?, &req(o.recurrence_id)?, ct);
+            let mut r =
+                RecurrenceChangeRequest::new(&req(o.purchase_key)?, &req(o.recurrence_id)?, ct);
             r.sbx = opt(o.sbx)?;
             r
         };

@@ -599,7 +599,10 @@ unsafe fn take_into<T>(op: *mut msstore_op, kind: ResultKind, out: *mut *mut T) 
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_token(op: *mut msstore_op, out: *mut *mut msstore_token) -> msstore_result {
+pub unsafe extern "C" fn msstore_op_take_token(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_token,
+) -> msstore_result {
     // SAFETY: forwarded contract.
     unsafe { take_into(op, ResultKind::Token, out) }
 }
@@ -615,7 +618,10 @@ pub unsafe extern "C" fn msstore_op_take_token(op: *mut msstore_op, out: *mut *m
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_key(op: *mut msstore_op, out: *mut *mut msstore_key) -> msstore_result {
+pub unsafe extern "C" fn msstore_op_take_key(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_key,
+) -> msstore_result {
     // SAFETY: forwarded contract.
     unsafe { take_into(op, ResultKind::Key, out) }
 }
@@ -631,7 +637,10 @@ pub unsafe extern "C" fn msstore_op_take_key(op: *mut msstore_op, out: *mut *mut
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_entitlements(op: *mut msstore_op, out: *mut *mut msstore_entitlements) -> msstore_result {
+pub unsafe extern "C" fn msstore_op_take_entitlements(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_entitlements,
+) -> msstore_result {
     // SAFETY: forwarded contract.
     unsafe { take_into(op, ResultKind::Entitlements, out) }
 }
@@ -647,7 +656,10 @@ pub unsafe extern "C" fn msstore_op_take_entitlements(op: *mut msstore_op, out: 
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_consume_result(op: *mut msstore_op, out: *mut *mut msstore_consume_result) -> msstore_result {
+pub unsafe extern "C" fn msstore_op_take_consume_result(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_consume_result,
+) -> msstore_result {
     // SAFETY: forwarded contract.
     unsafe { take_into(op, ResultKind::Consume, out) }
 }
@@ -663,7 +675,10 @@ pub unsafe extern "C" fn msstore_op_take_consume_result(op: *mut msstore_op, out
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_order(op: *mut msstore_op, out: *mut *mut msstore_order) -> msstore_result {
+pub unsafe extern "C" fn msstore_op_take_order(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_order,
+) -> msstore_result {
     // SAFETY: forwarded contract.
     unsafe { take_into(op, ResultKind::Order, out) }
 }
@@ -679,7 +694,10 @@ pub unsafe extern "C" fn msstore_op_take_order(op: *mut msstore_op, out: *mut *m
 /// # Safety
 /// `out` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_subscriptions(op: *mut msstore_op, out: *mut *mut msstore_subscriptions) -> msstore_result {
+pub unsafe extern "C" fn msstore_op_take_subscriptions(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_subscriptions,
+) -> msstore_result {
     // SAFETY: forwarded contract.
     unsafe { take_into(op, ResultKind::Subscriptions, out) }
 }

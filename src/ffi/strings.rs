@@ -60,7 +60,7 @@ pub(crate) unsafe fn read_versioned<T: Versioned + Default>(
     // SAFETY: every versioned struct starts with a u32 `struct_size`; the caller promises the
     // first 4 bytes are readable. Unaligned read: C may pack it anywhere.
     let size = unsafe { std::ptr::read_unaligned(p.cast::<u32>()) } as usize;
-    if size < 4 || size > 64 * 1024 {
+    if !(4..=64 * 1024).contains(&size) {
         return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
     }
     let mut v = T::default();
@@ -84,7 +84,7 @@ pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), mssto
     }
     // SAFETY: the caller promises `out` points to a struct starting with a u32 struct_size.
     let size = unsafe { std::ptr::read_unaligned(out.cast::<u32>()) } as usize;
-    if size < 4 || size > 64 * 1024 {
+    if !(4..=64 * 1024).contains(&size) {
         return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
     }
     let n = size.min(std::mem::size_of::<T>());
