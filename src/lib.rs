@@ -18,6 +18,7 @@ pub mod config;
 pub mod consume;
 pub mod emulator;
 pub mod error;
+pub mod ffi;
 mod http;
 pub mod jwt;
 pub mod key;

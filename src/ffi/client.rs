@@ -1,0 +1,416 @@
+//! `msstore_client`: creation from options or JSON, the completion queue, shutdown and free.
+
+use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, Op};
+use super::error::{code_of, error_for_code, fail};
+use super::handles;
+use super::panic::{guard, guard_result};
+use super::strings::{in_opt_str, in_str, read_versioned, write_out, MAX_JSON};
+use super::types::{
+    msstore_call_options, msstore_client, msstore_client_options, msstore_error, msstore_result,
+};
+use crate::config::{ClientConfig, EntraVersion};
+use crate::error::Error;
+use crate::Client;
+use std::collections::{HashMap, VecDeque};
+use std::ffi::c_char;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+pub(crate) struct ClientState {
+    /// `None` once shut down (dropping it stops the runtime).
+    pub client: Option<Client>,
+    pub shutting_down: bool,
+    /// Operations whose callback has not returned yet.
+    pub ops: HashMap<usize, Arc<Op>>,
+}
+
+pub(crate) struct ClientObj {
+    pub state: Mutex<ClientState>,
+    /// Completed QUEUED operations waiting for `msstore_client_poll`.
+    pub queue: Mutex<VecDeque<Arc<Op>>>,
+    /// Signalled when an op is queued or delivered (shutdown waits on it).
+    pub cv: Condvar,
+    pub default_mode: Mode,
+    pub default_timeout_ms: u32,
+}
+
+impl ClientObj {
+    fn new(client: Client, mode: Mode, timeout_ms: u32) -> ClientObj {
+        ClientObj {
+            state: Mutex::new(ClientState {
+                client: Some(client),
+                shutting_down: false,
+                ops: HashMap::new(),
+            }),
+            queue: Mutex::new(VecDeque::new()),
+            cv: Condvar::new(),
+            default_mode: mode,
+            default_timeout_ms: timeout_ms,
+        }
+    }
+
+    /// Fails every operation in flight, delivers every callback not yet delivered (on this
+    /// thread, for QUEUED and IMMEDIATE ops this call completed or found queued), waits for
+    /// callbacks running on other threads, then stops the runtime. Idempotent.
+    pub(crate) fn shutdown(self: &Arc<Self>) {
+        let pending: Vec<Arc<Op>> = {
+            let mut st = lock(&self.state);
+            st.shutting_down = true;
+            st.ops.values().cloned().collect()
+        };
+        for op in fail_for_shutdown(pending) {
+            deliver(&op);
+        }
+        let me = Arc::as_ptr(self) as usize;
+        // Callbacks on other threads normally finish in microseconds; the cap only guards
+        // against a callback that never returns.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            while let Some(op) = lock(&self.queue).pop_front() {
+                deliver(&op);
+            }
+            let st = lock(&self.state);
+            if st.ops.len() <= callback_depth(me) || Instant::now() >= deadline {
+                break;
+            }
+            let _ = self.cv.wait_timeout(st, Duration::from_millis(20));
+        }
+        let client = lock(&self.state).client.take();
+        drop(client);
+    }
+}
+
+/// Fills `opts` with defaults and `struct_size = sizeof(msstore_client_options)`. Call it, then
+/// set the credentials. Returns `MSSTORE_E_NULL_POINTER` for NULL.
+///
+/// # Safety
+/// `opts` is NULL or points to a writable `msstore_client_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_client_options_init(
+    opts: *mut msstore_client_options,
+) -> msstore_result {
+    guard_result(|| {
+        let v = msstore_client_options {
+            struct_size: std::mem::size_of::<msstore_client_options>() as u32,
+            entra_version: 2,
+            ..Default::default()
+        };
+        // SAFETY: forwarded contract.
+        unsafe { write_out(opts, v) }
+    })
+}
+
+/// Fills `opts` with defaults (client's mode and timeout) and its `struct_size`.
+///
+/// # Safety
+/// `opts` is NULL or points to a writable `msstore_call_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_call_options_init(
+    opts: *mut msstore_call_options,
+) -> msstore_result {
+    guard_result(|| {
+        let v = msstore_call_options {
+            struct_size: std::mem::size_of::<msstore_call_options>() as u32,
+            ..Default::default()
+        };
+        // SAFETY: forwarded contract.
+        unsafe { write_out(opts, v) }
+    })
+}
+
+fn bad_arg(code: msstore_result, what: &str) -> (msstore_result, Error) {
+    (code, error_for_code(code, what))
+}
+
+/// Reads one string field of the options; the error names the field.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string.
+unsafe fn field(p: *const c_char, name: &str) -> Result<Option<String>, (msstore_result, Error)> {
+    // SAFETY: forwarded contract.
+    unsafe { in_opt_str(p) }
+        .map(|s| s.map(str::to_string))
+        .map_err(|c| {
+            bad_arg(
+                c,
+                &format!("client option {name}: {}", super::error::name(c)),
+            )
+        })
+}
+
+fn create(
+    config: ClientConfig,
+    mode: Mode,
+    timeout_ms: u32,
+) -> Result<usize, (msstore_result, Error)> {
+    let client = Client::new(config).map_err(|e| (code_of(e.kind), e))?;
+    Ok(handles::register(ClientObj::new(client, mode, timeout_ms)))
+}
+
+/// Creates a client from an options struct. Validates the configuration (no network).
+///
+/// Ownership: on `MSSTORE_OK`, `*out` is a new client the caller owns: free it with
+/// `msstore_client_free`. On failure `*out` is untouched and, if `err` is not NULL, `*err` is a new
+/// error the caller owns (free with `msstore_error_free`).
+/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size or enum),
+/// `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`, `MSSTORE_E_CONFIGURATION`.
+/// Threading: any thread. Strings are copied.
+///
+/// # Safety
+/// `opts` is a valid options struct (see `msstore_client_options_init`); `out` is writable; `err`
+/// is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_client_new(
+    opts: *const msstore_client_options,
+    out: *mut *mut msstore_client,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || {
+        let r = (|| {
+            if out.is_null() {
+                return Err(bad_arg(
+                    msstore_result::MSSTORE_E_NULL_POINTER,
+                    "out is NULL",
+                ));
+            }
+            // SAFETY: forwarded contract.
+            let o = unsafe { read_versioned(opts) }
+                .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
+            // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
+            let req = |p, n| unsafe { field(p, n) };
+            let mut cfg = ClientConfig::new(
+                req(o.tenant_id, "tenant_id")?.unwrap_or_default(),
+                req(o.client_id, "client_id")?.unwrap_or_default(),
+                req(o.client_secret, "client_secret")?.unwrap_or_default(),
+            );
+            if let Some(u) = req(o.emulator_base_url, "emulator_base_url")? {
+                cfg = cfg.with_emulator(&u);
+            }
+            if let Some(u) = req(o.login_base_url, "login_base_url")? {
+                cfg.login_base_url = u;
+            }
+            if let Some(u) = req(o.collections_base_url, "collections_base_url")? {
+                cfg.collections_base_url = u;
+            }
+            if let Some(u) = req(o.purchase_base_url, "purchase_base_url")? {
+                cfg.purchase_base_url = u;
+            }
+            if let Some(s) = req(o.service_identity, "service_identity")? {
+                cfg.service_identity = s;
+            }
+            cfg.entra_version = match o.entra_version {
+                0 | 2 => EntraVersion::V2,
+                1 => EntraVersion::V1,
+                _ => {
+                    return Err(bad_arg(
+                        msstore_result::MSSTORE_E_INVALID_ARGUMENT,
+                        "entra_version must be 1 or 2",
+                    ))
+                }
+            };
+            let ms = |v: u32, d: Duration| {
+                if v == 0 {
+                    d
+                } else {
+                    Duration::from_millis(v.into())
+                }
+            };
+            cfg.connect_timeout = ms(o.connect_timeout_ms, cfg.connect_timeout);
+            cfg.request_timeout = ms(o.request_timeout_ms, cfg.request_timeout);
+            if o.max_attempts != 0 {
+                cfg.retry.max_attempts = o.max_attempts;
+            }
+            if o.worker_threads != 0 {
+                cfg.worker_threads = o.worker_threads as usize;
+            }
+            if o.max_pages != 0 {
+                cfg.max_pages = o.max_pages;
+            }
+            let mode = Mode::from_c(o.completion_mode)
+                .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
+                .unwrap_or(Mode::Queued);
+            create(cfg, mode, o.operation_timeout_ms)
+        })();
+        match r {
+            Ok(id) => {
+                // SAFETY: checked non-null above; the caller promises it is writable.
+                let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+                msstore_result::MSSTORE_OK
+            }
+            // SAFETY: `err` is NULL or writable per the contract.
+            Err((code, e)) => unsafe { fail(err, code, &e) },
+        }
+    })
+}
+
+/// Creates a client from a JSON configuration (NUL-terminated UTF-8, at most 1 MiB): the field
+/// names of the Rust `ClientConfig` (`tenant_id`, `client_id`, `client_secret`,
+/// `login_base_url`, …, durations in milliseconds) plus `emulator_base_url`,
+/// `completion_mode` (`"queued"`, `"immediate"`, `"blocking"`) and `operation_timeout_ms`.
+/// Ownership, errors and threading as `msstore_client_new`.
+///
+/// # Safety
+/// `json` is NULL or NUL-terminated; `out` is writable; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_client_new_from_json(
+    json: *const c_char,
+    out: *mut *mut msstore_client,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || {
+        let r = (|| {
+            if out.is_null() {
+                return Err(bad_arg(
+                    msstore_result::MSSTORE_E_NULL_POINTER,
+                    "out is NULL",
+                ));
+            }
+            // SAFETY: forwarded contract.
+            let text = unsafe { in_str(json, MAX_JSON) }
+                .map_err(|c| bad_arg(c, "the JSON configuration string is unusable"))?;
+            let conf_err = |m: String| {
+                (
+                    msstore_result::MSSTORE_E_CONFIGURATION,
+                    Error::configuration(m),
+                )
+            };
+            let mut v: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| conf_err(format!("invalid JSON configuration: {e}")))?;
+            let obj = v
+                .as_object_mut()
+                .ok_or_else(|| conf_err("the JSON configuration must be an object".into()))?;
+            let emulator = obj.remove("emulator_base_url");
+            let mode = match obj.remove("completion_mode") {
+                None => Mode::Queued,
+                Some(m) => match m.as_str().unwrap_or("") {
+                    "queued" => Mode::Queued,
+                    "immediate" => Mode::Immediate,
+                    "blocking" => Mode::Blocking,
+                    _ => {
+                        return Err(conf_err(
+                            "completion_mode must be \"queued\", \"immediate\" or \"blocking\""
+                                .into(),
+                        ))
+                    }
+                },
+            };
+            let timeout = match obj.remove("operation_timeout_ms") {
+                None => 0,
+                Some(t) => t
+                    .as_u64()
+                    .and_then(|t| u32::try_from(t).ok())
+                    .ok_or_else(|| conf_err("operation_timeout_ms must be a u32".into()))?,
+            };
+            let mut cfg =
+                ClientConfig::from_json(&v.to_string()).map_err(|e| (code_of(e.kind), e))?;
+            if let Some(u) = emulator {
+                let u = u
+                    .as_str()
+                    .ok_or_else(|| conf_err("emulator_base_url must be a string".into()))?;
+                let (l, c, p) = (
+                    cfg.login_base_url.clone(),
+                    cfg.collections_base_url.clone(),
+                    cfg.purchase_base_url.clone(),
+                );
+                let d = ClientConfig::default();
+                cfg = cfg.with_emulator(u);
+                // Explicit per-service URLs win over the emulator base.
+                if l != d.login_base_url {
+                    cfg.login_base_url = l;
+                }
+                if c != d.collections_base_url {
+                    cfg.collections_base_url = c;
+                }
+                if p != d.purchase_base_url {
+                    cfg.purchase_base_url = p;
+                }
+            }
+            create(cfg, mode, timeout)
+        })();
+        match r {
+            Ok(id) => {
+                // SAFETY: checked non-null above.
+                let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+                msstore_result::MSSTORE_OK
+            }
+            // SAFETY: `err` is NULL or writable per the contract.
+            Err((code, e)) => unsafe { fail(err, code, &e) },
+        }
+    })
+}
+
+/// Runs the callbacks of completed QUEUED operations on the calling thread: at most
+/// `max_callbacks` (0: every one queued when the call starts). Returns how many ran (0 for a NULL
+/// or invalid client). Callbacks may call any msstore function, including this one and
+/// `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
+#[no_mangle]
+pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> usize {
+    guard(0, || {
+        let Ok(c) = handles::get::<ClientObj>(handles::id_of(client)) else {
+            return 0;
+        };
+        let limit = if max_callbacks == 0 {
+            lock(&c.queue).len()
+        } else {
+            max_callbacks
+        };
+        let mut ran = 0;
+        while ran < limit {
+            let Some(op) = lock(&c.queue).pop_front() else {
+                break;
+            };
+            deliver(&op);
+            ran += 1;
+        }
+        ran
+    })
+}
+
+/// Same as `msstore_client_poll` (the name engines' tick loops expect).
+#[no_mangle]
+pub extern "C" fn msstore_client_tick(client: *mut msstore_client, max_callbacks: usize) -> usize {
+    msstore_client_poll(client, max_callbacks)
+}
+
+/// Operations started on this client whose callback has not returned yet (in flight, queued, or
+/// running). Threading: any thread.
+#[no_mangle]
+pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize {
+    handles::with::<ClientObj, _, _>(client, 0, |c| lock(&c.state).ops.len())
+}
+
+/// Shuts the client down without freeing the handle: new operations fail with
+/// `MSSTORE_E_SHUTTING_DOWN`; every operation in flight completes with `MSSTORE_E_SHUTTING_DOWN`
+/// and its callback runs **on the calling thread before this returns** (whatever its mode;
+/// BLOCKING callers are woken and run theirs); QUEUED callbacks already queued run here too;
+/// callbacks running on other threads are waited for. No callback is lost; none runs after this
+/// returns. Safe to call from inside a callback (that callback is not waited for). Idempotent.
+/// Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER` or `MSSTORE_E_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstore_result {
+    guard_result(|| {
+        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        c.shutdown();
+        Ok(())
+    })
+}
+
+/// Shuts the client down (as `msstore_client_shutdown`) and frees the handle. NULL is a no-op;
+/// a freed or foreign handle is ignored and gives `MSSTORE_E_INVALID_HANDLE`. Result and error
+/// handles obtained from this client stay valid and must still be freed. Threading: any thread;
+/// other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
+#[no_mangle]
+pub extern "C" fn msstore_client_free(client: *mut msstore_client) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || {
+        if client.is_null() {
+            return msstore_result::MSSTORE_OK;
+        }
+        match handles::remove::<ClientObj>(handles::id_of(client)) {
+            Ok(c) => {
+                c.shutdown();
+                msstore_result::MSSTORE_OK
+            }
+            Err(code) => code,
+        }
+    })
+}

@@ -1,0 +1,522 @@
+//! Operations (`msstore_op`), the three completion modes and exactly-once delivery.
+//!
+//! Every operation completes exactly once: whoever first sets its final code (the operation's
+//! task, on success, failure, cancel or deadline; the client's shutdown; or a blocking caller
+//! whose fallback deadline passed) wins, and the winner decides who runs the callback:
+//!
+//! | winner \ mode | QUEUED                     | IMMEDIATE                    | BLOCKING      |
+//! |---------------|----------------------------|------------------------------|---------------|
+//! | task          | pushed to the client queue | runtime blocking-pool thread | blocked caller|
+//! | shutdown      | shutdown's calling thread  | shutdown's calling thread    | blocked caller|
+//!
+//! The callback never runs inline in the start function (except BLOCKING, whose point is to
+//! return the result) and never with a library lock held, so it may call back into the library.
+
+use super::client::ClientObj;
+use super::error::{code_of, error_for_code, register_error};
+use super::handles;
+use super::panic::{guard, guard_result, CatchUnwind};
+use super::results::{register_payload, Payload, ResultKind};
+use super::strings::{read_versioned, write_out};
+use super::types::{
+    msstore_call_options, msstore_client, msstore_completion_cb, msstore_completion_mode,
+    msstore_error, msstore_op, msstore_result,
+};
+use crate::error::Error;
+use crate::Client;
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::future::Future;
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Queued,
+    Immediate,
+    Blocking,
+}
+
+impl Mode {
+    /// `None` for DEFAULT (0); `Err` for a value that is not a mode.
+    pub(crate) fn from_c(v: i32) -> Result<Option<Mode>, msstore_result> {
+        use msstore_completion_mode::*;
+        match v {
+            x if x == MSSTORE_COMPLETION_DEFAULT as i32 => Ok(None),
+            x if x == MSSTORE_COMPLETION_QUEUED as i32 => Ok(Some(Mode::Queued)),
+            x if x == MSSTORE_COMPLETION_IMMEDIATE as i32 => Ok(Some(Mode::Immediate)),
+            x if x == MSSTORE_COMPLETION_BLOCKING as i32 => Ok(Some(Mode::Blocking)),
+            _ => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // No invariant of ours spans a panic inside these short critical sections.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+thread_local! {
+    /// Clients whose callbacks are running on this thread (innermost last), so that a shutdown
+    /// called from inside a callback does not wait for that callback to return.
+    static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many of `client_key`'s callbacks are on this thread's stack.
+pub(crate) fn callback_depth(client_key: usize) -> usize {
+    IN_CALLBACK.with(|s| s.borrow().iter().filter(|k| **k == client_key).count())
+}
+
+struct OpState {
+    code: Option<msstore_result>,
+    result: Option<(ResultKind, usize)>,
+    error: Option<usize>,
+    /// The caller asked for the handle (out_op) and has not freed it.
+    user_holds: bool,
+    /// The callback has not returned yet (or not been called).
+    delivery_pending: bool,
+}
+
+/// An operation. Registered as a handle while the caller holds it or its callback is pending.
+pub(crate) struct Op {
+    id: AtomicUsize,
+    client: Weak<ClientObj>,
+    client_key: usize,
+    mode: Mode,
+    cb: msstore_completion_cb,
+    user_data: usize,
+    st: Mutex<OpState>,
+    cv: Condvar,
+    cancel: tokio::sync::Notify,
+    cancel_code: AtomicI32,
+    abort: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+pub(crate) type Outcome = Result<Payload, (msstore_result, Error)>;
+
+impl Op {
+    pub(crate) fn id(&self) -> usize {
+        self.id.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    pub(crate) fn code(&self) -> Option<msstore_result> {
+        lock(&self.st).code
+    }
+
+    /// Sets the final state if nobody did yet. Returns whether this call won.
+    pub(crate) fn complete(&self, outcome: Outcome) -> bool {
+        let mut st = lock(&self.st);
+        if st.code.is_some() {
+            return false;
+        }
+        match outcome {
+            Ok(p) => {
+                st.result = Some(register_payload(p));
+                st.code = Some(msstore_result::MSSTORE_OK);
+            }
+            Err((code, e)) => {
+                st.error = Some(register_error(code, &e));
+                st.code = Some(code);
+            }
+        }
+        drop(st);
+        self.cv.notify_all();
+        true
+    }
+
+    /// Completes with a code this layer produced (shutdown, timeout) and stops the task.
+    pub(crate) fn complete_with(&self, code: msstore_result, message: &str) -> bool {
+        let won = self.complete(Err((code, error_for_code(code, message))));
+        if won {
+            if let Some(a) = lock(&self.abort).take() {
+                a.abort();
+            }
+        }
+        won
+    }
+
+    /// Called by the operation's own task with its outcome.
+    fn finish_from_task(self: &Arc<Self>, outcome: Outcome) {
+        if !self.complete(outcome) {
+            return;
+        }
+        match self.mode {
+            Mode::Immediate => {
+                let op = self.clone();
+                // A blocking-pool thread: the C callback may block or call blocking functions
+                // without starving the runtime's async workers.
+                drop(tokio::task::spawn_blocking(move || deliver(&op)));
+            }
+            Mode::Queued => match self.client.upgrade() {
+                Some(c) => {
+                    lock(&c.queue).push_back(self.clone());
+                    c.cv.notify_all();
+                }
+                None => deliver(self),
+            },
+            Mode::Blocking => {}
+        }
+    }
+
+    /// Waits until the operation has a final code; `None` on timeout.
+    fn wait(&self, timeout: Option<Duration>) -> Option<msstore_result> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut st = lock(&self.st);
+        loop {
+            if let Some(c) = st.code {
+                return Some(c);
+            }
+            st = match deadline {
+                None => self.cv.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return None;
+                    }
+                    self.cv
+                        .wait_timeout(st, d - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// The callback returned (or there was none): drop the delivery's hold on the handle.
+    fn delivery_done(&self) {
+        let mut st = lock(&self.st);
+        st.delivery_pending = false;
+        let free = !st.user_holds;
+        let leftovers = if free {
+            (st.result.take().map(|r| r.1), st.error.take())
+        } else {
+            (None, None)
+        };
+        drop(st);
+        if free {
+            self.unregister(leftovers);
+        }
+        if let Some(c) = self.client.upgrade() {
+            lock(&c.state).ops.remove(&self.id());
+            c.cv.notify_all();
+        }
+    }
+
+    /// `msstore_op_free`: drop the caller's hold.
+    fn user_release(&self) -> Result<(), msstore_result> {
+        let mut st = lock(&self.st);
+        if !st.user_holds {
+            return Err(msstore_result::MSSTORE_E_INVALID_HANDLE);
+        }
+        st.user_holds = false;
+        let free = !st.delivery_pending;
+        let leftovers = if free {
+            (st.result.take().map(|r| r.1), st.error.take())
+        } else {
+            (None, None)
+        };
+        drop(st);
+        if free {
+            self.unregister(leftovers);
+        }
+        Ok(())
+    }
+
+    fn unregister(&self, (result, error): (Option<usize>, Option<usize>)) {
+        if let Some(r) = result {
+            handles::remove_any(r);
+        }
+        if let Some(e) = error {
+            handles::remove_any(e);
+        }
+        handles::remove_any(self.id());
+    }
+}
+
+/// Runs the callback (if any) on the current thread, then releases the delivery's hold.
+pub(crate) fn deliver(op: &Arc<Op>) {
+    let code = op.code().unwrap_or(msstore_result::MSSTORE_E_INTERNAL);
+    if let Some(cb) = op.cb {
+        IN_CALLBACK.with(|s| s.borrow_mut().push(op.client_key));
+        let user_data = op.user_data as *mut c_void;
+        let handle = handles::ptr_of::<msstore_op>(op.id());
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: `cb` is the caller's completion callback, called exactly once with the
+            // user_data it passed and a handle that stays live until this call returns.
+            unsafe { cb(user_data, code, handle) }
+        }));
+        IN_CALLBACK.with(|s| {
+            s.borrow_mut().pop();
+        });
+    }
+    op.delivery_done();
+}
+
+async fn sleep_opt(t: Option<Duration>) {
+    match t {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Starts an operation: validates the client and call options, registers the op, spawns its
+/// task on the client's runtime, and (BLOCKING) waits for and delivers its completion.
+///
+/// # Safety
+/// `call` is NULL or a valid `msstore_call_options`; `out_op` is NULL or writable.
+pub(crate) unsafe fn start<Fut>(
+    client: *const msstore_client,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+    make: impl FnOnce(Client) -> Fut,
+) -> Result<(), msstore_result>
+where
+    Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
+{
+    let c = handles::get::<ClientObj>(handles::id_of(client))?;
+    let call = if call.is_null() {
+        msstore_call_options::default()
+    } else {
+        // SAFETY: non-null; the caller promises a valid versioned struct.
+        unsafe { read_versioned(call) }?
+    };
+    let mode = Mode::from_c(call.completion_mode)?.unwrap_or(c.default_mode);
+    let timeout_ms = if call.timeout_ms != 0 {
+        call.timeout_ms
+    } else {
+        c.default_timeout_ms
+    };
+    let timeout = (timeout_ms != 0).then(|| Duration::from_millis(timeout_ms.into()));
+
+    let op = Arc::new(Op {
+        id: AtomicUsize::new(0),
+        client: Arc::downgrade(&c),
+        client_key: Arc::as_ptr(&c) as usize,
+        mode,
+        cb,
+        user_data: user_data as usize,
+        st: Mutex::new(OpState {
+            code: None,
+            result: None,
+            error: None,
+            user_holds: !out_op.is_null(),
+            delivery_pending: true,
+        }),
+        cv: Condvar::new(),
+        cancel: tokio::sync::Notify::new(),
+        cancel_code: AtomicI32::new(msstore_result::MSSTORE_E_CANCELED as i32),
+        abort: Mutex::new(None),
+    });
+    let client = {
+        let mut st = lock(&c.state);
+        let client = match (&st.client, st.shutting_down) {
+            (Some(cl), false) => cl.clone(),
+            _ => return Err(msstore_result::MSSTORE_E_SHUTTING_DOWN),
+        };
+        let id = handles::register_arc(op.clone());
+        op.id.store(id, Ordering::Release);
+        st.ops.insert(id, op.clone());
+        client
+    };
+    if !out_op.is_null() {
+        // SAFETY: non-null; the caller promises it is writable.
+        let _ = unsafe { write_out(out_op, handles::ptr_of(op.id())) };
+    }
+    let handle = client.runtime_handle().clone();
+    let fut = make(client);
+    let task_op = op.clone();
+    let jh = handle.spawn(async move {
+        let body = CatchUnwind(Box::pin(fut));
+        let outcome: Outcome = tokio::select! {
+            r = body => match r {
+                Ok(Ok(p)) => Ok(p),
+                Ok(Err(e)) => Err((code_of(e.kind), e)),
+                Err(()) => Err((
+                    msstore_result::MSSTORE_E_PANIC,
+                    error_for_code(msstore_result::MSSTORE_E_PANIC, "the operation panicked (a bug in msstore)"),
+                )),
+            },
+            _ = task_op.cancel.notified() => {
+                let code = msstore_result::from_i32(task_op.cancel_code.load(Ordering::Acquire))
+                    .unwrap_or(msstore_result::MSSTORE_E_CANCELED);
+                Err((code, error_for_code(code, "the operation was canceled")))
+            }
+            _ = sleep_opt(timeout) => Err((
+                msstore_result::MSSTORE_E_TIMEOUT,
+                error_for_code(msstore_result::MSSTORE_E_TIMEOUT, "the operation's timeout_ms elapsed"),
+            )),
+        };
+        task_op.finish_from_task(outcome);
+    });
+    *lock(&op.abort) = Some(jh.abort_handle());
+    if op.code().is_some() {
+        // Shutdown won before the abort handle was stored: stop the task now.
+        if let Some(a) = lock(&op.abort).take() {
+            a.abort();
+        }
+    }
+
+    if mode == Mode::Blocking {
+        // The task enforces `timeout`; the extra grace only matters if the runtime is wedged.
+        let code = match op.wait(timeout.map(|t| t + Duration::from_secs(5))) {
+            Some(code) => code,
+            None => {
+                op.complete_with(msstore_result::MSSTORE_E_TIMEOUT, "the operation timed out");
+                op.code().unwrap_or(msstore_result::MSSTORE_E_TIMEOUT)
+            }
+        };
+        deliver(&op);
+        return match code {
+            msstore_result::MSSTORE_OK => Ok(()),
+            e => Err(e),
+        };
+    }
+    Ok(())
+}
+
+fn op_call(
+    op: *const msstore_op,
+    f: impl FnOnce(&Arc<Op>) -> Result<(), msstore_result>,
+) -> msstore_result {
+    guard_result(|| {
+        let o = handles::get::<Op>(handles::id_of(op))?;
+        f(&o)
+    })
+}
+
+/// Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
+/// (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
+/// the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
+///
+/// Returns `MSSTORE_OK` (also when the operation had already completed), or
+/// `MSSTORE_E_NULL_POINTER` / `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including from
+/// inside a callback.
+#[no_mangle]
+pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
+    op_call(op, |o| {
+        if o.code().is_none() {
+            o.cancel_code
+                .store(msstore_result::MSSTORE_E_CANCELED as i32, Ordering::Release);
+            o.cancel.notify_one();
+        }
+        Ok(())
+    })
+}
+
+/// Waits up to `timeout_ms` (0: do not wait; `UINT32_MAX`: forever) for the operation to
+/// complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
+/// Completion is independent of the callback: in QUEUED mode the callback still fires at the
+/// next poll. Threading: any thread; do not wait forever on a QUEUED operation from the thread
+/// that polls if you also need its callback first.
+#[no_mangle]
+pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || {
+        let o = match handles::get::<Op>(handles::id_of(op)) {
+            Ok(o) => o,
+            Err(c) => return c,
+        };
+        let t = (timeout_ms != u32::MAX).then(|| Duration::from_millis(timeout_ms.into()));
+        o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING)
+    })
+}
+
+/// The operation's result code without waiting: `MSSTORE_E_PENDING` while it runs.
+#[no_mangle]
+pub extern "C" fn msstore_op_status(op: *const msstore_op) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || {
+        match handles::get::<Op>(handles::id_of(op)) {
+            Ok(o) => o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING),
+            Err(c) => c,
+        }
+    })
+}
+
+/// Takes a result of kind `kind` out of a completed op.
+pub(crate) fn take_result(
+    op: *const msstore_op,
+    kind: ResultKind,
+) -> Result<usize, msstore_result> {
+    let o = handles::get::<Op>(handles::id_of(op))?;
+    let mut st = lock(&o.st);
+    if st.code.is_none() {
+        return Err(msstore_result::MSSTORE_E_PENDING);
+    }
+    match st.result {
+        Some((k, id)) if k == kind => {
+            st.result = None;
+            Ok(id)
+        }
+        Some(_) => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+        None => Err(msstore_result::MSSTORE_E_NO_RESULT),
+    }
+}
+
+/// Takes ownership of the operation's error (free it with `msstore_error_free`). Returns
+/// `MSSTORE_E_NO_RESULT` when the operation succeeded or the error was already taken,
+/// `MSSTORE_E_PENDING` while it runs. `*out` is written only on success.
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_error(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_error,
+) -> msstore_result {
+    op_call(op, |o| {
+        if out.is_null() {
+            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+        }
+        let mut st = lock(&o.st);
+        if st.code.is_none() {
+            return Err(msstore_result::MSSTORE_E_PENDING);
+        }
+        let id = st.error.take().ok_or(msstore_result::MSSTORE_E_NO_RESULT)?;
+        drop(st);
+        // SAFETY: non-null; the caller promises it is writable.
+        unsafe { write_out(out, handles::ptr_of(id)) }
+    })
+}
+
+/// The operation's error, borrowed: owned by the operation, valid until the operation is freed
+/// (or, for an operation started without `out_op`, until its callback returns). NULL when the
+/// operation succeeded, is pending, or the error was taken.
+#[no_mangle]
+pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_error {
+    handles::with::<Op, _, _>(op, std::ptr::null(), |o| {
+        lock(&o.st)
+            .error
+            .map_or(std::ptr::null(), |id| handles::ptr_of(id))
+    })
+}
+
+/// Releases the caller's handle to an operation (the one written to `out_op`). Does not cancel
+/// it: the callback still fires exactly once, and the operation's resources (and any result not
+/// taken) are freed after both this call and the callback. NULL is a no-op; a second free gives
+/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
+#[no_mangle]
+pub extern "C" fn msstore_op_free(op: *mut msstore_op) -> msstore_result {
+    if op.is_null() {
+        return msstore_result::MSSTORE_OK;
+    }
+    op_call(op, |o| o.user_release())
+}
+
+/// Shutdown's part: completes every pending op with SHUTTING_DOWN; returns those it must
+/// deliver itself (not BLOCKING: their waiter delivers).
+pub(crate) fn fail_for_shutdown(ops: Vec<Arc<Op>>) -> Vec<Arc<Op>> {
+    ops.into_iter()
+        .filter(|o| {
+            o.complete_with(
+                msstore_result::MSSTORE_E_SHUTTING_DOWN,
+                "the client shut down before the operation finished",
+            ) && o.mode() != Mode::Blocking
+        })
+        .collect()
+}

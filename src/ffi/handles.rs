@@ -1,0 +1,130 @@
+//! The registry of live handles.
+//!
+//! A handle given to C is a never-reused id (it looks like an aligned pointer, but the library
+//! never dereferences it): every call looks it up here, under one lock, and gets an `Arc` of the
+//! object. A freed handle, a handle of the wrong type or a garbage value is simply not found and
+//! gives `MSSTORE_E_INVALID_HANDLE`; a `_free` racing with a call on another thread is safe
+//! because the call holds its own `Arc`.
+
+use super::types::msstore_result;
+use once_cell::sync::Lazy;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+type Obj = Arc<dyn Any + Send + Sync>;
+
+static LIVE: Lazy<Mutex<HashMap<usize, Obj>>> = Lazy::new(|| Mutex::new(HashMap::new()));
+
+/// Ids start high and step by 16 so that they look like (and are as aligned as) heap pointers to
+/// debuggers, and are never 0.
+static NEXT: AtomicUsize = AtomicUsize::new(0x10_0000);
+
+fn live() -> std::sync::MutexGuard<'static, HashMap<usize, Obj>> {
+    // A panic while holding this lock cannot leave the map inconsistent (single inserts and
+    // removes), so a poisoned lock is still usable.
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Registers an object and returns its new handle id.
+pub(crate) fn register<T: Any + Send + Sync>(value: T) -> usize {
+    register_arc(Arc::new(value))
+}
+
+pub(crate) fn register_arc<T: Any + Send + Sync>(value: Arc<T>) -> usize {
+    let id = NEXT.fetch_add(16, Ordering::Relaxed);
+    live().insert(id, value);
+    id
+}
+
+/// Looks up a live handle of type `T`.
+pub(crate) fn get<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
+    if id == 0 {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    let obj = live()
+        .get(&id)
+        .cloned()
+        .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+    obj.downcast::<T>()
+        .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
+}
+
+/// Unregisters a live handle of type `T` and returns the object (dropped when the last `Arc`
+/// goes). Fails, leaving the registry unchanged, when the id is not a live `T`.
+pub(crate) fn remove<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
+    if id == 0 {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    let mut map = live();
+    match map.get(&id) {
+        Some(o) if o.is::<T>() => {}
+        _ => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
+    }
+    let obj = map
+        .remove(&id)
+        .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+    drop(map);
+    obj.downcast::<T>()
+        .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
+}
+
+/// Unregisters whatever the id is (used for result handles an operation still owns).
+pub(crate) fn remove_any(id: usize) {
+    let obj = live().remove(&id);
+    drop(obj);
+}
+
+pub(crate) fn count() -> usize {
+    live().len()
+}
+
+/// Runs `f` on the live `T` behind a C handle, inside the panic boundary; `default` when the
+/// handle is NULL, not live, of another type, or `f` panics.
+pub(crate) fn with<T: Any + Send + Sync, P, R>(
+    p: *const P,
+    default: R,
+    f: impl FnOnce(&T) -> R,
+) -> R {
+    let id = id_of(p);
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| get::<T>(id).map(|o| f(&o)))) {
+        Ok(Ok(r)) => r,
+        _ => default,
+    }
+}
+
+/// Handle id of a C pointer (never dereferenced).
+pub(crate) fn id_of<T>(p: *const T) -> usize {
+    p as usize
+}
+
+/// C pointer of a handle id (opaque; C never dereferences it either).
+pub(crate) fn ptr_of<T>(id: usize) -> *mut T {
+    id as *mut T
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_lookup_and_removal() {
+        let a = register(5u32);
+        assert_eq!(*get::<u32>(a).unwrap(), 5);
+        assert_eq!(
+            get::<String>(a).unwrap_err(),
+            msstore_result::MSSTORE_E_INVALID_HANDLE
+        );
+        assert!(remove::<String>(a).is_err());
+        assert!(remove::<u32>(a).is_ok());
+        assert_eq!(
+            get::<u32>(a).unwrap_err(),
+            msstore_result::MSSTORE_E_INVALID_HANDLE
+        );
+        assert_eq!(
+            get::<u32>(0).unwrap_err(),
+            msstore_result::MSSTORE_E_NULL_POINTER
+        );
+    }
+}

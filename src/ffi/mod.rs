@@ -1,0 +1,67 @@
+//! The C ABI (`msstore_*`), the only way game engines reach the library.
+//!
+//! One job per module:
+//! - [`types`]: `repr(C)` enums and structs shared with C (result codes, options, item views);
+//! - [`handles`]: the registry of live handles (freed-handle detection, `msstore_live_objects`);
+//! - [`panic`]: the panic boundary every export runs inside;
+//! - [`strings`]: strings in (NUL-terminated UTF-8, bounded) and out (owned by a handle);
+//! - [`error`]: result-code mapping, `msstore_error` objects and their accessors;
+//! - [`completion`]: operation handles, the per-client queue, the three completion modes;
+//! - [`client`]: client creation from options or JSON, poll, shutdown, free;
+//! - [`ops`]: one start function per network operation;
+//! - [`results`]: result handles and their copy-by-index accessors;
+//! - [`key`]: synchronous Store ID key decoding and key accessors;
+//! - [`log`]: the log callback (secrets redacted).
+//!
+//! Handles given to C are opaque ids from [`handles`], never raw Rust pointers: the library never
+//! dereferences a handle, so a freed, foreign or garbage handle is an error code, not UB.
+//! `unsafe` appears only in this module tree, for reading C pointers the caller passed in; each
+//! block says why it is sound.
+#![allow(non_camel_case_types)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod client;
+pub mod completion;
+pub mod error;
+pub mod handles;
+pub mod key;
+pub mod log;
+pub mod ops;
+pub mod panic;
+pub mod results;
+pub mod strings;
+pub mod types;
+
+use std::ffi::c_char;
+
+static VERSION_C: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
+
+/// The library version as a static NUL-terminated string `"MAJOR.MINOR.PATCH"`.
+///
+/// Ownership: static; never free it. Threading: any thread. Errors: none.
+/// Compare with `MSSTORE_VERSION_STRING` to detect a header/library mismatch.
+#[no_mangle]
+pub extern "C" fn msstore_version() -> *const c_char {
+    VERSION_C.as_ptr().cast()
+}
+
+/// The number of live library objects (clients, operations, errors and result handles) in the
+/// process. A leak check for tests: after every object has been freed it is 0.
+///
+/// Threading: any thread. Errors: none.
+#[no_mangle]
+pub extern "C" fn msstore_live_objects() -> usize {
+    panic::guard(0, handles::count)
+}
+
+/// Diagnostics: panics inside the library on purpose, to show that the panic boundary turns it
+/// into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`.
+///
+/// Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
+#[no_mangle]
+pub extern "C" fn msstore_debug_trigger_panic() -> types::msstore_result {
+    panic::guard_result(|| -> Result<(), types::msstore_result> {
+        panic!("msstore_debug_trigger_panic called");
+    })
+}

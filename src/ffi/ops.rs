@@ -1,0 +1,431 @@
+//! One start function per network operation.
+//!
+//! Common contract of every function here:
+//! - `client`: a live client. `call`: NULL (client defaults) or a `msstore_call_options`.
+//! - `cb` (may be NULL) is called exactly once with `user_data` untouched, in the mode chosen by
+//!   `call->completion_mode` or the client: QUEUED (at `msstore_client_poll`), IMMEDIATE (on a
+//!   library thread) or BLOCKING (on the calling thread, before the function returns).
+//! - `out_op` (may be NULL): receives the operation handle, owned by the caller (free it with
+//!   `msstore_op_free`; freeing does not cancel). Needed to cancel, wait, or take results outside
+//!   the callback. If NULL, the operation frees itself after its callback.
+//! - Returns `MSSTORE_OK` when the operation started (QUEUED/IMMEDIATE) or completed
+//!   successfully (BLOCKING: otherwise its error code). If a non-BLOCKING start fails
+//!   (`MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`,
+//!   `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`, `MSSTORE_E_SHUTTING_DOWN`), nothing was
+//!   started, `*out_op` is untouched and the callback will not be called.
+//! - Input strings are NUL-terminated UTF-8 (at most 64 KiB), copied before the function returns.
+//! - Threading: any thread, including from inside a callback.
+
+use super::completion::start;
+use super::key::KeyObj;
+use super::panic::guard_result;
+use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
+use super::strings::{in_opt_str, in_str, read_versioned, MAX_PRODUCTS, MAX_STR};
+use super::types::*;
+use crate::collections::{ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request};
+use crate::consume::ConsumeRequest;
+use crate::purchase::{ChangeType, GrantRequest, RecurrenceChangeRequest, RecurrenceQueryRequest};
+use crate::token::Audience;
+use std::ffi::{c_char, c_void};
+
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+unsafe fn req(p: *const c_char) -> Result<String, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
+}
+
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+unsafe fn opt(p: *const c_char) -> Result<Option<String>, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
+}
+
+/// # Safety
+/// `ids` (and `skus` when not NULL) point to `count` pointers, each NULL (skus only) or
+/// NUL-terminated.
+unsafe fn products(
+    ids: *const *const c_char,
+    skus: *const *const c_char,
+    count: usize,
+) -> Result<Vec<ProductSkuId>, msstore_result> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if count > MAX_PRODUCTS {
+        return Err(msstore_result::MSSTORE_E_TOO_LONG);
+    }
+    if ids.is_null() {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    (0..count)
+        .map(|i| {
+            // SAFETY: `ids` has `count` readable elements.
+            let id = unsafe { req(*ids.add(i)) }?;
+            let sku = if skus.is_null() {
+                None
+            } else {
+                // SAFETY: `skus` has `count` readable elements, each NULL or NUL-terminated.
+                unsafe { opt(*skus.add(i)) }?
+            };
+            Ok(match sku {
+                Some(s) => ProductSkuId::with_sku(id, s),
+                None => ProductSkuId::product(id),
+            })
+        })
+        .collect()
+}
+
+/// Gets a token: the service token (`MSSTORE_AUDIENCE_SERVICE`) or a key-create token to hand to
+/// a game client. Cached and single-flight. Result: `msstore_op_take_token`.
+/// Errors in the callback: `MSSTORE_E_ENTRA_AUTH`, `MSSTORE_E_NETWORK`, `MSSTORE_E_TIMEOUT`,
+/// `MSSTORE_E_THROTTLED`, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
+///
+/// # Safety
+/// See the module contract: `call` NULL or valid; `out_op` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_get_token(
+    client: *mut msstore_client,
+    audience: i32,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        use msstore_audience::*;
+        let aud = match audience {
+            x if x == MSSTORE_AUDIENCE_SERVICE as i32 => Audience::Service,
+            x if x == MSSTORE_AUDIENCE_COLLECTIONS_KEY_CREATE as i32 => {
+                Audience::CollectionsKeyCreate
+            }
+            x if x == MSSTORE_AUDIENCE_PURCHASE_KEY_CREATE as i32 => Audience::PurchaseKeyCreate,
+            _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+        };
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let t = c.access_token(aud).await?;
+                Ok(Payload::Token(TokenObj::new(&t)))
+            })
+        }
+    })
+}
+
+/// Renews a Store ID key at the documented renew endpoint for its kind (never at the key's own
+/// refreshUri). Result: `msstore_op_take_key` (the new key: `msstore_key_value`).
+/// Errors in the callback: `MSSTORE_E_INVALID_KEY`, `MSSTORE_E_KEY_MUST_BE_REMINTED`,
+/// `MSSTORE_E_ENTRA_AUTH`, transient codes, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
+///
+/// # Safety
+/// See the module contract; `key` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_renew_key(
+    client: *mut msstore_client,
+    key: *const c_char,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let key = unsafe { req(key) }?;
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let margin = c.config().key_renew_margin;
+                let r = c.renew_key(&key).await?;
+                Ok(Payload::Key(KeyObj::new(
+                    &r.decoded,
+                    r.key.expose(),
+                    margin,
+                )))
+            })
+        }
+    })
+}
+
+/// Queries a user's entitlements (v9 publisherQuery by default, v8 or v6), all pages
+/// (de-duplicated) or one page. Result: `msstore_op_take_entitlements`.
+/// Synchronous errors add: `MSSTORE_E_INVALID_ARGUMENT` (api_version not 6/8/9, bad struct_size),
+/// `MSSTORE_E_TOO_LONG` (> 1000 products). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT`
+/// (e.g. v9 without products), `MSSTORE_E_UNAUTHORIZED`, `MSSTORE_E_CLIENT_ID_MISMATCH`,
+/// `MSSTORE_E_THROTTLED`, `MSSTORE_E_NETWORK`, `MSSTORE_E_TIMEOUT`, `MSSTORE_E_SERVICE`, …
+///
+/// # Safety
+/// See the module contract; `query` points to a valid `msstore_query_options` whose pointers are
+/// NULL or valid as documented on the struct.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_query_entitlements(
+    client: *mut msstore_client,
+    query: *const msstore_query_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let q = unsafe { read_versioned(query) }?;
+        // SAFETY: the struct's pointers are NULL or valid per the contract.
+        let (key, prods, token, validity, sbx) = unsafe {
+            (
+                req(q.collections_key)?,
+                products(q.product_ids, q.sku_ids, q.product_count)?,
+                opt(q.continuation_token)?,
+                opt(q.validity_type)?,
+                opt(q.sbx)?,
+            )
+        };
+        let single = q.single_page != 0;
+        let exclude = q.include_duplicates == 0;
+        let page_size = q.max_page_size;
+        macro_rules! run {
+            ($req:expr, $page:ident, $all:ident) => {{
+                let r = $req;
+                // SAFETY: forwarded contract.
+                unsafe {
+                    start(client, call, cb, user_data, out_op, move |c| async move {
+                        let obj = if single {
+                            EntitlementsObj::from_page(&c.$page(r).await?)
+                        } else {
+                            EntitlementsObj::from_all(&c.$all(r).await?)
+                        };
+                        Ok(Payload::Entitlements(obj))
+                    })
+                }
+            }};
+        }
+        match q.api_version {
+            0 | 9 => {
+                let mut r = QueryV9Request::new(&key, prods);
+                r.continuation_token = token;
+                if page_size != 0 {
+                    r.max_page_size = page_size;
+                }
+                r.exclude_duplicates = exclude;
+                r.validity_type = validity;
+                r.sbx = sbx;
+                run!(r, query_v9_page, query_v9)
+            }
+            8 => {
+                let mut r = QueryV8Request::new(&key);
+                if !prods.is_empty() {
+                    r.product_sku_ids = Some(prods);
+                }
+                r.continuation_token = token;
+                if page_size != 0 {
+                    r.max_page_size = page_size;
+                }
+                r.exclude_duplicates = exclude;
+                r.validity_type = validity;
+                r.sbx = sbx;
+                run!(r, query_v8_page, query_v8)
+            }
+            6 => {
+                let mut r = QueryV6Request::new(&key);
+                if !prods.is_empty() {
+                    r.product_sku_ids = Some(prods);
+                }
+                r.continuation_token = token;
+                if page_size != 0 {
+                    r.max_page_size = page_size;
+                }
+                r.validity_type = validity;
+                run!(r, query_v6_page, query_v6)
+            }
+            _ => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+        }
+    })
+}
+
+/// Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
+/// (`quantity == 0`). Result: `msstore_op_take_consume_result`.
+/// Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend with
+/// `msstore_error_tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
+/// `MSSTORE_E_INVALID_ARGUMENT` (tracking id not a GUID), `MSSTORE_E_UNAUTHORIZED`, …
+///
+/// # Safety
+/// See the module contract; `opts` points to a valid `msstore_consume_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_consume(
+    client: *mut msstore_client,
+    opts: *const msstore_consume_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let o = unsafe { read_versioned(opts) }?;
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
+        let (key, product, tracking, sbx) = unsafe {
+            (
+                req(o.collections_key)?,
+                req(o.product_id)?,
+                opt(o.tracking_id)?,
+                opt(o.sbx)?,
+            )
+        };
+        let mut r = if o.quantity == 0 {
+            ConsumeRequest::developer_managed(&key, &product)
+        } else {
+            ConsumeRequest::store_managed(&key, &product, o.quantity)
+        };
+        if let Some(t) = tracking {
+            r = r.with_tracking_id(t);
+        }
+        r.sbx = sbx;
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let res = c.consume(r).await.into_result()?;
+                Ok(Payload::Consume(ConsumeObj::new(&res)))
+            })
+        }
+    })
+}
+
+/// Grants a free (zero-price) product to the user of a UserPurchaseId. Result:
+/// `msstore_op_take_order`. Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT`,
+/// `MSSTORE_E_SERVICE` (not free, already owned), `MSSTORE_E_UNAUTHORIZED`, transient codes, …
+///
+/// # Safety
+/// See the module contract; `opts` points to a valid `msstore_grant_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_grant_free_product(
+    client: *mut msstore_client,
+    opts: *const msstore_grant_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let o = unsafe { read_versioned(opts) }?;
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
+        let mut r = unsafe {
+            let mut r = GrantRequest::new(
+                &req(o.purchase_key)?,
+                &req(o.product_id)?,
+                &req(o.sku_id)?,
+                &req(o.availability_id)?,
+            );
+            if let Some(l) = opt(o.language)? {
+                r.language = l;
+            }
+            if let Some(m) = opt(o.market)? {
+                r.market = m;
+            }
+            r.order_id = opt(o.order_id)?;
+            r.dev_offer_id = opt(o.dev_offer_id)?;
+            r
+        };
+        r.quantity = 1;
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let order = c.grant_free_product(r).await?;
+                Ok(Payload::Order(OrderObj::new(&order)))
+            })
+        }
+    })
+}
+
+/// Queries a user's subscriptions (all pages, or one page). Result:
+/// `msstore_op_take_subscriptions`.
+///
+/// # Safety
+/// See the module contract; `opts` points to a valid `msstore_subscription_query_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_query_subscriptions(
+    client: *mut msstore_client,
+    opts: *const msstore_subscription_query_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let o = unsafe { read_versioned(opts) }?;
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
+        let mut r = unsafe {
+            let mut r = RecurrenceQueryRequest::new(&req(o.purchase_key)?);
+            r.continuation_token = opt(o.continuation_token)?;
+            r.sbx = opt(o.sbx)?;
+            r
+        };
+        if o.page_size != 0 {
+            r.page_size = Some(o.page_size);
+        }
+        let single = o.single_page != 0;
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let obj = if single {
+                    let p = c.query_subscriptions_page(r).await?;
+                    SubscriptionsObj::new(&p.items, p.continuation_token.as_deref(), p.raw_json)
+                } else {
+                    let items = c.query_subscriptions(r).await?;
+                    SubscriptionsObj::new(&items, None, String::new())
+                };
+                Ok(Payload::Subscriptions(obj))
+            })
+        }
+    })
+}
+
+/// Cancels, extends, refunds or turns off auto-renew of a subscription. Result:
+/// `msstore_op_take_subscriptions` (one item: the new state). Synchronous errors add
+/// `MSSTORE_E_INVALID_ARGUMENT` for a `change_type` that is not a `msstore_change_type`.
+///
+/// # Safety
+/// See the module contract; `opts` points to a valid `msstore_subscription_change_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_change_subscription(
+    client: *mut msstore_client,
+    opts: *const msstore_subscription_change_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let o = unsafe { read_versioned(opts) }?;
+        use msstore_change_type::*;
+        let ct = match o.change_type {
+            x if x == MSSTORE_CHANGE_CANCEL as i32 => ChangeType::Cancel,
+            x if x == MSSTORE_CHANGE_EXTEND as i32 => ChangeType::Extend,
+            x if x == MSSTORE_CHANGE_REFUND as i32 => ChangeType::Refund,
+            x if x == MSSTORE_CHANGE_TOGGLE_AUTO_RENEW as i32 => ChangeType::ToggleAutoRenew,
+            _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+        };
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
+        let mut r = unsafe {
+            let mut r =
+                RecurrenceChangeRequest::new(&req(o.purchase_key)?, &req(o.recurrence_id)?, ct);
+            r.sbx = opt(o.sbx)?;
+            r
+        };
+        if ct == ChangeType::Extend {
+            r.extension_time_in_days = Some(o.extension_days);
+        }
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let item = c.change_subscription(r).await?;
+                Ok(Payload::Subscriptions(SubscriptionsObj::new(
+                    std::slice::from_ref(&item),
+                    None,
+                    String::new(),
+                )))
+            })
+        }
+    })
+}

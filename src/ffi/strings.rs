@@ -1,0 +1,214 @@
+//! Strings and structs crossing the boundary.
+//!
+//! In: NUL-terminated UTF-8, bounded (`MAX_STR`, `MAX_JSON`); NULL, bad UTF-8 and oversize each
+//! have their own code. Out: `CString`s owned by a result handle ([`Arena`]), or copied into a
+//! caller buffer with a needed-size query ([`copy_to_buffer`]).
+
+use super::types::{msstore_result, Versioned};
+use std::ffi::{c_char, CStr, CString};
+
+/// Longest ordinary string argument (keys are a few KiB).
+pub(crate) const MAX_STR: usize = 64 * 1024;
+/// Longest JSON configuration.
+pub(crate) const MAX_JSON: usize = 1024 * 1024;
+/// Most product ids in one query.
+pub(crate) const MAX_PRODUCTS: usize = 1000;
+
+/// Borrows a NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// `p` is NULL or points to memory readable up to its NUL terminator or `max` bytes.
+pub(crate) unsafe fn in_str<'a>(p: *const c_char, max: usize) -> Result<&'a str, msstore_result> {
+    if p.is_null() {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    // SAFETY: the caller promises `p` is readable up to its NUL or `max` bytes; strnlen reads
+    // no further than that.
+    let len = unsafe { libc::strnlen(p, max + 1) };
+    if len > max {
+        return Err(msstore_result::MSSTORE_E_TOO_LONG);
+    }
+    // SAFETY: strnlen found a NUL at `p + len` within readable memory.
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    std::str::from_utf8(bytes).map_err(|_| msstore_result::MSSTORE_E_INVALID_UTF8)
+}
+
+/// Like [`in_str`] but NULL gives `None`.
+///
+/// # Safety
+/// As [`in_str`].
+pub(crate) unsafe fn in_opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>, msstore_result> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded contract.
+    unsafe { in_str(p, MAX_STR) }.map(Some)
+}
+
+/// Reads a versioned options struct: copies `min(struct_size, sizeof(T))` bytes over a zeroed
+/// (default) value, so a caller built against an older, shorter struct gets defaults for the
+/// fields it does not know.
+///
+/// # Safety
+/// `p` is NULL or points to at least `struct_size` readable bytes whose first 4 are `struct_size`.
+pub(crate) unsafe fn read_versioned<T: Versioned + Default>(
+    p: *const T,
+) -> Result<T, msstore_result> {
+    if p.is_null() {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    // SAFETY: every versioned struct starts with a u32 `struct_size`; the caller promises the
+    // first 4 bytes are readable. Unaligned read: C may pack it anywhere.
+    let size = unsafe { std::ptr::read_unaligned(p.cast::<u32>()) } as usize;
+    if !(4..=64 * 1024).contains(&size) {
+        return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
+    }
+    let mut v = T::default();
+    let n = size.min(std::mem::size_of::<T>());
+    // SAFETY: `p` has `size >= n` readable bytes; `v` is a distinct local of `size_of::<T>() >= n`
+    // bytes; any bytes are a valid T (Versioned contract: integers and raw pointers only).
+    unsafe {
+        std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut v as *mut T).cast::<u8>(), n);
+    }
+    Ok(v)
+}
+
+/// Writes a view struct into a caller struct that starts with `struct_size`: at most
+/// `min(out->struct_size, sizeof(T))` bytes, leaving `struct_size` as the caller set it.
+///
+/// # Safety
+/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), msstore_result> {
+    if out.is_null() {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    // SAFETY: the caller promises `out` points to a struct starting with a u32 struct_size.
+    let size = unsafe { std::ptr::read_unaligned(out.cast::<u32>()) } as usize;
+    if !(4..=64 * 1024).contains(&size) {
+        return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
+    }
+    let n = size.min(std::mem::size_of::<T>());
+    if n > 4 {
+        // SAFETY: `out` has `size >= n` writable bytes; we skip the first 4 (struct_size) and
+        // copy the rest of the first `n` bytes of `v`, which is a distinct value.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (v as *const T).cast::<u8>().add(4),
+                out.cast::<u8>().add(4),
+                n - 4,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes an out-parameter.
+///
+/// # Safety
+/// `out` is NULL or valid for a write of `T`.
+pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), msstore_result> {
+    if out.is_null() {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    // SAFETY: non-null, and the caller promises it is valid for writes.
+    unsafe { out.write(v) };
+    Ok(())
+}
+
+/// A `CString` from Rust text (interior NULs, impossible in JSON-derived text, become spaces).
+pub(crate) fn cstring(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+/// Owns the strings a result handle exposes; the pointers it hands out stay valid as long as
+/// the arena lives (a `CString`'s bytes never move when the arena's vector grows).
+#[derive(Default)]
+pub(crate) struct Arena(Vec<CString>);
+
+impl Arena {
+    pub(crate) fn s(&mut self, v: &str) -> *const c_char {
+        let c = cstring(v);
+        let p = c.as_ptr();
+        self.0.push(c);
+        p
+    }
+
+    pub(crate) fn o(&mut self, v: Option<&str>) -> *const c_char {
+        match v {
+            Some(v) => self.s(v),
+            None => std::ptr::null(),
+        }
+    }
+}
+
+/// Copies `s` plus a NUL into `buf` (capacity `cap`), always writing the needed size (including
+/// the NUL) to `*needed` when it is not NULL. `buf` may be NULL with `cap` 0 to query the size.
+///
+/// # Safety
+/// `buf` is NULL or writable for `cap` bytes; `needed` is NULL or writable.
+pub(crate) unsafe fn copy_to_buffer(
+    s: &str,
+    buf: *mut c_char,
+    cap: usize,
+    needed: *mut usize,
+) -> Result<(), msstore_result> {
+    let need = s.len() + 1;
+    if !needed.is_null() {
+        // SAFETY: non-null and writable per the contract.
+        unsafe { needed.write(need) };
+    }
+    if buf.is_null() || cap < need {
+        return Err(if buf.is_null() && cap > 0 {
+            msstore_result::MSSTORE_E_NULL_POINTER
+        } else {
+            msstore_result::MSSTORE_E_BUFFER_TOO_SMALL
+        });
+    }
+    // SAFETY: `buf` is writable for `cap >= need` bytes and does not overlap `s`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
+        buf.add(s.len()).write(0);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_str_codes() {
+        // SAFETY: all pointers are NULL or NUL-terminated literals.
+        unsafe {
+            assert_eq!(
+                in_str(std::ptr::null(), 10).unwrap_err(),
+                msstore_result::MSSTORE_E_NULL_POINTER
+            );
+            assert_eq!(in_str(c"abc".as_ptr(), 10).unwrap(), "abc");
+            assert_eq!(
+                in_str(c"abcdef".as_ptr(), 3).unwrap_err(),
+                msstore_result::MSSTORE_E_TOO_LONG
+            );
+            assert_eq!(
+                in_str(c"\xff\xfe".as_ptr(), 10).unwrap_err(),
+                msstore_result::MSSTORE_E_INVALID_UTF8
+            );
+        }
+    }
+
+    #[test]
+    fn buffer_copy() {
+        let mut need = 0usize;
+        let mut buf = [0 as c_char; 4];
+        // SAFETY: buffers are local and sized as passed.
+        unsafe {
+            assert_eq!(
+                copy_to_buffer("hello", buf.as_mut_ptr(), 4, &mut need).unwrap_err(),
+                msstore_result::MSSTORE_E_BUFFER_TOO_SMALL
+            );
+            assert_eq!(need, 6);
+            assert!(copy_to_buffer("abc", buf.as_mut_ptr(), 4, &mut need).is_ok());
+        }
+        assert_eq!(buf[3], 0);
+    }
+}

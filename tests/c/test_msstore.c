@@ -1,0 +1,1085 @@
+/* C test program of the msstore C ABI, run by scripts/test-c.sh against the emulator.
+ * Environment: MSSTORE_EMU_SEED = the emulator's seed JSON line.
+ * Compiled with -std=c11 -Wall -Wextra -Werror -pedantic. Prints "N passed, M failed". */
+#define _POSIX_C_SOURCE 200809L
+#include "msstore.h"
+#include "common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+static atomic_int g_pass, g_fail;
+
+#define CHECK(cond)                                                                    \
+  do {                                                                                 \
+    if (cond) {                                                                        \
+      atomic_fetch_add(&g_pass, 1);                                                    \
+    } else {                                                                           \
+      atomic_fetch_add(&g_fail, 1);                                                    \
+      fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                 \
+    }                                                                                  \
+  } while (0)
+
+#define CHECK_CODE(expr, want)                                                         \
+  do {                                                                                 \
+    msstore_result r_ = (expr);                                                        \
+    if (r_ == (want)) {                                                                \
+      atomic_fetch_add(&g_pass, 1);                                                    \
+    } else {                                                                           \
+      atomic_fetch_add(&g_fail, 1);                                                    \
+      fprintf(stderr, "FAIL %s:%d: %s = %s, want %s\n", __FILE__, __LINE__, #expr,    \
+              msstore_result_name(r_), msstore_result_name(want));                     \
+    }                                                                                  \
+  } while (0)
+
+/* ---- seed and admin ------------------------------------------------------------------ */
+
+static const char *SEED;
+static char *BASE, *TENANT, *CLIENT_ID, *SECRET, *CKEY, *PKEY, *DURABLE, *CONSUMABLE,
+    *FREE_PID, *FREE_SKU, *FREE_AVAIL, *RECURRENCE, *STORE_USER;
+static int PORT;
+
+static void sleep_ms(long ms) {
+  struct timespec ts;
+  ts.tv_sec = ms / 1000;
+  ts.tv_nsec = (ms % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+}
+
+static int admin(const char *method, const char *path, const char *body, char **out) {
+  return http_request(PORT, method, path, body, out);
+}
+
+static void clear_faults(void) { CHECK(admin("DELETE", "/admin/faults", NULL, NULL) == 200); }
+
+static void add_fault(const char *json) { CHECK(admin("POST", "/admin/faults", json, NULL) == 200); }
+
+/* Mints a key of `kind` for a (new) store user via the admin API; caller frees. */
+static char *mint_key(const char *kind, const char *store_user, const char *client_id) {
+  char body[1024], *resp = NULL, *key;
+  snprintf(body, sizeof body, "{\"store_user_id\":\"%s\"}", store_user);
+  admin("POST", "/admin/users", body, NULL);
+  snprintf(body, sizeof body,
+           "{\"kind\":\"%s\",\"publisher_user_id\":\"pub-%s\",\"store_user_id\":\"%s\","
+           "\"tenant_id\":\"%s\",\"client_id\":\"%s\"}",
+           kind, store_user, store_user, TENANT, client_id);
+  CHECK(admin("POST", "/admin/keys/mint", body, &resp) == 200);
+  key = resp ? json_field(resp, "key") : NULL;
+  free(resp);
+  CHECK(key != NULL);
+  return key;
+}
+
+/* ---- completion plumbing -------------------------------------------------------------- */
+
+typedef struct {
+  atomic_int calls;
+  atomic_int code;
+  pthread_t thread;
+  msstore_op *op_in_cb;
+} cb_state;
+
+static void on_done(void *ud, msstore_result code, msstore_op *op) {
+  cb_state *s = (cb_state *)ud;
+  s->thread = pthread_self();
+  s->op_in_cb = op;
+  atomic_store(&s->code, (int)code);
+  atomic_fetch_add(&s->calls, 1);
+}
+
+typedef msstore_result (*starter)(msstore_client *c, const msstore_call_options *call,
+                                  msstore_completion_cb cb, void *ud, msstore_op **out_op,
+                                  const void *arg);
+
+static const int MODES[3] = {MSSTORE_COMPLETION_QUEUED, MSSTORE_COMPLETION_IMMEDIATE,
+                             MSSTORE_COMPLETION_BLOCKING};
+static const char *MODE_NAMES[3] = {"queued", "immediate", "blocking"};
+
+/* Runs one operation in `mode`, checks the completion contract, returns the op's code and
+ * (in *out_op) the op handle for taking results; the caller frees it. */
+static msstore_result run_op(msstore_client *c, int mode, starter st, const void *arg,
+                             msstore_op **out_op) {
+  cb_state s;
+  msstore_call_options call;
+  msstore_result r;
+  int i;
+  memset(&s, 0, sizeof s);
+  msstore_call_options_init(&call);
+  call.completion_mode = mode;
+  call.timeout_ms = 20000;
+  *out_op = NULL;
+  r = st(c, &call, on_done, &s, out_op, arg);
+  if (mode == MSSTORE_COMPLETION_BLOCKING) {
+    CHECK(atomic_load(&s.calls) == 1);
+    CHECK(r == (msstore_result)atomic_load(&s.code));
+    CHECK(pthread_equal(s.thread, pthread_self()));
+  } else {
+    CHECK_CODE(r, MSSTORE_OK);
+    if (r != MSSTORE_OK) return r;
+    if (mode == MSSTORE_COMPLETION_QUEUED) {
+      CHECK(atomic_load(&s.calls) == 0); /* never inline */
+      for (i = 0; i < 2000 && atomic_load(&s.calls) == 0; i++) {
+        msstore_client_poll(c, 0);
+        if (atomic_load(&s.calls) == 0) sleep_ms(5);
+      }
+      CHECK(pthread_equal(s.thread, pthread_self()));
+    } else {
+      for (i = 0; i < 2000 && atomic_load(&s.calls) == 0; i++) sleep_ms(5);
+      sleep_ms(5);
+      CHECK(!pthread_equal(s.thread, pthread_self()));
+    }
+    msstore_client_poll(c, 0);
+    CHECK(atomic_load(&s.calls) == 1);
+  }
+  CHECK(s.op_in_cb == *out_op);
+  CHECK(msstore_op_status(*out_op) == (msstore_result)atomic_load(&s.code));
+  return (msstore_result)atomic_load(&s.code);
+}
+
+static void print_error(msstore_op *op) {
+  const msstore_error *e = msstore_op_error(op);
+  if (e) fprintf(stderr, "  error: %s\n", msstore_error_json(e));
+}
+
+/* ---- starters ------------------------------------------------------------------------ */
+
+static msstore_result st_token(msstore_client *c, const msstore_call_options *call,
+                               msstore_completion_cb cb, void *ud, msstore_op **op,
+                               const void *arg) {
+  return msstore_get_token(c, *(const int *)arg, call, cb, ud, op);
+}
+
+static msstore_result st_renew(msstore_client *c, const msstore_call_options *call,
+                               msstore_completion_cb cb, void *ud, msstore_op **op,
+                               const void *arg) {
+  return msstore_renew_key(c, (const char *)arg, call, cb, ud, op);
+}
+
+static msstore_result st_query(msstore_client *c, const msstore_call_options *call,
+                               msstore_completion_cb cb, void *ud, msstore_op **op,
+                               const void *arg) {
+  return msstore_query_entitlements(c, (const msstore_query_options *)arg, call, cb, ud, op);
+}
+
+static msstore_result st_consume(msstore_client *c, const msstore_call_options *call,
+                                 msstore_completion_cb cb, void *ud, msstore_op **op,
+                                 const void *arg) {
+  return msstore_consume(c, (const msstore_consume_options *)arg, call, cb, ud, op);
+}
+
+static msstore_result st_grant(msstore_client *c, const msstore_call_options *call,
+                               msstore_completion_cb cb, void *ud, msstore_op **op,
+                               const void *arg) {
+  return msstore_grant_free_product(c, (const msstore_grant_options *)arg, call, cb, ud, op);
+}
+
+static msstore_result st_subs(msstore_client *c, const msstore_call_options *call,
+                              msstore_completion_cb cb, void *ud, msstore_op **op,
+                              const void *arg) {
+  return msstore_query_subscriptions(c, (const msstore_subscription_query_options *)arg, call,
+                                     cb, ud, op);
+}
+
+static msstore_result st_change(msstore_client *c, const msstore_call_options *call,
+                                msstore_completion_cb cb, void *ud, msstore_op **op,
+                                const void *arg) {
+  return msstore_change_subscription(c, (const msstore_subscription_change_options *)arg, call,
+                                     cb, ud, op);
+}
+
+static msstore_client *new_client(int max_attempts, int mode) {
+  msstore_client_options o;
+  msstore_client *c = NULL;
+  msstore_error *err = NULL;
+  msstore_client_options_init(&o);
+  o.tenant_id = TENANT;
+  o.client_id = CLIENT_ID;
+  o.client_secret = SECRET;
+  o.emulator_base_url = BASE;
+  o.max_attempts = (uint32_t)max_attempts;
+  o.completion_mode = mode;
+  o.worker_threads = 2;
+  CHECK_CODE(msstore_client_new(&o, &c, &err), MSSTORE_OK);
+  if (err) {
+    fprintf(stderr, "client: %s\n", msstore_error_json(err));
+    msstore_error_free(err);
+  }
+  return c;
+}
+
+/* ---- tests: no network ---------------------------------------------------------------- */
+
+static void test_version_and_codes(void) {
+  char v[64];
+  snprintf(v, sizeof v, "%d.%d.%d", MSSTORE_VERSION_MAJOR, MSSTORE_VERSION_MINOR,
+           MSSTORE_VERSION_PATCH);
+  CHECK(strcmp(v, msstore_version()) == 0);
+  CHECK(strcmp(MSSTORE_VERSION_STRING, msstore_version()) == 0);
+  CHECK(strcmp(msstore_result_name(MSSTORE_OK), "MSSTORE_OK") == 0);
+  CHECK(strcmp(msstore_result_name(MSSTORE_E_THROTTLED), "MSSTORE_E_THROTTLED") == 0);
+  CHECK(strcmp(msstore_result_name(12345), "MSSTORE_UNKNOWN") == 0);
+  CHECK(strlen(msstore_result_description(MSSTORE_E_CONSUME_OUTCOME_UNKNOWN)) > 10);
+  CHECK(MSSTORE_E_INVALID_ARGUMENT >= 7100 && MSSTORE_E_INTERNAL < 7200);
+  CHECK_CODE(msstore_debug_trigger_panic(), MSSTORE_E_PANIC);
+}
+
+static void test_sync_errors(void) {
+  msstore_key *k = NULL;
+  msstore_error *err = NULL;
+  msstore_client *c = NULL;
+  msstore_key_info info;
+  char *big;
+  char buf[8];
+  size_t need = 0;
+  msstore_client_options o;
+
+  /* _free(NULL) is a no-op everywhere */
+  CHECK_CODE(msstore_client_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_op_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_error_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_key_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_token_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_entitlements_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_consume_result_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_order_free(NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_subscriptions_free(NULL), MSSTORE_OK);
+
+  /* NULL pointers */
+  CHECK_CODE(msstore_key_decode(NULL, &k, &err), MSSTORE_E_NULL_POINTER);
+  CHECK(k == NULL);
+  CHECK(err != NULL && msstore_error_code(err) == MSSTORE_E_NULL_POINTER);
+  msstore_error_free(err);
+  err = NULL;
+  CHECK_CODE(msstore_key_decode(CKEY, NULL, NULL), MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_client_new(NULL, &c, NULL), MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_client_options_init(NULL), MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_get_token(NULL, 0, NULL, NULL, NULL, NULL), MSSTORE_E_NULL_POINTER);
+  CHECK(msstore_error_message(NULL) == NULL);
+  CHECK(msstore_entitlements_count(NULL) == 0);
+
+  /* invalid UTF-8 and oversized strings */
+  CHECK_CODE(msstore_key_decode("\xff\xfe bad", &k, NULL), MSSTORE_E_INVALID_UTF8);
+  big = (char *)malloc(70000);
+  memset(big, 'a', 69999);
+  big[69999] = '\0';
+  CHECK_CODE(msstore_key_decode(big, &k, NULL), MSSTORE_E_TOO_LONG);
+  free(big);
+
+  /* invalid key */
+  CHECK_CODE(msstore_key_decode("not-a-key", &k, &err), MSSTORE_E_INVALID_KEY);
+  CHECK(err != NULL && strcmp(msstore_error_kind(err), "invalid_key") == 0);
+  CHECK_CODE(msstore_error_copy_message(err, buf, sizeof buf, &need), MSSTORE_E_BUFFER_TOO_SMALL);
+  CHECK(need > sizeof buf);
+  msstore_error_free(err);
+  /* freed handle: an error code, not a crash */
+  CHECK_CODE(msstore_error_free(err), MSSTORE_E_INVALID_HANDLE);
+  CHECK(msstore_error_code(err) == MSSTORE_E_INVALID_HANDLE);
+  err = NULL;
+
+  /* decode a real key (no network) */
+  CHECK_CODE(msstore_key_decode(CKEY, &k, NULL), MSSTORE_OK);
+  memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  CHECK_CODE(msstore_key_get_info(k, &info), MSSTORE_OK);
+  CHECK(info.kind == MSSTORE_KEY_COLLECTIONS);
+  CHECK(strcmp(info.client_id, CLIENT_ID) == 0);
+  CHECK(info.user_id && strcmp(info.user_id, "player-004512") == 0);
+  CHECK(info.expires_at_unix_ms > info.issued_at_unix_ms);
+  CHECK(strcmp(msstore_key_value(k), CKEY) == 0);
+  CHECK(strstr(msstore_key_json(k), "eyJ") == NULL); /* no secret in the description */
+  /* an older, shorter struct only gets what it has room for */
+  {
+    struct { uint32_t struct_size; int32_t kind; } small = {8, -1};
+    CHECK_CODE(msstore_key_get_info(k, (msstore_key_info *)(void *)&small), MSSTORE_OK);
+    CHECK(small.kind == MSSTORE_KEY_COLLECTIONS && small.struct_size == 8);
+  }
+  /* wrong handle type */
+  CHECK_CODE(msstore_token_free((msstore_token *)(void *)k), MSSTORE_E_INVALID_HANDLE);
+  CHECK_CODE(msstore_key_free(k), MSSTORE_OK);
+  CHECK_CODE(msstore_key_free(k), MSSTORE_E_INVALID_HANDLE);
+
+  /* configuration errors */
+  msstore_client_options_init(&o);
+  o.client_id = CLIENT_ID;
+  o.client_secret = SECRET;
+  CHECK_CODE(msstore_client_new(&o, &c, &err), MSSTORE_E_CONFIGURATION);
+  CHECK(c == NULL && err && msstore_error_code(err) == MSSTORE_E_CONFIGURATION);
+  msstore_error_free(err);
+  err = NULL;
+  o.tenant_id = TENANT;
+  o.emulator_base_url = "http://10.1.2.3:80"; /* plain http to a remote host */
+  CHECK_CODE(msstore_client_new(&o, &c, NULL), MSSTORE_E_CONFIGURATION);
+  o.emulator_base_url = BASE;
+  o.completion_mode = 42;
+  CHECK_CODE(msstore_client_new(&o, &c, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  o.completion_mode = 0;
+  o.struct_size = 2;
+  CHECK_CODE(msstore_client_new(&o, &c, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_client_new_from_json("{not json", &c, &err), MSSTORE_E_CONFIGURATION);
+  CHECK(err && strstr(msstore_error_message(err), "JSON") != NULL);
+  msstore_error_free(err);
+  err = NULL;
+  CHECK_CODE(msstore_client_new_from_json("\xc3\x28", &c, NULL), MSSTORE_E_INVALID_UTF8);
+  CHECK(c == NULL);
+}
+
+static void test_client_from_json(void) {
+  char json[2048];
+  msstore_client *c = NULL;
+  msstore_op *op = NULL;
+  int aud = MSSTORE_AUDIENCE_SERVICE;
+  msstore_token *t = NULL;
+  snprintf(json, sizeof json,
+           "{\"tenant_id\":\"%s\",\"client_id\":\"%s\",\"client_secret\":\"%s\","
+           "\"emulator_base_url\":\"%s\",\"completion_mode\":\"blocking\"}",
+           TENANT, CLIENT_ID, SECRET, BASE);
+  CHECK_CODE(msstore_client_new_from_json(json, &c, NULL), MSSTORE_OK);
+  /* client default mode = blocking: returns the result */
+  CHECK_CODE(msstore_get_token(c, aud, NULL, NULL, NULL, &op), MSSTORE_OK);
+  CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_OK);
+  CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_E_NO_RESULT);
+  CHECK(t && strlen(msstore_token_value(t)) > 20);
+  CHECK(msstore_token_expires_at_unix_ms(t) > 0);
+  msstore_token_free(t);
+  msstore_op_free(op);
+  CHECK_CODE(msstore_op_free(op), MSSTORE_E_INVALID_HANDLE);
+  msstore_client_free(c);
+  /* use after free */
+  CHECK_CODE(msstore_get_token(c, aud, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_HANDLE);
+  CHECK(msstore_client_poll(c, 0) == 0);
+  CHECK_CODE(msstore_client_free(c), MSSTORE_E_INVALID_HANDLE);
+}
+
+/* ---- tests: every operation in every mode ---------------------------------------------- */
+
+static void test_all_operations(msstore_client *c) {
+  int m;
+  for (m = 0; m < 3; m++) {
+    int mode = MODES[m];
+    msstore_op *op;
+    msstore_result r;
+    int aud;
+    fprintf(stderr, "-- operations, %s mode\n", MODE_NAMES[m]);
+
+    for (aud = 0; aud < 3; aud++) {
+      msstore_token *t = NULL;
+      r = run_op(c, mode, st_token, &aud, &op);
+      CHECK_CODE(r, MSSTORE_OK);
+      CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_OK);
+      CHECK(msstore_token_audience(t) == aud);
+      CHECK(t && strncmp(msstore_token_value(t), "eyJ", 3) == 0);
+      /* wrong result type */
+      {
+        msstore_key *k = NULL;
+        CHECK_CODE(msstore_op_take_key(op, &k), MSSTORE_E_NO_RESULT);
+      }
+      msstore_token_free(t);
+      msstore_op_free(op);
+    }
+
+    { /* renew a key */
+      msstore_key *k = NULL;
+      msstore_key_info info;
+      char user[64];
+      char *key;
+      snprintf(user, sizeof user, "renew-user-%d", m);
+      key = mint_key("collections", user, CLIENT_ID);
+      r = run_op(c, mode, st_renew, key, &op);
+      CHECK_CODE(r, MSSTORE_OK);
+      if (r != MSSTORE_OK) print_error(op);
+      CHECK_CODE(msstore_op_take_key(op, &k), MSSTORE_OK);
+      memset(&info, 0, sizeof info);
+      info.struct_size = sizeof info;
+      CHECK_CODE(msstore_key_get_info(k, &info), MSSTORE_OK);
+      CHECK(info.kind == MSSTORE_KEY_COLLECTIONS);
+      CHECK(msstore_key_value(k) && strncmp(msstore_key_value(k), "eyJ", 3) == 0);
+      msstore_key_free(k);
+      msstore_op_free(op);
+      free(key);
+    }
+
+    { /* query v9 all pages, v8 one page, v6 all pages */
+      const char *ids[2];
+      int v;
+      const unsigned versions[3] = {9, 8, 6};
+      ids[0] = DURABLE;
+      ids[1] = CONSUMABLE;
+      for (v = 0; v < 3; v++) {
+        msstore_query_options q;
+        msstore_entitlements *e = NULL;
+        msstore_entitlement it;
+        size_t i, n;
+        int found = 0;
+        memset(&q, 0, sizeof q);
+        q.struct_size = sizeof q;
+        q.api_version = versions[v];
+        q.collections_key = CKEY;
+        if (versions[v] == 9) {
+          q.product_ids = ids;
+          q.product_count = 2;
+        }
+        q.single_page = versions[v] == 8;
+        r = run_op(c, mode, st_query, &q, &op);
+        CHECK_CODE(r, MSSTORE_OK);
+        if (r != MSSTORE_OK) print_error(op);
+        CHECK_CODE(msstore_op_take_entitlements(op, &e), MSSTORE_OK);
+        n = msstore_entitlements_count(e);
+        CHECK(n >= 1);
+        for (i = 0; i < n; i++) {
+          memset(&it, 0, sizeof it);
+          it.struct_size = sizeof it;
+          CHECK_CODE(msstore_entitlements_get(e, i, &it), MSSTORE_OK);
+          CHECK(it.product_id != NULL && it.status != NULL);
+          if (strcmp(it.product_id, DURABLE) == 0) {
+            found = 1;
+            CHECK(it.is_active == 1);
+            CHECK(strcmp(it.status, "Active") == 0);
+          }
+        }
+        CHECK(found);
+        CHECK_CODE(msstore_entitlements_get(e, n, &it), MSSTORE_E_INVALID_ARGUMENT);
+        CHECK(msstore_entitlements_raw_json(e) && msstore_entitlements_raw_json(e)[0] == '{');
+        CHECK(msstore_entitlements_pages(e) >= 1);
+        msstore_entitlements_free(e);
+        msstore_op_free(op);
+      }
+    }
+
+    { /* consume one unit of the store-managed consumable */
+      msstore_consume_options co;
+      msstore_consume_result *cr = NULL;
+      msstore_consume_info ci;
+      memset(&co, 0, sizeof co);
+      co.struct_size = sizeof co;
+      co.collections_key = CKEY;
+      co.product_id = CONSUMABLE;
+      co.quantity = 1;
+      r = run_op(c, mode, st_consume, &co, &op);
+      CHECK_CODE(r, MSSTORE_OK);
+      if (r != MSSTORE_OK) print_error(op);
+      CHECK_CODE(msstore_op_take_consume_result(op, &cr), MSSTORE_OK);
+      memset(&ci, 0, sizeof ci);
+      ci.struct_size = sizeof ci;
+      CHECK_CODE(msstore_consume_result_get(cr, &ci), MSSTORE_OK);
+      CHECK(ci.new_quantity == 9 - m);
+      CHECK(ci.tracking_id && strlen(ci.tracking_id) == 36);
+      CHECK(ci.transaction_count >= 1);
+      if (ci.transaction_count >= 1) {
+        msstore_order_transaction tx;
+        memset(&tx, 0, sizeof tx);
+        tx.struct_size = sizeof tx;
+        CHECK_CODE(msstore_consume_result_transaction(cr, 0, &tx), MSSTORE_OK);
+        CHECK(tx.order_id != NULL && tx.quantity_consumed == 1);
+      }
+      msstore_consume_result_free(cr);
+      msstore_op_free(op);
+    }
+
+    { /* grant the free product to a fresh user */
+      msstore_grant_options g;
+      msstore_order *o = NULL;
+      msstore_order_info oi;
+      char user[64];
+      char *pk;
+      snprintf(user, sizeof user, "grant-user-%d", m);
+      pk = mint_key("purchase", user, CLIENT_ID);
+      memset(&g, 0, sizeof g);
+      g.struct_size = sizeof g;
+      g.purchase_key = pk;
+      g.product_id = FREE_PID;
+      g.sku_id = FREE_SKU;
+      g.availability_id = FREE_AVAIL;
+      r = run_op(c, mode, st_grant, &g, &op);
+      CHECK_CODE(r, MSSTORE_OK);
+      if (r != MSSTORE_OK) print_error(op);
+      CHECK_CODE(msstore_op_take_order(op, &o), MSSTORE_OK);
+      memset(&oi, 0, sizeof oi);
+      oi.struct_size = sizeof oi;
+      CHECK_CODE(msstore_order_get(o, &oi), MSSTORE_OK);
+      CHECK(oi.order_id && strlen(oi.order_id) > 0);
+      CHECK(oi.line_item_count == 1);
+      if (oi.line_item_count == 1) {
+        msstore_order_line_item li;
+        memset(&li, 0, sizeof li);
+        li.struct_size = sizeof li;
+        CHECK_CODE(msstore_order_line_item_get(o, 0, &li), MSSTORE_OK);
+        CHECK(li.product_id && strcmp(li.product_id, FREE_PID) == 0);
+      }
+      CHECK(msstore_order_raw_json(o) != NULL);
+      msstore_order_free(o);
+      msstore_op_free(op);
+      free(pk);
+    }
+
+    { /* subscriptions: query, then extend */
+      msstore_subscription_query_options sq;
+      msstore_subscription_change_options sc;
+      msstore_subscriptions *s = NULL;
+      msstore_subscription it;
+      memset(&sq, 0, sizeof sq);
+      sq.struct_size = sizeof sq;
+      sq.purchase_key = PKEY;
+      sq.single_page = (unsigned)(m == 1);
+      r = run_op(c, mode, st_subs, &sq, &op);
+      CHECK_CODE(r, MSSTORE_OK);
+      if (r != MSSTORE_OK) print_error(op);
+      CHECK_CODE(msstore_op_take_subscriptions(op, &s), MSSTORE_OK);
+      CHECK(msstore_subscriptions_count(s) >= 1);
+      memset(&it, 0, sizeof it);
+      it.struct_size = sizeof it;
+      CHECK_CODE(msstore_subscriptions_get(s, 0, &it), MSSTORE_OK);
+      CHECK(it.id && strcmp(it.id, RECURRENCE) == 0);
+      CHECK(it.expiration_time_unix_ms > 0);
+      msstore_subscriptions_free(s);
+      msstore_op_free(op);
+
+      memset(&sc, 0, sizeof sc);
+      sc.struct_size = sizeof sc;
+      sc.purchase_key = PKEY;
+      sc.recurrence_id = RECURRENCE;
+      sc.change_type = MSSTORE_CHANGE_EXTEND;
+      sc.extension_days = 1;
+      r = run_op(c, mode, st_change, &sc, &op);
+      CHECK_CODE(r, MSSTORE_OK);
+      if (r != MSSTORE_OK) print_error(op);
+      s = NULL;
+      CHECK_CODE(msstore_op_take_subscriptions(op, &s), MSSTORE_OK);
+      CHECK(msstore_subscriptions_count(s) == 1);
+      msstore_subscriptions_free(s);
+      msstore_op_free(op);
+    }
+  }
+}
+
+/* ---- tests: errors through the network path -------------------------------------------- */
+
+static msstore_result query_code(msstore_client *c, const char *key, int mode, uint32_t timeout,
+                                 msstore_error **err_out) {
+  const char *ids[1];
+  msstore_query_options q;
+  msstore_call_options call;
+  msstore_op *op = NULL;
+  msstore_result r;
+  ids[0] = DURABLE;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  q.collections_key = key;
+  q.product_ids = ids;
+  q.product_count = 1;
+  msstore_call_options_init(&call);
+  call.completion_mode = mode;
+  call.timeout_ms = timeout;
+  r = msstore_query_entitlements(c, &q, &call, NULL, NULL, &op);
+  if (mode != MSSTORE_COMPLETION_BLOCKING) r = msstore_op_wait(op, 30000);
+  if (err_out) {
+    *err_out = NULL;
+    msstore_op_take_error(op, err_out);
+  }
+  msstore_op_free(op);
+  return r;
+}
+
+static void test_error_codes(msstore_client *c, msstore_client *noretry) {
+  msstore_error *err = NULL;
+  msstore_client *bad = NULL;
+  msstore_client_options o;
+  msstore_op *op = NULL;
+  msstore_result r;
+  int aud = 0;
+  fprintf(stderr, "-- error codes\n");
+
+  /* synchronous argument errors of a start function: no callback, no op */
+  {
+    msstore_query_options q;
+    cb_state s;
+    memset(&s, 0, sizeof s);
+    memset(&q, 0, sizeof q);
+    q.struct_size = sizeof q;
+    q.api_version = 7;
+    q.collections_key = CKEY;
+    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK(op == NULL);
+    q.api_version = 9;
+    q.collections_key = NULL;
+    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_NULL_POINTER);
+    q.collections_key = "\xff";
+    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_INVALID_UTF8);
+    q.collections_key = CKEY;
+    q.product_count = 5000;
+    q.product_ids = NULL;
+    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_TOO_LONG);
+    CHECK_CODE(msstore_get_token(c, 99, NULL, on_done, &s, &op), MSSTORE_E_INVALID_ARGUMENT);
+    msstore_client_poll(c, 0);
+    CHECK(atomic_load(&s.calls) == 0);
+    /* a request the core rejects (v9 without products) completes with INVALID_ARGUMENT */
+    q.product_count = 0;
+    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, NULL, NULL, &op), MSSTORE_OK);
+    CHECK_CODE(msstore_op_wait(op, 10000), MSSTORE_E_INVALID_ARGUMENT);
+    msstore_op_free(op);
+  }
+
+  /* Entra authentication failure */
+  msstore_client_options_init(&o);
+  o.tenant_id = TENANT;
+  o.client_id = CLIENT_ID;
+  o.client_secret = "wrong-secret";
+  o.emulator_base_url = BASE;
+  o.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+  CHECK_CODE(msstore_client_new(&o, &bad, NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_get_token(bad, aud, NULL, NULL, NULL, &op), MSSTORE_E_ENTRA_AUTH);
+  CHECK(msstore_op_error(op) != NULL);
+  CHECK(msstore_error_service_code(msstore_op_error(op)) != NULL);
+  CHECK(strstr(msstore_error_json(msstore_op_error(op)), "wrong-secret") == NULL);
+  msstore_op_free(op);
+  msstore_client_free(bad);
+
+  /* network failure: nothing listens on port 1 */
+  o.client_secret = SECRET;
+  o.emulator_base_url = "http://127.0.0.1:1";
+  o.max_attempts = 1;
+  CHECK_CODE(msstore_client_new(&o, &bad, NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_get_token(bad, aud, NULL, NULL, NULL, NULL), MSSTORE_E_NETWORK);
+  msstore_client_free(bad);
+
+  /* throttled, with Retry-After longer than the library waits */
+  add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"throttle\",\"retry_after_secs\":120,\"times\":1}");
+  CHECK_CODE(query_code(c, CKEY, MSSTORE_COMPLETION_BLOCKING, 0, &err), MSSTORE_E_THROTTLED);
+  CHECK(err && msstore_error_http_status(err) == 429);
+  CHECK(err && msstore_error_retry_after_ms(err) == 120000);
+  CHECK(err && msstore_error_ms_cv(err) != NULL);
+  msstore_error_free(err);
+  clear_faults();
+
+  /* 5xx after retries: network */
+  add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"status\",\"status\":503}");
+  CHECK_CODE(query_code(noretry, CKEY, MSSTORE_COMPLETION_IMMEDIATE, 0, &err), MSSTORE_E_NETWORK);
+  CHECK(err && msstore_error_http_status(err) == 503);
+  msstore_error_free(err);
+  clear_faults();
+
+  /* operation timeout */
+  add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"delay\",\"ms\":3000,\"times\":1}");
+  CHECK_CODE(query_code(c, CKEY, MSSTORE_COMPLETION_QUEUED, 100, NULL), MSSTORE_E_TIMEOUT);
+  msstore_client_poll(c, 0);
+  clear_faults();
+
+  /* key must be re-minted: renewing a revoked key */
+  {
+    char *key = mint_key("collections", "revoked-user", CLIENT_ID);
+    char body[4096];
+    msstore_call_options call;
+    msstore_call_options_init(&call);
+    call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+    snprintf(body, sizeof body, "{\"key\":\"%s\"}", key);
+    CHECK(admin("POST", "/admin/keys/revoke", body, NULL) == 200);
+    CHECK_CODE(msstore_renew_key(c, key, &call, NULL, NULL, &op), MSSTORE_E_KEY_MUST_BE_REMINTED);
+    CHECK(msstore_error_http_status(msstore_op_error(op)) == 401);
+    msstore_op_free(op);
+    free(key);
+  }
+
+  /* client id mismatch: a key minted for another app */
+  {
+    char *key;
+    char body[512];
+    const msstore_error *e;
+    snprintf(body, sizeof body,
+             "{\"tenant_id\":\"%s\",\"client_id\":\"11111111-2222-3333-4444-555555555555\","
+             "\"client_secret\":\"other\"}",
+             TENANT);
+    CHECK(admin("POST", "/admin/apps", body, NULL) == 200);
+    key = mint_key("collections", STORE_USER, "11111111-2222-3333-4444-555555555555");
+    CHECK_CODE(query_code(c, key, MSSTORE_COMPLETION_BLOCKING, 0, &err), MSSTORE_E_CLIENT_ID_MISMATCH);
+    e = err;
+    CHECK(e && msstore_error_inner_code(e) && strcmp(msstore_error_inner_code(e), "InconsistentClientId") == 0);
+    msstore_error_free(err);
+    free(key);
+  }
+
+  /* consume outcome unknown: applied, then the connection dropped, no retries */
+  {
+    msstore_consume_options co;
+    msstore_call_options call;
+    memset(&co, 0, sizeof co);
+    co.struct_size = sizeof co;
+    co.collections_key = CKEY;
+    co.product_id = CONSUMABLE;
+    co.quantity = 1;
+    msstore_call_options_init(&call);
+    call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+    add_fault("{\"route\":\"collections_v8_consume\",\"kind\":\"drop_after_apply\",\"times\":1}");
+    r = msstore_consume(noretry, &co, &call, NULL, NULL, &op);
+    CHECK_CODE(r, MSSTORE_E_CONSUME_OUTCOME_UNKNOWN);
+    CHECK(msstore_error_tracking_id(msstore_op_error(op)) != NULL);
+    if (msstore_error_tracking_id(msstore_op_error(op))) {
+      /* resending with the same tracking id resolves it without consuming twice */
+      char tracking[64];
+      msstore_consume_result *cr = NULL;
+      msstore_consume_info ci;
+      snprintf(tracking, sizeof tracking, "%s", msstore_error_tracking_id(msstore_op_error(op)));
+      msstore_op_free(op);
+      co.tracking_id = tracking;
+      CHECK_CODE(msstore_consume(noretry, &co, &call, NULL, NULL, &op), MSSTORE_OK);
+      CHECK_CODE(msstore_op_take_consume_result(op, &cr), MSSTORE_OK);
+      memset(&ci, 0, sizeof ci);
+      ci.struct_size = sizeof ci;
+      msstore_consume_result_get(cr, &ci);
+      CHECK(ci.new_quantity == 6);
+      msstore_consume_result_free(cr);
+    }
+    msstore_op_free(op);
+    clear_faults();
+  }
+
+  /* not found: an unknown recurrence */
+  {
+    msstore_subscription_change_options sc;
+    msstore_call_options call;
+    memset(&sc, 0, sizeof sc);
+    sc.struct_size = sizeof sc;
+    sc.purchase_key = PKEY;
+    sc.recurrence_id = "mdr:0:nope:nope";
+    sc.change_type = MSSTORE_CHANGE_CANCEL;
+    msstore_call_options_init(&call);
+    call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+    CHECK_CODE(msstore_change_subscription(c, &sc, &call, NULL, NULL, NULL), MSSTORE_E_NOT_FOUND);
+    sc.change_type = 77;
+    CHECK_CODE(msstore_change_subscription(c, &sc, &call, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  }
+
+  /* canceled, in each non-blocking mode; the callback still fires exactly once */
+  {
+    int m;
+    add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"delay\",\"ms\":2000}");
+    for (m = 0; m < 2; m++) {
+      const char *ids[1];
+      msstore_query_options q;
+      msstore_call_options call;
+      cb_state s;
+      int i;
+      ids[0] = DURABLE;
+      memset(&q, 0, sizeof q);
+      q.struct_size = sizeof q;
+      q.collections_key = CKEY;
+      q.product_ids = ids;
+      q.product_count = 1;
+      memset(&s, 0, sizeof s);
+      msstore_call_options_init(&call);
+      call.completion_mode = MODES[m];
+      CHECK_CODE(msstore_query_entitlements(c, &q, &call, on_done, &s, &op), MSSTORE_OK);
+      CHECK_CODE(msstore_op_status(op), MSSTORE_E_PENDING);
+      CHECK_CODE(msstore_op_wait(op, 10), MSSTORE_E_PENDING);
+      CHECK_CODE(msstore_op_cancel(op), MSSTORE_OK);
+      /* not inline: queued waits for a poll; immediate runs on a library thread */
+      if (MODES[m] == MSSTORE_COMPLETION_QUEUED) CHECK(atomic_load(&s.calls) == 0);
+      CHECK_CODE(msstore_op_wait(op, 5000), MSSTORE_E_CANCELED);
+      for (i = 0; i < 1000 && atomic_load(&s.calls) == 0; i++) {
+        msstore_client_poll(c, 0);
+        sleep_ms(2);
+      }
+      CHECK(atomic_load(&s.calls) == 1);
+      CHECK(atomic_load(&s.code) == MSSTORE_E_CANCELED);
+      CHECK(pthread_equal(s.thread, pthread_self()) == (MODES[m] == MSSTORE_COMPLETION_QUEUED));
+      CHECK_CODE(msstore_op_cancel(op), MSSTORE_OK); /* no effect after completion */
+      msstore_client_poll(c, 0);
+      CHECK(atomic_load(&s.calls) == 1);
+      CHECK_CODE(msstore_op_take_error(op, &err), MSSTORE_OK);
+      CHECK(msstore_error_code(err) == MSSTORE_E_CANCELED);
+      msstore_error_free(err);
+      err = NULL;
+      msstore_op_free(op);
+    }
+    clear_faults();
+  }
+}
+
+/* ---- callbacks that call back into the library ---------------------------------------- */
+
+typedef struct {
+  msstore_client *c;
+  atomic_int outer, inner;
+  atomic_int inner_code;
+} reentry_state;
+
+static void on_inner(void *ud, msstore_result code, msstore_op *op) {
+  reentry_state *s = (reentry_state *)ud;
+  (void)op;
+  atomic_store(&s->inner_code, (int)code);
+  atomic_fetch_add(&s->inner, 1);
+}
+
+static void on_outer(void *ud, msstore_result code, msstore_op *op) {
+  reentry_state *s = (reentry_state *)ud;
+  msstore_token *t = NULL;
+  msstore_key *k = NULL;
+  int aud = MSSTORE_AUDIENCE_SERVICE;
+  CHECK_CODE(code, MSSTORE_OK);
+  CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_OK);
+  msstore_token_free(t);
+  CHECK_CODE(msstore_op_free(op), MSSTORE_OK); /* freeing the op inside its own callback */
+  CHECK_CODE(msstore_key_decode(CKEY, &k, NULL), MSSTORE_OK);
+  msstore_key_free(k);
+  msstore_client_poll(s->c, 0); /* nested poll */
+  CHECK_CODE(msstore_get_token(s->c, aud, NULL, on_inner, s, NULL), MSSTORE_OK);
+  atomic_fetch_add(&s->outer, 1);
+}
+
+static void test_reentrancy(msstore_client *c) {
+  reentry_state s;
+  msstore_op *op = NULL;
+  int aud = MSSTORE_AUDIENCE_SERVICE, i;
+  fprintf(stderr, "-- reentrancy\n");
+  memset(&s, 0, sizeof s);
+  s.c = c;
+  CHECK_CODE(msstore_get_token(c, aud, NULL, on_outer, &s, &op), MSSTORE_OK);
+  for (i = 0; i < 2000 && atomic_load(&s.inner) == 0; i++) {
+    msstore_client_poll(c, 0);
+    sleep_ms(2);
+  }
+  CHECK(atomic_load(&s.outer) == 1);
+  CHECK(atomic_load(&s.inner) == 1);
+  CHECK(atomic_load(&s.inner_code) == MSSTORE_OK);
+}
+
+/* ---- 8 threads sharing one client ------------------------------------------------------ */
+
+typedef struct {
+  msstore_client *c;
+  int id;
+} thread_arg;
+
+static void *worker(void *p) {
+  thread_arg *a = (thread_arg *)p;
+  int i;
+  for (i = 0; i < 10; i++) {
+    int aud = i % 3;
+    msstore_op *op = NULL;
+    msstore_call_options call;
+    const char *ids[1];
+    msstore_query_options q;
+    msstore_entitlements *e = NULL;
+    msstore_call_options_init(&call);
+    call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+    CHECK_CODE(msstore_get_token(a->c, aud, &call, NULL, NULL, NULL), MSSTORE_OK);
+    ids[0] = DURABLE;
+    memset(&q, 0, sizeof q);
+    q.struct_size = sizeof q;
+    q.collections_key = CKEY;
+    q.product_ids = ids;
+    q.product_count = 1;
+    call.completion_mode = (i % 2) ? MSSTORE_COMPLETION_IMMEDIATE : MSSTORE_COMPLETION_QUEUED;
+    CHECK_CODE(msstore_query_entitlements(a->c, &q, &call, NULL, NULL, &op), MSSTORE_OK);
+    CHECK_CODE(msstore_op_wait(op, 30000), MSSTORE_OK);
+    CHECK_CODE(msstore_op_take_entitlements(op, &e), MSSTORE_OK);
+    CHECK(msstore_entitlements_count(e) == 1);
+    msstore_entitlements_free(e);
+    msstore_op_free(op);
+    msstore_client_poll(a->c, 0);
+  }
+  return NULL;
+}
+
+static void test_threads(msstore_client *c) {
+  pthread_t th[8];
+  thread_arg args[8];
+  int i;
+  fprintf(stderr, "-- 8 threads\n");
+  for (i = 0; i < 8; i++) {
+    args[i].c = c;
+    args[i].id = i;
+    pthread_create(&th[i], NULL, worker, &args[i]);
+  }
+  for (i = 0; i < 8; i++) pthread_join(th[i], NULL);
+  /* op_wait returns at completion; IMMEDIATE deliveries may still be finishing */
+  for (i = 0; i < 1000 && msstore_client_pending(c) > 0; i++) {
+    msstore_client_poll(c, 0);
+    sleep_ms(5);
+  }
+  CHECK(msstore_client_pending(c) == 0);
+}
+
+/* ---- shutdown with 100 operations in flight -------------------------------------------- */
+
+#define IN_FLIGHT 100
+
+static atomic_int g_shutdown_calls, g_shutdown_codes_ok;
+
+static void on_shutdown_cb(void *ud, msstore_result code, msstore_op *op) {
+  atomic_int *slot = (atomic_int *)ud;
+  (void)op;
+  atomic_fetch_add(slot, 1);
+  atomic_fetch_add(&g_shutdown_calls, 1);
+  if (code == MSSTORE_E_SHUTTING_DOWN) atomic_fetch_add(&g_shutdown_codes_ok, 1);
+}
+
+typedef struct {
+  msstore_client *c;
+  msstore_result code;
+} blocked_arg;
+
+static void *blocked_call(void *p) {
+  blocked_arg *a = (blocked_arg *)p;
+  const char *ids[1];
+  msstore_query_options q;
+  msstore_call_options call;
+  ids[0] = DURABLE;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  q.collections_key = CKEY;
+  q.product_ids = ids;
+  q.product_count = 1;
+  msstore_call_options_init(&call);
+  call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+  a->code = msstore_query_entitlements(a->c, &q, &call, NULL, NULL, NULL);
+  return NULL;
+}
+
+static void test_shutdown(void) {
+  msstore_client *c = new_client(1, MSSTORE_COMPLETION_QUEUED);
+  static atomic_int slots[IN_FLIGHT];
+  msstore_op *ops[IN_FLIGHT];
+  const char *ids[1];
+  msstore_query_options q;
+  msstore_call_options call;
+  pthread_t th;
+  blocked_arg ba;
+  int i, exactly_once = 1;
+  fprintf(stderr, "-- shutdown with %d operations in flight\n", IN_FLIGHT);
+  add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"delay\",\"ms\":5000}");
+  /* warm the token so all 100 reach the delayed route */
+  CHECK_CODE(msstore_get_token(c, 0, NULL, NULL, NULL, &ops[0]), MSSTORE_OK);
+  CHECK_CODE(msstore_op_wait(ops[0], 10000), MSSTORE_OK);
+  msstore_op_free(ops[0]);
+  msstore_client_poll(c, 0);
+  ids[0] = DURABLE;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  q.collections_key = CKEY;
+  q.product_ids = ids;
+  q.product_count = 1;
+  msstore_call_options_init(&call);
+  g_shutdown_calls = 0;
+  g_shutdown_codes_ok = 0;
+  for (i = 0; i < IN_FLIGHT; i++) {
+    atomic_store(&slots[i], 0);
+    call.completion_mode = (i % 2) ? MSSTORE_COMPLETION_IMMEDIATE : MSSTORE_COMPLETION_QUEUED;
+    ops[i] = NULL;
+    CHECK_CODE(msstore_query_entitlements(c, &q, &call, on_shutdown_cb, &slots[i],
+                                          (i % 4 < 2) ? &ops[i] : NULL),
+               MSSTORE_OK);
+  }
+  ba.c = c;
+  ba.code = MSSTORE_OK;
+  pthread_create(&th, NULL, blocked_call, &ba);
+  sleep_ms(300);
+  CHECK(msstore_client_pending(c) == IN_FLIGHT + 1);
+  CHECK_CODE(msstore_client_shutdown(c), MSSTORE_OK);
+  /* every callback fired exactly once, before shutdown returned */
+  CHECK(atomic_load(&g_shutdown_calls) == IN_FLIGHT);
+  CHECK(atomic_load(&g_shutdown_codes_ok) == IN_FLIGHT);
+  for (i = 0; i < IN_FLIGHT; i++)
+    if (atomic_load(&slots[i]) != 1) exactly_once = 0;
+  CHECK(exactly_once);
+  pthread_join(th, NULL);
+  CHECK_CODE(ba.code, MSSTORE_E_SHUTTING_DOWN);
+  /* new operations are refused synchronously */
+  CHECK_CODE(msstore_get_token(c, 0, NULL, on_shutdown_cb, &slots[0], NULL), MSSTORE_E_SHUTTING_DOWN);
+  for (i = 0; i < IN_FLIGHT; i++) {
+    if (ops[i]) {
+      CHECK_CODE(msstore_op_status(ops[i]), MSSTORE_E_SHUTTING_DOWN);
+      msstore_op_free(ops[i]);
+    }
+  }
+  CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
+  CHECK(atomic_load(&g_shutdown_calls) == IN_FLIGHT);
+  clear_faults();
+}
+
+/* free from inside a callback must not deadlock */
+static void on_free_inside(void *ud, msstore_result code, msstore_op *op) {
+  msstore_client **c = (msstore_client **)ud;
+  (void)code;
+  (void)op;
+  CHECK_CODE(msstore_client_free(*c), MSSTORE_OK);
+}
+
+static void test_free_inside_callback(void) {
+  int m;
+  for (m = 0; m < 2; m++) {
+    msstore_client *c = new_client(1, MODES[m]);
+    int i;
+    CHECK_CODE(msstore_get_token(c, 0, NULL, on_free_inside, &c, NULL), MSSTORE_OK);
+    for (i = 0; i < 2000 && msstore_client_pending(c) > 0; i++) {
+      msstore_client_poll(c, 0);
+      sleep_ms(2);
+    }
+    sleep_ms(20);
+    CHECK_CODE(msstore_client_free(c), MSSTORE_E_INVALID_HANDLE); /* already freed in the cb */
+  }
+}
+
+/* ---- logging ---------------------------------------------------------------------------- */
+
+static atomic_int g_logs, g_log_leaks;
+
+static void on_log(void *ud, int32_t level, const char *target, const char *message) {
+  (void)ud;
+  (void)target;
+  CHECK(level >= MSSTORE_LOG_ERROR && level <= MSSTORE_LOG_TRACE);
+  atomic_fetch_add(&g_logs, 1);
+  if (strstr(message, SECRET) || strstr(message, CKEY)) atomic_fetch_add(&g_log_leaks, 1);
+}
+
+int main(void) {
+  msstore_client *c, *noretry;
+  SEED = getenv("MSSTORE_EMU_SEED");
+  if (!SEED) {
+    fprintf(stderr, "MSSTORE_EMU_SEED is not set (run scripts/test-c.sh)\n");
+    return 2;
+  }
+  BASE = json_field(SEED, "base_url");
+  TENANT = json_field(SEED, "tenant_id");
+  CLIENT_ID = json_field(SEED, "client_id");
+  SECRET = json_field(SEED, "client_secret");
+  CKEY = json_field(SEED, "collections_key");
+  PKEY = json_field(SEED, "purchase_key");
+  DURABLE = json_field(SEED, "durable_product_id");
+  CONSUMABLE = json_field(SEED, "consumable_product_id");
+  FREE_PID = json_field(SEED, "free_product_id");
+  FREE_SKU = json_field(SEED, "free_sku_id");
+  FREE_AVAIL = json_field(SEED, "free_availability_id");
+  RECURRENCE = json_field(SEED, "recurrence_id");
+  STORE_USER = json_field(SEED, "store_user_id");
+  PORT = url_port(BASE);
+
+  CHECK_CODE(msstore_set_log_callback(on_log, NULL, 7), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_set_log_callback(on_log, NULL, MSSTORE_LOG_TRACE), MSSTORE_OK);
+
+  test_version_and_codes();
+  test_sync_errors();
+  test_client_from_json();
+  c = new_client(0, MSSTORE_COMPLETION_QUEUED);
+  noretry = new_client(1, MSSTORE_COMPLETION_QUEUED);
+  test_all_operations(c);
+  test_error_codes(c, noretry);
+  test_reentrancy(c);
+  test_threads(c);
+  test_shutdown();
+  test_free_inside_callback();
+  CHECK_CODE(msstore_client_free(noretry), MSSTORE_OK);
+  CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
+
+  CHECK(atomic_load(&g_log_leaks) == 0);
+  CHECK_CODE(msstore_set_log_callback(NULL, NULL, 0), MSSTORE_OK);
+  CHECK(msstore_live_objects() == 0);
+  if (msstore_live_objects() != 0) fprintf(stderr, "live objects: %zu\n", msstore_live_objects());
+
+  free(BASE); free(TENANT); free(CLIENT_ID); free(SECRET); free(CKEY); free(PKEY);
+  free(DURABLE); free(CONSUMABLE); free(FREE_PID); free(FREE_SKU); free(FREE_AVAIL);
+  free(RECURRENCE); free(STORE_USER);
+  printf("%d passed, %d failed (%d log records)\n", atomic_load(&g_pass), atomic_load(&g_fail),
+         atomic_load(&g_logs));
+  return atomic_load(&g_fail) == 0 ? 0 : 1;
+}
