@@ -947,7 +947,7 @@ static void test_shutdown(void) {
   blocked_arg ba;
   int i, exactly_once = 1;
   fprintf(stderr, "-- shutdown with %d operations in flight\n", IN_FLIGHT);
-  add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"delay\",\"ms\":5000}");
+  add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"delay\",\"ms\":20000}");
   /* warm the token so all 100 reach the delayed route */
   CHECK_CODE(msstore_get_token(c, 0, NULL, NULL, NULL, &ops[0]), MSSTORE_OK);
   CHECK_CODE(msstore_op_wait(ops[0], 10000), MSSTORE_OK);
@@ -973,7 +973,9 @@ static void test_shutdown(void) {
   ba.c = c;
   ba.code = MSSTORE_OK;
   pthread_create(&th, NULL, blocked_call, &ba);
-  sleep_ms(300);
+  /* wait (bounded) until the blocked caller's operation is registered too: under valgrind the
+     thread can take a while to start */
+  for (i = 0; i < 200 && msstore_client_pending(c) != IN_FLIGHT + 1; i++) sleep_ms(50);
   CHECK(msstore_client_pending(c) == IN_FLIGHT + 1);
   CHECK_CODE(msstore_client_shutdown(c), MSSTORE_OK);
   /* every callback fired exactly once, before shutdown returned */
