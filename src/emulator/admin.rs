@@ -9,7 +9,7 @@
 //! | POST | `/admin/apps` | `{"tenant_id","client_id","client_secret","secret_expires"?: ISO date}` | `{}` |
 //! | POST | `/admin/products` | `ProductSpec` (`product_id`, `skus`, `kind`, `price`, `title`, `availability_id`, `linked_client_ids`, `subscription` `{months,grace_days,dunning_days}`, `bundle_children`, ...) | `{"product_id"}` |
 //! | POST | `/admin/users` | `{"store_user_id","sandbox"?}` | `{}` |
-//! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?}` | `OrderRef` |
+//! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?,"trial"?=false}` | `OrderRef` |
 //! | POST | `/admin/tokens` | `{"tenant_id","client_id","audience"}` | `{"access_token"}` |
 //! | POST | `/admin/keys/mint` | `{"kind":"collections"\|"purchase","publisher_user_id","store_user_id", "key_create_token" \| ("tenant_id","client_id")}` | `{"key"}` |
 //! | POST | `/admin/keys/revoke` | `{"key"}` or `{"store_user_id"}` | `{}` |
@@ -92,6 +92,8 @@ struct PurchaseReq {
     quantity: Option<i64>,
     #[serde(default)]
     sandbox: Option<String>,
+    #[serde(default)]
+    trial: bool,
 }
 
 #[derive(Deserialize)]
@@ -225,7 +227,7 @@ fn route(
         "purchases" if is_post => {
             let r: PurchaseReq = parse(body)?;
             let o = st
-                .create_order(
+                .create_order_full(
                     r.sandbox.as_deref().unwrap_or(""),
                     &r.store_user_id,
                     &r.store_user_id,
@@ -236,6 +238,7 @@ fn route(
                     "",
                     "en-us",
                     "us",
+                    r.trial,
                 )
                 .map_err(bad)?;
             serde_json::to_value(o).map_err(|e| (500, e.to_string()))

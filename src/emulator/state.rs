@@ -119,6 +119,23 @@ pub struct UserState {
     pub consumes: HashMap<String, ConsumeRecord>,
 }
 
+/// Trials need a trial length and make no sense for consumables (no "trial coins").
+fn check_trial(product: &ProductSpec, quantity: i64) -> Result<(), String> {
+    if product.trial_days == 0 {
+        return Err(format!(
+            "product '{}' has no trial (trial_days is 0)",
+            product.product_id
+        ));
+    }
+    if product.kind.is_consumable() || quantity != 1 {
+        return Err(format!(
+            "product '{}' cannot be bought as a trial with quantity {quantity}",
+            product.product_id
+        ));
+    }
+    Ok(())
+}
+
 /// Result of a purchase, returned to tests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRef {
@@ -305,6 +322,37 @@ impl State {
         language: &str,
         market: &str,
     ) -> Result<OrderRef, String> {
+        self.create_order_full(
+            sandbox,
+            store_user,
+            publisher_user_id,
+            product_id,
+            sku_id,
+            quantity,
+            order_id,
+            client_id,
+            language,
+            market,
+            false,
+        )
+    }
+
+    /// [`State::create_order`] with the trial switch: a trial uses `ProductSpec.trial_days`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_order_full(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        publisher_user_id: &str,
+        product_id: &str,
+        sku_id: Option<&str>,
+        quantity: i64,
+        order_id: Option<String>,
+        client_id: &str,
+        language: &str,
+        market: &str,
+        trial: bool,
+    ) -> Result<OrderRef, String> {
         let product = self
             .product(product_id)
             .cloned()
@@ -321,7 +369,11 @@ impl State {
         if quantity < 1 {
             return Err("quantity must be at least 1".into());
         }
+        if trial {
+            check_trial(&product, quantity)?;
+        }
         let now = self.now();
+        let trial_end = trial.then(|| now.add_secs(i64::from(product.trial_days) * 86_400));
         let order_id = order_id.unwrap_or_else(|| self.guid());
         let line_item_id = self.guid();
         let short_order_id = self.digits(10);
@@ -354,14 +406,19 @@ impl State {
 
         let recurrence = product.subscription.as_ref().map(|sub| {
             let id = format!("mdr:0:{}:{}", self.hex32(), self.guid());
-            Recurrence::new(id, &product, &sku, sub, now, &country, &order_id)
+            let mut r = Recurrence::new(id, &product, &sku, sub, now, &country, &order_id);
+            if let Some(t) = trial_end {
+                r.start_trial(t);
+            }
+            r
         });
         let recurrence_id = recurrence.as_ref().map(|r| r.id.clone());
-        let (end, acq) = match &recurrence {
-            Some(r) => (r.expiration_with_grace(), "Recurring"),
-            None => (Timestamp::MAX, "Single"),
+        let (end, acq) = match (&recurrence, trial_end) {
+            (Some(r), _) => (r.expiration_with_grace(), "Recurring"),
+            (None, Some(t)) => (t, "Single"),
+            (None, None) => (Timestamp::MAX, "Single"),
         };
-        let is_trial = false;
+        let is_trial = trial;
         let mut new_ents = Vec::new();
         let base = Entitlement {
             id: String::new(),
@@ -380,7 +437,10 @@ impl State {
             order_id: order_id.clone(),
             line_item_id: line_item_id.clone(),
             is_trial,
-            trial_end: None,
+            trial_end: trial_end.map(|t| match &recurrence {
+                Some(r) => r.expiration.min(t),
+                None => t,
+            }),
             recurrence_id: recurrence_id.clone(),
             purchased_country: country.clone(),
             publisher_user_id: publisher_user_id.to_string(),

@@ -83,6 +83,12 @@ impl Recurrence {
         }
     }
 
+    /// A trial subscription: the first period is the trial itself, ending at `trial_end`.
+    pub fn start_trial(&mut self, trial_end: Timestamp) {
+        self.is_trial = true;
+        self.expiration = trial_end;
+    }
+
     pub fn expiration_with_grace(&self) -> Timestamp {
         self.expiration
             .add_secs(i64::from(self.grace_days) * 86_400)
@@ -122,6 +128,8 @@ impl Recurrence {
             // Payment succeeds (possibly after a dunning period): a new period starts right
             // after the previous expiration.
             self.expiration = period_end(self.expiration.add_secs(1), self.months);
+            // The first paid renewal converts a trial into a full subscription.
+            self.is_trial = false;
             self.state = "Active".into();
             self.last_modified = now;
             renewals += 1;
@@ -183,13 +191,28 @@ impl State {
                     .iter_mut()
                     .filter(|e| e.recurrence_id.as_deref() == Some(r.id.as_str()))
                 {
-                    if e.status != status || e.end != end {
+                    if e.status != status || e.end != end || e.is_trial != r.is_trial {
                         e.status = status.into();
                         e.end = end;
+                        e.is_trial = r.is_trial;
                         e.modified = now;
                     }
                 }
             }
+            expire_trials(&mut user.entitlements, now);
+        }
+    }
+}
+
+/// Non-subscription trials end at `trial_end`; subscriptions are handled by their recurrence.
+fn expire_trials(entitlements: &mut [super::state::Entitlement], now: Timestamp) {
+    for e in entitlements
+        .iter_mut()
+        .filter(|e| e.is_trial && e.recurrence_id.is_none() && e.status == "Active")
+    {
+        if e.trial_end.is_some_and(|t| t <= now) {
+            e.status = "Expired".into();
+            e.modified = now;
         }
     }
 }
