@@ -247,6 +247,20 @@ impl Emulator {
         })
     }
 
+    /// Grants `product_id` promotionally (acquisitionType `Conditional`, RETAIL). It loses to
+    /// direct, bundle and subscription ownership under `excludeDuplicates`. No order is created;
+    /// `order_id` is the item's transactionId.
+    pub fn grant_promotional(
+        &self,
+        store_user_id: &str,
+        product_id: &str,
+    ) -> Result<OrderRef, EmuError> {
+        self.with_state(|s| {
+            s.grant_promo(state::RETAIL, store_user_id, product_id)
+                .map_err(EmuError::Invalid)
+        })
+    }
+
     /// Issues an Entra-style token without going through HTTP (no secret check).
     pub fn issue_token(&self, tenant_id: &str, client_id: &str, audience: &str) -> String {
         let signer = &self.shared.signer;

@@ -510,4 +510,55 @@ impl State {
             recurrence_id,
         })
     }
+
+    /// A promotional (`Conditional`, e.g. Games with Gold) entitlement: no order and the
+    /// lowest duplicate priority (§3.3).
+    pub fn grant_promo(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        product_id: &str,
+    ) -> Result<OrderRef, String> {
+        let product = self
+            .product(product_id)
+            .cloned()
+            .ok_or_else(|| format!("unknown product '{product_id}'"))?;
+        if product.kind.is_consumable() {
+            return Err(format!(
+                "product '{product_id}' is a consumable and cannot be promotional"
+            ));
+        }
+        let now = self.now();
+        let (id, transaction_id, line_item_id) = (self.hex32(), self.guid(), self.guid());
+        let ent = Entitlement {
+            id: id.clone(),
+            product_id: product.product_id.clone(),
+            sku_id: product.default_sku(),
+            kind: product.kind,
+            source: Source::Promo,
+            satisfied_by: Vec::new(),
+            acquisition_type: "Conditional".into(),
+            status: "Active".into(),
+            acquired: now,
+            start: now,
+            end: Timestamp::MAX,
+            modified: now,
+            transaction_id: transaction_id.clone(),
+            order_id: transaction_id.clone(),
+            line_item_id: line_item_id.clone(),
+            is_trial: false,
+            trial_end: None,
+            recurrence_id: None,
+            purchased_country: "US".into(),
+            publisher_user_id: store_user.to_string(),
+        };
+        self.user_mut(sandbox, store_user).entitlements.push(ent);
+        Ok(OrderRef {
+            order_id: transaction_id,
+            line_item_id,
+            short_order_id: String::new(),
+            entitlement_id: id,
+            recurrence_id: None,
+        })
+    }
 }
