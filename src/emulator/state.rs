@@ -404,6 +404,11 @@ impl State {
             dev_offer_id: product.dev_offer_id.clone(),
         };
 
+        if product.subscription.is_some() {
+            if let Some(r) = self.renew_active(sandbox, store_user, &order, trial)? {
+                return Ok(r);
+            }
+        }
         let recurrence = product.subscription.as_ref().map(|sub| {
             let id = format!("mdr:0:{}:{}", self.hex32(), self.guid());
             let mut r = Recurrence::new(id, &product, &sku, sub, now, &country, &order_id);
@@ -560,5 +565,52 @@ impl State {
             entitlement_id: id,
             recurrence_id: None,
         })
+    }
+
+    /// Buying a subscription that is still live (not terminal) adds a billing period to the
+    /// existing recurrence instead of creating a second one (§3.7: new id only after a terminal
+    /// state). Returns `None` when there is nothing to extend.
+    fn renew_active(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        order: &Order,
+        trial: bool,
+    ) -> Result<Option<OrderRef>, String> {
+        let now = self.now();
+        let user = self.user_mut(sandbox, store_user);
+        let Some(r) = user
+            .recurrences
+            .iter_mut()
+            .find(|r| !r.is_terminal() && r.product_id.eq_ignore_ascii_case(&order.product_id))
+        else {
+            return Ok(None);
+        };
+        if trial {
+            return Err(format!(
+                "product '{}' already has a live subscription; no trial",
+                order.product_id
+            ));
+        }
+        r.expiration = super::subscriptions::period_end(r.expiration.add_secs(1), r.months);
+        r.last_modified = now;
+        let rid = r.id.clone();
+        let entitlement_id = user
+            .entitlements
+            .iter()
+            .find(|e| {
+                e.recurrence_id.as_deref() == Some(rid.as_str()) && e.source == Source::Direct
+            })
+            .map(|e| e.id.clone())
+            .unwrap_or_default();
+        let out = OrderRef {
+            order_id: order.order_id.clone(),
+            line_item_id: order.line_item_id.clone(),
+            short_order_id: order.short_order_id.clone(),
+            entitlement_id,
+            recurrence_id: Some(rid),
+        };
+        user.orders.push(order.clone());
+        Ok(Some(out))
     }
 }

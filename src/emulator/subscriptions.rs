@@ -267,6 +267,24 @@ fn expire_trials(entitlements: &mut [super::state::Entitlement], now: Timestamp)
     }
 }
 
+/// Opaque paging token: base64url of `{"skip":n}` (clients must not interpret it).
+fn make_token(offset: usize) -> String {
+    crate::jwt::encode_base64url(json!({ "skip": offset }).to_string().as_bytes())
+}
+
+fn parse_token(token: Option<&str>) -> ApiResult<usize> {
+    let Some(t) = token.filter(|t| !t.is_empty()) else {
+        return Ok(0);
+    };
+    let bad = || ApiError::bad_request("The field 'continuationToken' is invalid.");
+    let bytes = crate::jwt::decode_base64_lenient(t).ok_or_else(bad)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    v.get("skip")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(bad)
+}
+
 /// `POST /purchase/v8.0/b2b/recurrences/query`.
 pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> ApiResult<Value> {
     let now = state.now();
@@ -277,12 +295,7 @@ pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> A
             "The field 'pageSize' must be between 1 and 1000.",
         ));
     }
-    let offset = match json::opt_str(body, "continuationToken")? {
-        None | Some("") => 0usize,
-        Some(t) => t
-            .parse::<usize>()
-            .map_err(|_| ApiError::bad_request("The field 'continuationToken' is invalid."))?,
-    };
+    let offset = parse_token(json::opt_str(body, "continuationToken")?)?;
     let items: Vec<Value> = state
         .user(sbx, &caller.store_user)
         .map(|u| {
@@ -307,7 +320,7 @@ pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> A
     let mut out = json!({ "items": page });
     if next < items.len() {
         if let Some(o) = out.as_object_mut() {
-            o.insert("continuationToken".into(), json!(next.to_string()));
+            o.insert("continuationToken".into(), json!(make_token(next)));
         }
     }
     Ok(out)
