@@ -9,7 +9,8 @@
 //! | POST | `/admin/apps` | `{"tenant_id","client_id","client_secret","secret_expires"?: ISO date}` | `{}` |
 //! | POST | `/admin/products` | `ProductSpec` (`product_id`, `skus`, `kind`, `price`, `title`, `availability_id`, `linked_client_ids`, `subscription` `{months,grace_days,dunning_days}`, `bundle_children`, ...) | `{"product_id"}` |
 //! | POST | `/admin/users` | `{"store_user_id","sandbox"?}` | `{}` |
-//! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?}` | `OrderRef` |
+//! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?,"trial"?=false}` | `OrderRef` |
+//! | POST | `/admin/promotions` | `{"store_user_id","product_id","sandbox"?}` | `OrderRef` |
 //! | POST | `/admin/tokens` | `{"tenant_id","client_id","audience"}` | `{"access_token"}` |
 //! | POST | `/admin/keys/mint` | `{"kind":"collections"\|"purchase","publisher_user_id","store_user_id", "key_create_token" \| ("tenant_id","client_id")}` | `{"key"}` |
 //! | POST | `/admin/keys/revoke` | `{"key"}` or `{"store_user_id"}` | `{}` |
@@ -90,6 +91,16 @@ struct PurchaseReq {
     sku_id: Option<String>,
     #[serde(default)]
     quantity: Option<i64>,
+    #[serde(default)]
+    sandbox: Option<String>,
+    #[serde(default)]
+    trial: bool,
+}
+
+#[derive(Deserialize)]
+struct PromoReq {
+    store_user_id: String,
+    product_id: String,
     #[serde(default)]
     sandbox: Option<String>,
 }
@@ -225,7 +236,7 @@ fn route(
         "purchases" if is_post => {
             let r: PurchaseReq = parse(body)?;
             let o = st
-                .create_order(
+                .create_order_full(
                     r.sandbox.as_deref().unwrap_or(""),
                     &r.store_user_id,
                     &r.store_user_id,
@@ -236,6 +247,18 @@ fn route(
                     "",
                     "en-us",
                     "us",
+                    r.trial,
+                )
+                .map_err(bad)?;
+            serde_json::to_value(o).map_err(|e| (500, e.to_string()))
+        }
+        "promotions" if is_post => {
+            let r: PromoReq = parse(body)?;
+            let o = st
+                .grant_promo(
+                    r.sandbox.as_deref().unwrap_or(""),
+                    &r.store_user_id,
+                    &r.product_id,
                 )
                 .map_err(bad)?;
             serde_json::to_value(o).map_err(|e| (500, e.to_string()))
@@ -366,9 +389,9 @@ fn route(
                 .unwrap_or_default();
             Ok(Value::Array(items))
         }
-        "seed/demo" | "tenants" | "apps" | "products" | "users" | "purchases" | "tokens"
-        | "keys/mint" | "keys/revoke" | "clock" | "clock/advance" | "clock/set" | "faults"
-        | "knobs" | "balance" | "recurrences" => Err((405, "method not allowed".into())),
+        "seed/demo" | "tenants" | "apps" | "products" | "users" | "purchases" | "promotions"
+        | "tokens" | "keys/mint" | "keys/revoke" | "clock" | "clock/advance" | "clock/set"
+        | "faults" | "knobs" | "balance" | "recurrences" => Err((405, "method not allowed".into())),
         _ => Err((404, format!("no admin route '{rest}'"))),
     }
 }

@@ -152,6 +152,12 @@ impl ProductSpec {
         self
     }
 
+    /// Makes the product purchasable as a trial of `days` days.
+    pub fn trial(mut self, days: u32) -> Self {
+        self.trial_days = days;
+        self
+    }
+
     pub fn bundle(mut self, children: &[&str]) -> Self {
         self.bundle_children = children.iter().map(|c| c.to_string()).collect();
         self

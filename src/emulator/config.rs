@@ -57,6 +57,19 @@ pub struct Knobs {
     pub insufficient_quantity_status: u16,
     /// Per-user rate limit; `None` = off.
     pub rate_limit: Option<RateLimit>,
+    /// Entra issues unsigned `alg:none` JWTs and Store routes accept them (signed ones too).
+    pub alg_none_tokens: bool,
+    /// Subscription state changes show up in the recurrence query only after this many virtual
+    /// seconds (§3.7 "state updates can lag"); the change response is always current.
+    pub state_lag_secs: u64,
+    /// Recurrence change in a non-RETAIL sandbox answers 400 "Requested catalog product data
+    /// was not found" (known issue when the subscription is not also published to RETAIL).
+    pub dev_sandbox_catalog_missing: bool,
+    /// v2 token replies carry `expires_in`/`ext_expires_in` as strings (client leniency).
+    pub entra_numbers_as_strings_v2: bool,
+    /// Store responses carry unknown fields (`$type`, `testScenarios`, `payments`) that clients
+    /// must ignore.
+    pub extra_response_fields: bool,
 }
 
 impl Default for Knobs {
@@ -77,6 +90,11 @@ impl Default for Knobs {
             reject_remove_quantity_for_unmanaged: true,
             insufficient_quantity_status: 400,
             rate_limit: None,
+            alg_none_tokens: false,
+            state_lag_secs: 0,
+            dev_sandbox_catalog_missing: false,
+            entra_numbers_as_strings_v2: false,
+            extra_response_fields: true,
         }
     }
 }

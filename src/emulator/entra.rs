@@ -173,11 +173,18 @@ fn token_inner(
         );
     }
     let t = tokens::issue(state, signer, &tenant.tenant_id, &app.client_id, &audience);
+    let n = |x: i64| {
+        if state.knobs.entra_numbers_as_strings_v2 {
+            json!(x.to_string())
+        } else {
+            json!(x)
+        }
+    };
     let body = if v2 {
         json!({
             "token_type": "Bearer",
-            "expires_in": t.lifetime,
-            "ext_expires_in": t.lifetime,
+            "expires_in": n(t.lifetime),
+            "ext_expires_in": n(t.lifetime),
             "access_token": t.token,
         })
     } else {

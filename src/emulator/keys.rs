@@ -127,8 +127,7 @@ pub fn mint(
     publisher_user_id: &str,
     store_user: &str,
 ) -> Result<String, EmuError> {
-    let d = signer
-        .verify(key_create_token)
+    let d = tokens::decode(state, signer, key_create_token)
         .ok_or_else(|| EmuError::InvalidToken("signature or format invalid".into()))?;
     let aud = d.claims.get("aud").and_then(Value::as_str).unwrap_or("");
     if aud != kind.create_audience() {

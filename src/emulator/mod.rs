@@ -221,6 +221,46 @@ impl Emulator {
         })
     }
 
+    /// Buys `product_id` as a trial of `ProductSpec.trial_days` days (RETAIL). Items then carry
+    /// `trialData`/`skuType: "Trial"`; a subscription's recurrence has `isTrial: true`.
+    pub fn purchase_trial(
+        &self,
+        store_user_id: &str,
+        product_id: &str,
+        sku_id: &str,
+    ) -> Result<OrderRef, EmuError> {
+        self.with_state(|s| {
+            s.create_order_full(
+                state::RETAIL,
+                store_user_id,
+                store_user_id,
+                product_id,
+                Some(sku_id).filter(|x| !x.is_empty()),
+                1,
+                None,
+                "",
+                "en-us",
+                "us",
+                true,
+            )
+            .map_err(EmuError::Invalid)
+        })
+    }
+
+    /// Grants `product_id` promotionally (acquisitionType `Conditional`, RETAIL). It loses to
+    /// direct, bundle and subscription ownership under `excludeDuplicates`. No order is created;
+    /// `order_id` is the item's transactionId.
+    pub fn grant_promotional(
+        &self,
+        store_user_id: &str,
+        product_id: &str,
+    ) -> Result<OrderRef, EmuError> {
+        self.with_state(|s| {
+            s.grant_promo(state::RETAIL, store_user_id, product_id)
+                .map_err(EmuError::Invalid)
+        })
+    }
+
     /// Issues an Entra-style token without going through HTTP (no secret check).
     pub fn issue_token(&self, tenant_id: &str, client_id: &str, audience: &str) -> String {
         let signer = &self.shared.signer;

@@ -403,9 +403,33 @@ fn apply(
         _ => {
             let r = store_route(st, signer, route, headers, body);
             match r {
-                Ok(Some(v)) => Reply::json(200, &v),
+                Ok(Some(mut v)) => {
+                    if st.knobs.extra_response_fields {
+                        add_extra_fields(&mut v);
+                    }
+                    Reply::json(200, &v)
+                }
                 Ok(None) => Reply::empty(204),
                 Err(e) => Reply::error(&e),
+            }
+        }
+    }
+}
+
+/// Unknown fields real responses carry (§0 "JSON leniency"): clients must ignore them.
+fn add_extra_fields(v: &mut Value) {
+    let Some(o) = v.as_object_mut() else {
+        return;
+    };
+    o.entry("testScenarios")
+        .or_insert_with(|| Value::from("None"));
+    for list in ["items", "orderLineItems", "orderTransactions"] {
+        if let Some(Value::Array(a)) = o.get_mut(list) {
+            for it in a.iter_mut().filter_map(Value::as_object_mut) {
+                it.entry("$type")
+                    .or_insert_with(|| Value::from("emulatorItemV1"));
+                it.entry("payments")
+                    .or_insert_with(|| Value::Array(Vec::new()));
             }
         }
     }

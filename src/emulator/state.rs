@@ -119,6 +119,23 @@ pub struct UserState {
     pub consumes: HashMap<String, ConsumeRecord>,
 }
 
+/// Trials need a trial length and make no sense for consumables (no "trial coins").
+fn check_trial(product: &ProductSpec, quantity: i64) -> Result<(), String> {
+    if product.trial_days == 0 {
+        return Err(format!(
+            "product '{}' has no trial (trial_days is 0)",
+            product.product_id
+        ));
+    }
+    if product.kind.is_consumable() || quantity != 1 {
+        return Err(format!(
+            "product '{}' cannot be bought as a trial with quantity {quantity}",
+            product.product_id
+        ));
+    }
+    Ok(())
+}
+
 /// Result of a purchase, returned to tests.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRef {
@@ -305,6 +322,37 @@ impl State {
         language: &str,
         market: &str,
     ) -> Result<OrderRef, String> {
+        self.create_order_full(
+            sandbox,
+            store_user,
+            publisher_user_id,
+            product_id,
+            sku_id,
+            quantity,
+            order_id,
+            client_id,
+            language,
+            market,
+            false,
+        )
+    }
+
+    /// [`State::create_order`] with the trial switch: a trial uses `ProductSpec.trial_days`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_order_full(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        publisher_user_id: &str,
+        product_id: &str,
+        sku_id: Option<&str>,
+        quantity: i64,
+        order_id: Option<String>,
+        client_id: &str,
+        language: &str,
+        market: &str,
+        trial: bool,
+    ) -> Result<OrderRef, String> {
         let product = self
             .product(product_id)
             .cloned()
@@ -321,7 +369,11 @@ impl State {
         if quantity < 1 {
             return Err("quantity must be at least 1".into());
         }
+        if trial {
+            check_trial(&product, quantity)?;
+        }
         let now = self.now();
+        let trial_end = trial.then(|| now.add_secs(i64::from(product.trial_days) * 86_400));
         let order_id = order_id.unwrap_or_else(|| self.guid());
         let line_item_id = self.guid();
         let short_order_id = self.digits(10);
@@ -352,16 +404,26 @@ impl State {
             dev_offer_id: product.dev_offer_id.clone(),
         };
 
+        if product.subscription.is_some() {
+            if let Some(r) = self.renew_active(sandbox, store_user, &order, trial)? {
+                return Ok(r);
+            }
+        }
         let recurrence = product.subscription.as_ref().map(|sub| {
             let id = format!("mdr:0:{}:{}", self.hex32(), self.guid());
-            Recurrence::new(id, &product, &sku, sub, now, &country, &order_id)
+            let mut r = Recurrence::new(id, &product, &sku, sub, now, &country, &order_id);
+            if let Some(t) = trial_end {
+                r.start_trial(t);
+            }
+            r
         });
         let recurrence_id = recurrence.as_ref().map(|r| r.id.clone());
-        let (end, acq) = match &recurrence {
-            Some(r) => (r.expiration_with_grace(), "Recurring"),
-            None => (Timestamp::MAX, "Single"),
+        let (end, acq) = match (&recurrence, trial_end) {
+            (Some(r), _) => (r.expiration_with_grace(), "Recurring"),
+            (None, Some(t)) => (t, "Single"),
+            (None, None) => (Timestamp::MAX, "Single"),
         };
-        let is_trial = false;
+        let is_trial = trial;
         let mut new_ents = Vec::new();
         let base = Entitlement {
             id: String::new(),
@@ -380,7 +442,10 @@ impl State {
             order_id: order_id.clone(),
             line_item_id: line_item_id.clone(),
             is_trial,
-            trial_end: None,
+            trial_end: trial_end.map(|t| match &recurrence {
+                Some(r) => r.expiration.min(t),
+                None => t,
+            }),
             recurrence_id: recurrence_id.clone(),
             purchased_country: country.clone(),
             publisher_user_id: publisher_user_id.to_string(),
@@ -449,5 +514,103 @@ impl State {
             entitlement_id,
             recurrence_id,
         })
+    }
+
+    /// A promotional (`Conditional`, e.g. Games with Gold) entitlement: no order and the
+    /// lowest duplicate priority (§3.3).
+    pub fn grant_promo(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        product_id: &str,
+    ) -> Result<OrderRef, String> {
+        let product = self
+            .product(product_id)
+            .cloned()
+            .ok_or_else(|| format!("unknown product '{product_id}'"))?;
+        if product.kind.is_consumable() {
+            return Err(format!(
+                "product '{product_id}' is a consumable and cannot be promotional"
+            ));
+        }
+        let now = self.now();
+        let (id, transaction_id, line_item_id) = (self.hex32(), self.guid(), self.guid());
+        let ent = Entitlement {
+            id: id.clone(),
+            product_id: product.product_id.clone(),
+            sku_id: product.default_sku(),
+            kind: product.kind,
+            source: Source::Promo,
+            satisfied_by: Vec::new(),
+            acquisition_type: "Conditional".into(),
+            status: "Active".into(),
+            acquired: now,
+            start: now,
+            end: Timestamp::MAX,
+            modified: now,
+            transaction_id: transaction_id.clone(),
+            order_id: transaction_id.clone(),
+            line_item_id: line_item_id.clone(),
+            is_trial: false,
+            trial_end: None,
+            recurrence_id: None,
+            purchased_country: "US".into(),
+            publisher_user_id: store_user.to_string(),
+        };
+        self.user_mut(sandbox, store_user).entitlements.push(ent);
+        Ok(OrderRef {
+            order_id: transaction_id,
+            line_item_id,
+            short_order_id: String::new(),
+            entitlement_id: id,
+            recurrence_id: None,
+        })
+    }
+
+    /// Buying a subscription that is still live (not terminal) adds a billing period to the
+    /// existing recurrence instead of creating a second one (§3.7: new id only after a terminal
+    /// state). Returns `None` when there is nothing to extend.
+    fn renew_active(
+        &mut self,
+        sandbox: &str,
+        store_user: &str,
+        order: &Order,
+        trial: bool,
+    ) -> Result<Option<OrderRef>, String> {
+        let now = self.now();
+        let user = self.user_mut(sandbox, store_user);
+        let Some(r) = user
+            .recurrences
+            .iter_mut()
+            .find(|r| !r.is_terminal() && r.product_id.eq_ignore_ascii_case(&order.product_id))
+        else {
+            return Ok(None);
+        };
+        if trial {
+            return Err(format!(
+                "product '{}' already has a live subscription; no trial",
+                order.product_id
+            ));
+        }
+        r.expiration = super::subscriptions::period_end(r.expiration.add_secs(1), r.months);
+        r.last_modified = now;
+        let rid = r.id.clone();
+        let entitlement_id = user
+            .entitlements
+            .iter()
+            .find(|e| {
+                e.recurrence_id.as_deref() == Some(rid.as_str()) && e.source == Source::Direct
+            })
+            .map(|e| e.id.clone())
+            .unwrap_or_default();
+        let out = OrderRef {
+            order_id: order.order_id.clone(),
+            line_item_id: order.line_item_id.clone(),
+            short_order_id: order.short_order_id.clone(),
+            entitlement_id,
+            recurrence_id: Some(rid),
+        };
+        user.orders.push(order.clone());
+        Ok(Some(out))
     }
 }

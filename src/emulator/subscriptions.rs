@@ -4,7 +4,7 @@
 use super::catalog::{ProductSpec, SubscriptionSpec};
 use super::json::{self, ApiError, ApiResult};
 use super::keys::Caller;
-use super::state::State;
+use super::state::{State, RETAIL};
 use crate::time::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -30,6 +30,8 @@ pub struct Recurrence {
     pub cancellation_date: Option<Timestamp>,
     pub order_id: String,
     pub refunded: bool,
+    /// Under the `state_lag_secs` knob: what the recurrence query still shows, until when.
+    pub shown: Option<(Timestamp, Box<Recurrence>)>,
 }
 
 /// 00:00:00Z of the day containing `t`.
@@ -80,6 +82,55 @@ impl Recurrence {
             cancellation_date: None,
             order_id: order_id.to_string(),
             refunded: false,
+            shown: None,
+        }
+    }
+
+    /// A trial subscription: the first period is the trial itself, ending at `trial_end`.
+    pub fn start_trial(&mut self, trial_end: Timestamp) {
+        self.is_trial = true;
+        self.expiration = trial_end;
+    }
+
+    /// True when a query would show something different.
+    fn differs(&self, o: &Recurrence) -> bool {
+        (
+            &self.state,
+            self.expiration,
+            self.auto_renew,
+            self.is_trial,
+            self.cancellation_date,
+        ) != (
+            &o.state,
+            o.expiration,
+            o.auto_renew,
+            o.is_trial,
+            o.cancellation_date,
+        )
+    }
+
+    /// Records `before` as the queried view for `lag` more seconds; an older pending view
+    /// is kept so a burst of changes surfaces together.
+    fn note_change(&mut self, before: Recurrence, now: Timestamp, lag: u64) {
+        if lag == 0 || !self.differs(&before) {
+            return;
+        }
+        let snap = match self.shown.take() {
+            Some((until, s)) if now < until => *s,
+            _ => Recurrence {
+                shown: None,
+                ..before
+            },
+        };
+        let lag = i64::try_from(lag).unwrap_or(i64::MAX / 2);
+        self.shown = Some((now.add_secs(lag), Box::new(snap)));
+    }
+
+    /// The recurrence as the (lagging) query endpoint reports it at `now`.
+    pub fn visible(&self, now: Timestamp) -> &Recurrence {
+        match &self.shown {
+            Some((until, s)) if now < *until => s,
+            _ => self,
         }
     }
 
@@ -122,6 +173,8 @@ impl Recurrence {
             // Payment succeeds (possibly after a dunning period): a new period starts right
             // after the previous expiration.
             self.expiration = period_end(self.expiration.add_secs(1), self.months);
+            // The first paid renewal converts a trial into a full subscription.
+            self.is_trial = false;
             self.state = "Active".into();
             self.last_modified = now;
             renewals += 1;
@@ -168,9 +221,14 @@ impl State {
     pub fn tick(&mut self) {
         let now = self.now();
         let fails = self.knobs.subscription_payment_fails;
+        let lag = self.knobs.state_lag_secs;
         for user in self.users.values_mut() {
             for r in user.recurrences.iter_mut() {
+                let before = (lag > 0).then(|| r.clone());
                 r.tick(now, fails);
+                if let Some(b) = before {
+                    r.note_change(b, now, lag);
+                }
                 let status = r.entitlement_status(now);
                 let end = if r.is_terminal() {
                     r.expiration
@@ -183,19 +241,53 @@ impl State {
                     .iter_mut()
                     .filter(|e| e.recurrence_id.as_deref() == Some(r.id.as_str()))
                 {
-                    if e.status != status || e.end != end {
+                    if e.status != status || e.end != end || e.is_trial != r.is_trial {
                         e.status = status.into();
                         e.end = end;
+                        e.is_trial = r.is_trial;
                         e.modified = now;
                     }
                 }
             }
+            expire_trials(&mut user.entitlements, now);
         }
     }
 }
 
+/// Non-subscription trials end at `trial_end`; subscriptions are handled by their recurrence.
+fn expire_trials(entitlements: &mut [super::state::Entitlement], now: Timestamp) {
+    for e in entitlements
+        .iter_mut()
+        .filter(|e| e.is_trial && e.recurrence_id.is_none() && e.status == "Active")
+    {
+        if e.trial_end.is_some_and(|t| t <= now) {
+            e.status = "Expired".into();
+            e.modified = now;
+        }
+    }
+}
+
+/// Opaque paging token: base64url of `{"skip":n}` (clients must not interpret it).
+fn make_token(offset: usize) -> String {
+    crate::jwt::encode_base64url(json!({ "skip": offset }).to_string().as_bytes())
+}
+
+fn parse_token(token: Option<&str>) -> ApiResult<usize> {
+    let Some(t) = token.filter(|t| !t.is_empty()) else {
+        return Ok(0);
+    };
+    let bad = || ApiError::bad_request("The field 'continuationToken' is invalid.");
+    let bytes = crate::jwt::decode_base64_lenient(t).ok_or_else(bad)?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    v.get("skip")
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(bad)
+}
+
 /// `POST /purchase/v8.0/b2b/recurrences/query`.
 pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> ApiResult<Value> {
+    let now = state.now();
     let sbx = json::opt_str(body, "sbx")?.unwrap_or("");
     let page_size = json::opt_i64(body, "pageSize")?.unwrap_or(25);
     if !(1..=1000).contains(&page_size) {
@@ -203,12 +295,7 @@ pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> A
             "The field 'pageSize' must be between 1 and 1000.",
         ));
     }
-    let offset = match json::opt_str(body, "continuationToken")? {
-        None | Some("") => 0usize,
-        Some(t) => t
-            .parse::<usize>()
-            .map_err(|_| ApiError::bad_request("The field 'continuationToken' is invalid."))?,
-    };
+    let offset = parse_token(json::opt_str(body, "continuationToken")?)?;
     let items: Vec<Value> = state
         .user(sbx, &caller.store_user)
         .map(|u| {
@@ -219,7 +306,7 @@ pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> A
                         .product(&r.product_id)
                         .is_some_and(|p| p.is_linked_to(&caller.client_id))
                 })
-                .map(|r| r.to_json(&caller.publisher_user_id))
+                .map(|r| r.visible(now).to_json(&caller.publisher_user_id))
                 .collect()
         })
         .unwrap_or_default();
@@ -233,7 +320,7 @@ pub fn query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> A
     let mut out = json!({ "items": page });
     if next < items.len() {
         if let Some(o) = out.as_object_mut() {
-            o.insert("continuationToken".into(), json!(next.to_string()));
+            o.insert("continuationToken".into(), json!(make_token(next)));
         }
     }
     Ok(out)
@@ -247,11 +334,20 @@ pub fn change(
     body: &Map<String, Value>,
 ) -> ApiResult<Value> {
     let sbx = json::opt_str(body, "sbx")?.unwrap_or("").to_string();
+    if state.knobs.dev_sandbox_catalog_missing && State::user_key(&sbx, "").0 != RETAIL {
+        return Err(ApiError::new(
+            400,
+            "BadRequest",
+            None,
+            "Requested catalog product data was not found",
+        ));
+    }
     let change_type = json::req_str(body, "changeType")?.to_string();
     let days = json::opt_i64(body, "extensionTimeInDays")?;
     let now = state.now();
     let keeps_paid = state.knobs.cancel_keeps_paid_time;
     let bare = state.knobs.change_response_bare;
+    let lag = state.knobs.state_lag_secs;
     let client_id = caller.client_id.clone();
     let linked = |s: &State, pid: &str| s.product(pid).is_some_and(|p| p.is_linked_to(&client_id));
     let (product_id, order_id) = {
@@ -278,6 +374,39 @@ pub fn change(
         .iter_mut()
         .find(|r| r.id.eq_ignore_ascii_case(recurrence_id))
         .ok_or_else(|| ApiError::not_found("Recurrence was not found."))?;
+    let before = r.clone();
+    apply_change(r, &change_type, days, now, keeps_paid)?;
+    if r.refunded && !before.refunded {
+        if let Some(o) = user.orders.iter_mut().find(|o| o.order_id == order_id) {
+            o.state = "Refunded".into();
+        }
+    }
+    r.note_change(before, now, lag);
+    state.tick();
+    let item = state
+        .user(&sbx, &caller.store_user)
+        .and_then(|u| {
+            u.recurrences
+                .iter()
+                .find(|r| r.id.eq_ignore_ascii_case(recurrence_id))
+        })
+        .map(|r| r.to_json(&caller.publisher_user_id))
+        .unwrap_or(Value::Null);
+    Ok(if bare {
+        item
+    } else {
+        json!({ "items": [item] })
+    })
+}
+
+/// Applies one `changeType` to the recurrence.
+fn apply_change(
+    r: &mut Recurrence,
+    change_type: &str,
+    days: Option<i64>,
+    now: Timestamp,
+    keeps_paid: bool,
+) -> ApiResult<()> {
     match change_type.to_ascii_lowercase().as_str() {
         "cancel" => {
             if !r.is_terminal() {
@@ -298,9 +427,6 @@ pub fn change(
                 r.expiration = r.expiration.min(now);
                 r.refunded = true;
                 r.last_modified = now;
-                if let Some(o) = user.orders.iter_mut().find(|o| o.order_id == order_id) {
-                    o.state = "Refunded".into();
-                }
             }
         }
         "extend" => {
@@ -333,21 +459,7 @@ pub fn change(
             )))
         }
     }
-    state.tick();
-    let item = state
-        .user(&sbx, &caller.store_user)
-        .and_then(|u| {
-            u.recurrences
-                .iter()
-                .find(|r| r.id.eq_ignore_ascii_case(recurrence_id))
-        })
-        .map(|r| r.to_json(&caller.publisher_user_id))
-        .unwrap_or(Value::Null);
-    Ok(if bare {
-        item
-    } else {
-        json!({ "items": [item] })
-    })
+    Ok(())
 }
 
 #[cfg(test)]

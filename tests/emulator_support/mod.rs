@@ -218,3 +218,56 @@ pub fn product_ids(v: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The item of a query response for `product_id` (panics when absent, with the response).
+pub fn item_for(v: &Value, product_id: &str) -> Value {
+    v["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["productId"] == product_id))
+        .cloned()
+        .unwrap_or_else(|| panic!("no item for {product_id} in {v}"))
+}
+
+impl World {
+    /// Advances the virtual clock and re-issues the service token (it lives one hour).
+    pub fn advance(&mut self, d: Duration) {
+        self.emu.advance(d);
+        self.token = self
+            .emu
+            .issue_token(&self.seed.tenant_id, &self.seed.client_id, SERVICE_AUD);
+    }
+
+    /// Recurrences query with extra fields merged into `{"b2bKey": purchase_key}`.
+    pub fn recurrences(&self, extra: Value) -> Resp {
+        let mut body = serde_json::json!({"b2bKey": self.seed.purchase_key});
+        merge(&mut body, extra);
+        self.http.post_json(
+            &self.purch("v8.0/b2b/recurrences/query"),
+            Some(&self.token),
+            &body,
+        )
+    }
+
+    /// Recurrence change of `id` with extra fields merged into `{"b2bKey": purchase_key}`.
+    pub fn change(&self, id: &str, extra: Value) -> Resp {
+        let mut body = serde_json::json!({"b2bKey": self.seed.purchase_key});
+        merge(&mut body, extra);
+        let id = id.replace(':', "%3A");
+        self.http.post_json(
+            &self.purch(&format!("v8.0/b2b/recurrences/{id}/change")),
+            Some(&self.token),
+            &body,
+        )
+    }
+
+    pub fn v6(&self, extra: Value) -> Resp {
+        let mut body = serde_json::json!({"beneficiaries": self.beneficiaries(),
+            "productTypes": ["Application", "Durable", "Game", "UnmanagedConsumable"]});
+        merge(&mut body, extra);
+        self.http.post_json(
+            &self.coll("v6.0/collections/query"),
+            Some(&self.token),
+            &body,
+        )
+    }
+}
