@@ -21,15 +21,21 @@ cargo test --all-targets 2>&1 | tee target/rust-tests.log
 # Doc tests compile the examples in the API docs.
 cargo test --doc 2>&1 | tail -n 3
 
+# Each other suite prints "N passed, M failed" as its last line and fails with a non-zero exit.
+passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
+summary="rust: $passed passed, $failed failed"
 for suite in c cpp csharp; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
-    "scripts/test-$suite.sh"
+    "scripts/test-$suite.sh" 2>&1 | tee "target/$suite-tests.log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "target/$suite-tests.log" | tail -n 1)
+    summary="$summary; $suite: $line"
+    passed=$((passed + $(echo "$line" | awk '{print $1}')))
+    failed=$((failed + $(echo "$line" | awk '{print $3}')))
   fi
 done
 
 section "summary"
-passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
-echo "rust: $passed passed, $failed failed"
-echo "all suites passed"
+echo "$summary"
+echo "total: $passed passed, $failed failed"
