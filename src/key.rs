@@ -40,6 +40,31 @@ impl KeyKind {
             KeyKind::Purchase => "purchase",
         }
     }
+
+    /// Audience of the Entra token a game client mints this kind of key with.
+    pub fn create_audience(&self) -> &'static str {
+        match self {
+            KeyKind::Collections => crate::claims::AUDIENCE_COLLECTIONS_KEY_CREATE,
+            KeyKind::Purchase => crate::claims::AUDIENCE_PURCHASE_KEY_CREATE,
+        }
+    }
+
+    /// Microsoft's renewal URL for this kind (what a real key's `refreshUri` claim carries).
+    pub fn refresh_uri(&self) -> &'static str {
+        match self {
+            KeyKind::Collections => "https://collections.mp.microsoft.com/v6.0/b2b/keys/renew",
+            KeyKind::Purchase => "https://purchase.mp.microsoft.com/v6.0/b2b/keys/renew",
+        }
+    }
+
+    /// `collections`/`purchase`, or the Store's names `UserCollectionsId`/`UserPurchaseId`.
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "collections" | "usercollectionsid" => Some(KeyKind::Collections),
+            "purchase" | "userpurchaseid" => Some(KeyKind::Purchase),
+            _ => None,
+        }
+    }
 }
 
 /// A decoded (not verified) Store ID key. `Debug` and serialisation never include the key itself.

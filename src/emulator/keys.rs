@@ -8,47 +8,10 @@ use super::state::State;
 use super::tokens;
 use crate::claims;
 use crate::jwt;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyKind {
-    Collections,
-    Purchase,
-}
-
-impl KeyKind {
-    pub fn audience(&self) -> &'static str {
-        match self {
-            KeyKind::Collections => claims::KEY_AUDIENCE_COLLECTIONS,
-            KeyKind::Purchase => claims::KEY_AUDIENCE_PURCHASE,
-        }
-    }
-
-    pub fn create_audience(&self) -> &'static str {
-        match self {
-            KeyKind::Collections => claims::AUDIENCE_COLLECTIONS_KEY_CREATE,
-            KeyKind::Purchase => claims::AUDIENCE_PURCHASE_KEY_CREATE,
-        }
-    }
-
-    /// The real Microsoft renewal URL (what a real key carries).
-    pub fn refresh_uri(&self) -> &'static str {
-        match self {
-            KeyKind::Collections => "https://collections.mp.microsoft.com/v6.0/b2b/keys/renew",
-            KeyKind::Purchase => "https://purchase.mp.microsoft.com/v6.0/b2b/keys/renew",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<KeyKind> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "collections" | "usercollectionsid" => Some(KeyKind::Collections),
-            "purchase" | "userpurchaseid" => Some(KeyKind::Purchase),
-            _ => None,
-        }
-    }
-}
+// The key kind is the client's own type: one definition for both sides of the wire.
+pub use crate::key::KeyKind;
 
 /// Why a key could not be minted.
 #[derive(Debug, Clone, PartialEq, Eq)]
