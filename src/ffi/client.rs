@@ -231,15 +231,9 @@ pub unsafe extern "C" fn msstore_client_new(
                 .unwrap_or(Mode::Queued);
             create(cfg, mode, o.operation_timeout_ms)
         })();
-        match r {
-            Ok(id) => {
-                // SAFETY: checked non-null above; the caller promises it is writable.
-                let _ = unsafe { write_out(out, handles::ptr_of(id)) };
-                msstore_result::MSSTORE_OK
-            }
-            // SAFETY: `err` is NULL or writable per the contract.
-            Err((code, e)) => unsafe { fail(err, code, &e) },
-        }
+        // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
+        // contract.
+        unsafe { deliver_new(r, out, err) }
     })
 }
 
@@ -327,16 +321,31 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
             }
             create(cfg, mode, timeout)
         })();
-        match r {
-            Ok(id) => {
-                // SAFETY: checked non-null above.
-                let _ = unsafe { write_out(out, handles::ptr_of(id)) };
-                msstore_result::MSSTORE_OK
-            }
-            // SAFETY: `err` is NULL or writable per the contract.
-            Err((code, e)) => unsafe { fail(err, code, &e) },
-        }
+        // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
+        // contract.
+        unsafe { deliver_new(r, out, err) }
     })
+}
+
+/// Writes a new client handle to `out`, or the error to `err`: the common tail of both
+/// constructors.
+///
+/// # Safety
+/// `out` is non-null and writable; `err` is NULL or writable.
+unsafe fn deliver_new(
+    r: Result<usize, (msstore_result, Error)>,
+    out: *mut *mut msstore_client,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    match r {
+        Ok(id) => {
+            // SAFETY: forwarded contract.
+            let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+            msstore_result::MSSTORE_OK
+        }
+        // SAFETY: forwarded contract.
+        Err((code, e)) => unsafe { fail(err, code, &e) },
+    }
 }
 
 /// Runs the callbacks of completed QUEUED operations on the calling thread: at most
