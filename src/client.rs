@@ -25,6 +25,8 @@ pub struct Core {
     pub(crate) config: ClientConfig,
     pub(crate) http: Http,
     pub(crate) tokens: TokenCache,
+    /// Clawback v2 queue SAS, cached.
+    pub(crate) clawback_sas: crate::clawback::SasCache,
 }
 
 thread_local! {
@@ -73,6 +75,7 @@ impl Client {
             config,
             http,
             tokens,
+            clawback_sas: Default::default(),
         });
         let marker = Arc::as_ptr(&core) as usize;
         let runtime = tokio::runtime::Builder::new_multi_thread()

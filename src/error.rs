@@ -47,6 +47,16 @@ pub enum ErrorKind {
     Canceled,
     /// The client is shutting down.
     ShuttingDown,
+    /// Clawback queue delete: the pop receipt was superseded by a later Get (400
+    /// PopReceiptMismatch). Another consumer (or a retried Get) now holds the message; it will be
+    /// delivered again, so drop it from this batch and carry on.
+    PopReceiptMismatch,
+    /// Clawback queue delete: the message is gone (404 MessageNotFound): already deleted, or its
+    /// time to live ran out. Nothing to do.
+    MessageNotFound,
+    /// A clawback queue message whose text is not a base64 clawback event. Log it; it will keep
+    /// coming back until deleted.
+    InvalidClawbackEvent,
     /// A bug in msstore (a caught panic or broken invariant).
     Internal,
 }
@@ -72,6 +82,9 @@ impl ErrorKind {
             ErrorKind::MalformedResponse => "malformed_response",
             ErrorKind::Canceled => "canceled",
             ErrorKind::ShuttingDown => "shutting_down",
+            ErrorKind::PopReceiptMismatch => "pop_receipt_mismatch",
+            ErrorKind::MessageNotFound => "message_not_found",
+            ErrorKind::InvalidClawbackEvent => "invalid_clawback_event",
             ErrorKind::Internal => "internal",
         }
     }

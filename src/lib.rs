@@ -12,6 +12,7 @@
 //! ```
 
 pub mod claims;
+pub mod clawback;
 mod client;
 pub mod collections;
 pub mod config;

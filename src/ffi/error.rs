@@ -28,6 +28,9 @@ pub(crate) fn code_of(kind: ErrorKind) -> msstore_result {
         ErrorKind::MalformedResponse => MSSTORE_E_MALFORMED_RESPONSE,
         ErrorKind::Canceled => MSSTORE_E_CANCELED,
         ErrorKind::ShuttingDown => MSSTORE_E_SHUTTING_DOWN,
+        ErrorKind::PopReceiptMismatch => MSSTORE_E_POP_RECEIPT_MISMATCH,
+        ErrorKind::MessageNotFound => MSSTORE_E_MESSAGE_NOT_FOUND,
+        ErrorKind::InvalidClawbackEvent => MSSTORE_E_INVALID_CLAWBACK_EVENT,
         ErrorKind::Internal => MSSTORE_E_INTERNAL,
     }
 }
@@ -145,6 +148,9 @@ pub(crate) fn name(code: msstore_result) -> &'static str {
         MSSTORE_E_MALFORMED_RESPONSE => "MSSTORE_E_MALFORMED_RESPONSE",
         MSSTORE_E_CANCELED => "MSSTORE_E_CANCELED",
         MSSTORE_E_SHUTTING_DOWN => "MSSTORE_E_SHUTTING_DOWN",
+        MSSTORE_E_POP_RECEIPT_MISMATCH => "MSSTORE_E_POP_RECEIPT_MISMATCH",
+        MSSTORE_E_MESSAGE_NOT_FOUND => "MSSTORE_E_MESSAGE_NOT_FOUND",
+        MSSTORE_E_INVALID_CLAWBACK_EVENT => "MSSTORE_E_INVALID_CLAWBACK_EVENT",
         MSSTORE_E_PANIC => "MSSTORE_E_PANIC",
         MSSTORE_E_INTERNAL => "MSSTORE_E_INTERNAL",
     }
@@ -186,6 +192,11 @@ fn description(code: msstore_result) -> &'static str {
         MSSTORE_E_MALFORMED_RESPONSE => "the service answered something unexpected; retry later",
         MSSTORE_E_CANCELED => "the operation was canceled",
         MSSTORE_E_SHUTTING_DOWN => "the client is shutting down",
+        MSSTORE_E_POP_RECEIPT_MISMATCH => {
+            "the pop receipt was superseded; the message will be delivered again"
+        }
+        MSSTORE_E_MESSAGE_NOT_FOUND => "the queue message no longer exists; nothing to do",
+        MSSTORE_E_INVALID_CLAWBACK_EVENT => "the queue message is not a clawback event",
         MSSTORE_E_PANIC => "a panic inside msstore was caught (a bug; the process is fine)",
         MSSTORE_E_INTERNAL => "an internal error (a bug)",
     }

@@ -73,6 +73,13 @@ pub enum msstore_result {
     /// The client is shutting down (`msstore_client_shutdown`/`_free`), or the operation was in
     /// flight when it did. Do not start new operations on this client.
     MSSTORE_E_SHUTTING_DOWN = 7151,
+    /// Clawback delete: the pop receipt was superseded by a later receive (400
+    /// PopReceiptMismatch). The message will be delivered again; skip it and carry on.
+    MSSTORE_E_POP_RECEIPT_MISMATCH = 7160,
+    /// Clawback delete: the message no longer exists (already deleted or expired). Nothing to do.
+    MSSTORE_E_MESSAGE_NOT_FOUND = 7161,
+    /// A clawback queue message is not a decodable clawback event. Log it and delete it.
+    MSSTORE_E_INVALID_CLAWBACK_EVENT = 7162,
     /// A panic inside msstore was caught at the boundary. The call failed; the process is fine.
     /// Please report it.
     MSSTORE_E_PANIC = 7190,
@@ -81,7 +88,7 @@ pub enum msstore_result {
 }
 
 impl msstore_result {
-    pub const ALL: [msstore_result; 27] = {
+    pub const ALL: [msstore_result; 30] = {
         use msstore_result::*;
         [
             MSSTORE_OK,
@@ -109,6 +116,9 @@ impl msstore_result {
             MSSTORE_E_MALFORMED_RESPONSE,
             MSSTORE_E_CANCELED,
             MSSTORE_E_SHUTTING_DOWN,
+            MSSTORE_E_POP_RECEIPT_MISMATCH,
+            MSSTORE_E_MESSAGE_NOT_FOUND,
+            MSSTORE_E_INVALID_CLAWBACK_EVENT,
             MSSTORE_E_PANIC,
             MSSTORE_E_INTERNAL,
         ]

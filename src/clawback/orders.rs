@@ -1,0 +1,215 @@
+//! Clawback v1 (spec §3.9): `POST {purchase}/v8.0/b2b/orders/query`, the user's consumable
+//! orders of the last 90 days filtered by line state, page by page. Deprecated for refund
+//! detection (v2 events arrive within seconds; `orderRefundedDate` appears hours late) but still
+//! useful to reconcile one user on demand.
+
+use super::event::lenient_date;
+use crate::client::{Core, Parsed, Service};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::RetryOn;
+use crate::secret::SecretString;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub(crate) const PATH_ORDERS_QUERY: &str = "/v8.0/b2b/orders/query";
+
+/// Line states a v1 query can filter on.
+pub const LINE_STATE_PURCHASED: &str = "Purchased";
+/// Refunded after being consumed (the Store could not take the units back).
+pub const LINE_STATE_REVOKED: &str = "Revoked";
+/// Refunded before fulfilment.
+pub const LINE_STATE_REFUNDED: &str = "Refunded";
+
+/// A v1 purchase orders query for the user of a UserPurchaseId.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClawbackOrdersRequest {
+    /// The UserPurchaseId.
+    pub b2b_key: SecretString,
+    /// Default `["Revoked", "Refunded"]` (what the official library sends).
+    pub line_item_state_filter: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sbx: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_token: Option<String>,
+}
+
+impl ClawbackOrdersRequest {
+    pub fn new(purchase_key: &str) -> ClawbackOrdersRequest {
+        ClawbackOrdersRequest {
+            b2b_key: SecretString::new(purchase_key),
+            line_item_state_filter: vec![LINE_STATE_REVOKED.into(), LINE_STATE_REFUNDED.into()],
+            sbx: None,
+            continuation_token: None,
+        }
+    }
+
+    /// Replaces the line-state filter.
+    pub fn states(mut self, states: &[&str]) -> Self {
+        self.line_item_state_filter = states.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.b2b_key.expose().trim().is_empty() {
+            return Err(Error::invalid_argument(
+                "the UserPurchaseId (b2bKey) is empty",
+            ));
+        }
+        if self.line_item_state_filter.is_empty() {
+            return Err(Error::invalid_argument(
+                "lineItemStateFilter needs at least one state (Purchased, Revoked, Refunded)",
+            ));
+        }
+        if let Some(s) = self
+            .line_item_state_filter
+            .iter()
+            .find(|s| s.trim().is_empty() || s.len() > 64)
+        {
+            return Err(Error::invalid_argument(format!(
+                "lineItemStateFilter entry '{s}' is not a line state"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One line of a v1 order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClawbackOrderLine {
+    #[serde(default)]
+    pub line_item_id: String,
+    /// `Purchased`, `Revoked` (refunded after consumption) or `Refunded` (before fulfilment).
+    #[serde(default)]
+    pub line_item_state: String,
+    #[serde(default)]
+    pub product_id: String,
+    #[serde(default)]
+    pub quantity: i64,
+    #[serde(default)]
+    pub sku_id: String,
+    /// Whether the Store removed the unconsumed quantity from the user's balance.
+    #[serde(default)]
+    pub was_consumable_quantity_revoked: bool,
+}
+
+/// One order of a v1 query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClawbackOrder {
+    #[serde(default)]
+    pub order_id: String,
+    /// The 10-digit id shown to users.
+    #[serde(default)]
+    pub short_order_id: String,
+    #[serde(default)]
+    pub order_line_items: Vec<ClawbackOrderLine>,
+    #[serde(default, deserialize_with = "lenient_date")]
+    pub order_purchased_date: Option<Timestamp>,
+    /// Appears hours after the refund.
+    #[serde(default, deserialize_with = "lenient_date")]
+    pub order_refunded_date: Option<Timestamp>,
+}
+
+/// One page of a v1 query.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClawbackOrdersPage {
+    pub items: Vec<ClawbackOrder>,
+    pub continuation_token: Option<String>,
+    #[serde(skip)]
+    pub raw_json: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageWire {
+    #[serde(default)]
+    items: Vec<ClawbackOrder>,
+    #[serde(default)]
+    continuation_token: Option<String>,
+}
+
+impl Core {
+    pub(crate) async fn clawback_orders_page(
+        &self,
+        req: &ClawbackOrdersRequest,
+    ) -> Result<ClawbackOrdersPage> {
+        req.validate()?;
+        let parsed: Parsed<PageWire> = self
+            .store_json(
+                Service::Purchase,
+                PATH_ORDERS_QUERY,
+                req,
+                "clawback_orders",
+                RetryOn::TransientAndThrottle,
+            )
+            .await?;
+        Ok(ClawbackOrdersPage {
+            items: parsed.value.items,
+            continuation_token: parsed.value.continuation_token.filter(|t| !t.is_empty()),
+            raw_json: parsed.raw,
+        })
+    }
+
+    /// Follows continuation tokens up to `max_pages`.
+    pub(crate) async fn clawback_orders_all(
+        &self,
+        mut req: ClawbackOrdersRequest,
+    ) -> Result<Vec<ClawbackOrder>> {
+        let mut items = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page = self.clawback_orders_page(&req).await?;
+            pages += 1;
+            items.extend(page.items);
+            match page.continuation_token {
+                None => return Ok(items),
+                Some(_) if pages >= self.config.max_pages => {
+                    return Err(Error::new(
+                        ErrorKind::Service,
+                        format!("clawback_orders: still more pages after {pages} (max_pages)"),
+                    ))
+                }
+                Some(t) => req.continuation_token = Some(t),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_shape_and_validation() {
+        let r = ClawbackOrdersRequest::new("k");
+        r.validate().unwrap();
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"b2bKey":"k","lineItemStateFilter":["Revoked","Refunded"]})
+        );
+        assert!(ClawbackOrdersRequest::new("k").states(&[]).validate().is_err());
+        assert!(ClawbackOrdersRequest::new("k")
+            .states(&[" "])
+            .validate()
+            .is_err());
+        assert!(ClawbackOrdersRequest::new(" ").validate().is_err());
+        assert!(!format!("{r:?}").contains("\"k\""), "the key is redacted");
+    }
+
+    #[test]
+    fn spec_example_parses_despite_an_impossible_date() {
+        let body = r#"{"items":[{"orderId":"a3c5e7f9-1b2d-4f6a-8c0e-2a4c6e8f0b1d","shortOrderId":"6204918375",
+ "orderLineItems":[{"lineItemId":"c1e3a5b7-9d0f-4b2d-8f6a-0c2e4a6b8d9f","lineItemState":"Revoked","productId":"9NZB0T3LQH5D",
+ "quantity":1,"skuId":"0010","wasConsumableQuantityRevoked":false}],
+ "orderPurchasedDate":"2021-06-142T09:11:02.0031020+00:00","orderRefundedDate":"2026-01-20T16:40:19.7712000+00:00"}]}"#;
+        let w: PageWire = serde_json::from_str(body).unwrap();
+        let o = &w.items[0];
+        assert_eq!(o.short_order_id, "6204918375");
+        assert_eq!(o.order_purchased_date, None);
+        assert!(o.order_refunded_date.is_some());
+        assert_eq!(o.order_line_items[0].line_item_state, LINE_STATE_REVOKED);
+        assert!(w.continuation_token.is_none());
+    }
+}
