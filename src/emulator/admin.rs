@@ -26,6 +26,10 @@
 //! | DELETE | `/admin/requests` | — | `{}` |
 //! | GET | `/admin/balance` | `?user=&product=&sandbox=` | `{"balance"}` |
 //! | GET | `/admin/recurrences` | `?user=&sandbox=` | `[{"id","recurrenceState",...}]` |
+//! | POST | `/admin/clawback` | `{"action":"refund"\|"return"\|"chargeback"\|"chargeback_reversal"\|"partial_subscription_refund","store_user_id","order_id","line_item_id"?,"sandbox"?,"consumed_days"?}` | `ClawbackOutcome` (`event_state`, `line_item_state`, `units_removed`, `was_consumable_quantity_revoked`, `events`: `[{"event_id","message_id","product_id","event_state"}]`) |
+//! | GET | `/admin/queue` | — | `{"count", "messages": [{"message_id","text","inserted","expires","visible_at","dequeue_count"}]}` (clawback queue) |
+//! | POST | `/admin/queue` | `{"text"}` raw MessageText (e.g. an undecodable one) | `{"message_id"}` |
+//! | DELETE | `/admin/queue` | — | `{}` |
 //! | GET | `/admin/stats` | — | `{"connections_opened","requests_logged"}` |
 //! | GET | `/admin/jwks` | — | JWKS |
 //! | GET | `/admin/health` | — | `{"ok":true}` |
@@ -131,6 +135,11 @@ struct RevokeReq {
     key: Option<String>,
     #[serde(default)]
     store_user_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawMessageReq {
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -389,6 +398,25 @@ fn route(
                 .unwrap_or_default();
             Ok(Value::Array(items))
         }
+        "clawback" if is_post => {
+            let r: super::ClawbackRequest = parse(body)?;
+            let out = st.clawback(&r).map_err(bad)?;
+            serde_json::to_value(out).map_err(|e| (500, e.to_string()))
+        }
+        "queue" if is_get => {
+            let now = st.now();
+            let msgs = st.queue.messages(now).to_vec();
+            Ok(json!({ "count": msgs.len(), "messages": msgs }))
+        }
+        "queue" if is_post => {
+            let r: RawMessageReq = parse(body)?;
+            Ok(json!({ "message_id": st.enqueue_raw(r.text) }))
+        }
+        "queue" if is_delete => {
+            st.queue.clear();
+            Ok(json!({}))
+        }
+        "clawback" | "queue" => Err((405, "method not allowed".into())),
         "seed/demo" | "tenants" | "apps" | "products" | "users" | "purchases" | "promotions"
         | "tokens" | "keys/mint" | "keys/revoke" | "clock" | "clock/advance" | "clock/set"
         | "faults" | "knobs" | "balance" | "recurrences" => Err((405, "method not allowed".into())),

@@ -70,6 +70,19 @@ pub struct Knobs {
     /// Store responses carry unknown fields (`$type`, `testScenarios`, `payments`) that clients
     /// must ignore.
     pub extra_response_fields: bool,
+    /// Clawback v2: lifetime of an issued SAS in seconds (virtual clock; at least 60, since
+    /// `expiresOn` has minute precision). Default 6 h, as in the documentation's example.
+    pub sas_lifetime_secs: u64,
+    /// Clawback v2: a message's time to live in the queue (unpublished; default 7 days, Azure's).
+    pub queue_message_ttl_secs: u64,
+    /// Clawback v2: `MessageText` is URL-safe base64 without padding instead of standard base64.
+    pub queue_base64url: bool,
+    /// Clawback v2: product kinds that produce events. The Store's default is Consumable,
+    /// UnmanagedConsumable and Pass, with Durable and Game on request (since Oct 2025); the
+    /// emulator enables all of them by default.
+    pub clawback_event_kinds: Vec<String>,
+    /// Clawback v1: orders per page of `/v8.0/b2b/orders/query`.
+    pub clawback_orders_page_size: u32,
 }
 
 impl Default for Knobs {
@@ -95,6 +108,14 @@ impl Default for Knobs {
             dev_sandbox_catalog_missing: false,
             entra_numbers_as_strings_v2: false,
             extra_response_fields: true,
+            sas_lifetime_secs: 6 * 3600,
+            queue_message_ttl_secs: 7 * 86_400,
+            queue_base64url: false,
+            clawback_event_kinds: ["Consumable", "UnmanagedConsumable", "Pass", "Durable", "Game"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            clawback_orders_page_size: 100,
         }
     }
 }

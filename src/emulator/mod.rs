@@ -16,6 +16,7 @@
 
 pub mod admin;
 mod catalog;
+mod clawback;
 mod clock;
 mod collections;
 mod config;
@@ -27,6 +28,7 @@ mod json;
 mod keys;
 mod log;
 mod purchase;
+mod queue;
 mod router;
 mod seed;
 mod server;
@@ -35,6 +37,8 @@ mod subscriptions;
 mod tokens;
 
 pub use catalog::{ProductKind, ProductSpec, SubscriptionSpec};
+pub use clawback::{ClawbackAction, ClawbackOutcome, ClawbackRequest, EnqueuedEvent};
+pub use queue::QueuedMessage;
 pub use config::{EmulatorConfig, Knobs, RateLimit};
 pub use faults::{FaultKind, FaultRule};
 pub use keys::{EmuError, KeyKind};
@@ -427,6 +431,40 @@ impl Emulator {
     /// JWKS of the emulator signing key.
     pub fn jwks(&self) -> serde_json::Value {
         self.shared.signer.jwks()
+    }
+
+    /// Claws back an order line (refund, return, chargeback, reversal, partial subscription
+    /// refund): updates entitlements, balances and v1 line states and enqueues v2 events.
+    pub fn clawback(&self, req: ClawbackRequest) -> Result<ClawbackOutcome, EmuError> {
+        self.with_state(|s| s.clawback(&req).map_err(EmuError::Invalid))
+    }
+
+    /// Shorthand for [`Emulator::clawback`] on a RETAIL order.
+    pub fn clawback_order(
+        &self,
+        action: ClawbackAction,
+        store_user_id: &str,
+        order_id: &str,
+    ) -> Result<ClawbackOutcome, EmuError> {
+        self.clawback(ClawbackRequest::new(action, store_user_id, order_id))
+    }
+
+    /// The clawback queue's live messages (visible or not; expired ones are dropped).
+    pub fn queue_messages(&self) -> Vec<QueuedMessage> {
+        self.with_state(|s| {
+            let now = s.now();
+            s.queue.messages(now).to_vec()
+        })
+    }
+
+    /// Puts raw `MessageText` on the clawback queue (e.g. an undecodable message); returns
+    /// its message id.
+    pub fn enqueue_raw_queue_message(&self, text: &str) -> String {
+        self.with_state(|s| s.enqueue_raw(text.to_string()))
+    }
+
+    pub fn clear_queue(&self) {
+        self.with_state(|s| s.queue.clear())
     }
 
     /// Sets up the quickstart world (see [`DemoSeed`]). Each call adds a new demo user.

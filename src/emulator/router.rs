@@ -17,6 +17,11 @@ pub enum Route {
     RecurrencesQuery,
     RecurrenceChange { id: String },
     KeysRenewPurchase,
+    ClawbackOrdersQuery,
+    ClawbackSasToken,
+    QueueGet { queue: String },
+    QueuePeek { queue: String },
+    QueueDelete { queue: String, id: String },
     Admin { rest: String },
     Unknown,
 }
@@ -37,6 +42,11 @@ impl Route {
             Route::RecurrencesQuery => "recurrences_query",
             Route::RecurrenceChange { .. } => "recurrence_change",
             Route::KeysRenewPurchase => "keys_renew_purchase",
+            Route::ClawbackOrdersQuery => "clawback_orders_query",
+            Route::ClawbackSasToken => "clawback_sastoken",
+            Route::QueueGet { .. } => "queue_get",
+            Route::QueuePeek { .. } => "queue_peek",
+            Route::QueueDelete { .. } => "queue_delete",
             Route::Admin { .. } => "admin",
             Route::Unknown => "unknown",
         }
@@ -80,10 +90,33 @@ pub fn route(path: &str) -> Route {
             id: percent_decode(segs[4], false),
         },
         ["purchase", "v6.0", "b2b", "keys", "renew"] => Route::KeysRenewPurchase,
+        ["purchase", "v8.0", "b2b", "orders", "query"] => Route::ClawbackOrdersQuery,
+        ["purchase", "v8.0", "b2b", "clawback", "sastoken"] => Route::ClawbackSasToken,
+        ["queue", _, "messages"] => Route::QueueGet {
+            queue: percent_decode(segs[1], false),
+        },
+        ["queue", _, "messages", _] => Route::QueueDelete {
+            queue: percent_decode(segs[1], false),
+            id: percent_decode(segs[3], false),
+        },
         ["admin", ..] => Route::Admin {
             rest: l[1..].join("/"),
         },
         _ => Route::Unknown,
+    }
+}
+
+/// [`route`] refined by the query: `GET …/messages?peekonly=true` is a Peek.
+pub fn route_with_query(path: &str, query: Option<&str>) -> Route {
+    match route(path) {
+        Route::QueueGet { queue }
+            if super::json::query_pairs(query)
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case("peekonly") && v.eq_ignore_ascii_case("true")) =>
+        {
+            Route::QueuePeek { queue }
+        }
+        r => r,
     }
 }
 
@@ -110,5 +143,22 @@ mod tests {
             }
         );
         assert_eq!(route("/nope"), Route::Unknown);
+        assert_eq!(
+            route_with_query("/queue/clawback/messages", Some("sig=x&peekonly=true")),
+            Route::QueuePeek {
+                queue: "clawback".into()
+            }
+        );
+        assert_eq!(
+            route("/queue/clawback/messages/m%201"),
+            Route::QueueDelete {
+                queue: "clawback".into(),
+                id: "m 1".into()
+            }
+        );
+        assert_eq!(
+            route("/purchase/v8.0/b2b/Clawback/SasToken"),
+            Route::ClawbackSasToken
+        );
     }
 }

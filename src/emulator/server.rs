@@ -9,7 +9,7 @@ use super::keys::{self, KeyKind};
 use super::log::{self, LoggedRequest};
 use super::router::{self, Route};
 use super::state::State;
-use super::{admin, consume, entra, purchase, subscriptions};
+use super::{admin, clawback, consume, entra, purchase, queue, subscriptions};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::{Method, Request, Response};
@@ -198,7 +198,7 @@ pub async fn handle(
             return Ok(finish(&shared, Reply::error(&e), None, None));
         }
     };
-    let route = router::route(&path);
+    let route = router::route_with_query(&path, query.as_deref());
     if let Route::Admin { rest } = &route {
         let reply = admin::handle(&shared, &method, rest, query.as_deref(), &body);
         return Ok(finish(&shared, reply, None, None));
@@ -258,7 +258,7 @@ pub async fn handle(
             // Handlers are synchronous and never await while holding the state lock. A panic
             // (a bug) becomes a 500 instead of killing the connection task.
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                apply(&shared, &route, &method, &headers, &body)
+                apply(&shared, &route, &method, &headers, &body, query.as_deref())
             }));
             r.unwrap_or_else(|_| {
                 Reply::error(&ApiError::new(
@@ -337,7 +337,11 @@ fn finish(
                 .map(str::to_string)
                 .unwrap_or_else(|| correlation_vector(None)),
         );
-    if reply.body.is_some() {
+    let typed = reply
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    if reply.body.is_some() && !typed {
         b = b.header("Content-Type", "application/json; charset=utf-8");
     }
     for (k, v) in &reply.headers {
@@ -368,9 +372,35 @@ fn apply(
     method: &Method,
     headers: &hyper::HeaderMap,
     body: &[u8],
+    query: Option<&str>,
 ) -> Reply {
     if *route == Route::Unknown {
         return Reply::error(&ApiError::not_found("No such route."));
+    }
+    // Clawback v2: the SAS token is a GET with no body; the queue speaks Azure's XML protocol.
+    if matches!(
+        route,
+        Route::QueueGet { .. } | Route::QueuePeek { .. } | Route::QueueDelete { .. }
+    ) {
+        let mut st = lock(&shared.state);
+        st.tick();
+        return queue::handle(&mut st, route, method, &json::query_pairs(query));
+    }
+    if *route == Route::ClawbackSasToken {
+        if method != Method::GET {
+            return Reply::error(&ApiError::new(
+                405,
+                "MethodNotAllowed",
+                None,
+                "Only GET is supported on this route.",
+            ));
+        }
+        let mut st = lock(&shared.state);
+        st.tick();
+        return match keys::authenticate_token(&st, &shared.signer, header(headers, "authorization")) {
+            Ok(_) => Reply::json(200, &st.issue_sas(&shared.base_url)),
+            Err(e) => Reply::error(&e),
+        };
     }
     if method != Method::POST {
         return Reply::error(&ApiError::new(
@@ -484,6 +514,7 @@ fn store_route(
         Route::PurchaseV6Grant => purchase::grant(st, &caller, &obj).map(Some),
         Route::RecurrencesQuery => subscriptions::query(st, &caller, &obj).map(Some),
         Route::RecurrenceChange { id } => subscriptions::change(st, &caller, id, &obj).map(Some),
+        Route::ClawbackOrdersQuery => clawback::orders_query(st, &caller, &obj).map(Some),
         _ => Err(ApiError::not_found("No such route.")),
     }
 }

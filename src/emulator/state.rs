@@ -99,6 +99,17 @@ pub struct Order {
     pub title: String,
     pub purchaser: String,
     pub dev_offer_id: Option<String>,
+    /// Clawback v1 `lineItemState`: `Purchased`, `Refunded`, `Revoked`.
+    pub line_state: String,
+    /// When the line was refunded (v1 `orderRefundedDate`).
+    pub refunded_at: Option<Timestamp>,
+    /// v1 `wasConsumableQuantityRevoked`.
+    pub quantity_revoked: bool,
+    /// Units a return/chargeback took back (a chargeback reversal restores them).
+    pub revoked_units: i64,
+    /// A return or chargeback removed the item.
+    pub item_removed: bool,
+    pub charged_back: bool,
 }
 
 /// One consume as remembered for idempotency (§5 "Consumables").
@@ -160,6 +171,8 @@ pub struct State {
     pub faults: Faults,
     pub rate: RateLimiter,
     pub rng: fastrand::Rng,
+    /// The clawback v2 queue and the SAS tokens issued for it.
+    pub queue: super::queue::EmuQueue,
 }
 
 impl State {
@@ -175,6 +188,7 @@ impl State {
             faults: Faults::default(),
             rate: RateLimiter::default(),
             rng: fastrand::Rng::with_seed(seed),
+            queue: Default::default(),
         }
     }
 
@@ -402,6 +416,12 @@ impl State {
             title: product.title.clone(),
             purchaser: publisher_user_id.to_string(),
             dev_offer_id: product.dev_offer_id.clone(),
+            line_state: "Purchased".into(),
+            refunded_at: None,
+            quantity_revoked: false,
+            revoked_units: 0,
+            item_removed: false,
+            charged_back: false,
         };
 
         if product.subscription.is_some() {
