@@ -158,9 +158,8 @@ impl ClawbackEvent {
         let json = if t.starts_with('{') {
             t.as_bytes().to_vec()
         } else {
-            crate::jwt::decode_base64_lenient(t).ok_or_else(|| {
-                invalid("the message text is neither base64 nor JSON".to_string())
-            })?
+            crate::jwt::decode_base64_lenient(t)
+                .ok_or_else(|| invalid("the message text is neither base64 nor JSON".to_string()))?
         };
         ClawbackEvent::from_json(&json)
     }
@@ -172,7 +171,9 @@ impl ClawbackEvent {
         let mut ev: ClawbackEvent = serde_json::from_str(text)
             .map_err(|e| invalid(format!("the decoded message is not a clawback event: {e}")))?;
         if ev.id.trim().is_empty() || ev.data.order_id.trim().is_empty() {
-            return Err(invalid("the clawback event has no id or orderId".to_string()));
+            return Err(invalid(
+                "the clawback event has no id or orderId".to_string(),
+            ));
         }
         if ev.data.product_id.trim().is_empty() {
             return Err(invalid("the clawback event has no productId".to_string()));
@@ -266,7 +267,10 @@ mod tests {
         ] {
             assert_eq!(ClawbackEventState::parse(s), want);
         }
-        assert!(!Refunded.requires_revocation(), "Refunded: the item is kept");
+        assert!(
+            !Refunded.requires_revocation(),
+            "Refunded: the item is kept"
+        );
         assert!(!Returned.requires_revocation());
         assert!(ChargebackReversal.is_reversal());
         assert_eq!(

@@ -35,8 +35,8 @@ pub(crate) mod xml;
 pub use event::{ClawbackEvent, ClawbackEventData, ClawbackEventState, ClawbackRecurrenceData};
 pub use orders::{ClawbackOrder, ClawbackOrderLine, ClawbackOrdersPage, ClawbackOrdersRequest};
 pub use queue::{QueueMessage, ReceiveOptions};
-pub use sas::SasToken;
 pub(crate) use sas::SasCache;
+pub use sas::SasToken;
 
 use crate::client::Client;
 use crate::error::Result;

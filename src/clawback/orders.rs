@@ -189,7 +189,10 @@ mod tests {
             serde_json::to_value(&r).unwrap(),
             serde_json::json!({"b2bKey":"k","lineItemStateFilter":["Revoked","Refunded"]})
         );
-        assert!(ClawbackOrdersRequest::new("k").states(&[]).validate().is_err());
+        assert!(ClawbackOrdersRequest::new("k")
+            .states(&[])
+            .validate()
+            .is_err());
         assert!(ClawbackOrdersRequest::new("k")
             .states(&[" "])
             .validate()

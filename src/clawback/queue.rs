@@ -119,9 +119,9 @@ pub(crate) fn parse_messages(body: &[u8]) -> Result<Vec<QueueMessage>> {
                 .to_string();
             let dequeue_count = match m.child_text("DequeueCount").map(str::trim) {
                 None | Some("") => 0,
-                Some(s) => s.parse().map_err(|_| {
-                    malformed(format!("queue: DequeueCount '{s}' is not a number"))
-                })?,
+                Some(s) => s
+                    .parse()
+                    .map_err(|_| malformed(format!("queue: DequeueCount '{s}' is not a number")))?,
             };
             Ok(QueueMessage {
                 message_id,
@@ -209,9 +209,8 @@ impl QueueOp<'_> {
 
     /// `{queuePath}/messages[/{id}]?{sas}&…`.
     fn url(&self, sas: &SasToken) -> Result<String> {
-        let mut u = reqwest::Url::parse(sas.uri.expose()).map_err(|_| {
-            Error::new(ErrorKind::MalformedResponse, "the queue uri is not a URL")
-        })?;
+        let mut u = reqwest::Url::parse(sas.uri.expose())
+            .map_err(|_| Error::new(ErrorKind::MalformedResponse, "the queue uri is not a URL"))?;
         {
             let mut segs = u.path_segments_mut().map_err(|_| {
                 Error::new(ErrorKind::MalformedResponse, "the queue uri has no path")
@@ -381,7 +380,9 @@ mod tests {
 
     #[test]
     fn error_codes_map_to_distinct_kinds() {
-        let x = |c: &str| format!("<?xml version=\"1.0\"?><Error><Code>{c}</Code><Message>m\nRequestId:1</Message></Error>");
+        let x = |c: &str| {
+            format!("<?xml version=\"1.0\"?><Error><Code>{c}</Code><Message>m\nRequestId:1</Message></Error>")
+        };
         let e = queue_error("d", &ex(400, &x("PopReceiptMismatch")));
         assert_eq!(e.kind, ErrorKind::PopReceiptMismatch);
         assert_eq!(e.service_code.as_deref(), Some("PopReceiptMismatch"));
@@ -429,7 +430,12 @@ mod tests {
     #[test]
     fn option_limits() {
         assert!(ReceiveOptions::default().validate().is_ok());
-        for (n, v) in [(0, 30), (33, 30), (1, 0), (1, MAX_VISIBILITY_TIMEOUT_SECS + 1)] {
+        for (n, v) in [
+            (0, 30),
+            (33, 30),
+            (1, 0),
+            (1, MAX_VISIBILITY_TIMEOUT_SECS + 1),
+        ] {
             assert!(ReceiveOptions {
                 max_messages: n,
                 visibility_timeout_secs: v

@@ -126,8 +126,11 @@ impl Core {
         }
         let w: SasWire = parse_body("clawback_sastoken", &ex)?;
         let malformed = |m: &str| {
-            Error::new(ErrorKind::MalformedResponse, format!("clawback_sastoken: {m}"))
-                .with_ms_cv(ex.ms_cv.clone())
+            Error::new(
+                ErrorKind::MalformedResponse,
+                format!("clawback_sastoken: {m}"),
+            )
+            .with_ms_cv(ex.ms_cv.clone())
         };
         let uri = w
             .uri

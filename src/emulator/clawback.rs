@@ -187,7 +187,10 @@ impl State {
             }
             ClawbackAction::PartialSubscriptionRefund => {
                 if !is_sub {
-                    return Err(format!("product '{}' is not a subscription", product.product_id));
+                    return Err(format!(
+                        "product '{}' is not a subscription",
+                        product.product_id
+                    ));
                 }
                 if order.line_state != "Purchased" {
                     return Err(format!("order line is already {}", order.line_state));
@@ -206,11 +209,17 @@ impl State {
         };
         let o = find_order(user, req)?;
         o.line_state = line_state.into();
-        o.refunded_at = if line_state == "Purchased" { None } else { Some(now) };
+        o.refunded_at = if line_state == "Purchased" {
+            None
+        } else {
+            Some(now)
+        };
         let quantity_revoked = o.quantity_revoked;
         self.tick();
         let source = match req.action {
-            ClawbackAction::Chargeback | ClawbackAction::ChargebackReversal => "/Purchase/Chargeback",
+            ClawbackAction::Chargeback | ClawbackAction::ChargebackReversal => {
+                "/Purchase/Chargeback"
+            }
             _ => "/Purchase/Refund",
         };
         let mut events = Vec::new();
@@ -349,14 +358,19 @@ fn parse_token(token: Option<&str>) -> ApiResult<usize> {
 
 /// `POST /purchase/v8.0/b2b/orders/query`: the caller's consumable orders of the last 90 days
 /// whose line state is in `lineItemStateFilter` (absent = every state).
-pub fn orders_query(state: &mut State, caller: &Caller, body: &Map<String, Value>) -> ApiResult<Value> {
+pub fn orders_query(
+    state: &mut State,
+    caller: &Caller,
+    body: &Map<String, Value>,
+) -> ApiResult<Value> {
     let sbx = json::opt_str(body, "sbx")?.unwrap_or("").to_string();
     let filter = json::opt_str_list(body, "lineItemStateFilter")?;
     if let Some(f) = &filter {
-        if let Some(bad) = f
-            .iter()
-            .find(|s| !["Purchased", "Revoked", "Refunded"].iter().any(|k| k.eq_ignore_ascii_case(s)))
-        {
+        if let Some(bad) = f.iter().find(|s| {
+            !["Purchased", "Revoked", "Refunded"]
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(s))
+        }) {
             return Err(ApiError::bad_request(format!(
                 "The field 'lineItemStateFilter' has an unknown state '{bad}'."
             )));
@@ -403,7 +417,9 @@ pub fn orders_query(state: &mut State, caller: &Caller, body: &Map<String, Value
         })
         .collect();
     if skip > matching.len() {
-        return Err(ApiError::bad_request("The field 'continuationToken' is invalid."));
+        return Err(ApiError::bad_request(
+            "The field 'continuationToken' is invalid.",
+        ));
     }
     let end = (skip + page).min(matching.len());
     let mut out = json!({ "items": matching[skip..end].to_vec() });

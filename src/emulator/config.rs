@@ -111,10 +111,16 @@ impl Default for Knobs {
             sas_lifetime_secs: 6 * 3600,
             queue_message_ttl_secs: 7 * 86_400,
             queue_base64url: false,
-            clawback_event_kinds: ["Consumable", "UnmanagedConsumable", "Pass", "Durable", "Game"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            clawback_event_kinds: [
+                "Consumable",
+                "UnmanagedConsumable",
+                "Pass",
+                "Durable",
+                "Game",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             clawback_orders_page_size: 100,
         }
     }

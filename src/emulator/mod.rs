@@ -38,11 +38,11 @@ mod tokens;
 
 pub use catalog::{ProductKind, ProductSpec, SubscriptionSpec};
 pub use clawback::{ClawbackAction, ClawbackOutcome, ClawbackRequest, EnqueuedEvent};
-pub use queue::QueuedMessage;
 pub use config::{EmulatorConfig, Knobs, RateLimit};
 pub use faults::{FaultKind, FaultRule};
 pub use keys::{EmuError, KeyKind};
 pub use log::LoggedRequest;
+pub use queue::QueuedMessage;
 pub use seed::DemoSeed;
 pub use state::OrderRef;
 

@@ -156,7 +156,13 @@ fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// An integer query parameter within `lo..=hi`, or its default.
-fn int_param(q: &[(String, String)], name: &str, default: i64, lo: i64, hi: i64) -> Result<i64, Reply> {
+fn int_param(
+    q: &[(String, String)],
+    name: &str,
+    default: i64,
+    lo: i64,
+    hi: i64,
+) -> Result<i64, Reply> {
     let Some(v) = param(q, name) else {
         return Ok(default);
     };
@@ -233,7 +239,9 @@ fn list_xml(items: &[String]) -> String {
 /// Handles one queue request (routes `queue_get`, `queue_peek`, `queue_delete`).
 pub fn handle(st: &mut State, route: &Route, method: &Method, query: &[(String, String)]) -> Reply {
     let queue = match route {
-        Route::QueueGet { queue } | Route::QueuePeek { queue } | Route::QueueDelete { queue, .. } => queue,
+        Route::QueueGet { queue }
+        | Route::QueuePeek { queue }
+        | Route::QueueDelete { queue, .. } => queue,
         _ => return xml_error(400, "InvalidUri", "Not a queue route."),
     };
     if !queue.eq_ignore_ascii_case(QUEUE_NAME) {
@@ -298,7 +306,11 @@ pub fn handle(st: &mut State, route: &Route, method: &Method, query: &[(String, 
                 );
             };
             let Some(pos) = st.queue.messages.iter().position(|m| &m.message_id == id) else {
-                return xml_error(404, "MessageNotFound", "The specified message does not exist.");
+                return xml_error(
+                    404,
+                    "MessageNotFound",
+                    "The specified message does not exist.",
+                );
             };
             if st.queue.messages[pos].pop_receipt.as_deref() != Some(receipt) {
                 return xml_error(
@@ -310,6 +322,10 @@ pub fn handle(st: &mut State, route: &Route, method: &Method, query: &[(String, 
             st.queue.messages.remove(pos);
             Reply::empty(204)
         }
-        _ => xml_error(405, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb."),
+        _ => xml_error(
+            405,
+            "UnsupportedHttpVerb",
+            "The resource doesn't support the specified HTTP verb.",
+        ),
     }
 }

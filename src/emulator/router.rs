@@ -110,9 +110,9 @@ pub fn route(path: &str) -> Route {
 pub fn route_with_query(path: &str, query: Option<&str>) -> Route {
     match route(path) {
         Route::QueueGet { queue }
-            if super::json::query_pairs(query)
-                .iter()
-                .any(|(k, v)| k.eq_ignore_ascii_case("peekonly") && v.eq_ignore_ascii_case("true")) =>
+            if super::json::query_pairs(query).iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("peekonly") && v.eq_ignore_ascii_case("true")
+            }) =>
         {
             Route::QueuePeek { queue }
         }

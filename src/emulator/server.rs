@@ -397,7 +397,8 @@ fn apply(
         }
         let mut st = lock(&shared.state);
         st.tick();
-        return match keys::authenticate_token(&st, &shared.signer, header(headers, "authorization")) {
+        return match keys::authenticate_token(&st, &shared.signer, header(headers, "authorization"))
+        {
             Ok(_) => Reply::json(200, &st.issue_sas(&shared.base_url)),
             Err(e) => Reply::error(&e),
         };
