@@ -83,6 +83,39 @@ typedef int32_t msstore_change_type;
 #endif // __cplusplus
 
 /*
+ Clawback v2 event states (`msstore_clawback_message.event_state`).
+ */
+enum msstore_clawback_event_state
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   A state this library does not know (see `event_state_name`), or no decoded event.
+   */
+  MSSTORE_CLAWBACK_OTHER = 0,
+  /*
+   Payment returned and the item removed by the Store. Nothing to take back in-game.
+   */
+  MSSTORE_CLAWBACK_RETURNED = 1,
+  /*
+   Payment returned but the item was already consumed: take its in-game value back.
+   */
+  MSSTORE_CLAWBACK_REVOKED = 2,
+  /*
+   Payment returned and the customer KEEPS the item. Not a revocation: log it only.
+   */
+  MSSTORE_CLAWBACK_REFUNDED = 3,
+  /*
+   A chargeback was reversed: restore what an earlier revocation took.
+   */
+  MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL = 4,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_clawback_event_state;
+#endif // __cplusplus
+
+/*
  How an operation delivers its completion (`msstore_call_options.completion_mode`,
  `msstore_client_options.completion_mode`).
  */
@@ -277,6 +310,19 @@ enum msstore_result
    */
   MSSTORE_E_SHUTTING_DOWN = 7151,
   /*
+   Clawback delete: the pop receipt was superseded by a later receive (400
+   PopReceiptMismatch). The message will be delivered again; skip it and carry on.
+   */
+  MSSTORE_E_POP_RECEIPT_MISMATCH = 7160,
+  /*
+   Clawback delete: the message no longer exists (already deleted or expired). Nothing to do.
+   */
+  MSSTORE_E_MESSAGE_NOT_FOUND = 7161,
+  /*
+   A clawback queue message is not a decodable clawback event. Log it and delete it.
+   */
+  MSSTORE_E_INVALID_CLAWBACK_EVENT = 7162,
+  /*
    A panic inside msstore was caught at the boundary. The call failed; the process is fine.
    Please report it.
    */
@@ -289,6 +335,16 @@ enum msstore_result
 #ifndef __cplusplus
 typedef int32_t msstore_result;
 #endif // __cplusplus
+
+/*
+ Clawback queue messages (received or peeked). Immutable; thread-safe.
+ */
+typedef struct msstore_clawback_messages msstore_clawback_messages;
+
+/*
+ The order lines of a clawback v1 query. Immutable; thread-safe.
+ */
+typedef struct msstore_clawback_orders msstore_clawback_orders;
 
 /*
  A client. Thread-safe: share one client between any number of threads.
@@ -335,6 +391,152 @@ typedef struct msstore_subscriptions msstore_subscriptions;
  A service or key-create token. Immutable; thread-safe.
  */
 typedef struct msstore_token msstore_token;
+
+/*
+ A clawback v1 query (`msstore_clawback_orders_query`).
+ */
+typedef struct msstore_clawback_orders_options {
+  uint32_t struct_size;
+  /*
+   The UserPurchaseId. Required.
+   */
+  const char *purchase_key;
+  /*
+   `line_item_state_count` states ("Purchased", "Revoked", "Refunded"); count 0 = the
+   default `Revoked` + `Refunded`.
+   */
+  const char *const *line_item_states;
+  size_t line_item_state_count;
+  /*
+   Non-zero: one page only (see `continuation_token`); 0: follow all pages.
+   */
+  uint32_t single_page;
+  const char *continuation_token;
+  const char *sbx;
+} msstore_clawback_orders_options;
+
+/*
+ Per-call options (every network operation takes one; NULL = client defaults).
+ */
+typedef struct msstore_call_options {
+  uint32_t struct_size;
+  /*
+   A `msstore_completion_mode` value; 0 = the client's mode.
+   */
+  int32_t completion_mode;
+  /*
+   Deadline of this operation in ms (it completes with `MSSTORE_E_TIMEOUT`); 0 = the
+   client's `operation_timeout_ms`.
+   */
+  uint32_t timeout_ms;
+} msstore_call_options;
+
+/*
+ Completion callback of every network operation. Called exactly once per started operation
+ (also on cancel, timeout and shutdown). `op` is valid during the call: take results with the
+ `msstore_op_take_*` functions; whatever is not taken is freed with the operation.
+ */
+typedef void (*msstore_completion_cb)(void *user_data, msstore_result code, struct msstore_op *op);
+
+/*
+ What to receive (`msstore_clawback_receive`; NULL = 32 messages, 30 s).
+ */
+typedef struct msstore_clawback_receive_options {
+  uint32_t struct_size;
+  /*
+   1..32; 0 = 32.
+   */
+  uint32_t max_messages;
+  /*
+   Seconds the received messages stay hidden, 1..604800; 0 = 30. Delete before it lapses.
+   */
+  uint32_t visibility_timeout_secs;
+} msstore_clawback_receive_options;
+
+/*
+ One order line of a v1 query with its order's fields, filled by
+ `msstore_clawback_orders_get`. Strings owned by the handle; NULL = absent.
+ */
+typedef struct msstore_clawback_order_line {
+  uint32_t struct_size;
+  const char *order_id;
+  const char *short_order_id;
+  const char *order_purchased_date;
+  const char *order_refunded_date;
+  /*
+   0 when absent.
+   */
+  int64_t order_refunded_date_unix_ms;
+  const char *line_item_id;
+  /*
+   "Purchased", "Revoked" (refunded after consumption) or "Refunded".
+   */
+  const char *line_item_state;
+  const char *product_id;
+  const char *sku_id;
+  int64_t quantity;
+  uint32_t was_consumable_quantity_revoked;
+} msstore_clawback_order_line;
+
+/*
+ One queue message and its decoded event, filled by `msstore_clawback_messages_get`.
+ Strings owned by the handle; NULL = absent. Event fields are NULL/0 unless `event_decoded`.
+ */
+typedef struct msstore_clawback_message {
+  uint32_t struct_size;
+  const char *message_id;
+  /*
+   Pass to `msstore_clawback_delete`. NULL for peeked messages.
+   */
+  const char *pop_receipt;
+  uint32_t dequeue_count;
+  const char *insertion_time;
+  const char *expiration_time;
+  const char *time_next_visible;
+  /*
+   `MessageText` as received (base64 of the event JSON).
+   */
+  const char *text;
+  /*
+   1 when `text` decoded into an event; 0: see `event_error` (delete or park the message).
+   */
+  uint32_t event_decoded;
+  const char *event_error;
+  const char *event_id;
+  /*
+   "/Purchase/Refund" or "/Purchase/Chargeback".
+   */
+  const char *event_source;
+  /*
+   A `msstore_clawback_event_state` value.
+   */
+  int32_t event_state;
+  const char *event_state_name;
+  /*
+   Non-zero only for Revoked: take the in-game value back.
+   */
+  uint32_t requires_revocation;
+  const char *order_id;
+  const char *line_item_id;
+  const char *product_id;
+  const char *product_type;
+  const char *sku_id;
+  const char *sandbox_id;
+  const char *purchased_date;
+  const char *event_date;
+  uint32_t has_recurrence_data;
+  const char *recurrence_id;
+  /*
+   "Full" or "Partial".
+   */
+  const char *refund_type;
+  int64_t duration_in_days;
+  int64_t consumed_duration_in_days;
+  /*
+   The decoded event JSON.
+   */
+  const char *event_json;
+} msstore_clawback_message;
 
 /*
  Client options for `msstore_client_new`. Set `struct_size = sizeof(msstore_client_options)`
@@ -404,22 +606,6 @@ typedef struct msstore_client_options {
 } msstore_client_options;
 
 /*
- Per-call options (every network operation takes one; NULL = client defaults).
- */
-typedef struct msstore_call_options {
-  uint32_t struct_size;
-  /*
-   A `msstore_completion_mode` value; 0 = the client's mode.
-   */
-  int32_t completion_mode;
-  /*
-   Deadline of this operation in ms (it completes with `MSSTORE_E_TIMEOUT`); 0 = the
-   client's `operation_timeout_ms`.
-   */
-  uint32_t timeout_ms;
-} msstore_call_options;
-
-/*
  A decoded Store ID key, filled by `msstore_key_get_info`. Strings owned by the key handle.
  */
 typedef struct msstore_key_info {
@@ -463,13 +649,6 @@ typedef void (*msstore_log_cb)(void *user_data,
                                int32_t level,
                                const char *target,
                                const char *message);
-
-/*
- Completion callback of every network operation. Called exactly once per started operation
- (also on cancel, timeout and shutdown). `op` is valid during the call: take results with the
- `msstore_op_take_*` functions; whatever is not taken is freed with the operation.
- */
-typedef void (*msstore_completion_cb)(void *user_data, msstore_result code, struct msstore_op *op);
 
 /*
  An entitlement query (`msstore_query_entitlements`).
@@ -783,6 +962,164 @@ MSSTORE_API size_t msstore_live_objects(void);
  Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
  */
 MSSTORE_API msstore_result msstore_debug_trigger_panic(void);
+
+/*
+ Clawback v1: the user's consumable orders of the last 90 days in the requested line states
+ (all pages, or one page). Result: `msstore_op_take_clawback_orders`. Synchronous errors add
+ `MSSTORE_E_TOO_LONG` (more than 16 states). Errors in the callback:
+ `MSSTORE_E_INVALID_ARGUMENT`, `MSSTORE_E_UNAUTHORIZED`, `MSSTORE_E_CLIENT_ID_MISMATCH`,
+ transient codes, …
+
+ # Safety
+ See the module contract of `ops`; `opts` points to a valid `msstore_clawback_orders_options`
+ whose `line_item_states` holds `line_item_state_count` NUL-terminated strings.
+ */
+MSSTORE_API
+msstore_result msstore_clawback_orders_query(struct msstore_client *client,
+                                             const struct msstore_clawback_orders_options *opts,
+                                             const struct msstore_call_options *call,
+                                             msstore_completion_cb cb,
+                                             void *user_data,
+                                             struct msstore_op **out_op);
+
+/*
+ Clawback v2: receives up to `max_messages` queue messages and hides them for the visibility
+ timeout (the SAS is fetched, cached and renewed for you). Result:
+ `msstore_op_take_clawback_messages`. Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT`
+ (counts out of range).
+
+ # Safety
+ See the module contract of `ops`; `opts` is NULL or a valid
+ `msstore_clawback_receive_options`.
+ */
+MSSTORE_API
+msstore_result msstore_clawback_receive(struct msstore_client *client,
+                                        const struct msstore_clawback_receive_options *opts,
+                                        const struct msstore_call_options *call,
+                                        msstore_completion_cb cb,
+                                        void *user_data,
+                                        struct msstore_op **out_op);
+
+/*
+ Clawback v2: looks at up to `max_messages` (1..32) visible messages without receiving them
+ (no pop receipts; nothing changes). Result: `msstore_op_take_clawback_messages`.
+
+ # Safety
+ See the module contract of `ops`.
+ */
+MSSTORE_API
+msstore_result msstore_clawback_peek(struct msstore_client *client,
+                                     uint32_t max_messages,
+                                     const struct msstore_call_options *call,
+                                     msstore_completion_cb cb,
+                                     void *user_data,
+                                     struct msstore_op **out_op);
+
+/*
+ Clawback v2: deletes a received message (after reconciling it durably). No result to take.
+ Errors in the callback: `MSSTORE_E_POP_RECEIPT_MISMATCH` (a later receive superseded the
+ receipt; the message will be delivered again), `MSSTORE_E_MESSAGE_NOT_FOUND` (already
+ deleted or expired), `MSSTORE_E_INVALID_ARGUMENT`, transient codes, …
+
+ # Safety
+ See the module contract of `ops`; `message_id` and `pop_receipt` NULL or NUL-terminated.
+ */
+MSSTORE_API
+msstore_result msstore_clawback_delete(struct msstore_client *client,
+                                       const char *message_id,
+                                       const char *pop_receipt,
+                                       const struct msstore_call_options *call,
+                                       msstore_completion_cb cb,
+                                       void *user_data,
+                                       struct msstore_op **out_op);
+
+/*
+ Number of order lines (0 for a bad handle).
+ */
+MSSTORE_API size_t msstore_clawback_orders_count(const struct msstore_clawback_orders *h);
+
+/*
+ Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_API
+msstore_result msstore_clawback_orders_get(const struct msstore_clawback_orders *h,
+                                           size_t index,
+                                           struct msstore_clawback_order_line *out);
+
+/*
+ Continuation token of a single-page query, or NULL. Owned by `h`.
+ */
+MSSTORE_API
+const char *msstore_clawback_orders_continuation_token(const struct msstore_clawback_orders *h);
+
+/*
+ JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
+ */
+MSSTORE_API const char *msstore_clawback_orders_raw_json(const struct msstore_clawback_orders *h);
+
+/*
+ Frees a v1 result. NULL is a no-op.
+ */
+MSSTORE_API msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
+
+/*
+ Number of messages (0 for a bad handle).
+ */
+MSSTORE_API size_t msstore_clawback_messages_count(const struct msstore_clawback_messages *h);
+
+/*
+ Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
+ Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
+ `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_API
+msstore_result msstore_clawback_messages_get(const struct msstore_clawback_messages *h,
+                                             size_t index,
+                                             struct msstore_clawback_message *out);
+
+/*
+ JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
+ */
+MSSTORE_API
+const char *msstore_clawback_messages_raw_json(const struct msstore_clawback_messages *h);
+
+/*
+ Frees a messages handle. NULL is a no-op.
+ */
+MSSTORE_API msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
+
+/*
+ Takes the order lines of a `msstore_clawback_orders_query` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_clawback_orders_free`). Errors as for the other `msstore_op_take_*` functions.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
+                                               struct msstore_clawback_orders **out);
+
+/*
+ Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_clawback_messages_free`). Errors as for the other `msstore_op_take_*` functions.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
+                                                 struct msstore_clawback_messages **out);
 
 /*
  Fills `opts` with defaults and `struct_size = sizeof(msstore_client_options)`. Call it, then

@@ -10,6 +10,7 @@
 //! - [`client`]: client creation from options or JSON, poll, shutdown, free;
 //! - [`ops`]: one start function per network operation;
 //! - [`results`]: result handles and their copy-by-index accessors;
+//! - [`clawback`]: refunds (clawback v1 orders, v2 queue receive/peek/delete) and their results;
 //! - [`key`]: synchronous Store ID key decoding and key accessors;
 //! - [`log`]: the log callback (secrets redacted).
 //!
@@ -21,6 +22,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod clawback;
 pub mod client;
 pub mod completion;
 pub mod error;

@@ -25,6 +25,8 @@ pub(crate) enum ResultKind {
     Consume,
     Order,
     Subscriptions,
+    ClawbackOrders,
+    ClawbackMessages,
 }
 
 /// What a successful operation produced.
@@ -35,6 +37,8 @@ pub(crate) enum Payload {
     Consume(ConsumeObj),
     Order(OrderObj),
     Subscriptions(SubscriptionsObj),
+    ClawbackOrders(super::clawback::ClawbackOrdersObj),
+    ClawbackMessages(super::clawback::ClawbackMessagesObj),
 }
 
 pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
@@ -45,6 +49,8 @@ pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
         Payload::Consume(o) => (ResultKind::Consume, handles::register(o)),
         Payload::Order(o) => (ResultKind::Order, handles::register(o)),
         Payload::Subscriptions(o) => (ResultKind::Subscriptions, handles::register(o)),
+        Payload::ClawbackOrders(o) => (ResultKind::ClawbackOrders, handles::register(o)),
+        Payload::ClawbackMessages(o) => (ResultKind::ClawbackMessages, handles::register(o)),
     }
 }
 
@@ -577,7 +583,11 @@ pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> m
 ///
 /// # Safety
 /// `out` is NULL or writable.
-unsafe fn take_into<T>(op: *mut msstore_op, kind: ResultKind, out: *mut *mut T) -> msstore_result {
+pub(crate) unsafe fn take_into<T>(
+    op: *mut msstore_op,
+    kind: ResultKind,
+    out: *mut *mut T,
+) -> msstore_result {
     guard_result(|| {
         if out.is_null() {
             return Err(msstore_result::MSSTORE_E_NULL_POINTER);
