@@ -206,3 +206,72 @@ fn errors_are_json_with_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains(&w.seed.client_secret));
 }
+
+#[test]
+fn clawback_orders_receive_peek_delete() {
+    use msstore::emulator::ClawbackAction;
+    let w = World::new();
+    let user = w.seed.store_user_id.clone();
+    let o = w
+        .emu
+        .purchase(&user, &w.seed.consumable_product_id, "", 2)
+        .unwrap();
+    w.emu
+        .clawback_order(ClawbackAction::Return, &user, &o.order_id)
+        .unwrap();
+
+    let out = msstore(
+        Some(&w),
+        &["clawback", "orders", "--key", &w.seed.purchase_key],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["orderId"], o.order_id.as_str());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&w.seed.purchase_key));
+
+    let out = msstore(Some(&w), &["clawback", "peek", "--max", "5"]);
+    let v = json(&out.stdout);
+    assert_eq!(v["messages"][0]["pop_receipt"], Value::Null);
+    assert_eq!(v["messages"][0]["event"]["data"]["eventState"], "Returned");
+
+    let out = msstore(
+        Some(&w),
+        &["clawback", "receive", "--visibility-timeout", "60"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    let m = &v["messages"][0];
+    assert_eq!(m["event"]["data"]["orderId"], o.order_id.as_str());
+    let id = m["message_id"].as_str().unwrap().to_string();
+    let receipt = m["pop_receipt"].as_str().unwrap().to_string();
+
+    let out = msstore(
+        Some(&w),
+        &["clawback", "delete", "--id", &id, "--pop-receipt", &receipt],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = msstore(
+        Some(&w),
+        &["clawback", "delete", "--id", &id, "--pop-receipt", &receipt],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out.stderr)["error"]["kind"], "message_not_found");
+
+    let out = msstore(Some(&w), &["clawback", "receive", "--max", "40"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = msstore(Some(&w), &["clawback", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -2,6 +2,7 @@
 //! error on stderr and a non-zero exit code on failure.
 
 mod args;
+mod clawback;
 
 use args::Args;
 use msstore::{
@@ -31,6 +32,11 @@ Commands:
   subscriptions --key PURCHASE_KEY [--sbx S] [--one-page] [--continuation T]
   subscription change --key PURCHASE_KEY --id RECURRENCE_ID --type Cancel|Extend|Refund|ToggleAutoRenew
         [--days N]
+  clawback orders --key PURCHASE_KEY [--state Purchased|Revoked|Refunded]... [--sbx S]
+        [--one-page] [--continuation T]              refunded orders (v1)
+  clawback receive [--max 1..32] [--visibility-timeout S]   refund events from the queue (v2)
+  clawback peek [--max 1..32]                        look without receiving
+  clawback delete --id MESSAGE_ID --pop-receipt R    delete a processed message
 
 Configuration (flags override MSSTORE_* environment variables):
   --tenant-id / MSSTORE_TENANT_ID        --client-id / MSSTORE_CLIENT_ID
@@ -188,6 +194,7 @@ fn run(args: &Args) -> Result<Value, Error> {
             let item = c.block_on(c.change_subscription(req))??;
             Ok(serde_json::to_value(item).unwrap_or_default())
         }
+        ["clawback", sub @ ..] => clawback::run(args, sub),
         _ => Err(usage(format!(
             "unknown command '{}' (see msstore --help)",
             pos.join(" ")
