@@ -555,6 +555,233 @@ static void test_all_operations(msstore_client *c) {
 
 /* ---- tests: errors through the network path -------------------------------------------- */
 
+/* ---- tests: clawback (refunds) --------------------------------------------------------- */
+
+static msstore_result st_cb_orders(msstore_client *c, const msstore_call_options *call,
+                                   msstore_completion_cb cb, void *ud, msstore_op **op,
+                                   const void *arg) {
+  return msstore_clawback_orders_query(c, (const msstore_clawback_orders_options *)arg, call, cb,
+                                       ud, op);
+}
+
+static msstore_result st_cb_receive(msstore_client *c, const msstore_call_options *call,
+                                    msstore_completion_cb cb, void *ud, msstore_op **op,
+                                    const void *arg) {
+  return msstore_clawback_receive(c, (const msstore_clawback_receive_options *)arg, call, cb, ud,
+                                  op);
+}
+
+static msstore_result st_cb_peek(msstore_client *c, const msstore_call_options *call,
+                                 msstore_completion_cb cb, void *ud, msstore_op **op,
+                                 const void *arg) {
+  return msstore_clawback_peek(c, *(const uint32_t *)arg, call, cb, ud, op);
+}
+
+typedef struct {
+  const char *id, *receipt;
+} cb_delete_arg;
+
+static msstore_result st_cb_delete(msstore_client *c, const msstore_call_options *call,
+                                   msstore_completion_cb cb, void *ud, msstore_op **op,
+                                   const void *arg) {
+  const cb_delete_arg *a = (const cb_delete_arg *)arg;
+  return msstore_clawback_delete(c, a->id, a->receipt, call, cb, ud, op);
+}
+
+/* Buys `qty` of `product` for `user` and claws it back with `action`; returns the order id. */
+static char *buy_and_claw(const char *user, const char *product, int qty, const char *action) {
+  char body[512], *resp = NULL, *order;
+  snprintf(body, sizeof body, "{\"store_user_id\":\"%s\",\"product_id\":\"%s\",\"quantity\":%d}",
+           user, product, qty);
+  CHECK(admin("POST", "/admin/purchases", body, &resp) == 200);
+  order = resp ? json_field(resp, "order_id") : NULL;
+  free(resp);
+  CHECK(order != NULL);
+  if (!order) return NULL;
+  snprintf(body, sizeof body,
+           "{\"action\":\"%s\",\"store_user_id\":\"%s\",\"order_id\":\"%s\"}", action, user,
+           order);
+  CHECK(admin("POST", "/admin/clawback", body, NULL) == 200);
+  return order;
+}
+
+/* Receives (or peeks) in `mode`; returns the messages handle (caller frees) or NULL. */
+static msstore_clawback_messages *cb_fetch(msstore_client *c, int mode, int peek,
+                                           uint32_t visibility) {
+  msstore_op *op = NULL;
+  msstore_clawback_messages *m = NULL;
+  msstore_clawback_receive_options ro;
+  uint32_t n = 32;
+  msstore_result r;
+  memset(&ro, 0, sizeof ro);
+  ro.struct_size = sizeof ro;
+  ro.visibility_timeout_secs = visibility;
+  r = peek ? run_op(c, mode, st_cb_peek, &n, &op) : run_op(c, mode, st_cb_receive, &ro, &op);
+  CHECK_CODE(r, MSSTORE_OK);
+  if (r != MSSTORE_OK) print_error(op);
+  if (r == MSSTORE_OK) CHECK_CODE(msstore_op_take_clawback_messages(op, &m), MSSTORE_OK);
+  msstore_op_free(op);
+  return m;
+}
+
+static msstore_result cb_delete(msstore_client *c, const char *id, const char *receipt) {
+  msstore_op *op = NULL;
+  cb_delete_arg a;
+  msstore_result r;
+  a.id = id;
+  a.receipt = receipt;
+  r = run_op(c, MSSTORE_COMPLETION_BLOCKING, st_cb_delete, &a, &op);
+  msstore_op_free(op);
+  return r;
+}
+
+static char *dup_str(const char *s) {
+  char *d;
+  if (!s) return NULL;
+  d = (char *)malloc(strlen(s) + 1);
+  if (d) memcpy(d, s, strlen(s) + 1);
+  return d;
+}
+
+static void test_clawback(msstore_client *c) {
+  const char *user = "claw-user-c";
+  char *pkey, *returned, *refunded, *old_receipt, *new_receipt, *msg_id;
+  msstore_clawback_orders_options oo;
+  msstore_clawback_order_line line;
+  msstore_clawback_message msg;
+  msstore_clawback_orders *orders = NULL;
+  msstore_clawback_messages *m;
+  msstore_op *op = NULL;
+  const char *purchased[1] = {"Purchased"};
+  int mode;
+  uint32_t zero = 0;
+
+  clear_faults();
+  admin("DELETE", "/admin/queue", NULL, NULL);
+  pkey = mint_key("purchase", user, CLIENT_ID);
+  returned = buy_and_claw(user, CONSUMABLE, 3, "return");
+
+  /* v1: default filter (Revoked + Refunded), in every completion mode. */
+  for (mode = 0; mode < 3; mode++) {
+    memset(&oo, 0, sizeof oo);
+    oo.struct_size = sizeof oo;
+    oo.purchase_key = pkey;
+    CHECK_CODE(run_op(c, MODES[mode], st_cb_orders, &oo, &op), MSSTORE_OK);
+    CHECK_CODE(msstore_op_take_clawback_orders(op, &orders), MSSTORE_OK);
+    msstore_op_free(op);
+    CHECK(msstore_clawback_orders_count(orders) == 1);
+    memset(&line, 0, sizeof line);
+    line.struct_size = sizeof line;
+    CHECK_CODE(msstore_clawback_orders_get(orders, 0, &line), MSSTORE_OK);
+    CHECK(returned && line.order_id && strcmp(line.order_id, returned) == 0);
+    CHECK(line.line_item_state && strcmp(line.line_item_state, "Refunded") == 0);
+    CHECK(line.was_consumable_quantity_revoked == 1);
+    CHECK(line.quantity == 3);
+    CHECK(line.order_refunded_date != NULL && line.order_refunded_date_unix_ms > 0);
+    CHECK(msstore_clawback_orders_raw_json(orders) != NULL);
+    CHECK_CODE(msstore_clawback_orders_get(orders, 1, &line), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK_CODE(msstore_clawback_orders_free(orders), MSSTORE_OK);
+  }
+  /* v1: a filter and a single page. */
+  memset(&oo, 0, sizeof oo);
+  oo.struct_size = sizeof oo;
+  oo.purchase_key = pkey;
+  oo.line_item_states = purchased;
+  oo.line_item_state_count = 1;
+  oo.single_page = 1;
+  CHECK_CODE(run_op(c, MSSTORE_COMPLETION_BLOCKING, st_cb_orders, &oo, &op), MSSTORE_OK);
+  CHECK_CODE(msstore_op_take_clawback_orders(op, &orders), MSSTORE_OK);
+  msstore_op_free(op);
+  CHECK(msstore_clawback_orders_count(orders) == 0);
+  CHECK(msstore_clawback_orders_continuation_token(orders) == NULL);
+  msstore_clawback_orders_free(orders);
+
+  /* v2: peek shows the event without a pop receipt. */
+  m = cb_fetch(c, MSSTORE_COMPLETION_QUEUED, 1, 0);
+  CHECK(msstore_clawback_messages_count(m) == 1);
+  memset(&msg, 0, sizeof msg);
+  msg.struct_size = sizeof msg;
+  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(msg.pop_receipt == NULL && msg.dequeue_count == 0);
+  CHECK(msg.event_decoded == 1 && msg.event_state == MSSTORE_CLAWBACK_RETURNED);
+  CHECK_CODE(msstore_clawback_messages_get(m, 5, &msg), MSSTORE_E_INVALID_ARGUMENT);
+  msstore_clawback_messages_free(m);
+
+  /* v2: receive, let the visibility lapse, receive again; the old receipt is stale. */
+  m = cb_fetch(c, MSSTORE_COMPLETION_IMMEDIATE, 0, 30);
+  CHECK(msstore_clawback_messages_count(m) == 1);
+  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(msg.dequeue_count == 1 && msg.pop_receipt != NULL);
+  CHECK(msg.order_id && returned && strcmp(msg.order_id, returned) == 0);
+  CHECK(msg.event_state_name && strcmp(msg.event_state_name, "Returned") == 0);
+  CHECK(msg.requires_revocation == 0);
+  CHECK(msg.event_source && strcmp(msg.event_source, "/Purchase/Refund") == 0);
+  CHECK(msg.product_type && strcmp(msg.product_type, "Consumable") == 0);
+  CHECK(msg.sandbox_id && strcmp(msg.sandbox_id, "RETAIL") == 0);
+  CHECK(msg.event_json != NULL && msg.has_recurrence_data == 0);
+  CHECK(strstr(msstore_clawback_messages_raw_json(m), "\"event\"") != NULL);
+  msg_id = dup_str(msg.message_id);
+  old_receipt = dup_str(msg.pop_receipt);
+  msstore_clawback_messages_free(m);
+  m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
+  CHECK(msstore_clawback_messages_count(m) == 0); /* hidden */
+  msstore_clawback_messages_free(m);
+  CHECK(admin("POST", "/admin/clock/advance", "{\"seconds\":31}", NULL) == 200);
+  m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
+  CHECK(msstore_clawback_messages_count(m) == 1);
+  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(msg.dequeue_count == 2);
+  new_receipt = dup_str(msg.pop_receipt);
+  msstore_clawback_messages_free(m);
+  CHECK(old_receipt && new_receipt && strcmp(old_receipt, new_receipt) != 0);
+  CHECK_CODE(cb_delete(c, msg_id, old_receipt), MSSTORE_E_POP_RECEIPT_MISMATCH);
+  CHECK_CODE(cb_delete(c, msg_id, new_receipt), MSSTORE_OK);
+  CHECK_CODE(cb_delete(c, msg_id, new_receipt), MSSTORE_E_MESSAGE_NOT_FOUND);
+  free(msg_id);
+  free(old_receipt);
+  free(new_receipt);
+
+  /* Refunded: the customer keeps the item; not a revocation. */
+  refunded = buy_and_claw(user, DURABLE, 1, "refund");
+  m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
+  CHECK(msstore_clawback_messages_count(m) == 1);
+  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(msg.event_state == MSSTORE_CLAWBACK_REFUNDED && msg.requires_revocation == 0);
+  CHECK(msg.order_id && refunded && strcmp(msg.order_id, refunded) == 0);
+  CHECK_CODE(cb_delete(c, msg.message_id, msg.pop_receipt), MSSTORE_OK);
+  msstore_clawback_messages_free(m);
+
+  /* An undecodable message is reported, not fatal. */
+  CHECK(admin("POST", "/admin/queue", "{\"text\":\"!! not base64\"}", NULL) == 200);
+  m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
+  CHECK(msstore_clawback_messages_count(m) == 1);
+  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(msg.event_decoded == 0 && msg.event_error != NULL && msg.order_id == NULL);
+  CHECK(msg.event_state == MSSTORE_CLAWBACK_OTHER);
+  CHECK_CODE(cb_delete(c, msg.message_id, msg.pop_receipt), MSSTORE_OK);
+  msstore_clawback_messages_free(m);
+
+  /* Synchronous argument errors: nothing starts, no callback. */
+  CHECK_CODE(msstore_clawback_peek(c, zero, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_clawback_peek(c, 33, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_clawback_delete(c, NULL, "r", NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_clawback_orders_query(c, NULL, NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  memset(&oo, 0, sizeof oo);
+  oo.struct_size = sizeof oo;
+  oo.purchase_key = pkey;
+  oo.line_item_state_count = 1; /* with a NULL array */
+  CHECK_CODE(msstore_clawback_orders_query(c, &oo, NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_clawback_messages_get(NULL, 0, &msg), MSSTORE_E_NULL_POINTER);
+  CHECK(msstore_clawback_messages_count(NULL) == 0);
+  CHECK_CODE(msstore_clawback_orders_free(NULL), MSSTORE_OK);
+  free(pkey);
+  free(returned);
+  free(refunded);
+}
+
 static msstore_result query_code(msstore_client *c, const char *key, int mode, uint32_t timeout,
                                  msstore_error **err_out) {
   const char *ids[1];
@@ -1070,6 +1297,7 @@ int main(void) {
   c = new_client(0, MSSTORE_COMPLETION_QUEUED);
   noretry = new_client(1, MSSTORE_COMPLETION_QUEUED);
   test_all_operations(c);
+  test_clawback(c);
   test_error_codes(c, noretry);
   test_reentrancy(c);
   test_threads(c);
