@@ -70,10 +70,11 @@ inline int admin(const char *method, const std::string &path, const std::string 
 inline int add_fault(const std::string &json) { return admin("POST", "/admin/faults", json); }
 inline int clear_faults() { return admin("DELETE", "/admin/faults"); }
 
-/// A store user name no other test uses.
+/// A store user name no other test (nor another run against the same emulator) uses.
 inline std::string fresh_user(const char *prefix) {
   static std::atomic<int> n{0};
-  return std::string("cpp-") + prefix + "-" + std::to_string(++n);
+  return std::string("cpp-") + std::to_string(static_cast<long>(getpid())) + "-" + prefix + "-" +
+         std::to_string(++n);
 }
 
 /// Creates the user (if new) and mints a key of `kind` ("collections"/"purchase") for it.
