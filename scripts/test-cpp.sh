@@ -4,9 +4,9 @@
 # (bindings/cpp), then with g++ and clang++ and -std=c++17 -Wall -Wextra -Werror -fno-exceptions
 # -fno-rtti: compiles a translation unit instantiating all of msstore.hpp (also through
 # pkg-config), the GoogleTest suite (tests/cpp), and the example via CMake find_package (shared
-# and static). Runs the suite (both compilers) and the examples against a fresh emulator each
-# (127.0.0.1 only, --exit-on-stdin-eof so none outlives this script), then the suite again under
-# valgrind. Last line: "N passed, M failed"; exits non-zero on any failure.
+# and static); checks the Unreal plugin's layout and staging. Runs the suite (both compilers) and
+# the examples against a fresh emulator each (127.0.0.1 only, --exit-on-stdin-eof so none
+# outlives this script), then the suite again under valgrind. Last line: "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -102,6 +102,17 @@ for variant in shared:clang++:OFF static:g++:ON; do
     -DCMAKE_CXX_COMPILER=$cxx -DCMAKE_BUILD_TYPE=Debug -DMSSTORE_LINK_STATIC=$static \
     -DCMAKE_CXX_FLAGS='-Wall -Wextra -Werror -fno-exceptions -fno-rtti' && cmake --build '$dir'" || true
 done
+
+# The Unreal plugin cannot be compiled without the engine: check its layout and conventions,
+# and that stage-thirdparty.sh fills a copy of it.
+note "checking the Unreal plugin (layout, staging)"
+check unreal-layout cmake -DPLUGIN_DIR=bindings/unreal -P tests/cpp/check_unreal_plugin.cmake || true
+rm -rf "$OUT/unreal" && mkdir -p "$OUT/unreal" && cp -r bindings/unreal "$OUT/unreal/MsStore"
+check unreal-stage sh -c "bindings/unreal/stage-thirdparty.sh --lib-dir target/debug --platform Linux '$OUT/unreal/MsStore' &&
+  test -f '$OUT/unreal/MsStore/Source/ThirdParty/MsStoreLibrary/include/msstore.hpp' &&
+  test -f '$OUT/unreal/MsStore/Source/ThirdParty/MsStoreLibrary/lib/Linux/libmsstore.a' &&
+  test -f '$OUT/unreal/MsStore/Binaries/ThirdParty/MsStoreLibrary/Linux/libmsstore.so'" || true
+rm -rf "$OUT/unreal"
 
 # ---- run against the emulator ----------------------------------------------------------------
 # Starts a fresh emulator; sets EMU_SEED and keeps its stdin open on fd 7 (closing it stops it).
