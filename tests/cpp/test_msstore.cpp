@@ -683,6 +683,24 @@ TEST_F(Errors, DestroyingTheClientRunsPendingCallbacks) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+TEST(Requests, FactoriesAndDeveloperManagedConsume) {
+  Client c = make_client();
+  const std::string user = emu::fresh_user("unmanaged");
+  const std::string key = emu::mint_key("collections", user);
+  ASSERT_EQ(emu::purchase(user, S().unmanaged, 1), 200);
+  Result<msstore::Entitlements> owned =
+      c.query_entitlements(msstore::QueryRequest::v9(key, {S().unmanaged}), CallOptions::blocking()).take();
+  ASSERT_TRUE(owned.ok()) << owned.error().json;
+  ASSERT_EQ(owned->size(), 1u);
+  EXPECT_EQ(owned->at(0)->product_kind, msstore::ProductKind::UnmanagedConsumable);
+  msstore::ConsumeRequest req = msstore::ConsumeRequest::developer_managed(key, S().unmanaged);
+  EXPECT_EQ(req.quantity, 0u);
+  Result<msstore::ConsumeResult> r = c.consume(req, CallOptions::blocking()).take();
+  ASSERT_TRUE(r.ok()) << r.error().json;
+  EXPECT_EQ(r->info()->new_quantity, 0);
+  EXPECT_EQ(msstore::ConsumeRequest::store_managed("k", "p", 3).quantity, 3u);
+}
+
 // ---- move semantics and double release ------------------------------------------------------
 
 TEST(Ownership, OwnersAreMoveOnly) {

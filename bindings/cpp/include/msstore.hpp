@@ -719,6 +719,14 @@ struct QueryRequest {
   bool include_duplicates = false;
   std::string validity_type;       // "All", "Valid", "Invalid"; empty = service default
   std::string sbx;
+
+  /// A v9 publisherQuery for these products, all pages.
+  static QueryRequest v9(std::string_view collections_key, std::vector<std::string> product_ids) {
+    QueryRequest q;
+    q.collections_key = std::string(collections_key);
+    q.product_ids = std::move(product_ids);
+    return q;
+  }
 };
 
 /// A consume: store-managed (quantity >= 1) or developer-managed (quantity == 0).
@@ -728,6 +736,19 @@ struct ConsumeRequest {
   uint32_t quantity = 1;
   std::string tracking_id;  // empty = generated; resend with Error::tracking_id when unknown
   std::string sbx;
+
+  /// Removes `quantity` (>= 1) units of a store-managed consumable.
+  static ConsumeRequest store_managed(std::string_view collections_key, std::string_view product_id, uint32_t quantity) {
+    ConsumeRequest r;
+    r.collections_key = std::string(collections_key);
+    r.product_id = std::string(product_id);
+    r.quantity = quantity;
+    return r;
+  }
+  /// Fulfils a developer-managed consumable (the whole item).
+  static ConsumeRequest developer_managed(std::string_view collections_key, std::string_view product_id) {
+    return store_managed(collections_key, product_id, 0);
+  }
 };
 
 /// A free-product grant.
