@@ -80,10 +80,15 @@ done
 CXXFLAGS=(-std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -g)
 LINK=(-L"$PREFIX/lib" -Wl,-rpath,"$PREFIX/lib" -lmsstore -pthread)
 GTEST_LIBS=(-lgtest -pthread)
+STRICT=(-pedantic -Wshadow -Wundef -Wold-style-cast -Wconversion -Wsign-conversion -Wnon-virtual-dtor)
 for cxx in g++ clang++; do
   note "compiling with $cxx"
-  check "instantiate-$cxx" "$cxx" "${CXXFLAGS[@]}" -pedantic -I"$PREFIX/include" -o "$OUT/instantiate-$cxx" \
+  # The header alone also gets the stricter warnings engines turn on (shadowing, undefined macros
+  # in #if, conversions), and C++20 (Unreal 5.3+ builds C++20).
+  check "instantiate-$cxx" "$cxx" "${CXXFLAGS[@]}" "${STRICT[@]}" -I"$PREFIX/include" -o "$OUT/instantiate-$cxx" \
     tests/cpp/instantiate_all.cpp "${LINK[@]}" && check "instantiate-run-$cxx" "$OUT/instantiate-$cxx" || true
+  check "instantiate-cxx20-$cxx" "$cxx" "${CXXFLAGS[@]/-std=c++17/-std=c++20}" "${STRICT[@]}" -I"$PREFIX/include" \
+    -c -o "$OUT/instantiate-cxx20-$cxx.o" tests/cpp/instantiate_all.cpp || true
   check "gtest-build-$cxx" "$cxx" "${CXXFLAGS[@]}" -I"$PREFIX/include" -Itests/c -Itests/cpp -o "$OUT/test_msstore-$cxx" \
     tests/cpp/test_msstore.cpp "${LINK[@]}" "${GTEST_LIBS[@]}" || true
 done

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -1098,7 +1099,11 @@ class Client {
     msstore_call_options_init(&co);
     co.completion_mode = static_cast<int32_t>(call.mode);
     co.timeout_ms = ms32(call.timeout);
-    detail::CallbackBox<T> *box = cb ? new detail::CallbackBox<T>{std::move(cb)} : nullptr;
+    detail::CallbackBox<T> *box = nullptr;
+    if (cb) {
+      box = new (std::nothrow) detail::CallbackBox<T>{std::move(cb)};
+      if (box == nullptr) return Operation<T>(Error::from_code(Code::Internal, "out of memory"));
+    }
     msstore_op *op = nullptr;
     const Code code = static_cast<Code>(fn(&co, box ? &detail::trampoline<T> : nullptr, box, &op));
     if (op == nullptr) {
