@@ -666,14 +666,26 @@ class CStrings {
   }
   /// An optional string: empty means "not set" (NULL).
   const char *opt(std::string_view s, const char *what) { return s.empty() ? nullptr : keep(s, what); }
+  /// std::string is already NUL-terminated and outlives the call: no copy (nor of secrets).
+  const char *req(const std::string &s, const char *what) {
+    note_nul(s, what);
+    return s.c_str();
+  }
+  const char *opt(const std::string &s, const char *what) {
+    note_nul(s, what);
+    return s.empty() ? nullptr : s.c_str();
+  }
   bool ok() const noexcept { return bad_ == nullptr; }
   Error error() const {
     return Error::from_code(Code::InvalidArgument, std::string(bad_ ? bad_ : "a string") + " contains a NUL character");
   }
 
  private:
+  void note_nul(std::string_view s, const char *what) noexcept {
+    if (bad_ == nullptr && s.find('\0') != std::string_view::npos) bad_ = what;
+  }
   const char *keep(std::string_view s, const char *what) {
-    if (s.find('\0') != std::string_view::npos && bad_ == nullptr) bad_ = what;
+    note_nul(s, what);
     store_.push_back(std::make_unique<std::string>(s));
     return store_.back()->c_str();
   }
