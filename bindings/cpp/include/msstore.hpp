@@ -1,0 +1,1159 @@
+// msstore.hpp: header-only C++17 wrapper over the msstore C ABI (msstore.h).
+//
+// Built for Unreal modules and C++ services alike: no exceptions, no RTTI (compiles warning-free
+// with -fno-exceptions -fno-rtti -Wall -Wextra -Werror on g++ and clang++). Every fallible call
+// returns a Result<T> carrying either the value or an Error (code, HTTP status, service codes,
+// MS-CV, Retry-After, message). Every native handle has a move-only RAII owner.
+//
+// Completion: each network call returns an Operation<T> (future-like: wait/status/take/get,
+// cancel) and optionally takes a callback Callback<T> = std::function<void(Result<T>)>, which
+// runs exactly once: on the thread calling Client::poll() (QUEUED, for game threads), on a
+// library thread (IMMEDIATE, for services) or on the calling thread before the call returns
+// (BLOCKING). Callbacks must not throw.
+//
+// Names deliberately avoid identifiers that engines define as macros (check, verify, ensure,
+// min, max) so the header can be included from an Unreal module.
+#ifndef MSSTORE_HPP
+#define MSSTORE_HPP
+
+#include "msstore.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace msstore {
+
+// ---------------------------------------------------------------------------------------------
+// Result codes
+// ---------------------------------------------------------------------------------------------
+
+/// The C result codes as a scoped enum. `msstore_result_description` says what to do for each.
+enum class Code : int32_t {
+  Ok = MSSTORE_OK,
+  InvalidArgument = MSSTORE_E_INVALID_ARGUMENT,
+  NullPointer = MSSTORE_E_NULL_POINTER,
+  InvalidUtf8 = MSSTORE_E_INVALID_UTF8,
+  TooLong = MSSTORE_E_TOO_LONG,
+  InvalidHandle = MSSTORE_E_INVALID_HANDLE,
+  BufferTooSmall = MSSTORE_E_BUFFER_TOO_SMALL,
+  Pending = MSSTORE_E_PENDING,
+  NoResult = MSSTORE_E_NO_RESULT,
+  Configuration = MSSTORE_E_CONFIGURATION,
+  InvalidKey = MSSTORE_E_INVALID_KEY,
+  EntraAuth = MSSTORE_E_ENTRA_AUTH,
+  Unauthorized = MSSTORE_E_UNAUTHORIZED,
+  KeyMustBeReminted = MSSTORE_E_KEY_MUST_BE_REMINTED,
+  ClientIdMismatch = MSSTORE_E_CLIENT_ID_MISMATCH,
+  MissingServiceToken = MSSTORE_E_MISSING_SERVICE_TOKEN,
+  Throttled = MSSTORE_E_THROTTLED,
+  Network = MSSTORE_E_NETWORK,
+  Timeout = MSSTORE_E_TIMEOUT,
+  NotFound = MSSTORE_E_NOT_FOUND,
+  Service = MSSTORE_E_SERVICE,
+  ConsumeOutcomeUnknown = MSSTORE_E_CONSUME_OUTCOME_UNKNOWN,
+  MalformedResponse = MSSTORE_E_MALFORMED_RESPONSE,
+  Canceled = MSSTORE_E_CANCELED,
+  ShuttingDown = MSSTORE_E_SHUTTING_DOWN,
+  Panic = MSSTORE_E_PANIC,
+  Internal = MSSTORE_E_INTERNAL,
+};
+
+/// "MSSTORE_E_THROTTLED"; "MSSTORE_UNKNOWN" for a value that is not a code. Static string.
+inline const char *code_name(Code c) noexcept { return msstore_result_name(static_cast<int32_t>(c)); }
+
+/// One line saying what the caller should do. Static string.
+inline const char *code_description(Code c) noexcept {
+  return msstore_result_description(static_cast<int32_t>(c));
+}
+
+/// Worth retrying later with backoff (after `Error::retry_after` when it is set).
+inline bool is_transient(Code c) noexcept {
+  return c == Code::Throttled || c == Code::Network || c == Code::Timeout ||
+         c == Code::MalformedResponse;
+}
+
+/// The library version ("MAJOR.MINOR.PATCH"); compare with MSSTORE_VERSION_STRING.
+inline std::string_view version() noexcept { return msstore_version(); }
+
+/// Live native objects in the process (a leak check for tests: 0 once everything is released).
+inline std::size_t live_objects() noexcept { return msstore_live_objects(); }
+
+// ---------------------------------------------------------------------------------------------
+// Errors and results
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+inline std::string str(const char *p) { return p ? std::string(p) : std::string(); }
+
+// The error kind the library reports for codes this wrapper (or a synchronous start) produces.
+inline const char *kind_of(Code c) noexcept {
+  switch (c) {
+    case Code::Ok: return "";
+    case Code::InvalidArgument:
+    case Code::NullPointer:
+    case Code::InvalidUtf8:
+    case Code::TooLong: return "invalid_argument";
+    case Code::InvalidKey: return "invalid_key";
+    case Code::Configuration: return "configuration";
+    case Code::EntraAuth: return "entra_auth";
+    case Code::Unauthorized: return "unauthorized";
+    case Code::KeyMustBeReminted: return "key_must_be_reminted";
+    case Code::ClientIdMismatch: return "client_id_mismatch";
+    case Code::MissingServiceToken: return "missing_service_token";
+    case Code::Throttled: return "throttled";
+    case Code::Network: return "network";
+    case Code::Timeout: return "timeout";
+    case Code::NotFound: return "not_found";
+    case Code::Service: return "service";
+    case Code::ConsumeOutcomeUnknown: return "consume_outcome_unknown";
+    case Code::MalformedResponse: return "malformed_response";
+    case Code::Canceled: return "canceled";
+    case Code::ShuttingDown: return "shutting_down";
+    default: return "internal";
+  }
+}
+}  // namespace detail
+
+/// A failure, copied out of the native error object (so it outlives the operation). Never
+/// contains a secret. `code == Code::Ok` only in the Error of a successful Result.
+struct Error {
+  Code code = Code::Ok;
+  std::string kind;            // stable snake_case name ("throttled")
+  std::string message;         // a sentence for logs
+  uint16_t http_status = 0;    // 0 when no response arrived
+  std::string service_code;    // ServiceError `code` or Entra's `error`; empty when absent
+  std::string inner_code;      // e.g. "InconsistentClientId"
+  std::string ms_cv;           // MS-CV of the failing exchange
+  std::string correlation_id;  // MS-CorrelationId / Entra correlation id
+  std::string tracking_id;     // consume: resend with this id after ConsumeOutcomeUnknown
+  std::optional<std::chrono::milliseconds> retry_after;  // when the service said how long
+  std::string json;            // the whole error as JSON (empty for wrapper-made errors)
+
+  /// An error made from a bare code (synchronous failures that carry no native object).
+  static Error from_code(Code c, std::string message = std::string()) {
+    Error e;
+    e.code = c;
+    e.kind = detail::kind_of(c);
+    e.message = message.empty() ? std::string(code_description(c)) : std::move(message);
+    return e;
+  }
+
+  /// Copies a native error (borrowed; not freed here). `fallback` is used when `e` is NULL.
+  static Error from_native(const msstore_error *e, Code fallback) {
+    if (e == nullptr) return from_code(fallback);
+    Error out;
+    out.code = static_cast<Code>(msstore_error_code(e));
+    out.kind = detail::str(msstore_error_kind(e));
+    out.message = detail::str(msstore_error_message(e));
+    out.http_status = msstore_error_http_status(e);
+    out.service_code = detail::str(msstore_error_service_code(e));
+    out.inner_code = detail::str(msstore_error_inner_code(e));
+    out.ms_cv = detail::str(msstore_error_ms_cv(e));
+    out.correlation_id = detail::str(msstore_error_correlation_id(e));
+    out.tracking_id = detail::str(msstore_error_tracking_id(e));
+    const int64_t ra = msstore_error_retry_after_ms(e);
+    if (ra >= 0) out.retry_after = std::chrono::milliseconds(ra);
+    out.json = detail::str(msstore_error_json(e));
+    return out;
+  }
+
+  bool ok() const noexcept { return code == Code::Ok; }
+  const char *name() const noexcept { return code_name(code); }
+};
+
+/// A value or an Error (expected-style, no exceptions). `value()` of a failed Result is a
+/// default-constructed T (never a crash); check `ok()` first.
+template <class T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Error error) : error_(std::move(error)) {  // NOLINT: implicit by design
+    if (error_.code == Code::Ok) error_ = Error::from_code(Code::Internal, "error without a code");
+  }
+
+  bool ok() const noexcept { return error_.code == Code::Ok; }
+  explicit operator bool() const noexcept { return ok(); }
+  Code code() const noexcept { return error_.code; }
+  const Error &error() const noexcept { return error_; }
+
+  T &value() & noexcept { return value_; }
+  const T &value() const & noexcept { return value_; }
+  T &&value() && noexcept { return std::move(value_); }
+  T *operator->() noexcept { return &value_; }
+  const T *operator->() const noexcept { return &value_; }
+  T &operator*() & noexcept { return value_; }
+  const T &operator*() const & noexcept { return value_; }
+
+ private:
+  T value_{};
+  Error error_;
+};
+
+/// Success or an Error.
+template <>
+class Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
+  static Result from_code(Code c) { return c == Code::Ok ? Result() : Result(Error::from_code(c)); }
+
+  bool ok() const noexcept { return error_.code == Code::Ok; }
+  explicit operator bool() const noexcept { return ok(); }
+  Code code() const noexcept { return error_.code; }
+  const Error &error() const noexcept { return error_; }
+
+ private:
+  Error error_;
+};
+
+using Status = Result<void>;
+
+// ---------------------------------------------------------------------------------------------
+// Enums and typed views
+// ---------------------------------------------------------------------------------------------
+
+using Timestamp = std::chrono::system_clock::time_point;
+
+enum class Audience : int32_t {
+  Service = MSSTORE_AUDIENCE_SERVICE,
+  CollectionsKeyCreate = MSSTORE_AUDIENCE_COLLECTIONS_KEY_CREATE,
+  PurchaseKeyCreate = MSSTORE_AUDIENCE_PURCHASE_KEY_CREATE,
+};
+
+enum class CompletionMode : int32_t {
+  Default = MSSTORE_COMPLETION_DEFAULT,
+  Queued = MSSTORE_COMPLETION_QUEUED,
+  Immediate = MSSTORE_COMPLETION_IMMEDIATE,
+  Blocking = MSSTORE_COMPLETION_BLOCKING,
+};
+
+enum class KeyKind : int32_t { Unknown = 0, Collections = MSSTORE_KEY_COLLECTIONS, Purchase = MSSTORE_KEY_PURCHASE };
+
+enum class ChangeType : int32_t {
+  Cancel = MSSTORE_CHANGE_CANCEL,
+  Extend = MSSTORE_CHANGE_EXTEND,
+  Refund = MSSTORE_CHANGE_REFUND,
+  ToggleAutoRenew = MSSTORE_CHANGE_TOGGLE_AUTO_RENEW,
+};
+
+enum class LogLevel : int32_t {
+  Error = MSSTORE_LOG_ERROR,
+  Warn = MSSTORE_LOG_WARN,
+  Info = MSSTORE_LOG_INFO,
+  Debug = MSSTORE_LOG_DEBUG,
+  Trace = MSSTORE_LOG_TRACE,
+};
+
+enum class ProductKind { Unknown, Game, Application, Durable, Consumable, UnmanagedConsumable, Pass };
+enum class EntitlementStatus { Unknown, Active, Expired, Revoked, Banned, Suspended };
+enum class AcquisitionType { Unknown, Single, Recurring, Conditional };
+enum class RecurrenceState { Unknown, None, Active, Inactive, Canceled, InDunning, Failed, Revoked };
+
+namespace detail {
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+inline std::optional<Timestamp> time_from_ms(int64_t unix_ms) {
+  if (unix_ms == 0) return std::nullopt;
+  return Timestamp(std::chrono::duration_cast<Timestamp::duration>(std::chrono::milliseconds(unix_ms)));
+}
+}  // namespace detail
+
+inline ProductKind parse_product_kind(std::string_view s) noexcept {
+  using detail::iequals;
+  if (iequals(s, "Game")) return ProductKind::Game;
+  if (iequals(s, "Application")) return ProductKind::Application;
+  if (iequals(s, "Durable")) return ProductKind::Durable;
+  if (iequals(s, "Consumable")) return ProductKind::Consumable;
+  if (iequals(s, "UnmanagedConsumable")) return ProductKind::UnmanagedConsumable;
+  if (iequals(s, "Pass")) return ProductKind::Pass;
+  return ProductKind::Unknown;
+}
+
+inline EntitlementStatus parse_entitlement_status(std::string_view s) noexcept {
+  using detail::iequals;
+  if (iequals(s, "Active")) return EntitlementStatus::Active;
+  if (iequals(s, "Expired")) return EntitlementStatus::Expired;
+  if (iequals(s, "Revoked")) return EntitlementStatus::Revoked;
+  if (iequals(s, "Banned")) return EntitlementStatus::Banned;
+  if (iequals(s, "Suspended")) return EntitlementStatus::Suspended;
+  return EntitlementStatus::Unknown;
+}
+
+inline AcquisitionType parse_acquisition_type(std::string_view s) noexcept {
+  using detail::iequals;
+  if (iequals(s, "Single")) return AcquisitionType::Single;
+  if (iequals(s, "Recurring")) return AcquisitionType::Recurring;
+  if (iequals(s, "Conditional")) return AcquisitionType::Conditional;
+  return AcquisitionType::Unknown;
+}
+
+inline RecurrenceState parse_recurrence_state(std::string_view s) noexcept {
+  using detail::iequals;
+  if (iequals(s, "None")) return RecurrenceState::None;
+  if (iequals(s, "Active")) return RecurrenceState::Active;
+  if (iequals(s, "Inactive")) return RecurrenceState::Inactive;
+  if (iequals(s, "Canceled") || iequals(s, "Cancelled")) return RecurrenceState::Canceled;
+  if (iequals(s, "InDunning")) return RecurrenceState::InDunning;
+  if (iequals(s, "Failed")) return RecurrenceState::Failed;
+  if (iequals(s, "Revoked")) return RecurrenceState::Revoked;
+  return RecurrenceState::Unknown;
+}
+
+/// Decoded claims of a Store ID key.
+struct KeyInfo {
+  KeyKind kind = KeyKind::Unknown;
+  std::string audience;
+  std::string client_id;    // Entra app the key was minted for
+  std::string user_id;      // publisherUserId; empty when absent
+  std::string refresh_uri;  // informational only: renewal never goes there
+  Timestamp issued_at{};
+  std::optional<Timestamp> not_before;
+  Timestamp expires_at{};
+  Timestamp renew_after{};  // min(iat + 14 days, exp - margin)
+  bool is_expired = false;
+  bool needs_renewal = false;
+};
+
+/// One entitlement. Raw strings are kept next to the parsed enums and times.
+struct Entitlement {
+  std::string id, product_id, sku_id;
+  ProductKind product_kind = ProductKind::Unknown;
+  std::string product_kind_name;
+  EntitlementStatus status = EntitlementStatus::Unknown;
+  std::string status_name;
+  bool is_active = false;
+  int64_t quantity = 0;
+  AcquisitionType acquisition_type = AcquisitionType::Unknown;
+  std::string acquired_date, start_date, end_date, modified_date;  // ISO 8601 as sent
+  std::optional<Timestamp> start_time, end_time;
+  std::string transaction_id;
+  std::string recurrence_id;  // pass to Client::change_subscription; empty when absent
+  std::string order_id;
+  bool has_trial_data = false, is_trial = false, is_in_trial_period = false;
+  std::optional<std::chrono::seconds> trial_time_remaining;
+
+  static Entitlement from(const msstore_entitlement &e) {
+    Entitlement o;
+    o.id = detail::str(e.id);
+    o.product_id = detail::str(e.product_id);
+    o.sku_id = detail::str(e.sku_id);
+    o.product_kind_name = detail::str(e.product_kind);
+    o.product_kind = parse_product_kind(o.product_kind_name);
+    o.status_name = detail::str(e.status);
+    o.status = parse_entitlement_status(o.status_name);
+    o.is_active = e.is_active != 0;
+    o.quantity = e.quantity;
+    o.acquisition_type = parse_acquisition_type(detail::str(e.acquisition_type));
+    o.acquired_date = detail::str(e.acquired_date);
+    o.start_date = detail::str(e.start_date);
+    o.end_date = detail::str(e.end_date);
+    o.modified_date = detail::str(e.modified_date);
+    o.start_time = detail::time_from_ms(e.start_date_unix_ms);
+    o.end_time = detail::time_from_ms(e.end_date_unix_ms);
+    o.transaction_id = detail::str(e.transaction_id);
+    o.recurrence_id = detail::str(e.recurrence_id);
+    o.order_id = detail::str(e.order_id);
+    o.has_trial_data = e.has_trial_data != 0;
+    o.is_trial = e.is_trial != 0;
+    o.is_in_trial_period = e.is_in_trial_period != 0;
+    if (e.trial_seconds_remaining >= 0) o.trial_time_remaining = std::chrono::seconds(e.trial_seconds_remaining);
+    return o;
+  }
+};
+
+struct OrderTransaction {
+  std::string order_id, order_line_item_id;
+  int64_t quantity_consumed = 0;
+};
+
+/// What a consume did.
+struct ConsumeInfo {
+  std::string item_id, product_id, tracking_id;
+  int64_t new_quantity = 0;  // remaining balance (0 for developer-managed consumables)
+  std::vector<OrderTransaction> transactions;
+};
+
+struct OrderLineItem {
+  std::string line_item_id, product_id, sku_id, availability_id, product_type;
+  int64_t quantity = 0;
+  std::string billing_state, fulfillment_state, title;
+};
+
+/// The order a free-product grant created.
+struct OrderInfo {
+  std::string order_id, order_state, created_time, currency_code, market;
+  double total_amount = 0.0;
+  std::vector<OrderLineItem> line_items;
+};
+
+/// One subscription (recurrence).
+struct Subscription {
+  std::string id;  // the recurrence id
+  std::string product_id, sku_id;
+  RecurrenceState state = RecurrenceState::Unknown;
+  std::string state_name;
+  bool auto_renew = false, is_trial = false;
+  std::string beneficiary, start_date, expiration_date, expiration_date_with_grace, cancellation_date, market;
+  std::optional<Timestamp> expires_at, expires_at_with_grace;
+
+  static Subscription from(const msstore_subscription &s) {
+    Subscription o;
+    o.id = detail::str(s.id);
+    o.product_id = detail::str(s.product_id);
+    o.sku_id = detail::str(s.sku_id);
+    o.state_name = detail::str(s.recurrence_state);
+    o.state = parse_recurrence_state(o.state_name);
+    o.auto_renew = s.auto_renew != 0;
+    o.is_trial = s.is_trial != 0;
+    o.beneficiary = detail::str(s.beneficiary);
+    o.start_date = detail::str(s.start_time);
+    o.expiration_date = detail::str(s.expiration_time);
+    o.expiration_date_with_grace = detail::str(s.expiration_time_with_grace);
+    o.cancellation_date = detail::str(s.cancellation_date);
+    o.market = detail::str(s.market);
+    o.expires_at = detail::time_from_ms(s.expiration_time_unix_ms);
+    o.expires_at_with_grace = detail::time_from_ms(s.expiration_time_with_grace_unix_ms);
+    return o;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// RAII owners
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+/// Move-only owner of one native handle, freed with `Free`. Releasing twice is safe: after
+/// reset() or a move the owner holds nothing, and freeing nothing is a no-op.
+template <class H, msstore_result (*Free)(H *)>
+class Owner {
+ public:
+  Owner() noexcept = default;
+  explicit Owner(H *h) noexcept : h_(h) {}
+  Owner(const Owner &) = delete;
+  Owner &operator=(const Owner &) = delete;
+  Owner(Owner &&o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Owner &operator=(Owner &&o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  ~Owner() { reset(); }
+
+  /// Frees the handle now (no-op when empty). Returns the library's code.
+  Code reset() noexcept {
+    H *h = std::exchange(h_, nullptr);
+    return h ? static_cast<Code>(Free(h)) : Code::Ok;
+  }
+  /// Gives up ownership: the caller frees the returned handle.
+  H *release() noexcept { return std::exchange(h_, nullptr); }
+  H *get() const noexcept { return h_; }
+  explicit operator bool() const noexcept { return h_ != nullptr; }
+
+ private:
+  H *h_ = nullptr;
+};
+}  // namespace detail
+
+/// An owned native error (rarely needed: Error copies everything out).
+using ErrorHandle = detail::Owner<msstore_error, msstore_error_free>;
+
+/// A service or key-create token. The value is a secret: never log it.
+class Token : public detail::Owner<msstore_token, msstore_token_free> {
+ public:
+  using Native = msstore_token;
+  using Owner::Owner;
+  std::string_view value() const noexcept {
+    const char *v = msstore_token_value(get());
+    return v ? std::string_view(v) : std::string_view();
+  }
+  Audience audience() const noexcept { return static_cast<Audience>(msstore_token_audience(get())); }
+  Timestamp expires_at() const { return detail::time_from_ms(msstore_token_expires_at_unix_ms(get())).value_or(Timestamp{}); }
+};
+
+/// A decoded (or renewed) Store ID key. The value is a secret: never log it.
+class Key : public detail::Owner<msstore_key, msstore_key_free> {
+ public:
+  using Native = msstore_key;
+  using Owner::Owner;
+
+  /// Decodes (does not verify) a key offline.
+  static Result<Key> decode(std::string_view key);
+
+  /// The key itself (for a renewed key: the new one; persist it).
+  std::string_view value() const noexcept {
+    const char *v = msstore_key_value(get());
+    return v ? std::string_view(v) : std::string_view();
+  }
+  /// The claims as JSON with renewal advice (no secret).
+  std::string json() const { return detail::str(msstore_key_json(get())); }
+  Result<KeyInfo> info() const {
+    msstore_key_info k{};
+    k.struct_size = sizeof k;
+    const Code c = static_cast<Code>(msstore_key_get_info(get(), &k));
+    if (c != Code::Ok) return Error::from_code(c);
+    KeyInfo o;
+    o.kind = (k.kind == MSSTORE_KEY_COLLECTIONS || k.kind == MSSTORE_KEY_PURCHASE) ? static_cast<KeyKind>(k.kind) : KeyKind::Unknown;
+    o.audience = detail::str(k.audience);
+    o.client_id = detail::str(k.client_id);
+    o.user_id = detail::str(k.user_id);
+    o.refresh_uri = detail::str(k.refresh_uri);
+    o.issued_at = detail::time_from_ms(k.issued_at_unix_ms).value_or(Timestamp{});
+    o.not_before = detail::time_from_ms(k.not_before_unix_ms);
+    o.expires_at = detail::time_from_ms(k.expires_at_unix_ms).value_or(Timestamp{});
+    o.renew_after = detail::time_from_ms(k.renew_after_unix_ms).value_or(Timestamp{});
+    o.is_expired = k.is_expired != 0;
+    o.needs_renewal = k.needs_renewal != 0;
+    return o;
+  }
+};
+
+/// The entitlements of a query (all pages, or one page).
+class Entitlements : public detail::Owner<msstore_entitlements, msstore_entitlements_free> {
+ public:
+  using Native = msstore_entitlements;
+  using Owner::Owner;
+  std::size_t size() const noexcept { return msstore_entitlements_count(get()); }
+  bool empty() const noexcept { return size() == 0; }
+  Result<Entitlement> at(std::size_t index) const {
+    msstore_entitlement e{};
+    e.struct_size = sizeof e;
+    const Code c = static_cast<Code>(msstore_entitlements_get(get(), index, &e));
+    if (c != Code::Ok) return Error::from_code(c);
+    return Entitlement::from(e);
+  }
+  std::vector<Entitlement> items() const {
+    std::vector<Entitlement> out;
+    const std::size_t n = size();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<Entitlement> e = at(i);
+      if (e.ok()) out.push_back(std::move(e).value());
+    }
+    return out;
+  }
+  /// Continue a single-page query with this token; empty on the last page.
+  std::string continuation_token() const { return detail::str(msstore_entitlements_continuation_token(get())); }
+  uint32_t pages() const noexcept { return msstore_entitlements_pages(get()); }
+  uint32_t duplicates_removed() const noexcept { return msstore_entitlements_duplicates_removed(get()); }
+  std::string raw_json() const { return detail::str(msstore_entitlements_raw_json(get())); }
+};
+
+/// The result of a consume.
+class ConsumeResult : public detail::Owner<msstore_consume_result, msstore_consume_result_free> {
+ public:
+  using Native = msstore_consume_result;
+  using Owner::Owner;
+  Result<ConsumeInfo> info() const {
+    msstore_consume_info ci{};
+    ci.struct_size = sizeof ci;
+    const Code c = static_cast<Code>(msstore_consume_result_get(get(), &ci));
+    if (c != Code::Ok) return Error::from_code(c);
+    ConsumeInfo o;
+    o.item_id = detail::str(ci.item_id);
+    o.product_id = detail::str(ci.product_id);
+    o.tracking_id = detail::str(ci.tracking_id);
+    o.new_quantity = ci.new_quantity;
+    for (std::size_t i = 0; i < ci.transaction_count; ++i) {
+      msstore_order_transaction t{};
+      t.struct_size = sizeof t;
+      if (msstore_consume_result_transaction(get(), i, &t) != MSSTORE_OK) continue;
+      o.transactions.push_back({detail::str(t.order_id), detail::str(t.order_line_item_id), t.quantity_consumed});
+    }
+    return o;
+  }
+  std::string json() const { return detail::str(msstore_consume_result_json(get())); }
+};
+
+/// The order of a free-product grant.
+class Order : public detail::Owner<msstore_order, msstore_order_free> {
+ public:
+  using Native = msstore_order;
+  using Owner::Owner;
+  Result<OrderInfo> info() const {
+    msstore_order_info oi{};
+    oi.struct_size = sizeof oi;
+    const Code c = static_cast<Code>(msstore_order_get(get(), &oi));
+    if (c != Code::Ok) return Error::from_code(c);
+    OrderInfo o;
+    o.order_id = detail::str(oi.order_id);
+    o.order_state = detail::str(oi.order_state);
+    o.created_time = detail::str(oi.created_time);
+    o.currency_code = detail::str(oi.currency_code);
+    o.market = detail::str(oi.market);
+    o.total_amount = oi.total_amount;
+    for (std::size_t i = 0; i < oi.line_item_count; ++i) {
+      msstore_order_line_item li{};
+      li.struct_size = sizeof li;
+      if (msstore_order_line_item_get(get(), i, &li) != MSSTORE_OK) continue;
+      OrderLineItem l;
+      l.line_item_id = detail::str(li.line_item_id);
+      l.product_id = detail::str(li.product_id);
+      l.sku_id = detail::str(li.sku_id);
+      l.availability_id = detail::str(li.availability_id);
+      l.product_type = detail::str(li.product_type);
+      l.quantity = li.quantity;
+      l.billing_state = detail::str(li.billing_state);
+      l.fulfillment_state = detail::str(li.fulfillment_state);
+      l.title = detail::str(li.title);
+      o.line_items.push_back(std::move(l));
+    }
+    return o;
+  }
+  std::string raw_json() const { return detail::str(msstore_order_raw_json(get())); }
+};
+
+/// Subscriptions: a query's, or the single one a change returned.
+class Subscriptions : public detail::Owner<msstore_subscriptions, msstore_subscriptions_free> {
+ public:
+  using Native = msstore_subscriptions;
+  using Owner::Owner;
+  std::size_t size() const noexcept { return msstore_subscriptions_count(get()); }
+  bool empty() const noexcept { return size() == 0; }
+  Result<Subscription> at(std::size_t index) const {
+    msstore_subscription s{};
+    s.struct_size = sizeof s;
+    const Code c = static_cast<Code>(msstore_subscriptions_get(get(), index, &s));
+    if (c != Code::Ok) return Error::from_code(c);
+    return Subscription::from(s);
+  }
+  std::vector<Subscription> items() const {
+    std::vector<Subscription> out;
+    const std::size_t n = size();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<Subscription> s = at(i);
+      if (s.ok()) out.push_back(std::move(s).value());
+    }
+    return out;
+  }
+  std::string continuation_token() const { return detail::str(msstore_subscriptions_continuation_token(get())); }
+  std::string raw_json() const { return detail::str(msstore_subscriptions_raw_json(get())); }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Strings in: std::string_view -> NUL-terminated copies, refusing embedded NULs
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+/// Copies of the caller's strings for one C call. The first bad string is remembered so the
+/// call fails with InvalidArgument instead of silently truncating at an embedded NUL.
+class CStrings {
+ public:
+  /// A required string (empty stays "", and the library reports it).
+  const char *req(std::string_view s, const char *what) {
+    return keep(s, what);
+  }
+  /// An optional string: empty means "not set" (NULL).
+  const char *opt(std::string_view s, const char *what) { return s.empty() ? nullptr : keep(s, what); }
+  /// std::string is already NUL-terminated and outlives the call: no copy (nor of secrets).
+  const char *req(const std::string &s, const char *what) {
+    note_nul(s, what);
+    return s.c_str();
+  }
+  const char *opt(const std::string &s, const char *what) {
+    note_nul(s, what);
+    return s.empty() ? nullptr : s.c_str();
+  }
+  bool ok() const noexcept { return bad_ == nullptr; }
+  Error error() const {
+    return Error::from_code(Code::InvalidArgument, std::string(bad_ ? bad_ : "a string") + " contains a NUL character");
+  }
+
+ private:
+  void note_nul(std::string_view s, const char *what) noexcept {
+    if (bad_ == nullptr && s.find('\0') != std::string_view::npos) bad_ = what;
+  }
+  const char *keep(std::string_view s, const char *what) {
+    note_nul(s, what);
+    store_.push_back(std::make_unique<std::string>(s));
+    return store_.back()->c_str();
+  }
+  std::vector<std::unique_ptr<std::string>> store_;  // stable addresses
+  const char *bad_ = nullptr;
+};
+}  // namespace detail
+
+inline Result<Key> Key::decode(std::string_view key) {
+  detail::CStrings s;
+  const char *k = s.req(key, "key");
+  if (!s.ok()) return s.error();
+  msstore_key *out = nullptr;
+  msstore_error *err = nullptr;
+  const Code c = static_cast<Code>(msstore_key_decode(k, &out, &err));
+  ErrorHandle owned_err(err);
+  if (c != Code::Ok) return Error::from_native(owned_err.get(), c);
+  return Key(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+/// Per-call options: completion mode (Default = the client's) and deadline (0 = the client's).
+struct CallOptions {
+  CompletionMode mode = CompletionMode::Default;
+  std::chrono::milliseconds timeout{0};
+
+  static CallOptions queued(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Queued, t}; }
+  static CallOptions immediate(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Immediate, t}; }
+  static CallOptions blocking(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Blocking, t}; }
+};
+
+/// An entitlement query. v9 (default) needs product ids; v8 and v6 take them as filters.
+struct QueryRequest {
+  std::string collections_key;
+  std::vector<std::string> product_ids;
+  std::vector<std::string> sku_ids;  // empty, or parallel to product_ids ("" = any sku)
+  uint32_t api_version = 9;
+  bool single_page = false;        // one page (continue with continuation_token)
+  std::string continuation_token;
+  uint32_t max_page_size = 0;      // 0 = default
+  bool include_duplicates = false;
+  std::string validity_type;       // "All", "Valid", "Invalid"; empty = service default
+  std::string sbx;
+
+  /// A v9 publisherQuery for these products, all pages.
+  static QueryRequest v9(std::string_view collections_key, std::vector<std::string> product_ids) {
+    QueryRequest q;
+    q.collections_key = std::string(collections_key);
+    q.product_ids = std::move(product_ids);
+    return q;
+  }
+};
+
+/// A consume: store-managed (quantity >= 1) or developer-managed (quantity == 0).
+struct ConsumeRequest {
+  std::string collections_key;
+  std::string product_id;
+  uint32_t quantity = 1;
+  std::string tracking_id;  // empty = generated; resend with Error::tracking_id when unknown
+  std::string sbx;
+
+  /// Removes `quantity` (>= 1) units of a store-managed consumable.
+  static ConsumeRequest store_managed(std::string_view collections_key, std::string_view product_id, uint32_t quantity) {
+    ConsumeRequest r;
+    r.collections_key = std::string(collections_key);
+    r.product_id = std::string(product_id);
+    r.quantity = quantity;
+    return r;
+  }
+  /// Fulfils a developer-managed consumable (the whole item).
+  static ConsumeRequest developer_managed(std::string_view collections_key, std::string_view product_id) {
+    return store_managed(collections_key, product_id, 0);
+  }
+};
+
+/// A free-product grant.
+struct GrantRequest {
+  std::string purchase_key, product_id, sku_id, availability_id;
+  std::string language, market, order_id, dev_offer_id;  // empty = defaults
+};
+
+struct SubscriptionQuery {
+  std::string purchase_key;
+  bool single_page = false;
+  std::string continuation_token;
+  uint32_t page_size = 0;
+  std::string sbx;
+};
+
+struct SubscriptionChange {
+  std::string purchase_key;
+  std::string recurrence_id;
+  ChangeType change = ChangeType::Cancel;
+  int32_t extension_days = 0;  // for Extend
+  std::string sbx;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------------
+
+/// Runs exactly once with the operation's result (see the file comment for the thread).
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+
+namespace detail {
+template <class T> struct Take;
+template <> struct Take<Token> { static msstore_result take(msstore_op *o, msstore_token **p) { return msstore_op_take_token(o, p); } };
+template <> struct Take<Key> { static msstore_result take(msstore_op *o, msstore_key **p) { return msstore_op_take_key(o, p); } };
+template <> struct Take<Entitlements> { static msstore_result take(msstore_op *o, msstore_entitlements **p) { return msstore_op_take_entitlements(o, p); } };
+template <> struct Take<ConsumeResult> { static msstore_result take(msstore_op *o, msstore_consume_result **p) { return msstore_op_take_consume_result(o, p); } };
+template <> struct Take<Order> { static msstore_result take(msstore_op *o, msstore_order **p) { return msstore_op_take_order(o, p); } };
+template <> struct Take<Subscriptions> { static msstore_result take(msstore_op *o, msstore_subscriptions **p) { return msstore_op_take_subscriptions(o, p); } };
+
+/// The result of a completed operation whose code is `code`: its value (taken out of the op)
+/// or its error (copied; the op keeps the native one).
+template <class T>
+Result<T> result_of(Code code, msstore_op *op) {
+  if (code != Code::Ok) return Error::from_native(msstore_op_error(op), code);
+  typename T::Native *out = nullptr;
+  const Code c = static_cast<Code>(Take<T>::take(op, &out));
+  if (c != Code::Ok) return Error::from_code(c);
+  return T(out);
+}
+
+template <class T>
+struct CallbackBox {
+  Callback<T> fn;
+};
+
+// The C callback: runs the C++ callable once, then frees its box.
+template <class T>
+void trampoline(void *user_data, msstore_result code, msstore_op *op) noexcept {
+  std::unique_ptr<CallbackBox<T>> box(static_cast<CallbackBox<T> *>(user_data));
+  if (box && box->fn) box->fn(result_of<T>(static_cast<Code>(code), op));
+}
+}  // namespace detail
+
+/// A started (or refused) operation: a move-only owner of the native op handle, used like a
+/// future. Releasing it does not cancel the operation (its callback still runs). When a
+/// callback was given, the result goes to the callback and take() gives NoResult.
+template <class T>
+class Operation {
+ public:
+  Operation() noexcept = default;
+  explicit Operation(msstore_op *op) noexcept : op_(op) {}
+  /// An operation that never started (synchronous failure): status() and take() report it.
+  explicit Operation(Error refused) : refused_(std::move(refused)) {}
+  Operation(const Operation &) = delete;
+  Operation &operator=(const Operation &) = delete;
+  Operation(Operation &&o) noexcept : op_(std::exchange(o.op_, nullptr)), refused_(std::move(o.refused_)) {}
+  Operation &operator=(Operation &&o) noexcept {
+    if (this != &o) {
+      reset();
+      op_ = std::exchange(o.op_, nullptr);
+      refused_ = std::move(o.refused_);
+    }
+    return *this;
+  }
+  ~Operation() { reset(); }
+
+  /// False when the start was refused (bad argument, client shutting down, ...).
+  bool started() const noexcept { return op_ != nullptr; }
+  /// Code::Pending while running; the result code once complete; the refusal code if refused.
+  Code status() const noexcept {
+    if (op_ == nullptr) return refused_ ? refused_->code : Code::InvalidHandle;
+    return static_cast<Code>(msstore_op_status(op_));
+  }
+  bool ready() const noexcept { return status() != Code::Pending; }
+  /// Waits up to `timeout` for completion; returns status() (Code::Pending on timeout). In
+  /// QUEUED mode the callback still needs a poll(): completion does not run it.
+  Code wait(std::chrono::milliseconds timeout) const noexcept {
+    if (op_ == nullptr) return status();
+    const long long ms = timeout.count() < 0 ? 0 : timeout.count();
+    const uint32_t t = ms >= static_cast<long long>(UINT32_MAX) ? UINT32_MAX - 1 : static_cast<uint32_t>(ms);
+    return static_cast<Code>(msstore_op_wait(op_, t));
+  }
+  /// Waits without a limit.
+  Code wait() const noexcept { return op_ ? static_cast<Code>(msstore_op_wait(op_, UINT32_MAX)) : status(); }
+  /// Requests cancellation; the callback still runs once (with Canceled, or the real result
+  /// when it completed first).
+  Code cancel() noexcept { return op_ ? static_cast<Code>(msstore_op_cancel(op_)) : status(); }
+  /// The result without waiting: Pending while running; NoResult once taken.
+  Result<T> take() {
+    if (op_ == nullptr) return refused_ ? *refused_ : Error::from_code(Code::InvalidHandle, "no operation");
+    const Code c = status();
+    if (c == Code::Pending) return Error::from_code(Code::Pending);
+    return detail::result_of<T>(c, op_);
+  }
+  /// Waits for completion, then take().
+  Result<T> get() {
+    wait();
+    return take();
+  }
+  /// Releases the handle now (does not cancel). Safe to call twice.
+  Code reset() noexcept {
+    msstore_op *op = std::exchange(op_, nullptr);
+    return op ? static_cast<Code>(msstore_op_free(op)) : Code::Ok;
+  }
+  msstore_op *native() const noexcept { return op_; }
+
+ private:
+  msstore_op *op_ = nullptr;
+  std::optional<Error> refused_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+/// Client configuration. Empty strings and zero numbers take the library defaults.
+struct ClientOptions {
+  std::string tenant_id, client_id;
+  std::string client_secret;  // a secret: never logged by the library
+  std::string emulator_base_url;  // points login/collections/purchase at one emulator
+  std::string login_base_url, collections_base_url, purchase_base_url;
+  std::string service_identity;  // User-Agent
+  uint32_t entra_version = 0;    // 1 or 2 (default)
+  std::chrono::milliseconds connect_timeout{0}, request_timeout{0};
+  std::chrono::milliseconds operation_timeout{0};  // default deadline of every operation
+  uint32_t max_attempts = 0, worker_threads = 0, max_pages = 0;
+  CompletionMode completion_mode = CompletionMode::Default;  // Default = Queued
+};
+
+/// A library client: thread-safe, share one between any number of threads. Move-only;
+/// destroying it shuts it down (pending callbacks run with Code::ShuttingDown on the
+/// destroying thread) and frees it.
+class Client {
+ public:
+  Client() noexcept = default;
+  explicit Client(msstore_client *c) noexcept : c_(c) {}
+
+  static Result<Client> create(const ClientOptions &o) {
+    detail::CStrings s;
+    msstore_client_options n;
+    msstore_client_options_init(&n);
+    n.tenant_id = s.req(o.tenant_id, "tenant_id");
+    n.client_id = s.req(o.client_id, "client_id");
+    n.client_secret = s.req(o.client_secret, "client_secret");
+    n.emulator_base_url = s.opt(o.emulator_base_url, "emulator_base_url");
+    n.login_base_url = s.opt(o.login_base_url, "login_base_url");
+    n.collections_base_url = s.opt(o.collections_base_url, "collections_base_url");
+    n.purchase_base_url = s.opt(o.purchase_base_url, "purchase_base_url");
+    n.service_identity = s.opt(o.service_identity, "service_identity");
+    if (!s.ok()) return s.error();
+    n.entra_version = o.entra_version;
+    n.connect_timeout_ms = ms32(o.connect_timeout);
+    n.request_timeout_ms = ms32(o.request_timeout);
+    n.operation_timeout_ms = ms32(o.operation_timeout);
+    n.max_attempts = o.max_attempts;
+    n.worker_threads = o.worker_threads;
+    n.max_pages = o.max_pages;
+    n.completion_mode = static_cast<int32_t>(o.completion_mode);
+    return finish_create(&n, nullptr);
+  }
+
+  /// From a JSON configuration (the Rust ClientConfig field names; see msstore.h).
+  static Result<Client> from_json(std::string_view json) {
+    detail::CStrings s;
+    const char *j = s.req(json, "json");
+    if (!s.ok()) return s.error();
+    return finish_create(nullptr, j);
+  }
+
+  /// Runs completed QUEUED callbacks on this thread (at most `max_callbacks`; 0 = all queued).
+  std::size_t poll(std::size_t max_callbacks = 0) noexcept { return msstore_client_poll(c_.get(), max_callbacks); }
+  /// Operations whose callback has not returned yet.
+  std::size_t pending() const noexcept { return msstore_client_pending(c_.get()); }
+  /// Completes every operation in flight with ShuttingDown (callbacks run here) and refuses new
+  /// ones. The destructor does it too.
+  Code shutdown() noexcept { return static_cast<Code>(msstore_client_shutdown(c_.get())); }
+  /// Shuts down and frees now. Safe to call twice, and from inside a callback.
+  Code reset() noexcept { return c_.reset(); }
+  msstore_client *native() const noexcept { return c_.get(); }
+  explicit operator bool() const noexcept { return static_cast<bool>(c_); }
+
+  // Every operation exists in two forms: returning a future-like Operation<T>, or running a
+  // callback (and still returning the Operation, for cancel/wait). `call` picks the mode.
+
+  Operation<Token> get_token(Audience aud, const CallOptions &call = {}) { return get_token(aud, nullptr, call); }
+  Operation<Token> get_token(Audience aud, Callback<Token> cb, const CallOptions &call = {}) {
+    return start<Token>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_get_token(c_.get(), static_cast<int32_t>(aud), co, f, ud, op);
+    });
+  }
+
+  Operation<Key> renew_key(std::string_view key, const CallOptions &call = {}) { return renew_key(key, nullptr, call); }
+  Operation<Key> renew_key(std::string_view key, Callback<Key> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    const char *k = s.req(key, "key");
+    if (!s.ok()) return Operation<Key>(s.error());
+    return start<Key>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_renew_key(c_.get(), k, co, f, ud, op);
+    });
+  }
+
+  Operation<Entitlements> query_entitlements(const QueryRequest &q, const CallOptions &call = {}) {
+    return query_entitlements(q, nullptr, call);
+  }
+  Operation<Entitlements> query_entitlements(const QueryRequest &q, Callback<Entitlements> cb, const CallOptions &call = {}) {
+    if (!q.sku_ids.empty() && q.sku_ids.size() != q.product_ids.size())
+      return Operation<Entitlements>(Error::from_code(Code::InvalidArgument, "sku_ids must be empty or parallel to product_ids"));
+    detail::CStrings s;
+    std::vector<const char *> ids, skus;
+    for (const std::string &p : q.product_ids) ids.push_back(s.req(p, "product_ids"));
+    for (const std::string &k : q.sku_ids) skus.push_back(s.opt(k, "sku_ids"));
+    msstore_query_options n{};
+    n.struct_size = sizeof n;
+    n.api_version = q.api_version;
+    n.collections_key = s.req(q.collections_key, "collections_key");
+    n.product_ids = ids.empty() ? nullptr : ids.data();
+    n.sku_ids = skus.empty() ? nullptr : skus.data();
+    n.product_count = ids.size();
+    n.single_page = q.single_page ? 1u : 0u;
+    n.continuation_token = s.opt(q.continuation_token, "continuation_token");
+    n.max_page_size = q.max_page_size;
+    n.include_duplicates = q.include_duplicates ? 1u : 0u;
+    n.validity_type = s.opt(q.validity_type, "validity_type");
+    n.sbx = s.opt(q.sbx, "sbx");
+    if (!s.ok()) return Operation<Entitlements>(s.error());
+    return start<Entitlements>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_query_entitlements(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  Operation<ConsumeResult> consume(const ConsumeRequest &r, const CallOptions &call = {}) { return consume(r, nullptr, call); }
+  Operation<ConsumeResult> consume(const ConsumeRequest &r, Callback<ConsumeResult> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_consume_options n{};
+    n.struct_size = sizeof n;
+    n.collections_key = s.req(r.collections_key, "collections_key");
+    n.product_id = s.req(r.product_id, "product_id");
+    n.quantity = r.quantity;
+    n.tracking_id = s.opt(r.tracking_id, "tracking_id");
+    n.sbx = s.opt(r.sbx, "sbx");
+    if (!s.ok()) return Operation<ConsumeResult>(s.error());
+    return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_consume(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  Operation<Order> grant_free_product(const GrantRequest &r, const CallOptions &call = {}) { return grant_free_product(r, nullptr, call); }
+  Operation<Order> grant_free_product(const GrantRequest &r, Callback<Order> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_grant_options n{};
+    n.struct_size = sizeof n;
+    n.purchase_key = s.req(r.purchase_key, "purchase_key");
+    n.product_id = s.req(r.product_id, "product_id");
+    n.sku_id = s.req(r.sku_id, "sku_id");
+    n.availability_id = s.req(r.availability_id, "availability_id");
+    n.language = s.opt(r.language, "language");
+    n.market = s.opt(r.market, "market");
+    n.order_id = s.opt(r.order_id, "order_id");
+    n.dev_offer_id = s.opt(r.dev_offer_id, "dev_offer_id");
+    if (!s.ok()) return Operation<Order>(s.error());
+    return start<Order>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_grant_free_product(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  Operation<Subscriptions> query_subscriptions(const SubscriptionQuery &q, const CallOptions &call = {}) {
+    return query_subscriptions(q, nullptr, call);
+  }
+  Operation<Subscriptions> query_subscriptions(const SubscriptionQuery &q, Callback<Subscriptions> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_subscription_query_options n{};
+    n.struct_size = sizeof n;
+    n.purchase_key = s.req(q.purchase_key, "purchase_key");
+    n.single_page = q.single_page ? 1u : 0u;
+    n.continuation_token = s.opt(q.continuation_token, "continuation_token");
+    n.page_size = q.page_size;
+    n.sbx = s.opt(q.sbx, "sbx");
+    if (!s.ok()) return Operation<Subscriptions>(s.error());
+    return start<Subscriptions>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_query_subscriptions(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  Operation<Subscriptions> change_subscription(const SubscriptionChange &r, const CallOptions &call = {}) {
+    return change_subscription(r, nullptr, call);
+  }
+  Operation<Subscriptions> change_subscription(const SubscriptionChange &r, Callback<Subscriptions> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_subscription_change_options n{};
+    n.struct_size = sizeof n;
+    n.purchase_key = s.req(r.purchase_key, "purchase_key");
+    n.recurrence_id = s.req(r.recurrence_id, "recurrence_id");
+    n.change_type = static_cast<int32_t>(r.change);
+    n.extension_days = r.extension_days;
+    n.sbx = s.opt(r.sbx, "sbx");
+    if (!s.ok()) return Operation<Subscriptions>(s.error());
+    return start<Subscriptions>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_change_subscription(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+ private:
+  static uint32_t ms32(std::chrono::milliseconds d) noexcept {
+    const long long v = d.count();
+    if (v <= 0) return 0;
+    return v >= static_cast<long long>(UINT32_MAX) ? UINT32_MAX : static_cast<uint32_t>(v);
+  }
+
+  // Creates from options or (when `json` is set) JSON, keeping the library's error object.
+  static Result<Client> finish_create(const msstore_client_options *opts, const char *json) {
+    msstore_client *c = nullptr;
+    msstore_error *err = nullptr;
+    const Code code = static_cast<Code>(json ? msstore_client_new_from_json(json, &c, &err) : msstore_client_new(opts, &c, &err));
+    ErrorHandle owned_err(err);
+    if (code != Code::Ok) return Error::from_native(owned_err.get(), code);
+    return Client(c);
+  }
+
+  // Starts one operation. The op handle is always requested: when the start writes it, the
+  // operation exists and its callback (if any) will run exactly once and free the box; when it
+  // does not, nothing started and the box is freed here.
+  template <class T, class StartFn>
+  Operation<T> start(Callback<T> cb, const CallOptions &call, StartFn &&fn) {
+    msstore_call_options co;
+    msstore_call_options_init(&co);
+    co.completion_mode = static_cast<int32_t>(call.mode);
+    co.timeout_ms = ms32(call.timeout);
+    detail::CallbackBox<T> *box = nullptr;
+    if (cb) {
+      box = new (std::nothrow) detail::CallbackBox<T>{std::move(cb)};
+      if (box == nullptr) return Operation<T>(Error::from_code(Code::Internal, "out of memory"));
+    }
+    msstore_op *op = nullptr;
+    const Code code = static_cast<Code>(fn(&co, box ? &detail::trampoline<T> : nullptr, box, &op));
+    if (op == nullptr) {
+      delete box;
+      return Operation<T>(Error::from_code(code == Code::Ok ? Code::Internal : code));
+    }
+    return Operation<T>(op);
+  }
+
+  detail::Owner<msstore_client, msstore_client_free> c_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Logging
+// ---------------------------------------------------------------------------------------------
+
+/// Receives library log records (secrets redacted) on any thread, possibly concurrently.
+using LogHandler = void (*)(LogLevel level, std::string_view target, std::string_view message);
+
+namespace detail {
+inline std::atomic<LogHandler> &log_handler() noexcept {
+  static std::atomic<LogHandler> h{nullptr};
+  return h;
+}
+inline void log_trampoline(void *, int32_t level, const char *target, const char *message) noexcept {
+  LogHandler h = log_handler().load(std::memory_order_acquire);
+  if (h) h(static_cast<LogLevel>(level), target ? target : "", message ? message : "");
+}
+}  // namespace detail
+
+/// Installs a process-wide log handler for records at `max_level` and below; nullptr removes it.
+inline Status set_log_handler(LogHandler handler, LogLevel max_level = LogLevel::Info) {
+  detail::log_handler().store(handler, std::memory_order_release);
+  const Code c = static_cast<Code>(handler ? msstore_set_log_callback(&detail::log_trampoline, nullptr, static_cast<int32_t>(max_level))
+                                           : msstore_set_log_callback(nullptr, nullptr, 0));
+  return Status::from_code(c);
+}
+
+}  // namespace msstore
+
+#endif  // MSSTORE_HPP

@@ -1,0 +1,47 @@
+// Instantiates every template of msstore.hpp so that the whole header is compiled under the
+// Unreal-style flags (-fno-exceptions -fno-rtti -Wall -Wextra -Werror -pedantic) even where the
+// tests do not reach. Linked and run by scripts/test-cpp.sh: with no emulator it only checks
+// that the library answers (version, decode error, a refused start) and that nothing leaks.
+#include "msstore.hpp"
+
+#include <cstdio>
+
+template class msstore::Result<msstore::Token>;
+template class msstore::Result<msstore::Key>;
+template class msstore::Result<msstore::KeyInfo>;
+template class msstore::Result<msstore::Entitlements>;
+template class msstore::Result<msstore::Entitlement>;
+template class msstore::Result<msstore::ConsumeResult>;
+template class msstore::Result<msstore::ConsumeInfo>;
+template class msstore::Result<msstore::Order>;
+template class msstore::Result<msstore::OrderInfo>;
+template class msstore::Result<msstore::Subscriptions>;
+template class msstore::Result<msstore::Subscription>;
+template class msstore::Result<msstore::Client>;
+template class msstore::Operation<msstore::Token>;
+template class msstore::Operation<msstore::Key>;
+template class msstore::Operation<msstore::Entitlements>;
+template class msstore::Operation<msstore::ConsumeResult>;
+template class msstore::Operation<msstore::Order>;
+template class msstore::Operation<msstore::Subscriptions>;
+template class msstore::detail::Owner<msstore_error, msstore_error_free>;
+
+int main() {
+  int failed = 0;
+  if (msstore::version() != MSSTORE_VERSION_STRING) failed++;
+  if (msstore::Key::decode("nope").code() != msstore::Code::InvalidKey) failed++;
+  msstore::ClientOptions o;
+  o.tenant_id = "t";
+  o.client_id = "c";
+  o.client_secret = "s";
+  o.emulator_base_url = "http://127.0.0.1:9";
+  msstore::Result<msstore::Client> c = msstore::Client::create(o);
+  if (!c.ok()) failed++;
+  msstore::QueryRequest q;
+  q.api_version = 7;
+  if (c->query_entitlements(q, [](msstore::Result<msstore::Entitlements>) {}).status() != msstore::Code::InvalidArgument) failed++;
+  c->reset();
+  if (msstore::live_objects() != 0) failed++;
+  std::printf("%s\n", failed == 0 ? "instantiate_all: ok" : "instantiate_all: FAILED");
+  return failed;
+}
