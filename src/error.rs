@@ -47,6 +47,9 @@ pub enum ErrorKind {
     Canceled,
     /// The client is shutting down.
     ShuttingDown,
+    /// The consume ledger's database failed (cannot open, write or read it: disk full, file
+    /// locked, PostgreSQL unreachable). Nothing was lost that had been recorded; retry later.
+    Storage,
     /// A bug in msstore (a caught panic or broken invariant).
     Internal,
 }
@@ -72,6 +75,7 @@ impl ErrorKind {
             ErrorKind::MalformedResponse => "malformed_response",
             ErrorKind::Canceled => "canceled",
             ErrorKind::ShuttingDown => "shutting_down",
+            ErrorKind::Storage => "storage",
             ErrorKind::Internal => "internal",
         }
     }

@@ -28,6 +28,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> msstore_result {
         ErrorKind::MalformedResponse => MSSTORE_E_MALFORMED_RESPONSE,
         ErrorKind::Canceled => MSSTORE_E_CANCELED,
         ErrorKind::ShuttingDown => MSSTORE_E_SHUTTING_DOWN,
+        ErrorKind::Storage => MSSTORE_E_STORAGE,
         ErrorKind::Internal => MSSTORE_E_INTERNAL,
     }
 }
@@ -38,6 +39,7 @@ pub(crate) fn error_for_code(code: msstore_result, message: &str) -> Error {
     let kind = match code {
         MSSTORE_E_CANCELED => ErrorKind::Canceled,
         MSSTORE_E_SHUTTING_DOWN => ErrorKind::ShuttingDown,
+        MSSTORE_E_STORAGE => ErrorKind::Storage,
         MSSTORE_E_TIMEOUT => ErrorKind::Timeout,
         MSSTORE_E_CONFIGURATION => ErrorKind::Configuration,
         MSSTORE_E_INVALID_KEY => ErrorKind::InvalidKey,
@@ -145,6 +147,7 @@ pub(crate) fn name(code: msstore_result) -> &'static str {
         MSSTORE_E_MALFORMED_RESPONSE => "MSSTORE_E_MALFORMED_RESPONSE",
         MSSTORE_E_CANCELED => "MSSTORE_E_CANCELED",
         MSSTORE_E_SHUTTING_DOWN => "MSSTORE_E_SHUTTING_DOWN",
+        MSSTORE_E_STORAGE => "MSSTORE_E_STORAGE",
         MSSTORE_E_PANIC => "MSSTORE_E_PANIC",
         MSSTORE_E_INTERNAL => "MSSTORE_E_INTERNAL",
     }
@@ -186,6 +189,7 @@ fn description(code: msstore_result) -> &'static str {
         MSSTORE_E_MALFORMED_RESPONSE => "the service answered something unexpected; retry later",
         MSSTORE_E_CANCELED => "the operation was canceled",
         MSSTORE_E_SHUTTING_DOWN => "the client is shutting down",
+        MSSTORE_E_STORAGE => "the ledger database failed; nothing recorded was lost, retry later",
         MSSTORE_E_PANIC => "a panic inside msstore was caught (a bug; the process is fine)",
         MSSTORE_E_INTERNAL => "an internal error (a bug)",
     }

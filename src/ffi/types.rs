@@ -73,6 +73,9 @@ pub enum msstore_result {
     /// The client is shutting down (`msstore_client_shutdown`/`_free`), or the operation was in
     /// flight when it did. Do not start new operations on this client.
     MSSTORE_E_SHUTTING_DOWN = 7151,
+    /// The consume ledger's database failed (cannot open, write or read it; PostgreSQL
+    /// unreachable). What was recorded is kept; retry later.
+    MSSTORE_E_STORAGE = 7170,
     /// A panic inside msstore was caught at the boundary. The call failed; the process is fine.
     /// Please report it.
     MSSTORE_E_PANIC = 7190,
@@ -81,7 +84,7 @@ pub enum msstore_result {
 }
 
 impl msstore_result {
-    pub const ALL: [msstore_result; 27] = {
+    pub const ALL: [msstore_result; 28] = {
         use msstore_result::*;
         [
             MSSTORE_OK,
@@ -109,6 +112,7 @@ impl msstore_result {
             MSSTORE_E_MALFORMED_RESPONSE,
             MSSTORE_E_CANCELED,
             MSSTORE_E_SHUTTING_DOWN,
+            MSSTORE_E_STORAGE,
             MSSTORE_E_PANIC,
             MSSTORE_E_INTERNAL,
         ]
