@@ -42,8 +42,8 @@ pub use consume::{
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use key::{KeyKind, StoreIdKey};
 pub use ledger::{
-    ClawbackMatch, ClawbackOutcome, ClawbackState, EntryState, Ledger, LedgerConfig,
-    LedgerConsume, LedgerEntry, Reconciled, Revocation, RevocationKind,
+    ClawbackMatch, ClawbackOutcome, ClawbackState, EntryState, Ledger, LedgerConfig, LedgerConsume,
+    LedgerEntry, Reconciled, Revocation, RevocationKind,
 };
 pub use purchase::{
     ChangeType, GrantRequest, Order, OrderLineItem, RecurrenceChangeRequest, RecurrenceItem,

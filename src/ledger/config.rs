@@ -28,6 +28,9 @@ pub struct LedgerConfig {
     /// Wait before the second send; doubles for each further one.
     #[serde(with = "millis")]
     pub resend_delay: Duration,
+    /// Entries a reconcile claims per database transaction (it loops until none are left), so
+    /// that servers reconciling together share the work.
+    pub reconcile_batch: u32,
 }
 
 impl Default for LedgerConfig {
@@ -39,6 +42,7 @@ impl Default for LedgerConfig {
             claim_lease: Duration::from_secs(300),
             send_rounds: 3,
             resend_delay: Duration::from_millis(500),
+            reconcile_batch: 32,
         }
     }
 }
@@ -121,6 +125,11 @@ impl LedgerConfig {
         if self.claim_lease < Duration::from_millis(100) {
             return Err(Error::configuration(
                 "ledger claim_lease must be at least 100 ms",
+            ));
+        }
+        if self.reconcile_batch == 0 {
+            return Err(Error::configuration(
+                "ledger reconcile_batch must be at least 1",
             ));
         }
         if self.send_rounds == 0 || self.send_rounds > 100 {

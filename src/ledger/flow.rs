@@ -222,54 +222,68 @@ impl Ledger {
             .await
     }
 
+    async fn reconcile_one(&self, core: &Core, e: LedgerEntry, out: &mut Reconciled) -> Result<()> {
+        match e.state {
+            EntryState::Applied => {
+                if set(&self.inner.handed_out).insert(e.id.clone()) {
+                    out.to_grant.push(e);
+                }
+            }
+            EntryState::Pending => {
+                if !set(&self.inner.in_flight).insert(e.id.clone()) {
+                    return Ok(());
+                }
+                let r = self.drive(core, &e.id).await;
+                set(&self.inner.in_flight).remove(&e.id);
+                let r = r?;
+                match r.state {
+                    EntryState::Applied => {
+                        if set(&self.inner.handed_out).insert(r.id.clone()) {
+                            out.to_grant.push(r);
+                        }
+                    }
+                    EntryState::Failed => out.failed.push(r),
+                    EntryState::Pending => out.still_pending.push(r),
+                    EntryState::Completed => {}
+                }
+            }
+            EntryState::Completed | EntryState::Failed => {}
+        }
+        Ok(())
+    }
+
     async fn reconcile_on(&self, core: Arc<Core>) -> Result<Reconciled> {
         let _one_at_a_time = self.inner.reconciling.lock().await;
-        let inner = self.inner.clone();
-        let claimed = self
-            .blocking(move |s| {
-                let (now, until) = Self::claim_now(&inner);
-                let busy: std::collections::HashSet<String> = set(&inner.in_flight)
-                    .union(&set(&inner.handed_out))
-                    .cloned()
-                    .collect();
-                s.claim_open(
-                    Claim {
-                        owner: &inner.instance,
-                        now,
-                        until,
-                    },
-                    1000,
-                    &|id| busy.contains(id),
-                )
-            })
-            .await?;
         let mut out = Reconciled::default();
-        for e in claimed {
-            match e.state {
-                EntryState::Applied => {
-                    if set(&self.inner.handed_out).insert(e.id.clone()) {
-                        out.to_grant.push(e);
-                    }
-                }
-                EntryState::Pending => {
-                    if !set(&self.inner.in_flight).insert(e.id.clone()) {
-                        continue;
-                    }
-                    let r = self.drive(&core, &e.id).await;
-                    set(&self.inner.in_flight).remove(&e.id);
-                    let r = r?;
-                    match r.state {
-                        EntryState::Applied => {
-                            if set(&self.inner.handed_out).insert(r.id.clone()) {
-                                out.to_grant.push(r);
-                            }
-                        }
-                        EntryState::Failed => out.failed.push(r),
-                        EntryState::Pending => out.still_pending.push(r),
-                        EntryState::Completed => {}
-                    }
-                }
-                EntryState::Completed | EntryState::Failed => {}
+        // Entries this pass already dealt with (those still pending stay claimed by us).
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let inner = self.inner.clone();
+            let mut busy: std::collections::HashSet<String> = set(&inner.in_flight)
+                .union(&set(&inner.handed_out))
+                .cloned()
+                .collect();
+            busy.extend(seen.iter().cloned());
+            let claimed = self
+                .blocking(move |s| {
+                    let (now, until) = Self::claim_now(&inner);
+                    s.claim_open(
+                        Claim {
+                            owner: &inner.instance,
+                            now,
+                            until,
+                        },
+                        inner.batch.into(),
+                        &busy,
+                    )
+                })
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            for e in claimed {
+                seen.insert(e.id.clone());
+                self.reconcile_one(&core, e, &mut out).await?;
             }
         }
         let me = self.clone();

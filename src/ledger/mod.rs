@@ -48,6 +48,7 @@ pub(crate) struct Inner {
     lease: Duration,
     send_rounds: u32,
     resend_delay: Duration,
+    batch: u32,
     /// Entries being sent by this process right now (never replayed concurrently).
     in_flight: Mutex<HashSet<String>>,
     /// Entries and revocations handed to this process's game and not acknowledged yet: handed
@@ -99,6 +100,7 @@ impl Ledger {
                 lease: config.claim_lease,
                 send_rounds: config.send_rounds.max(1),
                 resend_delay: config.resend_delay,
+                batch: config.reconcile_batch.max(1),
                 in_flight: Mutex::new(HashSet::new()),
                 handed_out: Mutex::new(HashSet::new()),
                 reconciling: tokio::sync::Mutex::new(()),
@@ -155,12 +157,12 @@ impl Ledger {
             until,
         };
         let handed = set(&self.inner.handed_out).clone();
-        let revs = self
-            .inner
-            .store
-            .claim_revocations(claim, 1000, &|id| handed.contains(id))?;
+        let revs = self.inner.store.claim_revocations(claim, 1000, &handed)?;
         let mut h = set(&self.inner.handed_out);
-        Ok(revs.into_iter().filter(|r| h.insert(r.id.clone())).collect())
+        Ok(revs
+            .into_iter()
+            .filter(|r| h.insert(r.id.clone()))
+            .collect())
     }
 
     /// Every unacknowledged revocation (a read-only view).

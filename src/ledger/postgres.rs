@@ -90,7 +90,9 @@ fn boxed(p: &[Val]) -> Vec<Box<dyn ToSql + Sync + Send>> {
 }
 
 fn refs(b: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
-    b.iter().map(|x| x.as_ref() as &(dyn ToSql + Sync)).collect()
+    b.iter()
+        .map(|x| x.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 fn pg_err(context: &str, e: postgres::Error) -> Error {
@@ -152,6 +154,9 @@ impl SqlConn for PgConn {
     }
 
     fn rollback(&mut self) {
-        let _ = self.call(|c| c.batch_execute("ROLLBACK").map_err(|e| pg_err("rollback", e)));
+        let _ = self.call(|c| {
+            c.batch_execute("ROLLBACK")
+                .map_err(|e| pg_err("rollback", e))
+        });
     }
 }

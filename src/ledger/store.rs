@@ -289,7 +289,12 @@ impl Store {
                 "UPDATE msstore_ledger_entries SET claim_owner = $2, claim_until = $3 \
                  WHERE id = $1 AND state IN ('pending', 'applied') \
                  AND (claim_owner = $2 OR claim_until < $4)",
-                &[id.into(), claim.owner.into(), claim.until.into(), claim.now.into()],
+                &[
+                    id.into(),
+                    claim.owner.into(),
+                    claim.until.into(),
+                    claim.now.into(),
+                ],
             )? == 1)
         })
     }
@@ -301,7 +306,12 @@ impl Store {
             let n = c.exec(
                 "UPDATE msstore_ledger_entries SET attempts = attempts + 1, claim_until = $3, \
                  updated_ms = $4 WHERE id = $1 AND state = 'pending' AND claim_owner = $2",
-                &[id.into(), claim.owner.into(), claim.until.into(), claim.now.into()],
+                &[
+                    id.into(),
+                    claim.owner.into(),
+                    claim.until.into(),
+                    claim.now.into(),
+                ],
             )?;
             if n == 0 {
                 return Ok(None);
@@ -417,13 +427,16 @@ impl Store {
     }
 
     /// Claims up to `limit` open entries for `claim.owner` (those it already holds, or whose
-    /// claim expired), skipping `exclude` and rows another transaction is claiming right now.
+    /// claim expired), skipping the `exclude` ids and rows another transaction is claiming
+    /// right now.
     pub(crate) fn claim_open(
         &self,
         claim: Claim,
         limit: i64,
-        exclude: &dyn Fn(&str) -> bool,
+        exclude: &std::collections::HashSet<String>,
     ) -> Result<Vec<LedgerEntry>> {
+        // Excluded rows may fill the LIMIT: ask for that many more.
+        let limit = limit + exclude.len() as i64;
         let lock = if self.is_postgres() {
             " FOR UPDATE SKIP LOCKED"
         } else {
@@ -440,7 +453,7 @@ impl Store {
             let mut out = Vec::new();
             for r in &rows {
                 let id = text(col(r, 0)?)?;
-                if exclude(&id) {
+                if exclude.contains(&id) {
                     continue;
                 }
                 c.exec(
@@ -514,8 +527,9 @@ impl Store {
         &self,
         claim: Claim,
         limit: i64,
-        exclude: &dyn Fn(&str) -> bool,
+        exclude: &std::collections::HashSet<String>,
     ) -> Result<Vec<Revocation>> {
+        let limit = limit + exclude.len() as i64;
         let lock = if self.is_postgres() {
             " FOR UPDATE SKIP LOCKED"
         } else {
@@ -532,7 +546,7 @@ impl Store {
             let mut out = Vec::new();
             for r in &rows {
                 let rev = revocation_from_row(r)?;
-                if exclude(&rev.id) {
+                if exclude.contains(&rev.id) {
                     continue;
                 }
                 c.exec(

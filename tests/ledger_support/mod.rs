@@ -58,6 +58,8 @@ impl Drop for SqliteDb {
 pub fn fast(mut c: LedgerConfig) -> LedgerConfig {
     c.send_rounds = 2;
     c.resend_delay = Duration::from_millis(5);
+    // Small batches, so that servers reconciling together interleave.
+    c.reconcile_batch = 2;
     c
 }
 
@@ -124,7 +126,11 @@ pub fn dropped_response_then_restart(db: &dyn Db) {
                 .sum::<i64>(),
             2
         );
-        assert_eq!(balance(&w), start - 2, "{fault:?}: the balance dropped exactly once");
+        assert_eq!(
+            balance(&w),
+            start - 2,
+            "{fault:?}: the balance dropped exactly once"
+        );
         // Handed out once per process: a second reconcile does not hand it out again.
         let again = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
         assert!(again.to_grant.is_empty());
@@ -180,7 +186,10 @@ pub fn refusals_and_bad_input(db: &dyn Db) {
         .unwrap();
     assert_eq!(e.state, EntryState::Failed);
     assert!(
-        e.last_error.as_deref().unwrap().contains("InsufficientQuantity"),
+        e.last_error
+            .as_deref()
+            .unwrap()
+            .contains("InsufficientQuantity"),
         "{e:?}"
     );
     assert_eq!(
@@ -217,7 +226,10 @@ pub fn refusals_and_bad_input(db: &dyn Db) {
         .block_on(ledger.consume(&client, consume_req(&w, "p", 3).with_tracking_id(&t)))
         .unwrap()
         .unwrap();
-    assert_eq!((b.id.as_str(), b.state), (t.as_str(), EntryState::Completed));
+    assert_eq!(
+        (b.id.as_str(), b.state),
+        (t.as_str(), EntryState::Completed)
+    );
     assert_eq!(balance(&w), 7);
     let other = client
         .block_on(ledger.consume(&client, consume_req(&w, "p", 2).with_tracking_id(&t)))
@@ -250,10 +262,17 @@ pub fn clawback_matching(db: &dyn Db) {
         state,
     };
 
-    let r = ledger.apply_clawback(&m("ev-refunded", ClawbackState::Refunded)).unwrap();
-    assert!(!r.duplicate && r.revocations.is_empty(), "Refunded: customer keeps it");
+    let r = ledger
+        .apply_clawback(&m("ev-refunded", ClawbackState::Refunded))
+        .unwrap();
+    assert!(
+        !r.duplicate && r.revocations.is_empty(),
+        "Refunded: customer keeps it"
+    );
 
-    let r = ledger.apply_clawback(&m("ev-revoked", ClawbackState::Revoked)).unwrap();
+    let r = ledger
+        .apply_clawback(&m("ev-revoked", ClawbackState::Revoked))
+        .unwrap();
     assert_eq!(r.revocations.len(), 1);
     let rev = r.revocations[0].clone();
     assert_eq!(rev.kind, RevocationKind::Revoke);
@@ -263,25 +282,46 @@ pub fn clawback_matching(db: &dyn Db) {
     );
     assert_eq!(t0.quantity_consumed, 4);
 
-    let dup = ledger.apply_clawback(&m("ev-revoked", ClawbackState::Revoked)).unwrap();
+    let dup = ledger
+        .apply_clawback(&m("ev-revoked", ClawbackState::Revoked))
+        .unwrap();
     assert!(dup.duplicate);
-    assert_eq!(dup.revocations, r.revocations, "the same revocation, not a second one");
-    let again = ledger.apply_clawback(&m("ev-returned", ClawbackState::Returned)).unwrap();
-    assert!(again.revocations.is_empty(), "already revoked for this line");
+    assert_eq!(
+        dup.revocations, r.revocations,
+        "the same revocation, not a second one"
+    );
+    let again = ledger
+        .apply_clawback(&m("ev-returned", ClawbackState::Returned))
+        .unwrap();
+    assert!(
+        again.revocations.is_empty(),
+        "already revoked for this line"
+    );
     assert_eq!(ledger.open_revocations().unwrap().len(), 1);
 
     // Returned for a line nobody consumed: nothing to do in game.
     let mut stranger = m("ev-other", ClawbackState::Returned);
     stranger.order_id = uuid::Uuid::new_v4().to_string();
-    assert!(ledger.apply_clawback(&stranger).unwrap().revocations.is_empty());
+    assert!(ledger
+        .apply_clawback(&stranger)
+        .unwrap()
+        .revocations
+        .is_empty());
     // Same ids but another product: no match.
     let mut wrong = m("ev-wrong-product", ClawbackState::Revoked);
     wrong.product_id = w.seed.durable_product_id.clone();
-    assert!(ledger.apply_clawback(&wrong).unwrap().revocations.is_empty());
+    assert!(ledger
+        .apply_clawback(&wrong)
+        .unwrap()
+        .revocations
+        .is_empty());
 
     let todo = ledger.revocations_to_apply().unwrap();
     assert_eq!(todo, vec![rev.clone()]);
-    assert!(ledger.revocations_to_apply().unwrap().is_empty(), "handed out once");
+    assert!(
+        ledger.revocations_to_apply().unwrap().is_empty(),
+        "handed out once"
+    );
     assert!(ledger.acknowledge_revocation(&rev.id).unwrap().acknowledged);
     assert!(ledger.open_revocations().unwrap().is_empty());
 
@@ -303,7 +343,9 @@ pub fn clawback_matching(db: &dyn Db) {
         .unwrap();
     assert!(second.revocations.is_empty(), "nothing left to reverse");
     // Revoked again after the reversal: a new revocation.
-    let r = ledger.apply_clawback(&m("ev-revoked-2", ClawbackState::Revoked)).unwrap();
+    let r = ledger
+        .apply_clawback(&m("ev-revoked-2", ClawbackState::Revoked))
+        .unwrap();
     assert_eq!(r.revocations.len(), 1);
     assert_ne!(r.revocations[0].id, rev.id);
 
@@ -334,7 +376,12 @@ pub fn clawback_matching(db: &dyn Db) {
 pub fn two_servers_share_the_ledger(db: &dyn Db) {
     let w = World::new();
     w.emu
-        .purchase(&w.seed.store_user_id, &w.seed.consumable_product_id, "", 200)
+        .purchase(
+            &w.seed.store_user_id,
+            &w.seed.consumable_product_id,
+            "",
+            200,
+        )
         .unwrap();
     let start = balance(&w);
     let lease = Duration::from_millis(400);
@@ -421,7 +468,10 @@ pub fn two_servers_share_the_ledger(db: &dyn Db) {
     });
     let b_ids: HashSet<String> = got_b.to_grant.iter().map(|e| e.id.clone()).collect();
     let c_ids: HashSet<String> = got_c.to_grant.iter().map(|e| e.id.clone()).collect();
-    assert!(b_ids.is_disjoint(&c_ids), "handed to both servers: {b_ids:?} {c_ids:?}");
+    assert!(
+        b_ids.is_disjoint(&c_ids),
+        "handed to both servers: {b_ids:?} {c_ids:?}"
+    );
     let all: HashSet<String> = b_ids.union(&c_ids).cloned().collect();
     assert_eq!(all, ids, "every entry handed to exactly one server");
     eprintln!(
@@ -454,6 +504,7 @@ pub struct RunStats {
     pub faults: usize,
     pub restarts: usize,
     pub replayed: usize,
+    pub refused: usize,
 }
 
 /// At least `steps` consumes with random faults (dropped responses before/after applying, 5xx,
@@ -526,12 +577,21 @@ pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
             stats.faults += 1;
             w.fault(CONSUME_ROUTE, f, times);
         }
-        let q = rng.u32(1..=3);
+        // Now and then more than the balance: the Store refuses, nothing may be applied.
+        let q = if rng.u32(..100) < 2 {
+            1_000_000
+        } else {
+            rng.u32(1..=3)
+        };
         let e = client
             .block_on(ledger.consume(&client, consume_req(&w, &format!("p{}", step % 17), q)))
             .unwrap()
             .unwrap_or_else(|e| panic!("{}: consume refused: {e}", ctx(step)));
         stats.consumes += 1;
+        if q == 1_000_000 {
+            stats.refused += 1;
+            assert_ne!(e.state, EntryState::Applied, "{}", ctx(step));
+        }
         accepted.insert(e.id.clone(), q);
         // Sometimes the game "crashes" before acknowledging: the restart must hand it out again.
         if e.state == EntryState::Applied && rng.u32(..10) < 9 {
@@ -558,7 +618,10 @@ pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
     );
     let mut consumed = 0i64;
     for (id, q) in &accepted {
-        let e = ledger.entry(id).unwrap().expect("accepted entries are kept");
+        let e = ledger
+            .entry(id)
+            .unwrap()
+            .expect("accepted entries are kept");
         match e.state {
             EntryState::Completed => {
                 stats.completed += 1;
