@@ -25,6 +25,7 @@ pub(crate) enum ResultKind {
     Consume,
     Order,
     Subscriptions,
+    LedgerItems,
 }
 
 /// What a successful operation produced.
@@ -35,6 +36,7 @@ pub(crate) enum Payload {
     Consume(ConsumeObj),
     Order(OrderObj),
     Subscriptions(SubscriptionsObj),
+    LedgerItems(super::ledger::LedgerItemsObj),
 }
 
 pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
@@ -45,6 +47,7 @@ pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
         Payload::Consume(o) => (ResultKind::Consume, handles::register(o)),
         Payload::Order(o) => (ResultKind::Order, handles::register(o)),
         Payload::Subscriptions(o) => (ResultKind::Subscriptions, handles::register(o)),
+        Payload::LedgerItems(o) => (ResultKind::LedgerItems, handles::register(o)),
     }
 }
 
