@@ -135,6 +135,64 @@ typedef int32_t msstore_key_kind;
 #endif // __cplusplus
 
 /*
+ A clawback event's state (`msstore_clawback_match_options.state`), spec §3.10.
+ */
+enum msstore_ledger_clawback_state
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   The Store took the item back: revoked in game only if the ledger shows it consumed.
+   */
+  MSSTORE_LEDGER_CLAWBACK_RETURNED = 1,
+  /*
+   Refunded after being consumed: the game must take the value back.
+   */
+  MSSTORE_LEDGER_CLAWBACK_REVOKED = 2,
+  /*
+   Refunded, the customer keeps the item: recorded only, not a revocation.
+   */
+  MSSTORE_LEDGER_CLAWBACK_REFUNDED = 3,
+  /*
+   A chargeback was reversed: earlier revocations of the line are undone.
+   */
+  MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL = 4,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_ledger_clawback_state;
+#endif // __cplusplus
+
+/*
+ State of a ledger entry (`msstore_ledger_entry.state`).
+ */
+enum msstore_ledger_state
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   Recorded; the outcome is not known yet. Do not grant; reconcile resends it.
+   */
+  MSSTORE_LEDGER_PENDING = 1,
+  /*
+   The Store applied it: grant the value, then `msstore_ledger_acknowledge`.
+   */
+  MSSTORE_LEDGER_APPLIED = 2,
+  /*
+   Granted and acknowledged. Final.
+   */
+  MSSTORE_LEDGER_COMPLETED = 3,
+  /*
+   The Store refused it; nothing was applied (`last_error` says why). Final.
+   */
+  MSSTORE_LEDGER_FAILED = 4,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_ledger_state;
+#endif // __cplusplus
+
+/*
  Log levels for `msstore_set_log_callback`.
  */
 enum msstore_log_level
@@ -293,6 +351,27 @@ enum msstore_result
 };
 #ifndef __cplusplus
 typedef int32_t msstore_result;
+#endif // __cplusplus
+
+/*
+ What a revocation asks the game to do (`msstore_ledger_revocation.kind`).
+ */
+enum msstore_revocation_kind
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   Take `quantity` of `product_id` away from `player_ref`.
+   */
+  MSSTORE_REVOCATION_REVOKE = 1,
+  /*
+   Give it back (a chargeback reversal of revocation `reverses`).
+   */
+  MSSTORE_REVOCATION_RESTORE = 2,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_revocation_kind;
 #endif // __cplusplus
 
 /*
