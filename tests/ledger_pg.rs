@@ -16,7 +16,10 @@ impl PgDb {
     /// A fresh schema on the test server, or `None` (with a note) when none is configured.
     fn new(test: &str) -> Option<PgDb> {
         let Ok(base) = std::env::var("MSSTORE_TEST_PG_URL") else {
-            eprintln!(
+            // Written to the real stderr (the test harness captures eprintln!), so the skip shows.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "note: MSSTORE_TEST_PG_URL is not set; skipped {test} (scripts/test-pg.sh runs it)"
             );
             return None;
