@@ -168,6 +168,64 @@ typedef int32_t msstore_key_kind;
 #endif // __cplusplus
 
 /*
+ A clawback event's state (`msstore_clawback_match_options.state`), spec §3.10.
+ */
+enum msstore_ledger_clawback_state
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   The Store took the item back: revoked in game only if the ledger shows it consumed.
+   */
+  MSSTORE_LEDGER_CLAWBACK_RETURNED = 1,
+  /*
+   Refunded after being consumed: the game must take the value back.
+   */
+  MSSTORE_LEDGER_CLAWBACK_REVOKED = 2,
+  /*
+   Refunded, the customer keeps the item: recorded only, not a revocation.
+   */
+  MSSTORE_LEDGER_CLAWBACK_REFUNDED = 3,
+  /*
+   A chargeback was reversed: earlier revocations of the line are undone.
+   */
+  MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL = 4,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_ledger_clawback_state;
+#endif // __cplusplus
+
+/*
+ State of a ledger entry (`msstore_ledger_entry.state`).
+ */
+enum msstore_ledger_state
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   Recorded; the outcome is not known yet. Do not grant; reconcile resends it.
+   */
+  MSSTORE_LEDGER_PENDING = 1,
+  /*
+   The Store applied it: grant the value, then `msstore_ledger_acknowledge`.
+   */
+  MSSTORE_LEDGER_APPLIED = 2,
+  /*
+   Granted and acknowledged. Final.
+   */
+  MSSTORE_LEDGER_COMPLETED = 3,
+  /*
+   The Store refused it; nothing was applied (`last_error` says why). Final.
+   */
+  MSSTORE_LEDGER_FAILED = 4,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_ledger_state;
+#endif // __cplusplus
+
+/*
  Log levels for `msstore_set_log_callback`.
  */
 enum msstore_log_level
@@ -323,6 +381,11 @@ enum msstore_result
    */
   MSSTORE_E_INVALID_CLAWBACK_EVENT = 7162,
   /*
+   The consume ledger's database failed (cannot open, write or read it; PostgreSQL
+   unreachable). What was recorded is kept; retry later.
+   */
+  MSSTORE_E_STORAGE = 7170,
+  /*
    A panic inside msstore was caught at the boundary. The call failed; the process is fine.
    Please report it.
    */
@@ -334,6 +397,27 @@ enum msstore_result
 };
 #ifndef __cplusplus
 typedef int32_t msstore_result;
+#endif // __cplusplus
+
+/*
+ What a revocation asks the game to do (`msstore_ledger_revocation.kind`).
+ */
+enum msstore_revocation_kind
+#ifdef __cplusplus
+  : int32_t
+#endif // __cplusplus
+ {
+  /*
+   Take `quantity` of `product_id` away from `player_ref`.
+   */
+  MSSTORE_REVOCATION_REVOKE = 1,
+  /*
+   Give it back (a chargeback reversal of revocation `reverses`).
+   */
+  MSSTORE_REVOCATION_RESTORE = 2,
+};
+#ifndef __cplusplus
+typedef int32_t msstore_revocation_kind;
 #endif // __cplusplus
 
 /*
@@ -370,6 +454,17 @@ typedef struct msstore_error msstore_error;
  A decoded Store ID key. Immutable; thread-safe.
  */
 typedef struct msstore_key msstore_key;
+
+/*
+ A durable consume ledger (SQLite file or PostgreSQL). Thread-safe.
+ */
+typedef struct msstore_ledger msstore_ledger;
+
+/*
+ Ledger entries and/or revocations (a consume's entry, a reconcile's or a listing's items).
+ Immutable; thread-safe.
+ */
+typedef struct msstore_ledger_items msstore_ledger_items;
 
 /*
  An in-flight (or completed) operation. Thread-safe: any function taking a `msstore_op*` may
@@ -642,6 +737,155 @@ typedef struct msstore_key_info {
 } msstore_key_info;
 
 /*
+ Options of `msstore_ledger_open` (`msstore_ledger_options_init` fills defaults).
+ */
+typedef struct msstore_ledger_options {
+  uint32_t struct_size;
+  /*
+   SQLite file, created if missing (default `msstore-ledger.sqlite`). Ignored when
+   `postgres_url` is set.
+   */
+  const char *sqlite_path;
+  /*
+   `postgres://user:password@host:port/db` (no TLS: loopback or private network). A secret:
+   never logged.
+   */
+  const char *postgres_url;
+  /*
+   This server's stable, unique name; required with PostgreSQL. NULL = `local` (SQLite).
+   */
+  const char *instance_id;
+  /*
+   How long a claim on an entry handed to this server's game lasts; 0 = 300 000.
+   */
+  uint32_t claim_lease_ms;
+  /*
+   Sends per consume call before leaving an entry pending; 0 = 3.
+   */
+  uint32_t send_rounds;
+  /*
+   Wait before the second send (doubles after); 0 = 500.
+   */
+  uint32_t resend_delay_ms;
+} msstore_ledger_options;
+
+/*
+ A consume through the ledger (`msstore_ledger_consume`).
+ */
+typedef struct msstore_ledger_consume_options {
+  uint32_t struct_size;
+  /*
+   The game's reference of the player who gets the value. Required.
+   */
+  const char *player_ref;
+  /*
+   The UserCollectionsId. Required. Stored in the ledger for replays; never logged.
+   */
+  const char *collections_key;
+  /*
+   Required.
+   */
+  const char *product_id;
+  /*
+   Store-managed: units (>= 1). 0 = developer-managed consumable.
+   */
+  uint32_t quantity;
+  /*
+   A GUID; NULL = generated. Passing an earlier entry's id returns that entry.
+   */
+  const char *tracking_id;
+  const char *sbx;
+} msstore_ledger_consume_options;
+
+/*
+ A clawback event to match (`msstore_ledger_apply_clawback`). All strings required.
+ */
+typedef struct msstore_clawback_match_options {
+  uint32_t struct_size;
+  /*
+   The event id (idempotency key).
+   */
+  const char *event_id;
+  const char *order_id;
+  const char *line_item_id;
+  const char *product_id;
+  /*
+   A `msstore_ledger_clawback_state` value.
+   */
+  int32_t state;
+} msstore_clawback_match_options;
+
+/*
+ One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
+ */
+typedef struct msstore_ledger_entry {
+  uint32_t struct_size;
+  /*
+   The entry id, which is also the consume's tracking id.
+   */
+  const char *id;
+  const char *player_ref;
+  const char *product_id;
+  uint32_t quantity;
+  /*
+   A `msstore_ledger_state` value.
+   */
+  int32_t state;
+  uint32_t attempts;
+  /*
+   The Store's remaining balance once applied; -1 before.
+   */
+  int64_t new_quantity;
+  /*
+   Order lines drawn from (`msstore_ledger_items_entry_transaction`).
+   */
+  size_t transaction_count;
+  /*
+   Why it is still pending or failed; NULL when none.
+   */
+  const char *last_error;
+  int64_t created_unix_ms;
+} msstore_ledger_entry;
+
+/*
+ One order line a consume drew from. Strings owned by the consume result handle.
+ */
+typedef struct msstore_order_transaction {
+  uint32_t struct_size;
+  const char *order_id;
+  const char *order_line_item_id;
+  int64_t quantity_consumed;
+} msstore_order_transaction;
+
+/*
+ One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
+ */
+typedef struct msstore_ledger_revocation {
+  uint32_t struct_size;
+  const char *id;
+  /*
+   A `msstore_revocation_kind` value.
+   */
+  int32_t kind;
+  const char *player_ref;
+  const char *product_id;
+  int64_t quantity;
+  /*
+   The consume entry whose value is taken back.
+   */
+  const char *entry_id;
+  const char *order_id;
+  const char *line_item_id;
+  const char *event_id;
+  /*
+   For a restore: the revocation it undoes; else NULL.
+   */
+  const char *reverses;
+  uint32_t acknowledged;
+  int64_t created_unix_ms;
+} msstore_ledger_revocation;
+
+/*
  Log callback: `target` and `message` are valid during the call only; secrets are redacted.
  Called from any thread, possibly concurrently.
  */
@@ -866,16 +1110,6 @@ typedef struct msstore_consume_info {
    */
   size_t transaction_count;
 } msstore_consume_info;
-
-/*
- One order line a consume drew from. Strings owned by the consume result handle.
- */
-typedef struct msstore_order_transaction {
-  uint32_t struct_size;
-  const char *order_id;
-  const char *order_line_item_id;
-  int64_t quantity_consumed;
-} msstore_order_transaction;
 
 /*
  Summary of an order, filled by `msstore_order_get`. Strings owned by the handle.
@@ -1396,6 +1630,212 @@ MSSTORE_API const char *msstore_key_json(const struct msstore_key *key);
  Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
  */
 MSSTORE_API msstore_result msstore_key_free(struct msstore_key *key);
+
+/*
+ Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
+
+ # Safety
+ `opts` is NULL or points to a writable `msstore_ledger_options`.
+ */
+MSSTORE_API msstore_result msstore_ledger_options_init(struct msstore_ledger_options *opts);
+
+/*
+ Opens (creating its tables if needed) a ledger. Ownership: on `MSSTORE_OK` the caller owns
+ `*out` (free it with `msstore_ledger_free` after the operations using it completed); on
+ failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
+ `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
+ `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
+ URL), `MSSTORE_E_STORAGE` (cannot open the file or reach the server). Threading: any thread.
+
+ # Safety
+ `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_open(const struct msstore_ledger_options *opts,
+                                   struct msstore_ledger **out,
+                                   struct msstore_error **err);
+
+/*
+ Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
+ */
+MSSTORE_API msstore_result msstore_ledger_free(struct msstore_ledger *l);
+
+/*
+ Consumes through the ledger: records the entry durably, sends (and resends with the same
+ tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
+ whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`), FAILED
+ (refused, nothing applied), PENDING (unknown yet; `msstore_ledger_reconcile` resends it;
+ do not grant). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
+ used for another consume or being handled elsewhere), `MSSTORE_E_STORAGE`, …
+
+ # Safety
+ See the operations contract in `ops`; `opts` points to a valid
+ `msstore_ledger_consume_options`.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_consume(struct msstore_client *client,
+                                      struct msstore_ledger *ledger,
+                                      const struct msstore_ledger_consume_options *opts,
+                                      const struct msstore_call_options *call,
+                                      msstore_completion_cb cb,
+                                      void *user_data,
+                                      struct msstore_op **out_op);
+
+/*
+ The start-up (and periodic) pass: resends pending consumes this server may take, and hands
+ back what its game must act on. Result: `msstore_op_take_ledger_items`: entries APPLIED
+ (grant, acknowledge), FAILED (refused during the replay) or PENDING (still unknown), and
+ revocations to apply (then `msstore_ledger_acknowledge_revocation`). Each item is handed out
+ once per process.
+
+ # Safety
+ See the operations contract in `ops`.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_reconcile(struct msstore_client *client,
+                                        struct msstore_ledger *ledger,
+                                        const struct msstore_call_options *call,
+                                        msstore_completion_cb cb,
+                                        void *user_data,
+                                        struct msstore_op **out_op);
+
+/*
+ Lists (without claiming) every entry that is pending or applied-but-unacknowledged and every
+ unacknowledged revocation. Ownership: on `MSSTORE_OK` the caller owns `*out`
+ (`msstore_ledger_items_free`). Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
+ `MSSTORE_E_STORAGE`. Threading: any thread.
+
+ # Safety
+ `out` is writable; `err` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_pending(struct msstore_ledger *ledger,
+                                      struct msstore_ledger_items **out,
+                                      struct msstore_error **err);
+
+/*
+ The game granted an APPLIED entry: completes it. Idempotent. Errors:
+ `MSSTORE_E_NOT_FOUND` (unknown id), `MSSTORE_E_INVALID_ARGUMENT` (still pending, or failed:
+ nothing to grant), `MSSTORE_E_STORAGE`, argument codes.
+
+ # Safety
+ `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_acknowledge(struct msstore_ledger *ledger,
+                                          const char *entry_id,
+                                          struct msstore_error **err);
+
+/*
+ Matches a clawback event against the consumes the ledger recorded and records the
+ revocations the game must apply. Idempotent by event id. `out` (may be NULL) receives the
+ revocations this event produced (for a duplicate: the earlier ones); `out_duplicate` (may be
+ NULL) is set to 1 when the event had been applied before. Errors:
+ `MSSTORE_E_INVALID_ARGUMENT` (empty field, bad state), `MSSTORE_E_STORAGE`, argument codes.
+
+ # Safety
+ `m` points to a valid `msstore_clawback_match_options`; `out`, `out_duplicate` and `err` are
+ NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_apply_clawback(struct msstore_ledger *ledger,
+                                             const struct msstore_clawback_match_options *m,
+                                             struct msstore_ledger_items **out,
+                                             uint32_t *out_duplicate,
+                                             struct msstore_error **err);
+
+/*
+ Unacknowledged revocations not yet handed to this process's game, claimed for this
+ instance: apply each, then `msstore_ledger_acknowledge_revocation`. Ownership: on
+ `MSSTORE_OK` the caller owns `*out`. Errors: `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_STORAGE`.
+
+ # Safety
+ `out` is writable; `err` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_revocations_to_apply(struct msstore_ledger *ledger,
+                                                   struct msstore_ledger_items **out,
+                                                   struct msstore_error **err);
+
+/*
+ The game applied a revocation. Idempotent. Errors: `MSSTORE_E_NOT_FOUND`,
+ `MSSTORE_E_STORAGE`, argument codes.
+
+ # Safety
+ `revocation_id` is NULL or NUL-terminated; `err` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_acknowledge_revocation(struct msstore_ledger *ledger,
+                                                     const char *revocation_id,
+                                                     struct msstore_error **err);
+
+/*
+ Number of entries (0 for a bad handle).
+ */
+MSSTORE_API size_t msstore_ledger_items_entry_count(const struct msstore_ledger_items *h);
+
+/*
+ Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_items_entry(const struct msstore_ledger_items *h,
+                                          size_t index,
+                                          struct msstore_ledger_entry *out);
+
+/*
+ Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_items_entry_transaction(const struct msstore_ledger_items *h,
+                                                      size_t index,
+                                                      size_t tx,
+                                                      struct msstore_order_transaction *out);
+
+/*
+ Number of revocations (0 for a bad handle).
+ */
+MSSTORE_API size_t msstore_ledger_items_revocation_count(const struct msstore_ledger_items *h);
+
+/*
+ Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items *h,
+                                               size_t index,
+                                               struct msstore_ledger_revocation *out);
+
+/*
+ `{"entries":[…],"revocations":[…]}` (no keys). Owned by `h`; NULL for a bad handle.
+ */
+MSSTORE_API const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
+
+/*
+ Frees an items handle. NULL is a no-op.
+ */
+MSSTORE_API msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
+
+/*
+ Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
+ Ownership and errors as the other `msstore_op_take_*` functions: on `MSSTORE_OK` the caller
+ owns `*out` (`msstore_ledger_items_free`).
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_API
+msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
+                                            struct msstore_ledger_items **out);
 
 /*
  Installs a process-wide log callback receiving records at `max_level` (a `msstore_log_level`,

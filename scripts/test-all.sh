@@ -25,7 +25,7 @@ cargo test --doc 2>&1 | tail -n 3
 passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 summary="rust: $passed passed, $failed failed"
-for suite in c cpp csharp; do
+for suite in c cpp csharp pg; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
     "scripts/test-$suite.sh" 2>&1 | tee "target/$suite-tests.log"

@@ -57,6 +57,9 @@ pub enum ErrorKind {
     /// A clawback queue message whose text is not a base64 clawback event. Log it; it will keep
     /// coming back until deleted.
     InvalidClawbackEvent,
+    /// The consume ledger's database failed (cannot open, write or read it: disk full, file
+    /// locked, PostgreSQL unreachable). Nothing was lost that had been recorded; retry later.
+    Storage,
     /// A bug in msstore (a caught panic or broken invariant).
     Internal,
 }
@@ -85,6 +88,7 @@ impl ErrorKind {
             ErrorKind::PopReceiptMismatch => "pop_receipt_mismatch",
             ErrorKind::MessageNotFound => "message_not_found",
             ErrorKind::InvalidClawbackEvent => "invalid_clawback_event",
+            ErrorKind::Storage => "storage",
             ErrorKind::Internal => "internal",
         }
     }

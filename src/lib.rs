@@ -23,6 +23,7 @@ pub mod ffi;
 mod http;
 pub mod jwt;
 pub mod key;
+pub mod ledger;
 pub mod log;
 pub mod purchase;
 pub mod secret;
@@ -41,6 +42,10 @@ pub use consume::{
 };
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use key::{KeyKind, StoreIdKey};
+pub use ledger::{
+    ClawbackMatch, ClawbackOutcome, ClawbackState, EntryState, Ledger, LedgerConfig, LedgerConsume,
+    LedgerEntry, Reconciled, Revocation, RevocationKind,
+};
 pub use purchase::{
     ChangeType, GrantRequest, Order, OrderLineItem, RecurrenceChangeRequest, RecurrenceItem,
     RecurrencePage, RecurrenceQueryRequest, RecurrenceState,

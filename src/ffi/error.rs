@@ -31,6 +31,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> msstore_result {
         ErrorKind::PopReceiptMismatch => MSSTORE_E_POP_RECEIPT_MISMATCH,
         ErrorKind::MessageNotFound => MSSTORE_E_MESSAGE_NOT_FOUND,
         ErrorKind::InvalidClawbackEvent => MSSTORE_E_INVALID_CLAWBACK_EVENT,
+        ErrorKind::Storage => MSSTORE_E_STORAGE,
         ErrorKind::Internal => MSSTORE_E_INTERNAL,
     }
 }
@@ -41,6 +42,7 @@ pub(crate) fn error_for_code(code: msstore_result, message: &str) -> Error {
     let kind = match code {
         MSSTORE_E_CANCELED => ErrorKind::Canceled,
         MSSTORE_E_SHUTTING_DOWN => ErrorKind::ShuttingDown,
+        MSSTORE_E_STORAGE => ErrorKind::Storage,
         MSSTORE_E_TIMEOUT => ErrorKind::Timeout,
         MSSTORE_E_CONFIGURATION => ErrorKind::Configuration,
         MSSTORE_E_INVALID_KEY => ErrorKind::InvalidKey,
@@ -151,6 +153,7 @@ pub(crate) fn name(code: msstore_result) -> &'static str {
         MSSTORE_E_POP_RECEIPT_MISMATCH => "MSSTORE_E_POP_RECEIPT_MISMATCH",
         MSSTORE_E_MESSAGE_NOT_FOUND => "MSSTORE_E_MESSAGE_NOT_FOUND",
         MSSTORE_E_INVALID_CLAWBACK_EVENT => "MSSTORE_E_INVALID_CLAWBACK_EVENT",
+        MSSTORE_E_STORAGE => "MSSTORE_E_STORAGE",
         MSSTORE_E_PANIC => "MSSTORE_E_PANIC",
         MSSTORE_E_INTERNAL => "MSSTORE_E_INTERNAL",
     }
@@ -197,6 +200,7 @@ fn description(code: msstore_result) -> &'static str {
         }
         MSSTORE_E_MESSAGE_NOT_FOUND => "the queue message no longer exists; nothing to do",
         MSSTORE_E_INVALID_CLAWBACK_EVENT => "the queue message is not a clawback event",
+        MSSTORE_E_STORAGE => "the ledger database failed; nothing recorded was lost, retry later",
         MSSTORE_E_PANIC => "a panic inside msstore was caught (a bug; the process is fine)",
         MSSTORE_E_INTERNAL => "an internal error (a bug)",
     }

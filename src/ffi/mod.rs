@@ -12,7 +12,9 @@
 //! - [`results`]: result handles and their copy-by-index accessors;
 //! - [`clawback`]: refunds (clawback v1 orders, v2 queue receive/peek/delete) and their results;
 //! - [`key`]: synchronous Store ID key decoding and key accessors;
-//! - [`log`]: the log callback (secrets redacted).
+//! - [`log`]: the log callback (secrets redacted);
+//! - [`ledger`]: the consume ledger (open, consume/reconcile operations, acknowledgements,
+//!   clawback matching).
 //!
 //! Handles given to C are opaque ids from [`handles`], never raw Rust pointers: the library never
 //! dereferences a handle, so a freed, foreign or garbage handle is an error code, not UB.
@@ -28,6 +30,7 @@ pub mod completion;
 pub mod error;
 pub mod handles;
 pub mod key;
+pub mod ledger;
 pub mod log;
 pub mod ops;
 pub mod panic;

@@ -27,6 +27,7 @@ pub(crate) enum ResultKind {
     Subscriptions,
     ClawbackOrders,
     ClawbackMessages,
+    LedgerItems,
 }
 
 /// What a successful operation produced.
@@ -39,6 +40,7 @@ pub(crate) enum Payload {
     Subscriptions(SubscriptionsObj),
     ClawbackOrders(super::clawback::ClawbackOrdersObj),
     ClawbackMessages(super::clawback::ClawbackMessagesObj),
+    LedgerItems(super::ledger::LedgerItemsObj),
 }
 
 pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
@@ -51,6 +53,7 @@ pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
         Payload::Subscriptions(o) => (ResultKind::Subscriptions, handles::register(o)),
         Payload::ClawbackOrders(o) => (ResultKind::ClawbackOrders, handles::register(o)),
         Payload::ClawbackMessages(o) => (ResultKind::ClawbackMessages, handles::register(o)),
+        Payload::LedgerItems(o) => (ResultKind::LedgerItems, handles::register(o)),
     }
 }
 

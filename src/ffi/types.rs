@@ -80,6 +80,9 @@ pub enum msstore_result {
     MSSTORE_E_MESSAGE_NOT_FOUND = 7161,
     /// A clawback queue message is not a decodable clawback event. Log it and delete it.
     MSSTORE_E_INVALID_CLAWBACK_EVENT = 7162,
+    /// The consume ledger's database failed (cannot open, write or read it; PostgreSQL
+    /// unreachable). What was recorded is kept; retry later.
+    MSSTORE_E_STORAGE = 7170,
     /// A panic inside msstore was caught at the boundary. The call failed; the process is fine.
     /// Please report it.
     MSSTORE_E_PANIC = 7190,
@@ -88,7 +91,7 @@ pub enum msstore_result {
 }
 
 impl msstore_result {
-    pub const ALL: [msstore_result; 30] = {
+    pub const ALL: [msstore_result; 31] = {
         use msstore_result::*;
         [
             MSSTORE_OK,
@@ -119,6 +122,7 @@ impl msstore_result {
             MSSTORE_E_POP_RECEIPT_MISMATCH,
             MSSTORE_E_MESSAGE_NOT_FOUND,
             MSSTORE_E_INVALID_CLAWBACK_EVENT,
+            MSSTORE_E_STORAGE,
             MSSTORE_E_PANIC,
             MSSTORE_E_INTERNAL,
         ]

@@ -1266,6 +1266,259 @@ static void on_log(void *ud, int32_t level, const char *target, const char *mess
   if (strstr(message, SECRET) || strstr(message, CKEY)) atomic_fetch_add(&g_log_leaks, 1);
 }
 
+/* ---- the consume ledger --------------------------------------------------------------- */
+
+typedef struct {
+  msstore_ledger *ledger;
+  msstore_ledger_consume_options opts;
+} ledger_consume_arg;
+
+static msstore_result st_ledger_consume(msstore_client *c, const msstore_call_options *call,
+                                        msstore_completion_cb cb, void *ud, msstore_op **op,
+                                        const void *arg) {
+  const ledger_consume_arg *a = (const ledger_consume_arg *)arg;
+  return msstore_ledger_consume(c, a->ledger, &a->opts, call, cb, ud, op);
+}
+
+static msstore_result st_ledger_reconcile(msstore_client *c, const msstore_call_options *call,
+                                          msstore_completion_cb cb, void *ud, msstore_op **op,
+                                          const void *arg) {
+  return msstore_ledger_reconcile(c, (msstore_ledger *)arg, call, cb, ud, op);
+}
+
+static long long ledger_balance(const char *user) {
+  char path[256], *resp = NULL;
+  const char *p;
+  long long b = -1;
+  snprintf(path, sizeof path, "/admin/balance?user=%s&product=%s", user, CONSUMABLE);
+  if (admin("GET", path, NULL, &resp) == 200 && resp && (p = strstr(resp, "\"balance\":")))
+    b = atoll(p + strlen("\"balance\":"));
+  free(resp);
+  return b;
+}
+
+static msstore_ledger *open_ledger(const char *path) {
+  msstore_ledger_options o;
+  msstore_ledger *l = NULL;
+  msstore_error *err = NULL;
+  CHECK_CODE(msstore_ledger_options_init(&o), MSSTORE_OK);
+  o.sqlite_path = path;
+  o.send_rounds = 1;
+  o.resend_delay_ms = 5;
+  CHECK_CODE(msstore_ledger_open(&o, &l, &err), MSSTORE_OK);
+  if (err) {
+    fprintf(stderr, "ledger: %s\n", msstore_error_json(err));
+    msstore_error_free(err);
+  }
+  return l;
+}
+
+/* Runs one consume through the ledger; returns the entry's state (-1 on failure) and copies
+ * its id into id_out. */
+static int ledger_consume(msstore_client *c, int mode, ledger_consume_arg *a, char *id_out,
+                          size_t id_cap, msstore_ledger_entry *e_out) {
+  msstore_op *op = NULL;
+  msstore_ledger_items *items = NULL;
+  int state = -1;
+  msstore_result r = run_op(c, mode, st_ledger_consume, a, &op);
+  CHECK_CODE(r, MSSTORE_OK);
+  if (r != MSSTORE_OK) print_error(op);
+  if (r == MSSTORE_OK && msstore_op_take_ledger_items(op, &items) == MSSTORE_OK) {
+    msstore_ledger_entry e;
+    memset(&e, 0, sizeof e);
+    e.struct_size = sizeof e;
+    CHECK(msstore_ledger_items_entry_count(items) == 1);
+    CHECK(msstore_ledger_items_revocation_count(items) == 0);
+    CHECK_CODE(msstore_ledger_items_entry(items, 0, &e), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_items_entry(items, 1, &e), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK(strcmp(e.player_ref, "c-player") == 0);
+    CHECK(strcmp(e.product_id, CONSUMABLE) == 0);
+    CHECK(strstr(msstore_ledger_items_json(items), CKEY) == NULL);
+    snprintf(id_out, id_cap, "%s", e.id);
+    state = e.state;
+    if (e_out) {
+      *e_out = e;
+      e_out->id = e_out->player_ref = e_out->product_id = e_out->last_error = NULL;
+    }
+    CHECK_CODE(msstore_ledger_items_free(items), MSSTORE_OK);
+  }
+  CHECK_CODE(msstore_op_free(op), MSSTORE_OK);
+  return state;
+}
+
+static void test_ledger(msstore_client *c, msstore_client *noretry) {
+  char path[256], id[64], pending_id[64], body[512], sidecar[300];
+  const char *user = "c-ledger-user";
+  char *key;
+  msstore_ledger *l;
+  msstore_ledger_options lo;
+  msstore_ledger *none = NULL;
+  msstore_error *err = NULL;
+  msstore_ledger_items *items = NULL;
+  msstore_ledger_entry e;
+  msstore_op *op = NULL;
+  ledger_consume_arg a;
+  long long before;
+  int m;
+
+  snprintf(path, sizeof path, "/tmp/msstore-c-ledger-%ld.sqlite", (long)getpid());
+  unlink(path);
+  key = mint_key("collections", user, CLIENT_ID);
+  snprintf(body, sizeof body, "{\"store_user_id\":\"%s\",\"product_id\":\"%s\",\"quantity\":20}",
+           user, CONSUMABLE);
+  CHECK(admin("POST", "/admin/purchases", body, NULL) == 200);
+  before = ledger_balance(user);
+  CHECK(before == 20);
+
+  /* Open errors: NULL out, PostgreSQL without an instance id (a configuration error). */
+  msstore_ledger_options_init(&lo);
+  CHECK_CODE(msstore_ledger_open(&lo, NULL, NULL), MSSTORE_E_NULL_POINTER);
+  lo.postgres_url = "postgres://u:secret-pw@127.0.0.1:1/db";
+  CHECK_CODE(msstore_ledger_open(&lo, &none, &err), MSSTORE_E_CONFIGURATION);
+  CHECK(none == NULL);
+  CHECK(err != NULL && strstr(msstore_error_json(err), "secret-pw") == NULL);
+  msstore_error_free(err);
+  err = NULL;
+
+  l = open_ledger(path);
+  memset(&a, 0, sizeof a);
+  a.ledger = l;
+  a.opts.struct_size = sizeof a.opts;
+  a.opts.player_ref = "c-player";
+  a.opts.collections_key = key;
+  a.opts.product_id = CONSUMABLE;
+  a.opts.quantity = 1;
+
+  /* Applied in every completion mode; grant, acknowledge (twice: idempotent). */
+  for (m = 0; m < 3; m++) {
+    memset(&e, 0, sizeof e);
+    CHECK(ledger_consume(c, MODES[m], &a, id, sizeof id, &e) == MSSTORE_LEDGER_APPLIED);
+    CHECK(e.transaction_count == 1 && e.attempts == 1 && e.new_quantity == 19 - m);
+    CHECK_CODE(msstore_ledger_acknowledge(l, id, NULL), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_acknowledge(l, id, NULL), MSSTORE_OK);
+  }
+  CHECK(ledger_balance(user) == before - 3);
+
+  /* The response is dropped after the Store applied it: PENDING, not granted. */
+  add_fault("{\"route\":\"collections_v8_consume\",\"kind\":\"drop_after_apply\",\"times\":1}");
+  a.opts.quantity = 2;
+  CHECK(ledger_consume(noretry, MSSTORE_COMPLETION_QUEUED, &a, pending_id, sizeof pending_id,
+                       NULL) == MSSTORE_LEDGER_PENDING);
+  CHECK(ledger_balance(user) == before - 5);
+  CHECK_CODE(msstore_ledger_acknowledge(l, pending_id, &err), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK(err != NULL && msstore_error_code(err) == MSSTORE_E_INVALID_ARGUMENT);
+  msstore_error_free(err);
+  err = NULL;
+  CHECK_CODE(msstore_ledger_acknowledge(l, "no-such-entry", NULL), MSSTORE_E_NOT_FOUND);
+
+  /* "Restart": a new ledger handle over the same file lists and replays it, once. */
+  CHECK_CODE(msstore_ledger_free(l), MSSTORE_OK);
+  CHECK_CODE(msstore_ledger_pending(l, &items, NULL), MSSTORE_E_INVALID_HANDLE);
+  l = open_ledger(path);
+  a.ledger = l;
+  CHECK_CODE(msstore_ledger_pending(l, &items, NULL), MSSTORE_OK);
+  CHECK(msstore_ledger_items_entry_count(items) == 1);
+  memset(&e, 0, sizeof e);
+  e.struct_size = sizeof e;
+  CHECK_CODE(msstore_ledger_items_entry(items, 0, &e), MSSTORE_OK);
+  CHECK(e.state == MSSTORE_LEDGER_PENDING && strcmp(e.id, pending_id) == 0);
+  CHECK(e.last_error != NULL && e.new_quantity == -1);
+  msstore_ledger_items_free(items);
+  items = NULL;
+  CHECK_CODE(run_op(c, MSSTORE_COMPLETION_QUEUED, st_ledger_reconcile, l, &op), MSSTORE_OK);
+  CHECK_CODE(msstore_op_take_ledger_items(op, &items), MSSTORE_OK);
+  CHECK_CODE(msstore_op_take_ledger_items(op, &items), MSSTORE_E_NO_RESULT);
+  CHECK(msstore_ledger_items_entry_count(items) == 1);
+  CHECK_CODE(msstore_ledger_items_entry(items, 0, &e), MSSTORE_OK);
+  CHECK(e.state == MSSTORE_LEDGER_APPLIED && strcmp(e.id, pending_id) == 0 && e.attempts == 2);
+  CHECK(ledger_balance(user) == before - 5); /* applied exactly once */
+  {
+    /* Clawback: Revoked on the order line this consume drew from. */
+    msstore_order_transaction t;
+    msstore_clawback_match_options cm;
+    msstore_ledger_items *revs = NULL;
+    msstore_ledger_revocation rv;
+    uint32_t dup = 7;
+    memset(&t, 0, sizeof t);
+    t.struct_size = sizeof t;
+    CHECK_CODE(msstore_ledger_items_entry_transaction(items, 0, 0, &t), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_items_entry_transaction(items, 0, 9, &t),
+               MSSTORE_E_INVALID_ARGUMENT);
+    CHECK_CODE(msstore_ledger_acknowledge(l, pending_id, NULL), MSSTORE_OK);
+    memset(&cm, 0, sizeof cm);
+    cm.struct_size = sizeof cm;
+    cm.event_id = "c-event-1";
+    cm.order_id = t.order_id;
+    cm.line_item_id = t.order_line_item_id;
+    cm.product_id = CONSUMABLE;
+    cm.state = MSSTORE_LEDGER_CLAWBACK_REVOKED;
+    CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, &revs, &dup, NULL), MSSTORE_OK);
+    CHECK(dup == 0);
+    /* One revocation per consume that drew from the line: 1 + 1 + 1 + 2 units. */
+    CHECK(msstore_ledger_items_revocation_count(revs) == 4);
+    memset(&rv, 0, sizeof rv);
+    rv.struct_size = sizeof rv;
+    {
+      long long units = 0;
+      size_t i;
+      for (i = 0; i < msstore_ledger_items_revocation_count(revs); i++) {
+        CHECK_CODE(msstore_ledger_items_revocation(revs, i, &rv), MSSTORE_OK);
+        CHECK(rv.kind == MSSTORE_REVOCATION_REVOKE && rv.reverses == NULL);
+        CHECK(strcmp(rv.player_ref, "c-player") == 0 && rv.acknowledged == 0);
+        units += rv.quantity;
+      }
+      CHECK(units == 5);
+    }
+    msstore_ledger_items_free(revs);
+    revs = NULL;
+    CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, NULL, &dup, NULL), MSSTORE_OK);
+    CHECK(dup == 1);
+    cm.state = 99;
+    CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, NULL, NULL, NULL),
+               MSSTORE_E_INVALID_ARGUMENT);
+    cm.state = MSSTORE_LEDGER_CLAWBACK_REFUNDED;
+    cm.event_id = "c-event-2";
+    CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, &revs, &dup, NULL), MSSTORE_OK);
+    CHECK(dup == 0 && msstore_ledger_items_revocation_count(revs) == 0);
+    msstore_ledger_items_free(revs);
+    revs = NULL;
+    CHECK_CODE(msstore_ledger_revocations_to_apply(l, &revs, NULL), MSSTORE_OK);
+    CHECK(msstore_ledger_items_revocation_count(revs) == 4);
+    {
+      size_t i;
+      for (i = 0; i < msstore_ledger_items_revocation_count(revs); i++) {
+        CHECK_CODE(msstore_ledger_items_revocation(revs, i, &rv), MSSTORE_OK);
+        CHECK_CODE(msstore_ledger_acknowledge_revocation(l, rv.id, NULL), MSSTORE_OK);
+      }
+    }
+    CHECK_CODE(msstore_ledger_acknowledge_revocation(l, "nope", NULL), MSSTORE_E_NOT_FOUND);
+    msstore_ledger_items_free(revs);
+  }
+  msstore_ledger_items_free(items);
+  CHECK_CODE(msstore_op_free(op), MSSTORE_OK);
+
+  /* Bad input fails at start; nothing is recorded. */
+  a.opts.player_ref = NULL;
+  CHECK_CODE(msstore_ledger_consume(c, l, &a.opts, NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_ledger_consume(c, NULL, &a.opts, NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_ledger_pending(l, &items, NULL), MSSTORE_OK);
+  CHECK(msstore_ledger_items_entry_count(items) == 0);
+  CHECK(msstore_ledger_items_revocation_count(items) == 0);
+  msstore_ledger_items_free(items);
+  CHECK(ledger_balance(user) == before - 5);
+
+  CHECK_CODE(msstore_ledger_free(l), MSSTORE_OK);
+  CHECK_CODE(msstore_ledger_free(NULL), MSSTORE_OK);
+  free(key);
+  unlink(path);
+  snprintf(sidecar, sizeof sidecar, "%s-wal", path);
+  unlink(sidecar);
+  snprintf(sidecar, sizeof sidecar, "%s-shm", path);
+  unlink(sidecar);
+}
+
 int main(void) {
   msstore_client *c, *noretry;
   SEED = getenv("MSSTORE_EMU_SEED");
@@ -1303,6 +1556,7 @@ int main(void) {
   test_threads(c);
   test_shutdown();
   test_free_inside_callback();
+  test_ledger(c, noretry);
   CHECK_CODE(msstore_client_free(noretry), MSSTORE_OK);
   CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
 

@@ -37,6 +37,14 @@ Commands:
   clawback receive [--max 1..32] [--visibility-timeout S]   refund events from the queue (v2)
   clawback peek [--max 1..32]                        look without receiving
   clawback delete --id MESSAGE_ID --pop-receipt R    delete a processed message
+  ledger pending [--ledger PATH | --ledger-postgres URL]
+        list consumes still pending or applied-but-unacknowledged, and unacknowledged revocations
+  ledger reconcile [--ledger PATH | --ledger-postgres URL] [--instance ID]
+        resend pending consumes (same trackingId), then release them to the game servers and
+        list unacknowledged revocations (needs the client configuration below)
+  Ledger: --ledger / MSSTORE_LEDGER_PATH (SQLite file, default msstore-ledger.sqlite),
+        --ledger-postgres / MSSTORE_LEDGER_POSTGRES_URL, --instance / MSSTORE_LEDGER_INSTANCE
+        (default msstore-cli). Keys stored in the ledger are never printed.
 
 Configuration (flags override MSSTORE_* environment variables):
   --tenant-id / MSSTORE_TENANT_ID        --client-id / MSSTORE_CLIENT_ID
@@ -49,7 +57,7 @@ A key argument may be the key itself, @path to read it from a file, or - for sta
 
 Exit codes: 0 success, 2 usage or invalid argument, 3 configuration, 4 authentication or key
 (Entra, unauthorized, re-mint, client-id mismatch), 5 throttled/network/timeout, 6 consume outcome
-unknown (resend with the same trackingId), 1 anything else.";
+unknown (resend with the same trackingId), 7 ledger database failure, 1 anything else.";
 
 const CONFIG_FLAGS: &[&str] = &[
     "tenant-id",
@@ -102,6 +110,7 @@ fn fail(e: &Error) -> ExitCode {
         | ErrorKind::MissingServiceToken => 4,
         ErrorKind::Throttled | ErrorKind::Network | ErrorKind::Timeout => 5,
         ErrorKind::ConsumeOutcomeUnknown => 6,
+        ErrorKind::Storage => 7,
         _ => 1,
     })
 }
@@ -153,6 +162,33 @@ fn run(args: &Args) -> Result<Value, Error> {
                 "access_token": t.token.expose(),
                 "expires_at": t.expires_at,
                 "expires_in": t.expires_in().as_secs(),
+            }))
+        }
+        ["ledger", "pending"] => {
+            check_flags(args, &["ledger", "ledger-postgres", "instance"])?;
+            let l = ledger(args)?;
+            Ok(json!({
+                "backend": l.backend(),
+                "entries": l.pending()?,
+                "revocations": l.open_revocations()?,
+            }))
+        }
+        ["ledger", "reconcile"] => {
+            check_flags(args, &["ledger", "ledger-postgres", "instance"])?;
+            let l = ledger(args)?;
+            let c = client(args)?;
+            let r = c.block_on(l.reconcile(&c))??;
+            // This tool grants nothing: hand every claim back to the game servers.
+            let mut ids: Vec<String> = r.to_grant.iter().map(|e| e.id.clone()).collect();
+            ids.extend(r.still_pending.iter().map(|e| e.id.clone()));
+            ids.extend(r.revocations.iter().map(|v| v.id.clone()));
+            l.release(&ids)?;
+            Ok(json!({
+                "backend": l.backend(),
+                "applied_awaiting_game": r.to_grant,
+                "failed": r.failed,
+                "still_pending": r.still_pending,
+                "revocations": l.open_revocations()?,
             }))
         }
         ["query"] => query(args),
@@ -272,6 +308,24 @@ fn client(args: &Args) -> Result<Client, Error> {
     }
     c.worker_threads = 1;
     Client::new(c)
+}
+
+fn ledger(args: &Args) -> Result<msstore::Ledger, Error> {
+    let mut c = msstore::LedgerConfig::default().merge_env();
+    if let Some(p) = args.get("ledger") {
+        c.sqlite_path = p.to_string();
+        c.postgres_url = Default::default();
+    }
+    if let Some(u) = args.get("ledger-postgres") {
+        c.postgres_url = u.into();
+    }
+    if let Some(i) = args.get("instance") {
+        c.instance_id = i.to_string();
+    }
+    if c.instance_id.is_empty() {
+        c.instance_id = "msstore-cli".into();
+    }
+    msstore::Ledger::open(&c)
 }
 
 fn products(args: &Args) -> Vec<ProductSkuId> {

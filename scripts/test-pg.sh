@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# PostgreSQL suite of msstore: runs the ledger tests (tests/ledger_pg.rs) against a throw-away
+# local PostgreSQL server. Installs Debian's `postgresql` package when no server binaries are
+# found, creates a cluster in a temp dir with initdb (as the `postgres` user when run as root:
+# the server refuses root), listens on 127.0.0.1 only on a free port, and always stops it.
+# Uses an existing server instead when MSSTORE_TEST_PG_URL is already set.
+# Last line: "N passed, M failed"; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+note() { printf '[test-pg] %s\n' "$*" >&2; }
+OUT=target/pg-tests
+mkdir -p "$OUT"
+
+find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+PGDATA_DIR=""
+PG_BIN=""
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+stop_server() {
+  if [ -n "$PGDATA_DIR" ] && [ -f "$PGDATA_DIR/data/postmaster.pid" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  [ -n "$PGDATA_DIR" ] && rm -rf "$PGDATA_DIR"
+  return 0
+}
+trap stop_server EXIT
+
+if [ -z "${MSSTORE_TEST_PG_URL:-}" ]; then
+  PG_BIN=$(find_bin)
+  if [ -z "$PG_BIN" ]; then
+    note "installing postgresql (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq postgresql >/dev/null 2>&1 ||
+      (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null 2>&1) || {
+      note "cannot install postgresql"; echo "0 passed, 1 failed"; exit 1; }
+    PG_BIN=$(find_bin)
+  fi
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/false postgres
+  fi
+  PGDATA_DIR=$(mktemp -d /tmp/msstore-pg.XXXXXX)
+  [ "$(id -u)" = 0 ] && chown postgres "$PGDATA_DIR"
+  as_pg "$PG_BIN/initdb" -D "$PGDATA_DIR/data" -U msstore --auth=trust -E UTF8 >"$OUT/initdb.log" 2>&1 || {
+    cat "$OUT/initdb.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)
+  note "starting PostgreSQL ($PG_BIN) on 127.0.0.1:$PORT"
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR/data" -l "$PGDATA_DIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $PGDATA_DIR -c fsync=on -c max_connections=100" start >/dev/null || {
+    cat "$PGDATA_DIR/server.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+  export MSSTORE_TEST_PG_URL="postgres://msstore@127.0.0.1:$PORT/postgres"
+fi
+
+note "running tests/ledger_pg.rs"
+set +e
+cargo test --test ledger_pg -- --nocapture >"$OUT/cargo.log" 2>&1
+rc=$?
+set -e
+grep -E '^\[ledger\]|^test |panicked' "$OUT/cargo.log" >&2 || true
+line=$(grep -E '^test result:' "$OUT/cargo.log" | tail -n 1 || true)
+passed=$(echo "$line" | grep -Eo '[0-9]+ passed' | awk '{print $1}')
+failed=$(echo "$line" | grep -Eo '[0-9]+ failed' | awk '{print $1}')
+passed=${passed:-0}
+failed=${failed:-0}
+if [ $rc -ne 0 ] && [ "$failed" = 0 ]; then
+  tail -n 40 "$OUT/cargo.log" >&2
+  failed=1
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

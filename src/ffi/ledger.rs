@@ -1,0 +1,759 @@
+//! The consume ledger in C: open/free, consume-through-ledger and reconcile (operations, see
+//! [`super::ops`] for the common contract), and synchronous list/acknowledge/clawback calls
+//! (one short database transaction each; PostgreSQL calls wait for the server).
+//!
+//! Threading: a `msstore_ledger` is safe to share across threads and clients.
+
+use super::completion::start;
+use super::error::{code_of, error_for_code, fail};
+use super::handles;
+use super::panic::guard;
+use super::results::{free, Payload, Views};
+use super::strings::{
+    cstring, in_opt_str, in_str, read_versioned, write_out, write_view, Arena, MAX_STR,
+};
+use super::types::{
+    msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
+    msstore_order_transaction, msstore_result, Versioned,
+};
+use crate::error::{Error, Result};
+use crate::ledger::{
+    ClawbackMatch, ClawbackState, EntryState, Ledger, LedgerConfig, LedgerConsume, LedgerEntry,
+    Revocation, RevocationKind,
+};
+use std::ffi::{c_char, c_void, CString};
+use std::time::Duration;
+
+/// A durable consume ledger (SQLite file or PostgreSQL). Thread-safe.
+pub struct msstore_ledger {
+    _private: [u8; 0],
+}
+
+/// Ledger entries and/or revocations (a consume's entry, a reconcile's or a listing's items).
+/// Immutable; thread-safe.
+pub struct msstore_ledger_items {
+    _private: [u8; 0],
+}
+
+/// State of a ledger entry (`msstore_ledger_entry.state`).
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum msstore_ledger_state {
+    /// Recorded; the outcome is not known yet. Do not grant; reconcile resends it.
+    MSSTORE_LEDGER_PENDING = 1,
+    /// The Store applied it: grant the value, then `msstore_ledger_acknowledge`.
+    MSSTORE_LEDGER_APPLIED = 2,
+    /// Granted and acknowledged. Final.
+    MSSTORE_LEDGER_COMPLETED = 3,
+    /// The Store refused it; nothing was applied (`last_error` says why). Final.
+    MSSTORE_LEDGER_FAILED = 4,
+}
+
+/// What a revocation asks the game to do (`msstore_ledger_revocation.kind`).
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum msstore_revocation_kind {
+    /// Take `quantity` of `product_id` away from `player_ref`.
+    MSSTORE_REVOCATION_REVOKE = 1,
+    /// Give it back (a chargeback reversal of revocation `reverses`).
+    MSSTORE_REVOCATION_RESTORE = 2,
+}
+
+/// A clawback event's state (`msstore_clawback_match_options.state`), spec §3.10.
+#[repr(i32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum msstore_ledger_clawback_state {
+    /// The Store took the item back: revoked in game only if the ledger shows it consumed.
+    MSSTORE_LEDGER_CLAWBACK_RETURNED = 1,
+    /// Refunded after being consumed: the game must take the value back.
+    MSSTORE_LEDGER_CLAWBACK_REVOKED = 2,
+    /// Refunded, the customer keeps the item: recorded only, not a revocation.
+    MSSTORE_LEDGER_CLAWBACK_REFUNDED = 3,
+    /// A chargeback was reversed: earlier revocations of the line are undone.
+    MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL = 4,
+}
+
+/// Options of `msstore_ledger_open` (`msstore_ledger_options_init` fills defaults).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_ledger_options {
+    pub struct_size: u32,
+    /// SQLite file, created if missing (default `msstore-ledger.sqlite`). Ignored when
+    /// `postgres_url` is set.
+    pub sqlite_path: *const c_char,
+    /// `postgres://user:password@host:port/db` (no TLS: loopback or private network). A secret:
+    /// never logged.
+    pub postgres_url: *const c_char,
+    /// This server's stable, unique name; required with PostgreSQL. NULL = `local` (SQLite).
+    pub instance_id: *const c_char,
+    /// How long a claim on an entry handed to this server's game lasts; 0 = 300 000.
+    pub claim_lease_ms: u32,
+    /// Sends per consume call before leaving an entry pending; 0 = 3.
+    pub send_rounds: u32,
+    /// Wait before the second send (doubles after); 0 = 500.
+    pub resend_delay_ms: u32,
+}
+// SAFETY: repr(C), u32 first, only integers and raw pointers.
+unsafe impl Versioned for msstore_ledger_options {}
+
+/// A consume through the ledger (`msstore_ledger_consume`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_ledger_consume_options {
+    pub struct_size: u32,
+    /// The game's reference of the player who gets the value. Required.
+    pub player_ref: *const c_char,
+    /// The UserCollectionsId. Required. Stored in the ledger for replays; never logged.
+    pub collections_key: *const c_char,
+    /// Required.
+    pub product_id: *const c_char,
+    /// Store-managed: units (>= 1). 0 = developer-managed consumable.
+    pub quantity: u32,
+    /// A GUID; NULL = generated. Passing an earlier entry's id returns that entry.
+    pub tracking_id: *const c_char,
+    pub sbx: *const c_char,
+}
+// SAFETY: repr(C), u32 first, only integers and raw pointers.
+unsafe impl Versioned for msstore_ledger_consume_options {}
+
+/// A clawback event to match (`msstore_ledger_apply_clawback`). All strings required.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_clawback_match_options {
+    pub struct_size: u32,
+    /// The event id (idempotency key).
+    pub event_id: *const c_char,
+    pub order_id: *const c_char,
+    pub line_item_id: *const c_char,
+    pub product_id: *const c_char,
+    /// A `msstore_ledger_clawback_state` value.
+    pub state: i32,
+}
+// SAFETY: repr(C), u32 first, only integers and raw pointers.
+unsafe impl Versioned for msstore_clawback_match_options {}
+
+/// One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_ledger_entry {
+    pub struct_size: u32,
+    /// The entry id, which is also the consume's tracking id.
+    pub id: *const c_char,
+    pub player_ref: *const c_char,
+    pub product_id: *const c_char,
+    pub quantity: u32,
+    /// A `msstore_ledger_state` value.
+    pub state: i32,
+    pub attempts: u32,
+    /// The Store's remaining balance once applied; -1 before.
+    pub new_quantity: i64,
+    /// Order lines drawn from (`msstore_ledger_items_entry_transaction`).
+    pub transaction_count: usize,
+    /// Why it is still pending or failed; NULL when none.
+    pub last_error: *const c_char,
+    pub created_unix_ms: i64,
+}
+
+/// One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_ledger_revocation {
+    pub struct_size: u32,
+    pub id: *const c_char,
+    /// A `msstore_revocation_kind` value.
+    pub kind: i32,
+    pub player_ref: *const c_char,
+    pub product_id: *const c_char,
+    pub quantity: i64,
+    /// The consume entry whose value is taken back.
+    pub entry_id: *const c_char,
+    pub order_id: *const c_char,
+    pub line_item_id: *const c_char,
+    pub event_id: *const c_char,
+    /// For a restore: the revocation it undoes; else NULL.
+    pub reverses: *const c_char,
+    pub acknowledged: u32,
+    pub created_unix_ms: i64,
+}
+
+macro_rules! zeroed_default {
+    ($($t:ty),*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                // SAFETY: the type holds only integers and raw pointers, for which all-zero
+                // bytes (0, NULL) are valid values.
+                unsafe { std::mem::zeroed() }
+            }
+        }
+    )*};
+}
+zeroed_default!(
+    msstore_ledger_options,
+    msstore_ledger_consume_options,
+    msstore_clawback_match_options,
+    msstore_ledger_entry,
+    msstore_ledger_revocation
+);
+
+pub(crate) struct LedgerObj(Ledger);
+
+pub(crate) struct LedgerItemsObj {
+    _arena: Arena,
+    entries: Views<msstore_ledger_entry>,
+    transactions: Vec<Views<msstore_order_transaction>>,
+    revocations: Views<msstore_ledger_revocation>,
+    json: CString,
+}
+
+fn state_c(s: EntryState) -> i32 {
+    use msstore_ledger_state::*;
+    (match s {
+        EntryState::Pending => MSSTORE_LEDGER_PENDING,
+        EntryState::Applied => MSSTORE_LEDGER_APPLIED,
+        EntryState::Completed => MSSTORE_LEDGER_COMPLETED,
+        EntryState::Failed => MSSTORE_LEDGER_FAILED,
+    }) as i32
+}
+
+impl LedgerItemsObj {
+    pub(crate) fn new(entries: &[LedgerEntry], revocations: &[Revocation]) -> LedgerItemsObj {
+        let mut a = Arena::default();
+        let mut transactions = Vec::new();
+        let views = entries
+            .iter()
+            .map(|e| {
+                transactions.push(Views(
+                    e.transactions
+                        .iter()
+                        .map(|t| msstore_order_transaction {
+                            struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
+                            order_id: a.s(&t.order_id),
+                            order_line_item_id: a.s(&t.order_line_item_id),
+                            quantity_consumed: t.quantity_consumed,
+                        })
+                        .collect(),
+                ));
+                msstore_ledger_entry {
+                    struct_size: std::mem::size_of::<msstore_ledger_entry>() as u32,
+                    id: a.s(&e.id),
+                    player_ref: a.s(&e.player_ref),
+                    product_id: a.s(&e.product_id),
+                    quantity: e.quantity,
+                    state: state_c(e.state),
+                    attempts: e.attempts,
+                    new_quantity: e.new_quantity.unwrap_or(-1),
+                    transaction_count: e.transactions.len(),
+                    last_error: a.o(e.last_error.as_deref()),
+                    created_unix_ms: e.created_ms,
+                }
+            })
+            .collect();
+        let revs = revocations
+            .iter()
+            .map(|r| msstore_ledger_revocation {
+                struct_size: std::mem::size_of::<msstore_ledger_revocation>() as u32,
+                id: a.s(&r.id),
+                kind: match r.kind {
+                    RevocationKind::Revoke => msstore_revocation_kind::MSSTORE_REVOCATION_REVOKE,
+                    RevocationKind::Restore => msstore_revocation_kind::MSSTORE_REVOCATION_RESTORE,
+                } as i32,
+                player_ref: a.s(&r.player_ref),
+                product_id: a.s(&r.product_id),
+                quantity: r.quantity,
+                entry_id: a.s(&r.entry_id),
+                order_id: a.s(&r.order_id),
+                line_item_id: a.s(&r.line_item_id),
+                event_id: a.s(&r.event_id),
+                reverses: a.o(r.reverses.as_deref()),
+                acknowledged: u32::from(r.acknowledged),
+                created_unix_ms: r.created_ms,
+            })
+            .collect();
+        let json = serde_json::json!({ "entries": entries, "revocations": revocations });
+        LedgerItemsObj {
+            _arena: a,
+            entries: Views(views),
+            transactions,
+            revocations: Views(revs),
+            json: cstring(&json.to_string()),
+        }
+    }
+}
+
+/// Reports `e` through the optional error out-parameter.
+///
+/// # Safety
+/// `err` is NULL or writable.
+unsafe fn report(err: *mut *mut msstore_error, e: &Error) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe { fail(err, code_of(e.kind), e) }
+}
+
+/// Runs a synchronous ledger call: argument codes and core errors both go to `err`.
+///
+/// # Safety
+/// `err` is NULL or writable.
+unsafe fn sync_call(
+    err: *mut *mut msstore_error,
+    f: impl FnOnce() -> std::result::Result<Result<()>, msstore_result>,
+) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || match f() {
+        Ok(Ok(())) => msstore_result::MSSTORE_OK,
+        // SAFETY: forwarded contract.
+        Ok(Err(e)) => unsafe { report(err, &e) },
+        Err(code) => {
+            let e = error_for_code(
+                code,
+                "an argument is unusable (NULL, not UTF-8 or too long)",
+            );
+            // SAFETY: forwarded contract.
+            unsafe { fail(err, code, &e) }
+        }
+    })
+}
+
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+unsafe fn req(p: *const c_char) -> std::result::Result<String, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
+}
+
+/// # Safety
+/// `p` is NULL or NUL-terminated.
+unsafe fn opt(p: *const c_char) -> std::result::Result<Option<String>, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
+}
+
+fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_result> {
+    Ok(handles::get::<LedgerObj>(handles::id_of(l))?.0.clone())
+}
+
+/// Writes a new items handle to `out` (which must not be NULL; checked by the caller).
+///
+/// # Safety
+/// `out` is writable.
+unsafe fn give_items(out: *mut *mut msstore_ledger_items, items: LedgerItemsObj) {
+    let id = handles::register(items);
+    // SAFETY: forwarded contract.
+    let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+}
+
+/// Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
+///
+/// # Safety
+/// `opts` is NULL or points to a writable `msstore_ledger_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_options_init(
+    opts: *mut msstore_ledger_options,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let v = msstore_ledger_options {
+            struct_size: std::mem::size_of::<msstore_ledger_options>() as u32,
+            ..Default::default()
+        };
+        // SAFETY: forwarded contract.
+        unsafe { write_out(opts, v) }
+    })
+}
+
+/// Opens (creating its tables if needed) a ledger. Ownership: on `MSSTORE_OK` the caller owns
+/// `*out` (free it with `msstore_ledger_free` after the operations using it completed); on
+/// failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
+/// `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
+/// `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
+/// URL), `MSSTORE_E_STORAGE` (cannot open the file or reach the server). Threading: any thread.
+///
+/// # Safety
+/// `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_open(
+    opts: *const msstore_ledger_options,
+    out: *mut *mut msstore_ledger,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        sync_call(err, || {
+            if out.is_null() {
+                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+            }
+            let o = read_versioned(opts)?;
+            let mut c = LedgerConfig::default();
+            if let Some(p) = opt(o.sqlite_path)? {
+                c.sqlite_path = p;
+            }
+            if let Some(u) = opt(o.postgres_url)? {
+                c.postgres_url = u.into();
+            }
+            if let Some(i) = opt(o.instance_id)? {
+                c.instance_id = i;
+            }
+            if o.claim_lease_ms != 0 {
+                c.claim_lease = Duration::from_millis(o.claim_lease_ms.into());
+            }
+            if o.send_rounds != 0 {
+                c.send_rounds = o.send_rounds;
+            }
+            if o.resend_delay_ms != 0 {
+                c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
+            }
+            Ok(Ledger::open(&c).map(|l| {
+                let id = handles::register(LedgerObj(l));
+                let _ = write_out(out, handles::ptr_of(id));
+            }))
+        })
+    }
+}
+
+/// Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn msstore_ledger_free(l: *mut msstore_ledger) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || free::<LedgerObj, _>(l))
+}
+
+/// Consumes through the ledger: records the entry durably, sends (and resends with the same
+/// tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
+/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`), FAILED
+/// (refused, nothing applied), PENDING (unknown yet; `msstore_ledger_reconcile` resends it;
+/// do not grant). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
+/// used for another consume or being handled elsewhere), `MSSTORE_E_STORAGE`, …
+///
+/// # Safety
+/// See the operations contract in `ops`; `opts` points to a valid
+/// `msstore_ledger_consume_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_consume(
+    client: *mut msstore_client,
+    ledger: *mut msstore_ledger,
+    opts: *const msstore_ledger_consume_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let l = ledger_of(ledger)?;
+        // SAFETY: forwarded contract.
+        let o = unsafe { read_versioned(opts) }?;
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
+        let r = unsafe {
+            let mut r = LedgerConsume::new(
+                &req(o.player_ref)?,
+                &req(o.collections_key)?,
+                &req(o.product_id)?,
+                o.quantity,
+            );
+            r.tracking_id = opt(o.tracking_id)?;
+            r.sbx = opt(o.sbx)?;
+            r
+        };
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let e = l.consume(&c, r).await?;
+                Ok(Payload::LedgerItems(LedgerItemsObj::new(&[e], &[])))
+            })
+        }
+    })
+}
+
+/// The start-up (and periodic) pass: resends pending consumes this server may take, and hands
+/// back what its game must act on. Result: `msstore_op_take_ledger_items`: entries APPLIED
+/// (grant, acknowledge), FAILED (refused during the replay) or PENDING (still unknown), and
+/// revocations to apply (then `msstore_ledger_acknowledge_revocation`). Each item is handed out
+/// once per process.
+///
+/// # Safety
+/// See the operations contract in `ops`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_reconcile(
+    client: *mut msstore_client,
+    ledger: *mut msstore_ledger,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let l = ledger_of(ledger)?;
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let r = l.reconcile(&c).await?;
+                let mut entries = r.to_grant;
+                entries.extend(r.failed);
+                entries.extend(r.still_pending);
+                Ok(Payload::LedgerItems(LedgerItemsObj::new(
+                    &entries,
+                    &r.revocations,
+                )))
+            })
+        }
+    })
+}
+
+/// Lists (without claiming) every entry that is pending or applied-but-unacknowledged and every
+/// unacknowledged revocation. Ownership: on `MSSTORE_OK` the caller owns `*out`
+/// (`msstore_ledger_items_free`). Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
+/// `MSSTORE_E_STORAGE`. Threading: any thread.
+///
+/// # Safety
+/// `out` is writable; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_pending(
+    ledger: *mut msstore_ledger,
+    out: *mut *mut msstore_ledger_items,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        sync_call(err, || {
+            if out.is_null() {
+                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+            }
+            let l = ledger_of(ledger)?;
+            Ok((|| {
+                let items = LedgerItemsObj::new(&l.pending()?, &l.open_revocations()?);
+                give_items(out, items);
+                Ok(())
+            })())
+        })
+    }
+}
+
+/// The game granted an APPLIED entry: completes it. Idempotent. Errors:
+/// `MSSTORE_E_NOT_FOUND` (unknown id), `MSSTORE_E_INVALID_ARGUMENT` (still pending, or failed:
+/// nothing to grant), `MSSTORE_E_STORAGE`, argument codes.
+///
+/// # Safety
+/// `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_acknowledge(
+    ledger: *mut msstore_ledger,
+    entry_id: *const c_char,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        sync_call(err, || {
+            let l = ledger_of(ledger)?;
+            let id = req(entry_id)?;
+            Ok(l.acknowledge(&id).map(drop))
+        })
+    }
+}
+
+/// Matches a clawback event against the consumes the ledger recorded and records the
+/// revocations the game must apply. Idempotent by event id. `out` (may be NULL) receives the
+/// revocations this event produced (for a duplicate: the earlier ones); `out_duplicate` (may be
+/// NULL) is set to 1 when the event had been applied before. Errors:
+/// `MSSTORE_E_INVALID_ARGUMENT` (empty field, bad state), `MSSTORE_E_STORAGE`, argument codes.
+///
+/// # Safety
+/// `m` points to a valid `msstore_clawback_match_options`; `out`, `out_duplicate` and `err` are
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_apply_clawback(
+    ledger: *mut msstore_ledger,
+    m: *const msstore_clawback_match_options,
+    out: *mut *mut msstore_ledger_items,
+    out_duplicate: *mut u32,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        sync_call(err, || {
+            let l = ledger_of(ledger)?;
+            let o = read_versioned(m)?;
+            use msstore_ledger_clawback_state::*;
+            let state = match o.state {
+                x if x == MSSTORE_LEDGER_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
+                x if x == MSSTORE_LEDGER_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
+                x if x == MSSTORE_LEDGER_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
+                x if x == MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
+                    ClawbackState::ChargebackReversal
+                }
+                _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+            };
+            let mm = ClawbackMatch {
+                event_id: req(o.event_id)?,
+                order_id: req(o.order_id)?,
+                line_item_id: req(o.line_item_id)?,
+                product_id: req(o.product_id)?,
+                state,
+            };
+            Ok(l.apply_clawback(&mm).map(|r| {
+                if !out_duplicate.is_null() {
+                    let _ = write_out(out_duplicate, u32::from(r.duplicate));
+                }
+                if !out.is_null() {
+                    give_items(out, LedgerItemsObj::new(&[], &r.revocations));
+                }
+            }))
+        })
+    }
+}
+
+/// Unacknowledged revocations not yet handed to this process's game, claimed for this
+/// instance: apply each, then `msstore_ledger_acknowledge_revocation`. Ownership: on
+/// `MSSTORE_OK` the caller owns `*out`. Errors: `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_STORAGE`.
+///
+/// # Safety
+/// `out` is writable; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_revocations_to_apply(
+    ledger: *mut msstore_ledger,
+    out: *mut *mut msstore_ledger_items,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        sync_call(err, || {
+            if out.is_null() {
+                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+            }
+            let l = ledger_of(ledger)?;
+            Ok(l.revocations_to_apply()
+                .map(|r| give_items(out, LedgerItemsObj::new(&[], &r))))
+        })
+    }
+}
+
+/// The game applied a revocation. Idempotent. Errors: `MSSTORE_E_NOT_FOUND`,
+/// `MSSTORE_E_STORAGE`, argument codes.
+///
+/// # Safety
+/// `revocation_id` is NULL or NUL-terminated; `err` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_acknowledge_revocation(
+    ledger: *mut msstore_ledger,
+    revocation_id: *const c_char,
+    err: *mut *mut msstore_error,
+) -> msstore_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        sync_call(err, || {
+            let l = ledger_of(ledger)?;
+            let id = req(revocation_id)?;
+            Ok(l.acknowledge_revocation(&id).map(drop))
+        })
+    }
+}
+
+/// Number of entries (0 for a bad handle).
+#[no_mangle]
+pub extern "C" fn msstore_ledger_items_entry_count(h: *const msstore_ledger_items) -> usize {
+    handles::with::<LedgerItemsObj, _, _>(h, 0, |o| o.entries.0.len())
+}
+
+/// Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_items_entry(
+    h: *const msstore_ledger_items,
+    index: usize,
+    out: *mut msstore_ledger_entry,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let v = o
+            .entries
+            .0
+            .get(index)
+            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
+        // SAFETY: forwarded contract.
+        unsafe { write_view(out, v) }
+    })
+}
+
+/// Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
+///
+/// # Safety
+/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
+    h: *const msstore_ledger_items,
+    index: usize,
+    tx: usize,
+    out: *mut msstore_order_transaction,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let v = o
+            .transactions
+            .get(index)
+            .and_then(|t| t.0.get(tx))
+            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
+        // SAFETY: forwarded contract.
+        unsafe { write_view(out, v) }
+    })
+}
+
+/// Number of revocations (0 for a bad handle).
+#[no_mangle]
+pub extern "C" fn msstore_ledger_items_revocation_count(h: *const msstore_ledger_items) -> usize {
+    handles::with::<LedgerItemsObj, _, _>(h, 0, |o| o.revocations.0.len())
+}
+
+/// Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+///
+/// # Safety
+/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_items_revocation(
+    h: *const msstore_ledger_items,
+    index: usize,
+    out: *mut msstore_ledger_revocation,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let v = o
+            .revocations
+            .0
+            .get(index)
+            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
+        // SAFETY: forwarded contract.
+        unsafe { write_view(out, v) }
+    })
+}
+
+/// `{"entries":[…],"revocations":[…]}` (no keys). Owned by `h`; NULL for a bad handle.
+#[no_mangle]
+pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *const c_char {
+    handles::with::<LedgerItemsObj, _, _>(h, std::ptr::null(), |o| o.json.as_ptr())
+}
+
+/// Frees an items handle. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn msstore_ledger_items_free(h: *mut msstore_ledger_items) -> msstore_result {
+    guard(msstore_result::MSSTORE_E_PANIC, || {
+        free::<LedgerItemsObj, _>(h)
+    })
+}
+
+/// Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
+/// Ownership and errors as the other `msstore_op_take_*` functions: on `MSSTORE_OK` the caller
+/// owns `*out` (`msstore_ledger_items_free`).
+///
+/// # Safety
+/// `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_op_take_ledger_items(
+    op: *mut msstore_op,
+    out: *mut *mut msstore_ledger_items,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        if out.is_null() {
+            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+        }
+        let id = super::completion::take_result(op, super::results::ResultKind::LedgerItems)?;
+        // SAFETY: non-null; the caller promises it is writable.
+        unsafe { write_out(out, handles::ptr_of(id)) }
+    })
+}

@@ -1,0 +1,178 @@
+//! Ledger settings: which database, which instance this server is, and how hard to resend.
+
+use crate::error::{Error, Result};
+use crate::secret::SecretString;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Everything [`super::Ledger::open`] needs. JSON uses the same field names (durations in ms).
+/// `Debug` never prints the PostgreSQL connection string (it may carry a password).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LedgerConfig {
+    /// SQLite file (created if missing). Used when `postgres_url` is empty.
+    pub sqlite_path: String,
+    /// `postgres://user:password@127.0.0.1:5432/db`: a ledger shared by a fleet of servers
+    /// (no TLS: loopback or a private network only). Takes precedence over `sqlite_path`.
+    pub postgres_url: SecretString,
+    /// This server's stable name. Entries a server handed to its game are claimed under it;
+    /// after a restart the same name takes them back at once, another server only once the
+    /// lease ran out. Required (unique per server) with PostgreSQL; defaults to `local`.
+    pub instance_id: String,
+    /// How long a claim on an entry lasts without being renewed or acknowledged.
+    #[serde(with = "millis")]
+    pub claim_lease: Duration,
+    /// Consume sends per call before leaving an entry pending for the next reconcile (each
+    /// send includes the client's own retries).
+    pub send_rounds: u32,
+    /// Wait before the second send; doubles for each further one.
+    #[serde(with = "millis")]
+    pub resend_delay: Duration,
+    /// Entries a reconcile claims per database transaction (it loops until none are left), so
+    /// that servers reconciling together share the work.
+    pub reconcile_batch: u32,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            sqlite_path: "msstore-ledger.sqlite".into(),
+            postgres_url: SecretString::default(),
+            instance_id: String::new(),
+            claim_lease: Duration::from_secs(300),
+            send_rounds: 3,
+            resend_delay: Duration::from_millis(500),
+            reconcile_batch: 32,
+        }
+    }
+}
+
+impl LedgerConfig {
+    pub fn sqlite(path: impl Into<String>) -> LedgerConfig {
+        LedgerConfig {
+            sqlite_path: path.into(),
+            ..LedgerConfig::default()
+        }
+    }
+
+    pub fn postgres(url: impl Into<SecretString>, instance_id: &str) -> LedgerConfig {
+        LedgerConfig {
+            postgres_url: url.into(),
+            instance_id: instance_id.to_string(),
+            ..LedgerConfig::default()
+        }
+    }
+
+    pub fn from_json(json: &str) -> Result<LedgerConfig> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::configuration(format!("invalid JSON ledger configuration: {e}")))
+    }
+
+    /// `MSSTORE_LEDGER_PATH`, `MSSTORE_LEDGER_POSTGRES_URL`, `MSSTORE_LEDGER_INSTANCE` over `self`.
+    pub fn merge_env(mut self) -> LedgerConfig {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = var("MSSTORE_LEDGER_PATH") {
+            self.sqlite_path = v;
+        }
+        if let Some(v) = var("MSSTORE_LEDGER_POSTGRES_URL") {
+            self.postgres_url = v.into();
+        }
+        if let Some(v) = var("MSSTORE_LEDGER_INSTANCE") {
+            self.instance_id = v;
+        }
+        self
+    }
+
+    pub fn uses_postgres(&self) -> bool {
+        !self.postgres_url.is_empty()
+    }
+
+    /// The instance id to use (`local` for SQLite when unset).
+    pub(crate) fn instance(&self) -> Result<String> {
+        let id = self.instance_id.trim();
+        if id.is_empty() {
+            if self.uses_postgres() {
+                return Err(Error::configuration(
+                    "ledger instance_id is required with PostgreSQL: give each game server its own stable name",
+                ));
+            }
+            return Ok("local".into());
+        }
+        if id.len() > 200 {
+            return Err(Error::configuration("ledger instance_id is too long"));
+        }
+        Ok(id.to_string())
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.instance()?;
+        if !self.uses_postgres() && self.sqlite_path.trim().is_empty() {
+            return Err(Error::configuration(
+                "ledger: set sqlite_path or postgres_url",
+            ));
+        }
+        if self.uses_postgres() {
+            let u = self.postgres_url.expose();
+            if !(u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+                || u.contains("host="))
+            {
+                return Err(Error::configuration(
+                    "ledger postgres_url must be a postgres:// URL or a key=value connection string",
+                ));
+            }
+        }
+        if self.claim_lease < Duration::from_millis(100) {
+            return Err(Error::configuration(
+                "ledger claim_lease must be at least 100 ms",
+            ));
+        }
+        if self.reconcile_batch == 0 {
+            return Err(Error::configuration(
+                "ledger reconcile_batch must be at least 1",
+            ));
+        }
+        if self.send_rounds == 0 || self.send_rounds > 100 {
+            return Err(Error::configuration("ledger send_rounds must be 1..=100"));
+        }
+        Ok(())
+    }
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_needs_an_instance_and_hides_its_url() {
+        let c = LedgerConfig::postgres("postgres://u:hunter2@127.0.0.1/db", "");
+        assert_eq!(
+            c.validate().unwrap_err().kind,
+            crate::ErrorKind::Configuration
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        LedgerConfig::postgres("postgres://127.0.0.1/db", "server-1")
+            .validate()
+            .unwrap();
+        assert_eq!(LedgerConfig::sqlite("x.db").instance().unwrap(), "local");
+        let j = LedgerConfig::from_json(r#"{"sqlite_path":"a.db","claim_lease":2000}"#).unwrap();
+        assert_eq!(j.claim_lease, Duration::from_secs(2));
+        assert!(LedgerConfig::from_json("{").is_err());
+        let mut bad = LedgerConfig::sqlite("a.db");
+        bad.send_rounds = 0;
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,311 @@
+//! Sending consumes through the ledger: record, send, resend with the same trackingId, record
+//! the outcome; and the start-up replay of whatever a crash left open.
+
+use super::model::{EntryState, LedgerConsume, LedgerEntry, Reconciled};
+use super::store::{Claim, NewEntry, Store};
+use super::{now_ms, set, Inner, Ledger};
+use crate::client::Core;
+use crate::consume::{ConsumeOutcome, ConsumeRequest};
+use crate::error::{Error, ErrorKind, Result};
+use crate::Client;
+use std::sync::Arc;
+
+/// Whether a failed send proves that nothing was applied, so the entry may be closed as failed.
+/// The first send's `Failed` does (consume.rs only says Failed when no attempt of the call could
+/// have applied). After an earlier send of unknown outcome only a Store verdict on this same
+/// trackingId does: 400 (e.g. insufficient quantity) or 404; the Store answers an applied
+/// trackingId with its stored result, never with those. A 401 may just mean the key expired
+/// since, so it keeps the entry pending.
+fn definitive(prior_sends: u32, e: &Error) -> bool {
+    prior_sends == 0 || matches!(e.http_status, Some(400) | Some(404))
+}
+
+impl Ledger {
+    /// Runs a store call on a blocking thread of the client's runtime.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner.store))
+            .await
+            .map_err(|e| {
+                if e.is_cancelled() {
+                    Error::new(ErrorKind::ShuttingDown, "the client shut down")
+                } else {
+                    Error::new(ErrorKind::Internal, "a ledger operation panicked")
+                }
+            })?
+    }
+
+    fn claim_now(inner: &Inner) -> (i64, i64) {
+        let now = now_ms();
+        (now, now + inner.lease.as_millis() as i64)
+    }
+
+    /// Consumes through the ledger. Returns the entry:
+    /// - `Applied`: the Store applied it: grant the value, then [`Ledger::acknowledge`];
+    /// - `Failed`: the Store refused it (see `last_error`); nothing was applied;
+    /// - `Pending`: the outcome is still unknown after `send_rounds` sends; it is recorded and
+    ///   [`Ledger::reconcile`] resends it (safe: same trackingId) — do not grant yet.
+    ///
+    /// `Err` only when nothing could be recorded (bad input, database failure) or the same
+    /// trackingId is being handled by another server.
+    pub async fn consume(&self, client: &Client, req: LedgerConsume) -> Result<LedgerEntry> {
+        let id = req.validate()?;
+        let me = self.clone();
+        client
+            .run(move |core| async move { me.consume_on(core, req, id).await })
+            .await
+    }
+
+    async fn consume_on(
+        &self,
+        core: Arc<Core>,
+        req: LedgerConsume,
+        id: String,
+    ) -> Result<LedgerEntry> {
+        let inner = self.inner.clone();
+        let (now, until) = Self::claim_now(&inner);
+        let (entry, created) = {
+            let id = id.clone();
+            self.blocking(move |s| {
+                s.insert_entry(
+                    &NewEntry {
+                        id: &id,
+                        player_ref: &req.player_ref,
+                        collections_key: req.collections_key.expose(),
+                        product_id: &req.product_id,
+                        quantity: req.quantity,
+                        sbx: req.sbx.as_deref().unwrap_or(""),
+                    },
+                    Claim {
+                        owner: &inner.instance,
+                        now,
+                        until,
+                    },
+                )
+            })
+            .await?
+        };
+        if !created {
+            // The game sent this trackingId before (it lost the answer): same entry, no resend
+            // unless it is still pending and nobody else is on it.
+            if matches!(entry.state, EntryState::Failed | EntryState::Completed) {
+                return Ok(entry);
+            }
+            let inner = self.inner.clone();
+            let eid = id.clone();
+            let mine = self
+                .blocking(move |s| {
+                    let (now, until) = Self::claim_now(&inner);
+                    s.claim_entry(
+                        &eid,
+                        Claim {
+                            owner: &inner.instance,
+                            now,
+                            until,
+                        },
+                    )
+                })
+                .await?;
+            if !mine || set(&self.inner.in_flight).contains(&id) {
+                return Err(Error::invalid_argument(format!(
+                    "trackingId {id} is being handled by another call or game server; wait for its outcome"
+                )));
+            }
+            if entry.state == EntryState::Applied {
+                set(&self.inner.handed_out).insert(id);
+                return Ok(entry);
+            }
+        }
+        if !set(&self.inner.in_flight).insert(id.clone()) {
+            return Err(Error::invalid_argument(format!(
+                "trackingId {id} is being sent by another call"
+            )));
+        }
+        let r = self.drive(&core, &id).await;
+        set(&self.inner.in_flight).remove(&id);
+        if let Ok(e) = &r {
+            if e.state == EntryState::Applied {
+                set(&self.inner.handed_out).insert(id);
+            }
+        }
+        r
+    }
+
+    /// Sends a pending entry up to `send_rounds` times and records what happened.
+    async fn drive(&self, core: &Core, id: &str) -> Result<LedgerEntry> {
+        let rounds = self.inner.send_rounds;
+        for round in 0..rounds {
+            if round > 0 {
+                let d = self.inner.resend_delay * 2u32.saturating_pow(round - 1).min(64);
+                tokio::time::sleep(d).await;
+            }
+            let inner = self.inner.clone();
+            let eid = id.to_string();
+            let started = self
+                .blocking(move |s| {
+                    let (now, until) = Self::claim_now(&inner);
+                    s.begin_send(
+                        &eid,
+                        Claim {
+                            owner: &inner.instance,
+                            now,
+                            until,
+                        },
+                    )
+                })
+                .await?;
+            let Some((prior, info)) = started else {
+                // No longer pending, or another server took it over: report what is recorded.
+                break;
+            };
+            let mut req = if info.quantity == 0 {
+                ConsumeRequest::developer_managed(info.collections_key.expose(), &info.product_id)
+            } else {
+                ConsumeRequest::store_managed(
+                    info.collections_key.expose(),
+                    &info.product_id,
+                    info.quantity,
+                )
+            };
+            req.tracking_id = Some(id.to_string());
+            req.sbx = info.sbx;
+            let eid = id.to_string();
+            let inner = self.inner.clone();
+            match core.consume(req).await {
+                ConsumeOutcome::Consumed(r) => {
+                    return self
+                        .blocking(move |s| {
+                            let (now, until) = Self::claim_now(&inner);
+                            s.mark_applied(
+                                &eid,
+                                &r,
+                                Claim {
+                                    owner: &inner.instance,
+                                    now,
+                                    until,
+                                },
+                            )
+                        })
+                        .await;
+                }
+                ConsumeOutcome::Failed(e) if definitive(prior, &e) => {
+                    let msg = e.to_string();
+                    return self
+                        .blocking(move |s| s.mark_failed(&eid, &msg, now_ms()))
+                        .await;
+                }
+                ConsumeOutcome::Failed(e) | ConsumeOutcome::Unknown { error: e, .. } => {
+                    let msg = e.to_string();
+                    self.blocking(move |s| s.note_error(&eid, &msg, now_ms()))
+                        .await?;
+                }
+            }
+        }
+        let eid = id.to_string();
+        self.blocking(move |s| s.entry(&eid))
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("no ledger entry '{id}'")))
+    }
+
+    /// The start-up (and periodic) pass: claims every open entry this server may take (its own,
+    /// or any whose claim expired), resends the pending ones, and hands back what the game must
+    /// act on: applied entries to grant and revocations to apply (acknowledge each after).
+    /// Each item is handed out once per process; a restart hands out again whatever was not
+    /// acknowledged.
+    pub async fn reconcile(&self, client: &Client) -> Result<Reconciled> {
+        let me = self.clone();
+        client
+            .run(move |core| async move { me.reconcile_on(core).await })
+            .await
+    }
+
+    async fn reconcile_one(&self, core: &Core, e: LedgerEntry, out: &mut Reconciled) -> Result<()> {
+        match e.state {
+            EntryState::Applied => {
+                if set(&self.inner.handed_out).insert(e.id.clone()) {
+                    out.to_grant.push(e);
+                }
+            }
+            EntryState::Pending => {
+                if !set(&self.inner.in_flight).insert(e.id.clone()) {
+                    return Ok(());
+                }
+                let r = self.drive(core, &e.id).await;
+                set(&self.inner.in_flight).remove(&e.id);
+                let r = r?;
+                match r.state {
+                    EntryState::Applied => {
+                        if set(&self.inner.handed_out).insert(r.id.clone()) {
+                            out.to_grant.push(r);
+                        }
+                    }
+                    EntryState::Failed => out.failed.push(r),
+                    EntryState::Pending => out.still_pending.push(r),
+                    EntryState::Completed => {}
+                }
+            }
+            EntryState::Completed | EntryState::Failed => {}
+        }
+        Ok(())
+    }
+
+    async fn reconcile_on(&self, core: Arc<Core>) -> Result<Reconciled> {
+        let _one_at_a_time = self.inner.reconciling.lock().await;
+        let mut out = Reconciled::default();
+        // Entries this pass already dealt with (those still pending stay claimed by us).
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let inner = self.inner.clone();
+            let mut busy: std::collections::HashSet<String> = set(&inner.in_flight)
+                .union(&set(&inner.handed_out))
+                .cloned()
+                .collect();
+            busy.extend(seen.iter().cloned());
+            let claimed = self
+                .blocking(move |s| {
+                    let (now, until) = Self::claim_now(&inner);
+                    s.claim_open(
+                        Claim {
+                            owner: &inner.instance,
+                            now,
+                            until,
+                        },
+                        inner.batch.into(),
+                        &busy,
+                    )
+                })
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            for e in claimed {
+                seen.insert(e.id.clone());
+                self.reconcile_one(&core, e, &mut out).await?;
+            }
+        }
+        let me = self.clone();
+        out.revocations = tokio::task::spawn_blocking(move || me.revocations_to_apply())
+            .await
+            .map_err(|_| Error::new(ErrorKind::Internal, "a ledger operation panicked"))??;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_store_verdicts_close_a_resent_entry() {
+        let mut e = Error::new(ErrorKind::Network, "refused");
+        assert!(definitive(0, &e), "first send, never reached the Store");
+        assert!(!definitive(1, &e), "an earlier send may have applied it");
+        e.http_status = Some(401);
+        assert!(!definitive(2, &e));
+        e.http_status = Some(400);
+        assert!(definitive(2, &e));
+    }
+}

@@ -1,0 +1,111 @@
+//! The SQLite store (default): one file, WAL journal, `synchronous=FULL` so every committed
+//! state change is fsynced before the call returns.
+
+use super::store::{storage, Dialect, SqlConn, Val};
+use crate::error::Result;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::Connection;
+use std::time::Duration;
+
+pub(crate) struct SqliteConn {
+    conn: Connection,
+}
+
+impl SqliteConn {
+    pub(crate) fn open(path: &str) -> Result<SqliteConn> {
+        let conn = Connection::open(path)
+            .map_err(|e| storage(&format!("cannot open SQLite file '{path}'"), e))?;
+        // Several processes (or ledgers) may share the file: wait for the writer, do not fail.
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| storage("busy_timeout", e))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| storage("cannot enable WAL", e))?;
+        if !mode.eq_ignore_ascii_case("wal") && path != ":memory:" {
+            return Err(storage(
+                "cannot enable WAL",
+                format!("journal mode is '{mode}'"),
+            ));
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+            .map_err(|e| storage("pragmas", e))?;
+        Ok(SqliteConn { conn })
+    }
+}
+
+/// `$1` placeholders (shared SQL) to SQLite's `?1`.
+fn sqlite_sql(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+fn params(p: &[Val]) -> Vec<Value> {
+    p.iter()
+        .map(|v| match v {
+            Val::I(i) => Value::Integer(*i),
+            Val::S(s) => Value::Text(s.clone()),
+        })
+        .collect()
+}
+
+impl SqlConn for SqliteConn {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| storage("schema", e))
+    }
+
+    fn exec(&mut self, sql: &str, p: &[Val]) -> Result<u64> {
+        self.conn
+            .execute(
+                &sqlite_sql(sql),
+                rusqlite::params_from_iter(params(p).iter()),
+            )
+            .map(|n| n as u64)
+            .map_err(|e| storage("write", e))
+    }
+
+    fn query(&mut self, sql: &str, p: &[Val]) -> Result<Vec<Vec<Val>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sqlite_sql(sql))
+            .map_err(|e| storage("query", e))?;
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params(p).iter()), |r| {
+                (0..n)
+                    .map(|i| {
+                        Ok(match r.get_ref(i)? {
+                            ValueRef::Integer(v) => Val::I(v),
+                            ValueRef::Real(v) => Val::I(v as i64),
+                            ValueRef::Text(t) => Val::S(String::from_utf8_lossy(t).into_owned()),
+                            ValueRef::Blob(b) => Val::S(String::from_utf8_lossy(b).into_owned()),
+                            ValueRef::Null => Val::S(String::new()),
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<Val>>>()
+            })
+            .map_err(|e| storage("query", e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| storage("query", e))
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| storage("begin", e))
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| storage("commit", e))
+    }
+
+    fn rollback(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+    }
+}

@@ -1,0 +1,662 @@
+//! Ledger test bodies shared by the SQLite suite (tests/ledger.rs) and the PostgreSQL suite
+//! (tests/ledger_pg.rs): each takes a [`Db`] that hands out ledger configurations.
+#![allow(dead_code)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+pub use common::World;
+use msstore::emulator::FaultKind;
+use msstore::{
+    ClawbackMatch, ClawbackState, Client, EntryState, ErrorKind, Ledger, LedgerConfig,
+    LedgerConsume, RetryPolicy, RevocationKind,
+};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+pub const CONSUME_ROUTE: &str = "collections_v8_consume";
+
+/// A database the ledger can live in; `config(instance)` names one game server.
+pub trait Db: Sync {
+    fn config(&self, instance: &str) -> LedgerConfig;
+}
+
+/// A fresh SQLite file in the temp dir, removed on drop.
+pub struct SqliteDb {
+    pub path: std::path::PathBuf,
+}
+
+impl SqliteDb {
+    pub fn new() -> SqliteDb {
+        let path = std::env::temp_dir().join(format!(
+            "msstore-ledger-test-{}.sqlite",
+            uuid::Uuid::new_v4()
+        ));
+        SqliteDb { path }
+    }
+}
+
+impl Db for SqliteDb {
+    fn config(&self, instance: &str) -> LedgerConfig {
+        let mut c = LedgerConfig::sqlite(self.path.to_string_lossy());
+        c.instance_id = instance.to_string();
+        fast(c)
+    }
+}
+
+impl Drop for SqliteDb {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Short resend delays so fault-heavy runs take seconds.
+pub fn fast(mut c: LedgerConfig) -> LedgerConfig {
+    c.send_rounds = 2;
+    c.resend_delay = Duration::from_millis(5);
+    // Small batches, so that servers reconciling together interleave.
+    c.reconcile_batch = 2;
+    c
+}
+
+/// A client that gives up after one attempt: a dropped response stays unknown.
+pub fn one_shot_client(w: &World) -> Client {
+    w.client_with(|c| c.retry = RetryPolicy::none())
+}
+
+pub fn consume_req(w: &World, player: &str, quantity: u32) -> LedgerConsume {
+    LedgerConsume::new(
+        player,
+        &w.seed.collections_key,
+        &w.seed.consumable_product_id,
+        quantity,
+    )
+}
+
+pub fn balance(w: &World) -> i64 {
+    w.emu
+        .balance(&w.seed.store_user_id, &w.seed.consumable_product_id)
+}
+
+/// A consume whose response is dropped, then a "restart" (client and ledger dropped and
+/// re-created over the same database): the entry is replayed and the balance drops once.
+pub fn dropped_response_then_restart(db: &dyn Db) {
+    let w = World::new();
+    let before = balance(&w);
+    for (i, fault) in [FaultKind::DropAfterApply, FaultKind::DropBeforeApply]
+        .into_iter()
+        .enumerate()
+    {
+        let start = balance(&w);
+        let id = {
+            let client = one_shot_client(&w);
+            let mut cfg = db.config("server-1");
+            cfg.send_rounds = 1;
+            let ledger = Ledger::open(&cfg).unwrap();
+            w.fault(CONSUME_ROUTE, fault.clone(), 1);
+            let e = client
+                .block_on(ledger.consume(&client, consume_req(&w, "player-7", 2)))
+                .unwrap()
+                .unwrap();
+            assert_eq!(e.state, EntryState::Pending, "{fault:?}: outcome unknown");
+            assert_eq!(e.attempts, 1);
+            assert!(e.last_error.is_some());
+            let expected = if i == 0 { start - 2 } else { start };
+            assert_eq!(balance(&w), expected, "{fault:?} applied or not");
+            e.id
+        }; // the process "crashes": nothing acknowledged, nothing in memory survives
+        let client = w.client();
+        let ledger = Ledger::open(&db.config("server-1")).unwrap();
+        let open = ledger.pending().unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].id, id);
+        let r = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+        assert_eq!(r.to_grant.len(), 1, "{r:?}");
+        let e = &r.to_grant[0];
+        assert_eq!((e.id.as_str(), e.state), (id.as_str(), EntryState::Applied));
+        assert_eq!(e.attempts, 2, "replayed once with the same trackingId");
+        assert_eq!(
+            e.transactions
+                .iter()
+                .map(|t| t.quantity_consumed)
+                .sum::<i64>(),
+            2
+        );
+        assert_eq!(
+            balance(&w),
+            start - 2,
+            "{fault:?}: the balance dropped exactly once"
+        );
+        // Handed out once per process: a second reconcile does not hand it out again.
+        let again = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+        assert!(again.to_grant.is_empty());
+        assert_eq!(
+            ledger.acknowledge(&id).unwrap().state,
+            EntryState::Completed
+        );
+        assert_eq!(
+            ledger.acknowledge(&id).unwrap().state,
+            EntryState::Completed,
+            "idempotent"
+        );
+        assert!(ledger.pending().unwrap().is_empty());
+    }
+    assert_eq!(balance(&w), before - 4);
+}
+
+/// Applied but never acknowledged (the game crashed before granting): the restart hands it out
+/// again, without sending anything.
+pub fn applied_unacknowledged_is_handed_out_after_restart(db: &dyn Db) {
+    let w = World::new();
+    let id = {
+        let client = w.client();
+        let ledger = Ledger::open(&db.config("server-1")).unwrap();
+        let e = client
+            .block_on(ledger.consume(&client, consume_req(&w, "player-1", 1)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.state, EntryState::Applied);
+        assert_eq!(e.new_quantity, Some(9));
+        e.id
+    };
+    let sent = w.statuses(CONSUME_ROUTE).len();
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let r = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+    assert_eq!(r.to_grant.len(), 1);
+    assert_eq!(r.to_grant[0].id, id);
+    assert_eq!(w.statuses(CONSUME_ROUTE).len(), sent, "nothing resent");
+    ledger.acknowledge(&id).unwrap();
+    assert_eq!(balance(&w), 9);
+}
+
+/// Refusals are final and recorded; bad input is refused before anything is recorded; the same
+/// trackingId returns the same entry.
+pub fn refusals_and_bad_input(db: &dyn Db) {
+    let w = World::new();
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let e = client
+        .block_on(ledger.consume(&client, consume_req(&w, "player-1", 50)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.state, EntryState::Failed);
+    assert!(
+        e.last_error
+            .as_deref()
+            .unwrap()
+            .contains("InsufficientQuantity"),
+        "{e:?}"
+    );
+    assert_eq!(
+        ledger.acknowledge(&e.id).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(balance(&w), 10);
+    for bad in [
+        consume_req(&w, "", 1),
+        LedgerConsume::new("p", "", "P", 1),
+        LedgerConsume::new("p", "k", " ", 1),
+        consume_req(&w, "p", 1).with_tracking_id("not-a-guid"),
+    ] {
+        let err = client
+            .block_on(ledger.consume(&client, bad))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+        assert!(!err.message.contains(&w.seed.collections_key));
+    }
+    assert!(ledger.pending().unwrap().is_empty(), "nothing recorded");
+    assert_eq!(
+        ledger.acknowledge("nope").unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+    // The same trackingId twice: one consume.
+    let t = uuid::Uuid::new_v4().to_string();
+    let a = client
+        .block_on(ledger.consume(&client, consume_req(&w, "p", 3).with_tracking_id(&t)))
+        .unwrap()
+        .unwrap();
+    ledger.acknowledge(&a.id).unwrap();
+    let b = client
+        .block_on(ledger.consume(&client, consume_req(&w, "p", 3).with_tracking_id(&t)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (b.id.as_str(), b.state),
+        (t.as_str(), EntryState::Completed)
+    );
+    assert_eq!(balance(&w), 7);
+    let other = client
+        .block_on(ledger.consume(&client, consume_req(&w, "p", 2).with_tracking_id(&t)))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(other.kind, ErrorKind::InvalidArgument);
+    // Debug output of the ledger shows no secret and no path to the key.
+    assert!(!format!("{ledger:?} {a:?}").contains(&w.seed.collections_key));
+}
+
+/// Clawback matching with synthetic events against real consumes.
+pub fn clawback_matching(db: &dyn Db) {
+    let w = World::new();
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    // 5 units: 4 from the first order line, 1 from the second (FIFO).
+    let e = client
+        .block_on(ledger.consume(&client, consume_req(&w, "player-9", 5)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.transactions.len(), 2, "{e:?}");
+    ledger.acknowledge(&e.id).unwrap();
+    let t0 = e.transactions[0].clone();
+    let product = w.seed.consumable_product_id.clone();
+    let m = |event: &str, state: ClawbackState| ClawbackMatch {
+        event_id: event.into(),
+        order_id: t0.order_id.clone(),
+        line_item_id: t0.order_line_item_id.clone(),
+        product_id: product.clone(),
+        state,
+    };
+
+    let r = ledger
+        .apply_clawback(&m("ev-refunded", ClawbackState::Refunded))
+        .unwrap();
+    assert!(
+        !r.duplicate && r.revocations.is_empty(),
+        "Refunded: customer keeps it"
+    );
+
+    let r = ledger
+        .apply_clawback(&m("ev-revoked", ClawbackState::Revoked))
+        .unwrap();
+    assert_eq!(r.revocations.len(), 1);
+    let rev = r.revocations[0].clone();
+    assert_eq!(rev.kind, RevocationKind::Revoke);
+    assert_eq!(
+        (rev.player_ref.as_str(), rev.quantity, rev.entry_id.as_str()),
+        ("player-9", t0.quantity_consumed, e.id.as_str())
+    );
+    assert_eq!(t0.quantity_consumed, 4);
+
+    let dup = ledger
+        .apply_clawback(&m("ev-revoked", ClawbackState::Revoked))
+        .unwrap();
+    assert!(dup.duplicate);
+    assert_eq!(
+        dup.revocations, r.revocations,
+        "the same revocation, not a second one"
+    );
+    let again = ledger
+        .apply_clawback(&m("ev-returned", ClawbackState::Returned))
+        .unwrap();
+    assert!(
+        again.revocations.is_empty(),
+        "already revoked for this line"
+    );
+    assert_eq!(ledger.open_revocations().unwrap().len(), 1);
+
+    // Returned for a line nobody consumed: nothing to do in game.
+    let mut stranger = m("ev-other", ClawbackState::Returned);
+    stranger.order_id = uuid::Uuid::new_v4().to_string();
+    assert!(ledger
+        .apply_clawback(&stranger)
+        .unwrap()
+        .revocations
+        .is_empty());
+    // Same ids but another product: no match.
+    let mut wrong = m("ev-wrong-product", ClawbackState::Revoked);
+    wrong.product_id = w.seed.durable_product_id.clone();
+    assert!(ledger
+        .apply_clawback(&wrong)
+        .unwrap()
+        .revocations
+        .is_empty());
+
+    let todo = ledger.revocations_to_apply().unwrap();
+    assert_eq!(todo, vec![rev.clone()]);
+    assert!(
+        ledger.revocations_to_apply().unwrap().is_empty(),
+        "handed out once"
+    );
+    assert!(ledger.acknowledge_revocation(&rev.id).unwrap().acknowledged);
+    assert!(ledger.open_revocations().unwrap().is_empty());
+
+    // A chargeback reversal undoes it.
+    let r = ledger
+        .apply_clawback(&m("ev-reversal", ClawbackState::ChargebackReversal))
+        .unwrap();
+    assert_eq!(r.revocations.len(), 1);
+    let restore = &r.revocations[0];
+    assert_eq!(restore.kind, RevocationKind::Restore);
+    assert_eq!(restore.reverses.as_deref(), Some(rev.id.as_str()));
+    assert_eq!(restore.quantity, 4);
+    let dup = ledger
+        .apply_clawback(&m("ev-reversal", ClawbackState::ChargebackReversal))
+        .unwrap();
+    assert!(dup.duplicate && dup.revocations.len() == 1);
+    let second = ledger
+        .apply_clawback(&m("ev-reversal-2", ClawbackState::ChargebackReversal))
+        .unwrap();
+    assert!(second.revocations.is_empty(), "nothing left to reverse");
+    // Revoked again after the reversal: a new revocation.
+    let r = ledger
+        .apply_clawback(&m("ev-revoked-2", ClawbackState::Revoked))
+        .unwrap();
+    assert_eq!(r.revocations.len(), 1);
+    assert_ne!(r.revocations[0].id, rev.id);
+
+    // Across a restart, unacknowledged revocations are handed out again.
+    drop(ledger);
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let todo = ledger.revocations_to_apply().unwrap();
+    assert_eq!(todo.len(), 2, "the restore and the new revoke");
+    for t in &todo {
+        ledger.acknowledge_revocation(&t.id).unwrap();
+    }
+    let err = ledger
+        .apply_clawback(&ClawbackMatch {
+            event_id: String::new(),
+            ..m("x", ClawbackState::Revoked)
+        })
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert_eq!(
+        ledger.acknowledge_revocation("nope").unwrap_err().kind,
+        ErrorKind::NotFound
+    );
+}
+
+/// Two game servers share one ledger. Server A leaves entries pending and dies; after its
+/// lease ends, servers B and C reconcile at the same time: every entry is handed to exactly one
+/// of them, and the Store applied each exactly once. Meanwhile both consume concurrently.
+pub fn two_servers_share_the_ledger(db: &dyn Db) {
+    let w = World::new();
+    w.emu
+        .purchase(
+            &w.seed.store_user_id,
+            &w.seed.consumable_product_id,
+            "",
+            200,
+        )
+        .unwrap();
+    let start = balance(&w);
+    let lease = Duration::from_millis(400);
+    let n = 12;
+    let ids: HashSet<String> = {
+        let client = one_shot_client(&w);
+        let mut cfg = db.config("server-a");
+        cfg.send_rounds = 1;
+        cfg.claim_lease = lease;
+        let a = Ledger::open(&cfg).unwrap();
+        (0..n)
+            .map(|i| {
+                let kind = if i % 3 == 0 {
+                    FaultKind::DropBeforeApply
+                } else {
+                    FaultKind::DropAfterApply
+                };
+                w.fault(CONSUME_ROUTE, kind, 1);
+                let e = client
+                    .block_on(a.consume(&client, consume_req(&w, &format!("p{i}"), 1)))
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(e.state, EntryState::Pending);
+                e.id
+            })
+            .collect()
+    };
+    // Before the lease ends nobody else may take them.
+    let mut cfg_b = db.config("server-b");
+    cfg_b.claim_lease = lease;
+    let b = Ledger::open(&cfg_b).unwrap();
+    let cb = w.client();
+    let early = cb.block_on(b.reconcile(&cb)).unwrap().unwrap();
+    assert!(
+        early.to_grant.is_empty() && early.still_pending.is_empty(),
+        "A's claims are live: {early:?}"
+    );
+    std::thread::sleep(lease + Duration::from_millis(100));
+
+    let mut cfg_c = db.config("server-c");
+    cfg_c.claim_lease = Duration::from_secs(60);
+    let c = Ledger::open(&cfg_c).unwrap();
+    let cc = w.client();
+    let b = Ledger::open(&{
+        let mut x = db.config("server-b");
+        x.claim_lease = Duration::from_secs(60);
+        x
+    })
+    .unwrap();
+    let (got_b, got_c, new_b, new_c) = std::thread::scope(|s| {
+        let rb = s.spawn(|| {
+            let r = cb.block_on(b.reconcile(&cb)).unwrap().unwrap();
+            let fresh: Vec<String> = (0..10)
+                .map(|i| {
+                    let e = cb
+                        .block_on(b.consume(&cb, consume_req(&w, &format!("b{i}"), 1)))
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(e.state, EntryState::Applied);
+                    b.acknowledge(&e.id).unwrap();
+                    e.id
+                })
+                .collect();
+            (r, fresh)
+        });
+        let rc = s.spawn(|| {
+            let r = cc.block_on(c.reconcile(&cc)).unwrap().unwrap();
+            let fresh: Vec<String> = (0..10)
+                .map(|i| {
+                    let e = cc
+                        .block_on(c.consume(&cc, consume_req(&w, &format!("c{i}"), 1)))
+                        .unwrap()
+                        .unwrap();
+                    assert_eq!(e.state, EntryState::Applied);
+                    c.acknowledge(&e.id).unwrap();
+                    e.id
+                })
+                .collect();
+            (r, fresh)
+        });
+        let (rb, fb) = rb.join().unwrap();
+        let (rc, fc) = rc.join().unwrap();
+        (rb, rc, fb, fc)
+    });
+    let b_ids: HashSet<String> = got_b.to_grant.iter().map(|e| e.id.clone()).collect();
+    let c_ids: HashSet<String> = got_c.to_grant.iter().map(|e| e.id.clone()).collect();
+    assert!(
+        b_ids.is_disjoint(&c_ids),
+        "handed to both servers: {b_ids:?} {c_ids:?}"
+    );
+    let all: HashSet<String> = b_ids.union(&c_ids).cloned().collect();
+    assert_eq!(all, ids, "every entry handed to exactly one server");
+    eprintln!(
+        "[ledger] {} backend: server-b took {}, server-c took {} of {n} abandoned entries",
+        b.backend(),
+        b_ids.len(),
+        c_ids.len()
+    );
+    for id in &b_ids {
+        b.acknowledge(id).unwrap();
+    }
+    for id in &c_ids {
+        c.acknowledge(id).unwrap();
+    }
+    assert_eq!(new_b.len() + new_c.len(), 20);
+    assert_eq!(
+        balance(&w),
+        start - n as i64 - 20,
+        "each consume applied exactly once"
+    );
+    assert!(b.pending().unwrap().is_empty());
+}
+
+/// Figures of a randomised run.
+#[derive(Debug, Default)]
+pub struct RunStats {
+    pub consumes: usize,
+    pub completed: usize,
+    pub failed: usize,
+    pub faults: usize,
+    pub restarts: usize,
+    pub replayed: usize,
+    pub refused: usize,
+}
+
+/// At least `steps` consumes with random faults (dropped responses before/after applying, 5xx,
+/// 429, timeouts) and random restarts, ending with every accepted consume applied exactly once
+/// and acknowledged, checked against the emulator's balance.
+pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let w = World::new();
+    w.emu
+        .purchase(
+            &w.seed.store_user_id,
+            &w.seed.consumable_product_id,
+            "",
+            (steps * 3) as i64,
+        )
+        .unwrap();
+    let initial = balance(&w);
+    let new_client = || {
+        w.client_with(|c| {
+            c.request_timeout = Duration::from_millis(120);
+            c.retry = RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(2),
+                max_delay: Duration::from_millis(10),
+                max_retry_after: Duration::from_secs(1),
+            };
+        })
+    };
+    let open = || Ledger::open(&db.config("server-1")).unwrap();
+    let mut client = new_client();
+    let mut ledger = open();
+    let mut stats = RunStats::default();
+    let mut accepted: HashMap<String, u32> = HashMap::new();
+    let ctx = |step: usize| format!("seed {seed} (MSSTORE_LEDGER_SEED={seed}), step {step}");
+    let t0 = Instant::now();
+
+    let reconcile = |client: &Client, ledger: &Ledger, stats: &mut RunStats, step: usize| {
+        let r = client
+            .block_on(ledger.reconcile(client))
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{}: reconcile: {e}", ctx(step)));
+        stats.replayed += r.to_grant.len() + r.failed.len();
+        for e in &r.to_grant {
+            ledger.acknowledge(&e.id).unwrap();
+        }
+    };
+
+    for step in 0..steps {
+        if rng.u32(..100) < 4 {
+            // Restart: drop everything in memory, re-open, replay.
+            drop(std::mem::replace(&mut client, new_client()));
+            drop(std::mem::replace(&mut ledger, open()));
+            stats.restarts += 1;
+            reconcile(&client, &ledger, &mut stats, step);
+        }
+        let times = rng.u32(1..=2);
+        let fault = match rng.u32(..100) {
+            0..=7 => Some(FaultKind::DropAfterApply),
+            8..=13 => Some(FaultKind::DropBeforeApply),
+            14..=19 => Some(FaultKind::Status {
+                status: [500, 502, 503][rng.usize(..3)],
+            }),
+            20..=25 => Some(FaultKind::Throttle {
+                retry_after_secs: 0,
+            }),
+            26..=29 => Some(FaultKind::Delay { ms: 250 }),
+            _ => None,
+        };
+        if let Some(f) = fault {
+            stats.faults += 1;
+            w.fault(CONSUME_ROUTE, f, times);
+        }
+        // Now and then more than the balance: the Store refuses, nothing may be applied.
+        let q = if rng.u32(..100) < 2 {
+            1_000_000
+        } else {
+            rng.u32(1..=3)
+        };
+        let e = client
+            .block_on(ledger.consume(&client, consume_req(&w, &format!("p{}", step % 17), q)))
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{}: consume refused: {e}", ctx(step)));
+        stats.consumes += 1;
+        if q == 1_000_000 {
+            stats.refused += 1;
+            assert_ne!(e.state, EntryState::Applied, "{}", ctx(step));
+        }
+        accepted.insert(e.id.clone(), q);
+        // Sometimes the game "crashes" before acknowledging: the restart must hand it out again.
+        if e.state == EntryState::Applied && rng.u32(..10) < 9 {
+            ledger.acknowledge(&e.id).unwrap();
+        }
+        if rng.u32(..100) < 3 {
+            reconcile(&client, &ledger, &mut stats, step);
+        }
+    }
+    w.emu.clear_faults();
+    for _ in 0..5 {
+        drop(std::mem::replace(&mut client, new_client()));
+        drop(std::mem::replace(&mut ledger, open()));
+        reconcile(&client, &ledger, &mut stats, steps);
+        if ledger.pending().unwrap().is_empty() {
+            break;
+        }
+    }
+    assert!(
+        ledger.pending().unwrap().is_empty(),
+        "{}: entries left open: {:?}",
+        ctx(steps),
+        ledger.pending().unwrap()
+    );
+    let mut consumed = 0i64;
+    for (id, q) in &accepted {
+        let e = ledger
+            .entry(id)
+            .unwrap()
+            .expect("accepted entries are kept");
+        match e.state {
+            EntryState::Completed => {
+                stats.completed += 1;
+                consumed += *q as i64;
+                let drawn: i64 = e.transactions.iter().map(|t| t.quantity_consumed).sum();
+                assert_eq!(drawn, *q as i64, "{}: order lines of {id}", ctx(steps));
+            }
+            EntryState::Failed => stats.failed += 1,
+            s => panic!("{}: entry {id} ended {s:?}", ctx(steps)),
+        }
+    }
+    assert_eq!(
+        initial - balance(&w),
+        consumed,
+        "{}: the Store's balance moved by exactly the completed consumes (nothing lost or doubled); {stats:?}",
+        ctx(steps)
+    );
+    eprintln!(
+        "[ledger] {} random run seed {seed}: {stats:?}, {} units, {:.1}s",
+        ledger.backend(),
+        consumed,
+        t0.elapsed().as_secs_f64()
+    );
+    stats
+}
+
+/// The run's seed: `MSSTORE_LEDGER_SEED` or the clock.
+pub fn seed() -> u64 {
+    std::env::var("MSSTORE_LEDGER_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        })
+}
