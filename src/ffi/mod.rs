@@ -23,6 +23,8 @@
 
 pub mod client;
 pub mod completion;
+#[doc(hidden)]
+pub mod driver;
 pub mod error;
 pub mod handles;
 pub mod key;
