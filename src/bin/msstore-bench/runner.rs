@@ -41,7 +41,7 @@ impl Plan {
             _,
             u64,
         ) = if a.has("--smoke") {
-            ("smoke", 20, 100, &["1", "4"], 20, 0, 20)
+            ("smoke", 0, 250, &["2"], 10, 0, 20)
         } else if a.has("--quick") {
             (
                 "quick",
