@@ -258,7 +258,8 @@ static void *caller(void *arg) {
       err[0] = 0;
       int rc = one_op(h, atomic_fetch_add(&op_counter, 1), &body, &resp, err, sizeof err);
       if (rc == 0) {
-        if (started >= t_measure_from && now_s() <= t_end) record(s, started);
+        double done = now_s();
+        if (done >= t_measure_from && done <= t_end) record(s, started);
       } else {
         s->errors++;
         if (!s->first_error[0]) snprintf(s->first_error, sizeof s->first_error, "%s", err);

@@ -1,7 +1,8 @@
 //! The closed-loop load shape shared by every variant: `concurrency` callers, each starting its
 //! next operation as soon as the previous one completes. A warm-up period (connections and the
-//! token get established) is run but not recorded; only operations that start inside the
-//! measured window count.
+//! token get established) is run but not recorded; operations that complete inside the
+//! measured window count (whenever they started: at high concurrency one operation can take
+//! longer than the window).
 
 use crate::stats::{Recorder, Summary};
 use std::future::Future;
@@ -29,9 +30,10 @@ impl Window {
         self.end - self.measure_from
     }
 
-    /// Whether an operation started at `started` (and finishing now) is counted.
-    pub fn counts(&self, started: Instant) -> bool {
-        started >= self.measure_from && Instant::now() <= self.end
+    /// Whether an operation completing now is counted.
+    pub fn counts_now(&self) -> bool {
+        let now = Instant::now();
+        now >= self.measure_from && now <= self.end
     }
 }
 
@@ -59,7 +61,7 @@ where
                     let started = Instant::now();
                     let r = op(n).await;
                     match r {
-                        Ok(()) if window.counts(started) => rec.ok(started),
+                        Ok(()) if window.counts_now() => rec.ok(started),
                         Ok(()) => {}
                         Err(e) => rec.error(|| e),
                     }

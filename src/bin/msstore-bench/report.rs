@@ -207,7 +207,9 @@ impl Report {
                 .filter(|c| c.variant == v && c.concurrency == 256)
                 .filter_map(|c| {
                     let s = c.summary.as_ref()?;
-                    let p = self.find(PER_REQUEST, c.workload, 256)?;
+                    let p = self
+                        .find(PER_REQUEST, c.workload, 256)
+                        .filter(|p| p.ops > 0)?;
                     Some((s.throughput / p.throughput.max(1e-9), c.workload))
                 })
                 .collect();
@@ -404,10 +406,10 @@ impl Report {
                     );
                     continue;
                 };
-                let ratio = |other: Variant, f: fn(&Summary) -> f64, inv: bool| {
+                let ratio = |other: Variant, f: fn(&Summary) -> f64| {
                     self.find(other, w, c.concurrency)
-                        .filter(|o| f(o) > 0.0)
-                        .map(|o| format!("{:.2}", if inv { f(x) / f(o) } else { f(x) / f(o) }))
+                        .filter(|o| o.ops > 0 && f(o) > 0.0)
+                        .map(|o| format!("{:.2}", f(x) / f(o)))
                         .unwrap_or_else(|| "-".into())
                 };
                 let _ = writeln!(
@@ -422,9 +424,9 @@ impl Report {
                     c.token_requests,
                     c.connections,
                     x.rss_kb as f64 / 1024.0,
-                    ratio(FLOOR, |s| s.throughput, false),
-                    ratio(FLOOR, |s| s.p99_us, true),
-                    ratio(PER_REQUEST, |s| s.throughput, false),
+                    ratio(FLOOR, |s| s.throughput),
+                    ratio(FLOOR, |s| s.p99_us),
+                    ratio(PER_REQUEST, |s| s.throughput),
                     if x.errors > 0 {
                         format!("{} ({})", x.errors, x.first_error.as_deref().unwrap_or("").replace('|', "/"))
                     } else {

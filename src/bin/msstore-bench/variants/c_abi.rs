@@ -69,7 +69,7 @@ extern "C" fn on_done(user_data: *mut c_void, code: msstore_result, _op: *mut ms
         ctx.rec.error(|| format!("callback: {code:?}"));
     } else if ctx.burst {
         ctx.rec.ok(ctx.base);
-    } else if ctx.window.is_some_and(|w| w.counts(started)) {
+    } else if ctx.window.is_some_and(|w| w.counts_now()) {
         ctx.rec.ok(started);
     }
     if !ctx.burst {
@@ -156,6 +156,6 @@ fn query_of(world: &World, w: Workload, chunk: u64) -> Result<CQuery, String> {
         .iter()
         .map(|p| p.product_id.clone())
         .collect();
-    CQuery::new(&world.query_key(w), &ids, r.max_page_size)
+    CQuery::new(world.query_key(w), &ids, r.max_page_size)
         .map_err(|c| format!("query options: {c:?}"))
 }
