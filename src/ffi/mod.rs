@@ -11,7 +11,8 @@
 //! - [`ops`]: one start function per network operation;
 //! - [`results`]: result handles and their copy-by-index accessors;
 //! - [`key`]: synchronous Store ID key decoding and key accessors;
-//! - [`log`]: the log callback (secrets redacted).
+//! - [`log`]: the log callback (secrets redacted);
+//! - `driver` (hidden): safe Rust calls into this C ABI, made as a C caller makes them (benchmarks).
 //!
 //! Handles given to C are opaque ids from [`handles`], never raw Rust pointers: the library never
 //! dereferences a handle, so a freed, foreign or garbage handle is an error code, not UB.

@@ -52,6 +52,16 @@ impl Workload {
         Workload::ALL.into_iter().find(|w| w.name() == s)
     }
 
+    /// How many times longer than the plan's window this workload's cells measure: a
+    /// query500 operation (4 pages) takes over a second at concurrency 256 against the
+    /// one-thread emulator, so a short window would see only the start-up.
+    pub fn window_factor(self) -> u64 {
+        match self {
+            Workload::Query500 => 3,
+            _ => 1,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Workload::Query10 => "v9 query, user owning 10 entitlements (1 page)",
