@@ -49,8 +49,8 @@ impl Recorder {
             if l.is_empty() {
                 return 0.0;
             }
-            // Nearest-rank percentile.
-            let rank = ((p / 100.0) * l.len() as f64).ceil() as usize;
+            // Nearest-rank percentile (the epsilon keeps 0.999 * 1000 from rounding up to 1000).
+            let rank = ((p / 100.0) * l.len() as f64 - 1e-9).ceil() as usize;
             l[rank.clamp(1, l.len()) - 1] as f64 / 1000.0
         };
         let secs = elapsed.as_secs_f64().max(1e-9);
