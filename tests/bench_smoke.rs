@@ -1,0 +1,77 @@
+//! Keeps the benchmark harness from rotting: runs `msstore-bench --smoke` (every variant, every
+//! workload, a tiny time box, concurrency 1 and 4, a 20-caller cold start) against its own
+//! emulator on loopback and checks that every cell completed operations without errors and
+//! that the report files were written. The figures themselves are not asserted.
+
+use std::path::Path;
+use std::process::Command;
+
+fn libcurl_headers() -> bool {
+    [
+        "/usr/include/x86_64-linux-gnu/curl/curl.h",
+        "/usr/include/aarch64-linux-gnu/curl/curl.h",
+        "/usr/include/curl/curl.h",
+    ]
+    .iter()
+    .any(|p| Path::new(p).exists())
+}
+
+#[test]
+fn every_variant_completes_requests_and_the_report_is_written() {
+    let out = std::env::temp_dir().join(format!("msstore-bench-smoke-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msstore-bench"));
+    cmd.arg("--smoke").arg("--out").arg(&out);
+    // The libcurl variant needs libcurl's headers; the test does not install packages.
+    let curl = libcurl_headers();
+    if !curl {
+        cmd.arg("--no-curl");
+    }
+    let r = cmd.output().expect("runs msstore-bench");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        r.status.success(),
+        "msstore-bench --smoke failed (a cell failed or had errors):\n{stderr}\n{stdout}"
+    );
+    assert!(!stderr.contains("FAILED"), "{stderr}");
+
+    let md = std::fs::read_to_string(out.join("results.md")).expect("results.md written");
+    let svg = std::fs::read_to_string(out.join("throughput.svg")).expect("throughput.svg written");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    let mut variants = vec![
+        "c-abi-queued",
+        "c-abi-immediate",
+        "rust-api",
+        "floor",
+        "per-request",
+    ];
+    if curl {
+        variants.push("libcurl-c");
+    }
+    for w in ["query10", "query500", "consume", "renew", "cold1000"] {
+        assert!(md.contains(&format!("## {w}:")), "no section for {w}");
+    }
+    for v in &variants {
+        // 4 warm workloads at one concurrency level + the cold start, each a table row with
+        // a zero in the errors column.
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {v} |")))
+            .collect();
+        assert_eq!(rows.len(), 5, "{v}: rows {rows:?}");
+        for row in rows {
+            assert!(row.trim_end().ends_with("| 0 |"), "{v}: errors in {row}");
+            let ops: f64 = row.split('|').nth(3).unwrap().trim().parse().unwrap();
+            assert!(ops > 0.0, "{v}: no throughput in {row}");
+        }
+        assert!(
+            svg.contains(&format!(">{v}</text>")),
+            "{v} missing from the chart legend"
+        );
+    }
+    // The targets section is printed and written, with a verdict per target.
+    assert!(stdout.contains("targets (issue 7):"));
+    assert!(md.contains("key decode < 2 us"));
+    let _ = std::fs::remove_dir_all(&out);
+}
