@@ -2,7 +2,6 @@
 // everything the native error object says (code, HTTP status, service codes, MS-CV,
 // retry-after, tracking id). Messages never contain secrets: the library redacts them.
 using System;
-using System.Runtime.InteropServices;
 using Msstore.Native;
 
 namespace Msstore
