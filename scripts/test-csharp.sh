@@ -82,6 +82,44 @@ fi
 passed=$((passed + 1))
 cp "$NUNIT_FW" "$OUT/"
 
+# The Unity sample compiles against the wrapper (UnityEngine replaced by a stub of the few
+# types it uses; inside Unity, UNITY_5_3_OR_NEWER selects Unity's own MonoPInvokeCallback).
+cat >"$OUT/UnityEngineStub.cs" <<'STUB'
+namespace UnityEngine
+{
+    public class Object { }
+    public class Component : Object { }
+    public class Behaviour : Component { public bool enabled { get; set; } }
+    public class MonoBehaviour : Behaviour { }
+    public static class Debug
+    {
+        public static void Log(object m) { }
+        public static void LogWarning(object m) { }
+        public static void LogError(object m) { }
+    }
+    public sealed class SerializeField : System.Attribute { }
+    public sealed class HeaderAttribute : System.Attribute { public HeaderAttribute(string h) { } }
+    public sealed class TooltipAttribute : System.Attribute { public TooltipAttribute(string t) { } }
+}
+STUB
+mapfile -t SAMPLE < <(find "bindings/csharp/Samples~" -name '*.cs' | sort)
+if "${MCS[@]}" -target:library -out:"$OUT/Sample.dll" -r:"$OUT/Msstore.dll" "$OUT/UnityEngineStub.cs" \
+  "${SAMPLE[@]}" >"$OUT/sample.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  cat "$OUT/sample.log" >&2
+  note "FAILED: the Unity sample does not compile"
+  failed=$((failed + 1))
+fi
+
+# Unity ignores assets without a .meta in a read-only (git) package: every one is committed.
+if scripts/gen-unity-meta.sh --check; then
+  passed=$((passed + 1))
+else
+  note "FAILED: stale Unity .meta files (run scripts/gen-unity-meta.sh)"
+  failed=$((failed + 1))
+fi
+
 # ---- emulator --------------------------------------------------------------------------------
 start_emulator() {
   local dir
