@@ -1,0 +1,271 @@
+// P/Invoke declarations of include/msstore.h, written by hand and kept in sync by the
+// HeaderSyncTests (every exported function bound, every result code and struct size equal).
+// Strings cross as IntPtr (UTF-8, see Utf8); handles cross as SafeHandles (see SafeHandles.cs).
+using System;
+using System.Runtime.InteropServices;
+
+namespace Msstore.Native
+{
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void CompletionCallback(IntPtr userData, int code, IntPtr op);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void LogCallback(IntPtr userData, int level, IntPtr target, IntPtr message);
+
+    internal static class NativeMethods
+    {
+        // Statically linked platforms (iOS, consoles, WebGL) link libmsstore.a into the player:
+        // define MSSTORE_STATIC (Player Settings > Scripting Define Symbols) to bind "__Internal".
+#if MSSTORE_STATIC || ((UNITY_IOS || UNITY_WEBGL || UNITY_SWITCH) && !UNITY_EDITOR)
+        internal const string Lib = "__Internal";
+#else
+        internal const string Lib = "msstore";
+#endif
+
+        // ---- library ----------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_version();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_live_objects();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_debug_trigger_panic();
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_result_name(int code);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_result_description(int code);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_set_log_callback(LogCallback cb, IntPtr userData, int maxLevel);
+
+        // ---- client -----------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_client_options_init(ref ClientOptions opts);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_call_options_init(ref CallOptions opts);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_client_new(ref ClientOptions opts, out ClientHandle client, out ErrorHandle err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_client_new_from_json(IntPtr json, out ClientHandle client, out ErrorHandle err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_client_poll(ClientHandle client, UIntPtr maxCallbacks);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_client_tick(ClientHandle client, UIntPtr maxCallbacks);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_client_pending(ClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_client_shutdown(ClientHandle client);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_client_free(IntPtr client);
+
+        // ---- operations -------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_cancel(OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_wait(OpHandle op, uint timeoutMs);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_status(OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_error(IntPtr op, out ErrorHandle err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_op_error(IntPtr op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_free(IntPtr op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_token(IntPtr op, out TokenHandle token);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_key(IntPtr op, out KeyHandle key);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_entitlements(IntPtr op, out EntitlementsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_consume_result(IntPtr op, out ConsumeResultHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_order(IntPtr op, out OrderHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_op_take_subscriptions(IntPtr op, out SubscriptionsHandle h);
+
+        // ---- starts (user_data carries a GCHandle; out_op a SafeHandle) --------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_get_token(ClientHandle client, int audience, ref CallOptions call,
+            CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_renew_key(ClientHandle client, IntPtr key, ref CallOptions call,
+            CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_query_entitlements(ClientHandle client, ref QueryOptions query,
+            ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_consume(ClientHandle client, ref ConsumeOptions opts,
+            ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_grant_free_product(ClientHandle client, ref GrantOptions opts,
+            ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_query_subscriptions(ClientHandle client, ref SubscriptionQueryOptions opts,
+            ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_change_subscription(ClientHandle client, ref SubscriptionChangeOptions opts,
+            ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        // ---- errors -----------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_error_code(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_kind(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_message(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_error_copy_message(ErrorHandle e, byte[] buf, UIntPtr capacity, out UIntPtr needed);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern ushort msstore_error_http_status(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_service_code(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_inner_code(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_ms_cv(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_correlation_id(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long msstore_error_retry_after_ms(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_tracking_id(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_error_json(ErrorHandle e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_error_free(IntPtr e);
+
+        // ---- keys -------------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_key_decode(IntPtr key, out KeyHandle h, out ErrorHandle err);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_key_get_info(KeyHandle key, ref KeyInfo info);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_key_value(KeyHandle key);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_key_json(KeyHandle key);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_key_free(IntPtr key);
+
+        // ---- tokens -----------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_token_value(TokenHandle t);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_token_audience(TokenHandle t);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern long msstore_token_expires_at_unix_ms(TokenHandle t);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_token_free(IntPtr t);
+
+        // ---- entitlements -----------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_entitlements_count(EntitlementsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_entitlements_get(EntitlementsHandle h, UIntPtr index, ref Entitlement e);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_entitlements_continuation_token(EntitlementsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint msstore_entitlements_pages(EntitlementsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern uint msstore_entitlements_duplicates_removed(EntitlementsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_entitlements_raw_json(EntitlementsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_entitlements_free(IntPtr h);
+
+        // ---- consume ----------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_consume_result_get(ConsumeResultHandle h, ref ConsumeInfo info);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_consume_result_transaction(ConsumeResultHandle h, UIntPtr index, ref OrderTransaction tx);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_consume_result_json(ConsumeResultHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_consume_result_free(IntPtr h);
+
+        // ---- orders -----------------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_order_get(OrderHandle h, ref OrderInfo info);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_order_line_item_get(OrderHandle h, UIntPtr index, ref OrderLineItem item);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_order_raw_json(OrderHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_order_free(IntPtr h);
+
+        // ---- subscriptions ----------------------------------------------------------------
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_subscriptions_count(SubscriptionsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_subscriptions_get(SubscriptionsHandle h, UIntPtr index, ref Subscription s);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_subscriptions_continuation_token(SubscriptionsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr msstore_subscriptions_raw_json(SubscriptionsHandle h);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_subscriptions_free(IntPtr h);
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+
+namespace Msstore
+{
+    /// <summary>Configuration of a <see cref="StoreClient"/>. Unset values take the library's
+    /// defaults. ToString never shows the secret.</summary>
+    public sealed class StoreClientOptions
+    {
+        public StoreClientOptions(string tenantId, string clientId, string clientSecret)
+        {
+            TenantId = tenantId;
+            ClientId = clientId;
+            ClientSecret = clientSecret;
+        }
+
+        /// <summary>Entra tenant (directory) id. Required.</summary>
+        public string TenantId { get; set; }
+        /// <summary>Entra application (client) id. Required.</summary>
+        public string ClientId { get; set; }
+        /// <summary>Entra client secret. Required. Never logged.</summary>
+        public string ClientSecret { get; set; }
+        /// <summary>Points login, collections and purchase at one emulator (loopback http is allowed).</summary>
+        public string EmulatorBaseUrl { get; set; }
+        public string LoginBaseUrl { get; set; }
+        public string CollectionsBaseUrl { get; set; }
+        public string PurchaseBaseUrl { get; set; }
+        /// <summary>Sent as User-Agent. Default "msstore/&lt;version&gt;".</summary>
+        public string ServiceIdentity { get; set; }
+        /// <summary>1 or 2; 0 = default (2).</summary>
+        public int EntraVersion { get; set; }
+        public TimeSpan? ConnectTimeout { get; set; }
+        /// <summary>One HTTP attempt.</summary>
+        public TimeSpan? RequestTimeout { get; set; }
+        /// <summary>Attempts including the first; 0 = default (4); 1 disables retries.</summary>
+        public int MaxAttempts { get; set; }
+        /// <summary>Native runtime worker threads; 0 = default (2).</summary>
+        public int WorkerThreads { get; set; }
+        /// <summary>Most pages an all-pages query follows; 0 = default (100).</summary>
+        public int MaxPages { get; set; }
+        /// <summary>Deadline of every operation (it fails with StoreTimeoutException); null = none.</summary>
+        public TimeSpan? OperationTimeout { get; set; }
+        /// <summary>On which thread Tasks complete. Default: inside <see cref="StoreClient.Pump"/>.</summary>
+        public StoreCompletion Completion { get; set; }
+
+        public override string ToString()
+        {
+            return "StoreClientOptions(tenant " + TenantId + ", client " + ClientId + ", secret ***, " + Completion + ")";
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// Keeps the hand-written P/Invoke layer in sync with include/msstore.h: every exported
+// function bound (and nothing bound that the header lacks), every result code and enum value
+// equal, and every struct the same size as the C compiler says (MSSTORE_STRUCT_SIZES, written
+// by scripts/test-csharp.sh from a program compiled against the header).
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Msstore.Tests
+{
+    [TestFixture]
+    public class HeaderSyncTests
+    {
+        private static string Header
+        {
+            get
+            {
+                string path = Environment.GetEnvironmentVariable("MSSTORE_HEADER");
+                Assert.IsNotNull(path, "MSSTORE_HEADER is not set");
+                return File.ReadAllText(path);
+            }
+        }
+
+        private static Type NativeType(string name)
+        {
+            Type t = typeof(StoreClient).Assembly.GetType("Msstore.Native." + name);
+            Assert.IsNotNull(t, name);
+            return t;
+        }
+
+        [Test]
+        public void EveryExportedFunction_IsBound_AndNothingElse()
+        {
+            var exported = new HashSet<string>(Regex.Matches(Header, @"MSSTORE_API\s+[^;]*?\b(msstore_[a-z0-9_]+)\s*\(")
+                .Cast<Match>().Select(m => m.Groups[1].Value));
+            Assert.Greater(exported.Count, 50, "header parse");
+            var bound = new HashSet<string>(NativeType("NativeMethods")
+                .GetMethods(BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)
+                .Where(m => (m.Attributes & MethodAttributes.PinvokeImpl) != 0).Select(m => m.Name));
+            CollectionAssert.IsEmpty(exported.Except(bound).OrderBy(x => x), "exported but not bound");
+            CollectionAssert.IsEmpty(bound.Except(exported).OrderBy(x => x), "bound but not exported");
+        }
+
+        private static Dictionary<string, long> CEnum(string prefix)
+        {
+            return Regex.Matches(Header, @"\b" + prefix + @"([A-Z0-9_]+)\s*=\s*(-?[0-9]+)")
+                .Cast<Match>().ToDictionary(m => m.Groups[1].Value.Replace("_", "").ToLowerInvariant(),
+                    m => long.Parse(m.Groups[2].Value));
+        }
+
+        private static void SameEnum(string prefix, Type managed, params string[] cOnly)
+        {
+            Dictionary<string, long> c = CEnum(prefix);
+            Assert.Greater(c.Count, 0, prefix);
+            foreach (var kv in c)
+            {
+                if (cOnly.Contains(kv.Key)) continue;
+                string name = Enum.GetNames(managed).FirstOrDefault(n => n.ToLowerInvariant() == kv.Key);
+                Assert.IsNotNull(name, prefix + kv.Key + " has no " + managed.Name + " member");
+                Assert.AreEqual(kv.Value, Convert.ToInt64(Enum.Parse(managed, name)), prefix + kv.Key);
+            }
+        }
+
+        [Test]
+        public void ResultCodes_Match()
+        {
+            SameEnum("MSSTORE_E_", typeof(StoreResult));
+            Assert.AreEqual(0, (int)StoreResult.Ok);
+            foreach (StoreResult r in Enum.GetValues(typeof(StoreResult)))
+            {
+                string name = Msstore.Native.Utf8.FromNative(Msstore.Native.NativeMethods.msstore_result_name((int)r));
+                Assert.AreNotEqual("MSSTORE_UNKNOWN", name, r.ToString());
+            }
+        }
+
+        [Test]
+        public void OtherEnums_Match()
+        {
+            SameEnum("MSSTORE_AUDIENCE_", typeof(StoreAudience));
+            SameEnum("MSSTORE_CHANGE_", typeof(SubscriptionChange));
+            SameEnum("MSSTORE_KEY_", typeof(StoreKeyKind));
+            SameEnum("MSSTORE_LOG_", typeof(StoreLogLevel));
+        }
+
+        [Test]
+        public void VersionMacros_MatchTheLibrary()
+        {
+            string v = Regex.Match(Header, "#define MSSTORE_VERSION_STRING \"([^\"]+)\"").Groups[1].Value;
+            Assert.AreEqual(v, StoreClient.NativeVersion);
+        }
+
+        [Test]
+        public void StructSizes_MatchTheCCompiler()
+        {
+            string path = Environment.GetEnvironmentVariable("MSSTORE_STRUCT_SIZES");
+            Assert.IsNotNull(path, "MSSTORE_STRUCT_SIZES is not set");
+            var structs = Regex.Matches(Header, @"typedef struct (msstore_[a-z_]+) \{").Cast<Match>()
+                .Select(m => m.Groups[1].Value).ToList();
+            var sizes = File.ReadAllLines(path).Where(l => l.Trim().Length > 0)
+                .ToDictionary(l => l.Split(' ')[0], l => int.Parse(l.Split(' ')[1]));
+            CollectionAssert.AreEquivalent(structs, sizes.Keys, "the size program covers every struct of the header");
+            var names = new Dictionary<string, string>
+            {
+                { "msstore_client_options", "ClientOptions" }, { "msstore_call_options", "CallOptions" },
+                { "msstore_key_info", "KeyInfo" }, { "msstore_query_options", "QueryOptions" },
+                { "msstore_consume_options", "ConsumeOptions" }, { "msstore_grant_options", "GrantOptions" },
+                { "msstore_subscription_query_options", "SubscriptionQueryOptions" },
+                { "msstore_subscription_change_options", "SubscriptionChangeOptions" },
+                { "msstore_entitlement", "Entitlement" }, { "msstore_consume_info", "ConsumeInfo" },
+                { "msstore_order_transaction", "OrderTransaction" }, { "msstore_order_info", "OrderInfo" },
+                { "msstore_order_line_item", "OrderLineItem" }, { "msstore_subscription", "Subscription" },
+            };
+            foreach (var kv in sizes)
+            {
+                Assert.IsTrue(names.ContainsKey(kv.Key), kv.Key + " has no C# struct");
+                Assert.AreEqual(kv.Value, Marshal.SizeOf(NativeType(names[kv.Key])), kv.Key);
+            }
+        }
+
+        [Test]
+        public void PanicBoundary_HoldsAcrossPInvoke()
+        {
+            Assert.AreEqual((int)StoreResult.Panic, Msstore.Native.NativeMethods.msstore_debug_trigger_panic());
+        }
+    }
+}

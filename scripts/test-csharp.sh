@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# C# suite of msstore: builds the native library (debug), compiles the Unity wrapper
+# (bindings/csharp/Runtime), its NUnit tests and the console example with Mono's mcs, then runs
+# the tests under Mono's nunit-console and the example, each against a fresh emulator
+# (127.0.0.1 only, started with --exit-on-stdin-eof so it cannot outlive this script).
+# Installs mono-mcs and NUnit 2.6 from Debian when missing. Last line: "N passed, M failed";
+# exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=target/csharp-tests
+mkdir -p "$OUT"
+passed=0
+failed=0
+note() { printf '[test-csharp] %s\n' "$*" >&2; }
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit $?
+}
+
+# ---- tools -----------------------------------------------------------------------------------
+NUNIT_FW=$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n 1 || true)
+if ! command -v mcs >/dev/null || ! command -v nunit-console >/dev/null || [ -z "$NUNIT_FW" ]; then
+  note "installing mono-mcs and NUnit 2.6"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
+  pkgs=(mono-mcs nunit-console libnunit-framework2.6.3-cil)
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >"$OUT/apt.log" 2>&1; then
+    $sudo apt-get update -qq >>"$OUT/apt.log" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >>"$OUT/apt.log" 2>&1 || {
+      tail -n 20 "$OUT/apt.log" >&2
+      note "FAILED: cannot install Mono/NUnit"
+      failed=1
+      finish
+    }
+  fi
+  NUNIT_FW=$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll | head -n 1)
+fi
+note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
+
+# ---- native library and emulator -------------------------------------------------------------
+note "cargo build --lib --bins"
+if ! cargo build --lib --bins 2>"$OUT/build.log"; then
+  cat "$OUT/build.log" >&2
+  failed=1
+  finish
+fi
+export LD_LIBRARY_PATH="$PWD/target/debug${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+# Struct sizes as the C compiler lays them out, for the header-sync test.
+CC=${CC:-cc}
+{
+  echo '#include <stdio.h>'
+  echo '#include "msstore.h"'
+  echo 'int main(void) {'
+  grep -oE 'typedef struct msstore_[a-z_]+ \{' include/msstore.h | awk '{print $3}' |
+    while read -r s; do echo "  printf(\"$s %zu\\n\", sizeof(struct $s));"; done
+  echo '  return 0;'
+  echo '}'
+} >"$OUT/struct_sizes.c"
+"$CC" -std=c11 -Iinclude -o "$OUT/struct_sizes" "$OUT/struct_sizes.c"
+"$OUT/struct_sizes" >"$OUT/struct_sizes.txt"
+
+# ---- compile -----------------------------------------------------------------------------------
+# C# 7.2 is the newest mcs accepts (Unity allows 9); the code avoids records, init and
+# function pointers anyway. Warnings are errors.
+MCS=(mcs -langversion:7.2 -warnaserror+ -debug)
+note "compiling the wrapper, the tests and the example"
+mapfile -t RUNTIME < <(find bindings/csharp/Runtime -name '*.cs' | sort)
+mapfile -t TESTS < <(find bindings/csharp/Tests -name '*.cs' | sort)
+if ! { "${MCS[@]}" -target:library -out:"$OUT/Msstore.dll" "${RUNTIME[@]}" &&
+  "${MCS[@]}" -target:library -out:"$OUT/Msstore.Tests.dll" -r:"$OUT/Msstore.dll" -r:"$NUNIT_FW" \
+    -r:System.Core.dll "${TESTS[@]}" &&
+  "${MCS[@]}" -target:exe -out:"$OUT/Quickstart.exe" -r:"$OUT/Msstore.dll" examples/csharp/Quickstart.cs; } \
+  >"$OUT/compile.log" 2>&1; then
+  cat "$OUT/compile.log" >&2
+  note "FAILED: compilation"
+  failed=$((failed + 1))
+  finish
+fi
+passed=$((passed + 1))
+cp "$NUNIT_FW" "$OUT/"
+
+# The Unity sample compiles against the wrapper (UnityEngine replaced by a stub of the few
+# types it uses; inside Unity, UNITY_5_3_OR_NEWER selects Unity's own MonoPInvokeCallback).
+cat >"$OUT/UnityEngineStub.cs" <<'STUB'
+namespace UnityEngine
+{
+    public class Object { }
+    public class Component : Object { }
+    public class Behaviour : Component { public bool enabled { get; set; } }
+    public class MonoBehaviour : Behaviour { }
+    public static class Debug
+    {
+        public static void Log(object m) { }
+        public static void LogWarning(object m) { }
+        public static void LogError(object m) { }
+    }
+    public sealed class SerializeField : System.Attribute { }
+    public sealed class HeaderAttribute : System.Attribute { public HeaderAttribute(string h) { } }
+    public sealed class TooltipAttribute : System.Attribute { public TooltipAttribute(string t) { } }
+}
+STUB
+mapfile -t SAMPLE < <(find "bindings/csharp/Samples~" -name '*.cs' | sort)
+if "${MCS[@]}" -target:library -out:"$OUT/Sample.dll" -r:"$OUT/Msstore.dll" "$OUT/UnityEngineStub.cs" \
+  "${SAMPLE[@]}" >"$OUT/sample.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  cat "$OUT/sample.log" >&2
+  note "FAILED: the Unity sample does not compile"
+  failed=$((failed + 1))
+fi
+
+# Unity ignores assets without a .meta in a read-only (git) package: every one is committed.
+if scripts/gen-unity-meta.sh --check; then
+  passed=$((passed + 1))
+else
+  note "FAILED: stale Unity .meta files (run scripts/gen-unity-meta.sh)"
+  failed=$((failed + 1))
+fi
+
+# ---- emulator --------------------------------------------------------------------------------
+start_emulator() {
+  local dir
+  dir=$(mktemp -d)
+  mkfifo "$dir/in"
+  target/debug/msstore-emulator --host 127.0.0.1 --port 0 --seed demo --exit-on-stdin-eof \
+    --max-seconds 1200 <"$dir/in" >"$dir/out" 2>"$dir/err" &
+  EMU_PID=$!
+  exec 7>"$dir/in"
+  for _ in $(seq 1 200); do
+    [ -s "$dir/out" ] && break
+    sleep 0.05
+  done
+  EMU_SEED=$(head -n 1 "$dir/out")
+  if [ -z "$EMU_SEED" ]; then
+    cat "$dir/err" >&2
+    note "the emulator did not start"
+    failed=$((failed + 1))
+    finish
+  fi
+}
+stop_emulator() {
+  exec 7>&-
+  wait "$EMU_PID" 2>/dev/null || true
+}
+trap 'exec 7>&- 2>/dev/null || true' EXIT
+
+# ---- NUnit suite -----------------------------------------------------------------------------
+start_emulator
+note "running the NUnit suite under Mono"
+set +e
+MSSTORE_EMU_SEED="$EMU_SEED" MSSTORE_HEADER="$PWD/include/msstore.h" \
+  MSSTORE_STRUCT_SIZES="$PWD/$OUT/struct_sizes.txt" \
+  timeout 900 nunit-console -nologo -labels -noshadow -nothread -domain=None \
+  -xml="$OUT/TestResult.xml" "$OUT/Msstore.Tests.dll" >"$OUT/nunit.log" 2>&1
+rc=$?
+set -e
+stop_emulator
+grep -E '^\[figure\]' "$OUT/nunit.log" >&2 || true
+summary=$(grep -E '^Tests run: [0-9]+' "$OUT/nunit.log" | tail -n 1 || true)
+if [ -n "$summary" ]; then
+  run=$(echo "$summary" | sed -E 's/.*Tests run: ([0-9]+).*/\1/')
+  errs=$(echo "$summary" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
+  fails=$(echo "$summary" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
+  inconclusive=$(echo "$summary" | sed -E 's/.*Inconclusive: ([0-9]+).*/\1/')
+  bad=$((errs + fails + inconclusive))
+  passed=$((passed + run - bad))
+  failed=$((failed + bad))
+  note "NUnit: $summary"
+fi
+if [ $rc -ne 0 ] || [ -z "$summary" ]; then
+  sed -n '/^Errors and Failures:/,/^Tests Not Run:/p' "$OUT/nunit.log" | head -n 120 >&2
+  [ -n "$summary" ] || tail -n 40 "$OUT/nunit.log" >&2
+  note "nunit-console exit code $rc"
+  if [ -z "$summary" ] || [ "$bad" -eq 0 ]; then failed=$((failed + 1)); fi
+fi
+
+# ---- console example ---------------------------------------------------------------------------
+start_emulator
+note "running the console example"
+set +e
+MSSTORE_EMU_SEED="$EMU_SEED" timeout 300 mono --debug "$OUT/Quickstart.exe" >"$OUT/example.log" 2>&1
+rc=$?
+set -e
+stop_emulator
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/example.log" | tail -n 1 || true)
+if [ -n "$line" ]; then
+  passed=$((passed + $(echo "$line" | awk '{print $1}')))
+  failed=$((failed + $(echo "$line" | awk '{print $3}')))
+fi
+if [ $rc -ne 0 ] || [ -z "$line" ]; then
+  cat "$OUT/example.log" >&2
+  note "example: exit code $rc"
+  if [ -z "$line" ] || [ "$(echo "$line" | awk '{print $3}')" = "0" ]; then failed=$((failed + 1)); fi
+fi
+note "example: ${line:-no summary}"
+
+finish
