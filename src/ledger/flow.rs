@@ -22,7 +22,7 @@ fn definitive(prior_sends: u32, e: &Error) -> bool {
 
 impl Ledger {
     /// Runs a store call on a blocking thread of the client's runtime.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
@@ -286,6 +286,9 @@ impl Ledger {
                 self.reconcile_one(&core, e, &mut out).await?;
             }
         }
+        // Clawback events that arrived before their consume was recorded (or raced with it on
+        // another server) are matched now.
+        self.blocking(|s| s.rematch_all(now_ms())).await?;
         let me = self.clone();
         out.revocations = tokio::task::spawn_blocking(move || me.revocations_to_apply())
             .await

@@ -6,25 +6,31 @@
 //! order lines it drew from are recorded; the game grants the value and acknowledges; the entry
 //! is completed. After a crash, [`Ledger::reconcile`] resends what is still pending and hands
 //! back what was applied but never acknowledged. Clawback events are matched against the
-//! recorded order lines ([`Ledger::apply_clawback`]) and become revocations the game applies and
-//! acknowledges the same way.
+//! recorded order lines ([`Ledger::apply_clawback`], or read from the Store by
+//! [`Ledger::ingest_clawback_queue`] / [`Ledger::ingest_clawback_orders`]) and become
+//! revocations the game applies and acknowledges the same way; an event that arrives before its
+//! consume is recorded is matched once it is.
 //!
 //! One job per module: [`model`] (the records), [`config`], [`store`] (the storage trait and the
 //! SQL, written once), [`sqlite`] and [`postgres`] (the two connections), [`flow`] (sending
-//! consumes), [`clawback`] (matching).
+//! consumes), [`clawback`] (matching), [`convert`] (Store events and v1 order lines to
+//! matches), [`ingest`] (reading the clawback queue / v1 orders into the ledger).
 
 pub mod clawback;
 pub mod config;
+pub mod convert;
 pub mod flow;
+pub mod ingest;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
 pub mod store;
 
 pub use config::LedgerConfig;
+pub use ingest::{ClawbackIngestOptions, ClawbackIngestSummary, ClawbackOrdersIngestOptions};
 pub use model::{
-    ClawbackMatch, ClawbackOutcome, ClawbackState, EntryState, LedgerConsume, LedgerEntry,
-    Reconciled, Revocation, RevocationKind,
+    ClawbackMatch, ClawbackOutcome, ClawbackState, DeadLetter, EntryState, LedgerConsume,
+    LedgerEntry, Reconciled, Revocation, RevocationKind,
 };
 pub use store::{Dialect, SqlConn, Val};
 
@@ -144,7 +150,7 @@ impl Ledger {
     /// Matches a clawback event against recorded consumes and records the revocations the game
     /// must apply. Idempotent by `event_id`.
     pub fn apply_clawback(&self, m: &ClawbackMatch) -> Result<ClawbackOutcome> {
-        clawback::apply(&self.inner.store, m, now_ms())
+        clawback::apply(&self.inner.store, m, now_ms(), None)
     }
 
     /// Unacknowledged revocations not yet handed to this process's game, claimed for this

@@ -244,6 +244,23 @@ pub struct ClawbackOutcome {
     pub duplicate: bool,
     /// Revocations (or restorations) this event produced (the earlier ones for a duplicate).
     pub revocations: Vec<Revocation>,
+    /// A `Revoked`/`Returned` event for a line no recorded consume drew from (yet): kept, and
+    /// matched when a consume's order lines are recorded (or on reconcile).
+    #[serde(default)]
+    pub unmatched: bool,
+}
+
+/// A clawback queue message the ledger could not use (not decodable, or an event it cannot map
+/// to an order line): recorded durably, then deleted from the queue (see `ingest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub message_id: String,
+    /// Why it was set aside.
+    pub reason: String,
+    /// The message text as received (base64 of the event JSON; events carry no secrets).
+    pub text: String,
+    pub dequeue_count: u32,
+    pub created_ms: i64,
 }
 
 /// What `reconcile` found and did.

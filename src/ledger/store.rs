@@ -8,6 +8,11 @@
 //! Claims keep two game servers from handing the same entry to two games: an entry (or
 //! revocation) is handed out only by the instance whose `claim_owner` it carries while
 //! `claim_until` is in the future; an expired claim (a crashed server) may be taken over.
+//!
+//! Clawback tables: `clawbacks` (every event once, by id), `clawed_lines` (order lines a
+//! `Revoked`/`Returned` event took back and no reversal restored: matched against consumes
+//! recorded later), `revocations` (what the game applies) and `dead_letters` (queue messages
+//! that could not be used).
 
 use super::model::{corrupt, EntryState, LedgerEntry, Revocation, RevocationKind};
 use crate::consume::{ConsumeResult, OrderTransaction};
@@ -123,6 +128,22 @@ CREATE TABLE IF NOT EXISTS msstore_ledger_revocations (
 );
 CREATE INDEX IF NOT EXISTS msstore_ledger_revocations_line ON msstore_ledger_revocations (order_id, line_item_id);
 CREATE INDEX IF NOT EXISTS msstore_ledger_revocations_event ON msstore_ledger_revocations (event_id);
+CREATE TABLE IF NOT EXISTS msstore_ledger_clawed_lines (
+  order_id TEXT NOT NULL,
+  line_item_id TEXT NOT NULL,
+  product_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (order_id, line_item_id, product_id)
+);
+CREATE TABLE IF NOT EXISTS msstore_ledger_dead_letters (
+  message_id TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  text TEXT NOT NULL,
+  dequeue_count BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
 ";
 
 const ENTRY_COLS: &str = "id, player_ref, product_id, quantity, state, attempts, new_quantity, \
@@ -379,6 +400,8 @@ impl Store {
                     ],
                 )?;
             }
+            // A clawback may have arrived while the entry was pending: match it now.
+            super::clawback::rematch_in(c, super::clawback::Scope::Entry(id), claim.now, None)?;
             load_entry(c, id)?.ok_or_else(|| corrupt(format!("entry {id} vanished")))
         })
     }
