@@ -54,3 +54,23 @@ fn the_database_file_is_durable_and_uses_wal() {
     assert_eq!(err.kind, msstore::ErrorKind::Storage);
     assert!(err.message.contains("cannot open"), "{err}");
 }
+
+#[test]
+fn clawback_queue_ingestion_end_to_end() {
+    clawback_ingest_end_to_end(&SqliteDb::new());
+}
+
+#[test]
+fn clawback_arriving_before_its_consume_is_matched_later() {
+    clawback_before_the_consume_is_recorded(&SqliteDb::new());
+}
+
+#[test]
+fn clawback_v1_orders_ingestion_end_to_end() {
+    clawback_v1_end_to_end(&SqliteDb::new());
+}
+
+#[test]
+fn clawback_ingestion_survives_sas_expiry_and_stale_receipts() {
+    clawback_ingest_sas_expiry_and_stale_receipt(&SqliteDb::new());
+}

@@ -106,3 +106,31 @@ fn pg_configuration_errors_are_clear() {
         );
     }
 }
+
+#[test]
+fn pg_clawback_queue_ingestion_end_to_end() {
+    if let Some(db) = PgDb::new("ingest") {
+        clawback_ingest_end_to_end(&db);
+    }
+}
+
+#[test]
+fn pg_clawback_arriving_before_its_consume_is_matched_later() {
+    if let Some(db) = PgDb::new("late") {
+        clawback_before_the_consume_is_recorded(&db);
+    }
+}
+
+#[test]
+fn pg_clawback_v1_orders_ingestion_end_to_end() {
+    if let Some(db) = PgDb::new("v1") {
+        clawback_v1_end_to_end(&db);
+    }
+}
+
+#[test]
+fn pg_clawback_ingestion_survives_sas_expiry_and_stale_receipts() {
+    if let Some(db) = PgDb::new("sas") {
+        clawback_ingest_sas_expiry_and_stale_receipt(&db);
+    }
+}

@@ -336,7 +336,11 @@ pub(crate) fn v1_line_status(
          AND event_id LIKE 'v1:%'",
         &[order_id.into(), line_item_id.into(), product_id.into()],
     )?;
-    let n = n.first().and_then(|r| r.first()).map(int).unwrap_or(Ok(0))?;
+    let n = n
+        .first()
+        .and_then(|r| r.first())
+        .map(int)
+        .unwrap_or(Ok(0))?;
     Ok((live, n))
 }
 

@@ -138,7 +138,10 @@ mod tests {
                 (m.state, m.event_id.as_str(), m.order_id.as_str()),
                 (want, "ev-1", "o-1")
             );
-            assert_eq!((m.line_item_id.as_str(), m.product_id.as_str()), ("l-1", "9P"));
+            assert_eq!(
+                (m.line_item_id.as_str(), m.product_id.as_str()),
+                ("l-1", "9P")
+            );
         }
         let e = ClawbackMatch::try_from(&event("Disputed", "l-1")).unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidClawbackEvent);

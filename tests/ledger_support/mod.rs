@@ -660,3 +660,495 @@ pub fn seed() -> u64 {
                 .unwrap_or(1)
         })
 }
+
+// ---- clawback ingestion, end to end ---------------------------------------------------------
+
+use msstore::clawback::{ClawbackEventState, ReceiveOptions};
+use msstore::emulator::{ClawbackAction, ProductKind, ProductSpec};
+use msstore::ledger::{ClawbackIngestOptions, ClawbackIngestSummary, ClawbackOrdersIngestOptions};
+use msstore::Revocation;
+
+/// A paid store-managed consumable of its own, so FIFO consumption hits known orders.
+pub fn coins(w: &World) -> String {
+    w.emu
+        .add_product(ProductSpec::new("9COINS000001", ProductKind::Consumable).price(0.99))
+}
+
+pub fn buy(w: &World, product: &str, quantity: i64) -> String {
+    w.emu
+        .purchase(&w.seed.store_user_id, product, "", quantity)
+        .unwrap()
+        .order_id
+}
+
+pub fn claw(w: &World, action: ClawbackAction, order_id: &str) -> String {
+    w.emu
+        .clawback_order(action, &w.seed.store_user_id, order_id)
+        .unwrap()
+        .event_state
+}
+
+/// Consumes through the ledger and acknowledges; returns the entry id.
+pub fn ledger_consume(
+    w: &World,
+    client: &Client,
+    ledger: &Ledger,
+    player: &str,
+    product: &str,
+    quantity: u32,
+) -> String {
+    let e = client
+        .block_on(ledger.consume(
+            client,
+            LedgerConsume::new(player, &w.seed.collections_key, product, quantity),
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.state, EntryState::Applied, "{e:?}");
+    ledger.acknowledge(&e.id).unwrap();
+    e.id
+}
+
+pub fn ingest(client: &Client, ledger: &Ledger) -> ClawbackIngestSummary {
+    client
+        .block_on(ledger.ingest_clawback_queue(client, ClawbackIngestOptions::default()))
+        .unwrap()
+        .unwrap()
+}
+
+fn sorted(revs: &[Revocation]) -> Vec<(RevocationKind, String, i64)> {
+    let mut v: Vec<_> = revs
+        .iter()
+        .map(|r| (r.kind, r.player_ref.clone(), r.quantity))
+        .collect();
+    v.sort_by(|a, b| (a.1.clone(), a.0.as_str()).cmp(&(b.1.clone(), b.0.as_str())));
+    v
+}
+
+/// Refund / return / chargeback / reversal in the emulator, consumed through the ledger, then
+/// one ingestion pass: the right typed events, the right revocations; then redelivery, other
+/// sandboxes and unusable messages.
+pub fn clawback_ingest_end_to_end(db: &dyn Db) {
+    let w = World::new();
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let p = coins(&w);
+    let a = buy(&w, &p, 3);
+    let e_a = ledger_consume(&w, &client, &ledger, "player-a", &p, 3); // all of a
+    let b = buy(&w, &p, 3);
+    let c = buy(&w, &p, 3);
+    // FIFO: b first. Refund b (kept) after consuming it, so the consume of c draws from c.
+    let e_b = ledger_consume(&w, &client, &ledger, "player-b", &p, 3);
+    let e_c = ledger_consume(&w, &client, &ledger, "player-c", &p, 1); // 1 of c
+    let d = buy(&w, &p, 2);
+    let durable = buy(&w, &w.seed.durable_product_id, 1);
+
+    assert_eq!(claw(&w, ClawbackAction::Return, &a), "Revoked", "consumed");
+    assert_eq!(claw(&w, ClawbackAction::Refund, &b), "Refunded");
+    assert_eq!(claw(&w, ClawbackAction::Chargeback, &c), "Revoked");
+    assert_eq!(
+        claw(&w, ClawbackAction::ChargebackReversal, &c),
+        "ChargebackReversal"
+    );
+    assert_eq!(
+        claw(&w, ClawbackAction::Return, &d),
+        "Returned",
+        "never consumed"
+    );
+    assert_eq!(claw(&w, ClawbackAction::Return, &durable), "Returned");
+
+    // The typed events on the queue, before the ledger reads it.
+    let peeked = client.block_on(client.clawback_peek(32)).unwrap().unwrap();
+    let states: Vec<ClawbackEventState> = peeked
+        .iter()
+        .map(|m| m.decode_event().unwrap().data.event_state)
+        .collect();
+    use ClawbackEventState::*;
+    assert_eq!(
+        states,
+        vec![
+            Revoked,
+            Refunded,
+            Revoked,
+            ChargebackReversal,
+            Returned,
+            Returned
+        ]
+    );
+    let revoked_c_text = peeked[2].text.clone();
+
+    let s = ingest(&client, &ledger);
+    assert_eq!(
+        (
+            s.received,
+            s.applied,
+            s.duplicates,
+            s.ignored,
+            s.dead_lettered
+        ),
+        (6, 6, 0, 0, 0),
+        "{s:?}"
+    );
+    assert_eq!((s.deleted, s.delete_conflicts, s.delete_errors), (6, 0, 0));
+    assert_eq!(
+        s.unmatched, 2,
+        "d and the durable: nothing consumed from them"
+    );
+    assert!(w.emu.queue_messages().is_empty(), "every message deleted");
+    // Refunded (b): nothing. Revoked (a): 3 from player-a. Chargeback then reversal (c):
+    // revoke 1, restore 1.
+    assert_eq!(
+        sorted(&s.revocations),
+        vec![
+            (RevocationKind::Revoke, "player-a".into(), 3),
+            (RevocationKind::Restore, "player-c".into(), 1),
+            (RevocationKind::Revoke, "player-c".into(), 1),
+        ]
+    );
+    let rev_a = s
+        .revocations
+        .iter()
+        .find(|r| r.player_ref == "player-a")
+        .unwrap();
+    assert_eq!(
+        (rev_a.entry_id.as_str(), rev_a.order_id.as_str()),
+        (e_a.as_str(), a.as_str())
+    );
+    let rev_c = s
+        .revocations
+        .iter()
+        .find(|r| r.kind == RevocationKind::Revoke && r.player_ref == "player-c")
+        .unwrap();
+    let restore_c = s
+        .revocations
+        .iter()
+        .find(|r| r.kind == RevocationKind::Restore)
+        .unwrap();
+    assert_eq!(rev_c.entry_id, e_c);
+    assert_eq!(restore_c.reverses.as_deref(), Some(rev_c.id.as_str()));
+    assert!(
+        s.revocations.iter().all(|r| r.entry_id != e_b),
+        "b was refunded, kept"
+    );
+    // Handed to this game already: not again, but listed until acknowledged.
+    assert!(ledger.revocations_to_apply().unwrap().is_empty());
+    assert_eq!(ledger.open_revocations().unwrap().len(), 3);
+    for r in &s.revocations {
+        ledger.acknowledge_revocation(&r.id).unwrap();
+    }
+    assert_eq!(ledger.unmatched_clawbacks().unwrap().len(), 2);
+
+    // Redelivery of an event already recorded: a duplicate, no second revocation.
+    w.emu.enqueue_raw_queue_message(&revoked_c_text);
+    // Another sandbox's event stays in the queue for its own servers.
+    let foreign = serde_json::json!({"id": "ev-foreign", "source": "/Purchase/Refund",
+        "data": {"orderId": a, "lineItemId": "l", "productId": p, "eventState": "Revoked",
+                 "sandboxId": "XDKS.1"}});
+    w.emu.enqueue_raw_queue_message(&foreign.to_string());
+    // Unusable: not base64, and a state this library does not know.
+    let junk = w.emu.enqueue_raw_queue_message("%%% not an event");
+    let odd = serde_json::json!({"id": "ev-odd", "data": {"orderId": a, "lineItemId": "l",
+        "productId": p, "eventState": "Disputed", "sandboxId": "RETAIL"}});
+    let odd_id = w.emu.enqueue_raw_queue_message(&odd.to_string());
+    let s = ingest(&client, &ledger);
+    assert_eq!(
+        (
+            s.received,
+            s.applied,
+            s.duplicates,
+            s.ignored,
+            s.dead_lettered,
+            s.deleted
+        ),
+        (4, 0, 1, 1, 2, 3),
+        "{s:?}"
+    );
+    assert!(s.revocations.is_empty(), "no double revocation");
+    assert!(ledger.open_revocations().unwrap().is_empty());
+    let left = w.emu.queue_messages();
+    assert_eq!(left.len(), 1, "the foreign event is left alone");
+    let dead = ledger.clawback_dead_letters().unwrap();
+    let mut ids: Vec<&str> = dead.iter().map(|d| d.message_id.as_str()).collect();
+    ids.sort();
+    let mut want = vec![junk.as_str(), odd_id.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    assert!(
+        dead.iter().any(|d| d.reason.contains("Disputed")),
+        "{dead:?}"
+    );
+    assert!(dead.iter().any(|d| d.text == "%%% not an event"));
+
+    // A server of that sandbox takes it.
+    let mut opts = ClawbackIngestOptions {
+        expected_sandbox: "XDKS.1".into(),
+        ..ClawbackIngestOptions::default()
+    };
+    w.emu.advance(Duration::from_secs(31));
+    let s = client
+        .block_on(ledger.ingest_clawback_queue(&client, opts.clone()))
+        .unwrap()
+        .unwrap();
+    assert_eq!((s.applied, s.deleted, s.unmatched), (1, 1, 1), "{s:?}");
+    opts.max_batches = 0;
+    let e = client
+        .block_on(ledger.ingest_clawback_queue(&client, opts))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+}
+
+/// Events that arrive while their consume is still pending are matched once the consume is
+/// recorded (by the reconcile that replays it); a reversal that also came first cancels it.
+pub fn clawback_before_the_consume_is_recorded(db: &dyn Db) {
+    let w = World::new();
+    let p = coins(&w);
+    let x = buy(&w, &p, 5);
+    let y = buy(&w, &p, 5);
+    let pending = |player: &str, q: u32| {
+        let client = one_shot_client(&w);
+        let mut cfg = db.config("server-1");
+        cfg.send_rounds = 1;
+        let ledger = Ledger::open(&cfg).unwrap();
+        w.fault(CONSUME_ROUTE, FaultKind::DropAfterApply, 1);
+        let e = client
+            .block_on(ledger.consume(
+                &client,
+                LedgerConsume::new(player, &w.seed.collections_key, &p, q),
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.state, EntryState::Pending);
+        assert!(e.transactions.is_empty(), "order lines unknown yet");
+        e.id
+    };
+    let late = pending("player-late", 5); // all of x, applied by the Store, answer lost
+    let cancelled = pending("player-cancelled", 2); // 2 of y
+    assert_eq!(claw(&w, ClawbackAction::Chargeback, &x), "Revoked");
+    assert_eq!(claw(&w, ClawbackAction::Chargeback, &y), "Revoked");
+    assert_eq!(
+        claw(&w, ClawbackAction::ChargebackReversal, &y),
+        "ChargebackReversal"
+    );
+
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let s = ingest(&client, &ledger);
+    assert_eq!((s.applied, s.unmatched), (3, 2), "{s:?}");
+    assert!(s.revocations.is_empty(), "nothing recorded to match yet");
+    let waiting = ledger.unmatched_clawbacks().unwrap();
+    assert_eq!(
+        waiting.len(),
+        1,
+        "x only: y's reversal cancelled it: {waiting:?}"
+    );
+    assert_eq!(waiting[0].order_id, x);
+
+    // The restart's reconcile replays both consumes; recording x's order line matches the event.
+    let r = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+    assert_eq!(r.to_grant.len(), 2, "{r:?}");
+    assert_eq!(r.revocations.len(), 1, "{r:?}");
+    let rev = &r.revocations[0];
+    assert_eq!(
+        (
+            rev.kind,
+            rev.player_ref.as_str(),
+            rev.quantity,
+            rev.entry_id.as_str()
+        ),
+        (RevocationKind::Revoke, "player-late", 5, late.as_str())
+    );
+    assert_eq!(rev.order_id, x);
+    assert!(ledger.unmatched_clawbacks().unwrap().is_empty());
+    for e in &r.to_grant {
+        ledger.acknowledge(&e.id).unwrap();
+    }
+    ledger.acknowledge_revocation(&rev.id).unwrap();
+    // Nothing more on later passes, and nothing for the reversed line.
+    let again = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+    assert!(again.revocations.is_empty());
+    assert!(ledger
+        .open_revocations()
+        .unwrap()
+        .iter()
+        .all(|r| r.entry_id != cancelled));
+    assert!(ledger.open_revocations().unwrap().is_empty());
+}
+
+/// Clawback v1: refunded orders polled for one user become the same revocations; polling
+/// again records nothing new; a reversal (the line back to Purchased) restores; a second
+/// chargeback after it revokes again.
+pub fn clawback_v1_end_to_end(db: &dyn Db) {
+    let w = World::new();
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let p = coins(&w);
+    let a = buy(&w, &p, 3);
+    let e1 = ledger_consume(&w, &client, &ledger, "v1-player-1", &p, 3);
+    let c = buy(&w, &p, 2);
+    let e2 = ledger_consume(&w, &client, &ledger, "v1-player-2", &p, 1);
+    let b = buy(&w, &p, 2);
+    assert_eq!(claw(&w, ClawbackAction::Return, &a), "Revoked");
+    assert_eq!(claw(&w, ClawbackAction::Chargeback, &c), "Revoked");
+    assert_eq!(claw(&w, ClawbackAction::Refund, &b), "Refunded");
+    let poll = || {
+        client
+            .block_on(ledger.ingest_clawback_orders(
+                &client,
+                &w.seed.purchase_key,
+                ClawbackOrdersIngestOptions::default(),
+            ))
+            .unwrap()
+            .unwrap()
+    };
+    let s = poll();
+    assert_eq!(
+        (s.applied, s.duplicates, s.dead_lettered),
+        (3, 0, 0),
+        "{s:?}"
+    );
+    assert_eq!(
+        sorted(&s.revocations),
+        vec![
+            (RevocationKind::Revoke, "v1-player-1".into(), 3),
+            (RevocationKind::Revoke, "v1-player-2".into(), 1),
+        ]
+    );
+    let first_c = s
+        .revocations
+        .iter()
+        .find(|r| r.entry_id == e2)
+        .unwrap()
+        .clone();
+    assert!(s.revocations.iter().any(|r| r.entry_id == e1));
+    assert!(
+        first_c.event_id.starts_with(&format!("v1:{c}:")),
+        "{first_c:?}"
+    );
+    assert!(
+        ledger.revocations_to_apply().unwrap().is_empty(),
+        "handed out"
+    );
+
+    let s = poll();
+    assert_eq!(
+        (s.applied, s.duplicates),
+        (0, 3),
+        "re-polling is idempotent: {s:?}"
+    );
+    assert!(s.revocations.is_empty());
+
+    assert_eq!(
+        claw(&w, ClawbackAction::ChargebackReversal, &c),
+        "ChargebackReversal"
+    );
+    let s = poll();
+    assert_eq!(s.applied, 1, "{s:?}");
+    assert_eq!(s.revocations.len(), 1);
+    assert_eq!(s.revocations[0].kind, RevocationKind::Restore);
+    assert_eq!(
+        s.revocations[0].reverses.as_deref(),
+        Some(first_c.id.as_str())
+    );
+    assert!(
+        poll().revocations.is_empty(),
+        "the reversal is recorded once"
+    );
+
+    assert_eq!(claw(&w, ClawbackAction::Chargeback, &c), "Revoked");
+    let s = poll();
+    assert_eq!(
+        sorted(&s.revocations),
+        vec![(RevocationKind::Revoke, "v1-player-2".into(), 1)]
+    );
+    assert_ne!(
+        s.revocations[0].event_id, first_c.event_id,
+        "a new generation"
+    );
+    assert!(poll().revocations.is_empty());
+    // a's and c's first revocations, c's restore, c's second revocation.
+    assert_eq!(ledger.open_revocations().unwrap().len(), 4);
+
+    let e = client
+        .block_on(ledger.ingest_clawback_orders(&client, " ", Default::default()))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+}
+
+/// The SAS expires in the middle of a pass (renewed on the 403), and a delete whose pop
+/// receipt went stale (the message was received again meanwhile) is not a failure: the
+/// redelivery is a duplicate.
+pub fn clawback_ingest_sas_expiry_and_stale_receipt(db: &dyn Db) {
+    let w = World::new();
+    w.emu.update_knobs(|k| k.sas_lifetime_secs = 3600);
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let p = coins(&w);
+    for _ in 0..2 {
+        let o = buy(&w, &p, 1);
+        claw(&w, ClawbackAction::Refund, &o);
+    }
+    let one_at_a_time = ClawbackIngestOptions {
+        receive: ReceiveOptions {
+            max_messages: 1,
+            visibility_timeout_secs: 30,
+        },
+        ..ClawbackIngestOptions::default()
+    };
+    // The first delete is held 600 ms; meanwhile two hours pass on the Store's clock.
+    w.fault("queue_delete", FaultKind::Delay { ms: 600 }, 1);
+    let s = std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            client
+                .block_on(ledger.ingest_clawback_queue(&client, one_at_a_time.clone()))
+                .unwrap()
+                .unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(250));
+        w.emu.advance(Duration::from_secs(2 * 3600));
+        run.join().unwrap()
+    });
+    assert_eq!(
+        (s.applied, s.deleted, s.delete_conflicts),
+        (2, 2, 0),
+        "{s:?}"
+    );
+    assert_eq!(client.clawback_sas_fetches(), 2, "renewed once, mid-pass");
+    let deletes = w.statuses("queue_delete");
+    assert_eq!(
+        deletes.iter().filter(|s| **s == 403).count(),
+        1,
+        "{deletes:?}"
+    );
+    assert!(w.emu.queue_messages().is_empty());
+
+    // Stale pop receipt: while our delete is held, the message's visibility lapses and another
+    // consumer receives it (a new receipt supersedes ours).
+    let o = buy(&w, &p, 1);
+    claw(&w, ClawbackAction::Refund, &o);
+    w.fault("queue_delete", FaultKind::Delay { ms: 600 }, 1);
+    let other = w.client();
+    let s = std::thread::scope(|scope| {
+        let run = scope.spawn(|| ingest(&client, &ledger));
+        std::thread::sleep(Duration::from_millis(250));
+        w.emu.advance(Duration::from_secs(31));
+        let got = other
+            .block_on(other.clawback_receive(ReceiveOptions::default()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].dequeue_count, 2);
+        run.join().unwrap()
+    });
+    assert_eq!(
+        (s.applied, s.deleted, s.delete_conflicts, s.delete_errors),
+        (1, 0, 1, 0),
+        "{s:?}"
+    );
+    assert_eq!(w.emu.queue_messages().len(), 1, "it comes back");
+    w.emu.advance(Duration::from_secs(31));
+    let s = ingest(&client, &ledger);
+    assert_eq!((s.received, s.duplicates, s.deleted), (1, 1, 1), "{s:?}");
+    assert!(w.emu.queue_messages().is_empty());
+}
