@@ -798,6 +798,29 @@ typedef struct msstore_ledger_consume_options {
 } msstore_ledger_consume_options;
 
 /*
+ Options of `msstore_ledger_ingest_clawback`; NULL options = all defaults.
+ */
+typedef struct msstore_clawback_ingest_options {
+  uint32_t struct_size;
+  /*
+   Events of other sandboxes are left in the queue. NULL = `RETAIL`.
+   */
+  const char *expected_sandbox;
+  /*
+   Messages per receive, 1..32; 0 = 32.
+   */
+  uint32_t max_messages;
+  /*
+   How long received messages stay hidden while being recorded; 0 = 30 s.
+   */
+  uint32_t visibility_timeout_secs;
+  /*
+   Receives per call at most (a call also stops at the first short batch); 0 = 16.
+   */
+  uint32_t max_batches;
+} msstore_clawback_ingest_options;
+
+/*
  A clawback event to match (`msstore_ledger_apply_clawback`). All strings required.
  */
 typedef struct msstore_clawback_match_options {
@@ -884,6 +907,50 @@ typedef struct msstore_ledger_revocation {
   uint32_t acknowledged;
   int64_t created_unix_ms;
 } msstore_ledger_revocation;
+
+/*
+ What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
+ revocations it created are the items' revocations (apply each, then acknowledge it).
+ */
+typedef struct msstore_clawback_ingest_summary {
+  uint32_t struct_size;
+  /*
+   Queue messages received (v1: order lines examined).
+   */
+  uint32_t received;
+  /*
+   Events recorded for the first time.
+   */
+  uint32_t applied;
+  /*
+   Events recorded before (redeliveries): nothing new.
+   */
+  uint32_t duplicates;
+  /*
+   Of `applied`: events for lines no recorded consume drew from yet (matched later).
+   */
+  uint32_t unmatched;
+  /*
+   Events of another sandbox, left in the queue.
+   */
+  uint32_t ignored;
+  /*
+   Unusable messages, recorded as dead letters and deleted.
+   */
+  uint32_t dead_lettered;
+  /*
+   Messages deleted after being recorded.
+   */
+  uint32_t deleted;
+  /*
+   Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).
+   */
+  uint32_t delete_conflicts;
+  /*
+   Other delete failures (the events are recorded; the messages come back as duplicates).
+   */
+  uint32_t delete_errors;
+} msstore_clawback_ingest_summary;
 
 /*
  Log callback: `target` and `message` are valid during the call only; secrets are redacted.
@@ -1700,6 +1767,52 @@ msstore_result msstore_ledger_reconcile(struct msstore_client *client,
                                         struct msstore_op **out_op);
 
 /*
+ Clawback v2 into the ledger: receives the queue (up to `max_batches` times), records every
+ event of the expected sandbox durably (matched against recorded consumes; idempotent by
+ event id), and only then deletes each message; unusable messages are recorded as dead
+ letters and deleted; other sandboxes' messages are left alone. Result:
+ `msstore_op_take_ledger_items`: the revocations this pass created, claimed for this server
+ (apply each, then `msstore_ledger_acknowledge_revocation`), and the counts through
+ `msstore_ledger_items_ingest_summary`. `opts` may be NULL (defaults). Errors at start:
+ `MSSTORE_E_INVALID_ARGUMENT` (struct_size, max_messages > 32, empty sandbox), argument
+ codes; in the callback: queue or SAS failures, `MSSTORE_E_STORAGE` (events recorded before
+ the failure stay recorded; their revocations come out of
+ `msstore_ledger_revocations_to_apply`).
+
+ # Safety
+ See the operations contract in `ops`; `opts` is NULL or points to a valid
+ `msstore_clawback_ingest_options`.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_ingest_clawback(struct msstore_client *client,
+                                              struct msstore_ledger *ledger,
+                                              const struct msstore_clawback_ingest_options *opts,
+                                              const struct msstore_call_options *call,
+                                              msstore_completion_cb cb,
+                                              void *user_data,
+                                              struct msstore_op **out_op);
+
+/*
+ Clawback v1 into the ledger: polls the orders of the user of `purchase_key` (a
+ UserPurchaseId; `sbx` may be NULL) and records `Revoked` and `Refunded` lines under stable
+ ids (`v1:{orderId}:{lineItemId}:{state}`), and chargeback reversals (a line back to
+ `Purchased`). Result as `msstore_ledger_ingest_clawback`.
+
+ # Safety
+ See the operations contract in `ops`; `purchase_key` is NUL-terminated; `sbx` is NULL or
+ NUL-terminated.
+ */
+MSSTORE_API
+msstore_result msstore_ledger_ingest_clawback_orders(struct msstore_client *client,
+                                                     struct msstore_ledger *ledger,
+                                                     const char *purchase_key,
+                                                     const char *sbx,
+                                                     const struct msstore_call_options *call,
+                                                     msstore_completion_cb cb,
+                                                     void *user_data,
+                                                     struct msstore_op **out_op);
+
+/*
  Lists (without claiming) every entry that is pending or applied-but-unacknowledged and every
  unacknowledged revocation. Ownership: on `MSSTORE_OK` the caller owns `*out`
  (`msstore_ledger_items_free`). Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
@@ -1816,9 +1929,22 @@ msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items
                                                struct msstore_ledger_revocation *out);
 
 /*
- `{"entries":[…],"revocations":[…]}` (no keys). Owned by `h`; NULL for a bad handle.
+ Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
+ (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
+MSSTORE_API
+msstore_result msstore_ledger_items_ingest_summary(const struct msstore_ledger_items *h,
+                                                   struct msstore_clawback_ingest_summary *out);
+
+/*
+ `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
+ */
+MSSTORE_API
+const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
 
 /*
  Frees an items handle. NULL is a no-op.

@@ -106,3 +106,68 @@ fn pending_and_reconcile_from_the_command_line() {
     let out = msstore(&w, &["ledger", "pending", "--bogus", "1"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn reconcile_ingests_the_clawback_queue_unless_told_not_to() {
+    use msstore::emulator::ClawbackAction;
+    let w = World::new();
+    let db = SqliteDb::new();
+    let path = db.path.to_string_lossy().to_string();
+    let p = coins(&w);
+    let order = buy(&w, &p, 2);
+    {
+        let client = w.client();
+        let l = Ledger::open(&db.config("server-1")).unwrap();
+        ledger_consume(&w, &client, &l, "player-cli", &p, 2);
+    }
+    assert_eq!(claw(&w, ClawbackAction::Return, &order), "Revoked");
+
+    let out = msstore(
+        &w,
+        &["ledger", "reconcile", "--ledger", &path, "--no-clawback"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    assert!(v["clawback"].is_null());
+    assert_eq!(w.emu.queue_messages().len(), 1, "left in the queue");
+
+    let out = msstore(&w, &["ledger", "reconcile", "--ledger", &path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    assert_eq!(v["clawback"]["applied"], 1, "{v}");
+    assert_eq!(v["clawback"]["deleted"], 1);
+    assert_eq!(v["clawback"]["revocations"][0]["player_ref"], "player-cli");
+    assert_eq!(v["clawback"]["revocations"][0]["quantity"], 2);
+    assert_eq!(v["revocations"].as_array().unwrap().len(), 1);
+    assert!(w.emu.queue_messages().is_empty());
+
+    // Released: the game server takes the revocation at once.
+    let l = Ledger::open(&db.config("server-1")).unwrap();
+    let todo = l.revocations_to_apply().unwrap();
+    assert_eq!(todo.len(), 1);
+    assert_eq!(
+        (todo[0].player_ref.as_str(), todo[0].quantity),
+        ("player-cli", 2)
+    );
+    l.acknowledge_revocation(&todo[0].id).unwrap();
+    let v = json(&msstore(&w, &["ledger", "pending", "--ledger", &path]).stdout);
+    assert!(v["revocations"].as_array().unwrap().is_empty());
+    assert!(v["unmatched_clawbacks"].as_array().unwrap().is_empty());
+    let out = msstore(
+        &w,
+        &["ledger", "reconcile", "--ledger", &path, "--sandbox", " "],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a blank sandbox is a usage error"
+    );
+}

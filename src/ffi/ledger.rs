@@ -16,10 +16,12 @@ use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
     msstore_order_transaction, msstore_result, Versioned,
 };
+use crate::clawback::ReceiveOptions;
 use crate::error::{Error, Result};
 use crate::ledger::{
-    ClawbackMatch, ClawbackState, EntryState, Ledger, LedgerConfig, LedgerConsume, LedgerEntry,
-    Revocation, RevocationKind,
+    ClawbackIngestOptions, ClawbackIngestSummary, ClawbackMatch, ClawbackOrdersIngestOptions,
+    ClawbackState, EntryState, Ledger, LedgerConfig, LedgerConsume, LedgerEntry, Revocation,
+    RevocationKind,
 };
 use std::ffi::{c_char, c_void, CString};
 use std::time::Duration;
@@ -132,6 +134,49 @@ pub struct msstore_clawback_match_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_clawback_match_options {}
 
+/// Options of `msstore_ledger_ingest_clawback`; NULL options = all defaults.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_clawback_ingest_options {
+    pub struct_size: u32,
+    /// Events of other sandboxes are left in the queue. NULL = `RETAIL`.
+    pub expected_sandbox: *const c_char,
+    /// Messages per receive, 1..32; 0 = 32.
+    pub max_messages: u32,
+    /// How long received messages stay hidden while being recorded; 0 = 30 s.
+    pub visibility_timeout_secs: u32,
+    /// Receives per call at most (a call also stops at the first short batch); 0 = 16.
+    pub max_batches: u32,
+}
+// SAFETY: repr(C), u32 first, only integers and raw pointers.
+unsafe impl Versioned for msstore_clawback_ingest_options {}
+
+/// What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
+/// revocations it created are the items' revocations (apply each, then acknowledge it).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_clawback_ingest_summary {
+    pub struct_size: u32,
+    /// Queue messages received (v1: order lines examined).
+    pub received: u32,
+    /// Events recorded for the first time.
+    pub applied: u32,
+    /// Events recorded before (redeliveries): nothing new.
+    pub duplicates: u32,
+    /// Of `applied`: events for lines no recorded consume drew from yet (matched later).
+    pub unmatched: u32,
+    /// Events of another sandbox, left in the queue.
+    pub ignored: u32,
+    /// Unusable messages, recorded as dead letters and deleted.
+    pub dead_lettered: u32,
+    /// Messages deleted after being recorded.
+    pub deleted: u32,
+    /// Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).
+    pub delete_conflicts: u32,
+    /// Other delete failures (the events are recorded; the messages come back as duplicates).
+    pub delete_errors: u32,
+}
+
 /// One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -192,7 +237,9 @@ zeroed_default!(
     msstore_ledger_consume_options,
     msstore_clawback_match_options,
     msstore_ledger_entry,
-    msstore_ledger_revocation
+    msstore_ledger_revocation,
+    msstore_clawback_ingest_options,
+    msstore_clawback_ingest_summary
 );
 
 pub(crate) struct LedgerObj(Ledger);
@@ -202,6 +249,8 @@ pub(crate) struct LedgerItemsObj {
     entries: Views<msstore_ledger_entry>,
     transactions: Vec<Views<msstore_order_transaction>>,
     revocations: Views<msstore_ledger_revocation>,
+    /// Set for the result of a clawback ingestion.
+    summary: Option<msstore_clawback_ingest_summary>,
     json: CString,
 }
 
@@ -275,8 +324,29 @@ impl LedgerItemsObj {
             entries: Views(views),
             transactions,
             revocations: Views(revs),
+            summary: None,
             json: cstring(&json.to_string()),
         }
+    }
+
+    /// The result of an ingestion pass: its revocations, its counts, and the summary as JSON.
+    pub(crate) fn from_summary(s: &ClawbackIngestSummary) -> LedgerItemsObj {
+        let mut o = LedgerItemsObj::new(&[], &s.revocations);
+        o.summary = Some(msstore_clawback_ingest_summary {
+            struct_size: std::mem::size_of::<msstore_clawback_ingest_summary>() as u32,
+            received: s.received,
+            applied: s.applied,
+            duplicates: s.duplicates,
+            unmatched: s.unmatched,
+            ignored: s.ignored,
+            dead_lettered: s.dead_lettered,
+            deleted: s.deleted,
+            delete_conflicts: s.delete_conflicts,
+            delete_errors: s.delete_errors,
+        });
+        let json = serde_json::json!({ "entries": [], "revocations": s.revocations, "summary": s });
+        o.json = cstring(&json.to_string());
+        o
     }
 }
 
@@ -489,6 +559,109 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
                     &entries,
                     &r.revocations,
                 )))
+            })
+        }
+    })
+}
+
+/// Clawback v2 into the ledger: receives the queue (up to `max_batches` times), records every
+/// event of the expected sandbox durably (matched against recorded consumes; idempotent by
+/// event id), and only then deletes each message; unusable messages are recorded as dead
+/// letters and deleted; other sandboxes' messages are left alone. Result:
+/// `msstore_op_take_ledger_items`: the revocations this pass created, claimed for this server
+/// (apply each, then `msstore_ledger_acknowledge_revocation`), and the counts through
+/// `msstore_ledger_items_ingest_summary`. `opts` may be NULL (defaults). Errors at start:
+/// `MSSTORE_E_INVALID_ARGUMENT` (struct_size, max_messages > 32, empty sandbox), argument
+/// codes; in the callback: queue or SAS failures, `MSSTORE_E_STORAGE` (events recorded before
+/// the failure stay recorded; their revocations come out of
+/// `msstore_ledger_revocations_to_apply`).
+///
+/// # Safety
+/// See the operations contract in `ops`; `opts` is NULL or points to a valid
+/// `msstore_clawback_ingest_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
+    client: *mut msstore_client,
+    ledger: *mut msstore_ledger,
+    opts: *const msstore_clawback_ingest_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let l = ledger_of(ledger)?;
+        let o = if opts.is_null() {
+            msstore_clawback_ingest_options::default()
+        } else {
+            // SAFETY: non-null; forwarded contract.
+            unsafe { read_versioned(opts) }?
+        };
+        let d = ClawbackIngestOptions::default();
+        let nonzero = |v: u32, default: u32| if v == 0 { default } else { v };
+        let r = ClawbackIngestOptions {
+            // SAFETY: the struct's string is NULL or NUL-terminated per the contract.
+            expected_sandbox: unsafe { opt(o.expected_sandbox) }?.unwrap_or(d.expected_sandbox),
+            receive: ReceiveOptions {
+                max_messages: nonzero(o.max_messages, d.receive.max_messages),
+                visibility_timeout_secs: nonzero(
+                    o.visibility_timeout_secs,
+                    d.receive.visibility_timeout_secs,
+                ),
+            },
+            max_batches: nonzero(o.max_batches, d.max_batches),
+        };
+        if r.receive.max_messages > crate::clawback::queue::MAX_MESSAGES
+            || r.receive.visibility_timeout_secs
+                > crate::clawback::queue::MAX_VISIBILITY_TIMEOUT_SECS
+            || r.max_batches > 1000
+            || r.expected_sandbox.trim().is_empty()
+        {
+            return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
+        }
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let s = l.ingest_clawback_queue(&c, r).await?;
+                Ok(Payload::LedgerItems(LedgerItemsObj::from_summary(&s)))
+            })
+        }
+    })
+}
+
+/// Clawback v1 into the ledger: polls the orders of the user of `purchase_key` (a
+/// UserPurchaseId; `sbx` may be NULL) and records `Revoked` and `Refunded` lines under stable
+/// ids (`v1:{orderId}:{lineItemId}:{state}`), and chargeback reversals (a line back to
+/// `Purchased`). Result as `msstore_ledger_ingest_clawback`.
+///
+/// # Safety
+/// See the operations contract in `ops`; `purchase_key` is NUL-terminated; `sbx` is NULL or
+/// NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
+    client: *mut msstore_client,
+    ledger: *mut msstore_ledger,
+    purchase_key: *const c_char,
+    sbx: *const c_char,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let l = ledger_of(ledger)?;
+        // SAFETY: forwarded contract.
+        let key = unsafe { req(purchase_key) }?;
+        let opts = ClawbackOrdersIngestOptions {
+            // SAFETY: forwarded contract.
+            sbx: unsafe { opt(sbx) }?,
+            ..ClawbackOrdersIngestOptions::default()
+        };
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let s = l.ingest_clawback_orders(&c, &key, opts).await?;
+                Ok(Payload::LedgerItems(LedgerItemsObj::from_summary(&s)))
             })
         }
     })
@@ -723,7 +896,29 @@ pub unsafe extern "C" fn msstore_ledger_items_revocation(
     })
 }
 
-/// `{"entries":[…],"revocations":[…]}` (no keys). Owned by `h`; NULL for a bad handle.
+/// Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
+/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
+/// (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
+///
+/// # Safety
+/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
+    h: *const msstore_ledger_items,
+    out: *mut msstore_clawback_ingest_summary,
+) -> msstore_result {
+    super::panic::guard_result(|| {
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let v = o
+            .summary
+            .as_ref()
+            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
+        // SAFETY: forwarded contract.
+        unsafe { write_view(out, v) }
+    })
+}
+
+/// `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *const c_char {
     handles::with::<LedgerItemsObj, _, _>(h, std::ptr::null(), |o| o.json.as_ptr())

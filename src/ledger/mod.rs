@@ -183,8 +183,9 @@ impl Ledger {
         Ok(r)
     }
 
-    /// Gives up this instance's claims on `ids` (entries it will not hand to a game, e.g.
-    /// after a command-line reconcile), so any server's next reconcile takes them at once.
+    /// Gives up this instance's claims on `ids` (entries or revocations it will not hand to a
+    /// game, e.g. after a command-line reconcile), so any server's next reconcile takes them
+    /// at once.
     pub fn release(&self, ids: &[String]) -> Result<()> {
         self.inner.store.release(ids, &self.inner.instance)?;
         let mut h = set(&self.inner.handed_out);

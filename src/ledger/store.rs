@@ -489,13 +489,20 @@ impl Store {
         })
     }
 
-    /// Gives up this instance's claims on `ids` so that any server may take them now.
+    /// Gives up this instance's claims on `ids` (entries or revocations) so that any server may
+    /// take them now.
     pub(crate) fn release(&self, ids: &[String], owner: &str) -> Result<()> {
         self.tx(|c| {
             for id in ids {
                 c.exec(
                     "UPDATE msstore_ledger_entries SET claim_owner = '', claim_until = 0 \
                      WHERE id = $1 AND claim_owner = $2",
+                    &[id.into(), owner.into()],
+                )?;
+                // Revocation ids too (ids are GUIDs: an id names one row in one table).
+                c.exec(
+                    "UPDATE msstore_ledger_revocations SET claim_owner = '', claim_until = 0 \
+                     WHERE id = $1 AND claim_owner = $2 AND acknowledged = 0",
                     &[id.into(), owner.into()],
                 )?;
             }

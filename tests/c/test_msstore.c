@@ -1519,6 +1519,147 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
   unlink(sidecar);
 }
 
+/* ---- clawback ingestion into the ledger ------------------------------------------------ */
+
+typedef struct {
+  msstore_ledger *ledger;
+  const msstore_clawback_ingest_options *opts;
+  const char *purchase_key; /* non-NULL: the v1 variant */
+} ingest_arg;
+
+static msstore_result st_ledger_ingest(msstore_client *c, const msstore_call_options *call,
+                                       msstore_completion_cb cb, void *ud, msstore_op **op,
+                                       const void *arg) {
+  const ingest_arg *a = (const ingest_arg *)arg;
+  if (a->purchase_key)
+    return msstore_ledger_ingest_clawback_orders(c, a->ledger, a->purchase_key, NULL, call, cb,
+                                                 ud, op);
+  return msstore_ledger_ingest_clawback(c, a->ledger, a->opts, call, cb, ud, op);
+}
+
+/* Runs one ingestion; fills *sum and returns the items (caller frees) or NULL. */
+static msstore_ledger_items *ingest(msstore_client *c, int mode, const ingest_arg *a,
+                                    msstore_clawback_ingest_summary *sum) {
+  msstore_op *op = NULL;
+  msstore_ledger_items *items = NULL;
+  msstore_result r = run_op(c, mode, st_ledger_ingest, a, &op);
+  CHECK_CODE(r, MSSTORE_OK);
+  if (r != MSSTORE_OK) print_error(op);
+  memset(sum, 0, sizeof *sum);
+  sum->struct_size = sizeof *sum;
+  if (r == MSSTORE_OK && msstore_op_take_ledger_items(op, &items) == MSSTORE_OK)
+    CHECK_CODE(msstore_ledger_items_ingest_summary(items, sum), MSSTORE_OK);
+  msstore_op_free(op);
+  return items;
+}
+
+static void test_ledger_ingest(msstore_client *c) {
+  char path[256], id[64], body[512], sidecar[300], *resp = NULL, *order, *key, *pkey;
+  const char *user = "c-ingest-user";
+  msstore_ledger *l;
+  msstore_ledger_items *items, *other = NULL;
+  msstore_clawback_ingest_summary sum;
+  msstore_clawback_ingest_options io;
+  msstore_ledger_revocation rv;
+  ledger_consume_arg a;
+  ingest_arg ia;
+
+  snprintf(path, sizeof path, "/tmp/msstore-c-ingest-%ld.sqlite", (long)getpid());
+  unlink(path);
+  CHECK(admin("DELETE", "/admin/queue", NULL, NULL) == 200);
+  key = mint_key("collections", user, CLIENT_ID);
+  pkey = mint_key("purchase", user, CLIENT_ID);
+  snprintf(body, sizeof body, "{\"store_user_id\":\"%s\",\"product_id\":\"%s\",\"quantity\":3}",
+           user, CONSUMABLE);
+  CHECK(admin("POST", "/admin/purchases", body, &resp) == 200);
+  order = resp ? json_field(resp, "order_id") : NULL;
+  free(resp);
+  resp = NULL;
+  CHECK(order != NULL);
+
+  /* Consume all 3 through the ledger, then the order is returned: Revoked (consumed). */
+  l = open_ledger(path);
+  memset(&a, 0, sizeof a);
+  a.ledger = l;
+  a.opts.struct_size = sizeof a.opts;
+  a.opts.player_ref = "c-player";
+  a.opts.collections_key = key;
+  a.opts.product_id = CONSUMABLE;
+  a.opts.quantity = 3;
+  CHECK(ledger_consume(c, MSSTORE_COMPLETION_BLOCKING, &a, id, sizeof id, NULL) ==
+        MSSTORE_LEDGER_APPLIED);
+  CHECK_CODE(msstore_ledger_acknowledge(l, id, NULL), MSSTORE_OK);
+  snprintf(body, sizeof body,
+           "{\"action\":\"return\",\"store_user_id\":\"%s\",\"order_id\":\"%s\"}", user,
+           order ? order : "");
+  CHECK(admin("POST", "/admin/clawback", body, &resp) == 200);
+  CHECK(resp && strstr(resp, "\"Revoked\"") != NULL);
+  free(resp);
+  /* And one message that is not an event at all. */
+  CHECK(admin("POST", "/admin/queue", "{\"text\":\"%%% not an event\"}", NULL) == 200);
+
+  /* v2: one revocation for the player, the junk dead-lettered, both messages deleted. */
+  memset(&ia, 0, sizeof ia);
+  ia.ledger = l;
+  items = ingest(c, MSSTORE_COMPLETION_QUEUED, &ia, &sum);
+  CHECK(items != NULL);
+  CHECK(sum.received == 2 && sum.applied == 1 && sum.dead_lettered == 1);
+  CHECK(sum.deleted == 2 && sum.duplicates == 0 && sum.ignored == 0 && sum.delete_errors == 0);
+  CHECK(msstore_ledger_items_entry_count(items) == 0);
+  CHECK(msstore_ledger_items_revocation_count(items) == 1);
+  memset(&rv, 0, sizeof rv);
+  rv.struct_size = sizeof rv;
+  CHECK_CODE(msstore_ledger_items_revocation(items, 0, &rv), MSSTORE_OK);
+  CHECK(rv.kind == MSSTORE_REVOCATION_REVOKE && rv.quantity == 3);
+  CHECK(strcmp(rv.player_ref, "c-player") == 0 && strcmp(rv.entry_id, id) == 0);
+  CHECK(order && strcmp(rv.order_id, order) == 0);
+  CHECK(strstr(msstore_ledger_items_json(items), "\"summary\"") != NULL);
+  CHECK_CODE(msstore_ledger_acknowledge_revocation(l, rv.id, NULL), MSSTORE_OK);
+  msstore_ledger_items_free(items);
+
+  /* Handed out already; the queue is empty now. */
+  CHECK_CODE(msstore_ledger_revocations_to_apply(l, &other, NULL), MSSTORE_OK);
+  CHECK(msstore_ledger_items_revocation_count(other) == 0);
+  CHECK_CODE(msstore_ledger_items_ingest_summary(other, &sum), MSSTORE_E_INVALID_ARGUMENT);
+  msstore_ledger_items_free(other);
+  items = ingest(c, MSSTORE_COMPLETION_IMMEDIATE, &ia, &sum);
+  CHECK(sum.received == 0 && msstore_ledger_items_revocation_count(items) == 0);
+  msstore_ledger_items_free(items);
+
+  /* v1 reports the same line: recorded under its own id, but no second revocation. */
+  ia.purchase_key = pkey;
+  items = ingest(c, MSSTORE_COMPLETION_BLOCKING, &ia, &sum);
+  CHECK(sum.applied == 1 && msstore_ledger_items_revocation_count(items) == 0);
+  msstore_ledger_items_free(items);
+  ia.purchase_key = NULL;
+
+  /* Bad input fails at start. */
+  memset(&io, 0, sizeof io);
+  io.struct_size = sizeof io;
+  io.max_messages = 33;
+  CHECK_CODE(msstore_ledger_ingest_clawback(c, l, &io, NULL, NULL, NULL, NULL),
+             MSSTORE_E_INVALID_ARGUMENT);
+  io.max_messages = 0;
+  io.expected_sandbox = "  ";
+  CHECK_CODE(msstore_ledger_ingest_clawback(c, l, &io, NULL, NULL, NULL, NULL),
+             MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_ledger_ingest_clawback(c, NULL, NULL, NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_ledger_ingest_clawback_orders(c, l, NULL, NULL, NULL, NULL, NULL, NULL),
+             MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_ledger_items_ingest_summary(NULL, &sum), MSSTORE_E_NULL_POINTER);
+
+  CHECK_CODE(msstore_ledger_free(l), MSSTORE_OK);
+  free(order);
+  free(key);
+  free(pkey);
+  unlink(path);
+  snprintf(sidecar, sizeof sidecar, "%s-wal", path);
+  unlink(sidecar);
+  snprintf(sidecar, sizeof sidecar, "%s-shm", path);
+  unlink(sidecar);
+}
+
 int main(void) {
   msstore_client *c, *noretry;
   SEED = getenv("MSSTORE_EMU_SEED");
@@ -1557,6 +1698,7 @@ int main(void) {
   test_shutdown();
   test_free_inside_callback();
   test_ledger(c, noretry);
+  test_ledger_ingest(c);
   CHECK_CODE(msstore_client_free(noretry), MSSTORE_OK);
   CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
 

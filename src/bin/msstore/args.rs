@@ -17,6 +17,7 @@ const SWITCHES: &[&str] = &[
     "developer-managed",
     "no-order-ids",
     "pretty",
+    "no-clawback",
 ];
 
 impl Args {

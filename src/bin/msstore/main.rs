@@ -39,9 +39,12 @@ Commands:
   clawback delete --id MESSAGE_ID --pop-receipt R    delete a processed message
   ledger pending [--ledger PATH | --ledger-postgres URL]
         list consumes still pending or applied-but-unacknowledged, and unacknowledged revocations
-  ledger reconcile [--ledger PATH | --ledger-postgres URL] [--instance ID]
-        resend pending consumes (same trackingId), then release them to the game servers and
-        list unacknowledged revocations (needs the client configuration below)
+  ledger reconcile [--ledger PATH | --ledger-postgres URL] [--instance ID] [--no-clawback]
+        [--sandbox RETAIL]
+        record the clawback queue's refund events (events of other sandboxes are left alone;
+        --no-clawback skips this), resend pending consumes (same trackingId), then release
+        everything to the game servers and list unacknowledged revocations (needs the client
+        configuration below)
   Ledger: --ledger / MSSTORE_LEDGER_PATH (SQLite file, default msstore-ledger.sqlite),
         --ledger-postgres / MSSTORE_LEDGER_POSTGRES_URL, --instance / MSSTORE_LEDGER_INSTANCE
         (default msstore-cli). Keys stored in the ledger are never printed.
@@ -171,20 +174,45 @@ fn run(args: &Args) -> Result<Value, Error> {
                 "backend": l.backend(),
                 "entries": l.pending()?,
                 "revocations": l.open_revocations()?,
+                "unmatched_clawbacks": l.unmatched_clawbacks()?,
+                "clawback_dead_letters": l.clawback_dead_letters()?,
             }))
         }
         ["ledger", "reconcile"] => {
-            check_flags(args, &["ledger", "ledger-postgres", "instance"])?;
+            check_flags(
+                args,
+                &[
+                    "ledger",
+                    "ledger-postgres",
+                    "instance",
+                    "no-clawback",
+                    "sandbox",
+                ],
+            )?;
             let l = ledger(args)?;
             let c = client(args)?;
+            // Refunds first, so that their revocations are in this run's output.
+            let clawback = if args.flag("no-clawback") {
+                None
+            } else {
+                let mut opts = msstore::ledger::ClawbackIngestOptions::default();
+                if let Some(s) = args.get("sandbox") {
+                    opts.expected_sandbox = s.to_string();
+                }
+                Some(c.block_on(l.ingest_clawback_queue(&c, opts))??)
+            };
             let r = c.block_on(l.reconcile(&c))??;
             // This tool grants nothing: hand every claim back to the game servers.
             let mut ids: Vec<String> = r.to_grant.iter().map(|e| e.id.clone()).collect();
             ids.extend(r.still_pending.iter().map(|e| e.id.clone()));
             ids.extend(r.revocations.iter().map(|v| v.id.clone()));
+            if let Some(s) = &clawback {
+                ids.extend(s.revocations.iter().map(|v| v.id.clone()));
+            }
             l.release(&ids)?;
             Ok(json!({
                 "backend": l.backend(),
+                "clawback": clawback,
                 "applied_awaiting_game": r.to_grant,
                 "failed": r.failed,
                 "still_pending": r.still_pending,
