@@ -100,6 +100,21 @@ namespace Msstore.Tests
         }
 
         [Test]
+        public void Dispose_WithAConsumeInFlight_TheConsumeFinishes()
+        {
+            string user = "ledger-dispose-in-flight", order;
+            string key = Player(user, 3, out order);
+            var c = NewClient();
+            StoreLedger l = OpenLedger(NewPath());
+            Emulator.AddFault("{\"route\":\"collections_v8_consume\",\"kind\":\"delay\",\"ms\":300,\"times\":1}");
+            var t = l.ConsumeAsync(c, new LedgerConsumeRequest("p", key, Emulator.Consumable, 1));
+            l.Dispose(); // the operation keeps its own reference to the database
+            LedgerEntry e = Await(c, t);
+            Assert.AreEqual(LedgerEntryState.Applied, e.State);
+            Assert.AreEqual(2, Emulator.Balance(user, Emulator.Consumable));
+        }
+
+        [Test]
         public void Consume_Refused_IsFailed_AndNothingApplied()
         {
             string user = "ledger-refused", order;
