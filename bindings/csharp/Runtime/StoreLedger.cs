@@ -56,7 +56,11 @@ namespace Msstore
         /// <summary>Records the consume durably, sends it (resending with the same tracking id),
         /// records the outcome. The entry's State says what to do: Applied (grant, then
         /// Acknowledge), Failed (refused, nothing applied), Pending (unknown yet: do not grant;
-        /// ReconcileAsync resends it).</summary>
+        /// ReconcileAsync resends it). Cancelling stops the wait, not the record: an entry already
+        /// written stays Pending, and this StoreLedger neither hands it out again in
+        /// ReconcileAsync nor accepts a resend of its tracking id (in progress). A new StoreLedger
+        /// on the same database (what a restart does) reconciles it, exactly once; so does another
+        /// server sharing a PostgreSQL ledger once ClaimLease lapsed.</summary>
         public Task<LedgerEntry> ConsumeAsync(StoreClient client, LedgerConsumeRequest request,
             CancellationToken cancellationToken = default(CancellationToken))
         {

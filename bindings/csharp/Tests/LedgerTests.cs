@@ -115,6 +115,42 @@ namespace Msstore.Tests
         }
 
         [Test]
+        public void Consume_Canceled_StaysRecorded_AndReconcileAfterARestartFinishesIt()
+        {
+            string user = "ledger-canceled", order;
+            string key = Player(user, 5, out order);
+            string path = NewPath();
+            var c = NewClient();
+            StoreLedger l = OpenLedger(path);
+            Emulator.AddFault("{\"route\":\"collections_v8_consume\",\"kind\":\"delay\",\"ms\":1000,\"times\":1}");
+            using (var cts = new System.Threading.CancellationTokenSource())
+            {
+                var t = l.ConsumeAsync(c, new LedgerConsumeRequest("p", key, Emulator.Consumable, 2), cts.Token);
+                // Cancel once the entry is recorded (the send is then stalled in the emulator).
+                DateTime until = DateTime.UtcNow + HangGuard;
+                while (l.Pending().Entries.Count == 0)
+                {
+                    if (DateTime.UtcNow > until) Assert.Fail("the entry was never recorded");
+                    System.Threading.Thread.Sleep(5);
+                }
+                cts.Cancel();
+                Drive(c, t);
+                Assert.IsTrue(t.IsCanceled, "status " + t.Status);
+            }
+            LedgerEntry recorded = l.Pending().Entries.Single();
+            Assert.AreEqual(LedgerEntryState.Pending, recorded.State, "outcome unknown: not granted");
+            // This ledger handle keeps it as its own (see StoreLedger.ConsumeAsync); a restart
+            // (a new ledger over the same file, same instance) takes it back at once.
+            l.Dispose();
+            l = OpenLedger(path);
+            LedgerEntry done = Await(c, l.ReconcileAsync(c)).Entries.Single();
+            Assert.AreEqual(recorded.Id, done.Id);
+            Assert.AreEqual(LedgerEntryState.Applied, done.State);
+            Assert.AreEqual(3, Emulator.Balance(user, Emulator.Consumable), "applied exactly once");
+            l.Acknowledge(done.Id);
+        }
+
+        [Test]
         public void Consume_Refused_IsFailed_AndNothingApplied()
         {
             string user = "ledger-refused", order;
