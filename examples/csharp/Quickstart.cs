@@ -7,6 +7,7 @@
 //
 // scripts/test-csharp.sh builds and runs it against a fresh emulator.
 using System;
+using System.IO;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
@@ -41,6 +42,12 @@ public static class Quickstart
         }
         Console.WriteLine("{0}: completed after {1} frames ({2})", what, frames, task.Status);
         return task.GetAwaiter().GetResult();
+    }
+
+    private static void RunFrames(StoreClient client, Task task, string what)
+    {
+        RunFrames(client, task.ContinueWith(t => { t.GetAwaiter().GetResult(); return true; },
+            TaskContinuationOptions.ExecuteSynchronously), what);
     }
 
     public static int Main()
@@ -89,6 +96,46 @@ public static class Quickstart
                 {
                     Console.WriteLine("unknown outcome: resend with tracking id " + e.TrackingId);
                     Check(false, "consume resolved");
+                }
+
+                // 5. exactly-once fulfilment: consumes go through a durable ledger (SQLite here)
+                string path = Path.Combine(Path.GetTempPath(), "msstore-quickstart-" + Guid.NewGuid().ToString("N") + ".sqlite");
+                try
+                {
+                    using (var ledger = new StoreLedger(LedgerOptions.Sqlite(path)))
+                    {
+                        // at start-up: replay what a crash left open, grant what was applied
+                        LedgerItems open = RunFrames(client, ledger.ReconcileAsync(client), "reconcile");
+                        foreach (LedgerEntry e in open.Entries)
+                            if (e.State == LedgerEntryState.Applied) ledger.Acknowledge(e.Id); // after granting
+                        LedgerEntry entry = RunFrames(client,
+                            ledger.ConsumeAsync(client, new LedgerConsumeRequest("player-42", key, consumable, 1)), "ledger consume");
+                        Console.WriteLine("ledger: {0}", entry);
+                        if (entry.State == LedgerEntryState.Applied)
+                        {
+                            // grant entry.Quantity of entry.ProductId to entry.PlayerRef, then:
+                            ledger.Acknowledge(entry.Id);
+                        }
+                        Check(entry.State == LedgerEntryState.Applied, "consumed through the ledger");
+
+                        // 6. refunds: reconcile each queued event durably, then delete it
+                        foreach (ClawbackMessage m in RunFrames(client, client.ReceiveClawbackMessagesAsync(), "clawback receive"))
+                        {
+                            if (m.Event != null && m.Event.SandboxId != "RETAIL") continue; // someone else's
+                            if (m.Event != null) ledger.ApplyClawback(ClawbackMatch.From(m.Event));
+                            RunFrames(client, client.DeleteClawbackMessageAsync(m), "clawback delete");
+                        }
+                        foreach (LedgerRevocation v in ledger.RevocationsToApply())
+                        {
+                            Console.WriteLine("revoke: {0}", v);            // take it back in-game, then:
+                            ledger.AcknowledgeRevocation(v.Id);
+                        }
+                        Check(ledger.Pending().Entries.Count == 0, "nothing left open in the ledger");
+                    }
+                }
+                finally
+                {
+                    foreach (string f in new[] { path, path + "-wal", path + "-shm" }) File.Delete(f);
                 }
             }
         }

@@ -22,6 +22,18 @@ namespace Msstore
 
         protected abstract void Complete(int code, IntPtr op);
 
+        /// <summary>The operation behind a Task this wrapper returned, or null (tests use it to
+        /// wait for the native side without delivering the completion).</summary>
+        internal static PendingOperation Of(Task task)
+        {
+            return task == null ? null : task.AsyncState as PendingOperation;
+        }
+
+        /// <summary>Waits up to <paramref name="timeoutMs"/> for the native operation to finish,
+        /// without running its callback (in Pump mode that still happens in Pump). Returns its
+        /// result code, Pending while it runs, or null once the callback ran (the op is freed).</summary>
+        internal abstract int? WaitNative(uint timeoutMs);
+
         protected abstract void Abandon(Exception e);
 
         // Static, with MonoPInvokeCallback: the only shape IL2CPP can call from native code.
@@ -62,9 +74,10 @@ namespace Msstore
             this.take = take;
             this.token = token;
             this.context = context;
+            // The Task's AsyncState is this operation (see PendingOperation.Of).
             tcs = asyncContinuations
-                ? new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously)
-                : new TaskCompletionSource<T>();
+                ? new TaskCompletionSource<T>(this, TaskCreationOptions.RunContinuationsAsynchronously)
+                : new TaskCompletionSource<T>(this);
         }
 
         internal Task<T> Task { get { return tcs.Task; } }
@@ -98,6 +111,22 @@ namespace Msstore
                 }
             }
             if (dispose) r.Dispose();
+        }
+
+        internal override int? WaitNative(uint timeoutMs)
+        {
+            OpHandle h;
+            lock (gate) h = handle;
+            if (h == null) return null;
+            try
+            {
+                // The marshaller AddRefs h: a completion meanwhile cannot free the op mid-call.
+                return NativeMethods.msstore_op_wait(h, timeoutMs);
+            }
+            catch (ObjectDisposedException)
+            {
+                return null;
+            }
         }
 
         private void RequestCancel()

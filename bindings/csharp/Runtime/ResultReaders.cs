@@ -8,7 +8,7 @@ using Msstore.Native;
 
 namespace Msstore
 {
-    internal static class ResultReaders
+    internal static partial class ResultReaders
     {
         private static uint SizeOf<T>() { return (uint)Marshal.SizeOf(typeof(T)); }
 

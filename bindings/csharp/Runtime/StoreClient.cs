@@ -1,4 +1,5 @@
 // The idiomatic API: a client created from options, async methods returning Tasks, Dispose.
+// Refunds: StoreClientClawback.cs; the ledger's operations: StoreLedger.cs.
 using System;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -11,7 +12,7 @@ namespace Msstore
     /// In the default <see cref="StoreCompletion.Pump"/> mode, call <see cref="Pump"/> once per
     /// frame (MonoBehaviour.Update): Tasks complete there, on that thread.
     /// <see cref="Dispose"/> completes every Task still in flight with StoreShuttingDownException.</summary>
-    public sealed class StoreClient : IDisposable
+    public sealed partial class StoreClient : IDisposable
     {
         private const int CompletionQueued = 1;
         private const int CompletionImmediate = 2;
@@ -293,7 +294,7 @@ namespace Msstore
             {
                 gch.Free();
                 return System.Threading.Tasks.Task.FromException<T>(new StoreShuttingDownException(StoreResult.ShuttingDown,
-                    "the client was disposed: " + e.Message));
+                    "the client (or the ledger) was disposed: " + e.Message));
             }
             catch (ArgumentException e)
             {

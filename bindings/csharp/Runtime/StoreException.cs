@@ -66,6 +66,10 @@ namespace Msstore
                 case StoreResult.ConsumeOutcomeUnknown: return new ConsumeOutcomeUnknownException(code, message);
                 case StoreResult.MalformedResponse: return new MalformedResponseException(code, message);
                 case StoreResult.ShuttingDown: return new StoreShuttingDownException(code, message);
+                case StoreResult.PopReceiptMismatch: return new PopReceiptMismatchException(code, message);
+                case StoreResult.MessageNotFound: return new MessageNotFoundException(code, message);
+                case StoreResult.InvalidClawbackEvent: return new InvalidClawbackEventException(code, message);
+                case StoreResult.Storage: return new LedgerStorageException(code, message);
                 default: return new StoreInternalException(code, message);
             }
         }
@@ -130,6 +134,10 @@ namespace Msstore
                 case StoreResult.MalformedResponse: return "malformed_response";
                 case StoreResult.Canceled: return "canceled";
                 case StoreResult.ShuttingDown: return "shutting_down";
+                case StoreResult.PopReceiptMismatch: return "pop_receipt_mismatch";
+                case StoreResult.MessageNotFound: return "message_not_found";
+                case StoreResult.InvalidClawbackEvent: return "invalid_clawback_event";
+                case StoreResult.Storage: return "storage";
                 default: return "internal";
             }
         }
@@ -236,6 +244,33 @@ namespace Msstore
     public class StoreShuttingDownException : StoreException
     {
         public StoreShuttingDownException(StoreResult code, string message) : base(code, message) { }
+    }
+
+    /// <summary>Deleting a clawback message with a pop receipt that a later receive superseded.
+    /// Nothing to do: the message is delivered again (with a new receipt).</summary>
+    public class PopReceiptMismatchException : StoreException
+    {
+        public PopReceiptMismatchException(StoreResult code, string message) : base(code, message) { }
+    }
+
+    /// <summary>The clawback message is gone (already deleted, or expired). Nothing to do.</summary>
+    public class MessageNotFoundException : StoreException
+    {
+        public MessageNotFoundException(StoreResult code, string message) : base(code, message) { }
+    }
+
+    /// <summary>A clawback queue message is not a decodable event. Log it and delete it.</summary>
+    public class InvalidClawbackEventException : StoreException
+    {
+        public InvalidClawbackEventException(StoreResult code, string message) : base(code, message) { }
+    }
+
+    /// <summary>The consume ledger's database failed (cannot open, write or read it, or the
+    /// PostgreSQL server is unreachable). Nothing was lost that was recorded before: fix the
+    /// storage and retry; reconcile after a restart.</summary>
+    public class LedgerStorageException : StoreException
+    {
+        public LedgerStorageException(StoreResult code, string message) : base(code, message) { }
     }
 
     /// <summary>A bug in msstore or in this wrapper (panic, internal, handle misuse). Report it.</summary>

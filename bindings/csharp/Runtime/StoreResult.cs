@@ -28,6 +28,10 @@ namespace Msstore
         MalformedResponse = 7143,
         Canceled = 7150,
         ShuttingDown = 7151,
+        PopReceiptMismatch = 7160,
+        MessageNotFound = 7161,
+        InvalidClawbackEvent = 7162,
+        Storage = 7170,
         Panic = 7190,
         Internal = 7191,
     }

@@ -256,6 +256,10 @@ namespace Msstore.Tests
                 { StoreResult.ConsumeOutcomeUnknown, typeof(ConsumeOutcomeUnknownException) },
                 { StoreResult.MalformedResponse, typeof(MalformedResponseException) },
                 { StoreResult.ShuttingDown, typeof(StoreShuttingDownException) },
+                { StoreResult.PopReceiptMismatch, typeof(PopReceiptMismatchException) },
+                { StoreResult.MessageNotFound, typeof(MessageNotFoundException) },
+                { StoreResult.InvalidClawbackEvent, typeof(InvalidClawbackEventException) },
+                { StoreResult.Storage, typeof(LedgerStorageException) },
                 { StoreResult.Panic, typeof(StoreInternalException) },
                 { StoreResult.Internal, typeof(StoreInternalException) },
             };

@@ -85,6 +85,12 @@ namespace Msstore.Tests
             SameEnum("MSSTORE_CHANGE_", typeof(SubscriptionChange));
             SameEnum("MSSTORE_KEY_", typeof(StoreKeyKind));
             SameEnum("MSSTORE_LOG_", typeof(StoreLogLevel));
+            SameEnum("MSSTORE_CLAWBACK_", typeof(ClawbackEventState));
+            // The ledger's match states are the event states (Other aside): one C# enum for both.
+            SameEnum("MSSTORE_LEDGER_CLAWBACK_", typeof(ClawbackEventState));
+            SameEnum("MSSTORE_LEDGER_", typeof(LedgerEntryState),
+                "clawbackreturned", "clawbackrevoked", "clawbackrefunded", "clawbackchargebackreversal");
+            SameEnum("MSSTORE_REVOCATION_", typeof(RevocationKind));
         }
 
         [Test]
@@ -114,6 +120,12 @@ namespace Msstore.Tests
                 { "msstore_entitlement", "Entitlement" }, { "msstore_consume_info", "ConsumeInfo" },
                 { "msstore_order_transaction", "OrderTransaction" }, { "msstore_order_info", "OrderInfo" },
                 { "msstore_order_line_item", "OrderLineItem" }, { "msstore_subscription", "Subscription" },
+                { "msstore_clawback_orders_options", "ClawbackOrdersOptions" },
+                { "msstore_clawback_receive_options", "ClawbackReceiveOptions" },
+                { "msstore_clawback_order_line", "ClawbackOrderLine" }, { "msstore_clawback_message", "ClawbackMessage" },
+                { "msstore_ledger_options", "LedgerOptions" }, { "msstore_ledger_consume_options", "LedgerConsumeOptions" },
+                { "msstore_clawback_match_options", "ClawbackMatchOptions" }, { "msstore_ledger_entry", "LedgerEntry" },
+                { "msstore_ledger_revocation", "LedgerRevocation" },
             };
             foreach (var kv in sizes)
             {

@@ -127,9 +127,18 @@ namespace Msstore.Tests
             var c = NewClient();
             var tasks = new List<Task<StoreToken>>();
             for (int i = 0; i < 5; i++) tasks.Add(c.GetTokenAsync(StoreAudience.Service));
-            // Give the library time to finish them: still, nothing may complete without Pump.
-            Thread.Sleep(300);
+            // Wait until each native operation has actually finished (msstore_op_wait, which
+            // does not deliver the callback): only then does "not completed" prove that nothing
+            // completes without Pump, however slow the library is.
+            foreach (Task<StoreToken> t in tasks)
+            {
+                PendingOperation op = PendingOperation.Of(t);
+                Assert.IsNotNull(op, "a wrapper Task carries its operation");
+                Assert.AreEqual((int)StoreResult.Ok, op.WaitNative((uint)HangGuard.TotalMilliseconds),
+                    "the native operation finished successfully");
+            }
             Assert.IsFalse(tasks.Any(t => t.IsCompleted), "a Task completed without Pump");
+            Assert.AreEqual(5, c.PendingOperations, "finished, but not delivered");
 
             var pumper = new Thread(() => Drive(c, Task.WhenAll(tasks)));
             var threads = new System.Collections.Concurrent.ConcurrentBag<int>();

@@ -1,4 +1,5 @@
-// P/Invoke declarations of include/msstore.h, written by hand and kept in sync by the
+// P/Invoke declarations of include/msstore.h (clawback and ledger: ClawbackNative.cs,
+// LedgerNative.cs), written by hand and kept in sync by the
 // HeaderSyncTests (every exported function bound, every result code and struct size equal).
 // Strings cross as IntPtr (UTF-8, see Utf8); handles cross as SafeHandles (see SafeHandles.cs).
 using System;
@@ -12,7 +13,7 @@ namespace Msstore.Native
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void LogCallback(IntPtr userData, int level, IntPtr target, IntPtr message);
 
-    internal static class NativeMethods
+    internal static partial class NativeMethods
     {
         // Statically linked platforms (iOS, consoles, WebGL) link libmsstore.a into the player:
         // define MSSTORE_STATIC (Player Settings > Scripting Define Symbols) to bind "__Internal".

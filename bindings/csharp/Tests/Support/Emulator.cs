@@ -111,6 +111,39 @@ namespace Msstore.Tests
                 "\",\"quantity\":" + quantity + "}");
         }
 
+        /// <summary>Like Purchase; returns the new order's id and line item id.</summary>
+        internal static string BuyOrder(string storeUser, string productId, int quantity, out string lineItemId)
+        {
+            string resp = Admin("POST", "/admin/purchases", "{\"store_user_id\":\"" + storeUser + "\",\"product_id\":\"" +
+                productId + "\",\"quantity\":" + quantity + "}");
+            lineItemId = Field(resp, "line_item_id");
+            return Field(resp, "order_id");
+        }
+
+        /// <summary>Claws an order back (action: refund, return, chargeback, chargeback_reversal,
+        /// partial_subscription_refund); returns the outcome JSON (events enqueued).</summary>
+        internal static string Clawback(string action, string storeUser, string orderId)
+        {
+            return Admin("POST", "/admin/clawback", "{\"action\":\"" + action + "\",\"store_user_id\":\"" + storeUser +
+                "\",\"order_id\":\"" + orderId + "\"}");
+        }
+
+        /// <summary>Empties the clawback queue (tests that read it start from nothing).</summary>
+        internal static void ClearQueue() { Admin("DELETE", "/admin/queue"); }
+
+        /// <summary>Puts a raw MessageText on the clawback queue.</summary>
+        internal static void EnqueueText(string text)
+        {
+            Admin("POST", "/admin/queue", "{\"text\":\"" + text + "\"}");
+        }
+
+        internal static void AdvanceClock(int seconds)
+        {
+            Admin("POST", "/admin/clock/advance", "{\"seconds\":" + seconds + "}");
+        }
+
+        internal static void SetKnobs(string json) { Admin("POST", "/admin/knobs", json); }
+
         internal static long Balance(string storeUser, string productId)
         {
             return NumberField(Admin("GET", "/admin/balance?user=" + storeUser + "&product=" + productId), "balance");

@@ -15,6 +15,15 @@ namespace Msstore.Tests
         protected static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(60);
 
         private readonly List<StoreClient> clients = new List<StoreClient>();
+        private readonly List<IDisposable> owned = new List<IDisposable>();
+
+        /// <summary>Disposes <paramref name="d"/> (a ledger, ...) after the test, after the clients
+        /// and before the leak check.</summary>
+        protected T Own<T>(T d) where T : IDisposable
+        {
+            owned.Add(d);
+            return d;
+        }
 
         protected StoreClient NewClient(StoreCompletion completion = StoreCompletion.Pump, int maxAttempts = 0,
             TimeSpan? operationTimeout = null, string secret = null, string baseUrl = null)
@@ -34,6 +43,8 @@ namespace Msstore.Tests
         {
             foreach (var c in clients) c.Dispose();
             clients.Clear();
+            foreach (var d in owned) d.Dispose();
+            owned.Clear();
             Emulator.ClearFaults();
             // Results are copied and freed in the callbacks, errors when read: nothing is left for
             // a finalizer, so the count is exact without a GC.
@@ -56,6 +67,13 @@ namespace Msstore.Tests
         {
             Drive(client, task);
             return task.GetAwaiter().GetResult();
+        }
+
+        /// <summary>Drives a Task without a result and rethrows its failure.</summary>
+        protected static void Await(StoreClient client, Task task)
+        {
+            Drive(client, task);
+            task.GetAwaiter().GetResult();
         }
 
         /// <summary>Drives the task and returns its exception, asserting its type.</summary>
