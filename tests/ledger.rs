@@ -74,3 +74,8 @@ fn clawback_v1_orders_ingestion_end_to_end() {
 fn clawback_ingestion_survives_sas_expiry_and_stale_receipts() {
     clawback_ingest_sas_expiry_and_stale_receipt(&SqliteDb::new());
 }
+
+#[test]
+fn a_canceled_consume_is_resent_by_the_same_process() {
+    canceled_consume_is_resent_by_the_same_process(&SqliteDb::new());
+}

@@ -134,3 +134,10 @@ fn pg_clawback_ingestion_survives_sas_expiry_and_stale_receipts() {
         clawback_ingest_sas_expiry_and_stale_receipt(&db);
     }
 }
+
+#[test]
+fn pg_a_canceled_consume_is_resent_by_the_same_process() {
+    if let Some(db) = PgDb::new("canceled") {
+        canceled_consume_is_resent_by_the_same_process(&db);
+    }
+}

@@ -20,6 +20,30 @@ fn definitive(prior_sends: u32, e: &Error) -> bool {
     prior_sends == 0 || matches!(e.http_status, Some(400) | Some(404))
 }
 
+/// Marks an entry as being sent by this process for as long as it lives. Dropping it, also when
+/// the caller cancels the operation mid-send, frees the entry for a resend or a reconcile.
+struct InFlight {
+    inner: Arc<Inner>,
+    id: String,
+}
+
+impl InFlight {
+    fn take(inner: &Arc<Inner>, id: &str) -> Option<InFlight> {
+        set(&inner.in_flight)
+            .insert(id.to_string())
+            .then(|| InFlight {
+                inner: inner.clone(),
+                id: id.to_string(),
+            })
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        set(&self.inner.in_flight).remove(&self.id);
+    }
+}
+
 impl Ledger {
     /// Runs a store call on a blocking thread of the client's runtime.
     pub(super) async fn blocking<T: Send + 'static>(
@@ -119,13 +143,12 @@ impl Ledger {
                 return Ok(entry);
             }
         }
-        if !set(&self.inner.in_flight).insert(id.clone()) {
+        let Some(_sending) = InFlight::take(&self.inner, &id) else {
             return Err(Error::invalid_argument(format!(
                 "trackingId {id} is being sent by another call"
             )));
-        }
+        };
         let r = self.drive(&core, &id).await;
-        set(&self.inner.in_flight).remove(&id);
         if let Ok(e) = &r {
             if e.state == EntryState::Applied {
                 set(&self.inner.handed_out).insert(id);
@@ -230,12 +253,10 @@ impl Ledger {
                 }
             }
             EntryState::Pending => {
-                if !set(&self.inner.in_flight).insert(e.id.clone()) {
+                let Some(_sending) = InFlight::take(&self.inner, &e.id) else {
                     return Ok(());
-                }
-                let r = self.drive(core, &e.id).await;
-                set(&self.inner.in_flight).remove(&e.id);
-                let r = r?;
+                };
+                let r = self.drive(core, &e.id).await?;
                 match r.state {
                     EntryState::Applied => {
                         if set(&self.inner.handed_out).insert(r.id.clone()) {

@@ -148,6 +148,55 @@ pub fn dropped_response_then_restart(db: &dyn Db) {
     assert_eq!(balance(&w), before - 4);
 }
 
+/// A consume canceled mid-send (the C ABI's `msstore_op_cancel` aborts the task; so does
+/// aborting it here) leaves its entry pending, and the same process resends it at the next
+/// reconcile: applied exactly once.
+pub fn canceled_consume_is_resent_by_the_same_process(db: &dyn Db) {
+    let w = World::new();
+    let client = w.client();
+    let ledger = Ledger::open(&db.config("server-1")).unwrap();
+    let start = balance(&w);
+    w.fault(CONSUME_ROUTE, FaultKind::Delay { ms: 400 }, 1);
+    let mut req = consume_req(&w, "player-3", 1);
+    let id = uuid::Uuid::new_v4().to_string();
+    req.tracking_id = Some(id.clone());
+    let task = {
+        let (ledger, client) = (ledger.clone(), client.clone());
+        client
+            .runtime_handle()
+            .clone()
+            .spawn(async move { ledger.consume(&client, req).await })
+    };
+    // Abort once the send is on the wire (the emulator holds it for the delay).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while w.emu.count_requests(CONSUME_ROUTE) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the consume never reached the emulator"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    task.abort();
+    let joined = client.block_on(task).unwrap();
+    assert!(joined.unwrap_err().is_cancelled());
+    let open = ledger.pending().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].id.as_str(), open[0].state),
+        (id.as_str(), EntryState::Pending)
+    );
+
+    let r = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+    assert_eq!(r.to_grant.len(), 1, "the canceled entry is resent: {r:?}");
+    assert_eq!(r.to_grant[0].id, id);
+    assert_eq!(r.to_grant[0].state, EntryState::Applied);
+    ledger.acknowledge(&id).unwrap();
+    // Let the held original finish too: the Store is idempotent by trackingId.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(balance(&w), start - 1, "applied exactly once");
+    assert!(ledger.pending().unwrap().is_empty());
+}
+
 /// Applied but never acknowledged (the game crashed before granting): the restart hands it out
 /// again, without sending anything.
 pub fn applied_unacknowledged_is_handed_out_after_restart(db: &dyn Db) {
