@@ -118,14 +118,12 @@ public static class Quickstart
                         }
                         Check(entry.State == LedgerEntryState.Applied, "consumed through the ledger");
 
-                        // 6. refunds: reconcile each queued event durably, then delete it
-                        foreach (ClawbackMessage m in RunFrames(client, client.ReceiveClawbackMessagesAsync(), "clawback receive"))
-                        {
-                            if (m.Event != null && m.Event.SandboxId != "RETAIL") continue; // someone else's
-                            if (m.Event != null) ledger.ApplyClawback(ClawbackMatch.From(m.Event));
-                            RunFrames(client, client.DeleteClawbackMessageAsync(m), "clawback delete");
-                        }
-                        foreach (LedgerRevocation v in ledger.RevocationsToApply())
+                        // 6. refunds: the queue into the ledger (each event recorded, then deleted),
+                        //    then take back what the revocations say
+                        ClawbackIngestResult refunds = RunFrames(client, ledger.IngestClawbackAsync(client), "clawback ingest");
+                        Console.WriteLine("refunds: {0}", refunds);
+                        Check(refunds.DeleteErrors == 0, "every recorded refund message deleted");
+                        foreach (LedgerRevocation v in refunds.Revocations)
                         {
                             Console.WriteLine("revoke: {0}", v);            // take it back in-game, then:
                             ledger.AcknowledgeRevocation(v.Id);

@@ -177,4 +177,56 @@ namespace Msstore
         /// <summary>True when the event had been applied before (nothing new was recorded).</summary>
         public bool IsDuplicate { get; internal set; }
     }
+    /// <summary>Options of StoreLedger.IngestClawbackAsync; a zero (or null) field takes its default.</summary>
+    public sealed class ClawbackIngestOptions
+    {
+        /// <summary>The sandbox whose events this server records; others' messages are left on the
+        /// queue for their servers. null = "RETAIL" (production).</summary>
+        public string ExpectedSandbox { get; set; }
+        /// <summary>Messages per receive, 1..32; 0 = 32.</summary>
+        public int MaxMessages { get; set; }
+        /// <summary>How long received messages stay hidden while being recorded (1 s .. 7 days);
+        /// null = 30 s.</summary>
+        public TimeSpan? VisibilityTimeout { get; set; }
+        /// <summary>Receives per call at most, 1..1000 (a call also stops at the first short
+        /// batch); 0 = 16.</summary>
+        public int MaxBatches { get; set; }
+    }
+
+    /// <summary>What one clawback ingestion pass did: its counts, and the revocations it created
+    /// (claimed for this process: apply each, then AcknowledgeRevocation).</summary>
+    public sealed class ClawbackIngestResult
+    {
+        /// <summary>Queue messages received (v1: order lines examined).</summary>
+        public int Received { get; internal set; }
+        /// <summary>Events recorded for the first time (a Refunded one records no revocation).</summary>
+        public int Applied { get; internal set; }
+        /// <summary>Events recorded before (redeliveries): nothing new.</summary>
+        public int Duplicates { get; internal set; }
+        /// <summary>Of Applied: events for order lines no recorded consume drew from yet; matched
+        /// when such a consume is recorded.</summary>
+        public int Unmatched { get; internal set; }
+        /// <summary>Events of another sandbox, left on the queue.</summary>
+        public int Ignored { get; internal set; }
+        /// <summary>Unusable messages, kept in the ledger's dead letters and deleted.</summary>
+        public int DeadLettered { get; internal set; }
+        /// <summary>Messages deleted after being recorded.</summary>
+        public int Deleted { get; internal set; }
+        /// <summary>Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).</summary>
+        public int DeleteConflicts { get; internal set; }
+        /// <summary>Other delete failures: the events are recorded; the messages come back as duplicates.</summary>
+        public int DeleteErrors { get; internal set; }
+        /// <summary>The revocations (or restores) this pass created; duplicates add none.</summary>
+        public IList<LedgerRevocation> Revocations { get; internal set; }
+        /// <summary>{"entries":[],"revocations":[...],"summary":{...}} (no keys).</summary>
+        public string Json { get; internal set; }
+
+        public override string ToString()
+        {
+            return "ClawbackIngestResult(received " + Received + ", applied " + Applied + ", duplicates " + Duplicates +
+                   ", unmatched " + Unmatched + ", ignored " + Ignored + ", dead-lettered " + DeadLettered +
+                   ", deleted " + Deleted + ", delete conflicts " + DeleteConflicts + ", delete errors " + DeleteErrors +
+                   ", " + (Revocations != null ? Revocations.Count : 0) + " revocations)";
+        }
+    }
 }

@@ -1,4 +1,5 @@
-// Copies ledger items (entries, revocations) into the managed model (see ResultReaders.cs).
+// Copies ledger items (entries, revocations, ingestion counts) into the managed model (see
+// ResultReaders.cs).
 using System;
 using System.Collections.Generic;
 using Msstore.Native;
@@ -23,6 +24,33 @@ namespace Msstore
                 throw new StoreInternalException(StoreResult.Internal,
                     "a ledger consume returned " + items.Entries.Count + " entries instead of one");
             return items.Entries[0];
+        }
+
+        /// <summary>The counts and revocations of a ledger_ingest_clawback[_orders] operation.</summary>
+        internal static ClawbackIngestResult IngestResultOf(IntPtr op)
+        {
+            LedgerItemsHandle h;
+            Check(NativeMethods.msstore_op_take_ledger_items(op, out h));
+            using (h)
+            {
+                var s = new ClawbackIngestSummary();
+                s.struct_size = SizeOf<ClawbackIngestSummary>();
+                Check(NativeMethods.msstore_ledger_items_ingest_summary(h, ref s));
+                return new ClawbackIngestResult
+                {
+                    Received = (int)s.received,
+                    Applied = (int)s.applied,
+                    Duplicates = (int)s.duplicates,
+                    Unmatched = (int)s.unmatched,
+                    Ignored = (int)s.ignored,
+                    DeadLettered = (int)s.dead_lettered,
+                    Deleted = (int)s.deleted,
+                    DeleteConflicts = (int)s.delete_conflicts,
+                    DeleteErrors = (int)s.delete_errors,
+                    Revocations = Revocations(h),
+                    Json = Utf8.FromNative(NativeMethods.msstore_ledger_items_json(h)),
+                };
+            }
         }
 
         /// <summary>Copies every entry and revocation; does not free <paramref name="h"/>.</summary>

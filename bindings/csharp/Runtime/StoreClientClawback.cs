@@ -144,5 +144,30 @@ namespace Msstore
                 NativeMethods.msstore_ledger_reconcile(handle, ledger, ref c, PendingOperation.Callback, ud, out op),
                 ResultReaders.LedgerItemsOf, ct);
         }
+
+        internal Task<ClawbackIngestResult> StartLedgerIngestClawback(LedgerHandle ledger, ClawbackIngestOptions o,
+            uint visibilitySecs, CancellationToken ct)
+        {
+            return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
+            {
+                var n = new Native.ClawbackIngestOptions();
+                n.struct_size = (uint)Marshal.SizeOf(typeof(Native.ClawbackIngestOptions));
+                n.expected_sandbox = a.Str(o.ExpectedSandbox);
+                n.max_messages = (uint)o.MaxMessages;
+                n.visibility_timeout_secs = visibilitySecs;
+                n.max_batches = (uint)o.MaxBatches;
+                return NativeMethods.msstore_ledger_ingest_clawback(handle, ledger, ref n, ref c, PendingOperation.Callback,
+                    ud, out op);
+            }, ResultReaders.IngestResultOf, ct);
+        }
+
+        internal Task<ClawbackIngestResult> StartLedgerIngestClawbackOrders(LedgerHandle ledger, string purchaseKey,
+            string sandbox, CancellationToken ct)
+        {
+            return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
+                NativeMethods.msstore_ledger_ingest_clawback_orders(handle, ledger, a.Str(purchaseKey), a.Str(sandbox), ref c,
+                    PendingOperation.Callback, ud, out op),
+                ResultReaders.IngestResultOf, ct);
+        }
     }
 }

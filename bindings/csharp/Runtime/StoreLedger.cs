@@ -1,6 +1,7 @@
 // The durable consume ledger (exactly-once fulfilment): record a consume before sending it,
 // resend with the same tracking id, grant then acknowledge, reconcile after a restart, and
-// match refund events to the consumes they take back. See the repository README, "Exactly-once
+// match refund events to the consumes they take back (one at a time, or by ingesting the
+// clawback queue / v1 orders). See the repository README, "Exactly-once
 // fulfilment (the ledger)".
 using System;
 using System.Collections.Generic;
@@ -17,6 +18,10 @@ namespace Msstore
     /// transaction (fsynced) on the calling thread.</summary>
     public sealed class StoreLedger : IDisposable
     {
+        private const int MaxQueueMessages = 32;
+        private const int MaxIngestBatches = 1000;
+        private const int MaxVisibilitySeconds = 604800;
+
         private readonly LedgerHandle handle;
 
         /// <summary>Opens the ledger, creating its tables if needed.</summary>
@@ -77,6 +82,51 @@ namespace Msstore
         {
             if (client == null) throw new ArgumentNullException("client");
             return WithLedger(h => client.StartLedgerReconcile(h, cancellationToken));
+        }
+
+        /// <summary>Clawback v2 into the ledger: receives the refund queue (up to MaxBatches
+        /// times), records every event of the expected sandbox durably (matched against the
+        /// recorded consumes; idempotent by event id), and only then deletes its message; unusable
+        /// messages are kept as dead letters and deleted; other sandboxes' messages are left on the
+        /// queue. The result's Revocations are claimed for this process: apply each, then
+        /// AcknowledgeRevocation. A failure (queue, SAS, storage) faults the Task; events recorded
+        /// before it stay recorded and their revocations come out of RevocationsToApply.
+        /// Cancelling stops the wait: what was recorded stays recorded (the same as a failure),
+        /// messages not yet deleted come back after the visibility timeout (then as duplicates if
+        /// recorded).</summary>
+        /// <param name="options">null = defaults (RETAIL, 32 messages, 30 s, 16 batches).</param>
+        public Task<ClawbackIngestResult> IngestClawbackAsync(StoreClient client, ClawbackIngestOptions options = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (client == null) throw new ArgumentNullException("client");
+            options = options ?? new ClawbackIngestOptions();
+            if (options.MaxMessages < 0 || options.MaxMessages > MaxQueueMessages)
+                throw new ArgumentOutOfRangeException("options", "MaxMessages: 0 (default) or 1..32");
+            if (options.MaxBatches < 0 || options.MaxBatches > MaxIngestBatches)
+                throw new ArgumentOutOfRangeException("options", "MaxBatches: 0 (default) or 1..1000");
+            uint visibility = 0;
+            if (options.VisibilityTimeout != null)
+            {
+                double secs = options.VisibilityTimeout.Value.TotalSeconds;
+                if (secs < 1 || secs > MaxVisibilitySeconds)
+                    throw new ArgumentOutOfRangeException("options", "VisibilityTimeout: 1 s .. 7 days");
+                visibility = (uint)secs;
+            }
+            return WithLedger(h => client.StartLedgerIngestClawback(h, options, visibility, cancellationToken));
+        }
+
+        /// <summary>Clawback v1 into the ledger: polls the orders of the user of
+        /// <paramref name="purchaseKey"/> (a UserPurchaseId, a secret) and records their Revoked and
+        /// Refunded lines (ids "v1:{orderId}:{lineItemId}:{state}") and chargeback reversals (a
+        /// line back to Purchased). A line v2 already reported is recorded under its own id but
+        /// revokes nothing twice. Result and cancellation as IngestClawbackAsync.</summary>
+        /// <param name="sandbox">The sandbox id of the orders query; null = none.</param>
+        public Task<ClawbackIngestResult> IngestClawbackOrdersAsync(StoreClient client, string purchaseKey,
+            string sandbox = null, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (client == null) throw new ArgumentNullException("client");
+            if (purchaseKey == null) throw new ArgumentNullException("purchaseKey");
+            return WithLedger(h => client.StartLedgerIngestClawbackOrders(h, purchaseKey, sandbox, cancellationToken));
         }
 
         /// <summary>Lists (without claiming) every pending or applied-but-unacknowledged entry and

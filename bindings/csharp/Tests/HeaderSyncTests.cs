@@ -126,6 +126,8 @@ namespace Msstore.Tests
                 { "msstore_ledger_options", "LedgerOptions" }, { "msstore_ledger_consume_options", "LedgerConsumeOptions" },
                 { "msstore_clawback_match_options", "ClawbackMatchOptions" }, { "msstore_ledger_entry", "LedgerEntry" },
                 { "msstore_ledger_revocation", "LedgerRevocation" },
+                { "msstore_clawback_ingest_options", "ClawbackIngestOptions" },
+                { "msstore_clawback_ingest_summary", "ClawbackIngestSummary" },
             };
             foreach (var kv in sizes)
             {

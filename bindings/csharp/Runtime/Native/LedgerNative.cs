@@ -26,6 +26,15 @@ namespace Msstore.Native
         internal static extern int msstore_ledger_reconcile(ClientHandle client, LedgerHandle ledger,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
+        // The wrapper always passes options (a zero field = its default); NULL would mean the same.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_ledger_ingest_clawback(ClientHandle client, LedgerHandle ledger,
+            ref ClawbackIngestOptions opts, ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_ledger_ingest_clawback_orders(ClientHandle client, LedgerHandle ledger,
+            IntPtr purchaseKey, IntPtr sbx, ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_op_take_ledger_items(IntPtr op, out LedgerItemsHandle h);
 
@@ -64,6 +73,10 @@ namespace Msstore.Native
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_ledger_items_revocation(LedgerItemsHandle h, UIntPtr index, ref LedgerRevocation r);
+
+        // MSSTORE_E_INVALID_ARGUMENT when the items are not an ingestion's.
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_ledger_items_ingest_summary(LedgerItemsHandle h, ref ClawbackIngestSummary s);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_ledger_items_json(LedgerItemsHandle h);
@@ -105,6 +118,31 @@ namespace Msstore.Native
         public IntPtr line_item_id;
         public IntPtr product_id;
         public int state;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ClawbackIngestOptions
+    {
+        public uint struct_size;
+        public IntPtr expected_sandbox;
+        public uint max_messages;
+        public uint visibility_timeout_secs;
+        public uint max_batches;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ClawbackIngestSummary
+    {
+        public uint struct_size;
+        public uint received;
+        public uint applied;
+        public uint duplicates;
+        public uint unmatched;
+        public uint ignored;
+        public uint dead_lettered;
+        public uint deleted;
+        public uint delete_conflicts;
+        public uint delete_errors;
     }
 
     [StructLayout(LayoutKind.Sequential)]
