@@ -9,6 +9,8 @@ use crate::time::Timestamp;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use std::time::Duration;
 
+mod limit;
+
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 /// Bodies larger than this are refused (a 100-item page is ~100 KiB).
@@ -72,6 +74,8 @@ pub(crate) enum RetryOn {
 pub(crate) struct Http {
     client: reqwest::Client,
     retry: RetryPolicy,
+    /// At most `max_connections_per_host` requests in flight per origin (see `limit`).
+    limits: limit::HostLimits,
 }
 
 impl Http {
@@ -91,9 +95,15 @@ impl Http {
             .https_only(false)
             .build()
             .map_err(|e| Error::configuration(format!("cannot build HTTP client: {e}")))?;
+        let known = [
+            config.login_base_url.as_str(),
+            config.collections_base_url.as_str(),
+            config.purchase_base_url.as_str(),
+        ];
         Ok(Http {
             client,
             retry: config.retry.clone(),
+            limits: limit::HostLimits::new(config.max_connections_per_host, known),
         })
     }
 
@@ -108,7 +118,13 @@ impl Http {
         let mut attempt: u32 = 0;
         loop {
             let cv = format!("{}.{attempt}", spec.cv);
-            let outcome = self.send_once(spec, &cv).await;
+            // The slot is held for one attempt, body included (the connection goes back to
+            // the pool only once the body is read), and released during the backoff sleep.
+            let slot = self.limits.acquire(&spec.url).await;
+            // Boxed: a queued operation's future then stays small (the attempt's state, with
+            // reqwest's, is allocated only when it runs).
+            let outcome = Box::pin(self.send_once(spec, &cv)).await;
+            drop(slot);
             attempt += 1;
             let last = attempt >= self.retry.max_attempts || retry_on == RetryOn::Never;
             let wait_hint = match outcome {
