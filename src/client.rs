@@ -228,14 +228,35 @@ impl Core {
         op: &'static str,
         retry_on: RetryOn,
     ) -> std::result::Result<Exchange, SendFailure> {
+        let token = self.service_token().await.map_err(|error| SendFailure {
+            error,
+            maybe_applied: false,
+        })?;
+        let url = format!("{}{}", self.base_url(service), path);
+        self.store_request_with(method, url, body, op, retry_on, token, None)
+            .await
+    }
+
+    /// `store_request` with the token already in hand and, optionally, the first attempt's
+    /// request slot.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_request_with(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<Vec<u8>>,
+        op: &'static str,
+        retry_on: RetryOn,
+        mut token: AccessToken,
+        mut slot: Option<crate::http::Slot>,
+    ) -> std::result::Result<Exchange, SendFailure> {
         let not_sent = |error| SendFailure {
             error,
             maybe_applied: false,
         };
-        let mut token = self.service_token().await.map_err(not_sent)?;
         let mut spec = RequestSpec {
             method,
-            url: format!("{}{}", self.base_url(service), path),
+            url,
             content_type: body.as_ref().map(|_| JSON_CONTENT_TYPE),
             body: body.unwrap_or_default(),
             bearer: Some(token.token.expose().to_string()),
@@ -244,7 +265,10 @@ impl Core {
         };
         let mut refreshed = false;
         loop {
-            let ex = self.http.send(&spec, retry_on).await?;
+            let ex = self
+                .http
+                .send_reserved(&spec, retry_on, slot.take())
+                .await?;
             if ex.status == 401 && !refreshed && is_token_invalid(&ex) {
                 // The token may have been revoked or the clocks disagree: one fresh token.
                 refreshed = true;
@@ -269,11 +293,25 @@ impl Core {
         op: &'static str,
         retry_on: RetryOn,
     ) -> Result<Parsed<T>> {
+        // Token first (its fetch may need a slot to the same host, as with the emulator), then
+        // a request slot, and only then the body: an operation queued behind the per-host cap
+        // holds no serialised body, headers or connection.
+        let token = self.service_token().await?;
+        let url = format!("{}{}", self.base_url(service), path);
+        let slot = self.http.reserve(&url).await;
         let body = to_json(body)?;
-        let ex = self
-            .store_call(service, path, body, op, retry_on)
-            .await
-            .map_err(|f| f.error)?;
+        // Boxed so that a queued operation's future does not reserve room for the request's.
+        let ex = Box::pin(self.store_request_with(
+            reqwest::Method::POST,
+            url,
+            Some(body),
+            op,
+            retry_on,
+            token,
+            Some(slot),
+        ))
+        .await
+        .map_err(|f| f.error)?;
         parse_success(op, &ex)
     }
 

@@ -71,6 +71,9 @@ pub(crate) enum RetryOn {
     Never,
 }
 
+/// A request slot to one host (see `limit`); released on drop.
+pub(crate) struct Slot(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
 pub(crate) struct Http {
     client: reqwest::Client,
     retry: RetryPolicy,
@@ -107,6 +110,12 @@ impl Http {
         })
     }
 
+    /// Waits for a request slot to `url`'s host, for a caller that wants to build its request
+    /// only once it may send it (a queued operation then holds no body or headers).
+    pub async fn reserve(&self, url: &str) -> Slot {
+        Slot(self.limits.acquire(url).await)
+    }
+
     /// Sends `spec`, retrying per `retry_on`. Returns the first response that is not retried
     /// (which may be a 4xx/5xx the caller maps to an error).
     pub async fn send(
@@ -114,13 +123,26 @@ impl Http {
         spec: &RequestSpec,
         retry_on: RetryOn,
     ) -> std::result::Result<Exchange, SendFailure> {
+        self.send_reserved(spec, retry_on, None).await
+    }
+
+    /// `send`, whose first attempt uses `first` (from `reserve` for the same host) if given.
+    pub async fn send_reserved(
+        &self,
+        spec: &RequestSpec,
+        retry_on: RetryOn,
+        mut first: Option<Slot>,
+    ) -> std::result::Result<Exchange, SendFailure> {
         let mut maybe_applied = false;
         let mut attempt: u32 = 0;
         loop {
             let cv = format!("{}.{attempt}", spec.cv);
             // The slot is held for one attempt, body included (the connection goes back to
             // the pool only once the body is read), and released during the backoff sleep.
-            let slot = self.limits.acquire(&spec.url).await;
+            let slot = match first.take() {
+                Some(s) => s,
+                None => self.reserve(&spec.url).await,
+            };
             // Boxed: a queued operation's future then stays small (the attempt's state, with
             // reqwest's, is allocated only when it runs).
             let outcome = Box::pin(self.send_once(spec, &cv)).await;
