@@ -35,6 +35,15 @@ thread_local! {
     static ON_CLIENT_RUNTIME: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Restores the thread's previous marker (see `Client::enter_inline`).
+pub(crate) struct InlineGuard(usize);
+
+impl Drop for InlineGuard {
+    fn drop(&mut self) {
+        ON_CLIENT_RUNTIME.with(|c| c.set(self.0));
+    }
+}
+
 /// Holds the runtime; shuts it down without blocking, so dropping the last handle is safe even
 /// from inside a runtime thread.
 struct RuntimeOwner(Option<tokio::runtime::Runtime>);
@@ -103,6 +112,14 @@ impl Client {
 
     pub fn core(&self) -> &Arc<Core> {
         &self.core
+    }
+
+    /// Until the guard drops, calls on this thread run inline as on the client's own workers
+    /// (the C ABI polls an operation's first step on the caller's thread, inside the runtime's
+    /// context).
+    pub(crate) fn enter_inline(&self) -> InlineGuard {
+        let marker = Arc::as_ptr(&self.core) as usize;
+        InlineGuard(ON_CLIENT_RUNTIME.with(|c| c.replace(marker)))
     }
 
     /// Runs `f(core)` on the client's runtime and awaits it from any executor.
