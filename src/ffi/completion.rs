@@ -257,15 +257,16 @@ pub(crate) fn deliver(op: &Arc<Op>) {
     op.delivery_done();
 }
 
-/// Wakes nothing: the inline first poll has no task to wake (see `start`).
-struct NoopWake;
-
-impl std::task::Wake for NoopWake {
-    fn wake(self: Arc<Self>) {}
+/// A waker that wakes nothing: the inline first poll has no task to wake (see `start`).
+/// (`Waker::noop` needs Rust 1.85; this crate supports 1.82.)
+fn noop_waker() -> std::task::Waker {
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
+    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
+    // SAFETY: every vtable function ignores the (null) data pointer, and clone returns a waker
+    // with the same vtable, so the RawWaker contract holds trivially.
+    unsafe { Waker::from_raw(RAW) }
 }
-
-static NOOP_WAKER: once_cell::sync::Lazy<std::task::Waker> =
-    once_cell::sync::Lazy::new(|| std::task::Waker::from(Arc::new(NoopWake)));
 
 async fn sleep_opt(t: Option<Duration>) {
     match t {
@@ -377,7 +378,7 @@ where
         let _rt = handle.enter();
         let _on_client = inline.enter_inline();
         task.as_mut()
-            .poll(&mut std::task::Context::from_waker(&NOOP_WAKER))
+            .poll(&mut std::task::Context::from_waker(&noop_waker()))
     };
     drop(inline);
     if first.is_pending() {
