@@ -310,25 +310,28 @@ impl Core {
         op: &'static str,
         retry_on: RetryOn,
     ) -> Result<Parsed<T>> {
-        // Token first (its fetch may need a slot to the same host, as with the emulator), then
-        // a request slot, and only then the body: an operation queued behind the per-host cap
-        // holds no serialised body, headers or connection.
-        let token = self.service_token().await?;
+        // A request slot first: an operation queued behind the per-host cap holds nothing but
+        // its own request (no token copy, serialised body or headers). The rest is boxed so
+        // that the queued future does not reserve room for it either. (Token requests are
+        // exempt from the cap, so waiting for the token while holding a slot cannot deadlock.)
         let url = format!("{}{}", self.base_url(service), path);
         let slot = self.http.reserve(&url).await;
-        let body = to_json(body)?;
-        // Boxed so that a queued operation's future does not reserve room for the request's.
-        let ex = Box::pin(self.store_request_with(
-            reqwest::Method::POST,
-            url,
-            Some(body),
-            op,
-            retry_on,
-            token,
-            Some(slot),
-        ))
-        .await
-        .map_err(|f| f.error)?;
+        let ex = Box::pin(async move {
+            let token = self.service_token().await?;
+            let body = to_json(body)?;
+            self.store_request_with(
+                reqwest::Method::POST,
+                url,
+                Some(body),
+                op,
+                retry_on,
+                token,
+                Some(slot),
+            )
+            .await
+            .map_err(|f| f.error)
+        })
+        .await?;
         parse_success(op, &ex)
     }
 

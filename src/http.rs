@@ -71,6 +71,9 @@ pub(crate) enum RetryOn {
     Never,
 }
 
+/// `RequestSpec::op` of Entra token requests (exempt from the per-host cap).
+pub(crate) const TOKEN_OP: &str = "entra_token";
+
 /// A request slot to one host (see `limit`); released on drop.
 pub(crate) struct Slot(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
 
@@ -141,6 +144,10 @@ impl Http {
             // the pool only once the body is read), and released during the backoff sleep.
             let slot = match first.take() {
                 Some(s) => s,
+                // Entra token requests are single-flight per audience (a handful at most), so
+                // they need no cap, and must not wait for one: an operation holds its Store
+                // slot while its token is fetched, possibly from the same host (the emulator).
+                None if spec.op == TOKEN_OP => Slot(None),
                 None => self.reserve(&spec.url).await,
             };
             // Boxed: a queued operation's future then stays small (the attempt's state, with
