@@ -698,6 +698,13 @@ typedef struct msstore_client_options {
    Deadline of every operation that does not set its own; 0 = none.
    */
   uint32_t operation_timeout_ms;
+  /*
+   Requests in flight at once per host; further operations wait in a queue (the wait
+   counts against `operation_timeout_ms`, not `request_timeout_ms`). 0 = default (128).
+   Added in 0.1 after `operation_timeout_ms`: callers built with an older header (smaller
+   `struct_size`) get the default.
+   */
+  uint32_t max_connections_per_host;
 } msstore_client_options;
 
 /*

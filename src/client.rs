@@ -35,6 +35,15 @@ thread_local! {
     static ON_CLIENT_RUNTIME: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Restores the thread's previous marker (see `Client::enter_inline`).
+pub(crate) struct InlineGuard(usize);
+
+impl Drop for InlineGuard {
+    fn drop(&mut self) {
+        ON_CLIENT_RUNTIME.with(|c| c.set(self.0));
+    }
+}
+
 /// Holds the runtime; shuts it down without blocking, so dropping the last handle is safe even
 /// from inside a runtime thread.
 struct RuntimeOwner(Option<tokio::runtime::Runtime>);
@@ -103,6 +112,14 @@ impl Client {
 
     pub fn core(&self) -> &Arc<Core> {
         &self.core
+    }
+
+    /// Until the guard drops, calls on this thread run inline as on the client's own workers
+    /// (the C ABI polls an operation's first step on the caller's thread, inside the runtime's
+    /// context).
+    pub(crate) fn enter_inline(&self) -> InlineGuard {
+        let marker = Arc::as_ptr(&self.core) as usize;
+        InlineGuard(ON_CLIENT_RUNTIME.with(|c| c.replace(marker)))
     }
 
     /// Runs `f(core)` on the client's runtime and awaits it from any executor.
@@ -228,14 +245,35 @@ impl Core {
         op: &'static str,
         retry_on: RetryOn,
     ) -> std::result::Result<Exchange, SendFailure> {
+        let token = self.service_token().await.map_err(|error| SendFailure {
+            error,
+            maybe_applied: false,
+        })?;
+        let url = format!("{}{}", self.base_url(service), path);
+        self.store_request_with(method, url, body, op, retry_on, token, None)
+            .await
+    }
+
+    /// `store_request` with the token already in hand and, optionally, the first attempt's
+    /// request slot.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_request_with(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<Vec<u8>>,
+        op: &'static str,
+        retry_on: RetryOn,
+        mut token: AccessToken,
+        mut slot: Option<crate::http::Slot>,
+    ) -> std::result::Result<Exchange, SendFailure> {
         let not_sent = |error| SendFailure {
             error,
             maybe_applied: false,
         };
-        let mut token = self.service_token().await.map_err(not_sent)?;
         let mut spec = RequestSpec {
             method,
-            url: format!("{}{}", self.base_url(service), path),
+            url,
             content_type: body.as_ref().map(|_| JSON_CONTENT_TYPE),
             body: body.unwrap_or_default(),
             bearer: Some(token.token.expose().to_string()),
@@ -244,7 +282,10 @@ impl Core {
         };
         let mut refreshed = false;
         loop {
-            let ex = self.http.send(&spec, retry_on).await?;
+            let ex = self
+                .http
+                .send_reserved(&spec, retry_on, slot.take())
+                .await?;
             if ex.status == 401 && !refreshed && is_token_invalid(&ex) {
                 // The token may have been revoked or the clocks disagree: one fresh token.
                 refreshed = true;
@@ -269,11 +310,28 @@ impl Core {
         op: &'static str,
         retry_on: RetryOn,
     ) -> Result<Parsed<T>> {
-        let body = to_json(body)?;
-        let ex = self
-            .store_call(service, path, body, op, retry_on)
+        // A request slot first: an operation queued behind the per-host cap holds nothing but
+        // its own request (no token copy, serialised body or headers). The rest is boxed so
+        // that the queued future does not reserve room for it either. (Token requests are
+        // exempt from the cap, so waiting for the token while holding a slot cannot deadlock.)
+        let url = format!("{}{}", self.base_url(service), path);
+        let slot = self.http.reserve(&url).await;
+        let ex = Box::pin(async move {
+            let token = self.service_token().await?;
+            let body = to_json(body)?;
+            self.store_request_with(
+                reqwest::Method::POST,
+                url,
+                Some(body),
+                op,
+                retry_on,
+                token,
+                Some(slot),
+            )
             .await
-            .map_err(|f| f.error)?;
+            .map_err(|f| f.error)
+        })
+        .await?;
         parse_success(op, &ex)
     }
 

@@ -56,6 +56,11 @@ impl RetryPolicy {
     }
 }
 
+/// Default of [`ClientConfig::max_connections_per_host`]: enough to keep a service's ~50 ms
+/// round trips at several thousand requests per second per host, few enough that a burst of
+/// thousands of operations does not become thousands of sockets.
+pub const DEFAULT_MAX_CONNECTIONS_PER_HOST: usize = 128;
+
 /// Everything a [`crate::Client`] needs. `Debug` never prints the secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -93,6 +98,12 @@ pub struct ClientConfig {
     pub max_pages: u32,
     /// Idle keep-alive connections kept per host.
     pub max_idle_connections_per_host: usize,
+    /// Requests in flight at once per host (scheme, host, port), hence about as many
+    /// connections; further operations wait in a FIFO queue, which costs a few hundred bytes
+    /// each instead of a socket and its buffers. The wait does not count against
+    /// `request_timeout` (an attempt's time at the service); an operation's own deadline does
+    /// include it. 1..=65536.
+    pub max_connections_per_host: usize,
 }
 
 impl Default for ClientConfig {
@@ -114,6 +125,7 @@ impl Default for ClientConfig {
             key_renew_margin: Duration::from_secs(24 * 3600),
             max_pages: 100,
             max_idle_connections_per_host: 256,
+            max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
         }
     }
 }
@@ -175,6 +187,10 @@ impl ClientConfig {
         if let Some(v) = var("MSSTORE_PURCHASE_URL") {
             self.purchase_base_url = v;
         }
+        if let Some(v) = var("MSSTORE_MAX_CONNECTIONS_PER_HOST") {
+            // Not a number: 0, which `validate` rejects with a message naming the field.
+            self.max_connections_per_host = v.trim().parse().unwrap_or(0);
+        }
         if let Some(v) = var("MSSTORE_ENTRA_VERSION") {
             match v.to_ascii_lowercase().as_str() {
                 "v1" | "1" => self.entra_version = EntraVersion::V1,
@@ -221,6 +237,11 @@ impl ClientConfig {
         }
         if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::configuration("timeouts must be greater than zero"));
+        }
+        if !(1..=65_536).contains(&self.max_connections_per_host) {
+            return Err(Error::configuration(
+                "max_connections_per_host must be 1..=65536",
+            ));
         }
         if self.max_pages == 0 {
             return Err(Error::configuration("max_pages must be at least 1"));
@@ -322,6 +343,26 @@ mod tests {
         );
         let c = ClientConfig::new("", "client", "s");
         assert!(c.validate().unwrap_err().message.contains("tenant_id"));
+    }
+
+    #[test]
+    fn connection_cap_default_json_and_bounds() {
+        assert_eq!(
+            base().max_connections_per_host,
+            DEFAULT_MAX_CONNECTIONS_PER_HOST
+        );
+        let c = ClientConfig::from_json(
+            r#"{"tenant_id":"t","client_id":"c","client_secret":"s","max_connections_per_host":8}"#,
+        )
+        .unwrap();
+        assert_eq!(c.max_connections_per_host, 8);
+        c.validate().unwrap();
+        for bad in [0, 65_537] {
+            let mut c = base();
+            c.max_connections_per_host = bad;
+            let e = c.validate().unwrap_err();
+            assert!(e.message.contains("max_connections_per_host"), "{bad}");
+        }
     }
 
     #[test]

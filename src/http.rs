@@ -9,6 +9,8 @@ use crate::time::Timestamp;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use std::time::Duration;
 
+mod limit;
+
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 /// Bodies larger than this are refused (a 100-item page is ~100 KiB).
@@ -69,9 +71,17 @@ pub(crate) enum RetryOn {
     Never,
 }
 
+/// `RequestSpec::op` of Entra token requests (exempt from the per-host cap).
+pub(crate) const TOKEN_OP: &str = "entra_token";
+
+/// A request slot to one host (see `limit`); released on drop.
+pub(crate) struct Slot(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+
 pub(crate) struct Http {
     client: reqwest::Client,
     retry: RetryPolicy,
+    /// At most `max_connections_per_host` requests in flight per origin (see `limit`).
+    limits: limit::HostLimits,
 }
 
 impl Http {
@@ -91,10 +101,22 @@ impl Http {
             .https_only(false)
             .build()
             .map_err(|e| Error::configuration(format!("cannot build HTTP client: {e}")))?;
+        let known = [
+            config.login_base_url.as_str(),
+            config.collections_base_url.as_str(),
+            config.purchase_base_url.as_str(),
+        ];
         Ok(Http {
             client,
             retry: config.retry.clone(),
+            limits: limit::HostLimits::new(config.max_connections_per_host, known),
         })
+    }
+
+    /// Waits for a request slot to `url`'s host, for a caller that wants to build its request
+    /// only once it may send it (a queued operation then holds no body or headers).
+    pub async fn reserve(&self, url: &str) -> Slot {
+        Slot(self.limits.acquire(url).await)
     }
 
     /// Sends `spec`, retrying per `retry_on`. Returns the first response that is not retried
@@ -104,11 +126,34 @@ impl Http {
         spec: &RequestSpec,
         retry_on: RetryOn,
     ) -> std::result::Result<Exchange, SendFailure> {
+        self.send_reserved(spec, retry_on, None).await
+    }
+
+    /// `send`, whose first attempt uses `first` (from `reserve` for the same host) if given.
+    pub async fn send_reserved(
+        &self,
+        spec: &RequestSpec,
+        retry_on: RetryOn,
+        mut first: Option<Slot>,
+    ) -> std::result::Result<Exchange, SendFailure> {
         let mut maybe_applied = false;
         let mut attempt: u32 = 0;
         loop {
             let cv = format!("{}.{attempt}", spec.cv);
-            let outcome = self.send_once(spec, &cv).await;
+            // The slot is held for one attempt, body included (the connection goes back to
+            // the pool only once the body is read), and released during the backoff sleep.
+            let slot = match first.take() {
+                Some(s) => s,
+                // Entra token requests are single-flight per audience (a handful at most), so
+                // they need no cap, and must not wait for one: an operation holds its Store
+                // slot while its token is fetched, possibly from the same host (the emulator).
+                None if spec.op == TOKEN_OP => Slot(None),
+                None => self.reserve(&spec.url).await,
+            };
+            // Boxed: a queued operation's future then stays small (the attempt's state, with
+            // reqwest's, is allocated only when it runs).
+            let outcome = Box::pin(self.send_once(spec, &cv)).await;
+            drop(slot);
             attempt += 1;
             let last = attempt >= self.retry.max_attempts || retry_on == RetryOn::Never;
             let wait_hint = match outcome {

@@ -92,6 +92,56 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JwtError> {
     })
 }
 
+/// The decoded claims segment of a compact JWT, for readers that need only the claims (a Store
+/// ID key): the header is checked to be a JSON object, the signature only to be base64url
+/// characters (decoding it would be wasted work for a reader that never verifies it).
+pub fn decode_claims_segment(token: &str) -> Result<Vec<u8>, JwtError> {
+    let token = token.trim();
+    if token.len() > MAX_JWT_LEN {
+        return Err(JwtError::TooLong);
+    }
+    let mut parts = token.split('.');
+    let (h, c, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(c), Some(s), None) => (h, c, s),
+        _ => return Err(JwtError::NotThreeSegments),
+    };
+    let header = decode_base64_lenient(h).ok_or(JwtError::BadBase64("header"))?;
+    if !is_json_object(&header) {
+        return Err(JwtError::BadJson("header"));
+    }
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/');
+    if !s.trim_end_matches('=').bytes().all(is_b64) || s.len() % 4 == 1 {
+        return Err(JwtError::BadBase64("signature"));
+    }
+    decode_base64_lenient(c).ok_or(JwtError::BadBase64("claims"))
+}
+
+/// Whether `bytes` is one JSON object (contents skipped, not kept).
+fn is_json_object(bytes: &[u8]) -> bool {
+    struct ObjectOnly;
+    impl<'de> serde::Deserialize<'de> for ObjectOnly {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = ObjectOnly;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut m: A,
+                ) -> Result<ObjectOnly, A::Error> {
+                    use serde::de::IgnoredAny;
+                    while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(ObjectOnly)
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<ObjectOnly>(bytes).is_ok()
+}
+
 /// Encodes header and claims as the unsigned part of a JWT (`b64(header).b64(claims)`).
 pub fn signing_input(header: &Value, claims: &Value) -> String {
     format!(
@@ -120,6 +170,39 @@ mod tests {
         assert_eq!(decode("e30.W10.").err(), Some(JwtError::BadJson("claims")));
         assert_eq!(
             decode(&"a".repeat(MAX_JWT_LEN + 1)).err(),
+            Some(JwtError::TooLong)
+        );
+    }
+
+    #[test]
+    fn claims_segment_checks_like_decode() {
+        let input = signing_input(&json!({"alg":"none"}), &json!({"a":1}));
+        let claims = decode_claims_segment(&format!("{input}.c2ln")).unwrap();
+        assert_eq!(claims, br#"{"a":1}"#);
+        assert!(decode_claims_segment(&format!("{input}.")).is_ok());
+        assert_eq!(
+            decode_claims_segment("a.b").err(),
+            Some(JwtError::NotThreeSegments)
+        );
+        assert_eq!(
+            decode_claims_segment("!!.e30.").err(),
+            Some(JwtError::BadBase64("header"))
+        );
+        // A header that is JSON but not an object.
+        assert_eq!(
+            decode_claims_segment("W10.e30.").err(),
+            Some(JwtError::BadJson("header"))
+        );
+        assert_eq!(
+            decode_claims_segment("e30.e30.not*base64").err(),
+            Some(JwtError::BadBase64("signature"))
+        );
+        assert_eq!(
+            decode_claims_segment("e30.!!.").err(),
+            Some(JwtError::BadBase64("claims"))
+        );
+        assert_eq!(
+            decode_claims_segment(&"a".repeat(MAX_JWT_LEN + 1)).err(),
             Some(JwtError::TooLong)
         );
     }

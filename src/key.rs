@@ -2,8 +2,8 @@
 //! to renew (spec §2).
 
 use crate::claims::{
-    CLAIM_CLIENT_ID, CLAIM_PAYLOAD, CLAIM_PREFIX_HTTP, CLAIM_PREFIX_HTTPS, CLAIM_REFRESH_URI,
-    CLAIM_USER_ID, KEY_AUDIENCE_COLLECTIONS, KEY_AUDIENCE_PURCHASE,
+    CLAIM_PAYLOAD, CLAIM_PREFIX_HTTP, CLAIM_PREFIX_HTTPS, KEY_AUDIENCE_COLLECTIONS,
+    KEY_AUDIENCE_PURCHASE,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::jwt;
@@ -12,6 +12,8 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
+
+mod wire;
 
 /// The Store renews keys at least every 14 days (signing certificates rotate).
 pub const RENEW_EVERY: Duration = Duration::from_secs(14 * 24 * 3600);
@@ -95,32 +97,33 @@ impl StoreIdKey {
         if key.is_empty() {
             return Err(bad("the key is empty".into()));
         }
-        let decoded = jwt::decode(key).map_err(|e| bad(e.to_string()))?;
-        let claims = &decoded.claims;
+        // Only the claims segment is decoded, into the few claims a key needs (see `wire`).
+        let json = jwt::decode_claims_segment(key).map_err(|e| bad(e.to_string()))?;
+        let claims = wire::KeyClaims::parse(&json)
+            .ok_or_else(|| bad(jwt::JwtError::BadJson("claims").to_string()))?;
         let audience = claims
-            .get("aud")
-            .and_then(audience_string)
+            .aud
+            .0
+            .map(std::borrow::Cow::into_owned)
             .ok_or_else(|| bad("no aud claim".into()))?;
         let kind = kind_from_audience(&audience).ok_or_else(|| {
             bad(format!(
                 "aud '{audience}' is neither a collections nor a purchase key"
             ))
         })?;
-        let client_id =
-            store_claim(claims, CLAIM_CLIENT_ID).ok_or_else(|| bad("no clientId claim".into()))?;
-        let issued_at =
-            time_claim(claims, "iat").ok_or_else(|| bad("no numeric iat claim".into()))?;
-        let expires_at =
-            time_claim(claims, "exp").ok_or_else(|| bad("no numeric exp claim".into()))?;
+        let client_id = wire::either(claims.client_id, claims.client_id_https)
+            .ok_or_else(|| bad("no clientId claim".into()))?;
+        let issued_at = epoch(claims.iat.0).ok_or_else(|| bad("no numeric iat claim".into()))?;
+        let expires_at = epoch(claims.exp.0).ok_or_else(|| bad("no numeric exp claim".into()))?;
         Ok(StoreIdKey {
             raw: SecretString::new(key),
             kind,
             audience,
             client_id,
-            user_id: store_claim(claims, CLAIM_USER_ID),
-            refresh_uri: store_claim(claims, CLAIM_REFRESH_URI),
+            user_id: wire::either(claims.user_id, claims.user_id_https),
+            refresh_uri: wire::either(claims.refresh_uri, claims.refresh_uri_https),
             issued_at,
-            not_before: time_claim(claims, "nbf"),
+            not_before: epoch(claims.nbf.0),
             expires_at,
         })
     }
@@ -171,15 +174,6 @@ impl StoreIdKey {
     }
 }
 
-fn audience_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        // A JWT may carry `aud` as an array; a Store key has one audience.
-        Value::Array(a) => a.iter().find_map(|x| x.as_str().map(str::to_string)),
-        _ => None,
-    }
-}
-
 fn kind_from_audience(aud: &str) -> Option<KeyKind> {
     let a = aud.trim_end_matches('/');
     if a.eq_ignore_ascii_case(KEY_AUDIENCE_COLLECTIONS) {
@@ -200,13 +194,9 @@ fn store_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Option<St
         .map(str::to_string)
 }
 
-/// Epoch seconds as an integer, a float, or a numeric string.
-fn time_claim(claims: &serde_json::Map<String, Value>, name: &str) -> Option<Timestamp> {
-    let secs = match claims.get(name)? {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
+/// A time claim's epoch seconds as a timestamp.
+fn epoch(secs: Option<i64>) -> Option<Timestamp> {
+    let secs = secs?;
     // Reject values outside years 1..9999 instead of clamping them into something plausible.
     if !(-62_135_596_800..=253_402_300_799).contains(&secs) {
         return None;
@@ -277,6 +267,56 @@ mod tests {
             k.renew_after(Duration::from_secs(3600)).unix_seconds(),
             1_767_225_600 + 7 * 86_400 - 3600
         );
+    }
+
+    #[test]
+    fn wire_claim_names_match_the_constants() {
+        use crate::claims::{CLAIM_CLIENT_ID, CLAIM_REFRESH_URI, CLAIM_USER_ID};
+        // Each claim under each prefix, alone, must land in its field.
+        for prefix in [CLAIM_PREFIX_HTTP, CLAIM_PREFIX_HTTPS] {
+            let mut c = json!({"aud":KEY_AUDIENCE_PURCHASE,"iat":1,"exp":2});
+            c[format!("{prefix}{CLAIM_CLIENT_ID}")] = json!("cid");
+            c[format!("{prefix}{CLAIM_USER_ID}")] = json!("uid");
+            c[format!("{prefix}{CLAIM_REFRESH_URI}")] = json!("https://r");
+            let k = StoreIdKey::decode(&make_key(c)).unwrap();
+            assert_eq!(k.client_id, "cid", "{prefix}");
+            assert_eq!(k.user_id.as_deref(), Some("uid"));
+            assert_eq!(k.refresh_uri.as_deref(), Some("https://r"));
+        }
+    }
+
+    #[test]
+    fn lenient_claim_types() {
+        let cid = format!("{CLAIM_PREFIX_HTTP}clientId");
+        let uid = format!("{CLAIM_PREFIX_HTTP}userId");
+        // aud as an array, times as a numeric string and a float, an escaped string, a user id
+        // of the wrong type (absent), nested values skipped.
+        let mut c = json!({"aud":[7, KEY_AUDIENCE_COLLECTIONS, "x"],"iat":"100","exp":200.9,
+            "nbf":null,"extra":{"a":[1,{"b":2}]}});
+        c[&cid] = json!("a\"b\u{e9}");
+        c[&uid] = json!(42);
+        let k = StoreIdKey::decode(&make_key(c)).unwrap();
+        assert_eq!(k.kind, KeyKind::Collections);
+        assert_eq!(k.client_id, "a\"b\u{e9}");
+        assert_eq!(k.issued_at.unix_seconds(), 100);
+        assert_eq!(k.expires_at.unix_seconds(), 200);
+        assert_eq!(k.user_id, None);
+        assert_eq!(k.not_before, None);
+        // A clientId that is not a string is missing.
+        let mut c = json!({"aud":KEY_AUDIENCE_PURCHASE,"iat":1,"exp":2});
+        c[&cid] = json!({"not":"a string"});
+        let e = StoreIdKey::decode(&make_key(c)).unwrap_err();
+        assert!(e.message.contains("clientId"), "{}", e.message);
+        // A claims segment that is not an object, and a garbage signature.
+        let e = StoreIdKey::decode(&format!(
+            "{}.c2ln",
+            jwt::signing_input(&json!({}), &json!([1]))
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("claims"), "{}", e.message);
+        let e =
+            StoreIdKey::decode(&make_key(spec_example()).replace(".c2ln", ".c2l*")).unwrap_err();
+        assert!(e.message.contains("signature"), "{}", e.message);
     }
 
     #[test]

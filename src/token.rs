@@ -253,7 +253,7 @@ impl TokenCache {
             body: form.into_bytes(),
             bearer: None,
             cv: new_cv(),
-            op: "entra_token",
+            op: crate::http::TOKEN_OP,
         };
         self.requests_sent.fetch_add(1, Ordering::Relaxed);
         log_at!(

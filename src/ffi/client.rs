@@ -226,6 +226,9 @@ pub unsafe extern "C" fn msstore_client_new(
             if o.max_pages != 0 {
                 cfg.max_pages = o.max_pages;
             }
+            if o.max_connections_per_host != 0 {
+                cfg.max_connections_per_host = o.max_connections_per_host as usize;
+            }
             let mode = Mode::from_c(o.completion_mode)
                 .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
                 .unwrap_or(Mode::Queued);
@@ -422,4 +425,54 @@ pub extern "C" fn msstore_client_free(client: *mut msstore_client) -> msstore_re
             Err(code) => code,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(struct_size: usize, cap: u32) -> msstore_client_options {
+        let mut o = msstore_client_options {
+            struct_size: struct_size as u32,
+            tenant_id: c"tenant".as_ptr(),
+            client_id: c"client".as_ptr(),
+            client_secret: c"secret".as_ptr(),
+            emulator_base_url: c"http://127.0.0.1:9".as_ptr(),
+            ..Default::default()
+        };
+        o.max_connections_per_host = cap;
+        o
+    }
+
+    fn cap_of(o: &msstore_client_options) -> usize {
+        let mut out: *mut msstore_client = std::ptr::null_mut();
+        // SAFETY: `o` is a valid options struct; `out` is a writable local; `err` is NULL.
+        let r = unsafe { msstore_client_new(o, &mut out, std::ptr::null_mut()) };
+        assert_eq!(r, msstore_result::MSSTORE_OK);
+        let c = handles::get::<ClientObj>(handles::id_of(out)).unwrap();
+        let cap = lock(&c.state)
+            .client
+            .as_ref()
+            .unwrap()
+            .config()
+            .max_connections_per_host;
+        assert_eq!(msstore_client_free(out), msstore_result::MSSTORE_OK);
+        cap
+    }
+
+    #[test]
+    fn connection_cap_option_and_older_callers() {
+        let full = std::mem::size_of::<msstore_client_options>();
+        assert_eq!(cap_of(&opts(full, 7)), 7);
+        assert_eq!(
+            cap_of(&opts(full, 0)),
+            crate::config::DEFAULT_MAX_CONNECTIONS_PER_HOST
+        );
+        // A caller built before the field existed: whatever follows its struct is ignored.
+        let old = std::mem::offset_of!(msstore_client_options, max_connections_per_host);
+        assert_eq!(
+            cap_of(&opts(old, 7)),
+            crate::config::DEFAULT_MAX_CONNECTIONS_PER_HOST
+        );
+    }
 }

@@ -257,6 +257,17 @@ pub(crate) fn deliver(op: &Arc<Op>) {
     op.delivery_done();
 }
 
+/// A waker that wakes nothing: the inline first poll has no task to wake (see `start`).
+/// (`Waker::noop` needs Rust 1.85; this crate supports 1.82.)
+fn noop_waker() -> std::task::Waker {
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
+    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
+    // SAFETY: every vtable function ignores the (null) data pointer, and clone returns a waker
+    // with the same vtable, so the RawWaker contract holds trivially.
+    unsafe { Waker::from_raw(RAW) }
+}
+
 async fn sleep_opt(t: Option<Duration>) {
     match t {
         Some(d) => tokio::time::sleep(d).await,
@@ -330,9 +341,10 @@ where
         let _ = unsafe { write_out(out_op, handles::ptr_of(op.id())) };
     }
     let handle = client.runtime_handle().clone();
+    let inline = client.clone();
     let fut = make(client);
     let task_op = op.clone();
-    let jh = handle.spawn(async move {
+    let mut task = Box::pin(async move {
         let body = CatchUnwind(Box::pin(fut));
         let outcome: Outcome = tokio::select! {
             r = body => match r {
@@ -355,11 +367,28 @@ where
         };
         task_op.finish_from_task(outcome);
     });
-    *lock(&op.abort) = Some(jh.abort_handle());
-    if op.code().is_some() {
-        // Shutdown won before the abort handle was stored: stop the task now.
-        if let Some(a) = lock(&op.abort).take() {
-            a.abort();
+    // The first step runs here, on the caller's thread (in the runtime's context): an operation
+    // whose result is at hand (a cached token, a decode) completes without a runtime thread
+    // being woken, which is most of a round trip's cost. Operation futures never block (store
+    // work goes to `spawn_blocking`), so this costs the caller only the step's CPU time.
+    // Completion is still never inline: the result is queued (QUEUED) or handed to a library
+    // thread (IMMEDIATE) by `finish_from_task`. A pending operation continues on the runtime;
+    // its wakers are re-registered at its next poll there, as every tokio resource does.
+    let first = {
+        let _rt = handle.enter();
+        let _on_client = inline.enter_inline();
+        task.as_mut()
+            .poll(&mut std::task::Context::from_waker(&noop_waker()))
+    };
+    drop(inline);
+    if first.is_pending() {
+        let jh = handle.spawn(task);
+        *lock(&op.abort) = Some(jh.abort_handle());
+        if op.code().is_some() {
+            // Shutdown won before the abort handle was stored: stop the task now.
+            if let Some(a) = lock(&op.abort).take() {
+                a.abort();
+            }
         }
     }
 

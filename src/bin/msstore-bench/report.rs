@@ -436,7 +436,7 @@ impl Report {
             }
         }
         if !self.in_flight.is_empty() {
-            let _ = writeln!(s, "\n## Operations in flight\n\nA burst of v9 queries started at once while the emulator holds each for 500 ms.\n");
+            let _ = writeln!(s, "\n## Operations in flight\n\nA burst of v9 queries started at once while the emulator holds each for {} ms.\n", crate::runner::IN_FLIGHT_HOLD_MS);
             let _ = writeln!(s, "| variant | operations | completed | errors | peak RSS MB | wall s |\n|---|---:|---:|---:|---:|---:|");
             for f in &self.in_flight {
                 match &f.cell.summary {

@@ -359,6 +359,9 @@ pub fn run(a: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// How long the emulator holds each query of the in-flight burst.
+pub const IN_FLIGHT_HOLD_MS: u64 = 100;
+
 /// RSS with many operations in flight at once: a burst of `in_flight_ops` queries while the
 /// emulator holds every query for a moment, so they overlap.
 fn measure_in_flight(env: &Env<'_>) -> Vec<InFlight> {
@@ -367,9 +370,14 @@ fn measure_in_flight(env: &Env<'_>) -> Vec<InFlight> {
         return Vec::new();
     }
     eprintln!("{n} operations in flight ...");
+    // Each query is held 100 ms: with every operation started at once they all overlap at the
+    // client; a client that caps its connections (msstore: 128 per host) then drains the
+    // queue at 128 per 100 ms, about 8 s for 10,000.
     let fault = env.emu.add_fault(FaultRule::new(
         "collections_v9_query",
-        FaultKind::Delay { ms: 500 },
+        FaultKind::Delay {
+            ms: IN_FLIGHT_HOLD_MS,
+        },
     ));
     let out = [Variant::CQueued, Variant::RustApi]
         .into_iter()
