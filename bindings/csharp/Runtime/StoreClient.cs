@@ -62,6 +62,7 @@ namespace Msstore
                 o.worker_threads = NonNegative(options.WorkerThreads, "WorkerThreads");
                 o.max_pages = NonNegative(options.MaxPages, "MaxPages");
                 o.operation_timeout_ms = Millis(options.OperationTimeout, "OperationTimeout");
+                o.max_connections_per_host = NonNegative(options.MaxConnectionsPerHost, "MaxConnectionsPerHost");
                 o.completion_mode = completion == StoreCompletion.Pump ? CompletionQueued : CompletionImmediate;
                 rc = NativeMethods.msstore_client_new(ref o, out handle, out err);
             }

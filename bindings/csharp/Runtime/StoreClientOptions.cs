@@ -39,6 +39,9 @@ namespace Msstore
         public int MaxPages { get; set; }
         /// <summary>Deadline of every operation (it fails with StoreTimeoutException); null = none.</summary>
         public TimeSpan? OperationTimeout { get; set; }
+        /// <summary>Requests in flight at once per host; further operations queue (the wait counts
+        /// against OperationTimeout, not RequestTimeout). 0 = default (128).</summary>
+        public int MaxConnectionsPerHost { get; set; }
         /// <summary>On which thread Tasks complete. Default: inside <see cref="StoreClient.Pump"/>.</summary>
         public StoreCompletion Completion { get; set; }
 

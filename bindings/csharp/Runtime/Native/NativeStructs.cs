@@ -26,6 +26,7 @@ namespace Msstore.Native
         public uint max_pages;
         public int completion_mode;
         public uint operation_timeout_ms;
+        public uint max_connections_per_host;
     }
 
     [StructLayout(LayoutKind.Sequential)]
