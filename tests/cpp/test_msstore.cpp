@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -902,6 +903,12 @@ TEST(Logging, RecordsArriveWithoutSecrets) {
   EXPECT_GT(g_logs.load(), 0);
   EXPECT_EQ(g_log_leaks.load(), 0);
 }
+
+// ---- refunds (clawback) and the consume ledger ------------------------------------------------
+
+// A second part of this suite in its own file, compiled in this translation unit so that it
+// shares the helpers above (scripts/test-cpp.sh builds this one file).
+#include "test_refunds_ledger.inc"
 
 int main(int argc, char **argv) {
   ::testing::InitGoogleTest(&argc, argv);

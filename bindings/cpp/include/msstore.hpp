@@ -1270,7 +1270,8 @@ class Operation {
   /// Requests cancellation; the callback still runs once (with Canceled, or the real result
   /// when it completed first).
   Code cancel() noexcept { return op_ ? static_cast<Code>(msstore_op_cancel(op_)) : status(); }
-  /// The result without waiting: Pending while running; NoResult once taken.
+  /// The result without waiting: Pending while running; NoResult once taken. An
+  /// Operation<void> has no value to take out and reports its outcome every time.
   Result<T> take() {
     if (op_ == nullptr) return refused_ ? *refused_ : Error::from_code(Code::InvalidHandle, "no operation");
     const Code c = status();
