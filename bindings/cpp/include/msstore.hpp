@@ -1147,6 +1147,22 @@ struct LedgerConsumeRequest {
   uint32_t quantity = 1;
   std::string tracking_id;  // empty = generated; an earlier entry's id returns that entry
   std::string sbx;
+
+  /// Removes `quantity` (>= 1) units of a store-managed consumable for `player_ref`.
+  static LedgerConsumeRequest store_managed(std::string_view player_ref, std::string_view collections_key,
+                                            std::string_view product_id, uint32_t quantity) {
+    LedgerConsumeRequest r;
+    r.player_ref = std::string(player_ref);
+    r.collections_key = std::string(collections_key);
+    r.product_id = std::string(product_id);
+    r.quantity = quantity;
+    return r;
+  }
+  /// Fulfils a developer-managed consumable (the whole item) for `player_ref`.
+  static LedgerConsumeRequest developer_managed(std::string_view player_ref, std::string_view collections_key,
+                                                std::string_view product_id) {
+    return store_managed(player_ref, collections_key, product_id, 0);
+  }
 };
 
 /// A clawback event to match against the consumes the ledger recorded.
