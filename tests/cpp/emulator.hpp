@@ -98,6 +98,39 @@ inline int purchase(const std::string &user, const std::string &product, int qua
                    "\",\"quantity\":" + std::to_string(quantity) + "}");
 }
 
+/// Buys `quantity` of `product` for `user`; returns the new order's id ("" on failure).
+inline std::string purchase_order(const std::string &user, const std::string &product, int quantity) {
+  std::string body;
+  const int st = admin("POST", "/admin/purchases",
+                       "{\"store_user_id\":\"" + user + "\",\"product_id\":\"" + product +
+                           "\",\"quantity\":" + std::to_string(quantity) + "}",
+                       &body);
+  return st == 200 ? field(body.c_str(), "order_id") : std::string();
+}
+
+/// Claws an order back ("refund", "return", "chargeback", "chargeback_reversal"); HTTP status.
+inline int clawback(const char *action, const std::string &user, const std::string &order_id) {
+  return admin("POST", "/admin/clawback",
+               std::string("{\"action\":\"") + action + "\",\"store_user_id\":\"" + user +
+                   "\",\"order_id\":\"" + order_id + "\"}");
+}
+
+/// The Store's remaining units of `product` for `user` (-1 when unknown).
+inline long long balance(const std::string &user, const std::string &product) {
+  std::string body;
+  if (admin("GET", "/admin/balance?user=" + user + "&product=" + product, "", &body) != 200) return -1;
+  const std::string::size_type at = body.find("\"balance\":");
+  return at == std::string::npos ? -1 : std::atoll(body.c_str() + at + 10);
+}
+
+/// Empties the clawback queue (each test that reads it starts from nothing).
+inline int clear_queue() { return admin("DELETE", "/admin/queue"); }
+
+/// Moves the emulator's virtual clock forward.
+inline int advance_clock(int seconds) {
+  return admin("POST", "/admin/clock/advance", "{\"seconds\":" + std::to_string(seconds) + "}");
+}
+
 }  // namespace emu
 
 #endif

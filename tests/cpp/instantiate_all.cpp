@@ -24,7 +24,23 @@ template class msstore::Operation<msstore::Entitlements>;
 template class msstore::Operation<msstore::ConsumeResult>;
 template class msstore::Operation<msstore::Order>;
 template class msstore::Operation<msstore::Subscriptions>;
+template class msstore::Result<msstore::ClawbackOrders>;
+template class msstore::Result<msstore::ClawbackOrderLine>;
+template class msstore::Result<msstore::ClawbackMessages>;
+template class msstore::Result<msstore::ClawbackMessage>;
+template class msstore::Result<msstore::ClawbackMatch>;
+template class msstore::Result<msstore::ClawbackApplied>;
+template class msstore::Result<msstore::Ledger>;
+template class msstore::Result<msstore::LedgerItems>;
+template class msstore::Result<msstore::LedgerEntry>;
+template class msstore::Result<msstore::Revocation>;
+template class msstore::Operation<msstore::ClawbackOrders>;
+template class msstore::Operation<msstore::ClawbackMessages>;
+template class msstore::Operation<msstore::LedgerItems>;
+template class msstore::Operation<void>;
 template class msstore::detail::Owner<msstore_error, msstore_error_free>;
+template class msstore::detail::Owner<msstore_ledger, msstore_ledger_free>;
+template class msstore::detail::Owner<msstore_ledger_items, msstore_ledger_items_free>;
 
 int main() {
   int failed = 0;
@@ -40,6 +56,14 @@ int main() {
   msstore::QueryRequest q;
   q.api_version = 7;
   if (c->query_entitlements(q, [](msstore::Result<msstore::Entitlements>) {}).status() != msstore::Code::InvalidArgument) failed++;
+  if (c->peek_clawback(0, [](msstore::Result<msstore::ClawbackMessages>) {}).status() != msstore::Code::InvalidArgument) failed++;
+  if (c->delete_clawback("m", "\xff", [](msstore::Result<void>) {}).status() != msstore::Code::InvalidUtf8) failed++;
+  msstore::LedgerOptions lo;
+  lo.sqlite_path = "/";  // a directory: the ledger cannot open it
+  msstore::Result<msstore::Ledger> l = msstore::Ledger::open(lo);
+  if (l.code() != msstore::Code::Storage) failed++;
+  msstore::LedgerConsumeRequest lr;
+  if (l->consume(c.value(), lr, [](msstore::Result<msstore::LedgerItems>) {}).status() != msstore::Code::NullPointer) failed++;
   c->reset();
   if (msstore::live_objects() != 0) failed++;
   std::printf("%s\n", failed == 0 ? "instantiate_all: ok" : "instantiate_all: FAILED");

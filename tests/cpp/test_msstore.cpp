@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -149,7 +150,8 @@ TEST(Basics, EveryCodeHasANameKindAndDescription) {
                       Code::KeyMustBeReminted, Code::ClientIdMismatch, Code::MissingServiceToken,
                       Code::Throttled, Code::Network, Code::Timeout, Code::NotFound, Code::Service,
                       Code::ConsumeOutcomeUnknown, Code::MalformedResponse, Code::Canceled,
-                      Code::ShuttingDown, Code::Panic, Code::Internal};
+                      Code::ShuttingDown, Code::PopReceiptMismatch, Code::MessageNotFound,
+                      Code::InvalidClawbackEvent, Code::Storage, Code::Panic, Code::Internal};
   for (Code c : all) {
     EXPECT_STRNE(msstore::code_name(c), "MSSTORE_UNKNOWN") << static_cast<int>(c);
     EXPECT_GT(std::strlen(msstore::code_description(c)), 5u);
@@ -161,6 +163,8 @@ TEST(Basics, EveryCodeHasANameKindAndDescription) {
     EXPECT_FALSE(e.ok());
   }
   EXPECT_EQ(msstore::Error::from_code(Code::MissingServiceToken).kind, "missing_service_token");
+  EXPECT_EQ(msstore::Error::from_code(Code::Storage).kind, "storage");
+  EXPECT_EQ(msstore::Error::from_code(Code::PopReceiptMismatch).kind, "pop_receipt_mismatch");
   EXPECT_TRUE(msstore::is_transient(Code::Throttled));
   EXPECT_FALSE(msstore::is_transient(Code::ClientIdMismatch));
   // A panic inside the library is a code, not a dead process.
@@ -902,6 +906,12 @@ TEST(Logging, RecordsArriveWithoutSecrets) {
   EXPECT_GT(g_logs.load(), 0);
   EXPECT_EQ(g_log_leaks.load(), 0);
 }
+
+// ---- refunds (clawback) and the consume ledger ------------------------------------------------
+
+// A second part of this suite in its own file, compiled in this translation unit so that it
+// shares the helpers above (scripts/test-cpp.sh builds this one file).
+#include "test_refunds_ledger.inc"
 
 int main(int argc, char **argv) {
   ::testing::InitGoogleTest(&argc, argv);

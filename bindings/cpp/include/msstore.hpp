@@ -64,6 +64,10 @@ enum class Code : int32_t {
   MalformedResponse = MSSTORE_E_MALFORMED_RESPONSE,
   Canceled = MSSTORE_E_CANCELED,
   ShuttingDown = MSSTORE_E_SHUTTING_DOWN,
+  PopReceiptMismatch = MSSTORE_E_POP_RECEIPT_MISMATCH,  // clawback delete: receipt superseded
+  MessageNotFound = MSSTORE_E_MESSAGE_NOT_FOUND,        // clawback delete: already gone
+  InvalidClawbackEvent = MSSTORE_E_INVALID_CLAWBACK_EVENT,
+  Storage = MSSTORE_E_STORAGE,  // the ledger's database failed; what was recorded is kept
   Panic = MSSTORE_E_PANIC,
   Internal = MSSTORE_E_INTERNAL,
 };
@@ -119,6 +123,10 @@ inline const char *kind_of(Code c) noexcept {
     case Code::MalformedResponse: return "malformed_response";
     case Code::Canceled: return "canceled";
     case Code::ShuttingDown: return "shutting_down";
+    case Code::PopReceiptMismatch: return "pop_receipt_mismatch";
+    case Code::MessageNotFound: return "message_not_found";
+    case Code::InvalidClawbackEvent: return "invalid_clawback_event";
+    case Code::Storage: return "storage";
     default: return "internal";
   }
 }
@@ -437,6 +445,204 @@ struct Subscription {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Refunds (clawback) and the consume ledger: enums and typed views
+// ---------------------------------------------------------------------------------------------
+
+/// State of a clawback v2 event. `Other` = a state this library does not know (see
+/// ClawbackEvent::state_name).
+enum class ClawbackEventState : int32_t {
+  Other = MSSTORE_CLAWBACK_OTHER,
+  Returned = MSSTORE_CLAWBACK_RETURNED,     // item removed by the Store: nothing to take back
+  Revoked = MSSTORE_CLAWBACK_REVOKED,       // already consumed: take its in-game value back
+  Refunded = MSSTORE_CLAWBACK_REFUNDED,     // the customer keeps the item: log only
+  ChargebackReversal = MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL,  // restore an earlier revocation
+};
+
+/// State of a clawback v1 order line.
+enum class LineItemState { Unknown, Purchased, Revoked, Refunded };
+
+inline LineItemState parse_line_item_state(std::string_view s) noexcept {
+  using detail::iequals;
+  if (iequals(s, "Purchased")) return LineItemState::Purchased;
+  if (iequals(s, "Revoked")) return LineItemState::Revoked;
+  if (iequals(s, "Refunded")) return LineItemState::Refunded;
+  return LineItemState::Unknown;
+}
+
+/// The wire name of a line state ("" for Unknown).
+inline const char *line_item_state_name(LineItemState s) noexcept {
+  switch (s) {
+    case LineItemState::Purchased: return "Purchased";
+    case LineItemState::Revoked: return "Revoked";
+    case LineItemState::Refunded: return "Refunded";
+    default: return "";
+  }
+}
+
+/// One order line of a clawback v1 query, with its order's fields.
+struct ClawbackOrderLine {
+  std::string order_id, short_order_id;
+  std::string order_purchased_date, order_refunded_date;  // ISO 8601 as sent
+  std::optional<Timestamp> refunded_at;
+  std::string line_item_id;
+  LineItemState line_item_state = LineItemState::Unknown;
+  std::string line_item_state_name;
+  std::string product_id, sku_id;
+  int64_t quantity = 0;
+  bool was_consumable_quantity_revoked = false;
+
+  static ClawbackOrderLine from(const msstore_clawback_order_line &l) {
+    ClawbackOrderLine o;
+    o.order_id = detail::str(l.order_id);
+    o.short_order_id = detail::str(l.short_order_id);
+    o.order_purchased_date = detail::str(l.order_purchased_date);
+    o.order_refunded_date = detail::str(l.order_refunded_date);
+    o.refunded_at = detail::time_from_ms(l.order_refunded_date_unix_ms);
+    o.line_item_id = detail::str(l.line_item_id);
+    o.line_item_state_name = detail::str(l.line_item_state);
+    o.line_item_state = parse_line_item_state(o.line_item_state_name);
+    o.product_id = detail::str(l.product_id);
+    o.sku_id = detail::str(l.sku_id);
+    o.quantity = l.quantity;
+    o.was_consumable_quantity_revoked = l.was_consumable_quantity_revoked != 0;
+    return o;
+  }
+};
+
+/// A decoded clawback v2 event.
+struct ClawbackEvent {
+  std::string id;      // the event id (idempotency key of Ledger::apply_clawback)
+  std::string source;  // "/Purchase/Refund" or "/Purchase/Chargeback"
+  ClawbackEventState state = ClawbackEventState::Other;
+  std::string state_name;
+  bool requires_revocation = false;  // true only for Revoked
+  std::string order_id, line_item_id, product_id, product_type, sku_id, sandbox_id;
+  std::string purchased_date, event_date;  // ISO 8601 as sent
+  bool has_recurrence_data = false;
+  std::string recurrence_id, refund_type;  // refund_type: "Full" or "Partial"
+  int64_t duration_in_days = 0, consumed_duration_in_days = 0;
+  std::string json;  // the decoded event JSON
+};
+
+/// One clawback queue message and (when its text decoded) its event.
+struct ClawbackMessage {
+  std::string message_id;
+  std::string pop_receipt;  // pass to Client::delete_clawback; empty for peeked messages
+  uint32_t dequeue_count = 0;
+  std::string insertion_time, expiration_time, time_next_visible;
+  std::string text;                    // MessageText as received (base64 of the event JSON)
+  std::optional<ClawbackEvent> event;  // empty: not an event (see event_error); delete it
+  std::string event_error;
+
+  static ClawbackMessage from(const msstore_clawback_message &m) {
+    ClawbackMessage o;
+    o.message_id = detail::str(m.message_id);
+    o.pop_receipt = detail::str(m.pop_receipt);
+    o.dequeue_count = m.dequeue_count;
+    o.insertion_time = detail::str(m.insertion_time);
+    o.expiration_time = detail::str(m.expiration_time);
+    o.time_next_visible = detail::str(m.time_next_visible);
+    o.text = detail::str(m.text);
+    o.event_error = detail::str(m.event_error);
+    if (m.event_decoded == 0) return o;
+    ClawbackEvent e;
+    e.id = detail::str(m.event_id);
+    e.source = detail::str(m.event_source);
+    const int32_t st = m.event_state;
+    e.state = (st >= MSSTORE_CLAWBACK_RETURNED && st <= MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL)
+                  ? static_cast<ClawbackEventState>(st)
+                  : ClawbackEventState::Other;
+    e.state_name = detail::str(m.event_state_name);
+    e.requires_revocation = m.requires_revocation != 0;
+    e.order_id = detail::str(m.order_id);
+    e.line_item_id = detail::str(m.line_item_id);
+    e.product_id = detail::str(m.product_id);
+    e.product_type = detail::str(m.product_type);
+    e.sku_id = detail::str(m.sku_id);
+    e.sandbox_id = detail::str(m.sandbox_id);
+    e.purchased_date = detail::str(m.purchased_date);
+    e.event_date = detail::str(m.event_date);
+    e.has_recurrence_data = m.has_recurrence_data != 0;
+    e.recurrence_id = detail::str(m.recurrence_id);
+    e.refund_type = detail::str(m.refund_type);
+    e.duration_in_days = m.duration_in_days;
+    e.consumed_duration_in_days = m.consumed_duration_in_days;
+    e.json = detail::str(m.event_json);
+    o.event = std::move(e);
+    return o;
+  }
+};
+
+/// State of a ledger entry. `Unknown` only for a value this header does not know.
+enum class LedgerState : int32_t {
+  Unknown = 0,
+  Pending = MSSTORE_LEDGER_PENDING,      // outcome unknown: do not grant; reconcile resends it
+  Applied = MSSTORE_LEDGER_APPLIED,      // grant the value, then Ledger::acknowledge
+  Completed = MSSTORE_LEDGER_COMPLETED,  // granted and acknowledged. Final
+  Failed = MSSTORE_LEDGER_FAILED,        // refused, nothing applied (last_error). Final
+};
+
+/// What a revocation asks the game to do.
+enum class RevocationKind : int32_t {
+  Unknown = 0,
+  Revoke = MSSTORE_REVOCATION_REVOKE,    // take `quantity` of `product_id` from `player_ref`
+  Restore = MSSTORE_REVOCATION_RESTORE,  // give it back (undoes revocation `reverses`)
+};
+
+/// The state of a clawback event handed to Ledger::apply_clawback.
+enum class LedgerClawbackState : int32_t {
+  Returned = MSSTORE_LEDGER_CLAWBACK_RETURNED,
+  Revoked = MSSTORE_LEDGER_CLAWBACK_REVOKED,
+  Refunded = MSSTORE_LEDGER_CLAWBACK_REFUNDED,
+  ChargebackReversal = MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL,
+};
+
+/// One consume recorded in the ledger.
+struct LedgerEntry {
+  std::string id;  // also the consume's tracking id
+  std::string player_ref, product_id;
+  uint32_t quantity = 0;  // 0 = developer-managed
+  LedgerState state = LedgerState::Unknown;
+  uint32_t attempts = 0;
+  std::optional<int64_t> new_quantity;  // the Store's balance once applied
+  std::vector<OrderTransaction> transactions;  // order lines drawn from
+  std::string last_error;  // why it is pending or failed; empty when none
+  Timestamp created_at{};
+};
+
+/// One revocation (or restore) the game must apply, then acknowledge.
+struct Revocation {
+  std::string id;
+  RevocationKind kind = RevocationKind::Unknown;
+  std::string player_ref, product_id;
+  int64_t quantity = 0;
+  std::string entry_id;  // the consume entry whose value is taken back
+  std::string order_id, line_item_id, event_id;
+  std::string reverses;  // for a restore: the revocation it undoes
+  bool acknowledged = false;
+  Timestamp created_at{};
+
+  static Revocation from(const msstore_ledger_revocation &r) {
+    Revocation o;
+    o.id = detail::str(r.id);
+    o.kind = (r.kind == MSSTORE_REVOCATION_REVOKE || r.kind == MSSTORE_REVOCATION_RESTORE)
+                 ? static_cast<RevocationKind>(r.kind)
+                 : RevocationKind::Unknown;
+    o.player_ref = detail::str(r.player_ref);
+    o.product_id = detail::str(r.product_id);
+    o.quantity = r.quantity;
+    o.entry_id = detail::str(r.entry_id);
+    o.order_id = detail::str(r.order_id);
+    o.line_item_id = detail::str(r.line_item_id);
+    o.event_id = detail::str(r.event_id);
+    o.reverses = detail::str(r.reverses);
+    o.acknowledged = r.acknowledged != 0;
+    o.created_at = detail::time_from_ms(r.created_unix_ms).value_or(Timestamp{});
+    return o;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
 // RAII owners
 // ---------------------------------------------------------------------------------------------
 
@@ -651,6 +857,128 @@ class Subscriptions : public detail::Owner<msstore_subscriptions, msstore_subscr
   std::string raw_json() const { return detail::str(msstore_subscriptions_raw_json(get())); }
 };
 
+/// The order lines of a clawback v1 query (all pages, or one page).
+class ClawbackOrders : public detail::Owner<msstore_clawback_orders, msstore_clawback_orders_free> {
+ public:
+  using Native = msstore_clawback_orders;
+  using Owner::Owner;
+  std::size_t size() const noexcept { return msstore_clawback_orders_count(get()); }
+  bool empty() const noexcept { return size() == 0; }
+  Result<ClawbackOrderLine> at(std::size_t index) const {
+    msstore_clawback_order_line l{};
+    l.struct_size = sizeof l;
+    const Code c = static_cast<Code>(msstore_clawback_orders_get(get(), index, &l));
+    if (c != Code::Ok) return Error::from_code(c);
+    return ClawbackOrderLine::from(l);
+  }
+  std::vector<ClawbackOrderLine> items() const {
+    std::vector<ClawbackOrderLine> out;
+    const std::size_t n = size();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<ClawbackOrderLine> l = at(i);
+      if (l.ok()) out.push_back(std::move(l).value());
+    }
+    return out;
+  }
+  /// Continue a single-page query with this token; empty on the last page.
+  std::string continuation_token() const { return detail::str(msstore_clawback_orders_continuation_token(get())); }
+  std::string raw_json() const { return detail::str(msstore_clawback_orders_raw_json(get())); }
+};
+
+/// Clawback queue messages (received or peeked).
+class ClawbackMessages : public detail::Owner<msstore_clawback_messages, msstore_clawback_messages_free> {
+ public:
+  using Native = msstore_clawback_messages;
+  using Owner::Owner;
+  std::size_t size() const noexcept { return msstore_clawback_messages_count(get()); }
+  bool empty() const noexcept { return size() == 0; }
+  Result<ClawbackMessage> at(std::size_t index) const {
+    msstore_clawback_message m{};
+    m.struct_size = sizeof m;
+    const Code c = static_cast<Code>(msstore_clawback_messages_get(get(), index, &m));
+    if (c != Code::Ok) return Error::from_code(c);
+    return ClawbackMessage::from(m);
+  }
+  std::vector<ClawbackMessage> items() const {
+    std::vector<ClawbackMessage> out;
+    const std::size_t n = size();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<ClawbackMessage> m = at(i);
+      if (m.ok()) out.push_back(std::move(m).value());
+    }
+    return out;
+  }
+  /// JSON array of the messages, each with its decoded `event` (or `event_error`).
+  std::string raw_json() const { return detail::str(msstore_clawback_messages_raw_json(get())); }
+};
+
+/// Ledger entries and/or revocations: a consume's entry, a reconcile's or a listing's items.
+class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_items_free> {
+ public:
+  using Native = msstore_ledger_items;
+  using Owner::Owner;
+  std::size_t entry_count() const noexcept { return msstore_ledger_items_entry_count(get()); }
+  std::size_t revocation_count() const noexcept { return msstore_ledger_items_revocation_count(get()); }
+  bool empty() const noexcept { return entry_count() == 0 && revocation_count() == 0; }
+
+  Result<LedgerEntry> entry(std::size_t index) const {
+    msstore_ledger_entry e{};
+    e.struct_size = sizeof e;
+    const Code c = static_cast<Code>(msstore_ledger_items_entry(get(), index, &e));
+    if (c != Code::Ok) return Error::from_code(c);
+    LedgerEntry o;
+    o.id = detail::str(e.id);
+    o.player_ref = detail::str(e.player_ref);
+    o.product_id = detail::str(e.product_id);
+    o.quantity = e.quantity;
+    o.state = (e.state >= MSSTORE_LEDGER_PENDING && e.state <= MSSTORE_LEDGER_FAILED) ? static_cast<LedgerState>(e.state)
+                                                                                      : LedgerState::Unknown;
+    o.attempts = e.attempts;
+    if (e.new_quantity >= 0) o.new_quantity = e.new_quantity;
+    for (std::size_t i = 0; i < e.transaction_count; ++i) {
+      msstore_order_transaction t{};
+      t.struct_size = sizeof t;
+      if (msstore_ledger_items_entry_transaction(get(), index, i, &t) != MSSTORE_OK) continue;
+      o.transactions.push_back({detail::str(t.order_id), detail::str(t.order_line_item_id), t.quantity_consumed});
+    }
+    o.last_error = detail::str(e.last_error);
+    o.created_at = detail::time_from_ms(e.created_unix_ms).value_or(Timestamp{});
+    return o;
+  }
+  std::vector<LedgerEntry> entries() const {
+    std::vector<LedgerEntry> out;
+    const std::size_t n = entry_count();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<LedgerEntry> e = entry(i);
+      if (e.ok()) out.push_back(std::move(e).value());
+    }
+    return out;
+  }
+
+  Result<Revocation> revocation(std::size_t index) const {
+    msstore_ledger_revocation r{};
+    r.struct_size = sizeof r;
+    const Code c = static_cast<Code>(msstore_ledger_items_revocation(get(), index, &r));
+    if (c != Code::Ok) return Error::from_code(c);
+    return Revocation::from(r);
+  }
+  std::vector<Revocation> revocations() const {
+    std::vector<Revocation> out;
+    const std::size_t n = revocation_count();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<Revocation> r = revocation(i);
+      if (r.ok()) out.push_back(std::move(r).value());
+    }
+    return out;
+  }
+  /// `{"entries":[…],"revocations":[…]}` (no keys).
+  std::string json() const { return detail::str(msstore_ledger_items_json(get())); }
+};
+
 // ---------------------------------------------------------------------------------------------
 // Strings in: std::string_view -> NUL-terminated copies, refusing embedded NULs
 // ---------------------------------------------------------------------------------------------
@@ -786,6 +1114,83 @@ struct SubscriptionChange {
   std::string sbx;
 };
 
+/// A clawback v1 query: the user's consumable orders of the last 90 days in these line states.
+struct ClawbackOrdersQuery {
+  std::string purchase_key;  // the UserPurchaseId
+  std::vector<LineItemState> states;  // empty = Revoked + Refunded
+  bool single_page = false;
+  std::string continuation_token;
+  std::string sbx;
+};
+
+/// What to receive from the clawback queue. Zero = the defaults (32 messages, hidden 30 s).
+struct ClawbackReceive {
+  uint32_t max_messages = 0;  // 1..32
+  std::chrono::seconds visibility_timeout{0};  // up to 7 days; delete before it lapses
+};
+
+/// Where the ledger lives. Empty strings and zero numbers take the library defaults.
+struct LedgerOptions {
+  std::string sqlite_path;   // created if missing (default "msstore-ledger.sqlite")
+  std::string postgres_url;  // a secret (it holds the password): never logged by the library
+  std::string instance_id;   // this server's stable name; required with PostgreSQL
+  std::chrono::milliseconds claim_lease{0};   // default 5 min
+  uint32_t send_rounds = 0;                   // sends per consume call; default 3
+  std::chrono::milliseconds resend_delay{0};  // before the second send (doubles); default 500 ms
+};
+
+/// A consume through the ledger (store-managed: quantity >= 1; developer-managed: 0).
+struct LedgerConsumeRequest {
+  std::string player_ref;  // the game's reference of the player who gets the value
+  std::string collections_key;
+  std::string product_id;
+  uint32_t quantity = 1;
+  std::string tracking_id;  // empty = generated; an earlier entry's id returns that entry
+  std::string sbx;
+
+  /// Removes `quantity` (>= 1) units of a store-managed consumable for `player_ref`.
+  static LedgerConsumeRequest store_managed(std::string_view player_ref, std::string_view collections_key,
+                                            std::string_view product_id, uint32_t quantity) {
+    LedgerConsumeRequest r;
+    r.player_ref = std::string(player_ref);
+    r.collections_key = std::string(collections_key);
+    r.product_id = std::string(product_id);
+    r.quantity = quantity;
+    return r;
+  }
+  /// Fulfils a developer-managed consumable (the whole item) for `player_ref`.
+  static LedgerConsumeRequest developer_managed(std::string_view player_ref, std::string_view collections_key,
+                                                std::string_view product_id) {
+    return store_managed(player_ref, collections_key, product_id, 0);
+  }
+};
+
+/// A clawback event to match against the consumes the ledger recorded.
+struct ClawbackMatch {
+  std::string event_id;  // idempotency key
+  std::string order_id, line_item_id, product_id;
+  LedgerClawbackState state = LedgerClawbackState::Revoked;
+
+  /// The match for a decoded queue event; InvalidArgument for a state the ledger cannot match.
+  static Result<ClawbackMatch> from_event(const ClawbackEvent &e) {
+    if (e.state == ClawbackEventState::Other)
+      return Error::from_code(Code::InvalidArgument, "clawback event state '" + e.state_name + "' cannot be matched");
+    ClawbackMatch m;
+    m.event_id = e.id;
+    m.order_id = e.order_id;
+    m.line_item_id = e.line_item_id;
+    m.product_id = e.product_id;
+    m.state = static_cast<LedgerClawbackState>(static_cast<int32_t>(e.state));  // same numbering 1..4
+    return m;
+  }
+};
+
+/// What Ledger::apply_clawback recorded.
+struct ClawbackApplied {
+  LedgerItems revocations;  // this event's (for a duplicate: the earlier ones)
+  bool duplicate = false;   // the event had been applied before
+};
+
 // ---------------------------------------------------------------------------------------------
 // Operations
 // ---------------------------------------------------------------------------------------------
@@ -802,6 +1207,9 @@ template <> struct Take<Entitlements> { static msstore_result take(msstore_op *o
 template <> struct Take<ConsumeResult> { static msstore_result take(msstore_op *o, msstore_consume_result **p) { return msstore_op_take_consume_result(o, p); } };
 template <> struct Take<Order> { static msstore_result take(msstore_op *o, msstore_order **p) { return msstore_op_take_order(o, p); } };
 template <> struct Take<Subscriptions> { static msstore_result take(msstore_op *o, msstore_subscriptions **p) { return msstore_op_take_subscriptions(o, p); } };
+template <> struct Take<ClawbackOrders> { static msstore_result take(msstore_op *o, msstore_clawback_orders **p) { return msstore_op_take_clawback_orders(o, p); } };
+template <> struct Take<ClawbackMessages> { static msstore_result take(msstore_op *o, msstore_clawback_messages **p) { return msstore_op_take_clawback_messages(o, p); } };
+template <> struct Take<LedgerItems> { static msstore_result take(msstore_op *o, msstore_ledger_items **p) { return msstore_op_take_ledger_items(o, p); } };
 
 /// The result of a completed operation whose code is `code`: its value (taken out of the op)
 /// or its error (copied; the op keeps the native one).
@@ -812,6 +1220,13 @@ Result<T> result_of(Code code, msstore_op *op) {
   const Code c = static_cast<Code>(Take<T>::take(op, &out));
   if (c != Code::Ok) return Error::from_code(c);
   return T(out);
+}
+
+/// Operations without a value (clawback delete): only the outcome.
+template <>
+inline Result<void> result_of<void>(Code code, msstore_op *op) {
+  if (code != Code::Ok) return Error::from_native(msstore_op_error(op), code);
+  return Result<void>();
 }
 
 template <class T>
@@ -871,7 +1286,8 @@ class Operation {
   /// Requests cancellation; the callback still runs once (with Canceled, or the real result
   /// when it completed first).
   Code cancel() noexcept { return op_ ? static_cast<Code>(msstore_op_cancel(op_)) : status(); }
-  /// The result without waiting: Pending while running; NoResult once taken.
+  /// The result without waiting: Pending while running; NoResult once taken. An
+  /// Operation<void> has no value to take out and reports its outcome every time.
   Result<T> take() {
     if (op_ == nullptr) return refused_ ? *refused_ : Error::from_code(Code::InvalidHandle, "no operation");
     const Code c = status();
@@ -912,6 +1328,8 @@ struct ClientOptions {
   uint32_t max_attempts = 0, worker_threads = 0, max_pages = 0;
   CompletionMode completion_mode = CompletionMode::Default;  // Default = Queued
 };
+
+class Ledger;
 
 /// A library client: thread-safe, share one between any number of threads. Move-only;
 /// destroying it shuts it down (pending callbacks run with Code::ShuttingDown on the
@@ -1085,7 +1503,87 @@ class Client {
     });
   }
 
+  // ---- refunds (clawback) ----
+
+  /// Clawback v1: the user's consumable orders of the last 90 days in the requested states.
+  Operation<ClawbackOrders> query_clawback_orders(const ClawbackOrdersQuery &q, const CallOptions &call = {}) {
+    return query_clawback_orders(q, nullptr, call);
+  }
+  Operation<ClawbackOrders> query_clawback_orders(const ClawbackOrdersQuery &q, Callback<ClawbackOrders> cb,
+                                                  const CallOptions &call = {}) {
+    std::vector<const char *> states;
+    for (LineItemState st : q.states) {
+      if (st == LineItemState::Unknown)
+        return Operation<ClawbackOrders>(Error::from_code(Code::InvalidArgument, "states holds LineItemState::Unknown"));
+      states.push_back(line_item_state_name(st));
+    }
+    detail::CStrings s;
+    msstore_clawback_orders_options n{};
+    n.struct_size = sizeof n;
+    n.purchase_key = s.req(q.purchase_key, "purchase_key");
+    n.line_item_states = states.empty() ? nullptr : states.data();
+    n.line_item_state_count = states.size();
+    n.single_page = q.single_page ? 1u : 0u;
+    n.continuation_token = s.opt(q.continuation_token, "continuation_token");
+    n.sbx = s.opt(q.sbx, "sbx");
+    if (!s.ok()) return Operation<ClawbackOrders>(s.error());
+    return start<ClawbackOrders>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_clawback_orders_query(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  /// Clawback v2: receives queue messages and hides them for the visibility timeout. Delete
+  /// each (delete_clawback) once its event is recorded durably.
+  Operation<ClawbackMessages> receive_clawback(const ClawbackReceive &r = {}, const CallOptions &call = {}) {
+    return receive_clawback(r, nullptr, call);
+  }
+  Operation<ClawbackMessages> receive_clawback(const ClawbackReceive &r, Callback<ClawbackMessages> cb, const CallOptions &call = {}) {
+    const long long secs = r.visibility_timeout.count();
+    if (secs < 0) return Operation<ClawbackMessages>(Error::from_code(Code::InvalidArgument, "visibility_timeout is negative"));
+    msstore_clawback_receive_options n{};
+    n.struct_size = sizeof n;
+    n.max_messages = r.max_messages;
+    // Too long is passed on saturated so the library refuses it with its own message.
+    n.visibility_timeout_secs = secs >= static_cast<long long>(UINT32_MAX) ? UINT32_MAX : static_cast<uint32_t>(secs);
+    return start<ClawbackMessages>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_clawback_receive(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  /// Clawback v2: looks at up to `max_messages` (1..32) visible messages; nothing changes and
+  /// the messages carry no pop receipt.
+  Operation<ClawbackMessages> peek_clawback(uint32_t max_messages, const CallOptions &call = {}) {
+    return peek_clawback(max_messages, nullptr, call);
+  }
+  Operation<ClawbackMessages> peek_clawback(uint32_t max_messages, Callback<ClawbackMessages> cb, const CallOptions &call = {}) {
+    return start<ClawbackMessages>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_clawback_peek(c_.get(), max_messages, co, f, ud, op);
+    });
+  }
+
+  /// Clawback v2: deletes a received message. Completes with PopReceiptMismatch when a later
+  /// receive superseded the receipt (the message comes back: skip it) or MessageNotFound.
+  Operation<void> delete_clawback(std::string_view message_id, std::string_view pop_receipt, const CallOptions &call = {}) {
+    return delete_clawback(message_id, pop_receipt, nullptr, call);
+  }
+  Operation<void> delete_clawback(std::string_view message_id, std::string_view pop_receipt, Callback<void> cb,
+                                  const CallOptions &call = {}) {
+    detail::CStrings s;
+    const char *id = s.req(message_id, "message_id");
+    const char *receipt = s.req(pop_receipt, "pop_receipt");
+    if (!s.ok()) return Operation<void>(s.error());
+    return start<void>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_clawback_delete(c_.get(), id, receipt, co, f, ud, op);
+    });
+  }
+  /// Deletes a received message (its id and pop receipt).
+  Operation<void> delete_clawback(const ClawbackMessage &m, const CallOptions &call = {}) {
+    return delete_clawback(m.message_id, m.pop_receipt, nullptr, call);
+  }
+
  private:
+  friend class Ledger;  // starts its operations through start() and converts with ms32()
+
   static uint32_t ms32(std::chrono::milliseconds d) noexcept {
     const long long v = d.count();
     if (v <= 0) return 0;
@@ -1126,6 +1624,149 @@ class Client {
   }
 
   detail::Owner<msstore_client, msstore_client_free> c_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The consume ledger (exactly-once fulfilment)
+// ---------------------------------------------------------------------------------------------
+
+namespace detail {
+// The outcome of a synchronous ledger call that reports through an optional native error.
+inline Error sync_error(Code c, msstore_error *err) {
+  ErrorHandle owned(err);
+  return Error::from_native(owned.get(), c);
+}
+}  // namespace detail
+
+/// A durable consume ledger (SQLite file or PostgreSQL): consumes are recorded before they are
+/// sent, so a crash or a lost response never grants twice nor loses a purchase. Thread-safe;
+/// move-only. Releasing it while operations use it is safe (they keep the connection).
+class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
+ public:
+  using Native = msstore_ledger;
+  using Owner::Owner;
+
+  /// Opens (creating its tables if needed). Storage when the file or server is unusable,
+  /// Configuration for a bad PostgreSQL URL or a missing instance_id.
+  static Result<Ledger> open(const LedgerOptions &o) {
+    detail::CStrings s;
+    msstore_ledger_options n;
+    msstore_ledger_options_init(&n);
+    n.sqlite_path = s.opt(o.sqlite_path, "sqlite_path");
+    n.postgres_url = s.opt(o.postgres_url, "postgres_url");
+    n.instance_id = s.opt(o.instance_id, "instance_id");
+    if (!s.ok()) return s.error();
+    n.claim_lease_ms = Client::ms32(o.claim_lease);
+    n.send_rounds = o.send_rounds;
+    n.resend_delay_ms = Client::ms32(o.resend_delay);
+    msstore_ledger *l = nullptr;
+    msstore_error *err = nullptr;
+    const Code c = static_cast<Code>(msstore_ledger_open(&n, &l, &err));
+    if (c != Code::Ok) return detail::sync_error(c, err);
+    ErrorHandle stray(err);  // none on success; freed if the library ever sets one
+    return Ledger(l);
+  }
+
+  /// Consumes through the ledger on `client`. The result holds one entry: Applied (grant, then
+  /// acknowledge), Failed (refused, nothing applied) or Pending (unknown: do not grant;
+  /// reconcile resends it).
+  Operation<LedgerItems> consume(Client &client, const LedgerConsumeRequest &r, const CallOptions &call = {}) {
+    return consume(client, r, nullptr, call);
+  }
+  Operation<LedgerItems> consume(Client &client, const LedgerConsumeRequest &r, Callback<LedgerItems> cb,
+                                 const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_ledger_consume_options n{};
+    n.struct_size = sizeof n;
+    n.player_ref = s.req(r.player_ref, "player_ref");
+    n.collections_key = s.req(r.collections_key, "collections_key");
+    n.product_id = s.req(r.product_id, "product_id");
+    n.quantity = r.quantity;
+    n.tracking_id = s.opt(r.tracking_id, "tracking_id");
+    n.sbx = s.opt(r.sbx, "sbx");
+    if (!s.ok()) return Operation<LedgerItems>(s.error());
+    msstore_ledger *l = get();
+    return client.start<LedgerItems>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_ledger_consume(client.native(), l, &n, co, f, ud, op);
+    });
+  }
+
+  /// The start-up (and periodic) pass: resends pending consumes and hands back what the game
+  /// must act on: entries Applied (grant, acknowledge), Failed or still Pending, and
+  /// revocations (apply, acknowledge_revocation). Each item is handed out once per process.
+  Operation<LedgerItems> reconcile(Client &client, const CallOptions &call = {}) { return reconcile(client, nullptr, call); }
+  Operation<LedgerItems> reconcile(Client &client, Callback<LedgerItems> cb, const CallOptions &call = {}) {
+    msstore_ledger *l = get();
+    return client.start<LedgerItems>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_ledger_reconcile(client.native(), l, co, f, ud, op);
+    });
+  }
+
+  /// Lists (without claiming) every pending or applied-but-unacknowledged entry and every
+  /// unacknowledged revocation.
+  Result<LedgerItems> pending() const {
+    msstore_ledger_items *out = nullptr;
+    msstore_error *err = nullptr;
+    const Code c = static_cast<Code>(msstore_ledger_pending(get(), &out, &err));
+    if (c != Code::Ok) return detail::sync_error(c, err);
+    return LedgerItems(out);
+  }
+
+  /// The game granted an Applied entry: completes it. Idempotent. NotFound for an unknown id,
+  /// InvalidArgument for an entry that is pending or failed (nothing to grant).
+  Status acknowledge(std::string_view entry_id) {
+    detail::CStrings s;
+    const char *id = s.req(entry_id, "entry_id");
+    if (!s.ok()) return s.error();
+    msstore_error *err = nullptr;
+    const Code c = static_cast<Code>(msstore_ledger_acknowledge(get(), id, &err));
+    if (c != Code::Ok) return detail::sync_error(c, err);
+    return Status();
+  }
+
+  /// Matches a clawback event against the recorded consumes and records the revocations the
+  /// game must apply. Idempotent by event id (`duplicate` says it had been applied before).
+  Result<ClawbackApplied> apply_clawback(const ClawbackMatch &m) {
+    detail::CStrings s;
+    msstore_clawback_match_options n{};
+    n.struct_size = sizeof n;
+    n.event_id = s.req(m.event_id, "event_id");
+    n.order_id = s.req(m.order_id, "order_id");
+    n.line_item_id = s.req(m.line_item_id, "line_item_id");
+    n.product_id = s.req(m.product_id, "product_id");
+    n.state = static_cast<int32_t>(m.state);
+    if (!s.ok()) return s.error();
+    msstore_ledger_items *out = nullptr;
+    uint32_t duplicate = 0;
+    msstore_error *err = nullptr;
+    const Code c = static_cast<Code>(msstore_ledger_apply_clawback(get(), &n, &out, &duplicate, &err));
+    if (c != Code::Ok) return detail::sync_error(c, err);
+    ClawbackApplied a;
+    a.revocations = LedgerItems(out);
+    a.duplicate = duplicate != 0;
+    return a;
+  }
+
+  /// Unacknowledged revocations not yet handed to this process's game, claimed for this
+  /// instance: apply each, then acknowledge_revocation.
+  Result<LedgerItems> revocations_to_apply() {
+    msstore_ledger_items *out = nullptr;
+    msstore_error *err = nullptr;
+    const Code c = static_cast<Code>(msstore_ledger_revocations_to_apply(get(), &out, &err));
+    if (c != Code::Ok) return detail::sync_error(c, err);
+    return LedgerItems(out);
+  }
+
+  /// The game applied a revocation. Idempotent; NotFound for an unknown id.
+  Status acknowledge_revocation(std::string_view revocation_id) {
+    detail::CStrings s;
+    const char *id = s.req(revocation_id, "revocation_id");
+    if (!s.ok()) return s.error();
+    msstore_error *err = nullptr;
+    const Code c = static_cast<Code>(msstore_ledger_acknowledge_revocation(get(), id, &err));
+    if (c != Code::Ok) return detail::sync_error(c, err);
+    return Status();
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
