@@ -34,6 +34,7 @@ template class msstore::Result<msstore::Ledger>;
 template class msstore::Result<msstore::LedgerItems>;
 template class msstore::Result<msstore::LedgerEntry>;
 template class msstore::Result<msstore::Revocation>;
+template class msstore::Result<msstore::ClawbackIngestSummary>;
 template class msstore::Operation<msstore::ClawbackOrders>;
 template class msstore::Operation<msstore::ClawbackMessages>;
 template class msstore::Operation<msstore::LedgerItems>;

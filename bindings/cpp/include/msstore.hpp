@@ -914,6 +914,27 @@ class ClawbackMessages : public detail::Owner<msstore_clawback_messages, msstore
   std::string raw_json() const { return detail::str(msstore_clawback_messages_raw_json(get())); }
 };
 
+/// A pass of the clawback queue into the ledger (Ledger::ingest_clawback). Zero/empty = default.
+struct ClawbackIngestOptions {
+  std::string expected_sandbox;              // other sandboxes' events stay queued; default RETAIL
+  uint32_t max_messages = 0;                 // per receive, 1..32; default 32
+  std::chrono::seconds visibility_timeout{0};  // while being recorded; default 30 s
+  uint32_t max_batches = 0;                  // receives per pass; default 16
+};
+
+/// What an ingestion pass did (LedgerItems::ingest_summary).
+struct ClawbackIngestSummary {
+  uint32_t received = 0;          // messages received (v1: order lines examined)
+  uint32_t applied = 0;           // events recorded for the first time
+  uint32_t duplicates = 0;        // redeliveries: nothing new
+  uint32_t unmatched = 0;         // of applied: no recorded consume drew from the line yet
+  uint32_t ignored = 0;           // another sandbox: left in the queue
+  uint32_t dead_lettered = 0;     // undecodable: recorded as dead letters and deleted
+  uint32_t deleted = 0;           // messages deleted after recording
+  uint32_t delete_conflicts = 0;  // stale pop receipt or already gone: they come back as duplicates
+  uint32_t delete_errors = 0;     // other delete failures: they come back as duplicates
+};
+
 /// Ledger entries and/or revocations: a consume's entry, a reconcile's or a listing's items.
 class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_items_free> {
  public:
@@ -975,7 +996,25 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
     }
     return out;
   }
-  /// `{"entries":[…],"revocations":[…]}` (no keys).
+  /// The counts of an ingestion result (InvalidArgument for other ledger results).
+  Result<ClawbackIngestSummary> ingest_summary() const {
+    msstore_clawback_ingest_summary n{};
+    n.struct_size = sizeof n;
+    const Code c = static_cast<Code>(msstore_ledger_items_ingest_summary(get(), &n));
+    if (c != Code::Ok) return Error::from_code(c);
+    ClawbackIngestSummary o;
+    o.received = n.received;
+    o.applied = n.applied;
+    o.duplicates = n.duplicates;
+    o.unmatched = n.unmatched;
+    o.ignored = n.ignored;
+    o.dead_lettered = n.dead_lettered;
+    o.deleted = n.deleted;
+    o.delete_conflicts = n.delete_conflicts;
+    o.delete_errors = n.delete_errors;
+    return o;
+  }
+  /// `{"entries":[…],"revocations":[…]}` (plus "summary" for an ingestion; no keys).
   std::string json() const { return detail::str(msstore_ledger_items_json(get())); }
 };
 
@@ -1326,6 +1365,8 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{0}, request_timeout{0};
   std::chrono::milliseconds operation_timeout{0};  // default deadline of every operation
   uint32_t max_attempts = 0, worker_threads = 0, max_pages = 0;
+  // Requests in flight at once per host; further operations queue (0 = default, 128).
+  uint32_t max_connections_per_host = 0;
   CompletionMode completion_mode = CompletionMode::Default;  // Default = Queued
 };
 
@@ -1359,6 +1400,7 @@ class Client {
     n.max_attempts = o.max_attempts;
     n.worker_threads = o.worker_threads;
     n.max_pages = o.max_pages;
+    n.max_connections_per_host = o.max_connections_per_host;
     n.completion_mode = static_cast<int32_t>(o.completion_mode);
     return finish_create(&n, nullptr);
   }
@@ -1699,6 +1741,48 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
     msstore_ledger *l = get();
     return client.start<LedgerItems>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
       return msstore_ledger_reconcile(client.native(), l, co, f, ud, op);
+    });
+  }
+
+  /// Clawback v2 into the ledger: receives the refund queue, records each event durably
+  /// (matched against recorded consumes, idempotent by event id), then deletes the message.
+  /// The result's revocations are the ones this pass created (apply, acknowledge_revocation);
+  /// its ingest_summary() gives the counts.
+  Operation<LedgerItems> ingest_clawback(Client &client, const ClawbackIngestOptions &o = {}, const CallOptions &call = {}) {
+    return ingest_clawback(client, o, nullptr, call);
+  }
+  Operation<LedgerItems> ingest_clawback(Client &client, const ClawbackIngestOptions &o, Callback<LedgerItems> cb,
+                                         const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_clawback_ingest_options n{};
+    n.struct_size = sizeof n;
+    n.expected_sandbox = s.opt(o.expected_sandbox, "expected_sandbox");
+    if (!s.ok()) return Operation<LedgerItems>(s.error());
+    n.max_messages = o.max_messages;
+    const auto secs = o.visibility_timeout.count();
+    n.visibility_timeout_secs = secs <= 0 ? 0u : secs > 0xFFFFFFFF ? 0xFFFFFFFFu : static_cast<uint32_t>(secs);
+    n.max_batches = o.max_batches;
+    msstore_ledger *l = get();
+    return client.start<LedgerItems>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_ledger_ingest_clawback(client.native(), l, &n, co, f, ud, op);
+    });
+  }
+
+  /// Clawback v1 into the ledger: polls the orders of the user of `purchase_key` (Revoked and
+  /// Refunded lines under stable ids; a line back to Purchased is a chargeback reversal).
+  Operation<LedgerItems> ingest_clawback_orders(Client &client, std::string_view purchase_key, std::string_view sbx = {},
+                                                const CallOptions &call = {}) {
+    return ingest_clawback_orders(client, purchase_key, sbx, nullptr, call);
+  }
+  Operation<LedgerItems> ingest_clawback_orders(Client &client, std::string_view purchase_key, std::string_view sbx,
+                                                Callback<LedgerItems> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    const char *key = s.req(purchase_key, "purchase_key");
+    const char *sb = s.opt(sbx, "sbx");
+    if (!s.ok()) return Operation<LedgerItems>(s.error());
+    msstore_ledger *l = get();
+    return client.start<LedgerItems>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_ledger_ingest_clawback_orders(client.native(), l, key, sb, co, f, ud, op);
     });
   }
 
