@@ -3,11 +3,12 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use msstore::emulator::{Emulator, EmulatorConfig};
+use msstore::emulator::{ClawbackAction, Emulator, EmulatorConfig};
+use msstore::ledger::ClawbackIngestOptions;
 use msstore::{
-    Audience, ChangeType, Client, ClientConfig, ConsumeOutcome, ConsumeRequest, GrantRequest,
-    ProductSkuId, QueryV9Request, RecurrenceChangeRequest, RecurrenceQueryRequest, StoreIdKey,
-    Timestamp,
+    Audience, ChangeType, Client, ClientConfig, ConsumeOutcome, ConsumeRequest, EntryState,
+    GrantRequest, Ledger, LedgerConfig, LedgerConsume, ProductSkuId, QueryV9Request,
+    RecurrenceChangeRequest, RecurrenceQueryRequest, StoreIdKey, Timestamp,
 };
 use std::process::ExitCode;
 
@@ -215,7 +216,21 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         StoreIdKey::decode(&collections_key)?.issued_at
     );
 
-    step(9, "what the emulator saw");
+    step(
+        9,
+        "exactly-once fulfilment: consume through the durable ledger, then reconcile a chargeback",
+    );
+    let ledger_file =
+        std::env::temp_dir().join(format!("msstore-quickstart-{}.sqlite", std::process::id()));
+    let result = fulfilment(&emu, &seed, &client, &collections_key, &ledger_file);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = ledger_file.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    result?;
+
+    step(10, "what the emulator saw");
     println!(
         "    {} requests over {} TCP connection(s); {} Entra token requests; now {}",
         emu.requests().len(),
@@ -223,5 +238,70 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         client.token_requests_sent(),
         Timestamp::now()
     );
+    Ok(())
+}
+
+/// Step 9: the ledger records the consume before sending it, the game grants and acknowledges;
+/// when the Store later charges back an order the consume drew from, one refund pass turns the
+/// queue event into "take back the units of that order from player-42".
+fn fulfilment(
+    emu: &Emulator,
+    seed: &msstore::emulator::DemoSeed,
+    client: &Client,
+    collections_key: &str,
+    ledger_file: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let ledger = Ledger::open(&LedgerConfig::sqlite(ledger_file.to_string_lossy()))?;
+    let entry = client.block_on(ledger.consume(
+        client,
+        LedgerConsume::new("player-42", collections_key, &seed.consumable_product_id, 2),
+    ))??;
+    if entry.state != EntryState::Applied {
+        return Err(format!("the ledger consume did not apply: {entry:?}").into());
+    }
+    println!(
+        "    entry {} applied (balance now {}): the game grants 2 coins to player-42, then acknowledges",
+        entry.id,
+        entry.new_quantity.unwrap_or_default()
+    );
+    ledger.acknowledge(&entry.id)?;
+    let drawn = entry
+        .transactions
+        .first()
+        .ok_or("the consume recorded no order line")?;
+    emu.clawback_order(
+        ClawbackAction::Chargeback,
+        &seed.store_user_id,
+        &drawn.order_id,
+    )?;
+    println!(
+        "    the player's bank charges back order {} ({} of the 2 units came from it)",
+        drawn.order_id, drawn.quantity_consumed
+    );
+    let pass = client
+        .block_on(ledger.ingest_clawback_queue(client, ClawbackIngestOptions::default()))??;
+    println!(
+        "    refund pass: {} event(s) received, {} recorded, {} deleted from the queue",
+        pass.received, pass.applied, pass.deleted
+    );
+    let mine: Vec<_> = pass
+        .revocations
+        .iter()
+        .filter(|r| r.entry_id == entry.id)
+        .collect();
+    if mine.iter().map(|r| r.quantity).sum::<i64>() != drawn.quantity_consumed {
+        return Err(format!(
+            "expected revocations of {} unit(s) for entry {}: {pass:?}",
+            drawn.quantity_consumed, entry.id
+        )
+        .into());
+    }
+    for r in &pass.revocations {
+        println!(
+            "    revoke {} x {} from {} (event {}), then acknowledge",
+            r.quantity, r.product_id, r.player_ref, r.event_id
+        );
+        ledger.acknowledge_revocation(&r.id)?;
+    }
     Ok(())
 }

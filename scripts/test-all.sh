@@ -25,6 +25,12 @@ cargo test --doc 2>&1 | tail -n 3
 passed=$(grep -Eo '[0-9]+ passed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' target/rust-tests.log | awk '{s+=$1} END {print s+0}')
 summary="rust: $passed passed, $failed failed"
+
+# The main job of the README must keep working: it exits non-zero when any step fails.
+section "main job: cargo run --example quickstart"
+cargo run -q --example quickstart 2>&1 | tee target/quickstart.log
+passed=$((passed + 1))
+summary="$summary; quickstart: ok"
 for suite in c cpp csharp pg; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
