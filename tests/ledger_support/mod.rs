@@ -156,7 +156,8 @@ pub fn canceled_consume_is_resent_by_the_same_process(db: &dyn Db) {
     let client = w.client();
     let ledger = Ledger::open(&db.config("server-1")).unwrap();
     let start = balance(&w);
-    w.fault(CONSUME_ROUTE, FaultKind::Delay { ms: 400 }, 1);
+    // The emulator holds the send long enough for the abort below to land while it is out.
+    w.fault(CONSUME_ROUTE, FaultKind::Delay { ms: 2000 }, 1);
     let mut req = consume_req(&w, "player-3", 1);
     let id = uuid::Uuid::new_v4().to_string();
     req.tracking_id = Some(id.clone());
@@ -167,13 +168,10 @@ pub fn canceled_consume_is_resent_by_the_same_process(db: &dyn Db) {
             .clone()
             .spawn(async move { ledger.consume(&client, req).await })
     };
-    // Abort once the send is on the wire (the emulator holds it for the delay).
+    // Abort once the entry is recorded (the send follows at once and is held by the emulator).
     let deadline = Instant::now() + Duration::from_secs(10);
-    while w.emu.count_requests(CONSUME_ROUTE) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the consume never reached the emulator"
-        );
+    while ledger.pending().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the entry was never recorded");
         std::thread::sleep(Duration::from_millis(2));
     }
     task.abort();
@@ -188,13 +186,17 @@ pub fn canceled_consume_is_resent_by_the_same_process(db: &dyn Db) {
 
     let r = client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
     assert_eq!(r.to_grant.len(), 1, "the canceled entry is resent: {r:?}");
-    assert_eq!(r.to_grant[0].id, id);
-    assert_eq!(r.to_grant[0].state, EntryState::Applied);
+    let e = &r.to_grant[0];
+    assert_eq!((e.id.as_str(), e.state), (id.as_str(), EntryState::Applied));
+    assert_eq!(balance(&w), start - 1, "applied once");
     ledger.acknowledge(&id).unwrap();
-    // Let the held original finish too: the Store is idempotent by trackingId.
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(balance(&w), start - 1, "applied exactly once");
     assert!(ledger.pending().unwrap().is_empty());
+    // If the held send reaches the Store after all, the same trackingId changes nothing.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while w.emu.count_requests(CONSUME_ROUTE) < e.attempts as usize && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(balance(&w), start - 1, "applied exactly once");
 }
 
 /// Applied but never acknowledged (the game crashed before granting): the restart hands it out
