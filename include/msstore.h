@@ -1489,6 +1489,18 @@ msstore_result msstore_client_new_from_json(const char *json,
 MSSTORE_API size_t msstore_client_poll(struct msstore_client *client, size_t max_callbacks);
 
 /*
+ Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
+ `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
+ are ready (0 on timeout, or for a NULL or invalid client); it runs no callback. For a
+ service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
+ msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
+ just calls `msstore_client_poll` once per frame. Threading: any thread (not from inside a
+ callback of the same client with a long timeout: its own completion cannot be polled
+ meanwhile).
+ */
+MSSTORE_API size_t msstore_client_wait(struct msstore_client *client, uint32_t timeout_ms);
+
+/*
  Same as `msstore_client_poll` (the name engines' tick loops expect).
  */
 MSSTORE_API size_t msstore_client_tick(struct msstore_client *client, size_t max_callbacks);

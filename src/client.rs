@@ -130,8 +130,13 @@ impl Client {
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
         let core = self.core.clone();
+        // Boxed: the caller's future then holds only `f`'s captures and a pointer, and the
+        // operation's state machine gets an allocation of its own size. Without it, every
+        // level of async fn above keeps its own copy of the arguments, and a caller that
+        // matches over several operations reserves the largest one's state for each of them
+        // (with 10,000 operations in flight that was ~1 KB apiece; see `future_sizes`).
         if ON_CLIENT_RUNTIME.with(|c| c.get()) == Arc::as_ptr(&self.core) as usize {
-            return f(core).await;
+            return Box::pin(f(core)).await;
         }
         match self.handle.spawn(f(core)).await {
             Ok(r) => r,
@@ -441,4 +446,55 @@ pub(crate) fn parse_success<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Res
         value: parse_body(op, ex)?,
         raw: ex.body_text(),
     })
+}
+
+/// Sizes of the futures every operation is made of (issue 7: memory with 10,000 operations in
+/// flight). Printed, and bounded so a regression that inlines a large state machine again shows.
+#[cfg(test)]
+mod future_sizes {
+    use super::*;
+    use crate::collections::{ProductSkuId, QueryV9Request};
+    use crate::consume::ConsumeRequest;
+
+    fn client() -> Client {
+        // Never polled: no request is sent.
+        Client::new(ClientConfig::new("t", "c", "s").with_emulator("http://127.0.0.1:9")).unwrap()
+    }
+
+    #[test]
+    fn operation_futures_stay_small() {
+        let c = client();
+        let q = QueryV9Request::new("k", vec![ProductSkuId::product("9NZB0T3LQH5D")]);
+        let query = std::mem::size_of_val(&c.query_v9(q));
+        let consume = std::mem::size_of_val(&c.consume(ConsumeRequest::store_managed(
+            "k",
+            "9NZB0T3LQH5D",
+            1,
+        )));
+        let renew = std::mem::size_of_val(&c.renew_key("k"));
+        let core = c.core().clone();
+        let body = serde_json::json!({});
+        let store_json = std::mem::size_of_val(&core.store_json::<serde_json::Value>(
+            Service::Collections,
+            "/x",
+            &body,
+            "x",
+            RetryOn::Never,
+        ));
+        let reserve = std::mem::size_of_val(&core.http.reserve("http://127.0.0.1:9/x"));
+        println!(
+            "future bytes: query_v9 {query}, consume {consume}, renew_key {renew}, store_json {store_json}, reserve {reserve}"
+        );
+        // Before `run` boxed the operation (debug build): query_v9 1288, consume 2400,
+        // renew_key 1424. What a caller's task holds per operation must stay a few hundred
+        // bytes, whatever the operation's own state machine costs once it runs.
+        for (name, n) in [
+            ("query_v9", query),
+            ("consume", consume),
+            ("renew_key", renew),
+        ] {
+            assert!(n <= 768, "{name} future is {n} bytes");
+        }
+        assert!(store_json <= 512, "store_json future is {store_json} bytes");
+    }
 }

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::Client;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::c_char;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,13 @@ pub(crate) struct ClientObj {
     pub queue: Mutex<VecDeque<Arc<Op>>>,
     /// Signalled when an op is queued or delivered (shutdown waits on it).
     pub cv: Condvar,
+    /// Paired with `queue`: wakes `msstore_client_wait` callers.
+    pub queue_cv: Condvar,
+    /// Threads blocked in `msstore_client_wait` (changed under the `queue` lock), so that
+    /// queueing a completion makes no wake-up system call when nobody waits.
+    pub queue_waiters: AtomicUsize,
+    /// Set by shutdown: waiters return at once.
+    pub closing: AtomicBool,
     pub default_mode: Mode,
     pub default_timeout_ms: u32,
 }
@@ -44,8 +52,51 @@ impl ClientObj {
             }),
             queue: Mutex::new(VecDeque::new()),
             cv: Condvar::new(),
+            queue_cv: Condvar::new(),
+            queue_waiters: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
             default_mode: mode,
             default_timeout_ms: timeout_ms,
+        }
+    }
+
+    /// Queues a completed QUEUED operation for `msstore_client_poll`, waking `wait_ready`.
+    pub(crate) fn push_completion(&self, op: Arc<Op>) {
+        let mut q = lock(&self.queue);
+        q.push_back(op);
+        if self.queue_waiters.load(Ordering::Relaxed) > 0 {
+            self.queue_cv.notify_all();
+        }
+        drop(q);
+        // A shutdown in progress delivers what is queued (it waits on `cv`, 20 ms at most).
+        if self.closing.load(Ordering::Acquire) {
+            self.cv.notify_all();
+        }
+    }
+
+    /// `msstore_client_wait`: completions ready, after waiting up to `timeout` for one.
+    fn wait_ready(&self, timeout: Duration) -> usize {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut q = lock(&self.queue);
+        loop {
+            if !q.is_empty() || self.closing.load(Ordering::Acquire) {
+                return q.len();
+            }
+            let now = Instant::now();
+            let left = match deadline {
+                Some(d) if d <= now => return 0,
+                Some(d) => d - now,
+                None => timeout,
+            };
+            // Counted under the lock `push_completion` holds while it checks the count, so a
+            // completion queued after our emptiness check always wakes us.
+            self.queue_waiters.fetch_add(1, Ordering::Relaxed);
+            q = self
+                .queue_cv
+                .wait_timeout(q, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            self.queue_waiters.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -58,6 +109,11 @@ impl ClientObj {
             st.shutting_down = true;
             st.ops.values().cloned().collect()
         };
+        {
+            let _q = lock(&self.queue);
+            self.closing.store(true, Ordering::Release);
+            self.queue_cv.notify_all();
+        }
         for op in fail_for_shutdown(pending) {
             deliver(&op);
         }
@@ -375,6 +431,24 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
             ran += 1;
         }
         ran
+    })
+}
+
+/// Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
+/// `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
+/// are ready (0 on timeout, or for a NULL or invalid client); it runs no callback. For a
+/// service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
+/// msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
+/// just calls `msstore_client_poll` once per frame. Threading: any thread (not from inside a
+/// callback of the same client with a long timeout: its own completion cannot be polled
+/// meanwhile).
+#[no_mangle]
+pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> usize {
+    guard(0, || {
+        let Ok(c) = handles::get::<ClientObj>(handles::id_of(client)) else {
+            return 0;
+        };
+        c.wait_ready(Duration::from_millis(timeout_ms.into()))
     })
 }
 

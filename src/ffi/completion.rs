@@ -76,6 +76,8 @@ struct OpState {
     user_holds: bool,
     /// The callback has not returned yet (or not been called).
     delivery_pending: bool,
+    /// Threads blocked in `wait`: `complete` notifies only then (a notify is a system call).
+    waiters: u32,
 }
 
 /// An operation. Registered as a handle while the caller holds it or its callback is pending.
@@ -124,8 +126,11 @@ impl Op {
                 st.code = Some(code);
             }
         }
+        let waiters = st.waiters > 0;
         drop(st);
-        self.cv.notify_all();
+        if waiters {
+            self.cv.notify_all();
+        }
         true
     }
 
@@ -153,10 +158,7 @@ impl Op {
                 drop(tokio::task::spawn_blocking(move || deliver(&op)));
             }
             Mode::Queued => match self.client.upgrade() {
-                Some(c) => {
-                    lock(&c.queue).push_back(self.clone());
-                    c.cv.notify_all();
-                }
+                Some(c) => c.push_completion(self.clone()),
                 None => deliver(self),
             },
             Mode::Blocking => {}
@@ -171,11 +173,13 @@ impl Op {
             if let Some(c) = st.code {
                 return Some(c);
             }
+            st.waiters += 1;
             st = match deadline {
                 None => self.cv.wait(st).unwrap_or_else(|p| p.into_inner()),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
+                        st.waiters -= 1;
                         return None;
                     }
                     self.cv
@@ -184,6 +188,7 @@ impl Op {
                         .0
                 }
             };
+            st.waiters -= 1;
         }
     }
 
@@ -202,8 +207,12 @@ impl Op {
             self.unregister(leftovers);
         }
         if let Some(c) = self.client.upgrade() {
-            lock(&c.state).ops.remove(&self.id());
-            c.cv.notify_all();
+            let mut st = lock(&c.state);
+            st.ops.remove(&self.id());
+            // Only a shutdown waits on `cv`; a notify is a system call, so skip it otherwise.
+            if st.shutting_down {
+                c.cv.notify_all();
+            }
         }
     }
 
@@ -319,6 +328,7 @@ where
             error: None,
             user_holds: !out_op.is_null(),
             delivery_pending: true,
+            waiters: 0,
         }),
         cv: Condvar::new(),
         cancel: tokio::sync::Notify::new(),

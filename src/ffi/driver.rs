@@ -6,7 +6,7 @@
 //! Not part of the C ABI (nothing here is `#[no_mangle]`); hidden from the docs.
 
 use super::client::{msstore_client_free, msstore_client_new, msstore_client_options_init};
-use super::client::{msstore_client_pending, msstore_client_poll};
+use super::client::{msstore_client_pending, msstore_client_poll, msstore_client_wait};
 use super::ops::{
     msstore_consume, msstore_get_token, msstore_query_entitlements, msstore_renew_key,
 };
@@ -169,6 +169,11 @@ impl CClient {
     /// Runs queued callbacks on this thread (0 = all queued).
     pub fn poll(&self, max_callbacks: usize) -> usize {
         msstore_client_poll(self.raw, max_callbacks)
+    }
+
+    /// Blocks until a queued completion is ready or `timeout_ms` passes; how many are ready.
+    pub fn wait(&self, timeout_ms: u32) -> usize {
+        msstore_client_wait(self.raw, timeout_ms)
     }
 
     /// Operations whose callback has not returned yet.

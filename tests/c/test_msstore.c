@@ -1127,6 +1127,53 @@ static void test_threads(msstore_client *c) {
   CHECK(msstore_client_pending(c) == 0);
 }
 
+/* ---- msstore_client_wait: a service thread sleeps until a completion is ready --------- */
+
+static double mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void test_client_wait(msstore_client *c) {
+  cb_state s;
+  msstore_call_options call;
+  msstore_query_options q;
+  const char *ids[1];
+  double t0;
+  size_t ready;
+  fprintf(stderr, "-- client_wait\n");
+  CHECK(msstore_client_wait(NULL, 10) == 0);
+  while (msstore_client_poll(c, 0) > 0) {
+  }
+  /* nothing queued: a 0 timeout returns at once, a 50 ms one waits it out */
+  CHECK(msstore_client_wait(c, 0) == 0);
+  t0 = mono_ms();
+  CHECK(msstore_client_wait(c, 50) == 0);
+  CHECK(mono_ms() - t0 >= 45.0);
+  /* a queued completion wakes the waiter; the callback runs only at poll */
+  memset(&s, 0, sizeof s);
+  msstore_call_options_init(&call);
+  call.completion_mode = MSSTORE_COMPLETION_QUEUED;
+  memset(&q, 0, sizeof q);
+  q.struct_size = sizeof q;
+  q.collections_key = CKEY;
+  ids[0] = DURABLE;
+  q.product_ids = ids;
+  q.product_count = 1;
+  CHECK_CODE(msstore_query_entitlements(c, &q, &call, on_done, &s, NULL), MSSTORE_OK);
+  t0 = mono_ms();
+  ready = msstore_client_wait(c, 20000);
+  CHECK(ready == 1);
+  CHECK(mono_ms() - t0 < 15000.0);
+  CHECK(atomic_load(&s.calls) == 0);
+  CHECK(msstore_client_wait(c, 1000) == 1); /* still ready: wait consumes nothing */
+  CHECK(msstore_client_poll(c, 0) == 1);
+  CHECK(atomic_load(&s.calls) == 1);
+  CHECK_CODE((msstore_result)atomic_load(&s.code), MSSTORE_OK);
+  CHECK(msstore_client_wait(c, 0) == 0);
+}
+
 /* ---- shutdown with 100 operations in flight -------------------------------------------- */
 
 #define IN_FLIGHT 100
@@ -1695,6 +1742,7 @@ int main(void) {
   test_error_codes(c, noretry);
   test_reentrancy(c);
   test_threads(c);
+  test_client_wait(c);
   test_shutdown();
   test_free_inside_callback();
   test_ledger(c, noretry);

@@ -62,6 +62,9 @@ namespace Msstore.Native
         internal static extern UIntPtr msstore_client_tick(ClientHandle client, UIntPtr maxCallbacks);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern UIntPtr msstore_client_wait(ClientHandle client, uint timeoutMs);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern UIntPtr msstore_client_pending(ClientHandle client);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

@@ -128,18 +128,17 @@ pub fn run(
         ctx.start(slot);
     }
     let peak_in_flight = ctx.client.pending() as u64;
-    // The "game thread": poll (QUEUED) or just wait (IMMEDIATE) until nothing is pending. An
-    // empty poll yields the core (to the library's workers on a small machine) and polls again
-    // as soon as the scheduler comes back: a dedicated polling thread, the fastest a QUEUED
-    // caller can collect results. (A sleep between polls would measure the sleep: Linux turns
-    // a 20 us sleep into 60-100 us. A game ticking at 60 Hz adds up to a frame per call, a
-    // property of the caller's loop, not of the library.)
+    // The "service thread" that owns completions: QUEUED blocks in `msstore_client_wait` until
+    // a completion is ready, then polls (no spinning: on a 2-core machine a spinning poller
+    // takes a core from the library's workers and the emulator). IMMEDIATE just waits until
+    // nothing is pending. (A game ticking at 60 Hz polls once per frame instead and adds up to
+    // a frame per call, a property of the caller's loop, not of the library.)
     let queued = mode == msstore_completion_mode::MSSTORE_COMPLETION_QUEUED;
     while ctx.client.pending() > 0 {
         if !queued {
             std::thread::sleep(Duration::from_millis(1));
-        } else if ctx.client.poll(0) == 0 {
-            std::thread::yield_now();
+        } else if ctx.client.wait(100) > 0 {
+            ctx.client.poll(0);
         }
     }
     let elapsed = if burst {
