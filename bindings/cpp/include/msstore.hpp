@@ -1415,6 +1415,10 @@ class Client {
 
   /// Runs completed QUEUED callbacks on this thread (at most `max_callbacks`; 0 = all queued).
   std::size_t poll(std::size_t max_callbacks = 0) noexcept { return msstore_client_poll(c_.get(), max_callbacks); }
+  /// Blocks until a QUEUED completion is ready for poll() or `timeout` passes; returns how many
+  /// are ready and runs no callback. For a service thread owning completions:
+  /// `while (running) { client.wait(100ms); client.poll(); }`. Games just poll() per frame.
+  std::size_t wait(std::chrono::milliseconds timeout) noexcept { return msstore_client_wait(c_.get(), ms32(timeout)); }
   /// Operations whose callback has not returned yet.
   std::size_t pending() const noexcept { return msstore_client_pending(c_.get()); }
   /// Completes every operation in flight with ShuttingDown (callbacks run here) and refuses new

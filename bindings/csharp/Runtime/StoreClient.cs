@@ -113,6 +113,19 @@ namespace Msstore
             catch (ObjectDisposedException) { return 0; }
         }
 
+        /// <summary>Blocks until at least one finished operation waits for <see cref="Pump"/>, or
+        /// <paramref name="timeout"/> passes; returns how many are ready and completes nothing.
+        /// For a thread that owns completions in a headless service:
+        /// <c>while (running) { store.WaitForCompletions(TimeSpan.FromMilliseconds(100)); store.Pump(); }</c>.
+        /// Games just call Pump once per frame. Returns 0 after Dispose.</summary>
+        public int WaitForCompletions(TimeSpan timeout)
+        {
+            if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout");
+            double ms = Math.Min(timeout.TotalMilliseconds, uint.MaxValue);
+            try { return (int)NativeMethods.msstore_client_wait(handle, (uint)ms).ToUInt64(); }
+            catch (ObjectDisposedException) { return 0; }
+        }
+
         /// <summary>A service token or a key-create token to hand to your game client.</summary>
         public Task<StoreToken> GetTokenAsync(StoreAudience audience, CancellationToken cancellationToken = default(CancellationToken))
         {

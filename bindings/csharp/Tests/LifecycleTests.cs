@@ -152,6 +152,25 @@ namespace Msstore.Tests
         }
 
         [Test]
+        public void WaitForCompletions_ReturnsWhenOneIsReady_AndCompletesNothing()
+        {
+            var c = NewClient();
+            Assert.AreEqual(0, c.WaitForCompletions(TimeSpan.Zero), "nothing in flight");
+            Task<StoreToken> t = c.GetTokenAsync(StoreAudience.Service);
+            int ready = 0;
+            DateTime until = DateTime.UtcNow + HangGuard;
+            while (ready == 0 && DateTime.UtcNow < until) ready = c.WaitForCompletions(TimeSpan.FromSeconds(1));
+            Assert.AreEqual(1, ready);
+            Assert.IsFalse(t.IsCompleted, "waiting completes nothing");
+            Assert.AreEqual(1, c.Pump());
+            Assert.IsTrue(t.IsCompleted);
+            Assert.AreEqual(StoreAudience.Service, t.Result.Audience);
+            Assert.Throws<ArgumentOutOfRangeException>(() => c.WaitForCompletions(TimeSpan.FromMilliseconds(-1)));
+            c.Dispose();
+            Assert.AreEqual(0, c.WaitForCompletions(TimeSpan.FromMilliseconds(10)), "after Dispose");
+        }
+
+        [Test]
         public void ImmediateMode_NeedsNoPump()
         {
             var c = NewClient(StoreCompletion.Immediate);
