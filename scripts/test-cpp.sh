@@ -120,32 +120,16 @@ check unreal-stage sh -c "bindings/unreal/stage-thirdparty.sh --lib-dir target/d
 rm -rf "$OUT/unreal"
 
 # ---- run against the emulator ----------------------------------------------------------------
-# Starts a fresh emulator; sets EMU_SEED and keeps its stdin open on fd 7 (closing it stops it).
-start_emulator() {
-  local dir
-  dir=$(mktemp -d)
-  mkfifo "$dir/in"
-  target/debug/msstore-emulator --host 127.0.0.1 --port 0 --seed demo --exit-on-stdin-eof \
-    --max-seconds 900 <"$dir/in" >"$dir/out" 2>"$dir/err" &
-  EMU_PID=$!
-  exec 7>"$dir/in"
-  for _ in $(seq 1 200); do
-    [ -s "$dir/out" ] && break
-    sleep 0.05
-  done
-  EMU_SEED=$(head -n 1 "$dir/out")
-  if [ -z "$EMU_SEED" ]; then
-    cat "$dir/err" >&2
+# shellcheck source=scripts/lib/emulator.sh
+source scripts/lib/emulator.sh
+# start_emulator_or_fail: a fresh emulator, or this suite fails.
+start_emulator_or_fail() {
+  if ! start_emulator 900; then
     note "the emulator did not start"
     echo "$passed passed, $((failed + 1)) failed"
     exit 1
   fi
 }
-stop_emulator() {
-  exec 7>&-
-  wait "$EMU_PID" 2>/dev/null || true
-}
-trap 'exec 7>&- 2>/dev/null || true' EXIT
 
 # run NAME CMD...: runs a binary against a fresh emulator and adds its "N passed, M failed".
 run() {
@@ -155,7 +139,7 @@ run() {
     fail "$name: not built"
     return
   fi
-  start_emulator
+  start_emulator_or_fail
   note "running $name"
   set +e
   MSSTORE_EMU_SEED="$EMU_SEED" timeout 900 "$@" >"$log" 2>&1

@@ -121,34 +121,19 @@ else
 fi
 
 # ---- emulator --------------------------------------------------------------------------------
-start_emulator() {
-  local dir
-  dir=$(mktemp -d)
-  mkfifo "$dir/in"
-  target/debug/msstore-emulator --host 127.0.0.1 --port 0 --seed demo --exit-on-stdin-eof \
-    --max-seconds 1200 <"$dir/in" >"$dir/out" 2>"$dir/err" &
-  EMU_PID=$!
-  exec 7>"$dir/in"
-  for _ in $(seq 1 200); do
-    [ -s "$dir/out" ] && break
-    sleep 0.05
-  done
-  EMU_SEED=$(head -n 1 "$dir/out")
-  if [ -z "$EMU_SEED" ]; then
-    cat "$dir/err" >&2
+# shellcheck source=scripts/lib/emulator.sh
+source scripts/lib/emulator.sh
+# start_emulator_or_fail: a fresh emulator, or this suite fails.
+start_emulator_or_fail() {
+  if ! start_emulator 1200; then
     note "the emulator did not start"
     failed=$((failed + 1))
     finish
   fi
 }
-stop_emulator() {
-  exec 7>&-
-  wait "$EMU_PID" 2>/dev/null || true
-}
-trap 'exec 7>&- 2>/dev/null || true' EXIT
 
 # ---- NUnit suite -----------------------------------------------------------------------------
-start_emulator
+start_emulator_or_fail
 note "running the NUnit suite under Mono"
 set +e
 MSSTORE_EMU_SEED="$EMU_SEED" MSSTORE_HEADER="$PWD/include/msstore.h" \
@@ -178,7 +163,7 @@ if [ $rc -ne 0 ] || [ -z "$summary" ]; then
 fi
 
 # ---- console example ---------------------------------------------------------------------------
-start_emulator
+start_emulator_or_fail
 note "running the console example"
 set +e
 MSSTORE_EMU_SEED="$EMU_SEED" timeout 300 mono --debug "$OUT/Quickstart.exe" >"$OUT/example.log" 2>&1

@@ -1,0 +1,31 @@
+# Sourced by the C, C++ and C# suites: a fresh emulator per test run, on 127.0.0.1 only, that
+# cannot outlive the script (its stdin is fd 7; closing it, or the script exiting, stops it; it
+# also stops itself after MAX_SECONDS).
+
+# start_emulator [MAX_SECONDS]: sets EMU_PID and EMU_SEED (the emulator's JSON line); returns 1,
+# after printing the emulator's stderr, when it did not start.
+start_emulator() {
+  local max=${1:-900} dir
+  dir=$(mktemp -d)
+  mkfifo "$dir/in"
+  target/debug/msstore-emulator --host 127.0.0.1 --port 0 --seed demo --exit-on-stdin-eof \
+    --max-seconds "$max" <"$dir/in" >"$dir/out" 2>"$dir/err" &
+  EMU_PID=$!
+  exec 7>"$dir/in"
+  for _ in $(seq 1 200); do
+    [ -s "$dir/out" ] && break
+    sleep 0.05
+  done
+  EMU_SEED=$(head -n 1 "$dir/out")
+  if [ -z "$EMU_SEED" ]; then
+    cat "$dir/err" >&2
+    return 1
+  fi
+}
+
+stop_emulator() {
+  exec 7>&-
+  wait "$EMU_PID" 2>/dev/null || true
+}
+
+trap 'exec 7>&- 2>/dev/null || true' EXIT
