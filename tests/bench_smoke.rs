@@ -85,14 +85,24 @@ fn tls_mode_runs_every_variant_over_https_and_writes_its_own_files() {
     let _ = std::fs::remove_dir_all(&out);
     let variants = "c-abi-queued,c-abi-immediate,rust-api,floor,per-request";
     let r = Command::new(env!("CARGO_BIN_EXE_msstore-bench"))
-        .args(["--smoke", "--tls", "--workloads", "consume", "--variants", variants])
+        .args([
+            "--smoke",
+            "--tls",
+            "--workloads",
+            "consume",
+            "--variants",
+            variants,
+        ])
         .arg("--out")
         .arg(&out)
         .output()
         .expect("runs msstore-bench --tls");
     let stderr = String::from_utf8_lossy(&r.stderr);
     assert!(r.status.success(), "msstore-bench --tls failed:\n{stderr}");
-    assert!(stderr.contains("emulator at https://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("emulator at https://127.0.0.1:"),
+        "{stderr}"
+    );
     let md = std::fs::read_to_string(out.join("results-tls.md")).expect("results-tls.md written");
     assert!(out.join("throughput-tls.svg").exists());
     assert!(!out.join("results.md").exists(), "plain results untouched");

@@ -117,7 +117,9 @@ fn bad_extra_root_cert_is_a_configuration_error() {
     let (emu, seed) = start();
     let mut cfg = config(&emu, &seed);
     cfg.extra_root_cert_pem = Some("-----BEGIN CERTIFICATE-----\nnope\n".into());
-    let e = Client::new(cfg).err().expect("rejected");
+    let Err(e) = Client::new(cfg) else {
+        panic!("a bad PEM must be rejected");
+    };
     assert_eq!(e.kind, ErrorKind::Configuration);
     assert!(e.message.contains("extra_root_cert_pem"), "{}", e.message);
 }
