@@ -96,6 +96,7 @@ fn benches(c: &mut Criterion) {
         client_secret: SECRET,
         completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
         worker_threads: 0,
+        extra_root_cert_pem: None,
     })
     .expect("C client");
     let round_trip = || {

@@ -104,6 +104,13 @@ pub struct ClientConfig {
     /// `request_timeout` (an attempt's time at the service); an operation's own deadline does
     /// include it. 1..=65536.
     pub max_connections_per_host: usize,
+    /// Extra trusted root certificate(s), PEM text, added to the built-in (webpki) roots: for
+    /// the emulator's TLS mode (`msstore::emulator::TEST_CERT_PEM`) or a TLS-inspecting proxy.
+    /// `None` = built-in roots only. A PEM with no valid certificate is a Configuration error.
+    pub extra_root_cert_pem: Option<String>,
+    /// The same, read from a PEM file when the client is built (env `MSSTORE_EXTRA_ROOT_CERT`).
+    /// Both may be set; every certificate of both is trusted.
+    pub extra_root_cert_path: Option<String>,
 }
 
 impl Default for ClientConfig {
@@ -126,6 +133,8 @@ impl Default for ClientConfig {
             max_pages: 100,
             max_idle_connections_per_host: 256,
             max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
+            extra_root_cert_pem: None,
+            extra_root_cert_path: None,
         }
     }
 }
@@ -191,6 +200,9 @@ impl ClientConfig {
             // Not a number: 0, which `validate` rejects with a message naming the field.
             self.max_connections_per_host = v.trim().parse().unwrap_or(0);
         }
+        if let Some(v) = var("MSSTORE_EXTRA_ROOT_CERT") {
+            self.extra_root_cert_path = Some(v);
+        }
         if let Some(v) = var("MSSTORE_ENTRA_VERSION") {
             match v.to_ascii_lowercase().as_str() {
                 "v1" | "1" => self.entra_version = EntraVersion::V1,
@@ -199,6 +211,22 @@ impl ClientConfig {
             }
         }
         self
+    }
+
+    /// The extra trusted roots (`extra_root_cert_pem`, then the file at `extra_root_cert_path`)
+    /// as DER certificates. Each source must hold at least one well-formed PEM certificate.
+    pub fn extra_root_certs(&self) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        if let Some(pem) = &self.extra_root_cert_pem {
+            out.extend(parse_pem_certs(pem.as_bytes(), "extra_root_cert_pem")?);
+        }
+        if let Some(path) = &self.extra_root_cert_path {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Error::configuration(format!("extra_root_cert_path: cannot read '{path}': {e}"))
+            })?;
+            out.extend(parse_pem_certs(&bytes, "extra_root_cert_path")?);
+        }
+        Ok(out)
     }
 
     /// Checks everything that can be checked without the network.
@@ -249,6 +277,7 @@ impl ClientConfig {
         if self.service_identity.contains(['\r', '\n']) {
             return Err(Error::configuration("service_identity must be one line"));
         }
+        self.extra_root_certs()?;
         Ok(())
     }
 }
@@ -273,6 +302,23 @@ fn check_base_url(name: &str, url: &str) -> Result<()> {
             "{name} has unsupported scheme '{other}'"
         ))),
     }
+}
+
+/// Every `CERTIFICATE` section of a PEM text, as DER; none, or a malformed one, is an error
+/// naming the field (reqwest would silently trust nothing).
+fn parse_pem_certs(pem: &[u8], name: &str) -> Result<Vec<Vec<u8>>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::configuration(format!("{name} is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(Error::configuration(format!(
+            "{name} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)"
+        )));
+    }
+    Ok(certs)
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -363,6 +409,28 @@ mod tests {
             let e = c.validate().unwrap_err();
             assert!(e.message.contains("max_connections_per_host"), "{bad}");
         }
+    }
+
+    #[test]
+    fn extra_root_cert_pem_is_checked() {
+        let mut c = base();
+        c.extra_root_cert_pem = Some(crate::emulator::TEST_CERT_PEM.to_string());
+        assert_eq!(c.extra_root_certs().unwrap().len(), 1);
+        c.validate().unwrap();
+        for bad in [
+            "",
+            "not a certificate",
+            "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+        ] {
+            c.extra_root_cert_pem = Some(bad.to_string());
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Configuration, "{bad:?}");
+            assert!(e.message.contains("extra_root_cert_pem"), "{}", e.message);
+        }
+        let mut c = base();
+        c.extra_root_cert_path = Some("/nonexistent/msstore-root.pem".into());
+        let e = c.validate().unwrap_err();
+        assert!(e.message.contains("cannot read"), "{}", e.message);
     }
 
     #[test]

@@ -90,7 +90,13 @@ impl Http {
         let ua = HeaderValue::from_str(&config.service_identity)
             .map_err(|_| Error::configuration("service_identity is not a valid header value"))?;
         headers.insert(USER_AGENT, ua);
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for der in config.extra_root_certs()? {
+            let cert = reqwest::Certificate::from_der(&der)
+                .map_err(|e| Error::configuration(format!("extra root certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)

@@ -75,3 +75,46 @@ fn every_variant_completes_requests_and_the_report_is_written() {
     assert!(md.contains("key decode < 2 us"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `--tls`: the same harness against the HTTPS emulator (one workload, the variants that run
+/// in-process plus the floor and the per-request pattern): every cell completes operations with
+/// no errors, and the results go to the TLS file names, leaving `results.md` alone.
+#[test]
+fn tls_mode_runs_every_variant_over_https_and_writes_its_own_files() {
+    let out = std::env::temp_dir().join(format!("msstore-bench-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let variants = "c-abi-queued,c-abi-immediate,rust-api,floor,per-request";
+    let r = Command::new(env!("CARGO_BIN_EXE_msstore-bench"))
+        .args([
+            "--smoke",
+            "--tls",
+            "--workloads",
+            "consume",
+            "--variants",
+            variants,
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("runs msstore-bench --tls");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "msstore-bench --tls failed:\n{stderr}");
+    assert!(
+        stderr.contains("emulator at https://127.0.0.1:"),
+        "{stderr}"
+    );
+    let md = std::fs::read_to_string(out.join("results-tls.md")).expect("results-tls.md written");
+    assert!(out.join("throughput-tls.svg").exists());
+    assert!(!out.join("results.md").exists(), "plain results untouched");
+    assert!(md.contains("over TLS"));
+    for v in variants.split(',') {
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {v} |")))
+            .unwrap_or_else(|| panic!("{v}: no row"));
+        assert!(row.trim_end().ends_with("| 0 |"), "{v}: errors in {row}");
+        let ops: f64 = row.split('|').nth(3).unwrap().trim().parse().unwrap();
+        assert!(ops > 0.0, "{v}: no throughput in {row}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}

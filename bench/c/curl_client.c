@@ -133,6 +133,9 @@ static CURL *new_handle(void) {
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+  /* --tls runs: trust the emulator's test certificate (a PEM file path). */
+  const char *ca = getenv("MSSTORE_BENCH_CAINFO");
+  if (ca && *ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
   return h;
 }
 

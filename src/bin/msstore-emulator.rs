@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! msstore-emulator [--port N] [--host 127.0.0.1] [--seed demo] [--knobs JSON]
-//!                  [--exit-on-stdin-eof] [--max-seconds N]
+//!                  [--exit-on-stdin-eof] [--max-seconds N] [--tls]
 //! ```
+//!
+//! `--tls` serves HTTPS with the committed test certificate (emulator only, never production);
+//! the JSON line then also carries it as `tls_cert_pem`, for the client's
+//! `extra_root_cert_pem`.
 //!
 //! Prints one line of JSON (`{"base_url":…, "login_base_url":…, …}` plus the demo seed fields
 //! with `--seed demo`) to stdout, then serves until SIGINT/SIGTERM, stdin EOF (with
@@ -22,9 +26,10 @@ struct Args {
     knobs: Option<String>,
     exit_on_stdin_eof: bool,
     max_seconds: Option<u64>,
+    tls: bool,
 }
 
-const USAGE: &str = "usage: msstore-emulator [--port N] [--host 127.0.0.1] [--seed demo] [--knobs JSON] [--exit-on-stdin-eof] [--max-seconds N]";
+const USAGE: &str = "usage: msstore-emulator [--port N] [--host 127.0.0.1] [--seed demo] [--knobs JSON] [--exit-on-stdin-eof] [--max-seconds N] [--tls]";
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
@@ -34,6 +39,7 @@ fn parse_args() -> Result<Args, String> {
         knobs: None,
         exit_on_stdin_eof: false,
         max_seconds: None,
+        tls: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -50,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
         match name.as_str() {
             "--port" => a.port = value("--port")?.parse().map_err(|_| "invalid --port")?,
             "--host" => a.host = value("--host")?,
+            "--tls" => a.tls = true,
             "--seed" => a.seed = Some(value("--seed")?),
             "--knobs" => a.knobs = Some(value("--knobs")?),
             "--max-seconds" => {
@@ -100,6 +107,7 @@ fn run() -> Result<(), String> {
         host: args.host.clone(),
         port: args.port,
         knobs,
+        tls: args.tls,
         ..Default::default()
     })
     .map_err(|e| format!("cannot start emulator: {e}"))?;
@@ -110,6 +118,14 @@ fn run() -> Result<(), String> {
         "purchase_base_url": emu.purchase_base_url(),
         "admin_base_url": format!("{}/admin", emu.base_url()),
     });
+    if args.tls {
+        if let Some(o) = line.as_object_mut() {
+            o.insert(
+                "tls_cert_pem".into(),
+                msstore::emulator::TEST_CERT_PEM.into(),
+            );
+        }
+    }
     if args.seed.is_some() {
         let seed = serde_json::to_value(emu.seed_demo()).map_err(|e| e.to_string())?;
         if let (Some(o), Value::Object(s)) = (line.as_object_mut(), seed) {

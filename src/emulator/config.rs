@@ -138,6 +138,10 @@ pub struct EmulatorConfig {
     pub rng_seed: u64,
     /// Initial virtual time; `None` = real now.
     pub start_time: Option<Timestamp>,
+    /// Serve HTTPS with the committed test certificate ([`super::TEST_CERT_PEM`], emulator
+    /// only); `base_url()` is then `https://...`. Every connection pays a TLS handshake, as
+    /// against the real service.
+    pub tls: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -148,6 +152,7 @@ impl Default for EmulatorConfig {
             knobs: Knobs::default(),
             rng_seed: 0x5eed_1234,
             start_time: None,
+            tls: false,
         }
     }
 }

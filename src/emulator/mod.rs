@@ -34,6 +34,7 @@ mod seed;
 mod server;
 mod state;
 mod subscriptions;
+mod tls;
 mod tokens;
 
 pub use catalog::{ProductKind, ProductSpec, SubscriptionSpec};
@@ -45,6 +46,7 @@ pub use log::LoggedRequest;
 pub use queue::QueuedMessage;
 pub use seed::DemoSeed;
 pub use state::OrderRef;
+pub use tls::TEST_CERT_PEM;
 
 use crate::time::Timestamp;
 use server::{lock, Shared};
@@ -90,9 +92,15 @@ impl Emulator {
         let ip = parse_loopback(&config.host)?;
         let listener = TcpListener::bind(SocketAddr::new(ip, config.port))?;
         let addr = listener.local_addr()?;
+        let scheme = if config.tls { "https" } else { "http" };
         let base_url = match addr {
-            SocketAddr::V4(a) => format!("http://{}:{}", a.ip(), a.port()),
-            SocketAddr::V6(a) => format!("http://[{}]:{}", a.ip(), a.port()),
+            SocketAddr::V4(a) => format!("{scheme}://{}:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) => format!("{scheme}://[{}]:{}", a.ip(), a.port()),
+        };
+        let tls = if config.tls {
+            Some(tls::acceptor()?)
+        } else {
+            None
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(
@@ -107,7 +115,7 @@ impl Emulator {
             base_url,
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let thread = server::spawn(listener, shared.clone(), rx)?;
+        let thread = server::spawn(listener, tls, shared.clone(), rx)?;
         Ok(Emulator {
             shared,
             addr,
@@ -130,7 +138,7 @@ impl Emulator {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when started with `tls`).
     pub fn base_url(&self) -> String {
         self.shared.base_url.clone()
     }

@@ -34,7 +34,7 @@ pub struct Shared {
     pub log: Mutex<VecDeque<LoggedRequest>>,
     pub log_seq: AtomicU64,
     pub connections: AtomicU64,
-    /// `http://127.0.0.1:PORT`, for replies that carry URLs (the demo seed).
+    /// `http(s)://127.0.0.1:PORT`, for replies that carry URLs (the demo seed).
     pub base_url: String,
 }
 
@@ -521,9 +521,11 @@ fn store_route(
 }
 
 /// Binds nothing itself: takes a bound std listener, runs the accept loop on a new thread
-/// until `stop` fires, then drops the runtime (which cancels every connection task).
+/// until `stop` fires, then drops the runtime (which cancels every connection task). With
+/// `tls`, each accepted connection (counted like any other) does its handshake in its own task.
 pub fn spawn(
     listener: std::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shared: Arc<Shared>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> io::Result<std::thread::JoinHandle<()>> {
@@ -546,17 +548,22 @@ pub fn spawn(
                                 shared.connections.fetch_add(1, Ordering::Relaxed);
                                 let _ = stream.set_nodelay(true);
                                 let shared = shared.clone();
-                                let mut stop = stop.clone();
+                                let stop = stop.clone();
+                                let tls = tls.clone();
                                 tokio::spawn(async move {
-                                    let svc = hyper::service::service_fn(move |req| {
-                                        handle(shared.clone(), req)
-                                    });
-                                    let conn = hyper::server::conn::http1::Builder::new()
-                                        .keep_alive(true)
-                                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
-                                    tokio::select! {
-                                        _ = conn => {}
-                                        _ = stop.changed() => {}
+                                    match tls {
+                                        None => serve(stream, shared, stop).await,
+                                        Some(acceptor) => {
+                                            // A client that never finishes its handshake must
+                                            // not hold the task forever.
+                                            let hs = tokio::time::timeout(
+                                                TLS_HANDSHAKE_TIMEOUT,
+                                                acceptor.accept(stream),
+                                            );
+                                            if let Ok(Ok(tls_stream)) = hs.await {
+                                                serve(tls_stream, shared, stop).await;
+                                            }
+                                        }
                                     }
                                 });
                             }
@@ -568,4 +575,23 @@ pub fn spawn(
             });
             drop(rt);
         })
+}
+
+/// Longest a TLS client may take to complete its handshake.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves HTTP/1.1 with keep-alive on one connection (plain TCP or TLS) until the client
+/// closes it or the emulator stops.
+async fn serve<I>(io: I, shared: Arc<Shared>, mut stop: tokio::sync::watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), svc);
+    tokio::select! {
+        _ = conn => {}
+        _ = stop.changed() => {}
+    }
 }

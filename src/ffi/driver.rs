@@ -5,6 +5,7 @@
 //!
 //! Not part of the C ABI (nothing here is `#[no_mangle]`); hidden from the docs.
 
+use super::client::msstore_client_new_from_json;
 use super::client::{msstore_client_free, msstore_client_new, msstore_client_options_init};
 use super::client::{msstore_client_pending, msstore_client_poll, msstore_client_wait};
 use super::ops::{
@@ -30,6 +31,10 @@ pub struct CClientConfig<'a> {
     pub completion_mode: msstore_completion_mode,
     /// 0 = library default.
     pub worker_threads: u32,
+    /// An extra trusted root (PEM), e.g. the emulator's TLS test certificate. The options
+    /// struct has no such field, so a client with one is made as a C caller would make it:
+    /// through `msstore_client_new_from_json`.
+    pub extra_root_cert_pem: Option<&'a str>,
 }
 
 /// An owned `msstore_client*`, freed on drop.
@@ -45,6 +50,9 @@ unsafe impl Sync for CClient {}
 
 impl CClient {
     pub fn new(cfg: &CClientConfig<'_>) -> Result<CClient, msstore_result> {
+        if cfg.extra_root_cert_pem.is_some() {
+            return CClient::new_from_json(cfg);
+        }
         let url = c_string(cfg.emulator_base_url)?;
         let tenant = c_string(cfg.tenant_id)?;
         let client_id = c_string(cfg.client_id)?;
@@ -67,6 +75,37 @@ impl CClient {
         // SAFETY: `o` is initialised and its strings outlive the call (they are copied);
         // `raw` is writable; `err` is NULL.
         let r = unsafe { msstore_client_new(&o, &mut raw, std::ptr::null_mut()) };
+        if r != msstore_result::MSSTORE_OK {
+            return Err(r);
+        }
+        Ok(CClient { raw })
+    }
+
+    /// `msstore_client_new_from_json` with the same settings as the options struct would carry.
+    fn new_from_json(cfg: &CClientConfig<'_>) -> Result<CClient, msstore_result> {
+        use msstore_completion_mode::*;
+        let mode = match cfg.completion_mode {
+            MSSTORE_COMPLETION_IMMEDIATE => "immediate",
+            MSSTORE_COMPLETION_BLOCKING => "blocking",
+            MSSTORE_COMPLETION_DEFAULT | MSSTORE_COMPLETION_QUEUED => "queued",
+        };
+        let mut j = serde_json::json!({
+            "emulator_base_url": cfg.emulator_base_url,
+            "tenant_id": cfg.tenant_id,
+            "client_id": cfg.client_id,
+            "client_secret": cfg.client_secret,
+            "completion_mode": mode,
+            "extra_root_cert_pem": cfg.extra_root_cert_pem,
+        });
+        if cfg.worker_threads != 0 {
+            j["worker_threads"] = cfg.worker_threads.into();
+        }
+        let text = c_string(&j.to_string())?;
+        let mut raw: *mut msstore_client = std::ptr::null_mut();
+        // SAFETY: `text` is NUL-terminated and outlives the call; `raw` is writable; `err` is
+        // NULL.
+        let r =
+            unsafe { msstore_client_new_from_json(text.as_ptr(), &mut raw, std::ptr::null_mut()) };
         if r != msstore_result::MSSTORE_OK {
             return Err(r);
         }

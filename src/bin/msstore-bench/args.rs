@@ -9,7 +9,7 @@ pub struct Args {
 }
 
 /// Flags that take no value.
-const SWITCHES: &[&str] = &["--quick", "--smoke", "--help", "--no-curl"];
+const SWITCHES: &[&str] = &["--quick", "--smoke", "--help", "--no-curl", "--tls"];
 
 impl Args {
     pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {

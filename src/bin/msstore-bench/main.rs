@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run --release --bin msstore-bench            # the full run (a few minutes)
 //! cargo run --release --bin msstore-bench -- --quick # shorter cells
+//! cargo run --release --bin msstore-bench -- --tls   # every variant over HTTPS
 //! ```
 //!
 //! Every cell runs in its own child process (`msstore-bench client ...`) so that its peak RSS
@@ -24,7 +25,7 @@ use args::Args;
 
 const USAGE: &str = "\
 usage: msstore-bench [--quick | --smoke] [--out DIR] [--variants a,b,..] [--workloads a,b,..]
-                     [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl]
+                     [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl] [--tls]
 variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000";
 

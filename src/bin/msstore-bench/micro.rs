@@ -44,6 +44,7 @@ pub fn ffi_round_trip(world: &World, budget: Duration) -> Result<Duration, Strin
         client_secret: &world.client_secret,
         completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
         worker_threads: 0,
+        extra_root_cert_pem: world.tls_cert_pem.as_deref(),
     })
     .map_err(|c| format!("msstore_client_new: {c:?}"))?;
     let once = || -> Result<(), String> {

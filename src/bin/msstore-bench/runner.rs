@@ -28,6 +28,8 @@ pub struct Plan {
     pub micro_budget: Duration,
     pub out_dir: PathBuf,
     pub mode: &'static str,
+    /// HTTPS emulator; results go to `results-tls.md` / `throughput-tls.svg`.
+    pub tls: bool,
 }
 
 impl Plan {
@@ -101,6 +103,7 @@ impl Plan {
                     .unwrap_or(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/results")),
             ),
             mode,
+            tls: a.has("--tls"),
         })
     }
 }
@@ -290,12 +293,23 @@ impl Env<'_> {
 pub fn run(a: &Args) -> Result<(), String> {
     let plan = Plan::from_args(a)?;
     let started = Instant::now();
-    let emu = Emulator::start(EmulatorConfig::default()).map_err(|e| format!("emulator: {e}"))?;
+    let emu = Emulator::start(EmulatorConfig {
+        tls: plan.tls,
+        ..Default::default()
+    })
+    .map_err(|e| format!("emulator: {e}"))?;
     let mut world = World::seed(&emu)?;
     world.cold_callers = plan.cold_callers;
     let scratch =
         Scratch(std::env::temp_dir().join(format!("msstore-bench-{}", std::process::id())));
     std::fs::create_dir_all(&scratch.0).map_err(|e| format!("{}: {e}", scratch.0.display()))?;
+    if plan.tls {
+        let cert = scratch.0.join("emulator-test-cert.pem");
+        std::fs::write(&cert, msstore::emulator::TEST_CERT_PEM)
+            .map_err(|e| format!("{}: {e}", cert.display()))?;
+        world.tls_cert_pem = Some(msstore::emulator::TEST_CERT_PEM.to_string());
+        world.tls_cert_file = Some(cert);
+    }
     let world_file = scratch.0.join("world.json");
     std::fs::write(
         &world_file,
@@ -353,6 +367,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     };
     let report = Report {
         mode: plan.mode,
+        tls: plan.tls,
         machine: Machine::detect(),
         plan_text: format!(
             "warm-up {} ms + measured {} ms per cell (x3 for query500); concurrency {:?}; cold start {} callers",

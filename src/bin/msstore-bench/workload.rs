@@ -93,6 +93,12 @@ pub struct World {
     pub products500: Vec<String>,
     /// Concurrent first calls of [`Workload::ColdStart`].
     pub cold_callers: usize,
+    /// `--tls` runs: the emulator's test certificate (PEM), which every variant trusts as an
+    /// extra root, and the same written to a file (for libcurl's `CURLOPT_CAINFO`).
+    #[serde(default)]
+    pub tls_cert_pem: Option<String>,
+    #[serde(default)]
+    pub tls_cert_file: Option<std::path::PathBuf>,
 }
 
 const TENANT: &str = "7b1e4c2a-0d3f-4a5b-8c6d-9e0f1a2b3c4d";
@@ -144,6 +150,8 @@ impl World {
             products10: products500[..10].to_vec(),
             products500,
             cold_callers: COLD_CALLERS,
+            tls_cert_pem: None,
+            tls_cert_file: None,
         })
     }
 

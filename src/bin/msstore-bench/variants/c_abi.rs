@@ -92,6 +92,7 @@ pub fn run(
         client_secret: &world.client_secret,
         completion_mode: mode,
         worker_threads: 0,
+        extra_root_cert_pem: world.tls_cert_pem.as_deref(),
     })
     .map_err(err("msstore_client_new"))?;
     let queries = match w {

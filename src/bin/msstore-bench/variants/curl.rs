@@ -135,5 +135,8 @@ pub fn command(
         .arg(bodies)
         // The secret goes through the environment, not the command line (visible in ps).
         .env("MSSTORE_BENCH_SECRET", &world.client_secret);
+    if let Some(ca) = &world.tls_cert_file {
+        c.env("MSSTORE_BENCH_CAINFO", ca);
+    }
     c
 }

@@ -34,7 +34,11 @@ struct Raw {
     token: RwLock<Option<String>>,
 }
 
-fn build_http(pattern: Pattern) -> Result<reqwest::Client, String> {
+/// With `tls_cert_pem` (a `--tls` run) the emulator's test certificate is trusted as an extra
+/// root, as msstore's `extra_root_cert_pem` does. The per-request pattern shares one reqwest
+/// client without an idle pool: a new TCP connection and TLS handshake per request, though
+/// rustls may resume the session (cheaper than the full handshake a new .NET HttpClient pays).
+fn build_http(pattern: Pattern, tls_cert_pem: Option<&str>) -> Result<reqwest::Client, String> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::USER_AGENT,
@@ -44,7 +48,13 @@ fn build_http(pattern: Pattern) -> Result<reqwest::Client, String> {
         Pattern::Floor => 256,
         Pattern::PerRequest => 0,
     };
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = tls_cert_pem {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+            .map_err(|e| format!("test certificate: {e}"))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder
         .default_headers(headers)
         .pool_max_idle_per_host(idle)
         .tcp_nodelay(true)
@@ -193,7 +203,7 @@ pub fn run(
         .build()
         .map_err(|e| format!("runtime: {e}"))?;
     let raw = Arc::new(Raw {
-        http: build_http(pattern)?,
+        http: build_http(pattern, world.tls_cert_pem.as_deref())?,
         world: world.clone(),
         pattern,
         token: RwLock::new(None),

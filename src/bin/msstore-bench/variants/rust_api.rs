@@ -12,12 +12,13 @@ pub fn run(
     concurrency: usize,
     window: Window,
 ) -> Result<Summary, String> {
-    let cfg = ClientConfig::new(
+    let mut cfg = ClientConfig::new(
         &world.tenant_id,
         &world.client_id,
         world.client_secret.as_str(),
     )
     .with_emulator(&world.base_url);
+    cfg.extra_root_cert_pem = world.tls_cert_pem.clone();
     let client = Client::new(cfg).map_err(|e| format!("client: {e}"))?;
     let rt = client.runtime_handle().clone();
     let callers = world.cold_callers;
