@@ -186,8 +186,17 @@ namespace Msstore.Tests
             {
                 StoreClient c = loop.Invoke(() => NewClient(StoreCompletion.SynchronizationContext));
                 int ranOn = -1;
-                Task<StoreToken> t = loop.Invoke(() => c.GetTokenAsync(StoreAudience.Service));
-                Task k = t.ContinueWith(_ => ranOn = Thread.CurrentThread.ManagedThreadId, TaskContinuationOptions.ExecuteSynchronously);
+                // The continuation is attached on the context thread in the same turn that starts
+                // the operation: the completion is posted to that thread, so it cannot run before
+                // the continuation exists (attached later from this thread, a Task that had already
+                // completed would run it right here instead).
+                Task<StoreToken> t = null;
+                Task k = loop.Invoke(() =>
+                {
+                    t = c.GetTokenAsync(StoreAudience.Service);
+                    return t.ContinueWith(_ => ranOn = Thread.CurrentThread.ManagedThreadId,
+                        TaskContinuationOptions.ExecuteSynchronously);
+                });
                 Assert.IsTrue(k.Wait(HangGuard), "never completed");
                 Assert.AreEqual(loop.ThreadId, ranOn);
                 Assert.AreEqual(StoreAudience.Service, t.Result.Audience);
