@@ -61,6 +61,18 @@ impl RetryPolicy {
 /// thousands of operations does not become thousands of sockets.
 pub const DEFAULT_MAX_CONNECTIONS_PER_HOST: usize = 128;
 
+/// Default of [`ClientConfig::max_response_bytes`]: 8 MiB. The largest real answers are a
+/// clawback queue batch (32 messages of at most 64 KiB each, about 2 MiB with the XML around them,
+/// https://learn.microsoft.com/en-us/rest/api/storageservices/get-messages) and a 100-item
+/// Collections page (~100 KiB); 8 MiB leaves four times the first and refuses anything that
+/// is not a Store, Entra or queue answer before it costs real memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Bounds of [`ClientConfig::max_response_bytes`]: one queue message can be 64 KiB, and a cap
+/// above 1 GiB bounds nothing.
+pub const MAX_RESPONSE_BYTES_RANGE: std::ops::RangeInclusive<usize> =
+    64 * 1024..=1024 * 1024 * 1024;
+
 /// Everything a [`crate::Client`] needs. `Debug` never prints the secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -111,6 +123,10 @@ pub struct ClientConfig {
     /// The same, read from a PEM file when the client is built (env `MSSTORE_EXTRA_ROOT_CERT`).
     /// Both may be set; every certificate of both is trusted.
     pub extra_root_cert_path: Option<String>,
+    /// Largest response body read from any service (Store, Entra, clawback queue), however it
+    /// is framed; a longer one is cut off and fails with `MalformedResponse` naming this
+    /// setting (env `MSSTORE_MAX_RESPONSE_BYTES`). Default 8 MiB; 65536..=1073741824.
+    pub max_response_bytes: usize,
 }
 
 impl Default for ClientConfig {
@@ -135,6 +151,7 @@ impl Default for ClientConfig {
             max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
             extra_root_cert_pem: None,
             extra_root_cert_path: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -199,6 +216,10 @@ impl ClientConfig {
         if let Some(v) = var("MSSTORE_MAX_CONNECTIONS_PER_HOST") {
             // Not a number: 0, which `validate` rejects with a message naming the field.
             self.max_connections_per_host = v.trim().parse().unwrap_or(0);
+        }
+        if let Some(v) = var("MSSTORE_MAX_RESPONSE_BYTES") {
+            // Not a number: 0, which `validate` rejects with a message naming the field.
+            self.max_response_bytes = v.trim().parse().unwrap_or(0);
         }
         if let Some(v) = var("MSSTORE_EXTRA_ROOT_CERT") {
             self.extra_root_cert_path = Some(v);
@@ -270,6 +291,13 @@ impl ClientConfig {
             return Err(Error::configuration(
                 "max_connections_per_host must be 1..=65536",
             ));
+        }
+        if !MAX_RESPONSE_BYTES_RANGE.contains(&self.max_response_bytes) {
+            return Err(Error::configuration(format!(
+                "max_response_bytes must be {}..={}",
+                MAX_RESPONSE_BYTES_RANGE.start(),
+                MAX_RESPONSE_BYTES_RANGE.end()
+            )));
         }
         if self.max_pages == 0 {
             return Err(Error::configuration("max_pages must be at least 1"));
@@ -408,6 +436,23 @@ mod tests {
             c.max_connections_per_host = bad;
             let e = c.validate().unwrap_err();
             assert!(e.message.contains("max_connections_per_host"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn response_cap_default_json_and_bounds() {
+        assert_eq!(base().max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES);
+        let c = ClientConfig::from_json(
+            r#"{"tenant_id":"t","client_id":"c","client_secret":"s","max_response_bytes":100000}"#,
+        )
+        .unwrap();
+        assert_eq!(c.max_response_bytes, 100_000);
+        c.validate().unwrap();
+        for bad in [0, 65_535, 1024 * 1024 * 1024 + 1] {
+            let mut c = base();
+            c.max_response_bytes = bad;
+            let e = c.validate().unwrap_err();
+            assert!(e.message.contains("max_response_bytes"), "{bad}");
         }
     }
 

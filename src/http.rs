@@ -9,12 +9,11 @@ use crate::time::Timestamp;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use std::time::Duration;
 
+mod body;
 mod limit;
 
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
-/// Bodies larger than this are refused (a 100-item page is ~100 KiB).
-const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
 
 /// One HTTP request, ready to be sent as many times as the retry policy allows.
 pub(crate) struct RequestSpec {
@@ -82,6 +81,8 @@ pub(crate) struct Http {
     retry: RetryPolicy,
     /// At most `max_connections_per_host` requests in flight per origin (see `limit`).
     limits: limit::HostLimits,
+    /// `ClientConfig::max_response_bytes`, enforced by `body::read_capped` on every response.
+    max_response_bytes: usize,
 }
 
 impl Http {
@@ -116,6 +117,7 @@ impl Http {
             client,
             retry: config.retry.clone(),
             limits: limit::HostLimits::new(config.max_connections_per_host, known),
+            max_response_bytes: config.max_response_bytes,
         })
     }
 
@@ -193,7 +195,9 @@ impl Http {
                 }
                 Err((err, sent)) => {
                     maybe_applied |= sent;
-                    if last {
+                    // An attempt's only MalformedResponse is a body over the cap: the same
+                    // server would send it again, so a retry would only multiply the bytes read.
+                    if last || err.kind == ErrorKind::MalformedResponse {
                         return Err(SendFailure {
                             error: err.with_ms_cv(Some(cv)),
                             maybe_applied,
@@ -241,21 +245,7 @@ impl Http {
         let ms_cv = header("MS-CV");
         let correlation_id = header("MS-CorrelationId").or_else(|| header("MS-RequestId"));
         let retry_after = header("Retry-After").and_then(|v| parse_retry_after(&v));
-        if resp
-            .content_length()
-            .is_some_and(|n| n as usize > MAX_RESPONSE_BYTES)
-        {
-            return Err((
-                Error::new(ErrorKind::MalformedResponse, "response body too large")
-                    .with_status(status),
-                true,
-            ));
-        }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| classify(e, spec.op))?
-            .to_vec();
+        let body = body::read_capped(resp, self.max_response_bytes, spec.op).await?;
         Ok(Exchange {
             status,
             body,

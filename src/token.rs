@@ -72,8 +72,16 @@ impl AccessToken {
     }
 }
 
-/// A number that Entra v1 writes as a string and v2 as a number.
-fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+/// Longest token lifetime we believe: Entra's access tokens live 60–90 minutes
+/// (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes#access-tokens).
+/// A larger `expires_in` (`u64::MAX`, `1e300`) is clamped to it, so it can neither wrap into an
+/// already-expired token (one Entra request per call) nor pin a token for years; a token the
+/// Store rejects before then is refreshed on its 401.
+pub(crate) const MAX_TOKEN_LIFETIME_SECS: u64 = 24 * 3600;
+
+/// A count of seconds that Entra v1 writes as a string and v2 as a number: `None` when it is
+/// negative or not a number (it then counts as absent). Integers beyond `u64` saturate.
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum NumOrStr {
@@ -81,12 +89,16 @@ fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Opti
         F(f64),
         S(String),
     }
+    // `as` saturates: 1e300 becomes u64::MAX.
+    let whole = |f: f64| (f.is_finite() && f >= 0.0).then_some(f as u64);
     Ok(match Option::<NumOrStr>::deserialize(d)? {
         None => None,
         Some(NumOrStr::N(n)) => Some(n),
-        Some(NumOrStr::F(f)) if f.is_finite() && f >= 0.0 => Some(f as u64),
-        Some(NumOrStr::F(_)) => None,
-        Some(NumOrStr::S(s)) => s.trim().parse().ok(),
+        Some(NumOrStr::F(f)) => whole(f),
+        Some(NumOrStr::S(s)) => {
+            let s = s.trim();
+            s.parse().ok().or_else(|| s.parse().ok().and_then(whole))
+        }
     })
 }
 
@@ -96,13 +108,35 @@ pub(crate) struct TokenResponse {
     pub access_token: SecretString,
     #[serde(default)]
     pub token_type: Option<String>,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "seconds")]
     pub expires_in: Option<u64>,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "seconds")]
     pub expires_on: Option<u64>,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "seconds")]
     #[allow(dead_code)]
     pub ext_expires_in: Option<u64>,
+}
+
+impl TokenResponse {
+    /// Seconds the token lives from `sent_at`, 0..=`MAX_TOKEN_LIFETIME_SECS`: `expires_in`, else
+    /// `expires_on` (Entra's clock) minus our clock.
+    fn lifetime_secs(&self, sent_at: Timestamp) -> Result<u64> {
+        let secs = match (self.expires_in, self.expires_on) {
+            (Some(secs), _) => secs,
+            (None, Some(on)) => {
+                let now = u64::try_from(sent_at.unix_seconds()).unwrap_or(0);
+                on.saturating_sub(now)
+            }
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorKind::MalformedResponse,
+                    "Entra token response has neither a usable expires_in nor expires_on \
+                     (a non-negative number of seconds)",
+                ))
+            }
+        };
+        Ok(secs.min(MAX_TOKEN_LIFETIME_SECS))
+    }
 }
 
 /// Cache slot of one audience.
@@ -294,21 +328,13 @@ impl TokenCache {
                 ));
             }
         }
-        let lifetime = match (body.expires_in, body.expires_on) {
-            (Some(secs), _) => secs,
-            (None, Some(on)) => (on as i64 - sent_at.unix_seconds()).max(0) as u64,
-            (None, None) => {
-                return Err(Error::new(
-                    ErrorKind::MalformedResponse,
-                    "Entra token response has neither expires_in nor expires_on",
-                ))
-            }
-        };
+        let lifetime = body.lifetime_secs(sent_at)?;
         // Measured from when we sent the request, so network time only shortens the life.
         Ok(AccessToken {
             audience,
             token: body.access_token,
             issued_at: sent_at,
+            // Lossless: the lifetime is at most MAX_TOKEN_LIFETIME_SECS.
             expires_at: sent_at.add_secs(lifetime as i64),
         })
     }
@@ -332,6 +358,57 @@ mod tests {
         .unwrap();
         assert_eq!(v2.expires_in, Some(3599));
         assert_eq!(v2.access_token.expose(), "eyJ");
+    }
+
+    fn lifetime(json: &str) -> Result<u64> {
+        let body: TokenResponse = serde_json::from_str(json).unwrap();
+        body.lifetime_secs(Timestamp::from_unix(1_700_000_000))
+    }
+
+    #[test]
+    fn overflowing_expires_in_is_clamped_not_wrapped() {
+        let max = MAX_TOKEN_LIFETIME_SECS;
+        for (raw, want) in [
+            ("18446744073709551615", max), // u64::MAX
+            ("9223372036854775808", max),  // 2^63: `as i64` would make it negative
+            ("18446744073709551616", max), // 2^64, past u64 (serde reads a float)
+            ("1e300", max),
+            ("86401", max),
+            ("3599", 3599),
+            ("3599.7", 3599),
+            ("0", 0),
+            // v1 sends strings.
+            ("\"18446744073709551615\"", max),
+            ("\"9223372036854775808\"", max),
+            ("\"1e300\"", max),
+            ("\" 3599 \"", 3599),
+        ] {
+            let got = lifetime(&format!(r#"{{"access_token":"x","expires_in":{raw}}}"#));
+            assert_eq!(got.unwrap(), want, "expires_in {raw}");
+        }
+    }
+
+    #[test]
+    fn unusable_expires_in_falls_back_to_expires_on_or_fails() {
+        for raw in [
+            "-1", "-1e300", "\"-5\"", "\"soon\"", "\"NaN\"", "\"inf\"", "null",
+        ] {
+            let fallback = lifetime(&format!(
+                r#"{{"access_token":"x","expires_in":{raw},"expires_on":1700003600}}"#
+            ));
+            assert_eq!(fallback.unwrap(), 3600, "expires_in {raw}");
+            let e = lifetime(&format!(r#"{{"access_token":"x","expires_in":{raw}}}"#)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::MalformedResponse, "expires_in {raw}");
+            assert!(e.message.contains("expires_in"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn expires_on_is_clamped_both_ways() {
+        let on = |v: &str| lifetime(&format!(r#"{{"access_token":"x","expires_on":{v}}}"#));
+        assert_eq!(on("18446744073709551615").unwrap(), MAX_TOKEN_LIFETIME_SECS);
+        assert_eq!(on("\"1699999000\"").unwrap(), 0); // already past on our clock
+        assert_eq!(on("1700000060").unwrap(), 60);
     }
 
     #[test]
