@@ -705,6 +705,14 @@ typedef struct msstore_client_options {
    `struct_size`) get the default.
    */
   uint32_t max_connections_per_host;
+  /*
+   Largest response body read from any service, however it is framed; a longer one fails
+   with `MSSTORE_E_MALFORMED_RESPONSE` naming the cap. 0 = default (8 MiB); else
+   65536..=1073741824. Added in 0.1 after `max_connections_per_host`. A u64, so it starts
+   exactly at the older struct's end on every ABI (never in its tail padding, which an older
+   caller may leave uninitialised): callers built with an older header get the default.
+   */
+  uint64_t max_response_bytes;
 } msstore_client_options;
 
 /*

@@ -285,6 +285,11 @@ pub unsafe extern "C" fn msstore_client_new(
             if o.max_connections_per_host != 0 {
                 cfg.max_connections_per_host = o.max_connections_per_host as usize;
             }
+            if o.max_response_bytes != 0 {
+                // Past usize (32-bit targets): beyond the range `validate` accepts anyway.
+                cfg.max_response_bytes =
+                    usize::try_from(o.max_response_bytes).unwrap_or(usize::MAX);
+            }
             let mode = Mode::from_c(o.completion_mode)
                 .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
                 .unwrap_or(Mode::Queued);
@@ -518,20 +523,60 @@ mod tests {
         o
     }
 
-    fn cap_of(o: &msstore_client_options) -> usize {
+    fn config_of(o: &msstore_client_options) -> ClientConfig {
         let mut out: *mut msstore_client = std::ptr::null_mut();
         // SAFETY: `o` is a valid options struct; `out` is a writable local; `err` is NULL.
         let r = unsafe { msstore_client_new(o, &mut out, std::ptr::null_mut()) };
         assert_eq!(r, msstore_result::MSSTORE_OK);
         let c = handles::get::<ClientObj>(handles::id_of(out)).unwrap();
-        let cap = lock(&c.state)
-            .client
-            .as_ref()
-            .unwrap()
-            .config()
-            .max_connections_per_host;
+        let config = lock(&c.state).client.as_ref().unwrap().config().clone();
         assert_eq!(msstore_client_free(out), msstore_result::MSSTORE_OK);
-        cap
+        config
+    }
+
+    #[test]
+    fn response_cap_option_starts_at_the_older_struct_end_and_is_checked() {
+        // The struct before this field ended at max_connections_per_host, rounded up to pointer
+        // alignment; the field must start there, not in that struct's tail padding.
+        let end = std::mem::offset_of!(msstore_client_options, max_connections_per_host) + 4;
+        let old = end.next_multiple_of(std::mem::align_of::<*const c_char>());
+        assert_eq!(
+            std::mem::offset_of!(msstore_client_options, max_response_bytes),
+            old
+        );
+        let full = std::mem::size_of::<msstore_client_options>();
+        let mut o = opts(full, 0);
+        o.max_response_bytes = 100_000;
+        assert_eq!(config_of(&o).max_response_bytes, 100_000);
+        o.max_response_bytes = 0;
+        assert_eq!(
+            config_of(&o).max_response_bytes,
+            crate::config::DEFAULT_MAX_RESPONSE_BYTES
+        );
+        // An older caller whose struct ends before the field: garbage after it is ignored.
+        let mut o = opts(old, 0);
+        o.max_response_bytes = 100_000;
+        assert_eq!(
+            config_of(&o).max_response_bytes,
+            crate::config::DEFAULT_MAX_RESPONSE_BYTES
+        );
+        let mut o = opts(full, 0);
+        o.max_response_bytes = 1;
+        let mut out: *mut msstore_client = std::ptr::null_mut();
+        let mut err: *mut msstore_error = std::ptr::null_mut();
+        // SAFETY: `o` is a valid options struct; `out` and `err` are writable locals.
+        let r = unsafe { msstore_client_new(&o, &mut out, &mut err) };
+        assert_eq!(r, msstore_result::MSSTORE_E_CONFIGURATION);
+        assert!(out.is_null());
+        assert!(!err.is_null());
+        assert_eq!(
+            super::super::error::msstore_error_free(err),
+            msstore_result::MSSTORE_OK
+        );
+    }
+
+    fn cap_of(o: &msstore_client_options) -> usize {
+        config_of(o).max_connections_per_host
     }
 
     #[test]

@@ -309,6 +309,12 @@ pub struct msstore_client_options {
     /// Added in 0.1 after `operation_timeout_ms`: callers built with an older header (smaller
     /// `struct_size`) get the default.
     pub max_connections_per_host: u32,
+    /// Largest response body read from any service, however it is framed; a longer one fails
+    /// with `MSSTORE_E_MALFORMED_RESPONSE` naming the cap. 0 = default (8 MiB); else
+    /// 65536..=1073741824. Added in 0.1 after `max_connections_per_host`. A u64, so it starts
+    /// exactly at the older struct's end on every ABI (never in its tail padding, which an older
+    /// caller may leave uninitialised): callers built with an older header get the default.
+    pub max_response_bytes: u64,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_client_options {}

@@ -1367,6 +1367,8 @@ struct ClientOptions {
   uint32_t max_attempts = 0, worker_threads = 0, max_pages = 0;
   // Requests in flight at once per host; further operations queue (0 = default, 128).
   uint32_t max_connections_per_host = 0;
+  // Largest response body read from any service, however framed (0 = default, 8 MiB).
+  uint64_t max_response_bytes = 0;
   CompletionMode completion_mode = CompletionMode::Default;  // Default = Queued
 };
 
@@ -1401,6 +1403,7 @@ class Client {
     n.worker_threads = o.worker_threads;
     n.max_pages = o.max_pages;
     n.max_connections_per_host = o.max_connections_per_host;
+    n.max_response_bytes = o.max_response_bytes;
     n.completion_mode = static_cast<int32_t>(o.completion_mode);
     return finish_create(&n, nullptr);
   }

@@ -63,6 +63,8 @@ namespace Msstore
                 o.max_pages = NonNegative(options.MaxPages, "MaxPages");
                 o.operation_timeout_ms = Millis(options.OperationTimeout, "OperationTimeout");
                 o.max_connections_per_host = NonNegative(options.MaxConnectionsPerHost, "MaxConnectionsPerHost");
+                if (options.MaxResponseBytes < 0) throw new ArgumentOutOfRangeException("MaxResponseBytes");
+                o.max_response_bytes = (ulong)options.MaxResponseBytes;
                 o.completion_mode = completion == StoreCompletion.Pump ? CompletionQueued : CompletionImmediate;
                 rc = NativeMethods.msstore_client_new(ref o, out handle, out err);
             }

@@ -42,6 +42,10 @@ namespace Msstore
         /// <summary>Requests in flight at once per host; further operations queue (the wait counts
         /// against OperationTimeout, not RequestTimeout). 0 = default (128).</summary>
         public int MaxConnectionsPerHost { get; set; }
+        /// <summary>Largest response body read from any service, however it is framed; a longer
+        /// one fails with a malformed-response error naming the cap. 0 = default (8 MiB); else
+        /// 65536..=1073741824.</summary>
+        public long MaxResponseBytes { get; set; }
         /// <summary>On which thread Tasks complete. Default: inside <see cref="StoreClient.Pump"/>.</summary>
         public StoreCompletion Completion { get; set; }
 

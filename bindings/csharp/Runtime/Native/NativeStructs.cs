@@ -27,6 +27,7 @@ namespace Msstore.Native
         public int completion_mode;
         public uint operation_timeout_ms;
         public uint max_connections_per_host;
+        public ulong max_response_bytes;
     }
 
     [StructLayout(LayoutKind.Sequential)]
