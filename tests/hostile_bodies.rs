@@ -66,6 +66,22 @@ fn a_1_gib_chunked_body_is_cut_at_the_cap() {
 }
 
 #[test]
+fn a_1_gib_or_endless_clawback_queue_batch_is_cut_at_the_cap() {
+    let sas = r#"{"uri":"{BASE}/q/clawback?sv=2019-02-02&sig=hostile","expiresOn":"2999-01-01T00:00:00Z"}"#;
+    for body in [Reply::Chunked(Some(GIB)), Reply::Chunked(None)] {
+        let server =
+            HostileServer::with_queue(token_reply("3599"), Reply::Json(sas.into()), body.clone());
+        let c = client(&server, None);
+        let err = c
+            .block_on(c.clawback_receive(msstore::clawback::ReceiveOptions::default()))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(server.store_requests(), 1, "one SAS request");
+        assert_cut_at_cap(&server, err, DEFAULT_CAP, server.queue_requests());
+    }
+}
+
+#[test]
 fn a_close_delimited_body_over_the_cap_is_cut_at_the_cap() {
     against_both_routes(Reply::CloseDelimited(4 * DEFAULT_CAP as u64));
 }

@@ -1,5 +1,5 @@
-//! A small hostile HTTP/1.1 server on 127.0.0.1 for tests: it answers Entra token requests and
-//! Store requests with whatever a test chooses, including bodies of any size and framing, written
+//! A small hostile HTTP/1.1 server on 127.0.0.1 for tests: it answers Entra token requests,
+//! clawback queue requests and Store requests with whatever a test chooses, including bodies of any size and framing, written
 //! on the fly (a 1 GiB body costs 64 KiB here). It runs on its own runtime, which is shut down
 //! when the server is dropped; a body writer also stops when the client closes the connection.
 #![allow(dead_code)]
@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 /// What one request is answered with.
 #[derive(Clone, Debug)]
 pub enum Reply {
-    /// 200 with this JSON and a `Content-Length`.
+    /// 200 with this JSON and a `Content-Length`; `{BASE}` stands for the server's own URL.
     Json(String),
     /// 200, `Transfer-Encoding: chunked`, this many bytes (`None`: never ends).
     Chunked(Option<u64>),
@@ -41,6 +41,7 @@ const CHUNK: usize = 64 * 1024;
 
 struct Counters {
     token_requests: AtomicUsize,
+    queue_requests: AtomicUsize,
     store_requests: AtomicUsize,
     /// Large bodies being written right now.
     writers: AtomicUsize,
@@ -57,6 +58,11 @@ pub struct HostileServer {
 impl HostileServer {
     /// `token` answers `POST …/oauth2/…/token`; `store` answers everything else.
     pub fn start(token: Reply, store: Reply) -> HostileServer {
+        Self::with_queue(token, store, Reply::Json(String::new()))
+    }
+
+    /// As `start`; `queue` answers `…/messages…` (an Azure queue whose SAS `{BASE}` names).
+    pub fn with_queue(token: Reply, store: Reply, queue: Reply) -> HostileServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -68,16 +74,23 @@ impl HostileServer {
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let counters = Arc::new(Counters {
             token_requests: AtomicUsize::new(0),
+            queue_requests: AtomicUsize::new(0),
             store_requests: AtomicUsize::new(0),
             writers: AtomicUsize::new(0),
             body_bytes_written: AtomicU64::new(0),
         });
         let c = counters.clone();
+        let routes = Arc::new(Routes {
+            base: base_url.clone(),
+            token,
+            queue,
+            store,
+        });
         runtime.spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
-                let (c, token, store) = (c.clone(), token.clone(), store.clone());
+                let (c, routes) = (c.clone(), routes.clone());
                 tokio::spawn(async move {
-                    let _ = serve(sock, &c, &token, &store).await;
+                    let _ = serve(sock, &c, &routes).await;
                 });
             }
         });
@@ -90,6 +103,10 @@ impl HostileServer {
 
     pub fn token_requests(&self) -> usize {
         self.counters.token_requests.load(Ordering::SeqCst)
+    }
+
+    pub fn queue_requests(&self) -> usize {
+        self.counters.queue_requests.load(Ordering::SeqCst)
     }
 
     pub fn store_requests(&self) -> usize {
@@ -120,30 +137,36 @@ impl Drop for HostileServer {
     }
 }
 
+struct Routes {
+    base: String,
+    token: Reply,
+    queue: Reply,
+    store: Reply,
+}
+
 /// Answers requests on one connection until the client closes it or a reply ends it.
-async fn serve(
-    mut sock: TcpStream,
-    c: &Counters,
-    token: &Reply,
-    store: &Reply,
-) -> std::io::Result<()> {
+async fn serve(mut sock: TcpStream, c: &Counters, routes: &Routes) -> std::io::Result<()> {
     let mut buf = Vec::new();
     loop {
         let Some(head) = read_request(&mut sock, &mut buf).await? else {
             return Ok(());
         };
-        let reply = if head.contains("/oauth2/") {
+        let target = head.split(' ').nth(1).unwrap_or("");
+        let reply = if target.contains("/oauth2/") {
             c.token_requests.fetch_add(1, Ordering::SeqCst);
-            token
+            &routes.token
+        } else if target.contains("/messages") {
+            c.queue_requests.fetch_add(1, Ordering::SeqCst);
+            &routes.queue
         } else {
             c.store_requests.fetch_add(1, Ordering::SeqCst);
-            store
+            &routes.store
         };
         let large = matches!(reply, Reply::Chunked(_) | Reply::CloseDelimited(_));
         if large {
             c.writers.fetch_add(1, Ordering::SeqCst);
         }
-        let more = write_reply(&mut sock, reply, c).await;
+        let more = write_reply(&mut sock, reply, &routes.base, c).await;
         if large {
             c.writers.fetch_sub(1, Ordering::SeqCst);
         }
@@ -189,11 +212,17 @@ async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Resul
 }
 
 /// Writes `reply`; true when the connection may carry another request.
-async fn write_reply(sock: &mut TcpStream, reply: &Reply, c: &Counters) -> std::io::Result<bool> {
+async fn write_reply(
+    sock: &mut TcpStream,
+    reply: &Reply,
+    base: &str,
+    c: &Counters,
+) -> std::io::Result<bool> {
     const OK: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n";
     c.body_bytes_written.store(0, Ordering::SeqCst);
     match reply {
         Reply::Json(body) => {
+            let body = body.replace("{BASE}", base);
             let head = format!("{OK}Content-Length: {}\r\n\r\n", body.len());
             sock.write_all(head.as_bytes()).await?;
             sock.write_all(body.as_bytes()).await?;
