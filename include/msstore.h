@@ -1049,6 +1049,36 @@ typedef struct msstore_consume_options {
 } msstore_consume_options;
 
 /*
+ A legacy v6 consume (`msstore_consume_v6`), in one of two forms: A = `item_id` (from a v6
+ query) + `tracking_id`; B = `product_id` + `transaction_id` (from the purchase or a query).
+ Set the fields of exactly one form.
+ */
+typedef struct msstore_consume_v6_options {
+  uint32_t struct_size;
+  /*
+   The UserCollectionsId. Required.
+   */
+  const char *collections_key;
+  /*
+   Form A: the collection item id.
+   */
+  const char *item_id;
+  /*
+   Form A: a GUID; NULL = generated. Resend with the same id after
+   `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN`. Must be NULL in form B.
+   */
+  const char *tracking_id;
+  /*
+   Form B: the product id.
+   */
+  const char *product_id;
+  /*
+   Form B: the purchase's transaction id.
+   */
+  const char *transaction_id;
+} msstore_consume_v6_options;
+
+/*
  A free-product grant (`msstore_grant_free_product`).
  */
 typedef struct msstore_grant_options {
@@ -2073,6 +2103,27 @@ msstore_result msstore_consume(struct msstore_client *client,
                                msstore_completion_cb cb,
                                void *user_data,
                                struct msstore_op **out_op);
+
+/*
+ Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
+ form B (`product_id` + `transaction_id`). Completes like `msstore_consume`: on `MSSTORE_OK`
+ take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
+ (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
+ (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
+ with `msstore_error_tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
+ unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
+ Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
+
+ # Safety
+ See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
+ */
+MSSTORE_API
+msstore_result msstore_consume_v6(struct msstore_client *client,
+                                  const struct msstore_consume_v6_options *opts,
+                                  const struct msstore_call_options *call,
+                                  msstore_completion_cb cb,
+                                  void *user_data,
+                                  struct msstore_op **out_op);
 
 /*
  Grants a free (zero-price) product to the user of a UserPurchaseId. Result:

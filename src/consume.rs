@@ -242,28 +242,45 @@ impl Core {
         }
     }
 
-    pub(crate) async fn consume_v6(&self, req: ConsumeV6Request) -> Result<()> {
-        req.validate()?;
+    pub(crate) async fn consume_v6(&self, req: ConsumeV6Request) -> ConsumeOutcome {
+        if let Err(e) = req.validate() {
+            return ConsumeOutcome::Failed(e);
+        }
         let retry = if req.tracking_id.is_some() {
             RetryOn::TransientAndThrottle
         } else {
             // Form B has no idempotency key documented: do not resend on ambiguous failures.
             RetryOn::NetworkAnd5xx
         };
-        let ex = self
+        let body = match to_json(&req) {
+            Ok(b) => b,
+            Err(e) => return ConsumeOutcome::Failed(e),
+        };
+        let sent = self
             .store_call(
                 Service::Collections,
                 PATH_CONSUME_V6,
-                to_json(&req)?,
+                body,
                 "consume_v6",
                 retry,
             )
             .await
-            .map_err(|f| f.error)?;
-        if ex.is_success() {
-            Ok(())
-        } else {
-            Err(store_error("consume_v6", &ex))
+            .map_err(|f| f.error);
+        match sent {
+            // 204: nothing to read but the ids we sent.
+            Ok(ex) if ex.is_success() => ConsumeOutcome::Consumed(ConsumeResult {
+                item_id: req.item_id.clone().unwrap_or_default(),
+                product_id: req.product_id.clone().unwrap_or_default(),
+                tracking_id: req
+                    .tracking_id
+                    .clone()
+                    .or_else(|| req.transaction_id.clone())
+                    .unwrap_or_default(),
+                new_quantity: 0,
+                order_transactions: Vec::new(),
+            }),
+            Ok(ex) => ConsumeOutcome::Failed(store_error("consume_v6", &ex)),
+            Err(e) => ConsumeOutcome::Failed(e),
         }
     }
 }
@@ -280,10 +297,16 @@ impl Client {
         }
     }
 
-    /// Legacy v6 consume (204 on success).
-    pub async fn consume_v6(&self, req: ConsumeV6Request) -> Result<()> {
-        self.run(move |c| async move { c.consume_v6(req).await })
+    /// Legacy v6 consume (204 on success). Like `consume`, the outcome says what happened;
+    /// `Consumed` carries only the ids that were sent.
+    pub async fn consume_v6(&self, req: ConsumeV6Request) -> ConsumeOutcome {
+        match self
+            .run(move |c| async move { Ok(c.consume_v6(req).await) })
             .await
+        {
+            Ok(o) => o,
+            Err(e) => ConsumeOutcome::Failed(e),
+        }
     }
 }
 

@@ -275,3 +275,124 @@ fn clawback_orders_receive_peek_delete() {
     let out = msstore(Some(&w), &["clawback", "nope"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `consume --api v6`: form A (item + trackingId, resendable) and form B (product +
+/// transactionId), the same `{"outcome":"consumed"}` output as v8, and usage errors for mixed
+/// or incomplete forms.
+#[test]
+fn consume_v6_both_forms() {
+    let w = World::new();
+    let user = w.seed.store_user_id.clone();
+    let product = w.seed.unmanaged_consumable_product_id.clone();
+    let key = w.seed.collections_key.clone();
+    let before = w.emu.balance(&user, &product);
+    w.emu.purchase(&user, &product, &w.seed.sku_id, 1).unwrap();
+    assert_eq!(w.emu.balance(&user, &product), before + 1);
+
+    let out = msstore(Some(&w), &["query", "--api", "v6", "--key", &key]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let items = json(&out.stdout)["items"].as_array().cloned().unwrap();
+    let item = items
+        .iter()
+        .find(|i| i["productId"] == product.as_str() && i["status"] == "Active")
+        .expect("v6 lists the unmanaged consumable");
+    let item_id = item["id"].as_str().unwrap().to_string();
+
+    // Form A, twice with the same trackingId: consumed both times, applied once.
+    let tracking = "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+    for _ in 0..2 {
+        let out = msstore(
+            Some(&w),
+            &[
+                "consume",
+                "--api",
+                "v6",
+                "--key",
+                &key,
+                "--item",
+                &item_id,
+                "--tracking-id",
+                tracking,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json(&out.stdout);
+        assert_eq!(v["outcome"], "consumed");
+        assert_eq!(v["result"]["trackingId"], tracking);
+        assert_eq!(v["result"]["itemId"], item_id.as_str());
+        assert_eq!(w.emu.balance(&user, &product), before);
+    }
+    assert_eq!(w.statuses("collections_v6_consume"), vec![204, 204]);
+
+    // Form B: the purchase's transaction id.
+    let order = w.emu.purchase(&user, &product, &w.seed.sku_id, 1).unwrap();
+    assert_eq!(w.emu.balance(&user, &product), before + 1);
+    let out = msstore(
+        Some(&w),
+        &[
+            "consume",
+            "--api",
+            "6",
+            "--key",
+            &key,
+            "--product",
+            &product,
+            "--transaction-id",
+            &order.order_id,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out.stdout);
+    assert_eq!(v["outcome"], "consumed");
+    assert_eq!(v["result"]["productId"], product.as_str());
+    assert_eq!(v["result"]["trackingId"], order.order_id.as_str());
+    assert_eq!(w.emu.balance(&user, &product), before);
+
+    // Usage errors: both forms, a trackingId in form B, half a form B, v8-only flags, bad api.
+    for bad in [
+        vec!["--item", "i", "--product", "p", "--transaction-id", "t"],
+        vec![
+            "--product",
+            "p",
+            "--transaction-id",
+            "t",
+            "--tracking-id",
+            tracking,
+        ],
+        vec!["--product", "p"],
+        vec!["--item", "i", "--quantity", "1"],
+        vec![],
+    ] {
+        let mut args = vec!["consume", "--api", "v6", "--key", &key];
+        args.extend(bad.iter().copied());
+        let out = msstore(Some(&w), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(json(&out.stderr)["error"]["kind"], "invalid_argument");
+    }
+    let out = msstore(
+        Some(&w),
+        &[
+            "consume",
+            "--api",
+            "v7",
+            "--key",
+            &key,
+            "--product",
+            &product,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(w.statuses("collections_v6_consume").len(), 3);
+}

@@ -428,6 +428,7 @@ fn developer_managed_consume_and_v6_consume() {
         None,
     )))
     .unwrap()
+    .into_result()
     .unwrap();
     assert_eq!(w.emu.balance(&w.seed.store_user_id, product), 0);
     assert_eq!(w.statuses("collections_v6_consume"), vec![204]);

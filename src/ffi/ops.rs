@@ -22,8 +22,9 @@ use super::panic::guard_result;
 use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
 use super::strings::{in_opt_str, in_str, read_versioned, MAX_PRODUCTS, MAX_STR};
 use super::types::*;
+use crate::collections::UserIdentity;
 use crate::collections::{ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request};
-use crate::consume::ConsumeRequest;
+use crate::consume::{ConsumeRequest, ConsumeV6Request};
 use crate::purchase::{ChangeType, GrantRequest, RecurrenceChangeRequest, RecurrenceQueryRequest};
 use crate::token::Audience;
 use std::ffi::{c_char, c_void};
@@ -283,6 +284,67 @@ pub unsafe extern "C" fn msstore_consume(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume(r).await.into_result()?;
+                Ok(Payload::Consume(ConsumeObj::new(&res)))
+            })
+        }
+    })
+}
+
+/// Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
+/// form B (`product_id` + `transaction_id`). Completes like `msstore_consume`: on `MSSTORE_OK`
+/// take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
+/// (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
+/// (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
+/// with `msstore_error_tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
+/// unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
+/// Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
+///
+/// # Safety
+/// See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
+#[no_mangle]
+pub unsafe extern "C" fn msstore_consume_v6(
+    client: *mut msstore_client,
+    opts: *const msstore_consume_v6_options,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+) -> msstore_result {
+    guard_result(|| {
+        // SAFETY: forwarded contract.
+        let o = unsafe { read_versioned(opts) }?;
+        // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
+        let (key, item, tracking, product, transaction) = unsafe {
+            (
+                req(o.collections_key)?,
+                opt(o.item_id)?,
+                opt(o.tracking_id)?,
+                opt(o.product_id)?,
+                opt(o.transaction_id)?,
+            )
+        };
+        let r = match item {
+            Some(item) => {
+                let mut r = ConsumeV6Request::by_item(&key, &item, tracking);
+                // Both forms at once: sent to validation, which names the mistake.
+                r.product_id = product;
+                r.transaction_id = transaction;
+                r
+            }
+            // A trackingId belongs to form A only; in form B it would go out unnoticed.
+            None if tracking.is_some() => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+            None => ConsumeV6Request {
+                beneficiary: UserIdentity::b2b(&key),
+                item_id: None,
+                tracking_id: None,
+                product_id: product,
+                transaction_id: transaction,
+            },
+        };
+        // SAFETY: forwarded contract.
+        unsafe {
+            start(client, call, cb, user_data, out_op, move |c| async move {
+                let res = c.consume_v6(r).await.into_result()?;
                 Ok(Payload::Consume(ConsumeObj::new(&res)))
             })
         }

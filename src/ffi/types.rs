@@ -381,6 +381,28 @@ pub struct msstore_consume_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_consume_options {}
 
+/// A legacy v6 consume (`msstore_consume_v6`), in one of two forms: A = `item_id` (from a v6
+/// query) + `tracking_id`; B = `product_id` + `transaction_id` (from the purchase or a query).
+/// Set the fields of exactly one form.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_consume_v6_options {
+    pub struct_size: u32,
+    /// The UserCollectionsId. Required.
+    pub collections_key: *const c_char,
+    /// Form A: the collection item id.
+    pub item_id: *const c_char,
+    /// Form A: a GUID; NULL = generated. Resend with the same id after
+    /// `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN`. Must be NULL in form B.
+    pub tracking_id: *const c_char,
+    /// Form B: the product id.
+    pub product_id: *const c_char,
+    /// Form B: the purchase's transaction id.
+    pub transaction_id: *const c_char,
+}
+// SAFETY: repr(C), u32 first, only raw pointers.
+unsafe impl Versioned for msstore_consume_v6_options {}
+
 /// A free-product grant (`msstore_grant_free_product`).
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -594,6 +616,7 @@ zeroed_default!(
     msstore_call_options,
     msstore_query_options,
     msstore_consume_options,
+    msstore_consume_v6_options,
     msstore_grant_options,
     msstore_subscription_query_options,
     msstore_subscription_change_options,

@@ -38,7 +38,7 @@ static atomic_int g_pass, g_fail;
 
 static const char *SEED;
 static char *BASE, *TENANT, *CLIENT_ID, *SECRET, *CKEY, *PKEY, *DURABLE, *CONSUMABLE,
-    *FREE_PID, *FREE_SKU, *FREE_AVAIL, *RECURRENCE, *STORE_USER;
+    *FREE_PID, *FREE_SKU, *FREE_AVAIL, *RECURRENCE, *STORE_USER, *UNMANAGED;
 static int PORT;
 
 static void sleep_ms(long ms) {
@@ -167,6 +167,12 @@ static msstore_result st_consume(msstore_client *c, const msstore_call_options *
                                  msstore_completion_cb cb, void *ud, msstore_op **op,
                                  const void *arg) {
   return msstore_consume(c, (const msstore_consume_options *)arg, call, cb, ud, op);
+}
+
+static msstore_result st_consume_v6(msstore_client *c, const msstore_call_options *call,
+                                    msstore_completion_cb cb, void *ud, msstore_op **op,
+                                    const void *arg) {
+  return msstore_consume_v6(c, (const msstore_consume_v6_options *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_grant(msstore_client *c, const msstore_call_options *call,
@@ -1707,6 +1713,8 @@ static void test_ledger_ingest(msstore_client *c) {
   unlink(sidecar);
 }
 
+#include "test_consume_outcomes.inc"
+
 int main(void) {
   msstore_client *c, *noretry;
   SEED = getenv("MSSTORE_EMU_SEED");
@@ -1727,6 +1735,7 @@ int main(void) {
   FREE_AVAIL = json_field(SEED, "free_availability_id");
   RECURRENCE = json_field(SEED, "recurrence_id");
   STORE_USER = json_field(SEED, "store_user_id");
+  UNMANAGED = json_field(SEED, "unmanaged_consumable_product_id");
   PORT = url_port(BASE);
 
   CHECK_CODE(msstore_set_log_callback(on_log, NULL, 7), MSSTORE_E_INVALID_ARGUMENT);
@@ -1747,6 +1756,8 @@ int main(void) {
   test_free_inside_callback();
   test_ledger(c, noretry);
   test_ledger_ingest(c);
+  test_consume_v6(c, noretry);
+  test_maybe_applied_matrix();
   CHECK_CODE(msstore_client_free(noretry), MSSTORE_OK);
   CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
 
@@ -1757,7 +1768,7 @@ int main(void) {
 
   free(BASE); free(TENANT); free(CLIENT_ID); free(SECRET); free(CKEY); free(PKEY);
   free(DURABLE); free(CONSUMABLE); free(FREE_PID); free(FREE_SKU); free(FREE_AVAIL);
-  free(RECURRENCE); free(STORE_USER);
+  free(RECURRENCE); free(STORE_USER); free(UNMANAGED);
   printf("%d passed, %d failed (%d log records)\n", atomic_load(&g_pass), atomic_load(&g_fail),
          atomic_load(&g_logs));
   return atomic_load(&g_fail) == 0 ? 0 : 1;

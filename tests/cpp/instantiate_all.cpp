@@ -57,6 +57,9 @@ int main() {
   msstore::QueryRequest q;
   q.api_version = 7;
   if (c->query_entitlements(q, [](msstore::Result<msstore::Entitlements>) {}).status() != msstore::Code::InvalidArgument) failed++;
+  msstore::ConsumeV6Request v6 = msstore::ConsumeV6Request::by_transaction("k", "p", "t");
+  v6.tracking_id = "a tracking id belongs to form A";
+  if (c->consume_v6(v6, [](msstore::Result<msstore::ConsumeResult>) {}).status() != msstore::Code::InvalidArgument) failed++;
   if (c->peek_clawback(0, [](msstore::Result<msstore::ClawbackMessages>) {}).status() != msstore::Code::InvalidArgument) failed++;
   if (c->delete_clawback("m", "\xff", [](msstore::Result<void>) {}).status() != msstore::Code::InvalidUtf8) failed++;
   msstore::LedgerOptions lo;

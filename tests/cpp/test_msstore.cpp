@@ -356,6 +356,63 @@ TEST_P(Modes, ConsumeStoreManaged) {
   EXPECT_EQ(f->info()->new_quantity, 3);
 }
 
+TEST_P(Modes, ConsumeV6BothForms) {
+  const std::string user = emu::fresh_user("v6");
+  const std::string key = emu::mint_key("collections", user);
+  std::string item;
+  {
+    std::string body;
+    ASSERT_EQ(emu::admin("POST", "/admin/purchases",
+                         "{\"store_user_id\":\"" + user + "\",\"product_id\":\"" + S().unmanaged + "\"}", &body),
+              200);
+    item = emu::field(body.c_str(), "entitlement_id");
+  }
+  const std::string order = emu::purchase_order(user, S().unmanaged, 1);
+  ASSERT_FALSE(item.empty());
+  ASSERT_FALSE(order.empty());
+  ASSERT_EQ(emu::balance(user, S().unmanaged), 2);
+
+  // Form A, generated tracking id: one unit; resending that id consumes nothing more.
+  msstore::ConsumeV6Request a = msstore::ConsumeV6Request::by_item(key, item);
+  auto start_a = [&](msstore::Callback<msstore::ConsumeResult> cb, CallOptions co) {
+    return client.consume_v6(a, std::move(cb), co);
+  };
+  Result<msstore::ConsumeResult> r = run_with_callback<msstore::ConsumeResult>(client, GetParam(), start_a);
+  ASSERT_TRUE(r.ok()) << r.error().json;
+  Result<msstore::ConsumeInfo> info = r->info();
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->tracking_id.size(), 36u);
+  EXPECT_EQ(info->item_id, item);
+  EXPECT_EQ(info->new_quantity, 0);
+  EXPECT_TRUE(info->transactions.empty());
+  EXPECT_EQ(emu::balance(user, S().unmanaged), 1);
+  a.tracking_id = info->tracking_id;
+  Result<msstore::ConsumeResult> again = run_as_future<msstore::ConsumeResult>(client, GetParam(), start_a);
+  ASSERT_TRUE(again.ok()) << again.error().json;
+  EXPECT_EQ(again->info()->tracking_id, a.tracking_id);
+  EXPECT_EQ(emu::balance(user, S().unmanaged), 1);
+
+  // Form B: the transaction id comes back as the tracking id.
+  Result<msstore::ConsumeResult> b =
+      client.consume_v6(msstore::ConsumeV6Request::by_transaction(key, S().unmanaged, order), CallOptions::blocking()).take();
+  ASSERT_TRUE(b.ok()) << b.error().json;
+  EXPECT_EQ(b->info()->tracking_id, order);
+  EXPECT_EQ(b->info()->product_id, S().unmanaged);
+  EXPECT_EQ(emu::balance(user, S().unmanaged), 0);
+
+  // Both forms, a tracking id in form B, an empty key: refused, nothing consumed.
+  msstore::ConsumeV6Request both = msstore::ConsumeV6Request::by_item(key, item);
+  both.product_id = S().unmanaged;
+  both.transaction_id = order;
+  EXPECT_EQ(client.consume_v6(both, CallOptions::blocking()).take().code(), Code::InvalidArgument);
+  msstore::ConsumeV6Request tracked_b = msstore::ConsumeV6Request::by_transaction(key, S().unmanaged, order);
+  tracked_b.tracking_id = a.tracking_id;
+  EXPECT_EQ(client.consume_v6(tracked_b, CallOptions::blocking()).status(), Code::InvalidArgument);
+  EXPECT_EQ(client.consume_v6(msstore::ConsumeV6Request::by_item("", item), CallOptions::blocking()).take().code(),
+            Code::InvalidArgument);
+  EXPECT_EQ(emu::balance(user, S().unmanaged), 0);
+}
+
 TEST_P(Modes, GrantFreeProduct) {
   for (int form = 0; form < 2; ++form) {
     msstore::GrantRequest g;

@@ -1131,6 +1131,33 @@ struct ConsumeRequest {
   }
 };
 
+/// A legacy v6 consume, in one of two forms: A = `item_id` (from a v6 query) + `tracking_id`;
+/// B = `product_id` + `transaction_id` (from the purchase or a v6 query). Set one form only.
+struct ConsumeV6Request {
+  std::string collections_key;
+  std::string item_id, tracking_id;        // form A; tracking_id empty = generated
+  std::string product_id, transaction_id;  // form B
+
+  /// Form A. Resend with the same tracking id after ConsumeOutcomeUnknown.
+  static ConsumeV6Request by_item(std::string_view collections_key, std::string_view item_id,
+                                  std::string_view tracking_id = {}) {
+    ConsumeV6Request r;
+    r.collections_key = std::string(collections_key);
+    r.item_id = std::string(item_id);
+    r.tracking_id = std::string(tracking_id);
+    return r;
+  }
+  /// Form B.
+  static ConsumeV6Request by_transaction(std::string_view collections_key, std::string_view product_id,
+                                         std::string_view transaction_id) {
+    ConsumeV6Request r;
+    r.collections_key = std::string(collections_key);
+    r.product_id = std::string(product_id);
+    r.transaction_id = std::string(transaction_id);
+    return r;
+  }
+};
+
 /// A free-product grant.
 struct GrantRequest {
   std::string purchase_key, product_id, sku_id, availability_id;
@@ -1494,6 +1521,25 @@ class Client {
     if (!s.ok()) return Operation<ConsumeResult>(s.error());
     return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
       return msstore_consume(c_.get(), &n, co, f, ud, op);
+    });
+  }
+
+  /// The legacy v6 consume (204). Completes like `consume`: a ConsumeResult whose tracking_id is
+  /// the id sent (form B: the transaction id) and whose new_quantity is 0, or an Error (on
+  /// ConsumeOutcomeUnknown, resend with Error::tracking_id).
+  Operation<ConsumeResult> consume_v6(const ConsumeV6Request &r, const CallOptions &call = {}) { return consume_v6(r, nullptr, call); }
+  Operation<ConsumeResult> consume_v6(const ConsumeV6Request &r, Callback<ConsumeResult> cb, const CallOptions &call = {}) {
+    detail::CStrings s;
+    msstore_consume_v6_options n{};
+    n.struct_size = sizeof n;
+    n.collections_key = s.req(r.collections_key, "collections_key");
+    n.item_id = s.opt(r.item_id, "item_id");
+    n.tracking_id = s.opt(r.tracking_id, "tracking_id");
+    n.product_id = s.opt(r.product_id, "product_id");
+    n.transaction_id = s.opt(r.transaction_id, "transaction_id");
+    if (!s.ok()) return Operation<ConsumeResult>(s.error());
+    return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
+      return msstore_consume_v6(c_.get(), &n, co, f, ud, op);
     });
   }
 

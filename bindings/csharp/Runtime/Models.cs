@@ -216,6 +216,34 @@ namespace Msstore
         public string Sandbox { get; set; }
     }
 
+    /// <summary>A legacy v6 consume, in one of two forms: A = ItemId (from a v6 query) +
+    /// TrackingId; B = ProductId + TransactionId (from the purchase or a v6 query).</summary>
+    public sealed class ConsumeV6Request
+    {
+        /// <summary>Form A. trackingId null = generated; reuse the one of a
+        /// ConsumeOutcomeUnknownException.</summary>
+        public static ConsumeV6Request ByItem(string collectionsKey, string itemId, string trackingId = null)
+        {
+            return new ConsumeV6Request { CollectionsKey = collectionsKey, ItemId = itemId, TrackingId = trackingId };
+        }
+
+        /// <summary>Form B.</summary>
+        public static ConsumeV6Request ByTransaction(string collectionsKey, string productId, string transactionId)
+        {
+            return new ConsumeV6Request { CollectionsKey = collectionsKey, ProductId = productId, TransactionId = transactionId };
+        }
+
+        public string CollectionsKey { get; set; }
+        /// <summary>Form A.</summary>
+        public string ItemId { get; set; }
+        /// <summary>Form A: a GUID; null = generated.</summary>
+        public string TrackingId { get; set; }
+        /// <summary>Form B.</summary>
+        public string ProductId { get; set; }
+        /// <summary>Form B.</summary>
+        public string TransactionId { get; set; }
+    }
+
     /// <summary>A free-product grant.</summary>
     public sealed class GrantRequest
     {

@@ -202,6 +202,25 @@ namespace Msstore
             }, ResultReaders.Consume, cancellationToken);
         }
 
+        /// <summary>The legacy v6 consume (204). Completes like ConsumeAsync: a ConsumeResult whose
+        /// TrackingId is the id sent (form B: the transaction id) and whose NewQuantity is 0; on
+        /// ConsumeOutcomeUnknownException, resend with its TrackingId.</summary>
+        public Task<ConsumeResult> ConsumeV6Async(ConsumeV6Request request, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (request == null) throw new ArgumentNullException("request");
+            return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
+            {
+                var o = new ConsumeV6Options();
+                o.struct_size = (uint)Marshal.SizeOf(typeof(ConsumeV6Options));
+                o.collections_key = a.Str(request.CollectionsKey);
+                o.item_id = a.Str(request.ItemId);
+                o.tracking_id = a.Str(request.TrackingId);
+                o.product_id = a.Str(request.ProductId);
+                o.transaction_id = a.Str(request.TransactionId);
+                return NativeMethods.msstore_consume_v6(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+            }, ResultReaders.Consume, cancellationToken);
+        }
+
         /// <summary>Grants a zero-price product to the user of a UserPurchaseId.</summary>
         public Task<StoreOrder> GrantFreeProductAsync(GrantRequest request, CancellationToken cancellationToken = default(CancellationToken))
         {

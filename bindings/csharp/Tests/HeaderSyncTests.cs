@@ -115,6 +115,7 @@ namespace Msstore.Tests
                 { "msstore_client_options", "ClientOptions" }, { "msstore_call_options", "CallOptions" },
                 { "msstore_key_info", "KeyInfo" }, { "msstore_query_options", "QueryOptions" },
                 { "msstore_consume_options", "ConsumeOptions" }, { "msstore_grant_options", "GrantOptions" },
+                { "msstore_consume_v6_options", "ConsumeV6Options" },
                 { "msstore_subscription_query_options", "SubscriptionQueryOptions" },
                 { "msstore_subscription_change_options", "SubscriptionChangeOptions" },
                 { "msstore_entitlement", "Entitlement" }, { "msstore_consume_info", "ConsumeInfo" },

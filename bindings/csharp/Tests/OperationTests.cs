@@ -69,6 +69,46 @@ namespace Msstore.Tests
             Assert.Greater(consumable.Quantity, 0);
         }
 
+        [Test, TestCaseSource("Modes")]
+        public void ConsumeV6_BothForms(StoreCompletion mode)
+        {
+            var c = NewClient(mode);
+            string user = "v6-" + mode;
+            string key = Emulator.MintKey("collections", user);
+            string item = Emulator.Field(Emulator.Admin("POST", "/admin/purchases",
+                "{\"store_user_id\":\"" + user + "\",\"product_id\":\"" + Emulator.Unmanaged + "\"}"), "entitlement_id");
+            string line;
+            string order = Emulator.BuyOrder(user, Emulator.Unmanaged, 1, out line);
+            Assert.AreEqual(2, Emulator.Balance(user, Emulator.Unmanaged));
+
+            // Form A, generated tracking id; resending that id consumes nothing more.
+            ConsumeResult a = Await(c, c.ConsumeV6Async(ConsumeV6Request.ByItem(key, item)));
+            Assert.AreEqual(36, a.TrackingId.Length);
+            Assert.AreEqual(item, a.ItemId);
+            Assert.AreEqual(0, a.NewQuantity);
+            Assert.AreEqual(0, a.Transactions.Count);
+            Assert.AreEqual(1, Emulator.Balance(user, Emulator.Unmanaged));
+            ConsumeResult again = Await(c, c.ConsumeV6Async(ConsumeV6Request.ByItem(key, item, a.TrackingId)));
+            Assert.AreEqual(a.TrackingId, again.TrackingId);
+            Assert.AreEqual(1, Emulator.Balance(user, Emulator.Unmanaged));
+
+            // Form B: the transaction id comes back as the tracking id.
+            ConsumeResult b = Await(c, c.ConsumeV6Async(ConsumeV6Request.ByTransaction(key, Emulator.Unmanaged, order)));
+            Assert.AreEqual(order, b.TrackingId);
+            Assert.AreEqual(Emulator.Unmanaged, b.ProductId);
+            Assert.AreEqual(0, Emulator.Balance(user, Emulator.Unmanaged));
+
+            // Both forms, or a tracking id in form B: refused; nothing consumed.
+            var both = ConsumeV6Request.ByItem(key, item);
+            both.ProductId = Emulator.Unmanaged;
+            both.TransactionId = order;
+            Fails<StoreArgumentException>(c, c.ConsumeV6Async(both));
+            var trackedB = ConsumeV6Request.ByTransaction(key, Emulator.Unmanaged, order);
+            trackedB.TrackingId = a.TrackingId;
+            Fails<StoreArgumentException>(c, c.ConsumeV6Async(trackedB));
+            Assert.AreEqual(0, Emulator.Balance(user, Emulator.Unmanaged));
+        }
+
         [Test]
         public void QueryEntitlements_OtherApiVersions()
         {

@@ -6,9 +6,9 @@ mod clawback;
 
 use args::Args;
 use msstore::{
-    Audience, ChangeType, Client, ClientConfig, ConsumeOutcome, ConsumeRequest, EntraVersion,
-    Error, ErrorKind, GrantRequest, ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request,
-    RecurrenceChangeRequest, RecurrenceQueryRequest, StoreIdKey, Timestamp,
+    Audience, ChangeType, Client, ClientConfig, ConsumeOutcome, ConsumeRequest, ConsumeV6Request,
+    EntraVersion, Error, ErrorKind, GrantRequest, ProductSkuId, QueryV6Request, QueryV8Request,
+    QueryV9Request, RecurrenceChangeRequest, RecurrenceQueryRequest, StoreIdKey, Timestamp,
 };
 use serde_json::{json, Value};
 use std::io::Read;
@@ -27,6 +27,8 @@ Commands:
         [--page-size N] [--validity All|Valid|Invalid] [--sbx S] [--filter '*:Durable']...
   consume --key K --product ID [--quantity N | --developer-managed] [--tracking-id GUID]
         [--no-order-ids] [--sbx S]
+  consume --api v6 --key K (--item ITEM_ID [--tracking-id GUID] | --product ID --transaction-id T)
+        legacy v6 consume: an item from `query --api v6` (form A), or a purchase's transaction (B)
   grant --key PURCHASE_KEY --product ID --sku SKU --availability ID [--order-id GUID]
         [--market us] [--language en-us]
   subscriptions --key PURCHASE_KEY [--sbx S] [--one-page] [--continuation T]
@@ -452,9 +454,15 @@ fn page_json(p: msstore::QueryPage) -> Value {
 }
 
 fn consume(args: &Args) -> Result<Value, Error> {
+    match args.get("api").unwrap_or("v8") {
+        "v8" | "8" => {}
+        "v6" | "6" => return consume_v6(args),
+        other => return Err(usage(format!("--api '{other}' must be v8 or v6"))),
+    }
     check_flags(
         args,
         &[
+            "api",
             "key",
             "product",
             "quantity",
@@ -484,7 +492,44 @@ fn consume(args: &Args) -> Result<Value, Error> {
     req.include_order_ids = !args.flag("no-order-ids");
     req.sbx = args.get("sbx").map(str::to_string);
     let c = client(args)?;
-    match c.block_on(c.consume(req))? {
+    consume_output(c.block_on(c.consume(req))?)
+}
+
+/// `consume --api v6`: form A (`--item` [+ `--tracking-id`]) or form B (`--product` +
+/// `--transaction-id`).
+fn consume_v6(args: &Args) -> Result<Value, Error> {
+    check_flags(
+        args,
+        &[
+            "api",
+            "key",
+            "item",
+            "tracking-id",
+            "product",
+            "transaction-id",
+        ],
+    )?;
+    let key = read_key(args.require("key").map_err(usage)?)?;
+    let tracking = args.get("tracking-id").map(str::to_string);
+    let req = match (args.get("item"), args.get("product"), args.get("transaction-id")) {
+        (Some(item), None, None) => ConsumeV6Request::by_item(&key, item, tracking),
+        (None, Some(product), Some(tx)) if tracking.is_none() => {
+            ConsumeV6Request::by_transaction(&key, product, tx)
+        }
+        _ => {
+            return Err(usage(
+                "consume --api v6 needs --item ITEM_ID [--tracking-id GUID], or --product ID --transaction-id T",
+            ))
+        }
+    };
+    let c = client(args)?;
+    consume_output(c.block_on(c.consume_v6(req))?)
+}
+
+/// The same JSON for v8 and v6: `{"outcome":"consumed","result":…}`, or the error (exit code
+/// 6 with the trackingId when the outcome is unknown).
+fn consume_output(outcome: ConsumeOutcome) -> Result<Value, Error> {
+    match outcome {
         ConsumeOutcome::Consumed(r) => Ok(
             json!({"outcome": "consumed", "result": serde_json::to_value(r).unwrap_or_default()}),
         ),

@@ -128,6 +128,10 @@ namespace Msstore.Native
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_consume_v6(ClientHandle client, ref ConsumeV6Options opts,
+            ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_grant_free_product(ClientHandle client, ref GrantOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 

@@ -84,6 +84,17 @@ namespace Msstore.Native
     }
 
     [StructLayout(LayoutKind.Sequential)]
+    internal struct ConsumeV6Options
+    {
+        public uint struct_size;
+        public IntPtr collections_key;
+        public IntPtr item_id;
+        public IntPtr tracking_id;
+        public IntPtr product_id;
+        public IntPtr transaction_id;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     internal struct GrantOptions
     {
         public uint struct_size;

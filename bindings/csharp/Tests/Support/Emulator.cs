@@ -35,6 +35,7 @@ namespace Msstore.Tests
         internal static string Durable { get { return Field(Seed, "durable_product_id"); } }
         internal static string Consumable { get { return Field(Seed, "consumable_product_id"); } }
         internal static string Sku { get { return Field(Seed, "sku_id"); } }
+        internal static string Unmanaged { get { return Field(Seed, "unmanaged_consumable_product_id"); } }
         internal static string FreeProduct { get { return Field(Seed, "free_product_id"); } }
         internal static string FreeSku { get { return Field(Seed, "free_sku_id"); } }
         internal static string FreeAvailability { get { return Field(Seed, "free_availability_id"); } }
