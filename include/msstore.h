@@ -774,6 +774,25 @@ typedef struct msstore_ledger_options {
    Wait before the second send (doubles after); 0 = 500.
    */
   uint32_t resend_delay_ms;
+  /*
+   Added in 0.1 after `resend_delay_ms`: callers built with an older header (smaller
+   `struct_size`) get 0 = the default for these four. Closed entries older than this many days are deleted, except those that drew from order
+   lines (kept, without keys, for clawback matching). 0 = keep them.
+   */
+  uint32_t retention_days;
+  /*
+   PostgreSQL: the most opening a connection may take; 0 = 5000.
+   */
+  uint32_t pg_connect_timeout_ms;
+  /*
+   PostgreSQL: server `statement_timeout` and the client-side bound on each call's
+   transaction; a stalled server gives `MSSTORE_E_TIMEOUT` after this long; 0 = 5000.
+   */
+  uint32_t pg_statement_timeout_ms;
+  /*
+   PostgreSQL: idle time before TCP keepalive probes; 0 = 10000.
+   */
+  uint32_t pg_keepalive_idle_ms;
 } msstore_ledger_options;
 
 /*

@@ -94,6 +94,17 @@ pub struct msstore_ledger_options {
     pub send_rounds: u32,
     /// Wait before the second send (doubles after); 0 = 500.
     pub resend_delay_ms: u32,
+    /// Added in 0.1 after `resend_delay_ms`: callers built with an older header (smaller
+    /// `struct_size`) get 0 = the default for these four. Closed entries older than this many days are deleted, except those that drew from order
+    /// lines (kept, without keys, for clawback matching). 0 = keep them.
+    pub retention_days: u32,
+    /// PostgreSQL: the most opening a connection may take; 0 = 5000.
+    pub pg_connect_timeout_ms: u32,
+    /// PostgreSQL: server `statement_timeout` and the client-side bound on each call's
+    /// transaction; a stalled server gives `MSSTORE_E_TIMEOUT` after this long; 0 = 5000.
+    pub pg_statement_timeout_ms: u32,
+    /// PostgreSQL: idle time before TCP keepalive probes; 0 = 10000.
+    pub pg_keepalive_idle_ms: u32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_ledger_options {}
@@ -468,6 +479,16 @@ pub unsafe extern "C" fn msstore_ledger_open(
             }
             if o.resend_delay_ms != 0 {
                 c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
+            }
+            c.retention_days = o.retention_days;
+            for (ms, field) in [
+                (o.pg_connect_timeout_ms, &mut c.pg_connect_timeout),
+                (o.pg_statement_timeout_ms, &mut c.pg_statement_timeout),
+                (o.pg_keepalive_idle_ms, &mut c.pg_keepalive_idle),
+            ] {
+                if ms != 0 {
+                    *field = Duration::from_millis(ms.into());
+                }
             }
             Ok(Ledger::open(&c).map(|l| {
                 let id = handles::register(LedgerObj(l));
