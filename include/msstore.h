@@ -775,9 +775,10 @@ typedef struct msstore_ledger_options {
    */
   uint32_t resend_delay_ms;
   /*
-   Added in 0.1 after `resend_delay_ms`: callers built with an older header (smaller
-   `struct_size`) get 0 = the default for these four. Closed entries older than this many days are deleted, except those that drew from order
-   lines (kept, without keys, for clawback matching). 0 = keep them.
+   Closed entries older than this many days are deleted, except those that drew from
+   order lines (kept, without keys, for clawback matching). 0 = keep them. Added in 0.1
+   after `resend_delay_ms`, like the three below: callers built with an older header
+   (smaller `struct_size`) get their defaults.
    */
   uint32_t retention_days;
   /*

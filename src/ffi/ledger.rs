@@ -94,9 +94,10 @@ pub struct msstore_ledger_options {
     pub send_rounds: u32,
     /// Wait before the second send (doubles after); 0 = 500.
     pub resend_delay_ms: u32,
-    /// Added in 0.1 after `resend_delay_ms`: callers built with an older header (smaller
-    /// `struct_size`) get 0 = the default for these four. Closed entries older than this many days are deleted, except those that drew from order
-    /// lines (kept, without keys, for clawback matching). 0 = keep them.
+    /// Closed entries older than this many days are deleted, except those that drew from
+    /// order lines (kept, without keys, for clawback matching). 0 = keep them. Added in 0.1
+    /// after `resend_delay_ms`, like the three below: callers built with an older header
+    /// (smaller `struct_size`) get their defaults.
     pub retention_days: u32,
     /// PostgreSQL: the most opening a connection may take; 0 = 5000.
     pub pg_connect_timeout_ms: u32,
