@@ -1347,9 +1347,9 @@ pub fn keys_are_blanked_and_retention_prunes(db: &dyn Db) {
         .unwrap();
     // Every consume that drew from the line, the aged one included.
     assert!(
-        r.revocations.iter().any(|v| v.entry_id == completed.id
-            && v.player_ref == "player-r"
-            && v.quantity == 1),
+        r.revocations
+            .iter()
+            .any(|v| v.entry_id == completed.id && v.player_ref == "player-r" && v.quantity == 1),
         "{r:?}"
     );
 
