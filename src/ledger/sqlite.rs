@@ -4,6 +4,8 @@
 
 use super::store::{storage, Dialect, SqlConn, Val};
 use crate::error::Result;
+#[cfg(unix)]
+use crate::log::{log_at, Level};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 use std::time::Duration;
@@ -38,7 +40,8 @@ impl SqliteConn {
 }
 
 /// Creates the database file owner-only (0600) if missing, and tightens it and any existing
-/// `-wal`/`-shm` to 0600 (a file made by an older version or another tool may be 0644).
+/// `-wal`/`-shm` to 0600 (a file made by an older version or another tool may be 0644). A file
+/// this account may not chmod (another owner) is left as it is, with a warning.
 #[cfg(unix)]
 fn owner_only(path: &str) -> Result<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -46,25 +49,37 @@ fn owner_only(path: &str) -> Result<()> {
         return Ok(());
     }
     let cannot = |e: std::io::Error| storage(&format!("cannot open SQLite file '{path}'"), e);
-    std::fs::OpenOptions::new()
+    match std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(false)
+        .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(cannot)?;
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(cannot(e)),
+    }
     for f in [
         path.to_string(),
         format!("{path}-wal"),
         format!("{path}-shm"),
     ] {
-        match std::fs::metadata(&f) {
-            Ok(m) if m.permissions().mode() & 0o077 != 0 => {
-                std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600))
-                    .map_err(cannot)?;
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        let wide = match std::fs::metadata(&f) {
+            Ok(m) => m.permissions().mode() & 0o077 != 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(cannot(e)),
+        };
+        if !wide {
+            continue;
+        }
+        match std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => log_at!(
+                Level::Warn,
+                "msstore::ledger",
+                "ledger file '{f}' is readable by other accounts and not ours to tighten: \
+                 chmod 600 it (it holds Store ID keys of pending consumes)"
+            ),
             Err(e) => return Err(cannot(e)),
         }
     }
