@@ -1751,7 +1751,9 @@ MSSTORE_API msstore_result msstore_ledger_options_init(struct msstore_ledger_opt
  failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
  `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
  `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
- URL), `MSSTORE_E_STORAGE` (cannot open the file or reach the server). Threading: any thread.
+ URL, an `sslmode` asking for TLS, which this build has not), `MSSTORE_E_STORAGE` (cannot
+ open the file or reach the server), `MSSTORE_E_TIMEOUT` (PostgreSQL did not answer within
+ `pg_connect_timeout_ms` + `pg_statement_timeout_ms`). Threading: any thread.
 
  # Safety
  `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.

@@ -1,6 +1,7 @@
 //! The consume ledger in C: open/free, consume-through-ledger and reconcile (operations, see
 //! [`super::ops`] for the common contract), and synchronous list/acknowledge/clawback calls
-//! (one short database transaction each; PostgreSQL calls wait for the server).
+//! (one short database transaction each; with PostgreSQL each gives up with
+//! `MSSTORE_E_TIMEOUT` after `pg_statement_timeout_ms` when the server does not answer).
 //!
 //! Threading: a `msstore_ledger` is safe to share across threads and clients.
 
@@ -445,7 +446,9 @@ pub unsafe extern "C" fn msstore_ledger_options_init(
 /// failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
 /// `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
 /// `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
-/// URL), `MSSTORE_E_STORAGE` (cannot open the file or reach the server). Threading: any thread.
+/// URL, an `sslmode` asking for TLS, which this build has not), `MSSTORE_E_STORAGE` (cannot
+/// open the file or reach the server), `MSSTORE_E_TIMEOUT` (PostgreSQL did not answer within
+/// `pg_connect_timeout_ms` + `pg_statement_timeout_ms`). Threading: any thread.
 ///
 /// # Safety
 /// `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
