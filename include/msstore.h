@@ -782,6 +782,26 @@ typedef struct msstore_ledger_options {
    Wait before the second send (doubles after); 0 = 500.
    */
   uint32_t resend_delay_ms;
+  /*
+   Closed entries older than this many days are deleted, except those that drew from
+   order lines (kept, without keys, for clawback matching). 0 = keep them. Added in 0.1
+   after `resend_delay_ms`, like the three below: callers built with an older header
+   (smaller `struct_size`) get their defaults.
+   */
+  uint32_t retention_days;
+  /*
+   PostgreSQL: the most opening a connection may take; 0 = 5000.
+   */
+  uint32_t pg_connect_timeout_ms;
+  /*
+   PostgreSQL: server `statement_timeout` and the client-side bound on each call's
+   transaction; a stalled server gives `MSSTORE_E_TIMEOUT` after this long; 0 = 5000.
+   */
+  uint32_t pg_statement_timeout_ms;
+  /*
+   PostgreSQL: idle time before TCP keepalive probes; 0 = 10000.
+   */
+  uint32_t pg_keepalive_idle_ms;
 } msstore_ledger_options;
 
 /*
@@ -1769,7 +1789,9 @@ MSSTORE_API msstore_result msstore_ledger_options_init(struct msstore_ledger_opt
  failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
  `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
  `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
- URL), `MSSTORE_E_STORAGE` (cannot open the file or reach the server). Threading: any thread.
+ URL, an `sslmode` asking for TLS, which this build has not), `MSSTORE_E_STORAGE` (cannot
+ open the file or reach the server), `MSSTORE_E_TIMEOUT` (PostgreSQL did not answer within
+ `pg_connect_timeout_ms` + `pg_statement_timeout_ms`). Threading: any thread.
 
  # Safety
  `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.

@@ -3,7 +3,8 @@
 # local PostgreSQL server. Installs Debian's `postgresql` package when no server binaries are
 # found, creates a cluster in a temp dir with initdb (as the `postgres` user when run as root:
 # the server refuses root), listens on 127.0.0.1 only on a free port, and always stops it.
-# Uses an existing server instead when MSSTORE_TEST_PG_URL is already set.
+# Uses an existing server instead when MSSTORE_TEST_PG_URL is already set (then the
+# stalled-server test, which stops the server's processes, is skipped).
 # Last line: "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,20 +54,37 @@ if [ -z "${MSSTORE_TEST_PG_URL:-}" ]; then
   export MSSTORE_TEST_PG_URL="postgres://msstore@127.0.0.1:$PORT/postgres"
 fi
 
+passed=0
+failed=0
+# run_suite LOG ARGS...: one cargo test run; adds its counts to passed/failed.
+run_suite() {
+  local log=$1 rc line p f
+  shift
+  set +e
+  "$@" >"$log" 2>&1
+  rc=$?
+  set -e
+  grep -E '^\[ledger\]|^test |panicked' "$log" >&2 || true
+  line=$(grep -E '^test result:' "$log" | tail -n 1 || true)
+  p=$(echo "$line" | grep -Eo '[0-9]+ passed' | awk '{print $1}')
+  f=$(echo "$line" | grep -Eo '[0-9]+ failed' | awk '{print $1}')
+  p=${p:-0}
+  f=${f:-0}
+  if [ $rc -ne 0 ] && [ "$f" = 0 ]; then
+    tail -n 40 "$log" >&2
+    f=1
+  fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+
 note "running tests/ledger_pg.rs"
-set +e
-cargo test --test ledger_pg -- --nocapture >"$OUT/cargo.log" 2>&1
-rc=$?
-set -e
-grep -E '^\[ledger\]|^test |panicked' "$OUT/cargo.log" >&2 || true
-line=$(grep -E '^test result:' "$OUT/cargo.log" | tail -n 1 || true)
-passed=$(echo "$line" | grep -Eo '[0-9]+ passed' | awk '{print $1}')
-failed=$(echo "$line" | grep -Eo '[0-9]+ failed' | awk '{print $1}')
-passed=${passed:-0}
-failed=${failed:-0}
-if [ $rc -ne 0 ] && [ "$failed" = 0 ]; then
-  tail -n 40 "$OUT/cargo.log" >&2
-  failed=1
+run_suite "$OUT/cargo.log" cargo test --test ledger_pg -- --nocapture --skip pg_stalled
+# Alone, after the others: it stops (SIGSTOP) every process of this cluster, then continues it.
+if [ -n "$PGDATA_DIR" ]; then
+  note "running the stalled-server test"
+  run_suite "$OUT/cargo-stall.log" env MSSTORE_TEST_PG_STALL_DATADIR="$PGDATA_DIR/data" \
+    cargo test --test ledger_pg pg_stalled -- --nocapture
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

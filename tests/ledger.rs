@@ -79,3 +79,53 @@ fn clawback_ingestion_survives_sas_expiry_and_stale_receipts() {
 fn a_canceled_consume_is_resent_by_the_same_process() {
     canceled_consume_is_resent_by_the_same_process(&SqliteDb::new());
 }
+
+#[test]
+fn keys_are_blanked_when_closed_and_retention_prunes_old_entries() {
+    keys_are_blanked_and_retention_prunes(&SqliteDb::new());
+}
+
+/// The file and its -wal/-shm are owner-only: fresh, and when an older version left them 0644.
+#[cfg(unix)]
+#[test]
+fn the_database_file_and_its_wal_and_shm_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &str| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let db = SqliteDb::new();
+    let path = db.path.to_string_lossy().into_owned();
+    let files = [path.clone(), format!("{path}-wal"), format!("{path}-shm")];
+    // The temp directory already exists; the ledger creates the file in it.
+    let ledger = msstore::Ledger::open(&db.config("x")).unwrap();
+    ledger
+        .apply_clawback(&msstore::ClawbackMatch {
+            event_id: "e1".into(),
+            order_id: "o".into(),
+            line_item_id: "l".into(),
+            product_id: "p".into(),
+            state: msstore::ClawbackState::Refunded,
+        })
+        .unwrap();
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+    // Widened by someone else while open: tightened by the next open.
+    for f in &files {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let again = msstore::Ledger::open(&db.config("x")).unwrap();
+    assert!(again.pending().unwrap().is_empty());
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{f}");
+    }
+    drop((ledger, again));
+    // A file that exists before the first open (created 0644 by another tool).
+    let pre = SqliteDb::new();
+    std::fs::write(&pre.path, b"").unwrap();
+    std::fs::set_permissions(&pre.path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let l = msstore::Ledger::open(&pre.config("x")).unwrap();
+    let p = pre.path.to_string_lossy().into_owned();
+    for f in [p.clone(), format!("{p}-wal"), format!("{p}-shm")] {
+        assert_eq!(mode(&f), 0o600, "{f}");
+    }
+    drop(l);
+}

@@ -1,6 +1,7 @@
 //! The consume ledger in C: open/free, consume-through-ledger and reconcile (operations, see
 //! [`super::ops`] for the common contract), and synchronous list/acknowledge/clawback calls
-//! (one short database transaction each; PostgreSQL calls wait for the server).
+//! (one short database transaction each; with PostgreSQL each gives up with
+//! `MSSTORE_E_TIMEOUT` after `pg_statement_timeout_ms` when the server does not answer).
 //!
 //! Threading: a `msstore_ledger` is safe to share across threads and clients.
 
@@ -94,6 +95,18 @@ pub struct msstore_ledger_options {
     pub send_rounds: u32,
     /// Wait before the second send (doubles after); 0 = 500.
     pub resend_delay_ms: u32,
+    /// Closed entries older than this many days are deleted, except those that drew from
+    /// order lines (kept, without keys, for clawback matching). 0 = keep them. Added in 0.1
+    /// after `resend_delay_ms`, like the three below: callers built with an older header
+    /// (smaller `struct_size`) get their defaults.
+    pub retention_days: u32,
+    /// PostgreSQL: the most opening a connection may take; 0 = 5000.
+    pub pg_connect_timeout_ms: u32,
+    /// PostgreSQL: server `statement_timeout` and the client-side bound on each call's
+    /// transaction; a stalled server gives `MSSTORE_E_TIMEOUT` after this long; 0 = 5000.
+    pub pg_statement_timeout_ms: u32,
+    /// PostgreSQL: idle time before TCP keepalive probes; 0 = 10000.
+    pub pg_keepalive_idle_ms: u32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_ledger_options {}
@@ -433,7 +446,9 @@ pub unsafe extern "C" fn msstore_ledger_options_init(
 /// failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
 /// `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
 /// `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
-/// URL), `MSSTORE_E_STORAGE` (cannot open the file or reach the server). Threading: any thread.
+/// URL, an `sslmode` asking for TLS, which this build has not), `MSSTORE_E_STORAGE` (cannot
+/// open the file or reach the server), `MSSTORE_E_TIMEOUT` (PostgreSQL did not answer within
+/// `pg_connect_timeout_ms` + `pg_statement_timeout_ms`). Threading: any thread.
 ///
 /// # Safety
 /// `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
@@ -468,6 +483,16 @@ pub unsafe extern "C" fn msstore_ledger_open(
             }
             if o.resend_delay_ms != 0 {
                 c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
+            }
+            c.retention_days = o.retention_days;
+            for (ms, field) in [
+                (o.pg_connect_timeout_ms, &mut c.pg_connect_timeout),
+                (o.pg_statement_timeout_ms, &mut c.pg_statement_timeout),
+                (o.pg_keepalive_idle_ms, &mut c.pg_keepalive_idle),
+            ] {
+                if ms != 0 {
+                    *field = Duration::from_millis(ms.into());
+                }
             }
             Ok(Ledger::open(&c).map(|l| {
                 let id = handles::register(LedgerObj(l));

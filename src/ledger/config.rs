@@ -31,6 +31,21 @@ pub struct LedgerConfig {
     /// Entries a reconcile claims per database transaction (it loops until none are left), so
     /// that servers reconciling together share the work.
     pub reconcile_batch: u32,
+    /// Closed entries (completed or failed) older than this many days are deleted, except
+    /// those that drew from order lines (clawback matching needs them; they hold no key).
+    /// 0 (the default) keeps them. See `retention.rs` for what is kept.
+    pub retention_days: u32,
+    /// PostgreSQL: the most opening a connection (TCP and start-up) may take.
+    #[serde(with = "millis")]
+    pub pg_connect_timeout: Duration,
+    /// PostgreSQL: the server's `statement_timeout`, and the client-side bound on each ledger
+    /// transaction (waiting for the connection and re-opening it included): a stalled server
+    /// costs a caller at most this, then a `Timeout` error.
+    #[serde(with = "millis")]
+    pub pg_statement_timeout: Duration,
+    /// PostgreSQL: idle time before TCP keepalive probes start on the connection.
+    #[serde(with = "millis")]
+    pub pg_keepalive_idle: Duration,
 }
 
 impl Default for LedgerConfig {
@@ -43,6 +58,10 @@ impl Default for LedgerConfig {
             send_rounds: 3,
             resend_delay: Duration::from_millis(500),
             reconcile_batch: 32,
+            retention_days: 0,
+            pg_connect_timeout: Duration::from_secs(5),
+            pg_statement_timeout: Duration::from_secs(5),
+            pg_keepalive_idle: Duration::from_secs(10),
         }
     }
 }
@@ -121,6 +140,23 @@ impl LedgerConfig {
                     "ledger postgres_url must be a postgres:// URL or a key=value connection string",
                 ));
             }
+            refuse_tls_modes(u)?;
+            for (name, d) in [
+                ("pg_connect_timeout", self.pg_connect_timeout),
+                ("pg_statement_timeout", self.pg_statement_timeout),
+                ("pg_keepalive_idle", self.pg_keepalive_idle),
+            ] {
+                if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
+                    return Err(Error::configuration(format!(
+                        "ledger {name} must be 100 ms ..= 1 hour"
+                    )));
+                }
+            }
+        }
+        if self.retention_days > 100 * 365 {
+            return Err(Error::configuration(
+                "ledger retention_days must be at most 36500 (0 keeps entries)",
+            ));
         }
         if self.claim_lease < Duration::from_millis(100) {
             return Err(Error::configuration(
@@ -137,6 +173,31 @@ impl LedgerConfig {
         }
         Ok(())
     }
+}
+
+/// This build has no TLS for PostgreSQL (see Cargo.toml), so a URL that asks for it, even
+/// `prefer` (which would fall back to plain text without a word), is refused rather than run
+/// unencrypted. Only `sslmode=disable` (or no `sslmode`) is accepted.
+fn refuse_tls_modes(url: &str) -> Result<()> {
+    let params: Vec<&str> = if url.contains("://") {
+        url.split_once('?')
+            .map_or(Vec::new(), |(_, q)| q.split('&').collect())
+    } else {
+        url.split_whitespace().collect()
+    };
+    for p in params {
+        let Some((k, v)) = p.split_once('=') else {
+            continue;
+        };
+        let v = v.trim().trim_matches('\'');
+        if k.trim().eq_ignore_ascii_case("sslmode") && !v.eq_ignore_ascii_case("disable") {
+            return Err(Error::configuration(format!(
+                "ledger postgres_url asks for sslmode={v}, but this build has no TLS for PostgreSQL: \
+                 use sslmode=disable on loopback or a private network"
+            )));
+        }
+    }
+    Ok(())
 }
 
 mod millis {
@@ -173,6 +234,57 @@ mod tests {
         assert!(LedgerConfig::from_json("{").is_err());
         let mut bad = LedgerConfig::sqlite("a.db");
         bad.send_rounds = 0;
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn tls_modes_this_build_cannot_honour_are_refused() {
+        for url in [
+            "postgres://u:pw@127.0.0.1/db?sslmode=require",
+            "postgres://u:pw@127.0.0.1/db?application_name=x&sslmode=verify-full",
+            "postgresql://127.0.0.1/db?sslmode=prefer",
+            "host=127.0.0.1 user=u sslmode=verify-ca password=pw",
+            "host=127.0.0.1 sslmode='require'",
+        ] {
+            let err = LedgerConfig::postgres(url, "s1").validate().unwrap_err();
+            assert_eq!(err.kind, crate::ErrorKind::Configuration, "{url}");
+            assert!(
+                err.message.contains("sslmode") && !err.message.contains("pw"),
+                "{err}"
+            );
+        }
+        for url in [
+            "postgres://127.0.0.1/db",
+            "postgres://127.0.0.1/db?sslmode=disable",
+            "host=127.0.0.1 sslmode=disable",
+        ] {
+            LedgerConfig::postgres(url, "s1").validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn timeouts_and_retention_have_defaults_json_names_and_limits() {
+        let d = LedgerConfig::default();
+        assert_eq!(d.pg_connect_timeout, Duration::from_secs(5));
+        assert_eq!(d.pg_statement_timeout, Duration::from_secs(5));
+        assert_eq!(d.pg_keepalive_idle, Duration::from_secs(10));
+        assert_eq!(d.retention_days, 0);
+        let j = LedgerConfig::from_json(
+            r#"{"postgres_url":"postgres://127.0.0.1/db","instance_id":"s1",
+                "pg_connect_timeout":1500,"pg_statement_timeout":2500,
+                "pg_keepalive_idle":3000,"retention_days":120}"#,
+        )
+        .unwrap();
+        assert_eq!(j.pg_connect_timeout, Duration::from_millis(1500));
+        assert_eq!(j.pg_statement_timeout, Duration::from_millis(2500));
+        assert_eq!(j.pg_keepalive_idle, Duration::from_secs(3));
+        assert_eq!(j.retention_days, 120);
+        j.validate().unwrap();
+        let mut bad = j.clone();
+        bad.pg_statement_timeout = Duration::ZERO;
+        assert!(bad.validate().is_err());
+        let mut bad = j;
+        bad.retention_days = 40_000;
         assert!(bad.validate().is_err());
     }
 }

@@ -310,6 +310,8 @@ impl Ledger {
         // Clawback events that arrived before their consume was recorded (or raced with it on
         // another server) are matched now.
         self.blocking(|s| s.rematch_all(now_ms())).await?;
+        let retention = self.inner.retention_days;
+        self.blocking(move |s| s.prune(now_ms(), retention)).await?;
         let me = self.clone();
         out.revocations = tokio::task::spawn_blocking(move || me.revocations_to_apply())
             .await

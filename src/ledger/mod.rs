@@ -14,7 +14,8 @@
 //! One job per module: [`model`] (the records), [`config`], [`store`] (the storage trait and the
 //! SQL, written once), [`sqlite`] and [`postgres`] (the two connections), [`flow`] (sending
 //! consumes), [`clawback`] (matching), [`convert`] (Store events and v1 order lines to
-//! matches), [`ingest`] (reading the clawback queue / v1 orders into the ledger).
+//! matches), [`ingest`] (reading the clawback queue / v1 orders into the ledger), [`retention`]
+//! (what is kept at rest, and for how long).
 
 pub mod clawback;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod flow;
 pub mod ingest;
 pub mod model;
 pub mod postgres;
+pub mod retention;
 pub mod sqlite;
 pub mod store;
 
@@ -32,6 +34,7 @@ pub use model::{
     ClawbackMatch, ClawbackOutcome, ClawbackState, DeadLetter, EntryState, LedgerConsume,
     LedgerEntry, Reconciled, Revocation, RevocationKind,
 };
+pub use retention::PruneSummary;
 pub use store::{Dialect, SqlConn, Val};
 
 use crate::error::Result;
@@ -55,6 +58,7 @@ pub(crate) struct Inner {
     send_rounds: u32,
     resend_delay: Duration,
     batch: u32,
+    retention_days: u32,
     /// Entries being sent by this process right now (never replayed concurrently).
     in_flight: Mutex<HashSet<String>>,
     /// Entries and revocations handed to this process's game and not acknowledged yet: handed
@@ -89,7 +93,7 @@ impl Ledger {
     pub fn open(config: &LedgerConfig) -> Result<Ledger> {
         config.validate()?;
         let conn: Box<dyn SqlConn> = if config.uses_postgres() {
-            Box::new(postgres::PgConn::open(&config.postgres_url)?)
+            Box::new(postgres::PgConn::open(config)?)
         } else {
             Box::new(sqlite::SqliteConn::open(&config.sqlite_path)?)
         };
@@ -99,7 +103,7 @@ impl Ledger {
     /// Opens a ledger over any [`SqlConn`] (another database, or a test double).
     pub fn with_connection(conn: Box<dyn SqlConn>, config: &LedgerConfig) -> Result<Ledger> {
         let instance = config.instance()?;
-        Ok(Ledger {
+        let ledger = Ledger {
             inner: Arc::new(Inner {
                 store: Store::new(conn)?,
                 instance,
@@ -107,11 +111,21 @@ impl Ledger {
                 send_rounds: config.send_rounds.max(1),
                 resend_delay: config.resend_delay,
                 batch: config.reconcile_batch.max(1),
+                retention_days: config.retention_days,
                 in_flight: Mutex::new(HashSet::new()),
                 handed_out: Mutex::new(HashSet::new()),
                 reconciling: tokio::sync::Mutex::new(()),
             }),
-        })
+        };
+        ledger.prune()?;
+        Ok(ledger)
+    }
+
+    /// One bounded retention pass (see [`retention`]): blanks Store ID keys left in closed
+    /// entries and, with `retention_days` set, deletes closed entries past it that no clawback
+    /// can concern. Runs at open and at each reconcile; callable on its own.
+    pub fn prune(&self) -> Result<PruneSummary> {
+        self.inner.store.prune(now_ms(), self.inner.retention_days)
     }
 
     /// `"sqlite"` or `"postgres"`.

@@ -1,8 +1,11 @@
 //! The SQLite store (default): one file, WAL journal, `synchronous=FULL` so every committed
-//! state change is fsynced before the call returns.
+//! state change is fsynced before the call returns. The file and its `-wal`/`-shm` companions
+//! are owner-only (0600 on Unix): they hold Store ID keys of pending consumes.
 
 use super::store::{storage, Dialect, SqlConn, Val};
 use crate::error::Result;
+#[cfg(unix)]
+use crate::log::{log_at, Level};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 use std::time::Duration;
@@ -13,6 +16,7 @@ pub(crate) struct SqliteConn {
 
 impl SqliteConn {
     pub(crate) fn open(path: &str) -> Result<SqliteConn> {
+        owner_only(path)?;
         let conn = Connection::open(path)
             .map_err(|e| storage(&format!("cannot open SQLite file '{path}'"), e))?;
         // Several processes (or ledgers) may share the file: wait for the writer, do not fail.
@@ -29,8 +33,63 @@ impl SqliteConn {
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
             .map_err(|e| storage("pragmas", e))?;
+        // SQLite gives a new -wal/-shm the database file's mode; this catches older ones.
+        owner_only(path)?;
         Ok(SqliteConn { conn })
     }
+}
+
+/// Creates the database file owner-only (0600) if missing, and tightens it and any existing
+/// `-wal`/`-shm` to 0600 (a file made by an older version or another tool may be 0644). A file
+/// this account may not chmod (another owner) is left as it is, with a warning.
+#[cfg(unix)]
+fn owner_only(path: &str) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path == ":memory:" || path.is_empty() || path.starts_with("file:") {
+        return Ok(());
+    }
+    let cannot = |e: std::io::Error| storage(&format!("cannot open SQLite file '{path}'"), e);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(cannot(e)),
+    }
+    for f in [
+        path.to_string(),
+        format!("{path}-wal"),
+        format!("{path}-shm"),
+    ] {
+        let wide = match std::fs::metadata(&f) {
+            Ok(m) => m.permissions().mode() & 0o077 != 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(cannot(e)),
+        };
+        if !wide {
+            continue;
+        }
+        match std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => log_at!(
+                Level::Warn,
+                "msstore::ledger",
+                "ledger file '{f}' is readable by other accounts and not ours to tighten: \
+                 chmod 600 it (it holds Store ID keys of pending consumes)"
+            ),
+            Err(e) => return Err(cannot(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Elsewhere the file inherits the directory's access control.
+#[cfg(not(unix))]
+fn owner_only(_path: &str) -> Result<()> {
+    Ok(())
 }
 
 /// `$1` placeholders (shared SQL) to SQLite's `?1`.

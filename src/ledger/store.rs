@@ -18,7 +18,8 @@ use super::model::{corrupt, EntryState, LedgerEntry, Revocation, RevocationKind}
 use crate::consume::{ConsumeResult, OrderTransaction};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::SecretString;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// One SQL value: the ledger only stores integers and text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +69,14 @@ pub trait SqlConn: Send {
     fn begin(&mut self) -> Result<()>;
     fn commit(&mut self) -> Result<()>;
     fn rollback(&mut self);
+    /// The most one transaction may take (a remote database's statement timeout); `None`
+    /// (the default): calls are local and need no bound.
+    fn call_bound(&self) -> Option<Duration> {
+        None
+    }
+    /// Every call from now until the next `set_deadline` gives up with a `Timeout` error at
+    /// `deadline` (and drops a connection that stalled). Only used when `call_bound` is set.
+    fn set_deadline(&mut self, _deadline: Instant) {}
 }
 
 pub(crate) fn storage(context: &str, e: impl std::fmt::Display) -> Error {
@@ -216,12 +225,69 @@ pub(crate) struct Claim<'a> {
 
 /// The ledger's tables over one connection.
 pub(crate) struct Store {
-    conn: Mutex<Box<dyn SqlConn>>,
+    conn: ConnSlot,
+    /// The most one transaction may take, waiting for the connection included (`None`: no
+    /// bound, SQLite).
+    bound: Option<Duration>,
     pub backend: &'static str,
+}
+
+/// The one connection, lent to one transaction at a time. A waiter gives up at its deadline,
+/// so a stalled database costs every caller at most its own bound, not a queue of them.
+struct ConnSlot {
+    conn: Mutex<Option<Box<dyn SqlConn>>>,
+    returned: Condvar,
+}
+
+/// A lent connection; goes back to the slot when dropped (also on a panic).
+struct Lent<'a> {
+    slot: &'a ConnSlot,
+    conn: Option<Box<dyn SqlConn>>,
+}
+
+impl ConnSlot {
+    fn take(&self, deadline: Option<Instant>) -> Result<Lent<'_>> {
+        let mut g = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = g.take() {
+                return Ok(Lent {
+                    slot: self,
+                    conn: Some(c),
+                });
+            }
+            g = match deadline {
+                None => self.returned.wait(g).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Error::new(
+                            ErrorKind::Timeout,
+                            "ledger database: no answer within the statement timeout (an earlier call is still waiting for it)",
+                        ));
+                    }
+                    self.returned
+                        .wait_timeout(g, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        *self.slot.conn.lock().unwrap_or_else(|p| p.into_inner()) = self.conn.take();
+        self.slot.returned.notify_one();
+    }
 }
 
 impl Store {
     pub(crate) fn new(mut conn: Box<dyn SqlConn>) -> Result<Store> {
+        let bound = conn.call_bound();
+        if let Some(b) = bound {
+            conn.set_deadline(Instant::now() + b);
+        }
         let backend = match conn.dialect() {
             Dialect::Sqlite => {
                 conn.batch(SCHEMA)?;
@@ -236,7 +302,11 @@ impl Store {
             }
         };
         Ok(Store {
-            conn: Mutex::new(conn),
+            conn: ConnSlot {
+                conn: Mutex::new(Some(conn)),
+                returned: Condvar::new(),
+            },
+            bound,
             backend,
         })
     }
@@ -244,8 +314,15 @@ impl Store {
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
     pub(crate) fn tx<T>(&self, f: impl FnOnce(&mut dyn SqlConn) -> Result<T>) -> Result<T> {
         // A panic inside `f` leaves no half transaction behind: begin/rollback below reset it.
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let c: &mut dyn SqlConn = guard.as_mut();
+        let deadline = self.bound.map(|b| Instant::now() + b);
+        let mut lent = self.conn.take(deadline)?;
+        let c: &mut dyn SqlConn = lent
+            .conn
+            .as_deref_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "ledger connection missing"))?;
+        if let Some(d) = deadline {
+            c.set_deadline(d);
+        }
         c.begin()?;
         match f(c) {
             Ok(v) => match c.commit() {
@@ -406,12 +483,14 @@ impl Store {
         })
     }
 
-    /// The Store refused it: final, nothing applied; the claim is released.
+    /// The Store refused it: final, nothing applied; the claim is released and the Store ID key
+    /// blanked (nothing will be resent).
     pub(crate) fn mark_failed(&self, id: &str, error: &str, now: i64) -> Result<LedgerEntry> {
         self.tx(|c| {
             c.exec(
                 "UPDATE msstore_ledger_entries SET state = 'failed', last_error = $2, \
-                 claim_owner = '', claim_until = 0, updated_ms = $3 WHERE id = $1 AND state = 'pending'",
+                 collections_key = '', claim_owner = '', claim_until = 0, updated_ms = $3 \
+                 WHERE id = $1 AND state = 'pending'",
                 &[id.into(), error.into(), now.into()],
             )?;
             load_entry(c, id)?.ok_or_else(|| corrupt(format!("entry {id} vanished")))
@@ -510,7 +589,8 @@ impl Store {
         })
     }
 
-    /// Applied -> Completed. Idempotent; refuses entries with nothing to grant.
+    /// Applied -> Completed, blanking the Store ID key (a completed entry is never resent).
+    /// Idempotent; refuses entries with nothing to grant.
     pub(crate) fn acknowledge(&self, id: &str, now: i64) -> Result<LedgerEntry> {
         self.tx(|c| {
             let e = load_entry(c, id)?.ok_or_else(|| {
@@ -519,8 +599,9 @@ impl Store {
             match e.state {
                 EntryState::Applied => {
                     c.exec(
-                        "UPDATE msstore_ledger_entries SET state = 'completed', claim_owner = '', \
-                         claim_until = 0, updated_ms = $2 WHERE id = $1 AND state = 'applied'",
+                        "UPDATE msstore_ledger_entries SET state = 'completed', collections_key = '', \
+                         claim_owner = '', claim_until = 0, updated_ms = $2 \
+                         WHERE id = $1 AND state = 'applied'",
                         &[id.into(), now.into()],
                     )?;
                     load_entry(c, id)?.ok_or_else(|| corrupt("entry vanished".into()))

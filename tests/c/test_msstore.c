@@ -6,6 +6,7 @@
 #include "common.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
@@ -1432,6 +1433,25 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
   CHECK(err != NULL && strstr(msstore_error_json(err), "secret-pw") == NULL);
   msstore_error_free(err);
   err = NULL;
+  /* TLS this build cannot honour is refused; the appended timeout fields are read. */
+  lo.instance_id = "s1";
+  lo.postgres_url = "postgres://u@127.0.0.1:1/db?sslmode=require";
+  CHECK_CODE(msstore_ledger_open(&lo, &none, &err), MSSTORE_E_CONFIGURATION);
+  msstore_error_free(err);
+  err = NULL;
+  lo.postgres_url = "postgres://u@127.0.0.1:1/db";
+  lo.pg_statement_timeout_ms = 50; /* below the 100 ms minimum */
+  CHECK_CODE(msstore_ledger_open(&lo, &none, &err), MSSTORE_E_CONFIGURATION);
+  msstore_error_free(err);
+  err = NULL;
+  /* A caller built before the four fields were appended: defaults, SQLite opens. */
+  msstore_ledger_options_init(&lo);
+  lo.struct_size = (uint32_t)offsetof(msstore_ledger_options, retention_days);
+  lo.sqlite_path = path;
+  lo.pg_statement_timeout_ms = 50; /* beyond struct_size: not read */
+  CHECK_CODE(msstore_ledger_open(&lo, &none, &err), MSSTORE_OK);
+  msstore_ledger_free(none);
+  none = NULL;
 
   l = open_ledger(path);
   memset(&a, 0, sizeof a);

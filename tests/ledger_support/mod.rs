@@ -19,6 +19,10 @@ pub const CONSUME_ROUTE: &str = "collections_v8_consume";
 /// A database the ledger can live in; `config(instance)` names one game server.
 pub trait Db: Sync {
     fn config(&self, instance: &str) -> LedgerConfig;
+    /// Runs raw SQL on the ledger's own tables (as an operator would look at them): a
+    /// statement, or a query whose columns are all TEXT.
+    fn raw_exec(&self, sql: &str) -> u64;
+    fn raw_text(&self, sql: &str) -> Vec<Vec<String>>;
 }
 
 /// A fresh SQLite file in the temp dir, removed on drop.
@@ -41,6 +45,21 @@ impl Db for SqliteDb {
         let mut c = LedgerConfig::sqlite(self.path.to_string_lossy());
         c.instance_id = instance.to_string();
         fast(c)
+    }
+
+    fn raw_exec(&self, sql: &str) -> u64 {
+        let c = rusqlite::Connection::open(&self.path).unwrap();
+        c.execute(sql, []).unwrap() as u64
+    }
+
+    fn raw_text(&self, sql: &str) -> Vec<Vec<String>> {
+        let c = rusqlite::Connection::open(&self.path).unwrap();
+        let mut st = c.prepare(sql).unwrap();
+        let n = st.column_count();
+        st.query_map([], |r| (0..n).map(|i| r.get::<_, String>(i)).collect())
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
     }
 }
 
@@ -1202,4 +1221,144 @@ pub fn clawback_ingest_sas_expiry_and_stale_receipt(db: &dyn Db) {
     let s = ingest(&client, &ledger);
     assert_eq!((s.received, s.duplicates, s.deleted), (1, 1, 1), "{s:?}");
     assert!(w.emu.queue_messages().is_empty());
+}
+
+/// The Store ID key of one entry, read from the raw table.
+fn raw_key(db: &dyn Db, id: &str) -> String {
+    let rows = db.raw_text(&format!(
+        "SELECT collections_key FROM msstore_ledger_entries WHERE id = '{id}'"
+    ));
+    rows.first()
+        .map(|r| r[0].clone())
+        .unwrap_or_else(|| "<no row>".into())
+}
+
+fn raw_ids(db: &dyn Db) -> HashSet<String> {
+    db.raw_text("SELECT id FROM msstore_ledger_entries")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+/// Moves an entry's close time `days` into the past.
+fn backdate(db: &dyn Db, id: &str, days: i64) {
+    let ms = days * 86_400_000;
+    let n = db.raw_exec(&format!(
+        "UPDATE msstore_ledger_entries SET updated_ms = updated_ms - {ms} WHERE id = '{id}'"
+    ));
+    assert_eq!(n, 1);
+}
+
+/// At rest: the Store ID key is kept only while an entry may be sent or granted (blanked on
+/// complete and on fail, and in closed rows an older version left), and `retention_days`
+/// deletes old closed entries except those clawback matching needs (they drew from order
+/// lines), at open and at reconcile.
+pub fn keys_are_blanked_and_retention_prunes(db: &dyn Db) {
+    let w = World::new();
+    let key = w.seed.collections_key.clone();
+    let client = w.client();
+    let consume = |ledger: &Ledger, quantity: u32| {
+        client
+            .block_on(ledger.consume(&client, consume_req(&w, "player-r", quantity)))
+            .unwrap()
+            .unwrap()
+    };
+    let mut keep = db.config("server-1");
+    keep.retention_days = 0;
+    let ledger = Ledger::open(&keep).unwrap();
+    let completed = consume(&ledger, 1);
+    assert_eq!(completed.state, EntryState::Applied);
+    assert_eq!(
+        raw_key(db, &completed.id),
+        key,
+        "kept until the game acknowledges"
+    );
+    ledger.acknowledge(&completed.id).unwrap();
+    assert_eq!(raw_key(db, &completed.id), "", "blanked on complete");
+    let failed = consume(&ledger, 50);
+    assert_eq!(failed.state, EntryState::Failed);
+    assert_eq!(raw_key(db, &failed.id), "", "blanked on fail");
+    let applied = consume(&ledger, 1);
+    assert_eq!(applied.state, EntryState::Applied);
+    // A completed entry that drew from no order line (as a developer-managed one).
+    let lineless = consume(&ledger, 1);
+    ledger.acknowledge(&lineless.id).unwrap();
+    db.raw_exec(&format!(
+        "DELETE FROM msstore_ledger_transactions WHERE entry_id = '{}'",
+        lineless.id
+    ));
+    // A recent failure, inside the retention.
+    let recent = consume(&ledger, 60);
+    assert_eq!(recent.state, EntryState::Failed);
+    drop(ledger);
+
+    // A file from an older version: keys left in closed rows are blanked at open.
+    db.raw_exec(&format!(
+        "UPDATE msstore_ledger_entries SET collections_key = 'legacy-key' WHERE id IN ('{}', '{}')",
+        completed.id, failed.id
+    ));
+    for id in [&completed.id, &failed.id, &applied.id, &lineless.id] {
+        backdate(db, id, 31);
+    }
+    db.raw_exec(
+        "INSERT INTO msstore_ledger_dead_letters (message_id, reason, text, dequeue_count, \
+         created_ms) VALUES ('old-letter', 'r', 't', 1, 1000)",
+    );
+    let ledger = Ledger::open(&keep).unwrap();
+    assert_eq!(raw_key(db, &completed.id), "");
+    assert_eq!(raw_key(db, &failed.id), "");
+    assert_eq!(raw_key(db, &applied.id), key, "an open entry keeps its key");
+    assert_eq!(raw_ids(db).len(), 5, "retention 0 deletes nothing");
+    drop(ledger);
+
+    let mut month = db.config("server-1");
+    month.retention_days = 30;
+    let ledger = Ledger::open(&month).unwrap();
+    let ids = raw_ids(db);
+    assert!(!ids.contains(&failed.id), "old failure deleted at open");
+    assert!(
+        !ids.contains(&lineless.id),
+        "old completed entry without order lines deleted"
+    );
+    assert!(
+        ids.contains(&completed.id),
+        "kept: clawback matching needs its order lines"
+    );
+    assert!(ids.contains(&applied.id), "open entries are never pruned");
+    assert!(ids.contains(&recent.id), "inside the retention");
+    assert!(db
+        .raw_text("SELECT message_id FROM msstore_ledger_dead_letters")
+        .is_empty());
+    let lines = db.raw_text(&format!(
+        "SELECT order_id, line_item_id FROM msstore_ledger_transactions WHERE entry_id = '{}'",
+        completed.id
+    ));
+    assert!(!lines.is_empty() && lines.iter().all(|l| !l[0].is_empty() && !l[1].is_empty()));
+    // The kept entry still matches a late clawback.
+    let t = &completed.transactions[0];
+    let r = ledger
+        .apply_clawback(&ClawbackMatch {
+            event_id: "late-refund".into(),
+            order_id: t.order_id.clone(),
+            line_item_id: t.order_line_item_id.clone(),
+            product_id: w.seed.consumable_product_id.clone(),
+            state: ClawbackState::Revoked,
+        })
+        .unwrap();
+    // Every consume that drew from the line, the aged one included.
+    assert!(
+        r.revocations
+            .iter()
+            .any(|v| v.entry_id == completed.id && v.player_ref == "player-r" && v.quantity == 1),
+        "{r:?}"
+    );
+
+    // Reconcile prunes too: the recent failure ages past the retention.
+    backdate(db, &recent.id, 31);
+    client.block_on(ledger.reconcile(&client)).unwrap().unwrap();
+    assert!(!raw_ids(db).contains(&recent.id), "pruned at reconcile");
+    assert_eq!(
+        ledger.prune().unwrap(),
+        msstore::ledger::PruneSummary::default()
+    );
 }

@@ -1203,6 +1203,13 @@ struct LedgerOptions {
   std::chrono::milliseconds claim_lease{0};   // default 5 min
   uint32_t send_rounds = 0;                   // sends per consume call; default 3
   std::chrono::milliseconds resend_delay{0};  // before the second send (doubles); default 500 ms
+  // Closed entries older than this many days are deleted, except those that drew from order
+  // lines (kept, without keys, for clawback matching); 0 = keep them.
+  uint32_t retention_days = 0;
+  // PostgreSQL only. A stalled server gives a Timeout error after pg_statement_timeout.
+  std::chrono::milliseconds pg_connect_timeout{0};    // opening a connection; default 5 s
+  std::chrono::milliseconds pg_statement_timeout{0};  // bound on each call; default 5 s
+  std::chrono::milliseconds pg_keepalive_idle{0};     // TCP keepalive idle; default 10 s
 };
 
 /// A consume through the ledger (store-managed: quantity >= 1; developer-managed: 0).
@@ -1754,6 +1761,10 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
     n.claim_lease_ms = Client::ms32(o.claim_lease);
     n.send_rounds = o.send_rounds;
     n.resend_delay_ms = Client::ms32(o.resend_delay);
+    n.retention_days = o.retention_days;
+    n.pg_connect_timeout_ms = Client::ms32(o.pg_connect_timeout);
+    n.pg_statement_timeout_ms = Client::ms32(o.pg_statement_timeout);
+    n.pg_keepalive_idle_ms = Client::ms32(o.pg_keepalive_idle);
     msstore_ledger *l = nullptr;
     msstore_error *err = nullptr;
     const Code c = static_cast<Code>(msstore_ledger_open(&n, &l, &err));

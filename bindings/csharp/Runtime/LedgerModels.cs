@@ -42,6 +42,16 @@ namespace Msstore
         public int SendRounds { get; set; }
         /// <summary>Wait before the second send (doubles after); null = 500 ms.</summary>
         public TimeSpan? ResendDelay { get; set; }
+        /// <summary>Closed entries older than this many days are deleted, except those that drew
+        /// from order lines (kept, without keys, for clawback matching); 0 = keep them.</summary>
+        public int RetentionDays { get; set; }
+        /// <summary>PostgreSQL: the most opening a connection may take; null = 5 s.</summary>
+        public TimeSpan? PgConnectTimeout { get; set; }
+        /// <summary>PostgreSQL: bound on each call (a stalled server gives a timeout error after
+        /// it) and the server's statement_timeout; null = 5 s.</summary>
+        public TimeSpan? PgStatementTimeout { get; set; }
+        /// <summary>PostgreSQL: idle time before TCP keepalive probes; null = 10 s.</summary>
+        public TimeSpan? PgKeepaliveIdle { get; set; }
 
         public static LedgerOptions Sqlite(string path)
         {

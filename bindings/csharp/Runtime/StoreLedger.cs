@@ -37,6 +37,11 @@ namespace Msstore
             o.claim_lease_ms = Millis(options.ClaimLease, "ClaimLease");
             o.resend_delay_ms = Millis(options.ResendDelay, "ResendDelay");
             o.send_rounds = (uint)options.SendRounds;
+            if (options.RetentionDays < 0) throw new ArgumentOutOfRangeException("RetentionDays");
+            o.retention_days = (uint)options.RetentionDays;
+            o.pg_connect_timeout_ms = Millis(options.PgConnectTimeout, "PgConnectTimeout");
+            o.pg_statement_timeout_ms = Millis(options.PgStatementTimeout, "PgStatementTimeout");
+            o.pg_keepalive_idle_ms = Millis(options.PgKeepaliveIdle, "PgKeepaliveIdle");
             ErrorHandle err;
             int rc;
             using (var a = new NativeArena())

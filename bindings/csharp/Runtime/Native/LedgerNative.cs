@@ -95,6 +95,10 @@ namespace Msstore.Native
         public uint claim_lease_ms;
         public uint send_rounds;
         public uint resend_delay_ms;
+        public uint retention_days;
+        public uint pg_connect_timeout_ms;
+        public uint pg_statement_timeout_ms;
+        public uint pg_keepalive_idle_ms;
     }
 
     [StructLayout(LayoutKind.Sequential)]
