@@ -13,6 +13,8 @@
 #include "MsStoreNative.h"
 #include "MsStoreSubsystem.h"
 
+#include <type_traits>
+
 /** An operation kept alive for CancelRequest until its completion has been delivered. */
 struct FMsStorePendingRequest
 {

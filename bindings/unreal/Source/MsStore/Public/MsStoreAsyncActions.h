@@ -48,7 +48,7 @@ public:
 	virtual void Activate() override;
 
 protected:
-	/** Starts the request on Store and returns its id (see MsStoreActionImpl.h). */
+	/** Starts the request on Store and returns its id (MsStoreStartRequest or MsStoreRunInBackground, Private/MsStoreRequest.h). */
 	virtual int32 Start(UMsStoreSubsystem& /*InStore*/) PURE_VIRTUAL(UMsStoreAsyncAction::Start, return 0;);
 
 private:
