@@ -12,19 +12,24 @@ fn main() {
 mod header {
     use std::path::PathBuf;
 
+    // MSSTORE_EXPORT, not MSSTORE_API: Unreal's build tool defines MSSTORE_API for a module
+    // named MsStore (<MODULE>_API), and a redefinition breaks -Werror builds. A build may set
+    // MSSTORE_EXPORT itself (it is only defined here when it is not).
     const PRELUDE: &str = r#"
-#if defined(_WIN32) || defined(__CYGWIN__)
-#  if defined(MSSTORE_STATIC)
-#    define MSSTORE_API
-#  elif defined(MSSTORE_BUILDING_DLL)
-#    define MSSTORE_API __declspec(dllexport)
+#if !defined(MSSTORE_EXPORT)
+#  if defined(_WIN32) || defined(__CYGWIN__)
+#    if defined(MSSTORE_STATIC)
+#      define MSSTORE_EXPORT
+#    elif defined(MSSTORE_BUILDING_DLL)
+#      define MSSTORE_EXPORT __declspec(dllexport)
+#    else
+#      define MSSTORE_EXPORT __declspec(dllimport)
+#    endif
+#  elif defined(__GNUC__) || defined(__clang__)
+#    define MSSTORE_EXPORT __attribute__((visibility("default")))
 #  else
-#    define MSSTORE_API __declspec(dllimport)
+#    define MSSTORE_EXPORT
 #  endif
-#elif defined(__GNUC__) || defined(__clang__)
-#  define MSSTORE_API __attribute__((visibility("default")))
-#else
-#  define MSSTORE_API
 #endif
 "#;
 

@@ -7,18 +7,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#if defined(_WIN32) || defined(__CYGWIN__)
-#  if defined(MSSTORE_STATIC)
-#    define MSSTORE_API
-#  elif defined(MSSTORE_BUILDING_DLL)
-#    define MSSTORE_API __declspec(dllexport)
+#if !defined(MSSTORE_EXPORT)
+#  if defined(_WIN32) || defined(__CYGWIN__)
+#    if defined(MSSTORE_STATIC)
+#      define MSSTORE_EXPORT
+#    elif defined(MSSTORE_BUILDING_DLL)
+#      define MSSTORE_EXPORT __declspec(dllexport)
+#    else
+#      define MSSTORE_EXPORT __declspec(dllimport)
+#    endif
+#  elif defined(__GNUC__) || defined(__clang__)
+#    define MSSTORE_EXPORT __attribute__((visibility("default")))
 #  else
-#    define MSSTORE_API __declspec(dllimport)
+#    define MSSTORE_EXPORT
 #  endif
-#elif defined(__GNUC__) || defined(__clang__)
-#  define MSSTORE_API __attribute__((visibility("default")))
-#else
-#  define MSSTORE_API
 #endif
 
 /* Version of this header; compare with msstore_version() at run time. */
@@ -1311,7 +1313,7 @@ extern "C" {
  Ownership: static; never free it. Threading: any thread. Errors: none.
  Compare with `MSSTORE_VERSION_STRING` to detect a header/library mismatch.
  */
-MSSTORE_API const char *msstore_version(void);
+MSSTORE_EXPORT const char *msstore_version(void);
 
 /*
  The number of live library objects (clients, operations, errors and result handles) in the
@@ -1319,7 +1321,7 @@ MSSTORE_API const char *msstore_version(void);
 
  Threading: any thread. Errors: none.
  */
-MSSTORE_API size_t msstore_live_objects(void);
+MSSTORE_EXPORT size_t msstore_live_objects(void);
 
 /*
  Diagnostics: panics inside the library on purpose, to show that the panic boundary turns it
@@ -1327,7 +1329,7 @@ MSSTORE_API size_t msstore_live_objects(void);
 
  Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
  */
-MSSTORE_API msstore_result msstore_debug_trigger_panic(void);
+MSSTORE_EXPORT msstore_result msstore_debug_trigger_panic(void);
 
 /*
  Clawback v1: the user's consumable orders of the last 90 days in the requested line states
@@ -1340,7 +1342,7 @@ MSSTORE_API msstore_result msstore_debug_trigger_panic(void);
  See the module contract of `ops`; `opts` points to a valid `msstore_clawback_orders_options`
  whose `line_item_states` holds `line_item_state_count` NUL-terminated strings.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_clawback_orders_query(struct msstore_client *client,
                                              const struct msstore_clawback_orders_options *opts,
                                              const struct msstore_call_options *call,
@@ -1358,7 +1360,7 @@ msstore_result msstore_clawback_orders_query(struct msstore_client *client,
  See the module contract of `ops`; `opts` is NULL or a valid
  `msstore_clawback_receive_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_clawback_receive(struct msstore_client *client,
                                         const struct msstore_clawback_receive_options *opts,
                                         const struct msstore_call_options *call,
@@ -1373,7 +1375,7 @@ msstore_result msstore_clawback_receive(struct msstore_client *client,
  # Safety
  See the module contract of `ops`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_clawback_peek(struct msstore_client *client,
                                      uint32_t max_messages,
                                      const struct msstore_call_options *call,
@@ -1390,7 +1392,7 @@ msstore_result msstore_clawback_peek(struct msstore_client *client,
  # Safety
  See the module contract of `ops`; `message_id` and `pop_receipt` NULL or NUL-terminated.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_clawback_delete(struct msstore_client *client,
                                        const char *message_id,
                                        const char *pop_receipt,
@@ -1402,7 +1404,7 @@ msstore_result msstore_clawback_delete(struct msstore_client *client,
 /*
  Number of order lines (0 for a bad handle).
  */
-MSSTORE_API size_t msstore_clawback_orders_count(const struct msstore_clawback_orders *h);
+MSSTORE_EXPORT size_t msstore_clawback_orders_count(const struct msstore_clawback_orders *h);
 
 /*
  Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -1411,7 +1413,7 @@ MSSTORE_API size_t msstore_clawback_orders_count(const struct msstore_clawback_o
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_clawback_orders_get(const struct msstore_clawback_orders *h,
                                            size_t index,
                                            struct msstore_clawback_order_line *out);
@@ -1419,23 +1421,24 @@ msstore_result msstore_clawback_orders_get(const struct msstore_clawback_orders 
 /*
  Continuation token of a single-page query, or NULL. Owned by `h`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 const char *msstore_clawback_orders_continuation_token(const struct msstore_clawback_orders *h);
 
 /*
  JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
  */
-MSSTORE_API const char *msstore_clawback_orders_raw_json(const struct msstore_clawback_orders *h);
+MSSTORE_EXPORT
+const char *msstore_clawback_orders_raw_json(const struct msstore_clawback_orders *h);
 
 /*
  Frees a v1 result. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
+MSSTORE_EXPORT msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
 
 /*
  Number of messages (0 for a bad handle).
  */
-MSSTORE_API size_t msstore_clawback_messages_count(const struct msstore_clawback_messages *h);
+MSSTORE_EXPORT size_t msstore_clawback_messages_count(const struct msstore_clawback_messages *h);
 
 /*
  Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
@@ -1445,7 +1448,7 @@ MSSTORE_API size_t msstore_clawback_messages_count(const struct msstore_clawback
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_clawback_messages_get(const struct msstore_clawback_messages *h,
                                              size_t index,
                                              struct msstore_clawback_message *out);
@@ -1453,13 +1456,13 @@ msstore_result msstore_clawback_messages_get(const struct msstore_clawback_messa
 /*
  JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 const char *msstore_clawback_messages_raw_json(const struct msstore_clawback_messages *h);
 
 /*
  Frees a messages handle. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
+MSSTORE_EXPORT msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
 
 /*
  Takes the order lines of a `msstore_clawback_orders_query` operation.
@@ -1470,7 +1473,7 @@ MSSTORE_API msstore_result msstore_clawback_messages_free(struct msstore_clawbac
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
                                                struct msstore_clawback_orders **out);
 
@@ -1483,7 +1486,7 @@ msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
                                                  struct msstore_clawback_messages **out);
 
@@ -1494,7 +1497,7 @@ msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
  # Safety
  `opts` is NULL or points to a writable `msstore_client_options`.
  */
-MSSTORE_API msstore_result msstore_client_options_init(struct msstore_client_options *opts);
+MSSTORE_EXPORT msstore_result msstore_client_options_init(struct msstore_client_options *opts);
 
 /*
  Fills `opts` with defaults (client's mode and timeout) and its `struct_size`.
@@ -1502,7 +1505,7 @@ MSSTORE_API msstore_result msstore_client_options_init(struct msstore_client_opt
  # Safety
  `opts` is NULL or points to a writable `msstore_call_options`.
  */
-MSSTORE_API msstore_result msstore_call_options_init(struct msstore_call_options *opts);
+MSSTORE_EXPORT msstore_result msstore_call_options_init(struct msstore_call_options *opts);
 
 /*
  Creates a client from an options struct. Validates the configuration (no network).
@@ -1518,7 +1521,7 @@ MSSTORE_API msstore_result msstore_call_options_init(struct msstore_call_options
  `opts` is a valid options struct (see `msstore_client_options_init`); `out` is writable; `err`
  is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_client_new(const struct msstore_client_options *opts,
                                   struct msstore_client **out,
                                   struct msstore_error **err);
@@ -1533,7 +1536,7 @@ msstore_result msstore_client_new(const struct msstore_client_options *opts,
  # Safety
  `json` is NULL or NUL-terminated; `out` is writable; `err` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_client_new_from_json(const char *json,
                                             struct msstore_client **out,
                                             struct msstore_error **err);
@@ -1544,7 +1547,7 @@ msstore_result msstore_client_new_from_json(const char *json,
  or invalid client). Callbacks may call any msstore function, including this one and
  `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
  */
-MSSTORE_API size_t msstore_client_poll(struct msstore_client *client, size_t max_callbacks);
+MSSTORE_EXPORT size_t msstore_client_poll(struct msstore_client *client, size_t max_callbacks);
 
 /*
  Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
@@ -1556,18 +1559,18 @@ MSSTORE_API size_t msstore_client_poll(struct msstore_client *client, size_t max
  callback of the same client with a long timeout: its own completion cannot be polled
  meanwhile).
  */
-MSSTORE_API size_t msstore_client_wait(struct msstore_client *client, uint32_t timeout_ms);
+MSSTORE_EXPORT size_t msstore_client_wait(struct msstore_client *client, uint32_t timeout_ms);
 
 /*
  Same as `msstore_client_poll` (the name engines' tick loops expect).
  */
-MSSTORE_API size_t msstore_client_tick(struct msstore_client *client, size_t max_callbacks);
+MSSTORE_EXPORT size_t msstore_client_tick(struct msstore_client *client, size_t max_callbacks);
 
 /*
  Operations started on this client whose callback has not returned yet (in flight, queued, or
  running). Threading: any thread.
  */
-MSSTORE_API size_t msstore_client_pending(const struct msstore_client *client);
+MSSTORE_EXPORT size_t msstore_client_pending(const struct msstore_client *client);
 
 /*
  Shuts the client down without freeing the handle: new operations fail with
@@ -1578,7 +1581,7 @@ MSSTORE_API size_t msstore_client_pending(const struct msstore_client *client);
  returns. Safe to call from inside a callback (that callback is not waited for). Idempotent.
  Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER` or `MSSTORE_E_INVALID_HANDLE`.
  */
-MSSTORE_API msstore_result msstore_client_shutdown(struct msstore_client *client);
+MSSTORE_EXPORT msstore_result msstore_client_shutdown(struct msstore_client *client);
 
 /*
  Shuts the client down (as `msstore_client_shutdown`) and frees the handle. NULL is a no-op;
@@ -1586,7 +1589,7 @@ MSSTORE_API msstore_result msstore_client_shutdown(struct msstore_client *client
  handles obtained from this client stay valid and must still be freed. Threading: any thread;
  other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
  */
-MSSTORE_API msstore_result msstore_client_free(struct msstore_client *client);
+MSSTORE_EXPORT msstore_result msstore_client_free(struct msstore_client *client);
 
 /*
  Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
@@ -1597,7 +1600,7 @@ MSSTORE_API msstore_result msstore_client_free(struct msstore_client *client);
  `MSSTORE_E_NULL_POINTER` / `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including from
  inside a callback.
  */
-MSSTORE_API msstore_result msstore_op_cancel(struct msstore_op *op);
+MSSTORE_EXPORT msstore_result msstore_op_cancel(struct msstore_op *op);
 
 /*
  Waits up to `timeout_ms` (0: do not wait; `UINT32_MAX`: forever) for the operation to
@@ -1606,12 +1609,12 @@ MSSTORE_API msstore_result msstore_op_cancel(struct msstore_op *op);
  next poll. Threading: any thread; do not wait forever on a QUEUED operation from the thread
  that polls if you also need its callback first.
  */
-MSSTORE_API msstore_result msstore_op_wait(struct msstore_op *op, uint32_t timeout_ms);
+MSSTORE_EXPORT msstore_result msstore_op_wait(struct msstore_op *op, uint32_t timeout_ms);
 
 /*
  The operation's result code without waiting: `MSSTORE_E_PENDING` while it runs.
  */
-MSSTORE_API msstore_result msstore_op_status(const struct msstore_op *op);
+MSSTORE_EXPORT msstore_result msstore_op_status(const struct msstore_op *op);
 
 /*
  Takes ownership of the operation's error (free it with `msstore_error_free`). Returns
@@ -1621,14 +1624,16 @@ MSSTORE_API msstore_result msstore_op_status(const struct msstore_op *op);
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API msstore_result msstore_op_take_error(struct msstore_op *op, struct msstore_error **out);
+MSSTORE_EXPORT
+msstore_result msstore_op_take_error(struct msstore_op *op,
+                                     struct msstore_error **out);
 
 /*
  The operation's error, borrowed: owned by the operation, valid until the operation is freed
  (or, for an operation started without `out_op`, until its callback returns). NULL when the
  operation succeeded, is pending, or the error was taken.
  */
-MSSTORE_API const struct msstore_error *msstore_op_error(const struct msstore_op *op);
+MSSTORE_EXPORT const struct msstore_error *msstore_op_error(const struct msstore_op *op);
 
 /*
  Releases the caller's handle to an operation (the one written to `out_op`). Does not cancel
@@ -1636,37 +1641,37 @@ MSSTORE_API const struct msstore_error *msstore_op_error(const struct msstore_op
  taken) are freed after both this call and the callback. NULL is a no-op; a second free gives
  `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
  */
-MSSTORE_API msstore_result msstore_op_free(struct msstore_op *op);
+MSSTORE_EXPORT msstore_result msstore_op_free(struct msstore_op *op);
 
 /*
  The name of a result code (`"MSSTORE_E_THROTTLED"`), or `"MSSTORE_UNKNOWN"` for a value that
  is not a code. Ownership: static string, never free. Threading: any thread.
  */
-MSSTORE_API const char *msstore_result_name(int32_t code);
+MSSTORE_EXPORT const char *msstore_result_name(int32_t code);
 
 /*
  A one-line description of a result code saying what the caller should do. Ownership: static
  string, never free. Threading: any thread.
  */
-MSSTORE_API const char *msstore_result_description(int32_t code);
+MSSTORE_EXPORT const char *msstore_result_description(int32_t code);
 
 /*
  The error's result code (`MSSTORE_E_…`); `MSSTORE_E_INVALID_HANDLE` for a bad handle.
  Threading: any thread.
  */
-MSSTORE_API msstore_result msstore_error_code(const struct msstore_error *e);
+MSSTORE_EXPORT msstore_result msstore_error_code(const struct msstore_error *e);
 
 /*
  The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
  `msstore_error_free`. NULL for a bad handle.
  */
-MSSTORE_API const char *msstore_error_kind(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_kind(const struct msstore_error *e);
 
 /*
  A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
  NULL for a bad handle.
  */
-MSSTORE_API const char *msstore_error_message(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_message(const struct msstore_error *e);
 
 /*
  Copies the message into a caller buffer (for callers that cannot hold a library pointer):
@@ -1677,7 +1682,7 @@ MSSTORE_API const char *msstore_error_message(const struct msstore_error *e);
  # Safety
  `buf` is NULL or writable for `capacity` bytes; `needed` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_error_copy_message(const struct msstore_error *e,
                                           char *buf,
                                           size_t capacity,
@@ -1686,50 +1691,50 @@ msstore_result msstore_error_copy_message(const struct msstore_error *e,
 /*
  HTTP status of the failing response, or 0 when no response arrived.
  */
-MSSTORE_API uint16_t msstore_error_http_status(const struct msstore_error *e);
+MSSTORE_EXPORT uint16_t msstore_error_http_status(const struct msstore_error *e);
 
 /*
  The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.
  */
-MSSTORE_API const char *msstore_error_service_code(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_service_code(const struct msstore_error *e);
 
 /*
  The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error.
  */
-MSSTORE_API const char *msstore_error_inner_code(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_inner_code(const struct msstore_error *e);
 
 /*
  The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.
  */
-MSSTORE_API const char *msstore_error_ms_cv(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_ms_cv(const struct msstore_error *e);
 
 /*
  MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.
  */
-MSSTORE_API const char *msstore_error_correlation_id(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_correlation_id(const struct msstore_error *e);
 
 /*
  How long the service asked us to wait, in milliseconds; -1 when it did not say.
  */
-MSSTORE_API int64_t msstore_error_retry_after_ms(const struct msstore_error *e);
+MSSTORE_EXPORT int64_t msstore_error_retry_after_ms(const struct msstore_error *e);
 
 /*
  For consume: the tracking id to resend with, or NULL. Owned by the error.
  */
-MSSTORE_API const char *msstore_error_tracking_id(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_tracking_id(const struct msstore_error *e);
 
 /*
  The whole error as one JSON object (kind, message, codes, ids, Entra details). Owned by the
  error. NULL for a bad handle.
  */
-MSSTORE_API const char *msstore_error_json(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_error_json(const struct msstore_error *e);
 
 /*
  Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
  `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
  strings from this error.
  */
-MSSTORE_API msstore_result msstore_error_free(struct msstore_error *e);
+MSSTORE_EXPORT msstore_result msstore_error_free(struct msstore_error *e);
 
 /*
  Decodes (does not verify) a Store ID key, synchronously and without the network.
@@ -1742,7 +1747,7 @@ MSSTORE_API msstore_result msstore_error_free(struct msstore_error *e);
  # Safety
  `key` is NULL or NUL-terminated; `out` is writable; `err` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_key_decode(const char *key,
                                   struct msstore_key **out,
                                   struct msstore_error **err);
@@ -1755,7 +1760,7 @@ msstore_result msstore_key_decode(const char *key,
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_key_get_info(const struct msstore_key *key,
                                     struct msstore_key_info *out);
 
@@ -1763,17 +1768,17 @@ msstore_result msstore_key_get_info(const struct msstore_key *key,
  The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
  secret: never log it. Owned by `key`. NULL for a bad handle.
  */
-MSSTORE_API const char *msstore_key_value(const struct msstore_key *key);
+MSSTORE_EXPORT const char *msstore_key_value(const struct msstore_key *key);
 
 /*
  A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
  */
-MSSTORE_API const char *msstore_key_json(const struct msstore_key *key);
+MSSTORE_EXPORT const char *msstore_key_json(const struct msstore_key *key);
 
 /*
  Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
  */
-MSSTORE_API msstore_result msstore_key_free(struct msstore_key *key);
+MSSTORE_EXPORT msstore_result msstore_key_free(struct msstore_key *key);
 
 /*
  Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
@@ -1781,7 +1786,7 @@ MSSTORE_API msstore_result msstore_key_free(struct msstore_key *key);
  # Safety
  `opts` is NULL or points to a writable `msstore_ledger_options`.
  */
-MSSTORE_API msstore_result msstore_ledger_options_init(struct msstore_ledger_options *opts);
+MSSTORE_EXPORT msstore_result msstore_ledger_options_init(struct msstore_ledger_options *opts);
 
 /*
  Opens (creating its tables if needed) a ledger. Ownership: on `MSSTORE_OK` the caller owns
@@ -1796,7 +1801,7 @@ MSSTORE_API msstore_result msstore_ledger_options_init(struct msstore_ledger_opt
  # Safety
  `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_open(const struct msstore_ledger_options *opts,
                                    struct msstore_ledger **out,
                                    struct msstore_error **err);
@@ -1804,7 +1809,7 @@ msstore_result msstore_ledger_open(const struct msstore_ledger_options *opts,
 /*
  Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_ledger_free(struct msstore_ledger *l);
+MSSTORE_EXPORT msstore_result msstore_ledger_free(struct msstore_ledger *l);
 
 /*
  Consumes through the ledger: records the entry durably, sends (and resends with the same
@@ -1818,7 +1823,7 @@ MSSTORE_API msstore_result msstore_ledger_free(struct msstore_ledger *l);
  See the operations contract in `ops`; `opts` points to a valid
  `msstore_ledger_consume_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_consume(struct msstore_client *client,
                                       struct msstore_ledger *ledger,
                                       const struct msstore_ledger_consume_options *opts,
@@ -1837,7 +1842,7 @@ msstore_result msstore_ledger_consume(struct msstore_client *client,
  # Safety
  See the operations contract in `ops`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_reconcile(struct msstore_client *client,
                                         struct msstore_ledger *ledger,
                                         const struct msstore_call_options *call,
@@ -1862,7 +1867,7 @@ msstore_result msstore_ledger_reconcile(struct msstore_client *client,
  See the operations contract in `ops`; `opts` is NULL or points to a valid
  `msstore_clawback_ingest_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_ingest_clawback(struct msstore_client *client,
                                               struct msstore_ledger *ledger,
                                               const struct msstore_clawback_ingest_options *opts,
@@ -1881,7 +1886,7 @@ msstore_result msstore_ledger_ingest_clawback(struct msstore_client *client,
  See the operations contract in `ops`; `purchase_key` is NUL-terminated; `sbx` is NULL or
  NUL-terminated.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_ingest_clawback_orders(struct msstore_client *client,
                                                      struct msstore_ledger *ledger,
                                                      const char *purchase_key,
@@ -1900,7 +1905,7 @@ msstore_result msstore_ledger_ingest_clawback_orders(struct msstore_client *clie
  # Safety
  `out` is writable; `err` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_pending(struct msstore_ledger *ledger,
                                       struct msstore_ledger_items **out,
                                       struct msstore_error **err);
@@ -1913,7 +1918,7 @@ msstore_result msstore_ledger_pending(struct msstore_ledger *ledger,
  # Safety
  `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_acknowledge(struct msstore_ledger *ledger,
                                           const char *entry_id,
                                           struct msstore_error **err);
@@ -1929,7 +1934,7 @@ msstore_result msstore_ledger_acknowledge(struct msstore_ledger *ledger,
  `m` points to a valid `msstore_clawback_match_options`; `out`, `out_duplicate` and `err` are
  NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_apply_clawback(struct msstore_ledger *ledger,
                                              const struct msstore_clawback_match_options *m,
                                              struct msstore_ledger_items **out,
@@ -1945,7 +1950,7 @@ msstore_result msstore_ledger_apply_clawback(struct msstore_ledger *ledger,
  # Safety
  `out` is writable; `err` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_revocations_to_apply(struct msstore_ledger *ledger,
                                                    struct msstore_ledger_items **out,
                                                    struct msstore_error **err);
@@ -1957,7 +1962,7 @@ msstore_result msstore_ledger_revocations_to_apply(struct msstore_ledger *ledger
  # Safety
  `revocation_id` is NULL or NUL-terminated; `err` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_acknowledge_revocation(struct msstore_ledger *ledger,
                                                      const char *revocation_id,
                                                      struct msstore_error **err);
@@ -1965,7 +1970,7 @@ msstore_result msstore_ledger_acknowledge_revocation(struct msstore_ledger *ledg
 /*
  Number of entries (0 for a bad handle).
  */
-MSSTORE_API size_t msstore_ledger_items_entry_count(const struct msstore_ledger_items *h);
+MSSTORE_EXPORT size_t msstore_ledger_items_entry_count(const struct msstore_ledger_items *h);
 
 /*
  Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -1974,7 +1979,7 @@ MSSTORE_API size_t msstore_ledger_items_entry_count(const struct msstore_ledger_
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_items_entry(const struct msstore_ledger_items *h,
                                           size_t index,
                                           struct msstore_ledger_entry *out);
@@ -1985,7 +1990,7 @@ msstore_result msstore_ledger_items_entry(const struct msstore_ledger_items *h,
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_items_entry_transaction(const struct msstore_ledger_items *h,
                                                       size_t index,
                                                       size_t tx,
@@ -1994,7 +1999,7 @@ msstore_result msstore_ledger_items_entry_transaction(const struct msstore_ledge
 /*
  Number of revocations (0 for a bad handle).
  */
-MSSTORE_API size_t msstore_ledger_items_revocation_count(const struct msstore_ledger_items *h);
+MSSTORE_EXPORT size_t msstore_ledger_items_revocation_count(const struct msstore_ledger_items *h);
 
 /*
  Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -2002,7 +2007,7 @@ MSSTORE_API size_t msstore_ledger_items_revocation_count(const struct msstore_le
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items *h,
                                                size_t index,
                                                struct msstore_ledger_revocation *out);
@@ -2015,20 +2020,20 @@ msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_ledger_items_ingest_summary(const struct msstore_ledger_items *h,
                                                    struct msstore_clawback_ingest_summary *out);
 
 /*
  `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
 
 /*
  Frees an items handle. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
+MSSTORE_EXPORT msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
 
 /*
  Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
@@ -2038,7 +2043,7 @@ MSSTORE_API msstore_result msstore_ledger_items_free(struct msstore_ledger_items
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
                                             struct msstore_ledger_items **out);
 
@@ -2049,7 +2054,7 @@ msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
  strings are valid during the call only. Secrets (client secret, tokens, keys) never appear.
  Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_set_log_callback(msstore_log_cb cb,
                                         void *user_data,
                                         int32_t max_level);
@@ -2063,7 +2068,7 @@ msstore_result msstore_set_log_callback(msstore_log_cb cb,
  # Safety
  See the module contract: `call` NULL or valid; `out_op` NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_get_token(struct msstore_client *client,
                                  int32_t audience,
                                  const struct msstore_call_options *call,
@@ -2080,7 +2085,7 @@ msstore_result msstore_get_token(struct msstore_client *client,
  # Safety
  See the module contract; `key` NULL or NUL-terminated.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_renew_key(struct msstore_client *client,
                                  const char *key,
                                  const struct msstore_call_options *call,
@@ -2100,7 +2105,7 @@ msstore_result msstore_renew_key(struct msstore_client *client,
  See the module contract; `query` points to a valid `msstore_query_options` whose pointers are
  NULL or valid as documented on the struct.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_query_entitlements(struct msstore_client *client,
                                           const struct msstore_query_options *query,
                                           const struct msstore_call_options *call,
@@ -2118,7 +2123,7 @@ msstore_result msstore_query_entitlements(struct msstore_client *client,
  # Safety
  See the module contract; `opts` points to a valid `msstore_consume_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_consume(struct msstore_client *client,
                                const struct msstore_consume_options *opts,
                                const struct msstore_call_options *call,
@@ -2155,7 +2160,7 @@ msstore_result msstore_consume_v6(struct msstore_client *client,
  # Safety
  See the module contract; `opts` points to a valid `msstore_grant_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_grant_free_product(struct msstore_client *client,
                                           const struct msstore_grant_options *opts,
                                           const struct msstore_call_options *call,
@@ -2170,7 +2175,7 @@ msstore_result msstore_grant_free_product(struct msstore_client *client,
  # Safety
  See the module contract; `opts` points to a valid `msstore_subscription_query_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_query_subscriptions(struct msstore_client *client,
                                            const struct msstore_subscription_query_options *opts,
                                            const struct msstore_call_options *call,
@@ -2186,7 +2191,7 @@ msstore_result msstore_query_subscriptions(struct msstore_client *client,
  # Safety
  See the module contract; `opts` points to a valid `msstore_subscription_change_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_change_subscription(struct msstore_client *client,
                                            const struct msstore_subscription_change_options *opts,
                                            const struct msstore_call_options *call,
@@ -2198,27 +2203,27 @@ msstore_result msstore_change_subscription(struct msstore_client *client,
  The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
  game clients, never the service token. Owned by the token handle. NULL for a bad handle.
  */
-MSSTORE_API const char *msstore_token_value(const struct msstore_token *t);
+MSSTORE_EXPORT const char *msstore_token_value(const struct msstore_token *t);
 
 /*
  The token's audience (a `msstore_audience`), or -1 for a bad handle.
  */
-MSSTORE_API int32_t msstore_token_audience(const struct msstore_token *t);
+MSSTORE_EXPORT int32_t msstore_token_audience(const struct msstore_token *t);
 
 /*
  When the token expires (local clock), Unix milliseconds; 0 for a bad handle.
  */
-MSSTORE_API int64_t msstore_token_expires_at_unix_ms(const struct msstore_token *t);
+MSSTORE_EXPORT int64_t msstore_token_expires_at_unix_ms(const struct msstore_token *t);
 
 /*
  Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
  */
-MSSTORE_API msstore_result msstore_token_free(struct msstore_token *t);
+MSSTORE_EXPORT msstore_result msstore_token_free(struct msstore_token *t);
 
 /*
  Number of entitlements (0 for a bad handle). Threading: any thread.
  */
-MSSTORE_API size_t msstore_entitlements_count(const struct msstore_entitlements *h);
+MSSTORE_EXPORT size_t msstore_entitlements_count(const struct msstore_entitlements *h);
 
 /*
  Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
@@ -2229,7 +2234,7 @@ MSSTORE_API size_t msstore_entitlements_count(const struct msstore_entitlements 
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_entitlements_get(const struct msstore_entitlements *h,
                                         size_t index,
                                         struct msstore_entitlement *out);
@@ -2238,30 +2243,31 @@ msstore_result msstore_entitlements_get(const struct msstore_entitlements *h,
  The continuation token of a single-page query (pass it back for the next page), or NULL on
  the last page and for all-pages queries. Owned by `h`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 const char *msstore_entitlements_continuation_token(const struct msstore_entitlements *h);
 
 /*
  Pages fetched (1 for a single-page query).
  */
-MSSTORE_API uint32_t msstore_entitlements_pages(const struct msstore_entitlements *h);
+MSSTORE_EXPORT uint32_t msstore_entitlements_pages(const struct msstore_entitlements *h);
 
 /*
  Items dropped as duplicates across pages (all-pages queries).
  */
-MSSTORE_API uint32_t msstore_entitlements_duplicates_removed(const struct msstore_entitlements *h);
+MSSTORE_EXPORT
+uint32_t msstore_entitlements_duplicates_removed(const struct msstore_entitlements *h);
 
 /*
  JSON of the result: for a single-page query the response body exactly as received; for an
  all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
  Owned by `h`.
  */
-MSSTORE_API const char *msstore_entitlements_raw_json(const struct msstore_entitlements *h);
+MSSTORE_EXPORT const char *msstore_entitlements_raw_json(const struct msstore_entitlements *h);
 
 /*
  Frees an entitlements handle and every string it owns. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_entitlements_free(struct msstore_entitlements *h);
+MSSTORE_EXPORT msstore_result msstore_entitlements_free(struct msstore_entitlements *h);
 
 /*
  Copies the consume summary into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -2269,7 +2275,7 @@ MSSTORE_API msstore_result msstore_entitlements_free(struct msstore_entitlements
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_consume_result_get(const struct msstore_consume_result *h,
                                           struct msstore_consume_info *out);
 
@@ -2279,7 +2285,7 @@ msstore_result msstore_consume_result_get(const struct msstore_consume_result *h
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_consume_result_transaction(const struct msstore_consume_result *h,
                                                   size_t index,
                                                   struct msstore_order_transaction *out);
@@ -2287,12 +2293,12 @@ msstore_result msstore_consume_result_transaction(const struct msstore_consume_r
 /*
  The consume result as JSON (the service's fields). Owned by `h`.
  */
-MSSTORE_API const char *msstore_consume_result_json(const struct msstore_consume_result *h);
+MSSTORE_EXPORT const char *msstore_consume_result_json(const struct msstore_consume_result *h);
 
 /*
  Frees a consume result. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_consume_result_free(struct msstore_consume_result *h);
+MSSTORE_EXPORT msstore_result msstore_consume_result_free(struct msstore_consume_result *h);
 
 /*
  Copies the order summary into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -2300,7 +2306,7 @@ MSSTORE_API msstore_result msstore_consume_result_free(struct msstore_consume_re
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_order_get(const struct msstore_order *h,
                                  struct msstore_order_info *out);
 
@@ -2310,7 +2316,7 @@ msstore_result msstore_order_get(const struct msstore_order *h,
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_order_line_item_get(const struct msstore_order *h,
                                            size_t index,
                                            struct msstore_order_line_item *out);
@@ -2318,17 +2324,17 @@ msstore_result msstore_order_line_item_get(const struct msstore_order *h,
 /*
  The order response body as received. Owned by `h`.
  */
-MSSTORE_API const char *msstore_order_raw_json(const struct msstore_order *h);
+MSSTORE_EXPORT const char *msstore_order_raw_json(const struct msstore_order *h);
 
 /*
  Frees an order. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_order_free(struct msstore_order *h);
+MSSTORE_EXPORT msstore_result msstore_order_free(struct msstore_order *h);
 
 /*
  Number of subscriptions (0 for a bad handle).
  */
-MSSTORE_API size_t msstore_subscriptions_count(const struct msstore_subscriptions *h);
+MSSTORE_EXPORT size_t msstore_subscriptions_count(const struct msstore_subscriptions *h);
 
 /*
  Copies subscription `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -2337,7 +2343,7 @@ MSSTORE_API size_t msstore_subscriptions_count(const struct msstore_subscription
  # Safety
  `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_subscriptions_get(const struct msstore_subscriptions *h,
                                          size_t index,
                                          struct msstore_subscription *out);
@@ -2345,18 +2351,18 @@ msstore_result msstore_subscriptions_get(const struct msstore_subscriptions *h,
 /*
  Continuation token of a single-page query, or NULL. Owned by `h`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 const char *msstore_subscriptions_continuation_token(const struct msstore_subscriptions *h);
 
 /*
  JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`.
  */
-MSSTORE_API const char *msstore_subscriptions_raw_json(const struct msstore_subscriptions *h);
+MSSTORE_EXPORT const char *msstore_subscriptions_raw_json(const struct msstore_subscriptions *h);
 
 /*
  Frees a subscriptions handle. NULL is a no-op.
  */
-MSSTORE_API msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
+MSSTORE_EXPORT msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
 
 /*
  Takes the token of a `msstore_get_token` operation.
@@ -2370,7 +2376,7 @@ MSSTORE_API msstore_result msstore_subscriptions_free(struct msstore_subscriptio
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_token(struct msstore_op *op,
                                      struct msstore_token **out);
 
@@ -2386,7 +2392,7 @@ msstore_result msstore_op_take_token(struct msstore_op *op,
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_key(struct msstore_op *op,
                                    struct msstore_key **out);
 
@@ -2402,7 +2408,7 @@ msstore_result msstore_op_take_key(struct msstore_op *op,
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_entitlements(struct msstore_op *op,
                                             struct msstore_entitlements **out);
 
@@ -2418,7 +2424,7 @@ msstore_result msstore_op_take_entitlements(struct msstore_op *op,
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_consume_result(struct msstore_op *op,
                                               struct msstore_consume_result **out);
 
@@ -2434,7 +2440,7 @@ msstore_result msstore_op_take_consume_result(struct msstore_op *op,
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_order(struct msstore_op *op,
                                      struct msstore_order **out);
 
@@ -2450,7 +2456,7 @@ msstore_result msstore_op_take_order(struct msstore_op *op,
  # Safety
  `out` is NULL or writable.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_op_take_subscriptions(struct msstore_op *op,
                                              struct msstore_subscriptions **out);
 

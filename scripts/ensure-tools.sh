@@ -20,6 +20,7 @@ apt_install() {
 
 missing=()
 have cc || missing+=(gcc)
+have clang++ || missing+=(clang)  # scripts/test-unreal-compile.sh compiles with both
 have valgrind || missing+=(valgrind)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"

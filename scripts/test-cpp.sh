@@ -118,6 +118,20 @@ check unreal-stage sh -c "bindings/unreal/stage-thirdparty.sh --lib-dir target/d
   test -f '$OUT/unreal/MsStore/Source/ThirdParty/MsStoreLibrary/lib/Linux/libmsstore.a' &&
   test -f '$OUT/unreal/MsStore/Binaries/ThirdParty/MsStoreLibrary/Linux/libmsstore.so'" || true
 rm -rf "$OUT/unreal"
+# Every plugin .cpp against the stand-in engine headers, and the export macro (its own counts).
+note "compiling the Unreal plugin against tests/cpp/unreal_stub (scripts/test-unreal-compile.sh)"
+set +e
+scripts/test-unreal-compile.sh >"$OUT/unreal-compile.log" 2>&1
+set -e
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/unreal-compile.log" | tail -n 1 || true)
+if [ -n "$line" ]; then
+  passed=$((passed + $(echo "$line" | awk '{print $1}')))
+  failed=$((failed + $(echo "$line" | awk '{print $3}')))
+  [ "$(echo "$line" | awk '{print $3}')" = 0 ] || grep -E 'error|FAILED' "$OUT/unreal-compile.log" | head -n 40 >&2
+else
+  tail -n 20 "$OUT/unreal-compile.log" >&2
+  fail "unreal-compile: no summary"
+fi
 
 # ---- run against the emulator ----------------------------------------------------------------
 # shellcheck source=scripts/lib/emulator.sh

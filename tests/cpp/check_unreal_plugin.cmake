@@ -4,7 +4,9 @@
 #   defining `class <Name> : ModuleRules`;
 # - the ThirdParty module is `Type = ModuleType.External`;
 # - every header with GENERATED_BODY includes its own "<Name>.generated.h" as the last include;
-# - the runtime module never enables exceptions or RTTI.
+# - the runtime module never enables exceptions or RTTI;
+# - every async node factory is BlueprintInternalUseOnly (else Blueprint shows it twice);
+# - no source unloads the library (its threads may outlive the last client).
 cmake_minimum_required(VERSION 3.19)
 if(NOT PLUGIN_DIR)
   message(FATAL_ERROR "pass -DPLUGIN_DIR=...")
@@ -64,6 +66,28 @@ foreach(h IN LISTS headers)
     if(NOT last_include STREQUAL "#include \"${stem}.generated.h\"")
       fail("${h}: the last include must be \"${stem}.generated.h\" (is ${last_include})")
     endif()
+  endif()
+endforeach()
+
+set(actions "${PLUGIN_DIR}/Source/MsStore/Public/MsStoreAsyncActions.h")
+if(NOT EXISTS "${actions}")
+  fail("${actions} is missing")
+else()
+  file(READ "${actions}" text)
+  string(REGEX MATCHALL "static UMsStore[A-Za-z]+Action\\*" factories "${text}")
+  string(REGEX MATCHALL "BlueprintInternalUseOnly = \"true\"" internal "${text}")
+  list(LENGTH factories n_factories)
+  list(LENGTH internal n_internal)
+  if(n_factories LESS 15 OR NOT n_factories EQUAL n_internal)
+    fail("${actions}: ${n_factories} node factories, ${n_internal} marked BlueprintInternalUseOnly")
+  endif()
+endif()
+
+file(GLOB_RECURSE sources "${PLUGIN_DIR}/Source/MsStore/*.cpp")
+foreach(s IN LISTS sources)
+  file(READ "${s}" text)
+  if(text MATCHES "FreeDllHandle")
+    fail("${s}: the msstore library must stay loaded (FreeDllHandle)")
   endif()
 endforeach()
 

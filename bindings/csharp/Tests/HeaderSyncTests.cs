@@ -36,7 +36,7 @@ namespace Msstore.Tests
         [Test]
         public void EveryExportedFunction_IsBound_AndNothingElse()
         {
-            var exported = new HashSet<string>(Regex.Matches(Header, @"MSSTORE_API\s+[^;]*?\b(msstore_[a-z0-9_]+)\s*\(")
+            var exported = new HashSet<string>(Regex.Matches(Header, @"MSSTORE_EXPORT\s+[^;]*?\b(msstore_[a-z0-9_]+)\s*\(")
                 .Cast<Match>().Select(m => m.Groups[1].Value));
             Assert.Greater(exported.Count, 50, "header parse");
             var bound = new HashSet<string>(NativeType("NativeMethods")

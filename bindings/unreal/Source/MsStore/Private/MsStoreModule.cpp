@@ -13,6 +13,10 @@ DEFINE_LOG_CATEGORY(LogMsStore);
 namespace
 {
 	bool GLibraryAvailable = false;
+#if WITH_MSSTORE && defined(MSSTORE_RUNTIME_DLL)
+	/** Kept loaded until the process exits, also after ShutdownModule (see there). */
+	void* GLibraryHandle = nullptr;
+#endif
 }
 
 #if WITH_MSSTORE
@@ -40,8 +44,11 @@ void FMsStoreModule::StartupModule()
 	const FString BaseDir = IPluginManager::Get().FindPlugin(TEXT("MsStore"))->GetBaseDir();
 	const FString LibraryPath = FPaths::Combine(BaseDir, TEXT("Binaries/ThirdParty/MsStoreLibrary"),
 		FPlatformProcess::GetBinariesSubdirectory(), TEXT(MSSTORE_RUNTIME_DLL));
-	LibraryHandle = FPlatformProcess::GetDllHandle(*LibraryPath);
-	if (LibraryHandle == nullptr)
+	if (GLibraryHandle == nullptr)
+	{
+		GLibraryHandle = FPlatformProcess::GetDllHandle(*LibraryPath);
+	}
+	if (GLibraryHandle == nullptr)
 	{
 		UE_LOG(LogMsStore, Error, TEXT("Cannot load %s: the Microsoft Store subsystem is disabled."), *LibraryPath);
 		return;
@@ -68,11 +75,10 @@ void FMsStoreModule::ShutdownModule()
 		GLibraryAvailable = false;
 	}
 #endif
-	if (LibraryHandle != nullptr)
-	{
-		FPlatformProcess::FreeDllHandle(LibraryHandle);
-		LibraryHandle = nullptr;
-	}
+	// The library is deliberately never unloaded (GLibraryHandle is never freed): its runtime
+	// threads can outlive the last client (a worker finishing a request, a token refresh), and
+	// unmapping their code under them crashes the process. The OS releases it at exit; this
+	// costs nothing on a dedicated server, which loads the module once.
 }
 
 bool FMsStoreModule::IsLibraryAvailable()

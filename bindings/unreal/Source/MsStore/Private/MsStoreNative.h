@@ -21,7 +21,8 @@ namespace MsStoreNative
 	inline std::string ToUtf8(const FString& Text)
 	{
 		const FTCHARToUTF8 Converted(*Text);
-		return std::string(Converted.Get(), Converted.Length());
+		// Get() is a UTF8CHAR pointer in UE5 (a distinct code-unit type), a char one before.
+		return std::string(reinterpret_cast<const char*>(Converted.Get()), static_cast<std::size_t>(Converted.Length()));
 	}
 
 	inline FDateTime ToDateTime(const msstore::Timestamp& Time)

@@ -6,4 +6,6 @@ UMsStoreSettings::UMsStoreSettings()
 {
 	CategoryName = TEXT("Plugins");
 	ClientSecretEnvironmentVariable = TEXT("MSSTORE_CLIENT_SECRET");
+	LedgerSqlitePath = TEXT("MsStore/ledger.sqlite");
+	LedgerPostgresUrlEnvironmentVariable = TEXT("MSSTORE_LEDGER_POSTGRES_URL");
 }

@@ -4,75 +4,25 @@
 
 #include "Engine/GameInstance.h"
 #include "HAL/PlatformMisc.h"
+#include "HAL/PlatformProcess.h"
+#include "Misc/Paths.h"
 #include "MsStoreModule.h"
-#include "MsStoreNative.h"
+#include "MsStoreRequest.h"
 #include "MsStoreSettings.h"
-
-/** An operation kept alive for CancelRequest until its completion has been delivered. */
-struct FMsStorePendingRequest
-{
-	virtual ~FMsStorePendingRequest() = default;
-	virtual void Cancel() = 0;
-};
-
-#if WITH_MSSTORE
-// The Blueprint enums mirror msstore.hpp's, value for value.
-static_assert(static_cast<int32>(EMsStoreProductKind::Pass) == static_cast<int32>(msstore::ProductKind::Pass), "EMsStoreProductKind drifted");
-static_assert(static_cast<int32>(EMsStoreProductKind::Durable) == static_cast<int32>(msstore::ProductKind::Durable), "EMsStoreProductKind drifted");
-static_assert(static_cast<int32>(EMsStoreEntitlementStatus::Suspended) == static_cast<int32>(msstore::EntitlementStatus::Suspended), "EMsStoreEntitlementStatus drifted");
-static_assert(static_cast<int32>(EMsStoreEntitlementStatus::Active) == static_cast<int32>(msstore::EntitlementStatus::Active), "EMsStoreEntitlementStatus drifted");
-
-namespace
-{
-	template <class T>
-	struct TMsStorePendingOperation final : FMsStorePendingRequest
-	{
-		msstore::Operation<T> Operation;
-		virtual void Cancel() override { Operation.cancel(); }
-	};
-
-	FMsStoreError ToError(const msstore::Error& Error)
-	{
-		FMsStoreError Out;
-		Out.ResultCode = static_cast<int32>(Error.code);
-		Out.Kind = MsStoreNative::ToFString(Error.kind);
-		Out.Message = MsStoreNative::ToFString(Error.message);
-		Out.HttpStatus = Error.http_status;
-		Out.ServiceCode = MsStoreNative::ToFString(Error.service_code);
-		Out.InnerCode = MsStoreNative::ToFString(Error.inner_code);
-		Out.MsCv = MsStoreNative::ToFString(Error.ms_cv);
-		Out.RetryAfterSeconds = Error.retry_after ? static_cast<float>(Error.retry_after->count()) / 1000.0f : -1.0f;
-		Out.TrackingId = MsStoreNative::ToFString(Error.tracking_id);
-		Out.bIsTransient = msstore::is_transient(Error.code);
-		return Out;
-	}
-
-	FMsStoreEntitlement ToEntitlement(const msstore::Entitlement& Item)
-	{
-		FMsStoreEntitlement Out;
-		Out.ProductId = MsStoreNative::ToFString(Item.product_id);
-		Out.SkuId = MsStoreNative::ToFString(Item.sku_id);
-		Out.ProductKind = static_cast<EMsStoreProductKind>(Item.product_kind);  // same order
-		Out.Status = static_cast<EMsStoreEntitlementStatus>(Item.status);      // same order
-		Out.bIsActive = Item.is_active;
-		Out.Quantity = Item.quantity;
-		Out.bHasEndDate = Item.end_time.has_value();
-		if (Item.end_time)
-		{
-			Out.EndDate = MsStoreNative::ToDateTime(*Item.end_time);
-		}
-		Out.RecurrenceId = MsStoreNative::ToFString(Item.recurrence_id);
-		Out.bIsTrial = Item.is_trial;
-		return Out;
-	}
-}
-#endif
 
 bool UMsStoreSubsystem::ShouldCreateSubsystem(UObject* Outer) const
 {
 #if WITH_MSSTORE
-	return IsRunningDedicatedServer() || GetDefault<UMsStoreSettings>()->bCreateOutsideDedicatedServer;
+	if (GetDefault<UMsStoreSettings>()->bCreateOutsideDedicatedServer)
+	{
+		return true;
+	}
+	// IsDedicatedServerInstance() is also true for the dedicated server of a single-process PIE
+	// session, where IsRunningDedicatedServer() is false: https://dev.epicgames.com/documentation/en-us/unreal-engine/API/Runtime/Core/IsRunningDedicatedServer
+	const UGameInstance* GameInstance = Cast<UGameInstance>(Outer);
+	return GameInstance != nullptr ? GameInstance->IsDedicatedServerInstance() : IsRunningDedicatedServer();
 #else
+	(void)Outer;
 	return false;
 #endif
 }
@@ -81,6 +31,9 @@ void UMsStoreSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 {
 	Super::Initialize(Collection);
 	bShuttingDown = false;
+	Deferred = MakeShared<FMsStoreGameThreadQueue, ESPMode::ThreadSafe>();
+	// Ticks even without a client, so refused requests are still reported.
+	TickHandle = FTSTicker::GetCoreTicker().AddTicker(FTickerDelegate::CreateUObject(this, &UMsStoreSubsystem::Tick));
 #if WITH_MSSTORE
 	if (!FMsStoreModule::IsLibraryAvailable())
 	{
@@ -103,7 +56,41 @@ void UMsStoreSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 		return;
 	}
 	Client = MakeShared<msstore::Client>(MoveTemp(Created).value());
-	TickHandle = FTSTicker::GetCoreTicker().AddTicker(FTickerDelegate::CreateUObject(this, &UMsStoreSubsystem::Tick));
+	if (Settings->bEnableLedger)
+	{
+		OpenLedger();
+	}
+#endif
+}
+
+void UMsStoreSubsystem::OpenLedger()
+{
+#if WITH_MSSTORE
+	const UMsStoreSettings* Settings = GetDefault<UMsStoreSettings>();
+	msstore::LedgerOptions Options;
+	const FString PostgresUrl = Settings->LedgerPostgresUrlEnvironmentVariable.IsEmpty()
+		? FString()
+		: FPlatformMisc::GetEnvironmentVariable(*Settings->LedgerPostgresUrlEnvironmentVariable);
+	if (!PostgresUrl.IsEmpty())
+	{
+		Options.postgres_url = MsStoreNative::ToUtf8(PostgresUrl);
+		Options.instance_id = MsStoreNative::ToUtf8(Settings->LedgerInstanceId.IsEmpty() ? FString(FPlatformProcess::ComputerName()) : Settings->LedgerInstanceId);
+	}
+	else
+	{
+		const FString Path = FPaths::IsRelative(Settings->LedgerSqlitePath)
+			? FPaths::Combine(FPaths::ProjectSavedDir(), Settings->LedgerSqlitePath)
+			: Settings->LedgerSqlitePath;
+		Options.sqlite_path = MsStoreNative::ToUtf8(Path);
+	}
+	msstore::Result<msstore::Ledger> Opened = msstore::Ledger::open(Options);
+	if (!Opened)
+	{
+		// The message never holds the PostgreSQL URL (the library redacts it).
+		UE_LOG(LogMsStore, Error, TEXT("Cannot open the consume ledger: %s"), *MsStoreNative::ToFString(Opened.error().message));
+		return;
+	}
+	Ledger = MakeShared<msstore::Ledger, ESPMode::ThreadSafe>(MoveTemp(Opened).value());
 #endif
 }
 
@@ -112,9 +99,15 @@ void UMsStoreSubsystem::Deinitialize()
 	FTSTicker::GetCoreTicker().RemoveTicker(TickHandle);
 	TickHandle.Reset();
 	// Destroying the client completes whatever is in flight (callbacks run here, and see
-	// bShuttingDown so no event fires during teardown).
+	// bShuttingDown so no event fires during teardown). Background work still running keeps
+	// the ledger and the closed queue alive until it finishes.
 	bShuttingDown = true;
+	if (Deferred.IsValid())
+	{
+		Deferred->Close();
+	}
 	Client.Reset();
+	Ledger.Reset();
 	PendingRequests.Empty();
 	Super::Deinitialize();
 }
@@ -124,8 +117,16 @@ bool UMsStoreSubsystem::IsReady() const
 	return Client.IsValid();
 }
 
-bool UMsStoreSubsystem::Tick(float DeltaSeconds)
+bool UMsStoreSubsystem::IsLedgerReady() const
 {
+	return Client.IsValid() && Ledger.IsValid();
+}
+
+bool UMsStoreSubsystem::Tick(float /*DeltaSeconds*/)
+{
+	// What was refused or finished in the background since the last tick, then the library's
+	// completions.
+	Deferred->RunQueued();
 #if WITH_MSSTORE
 	if (Client.IsValid())
 	{
@@ -141,106 +142,14 @@ int32 UMsStoreSubsystem::AllocateRequestId()
 	return LastRequestId;
 }
 
-int32 UMsStoreSubsystem::QueryEntitlements(const FString& CollectionsKey, const TArray<FString>& ProductIds)
+void UMsStoreSubsystem::TrackRequest(int32 RequestId, TSharedPtr<FMsStorePendingRequest> Request)
 {
-	const int32 RequestId = AllocateRequestId();
-#if WITH_MSSTORE
-	if (!Client.IsValid())
-	{
-		FMsStoreError NotReady;
-		NotReady.ResultCode = MSSTORE_E_CONFIGURATION;
-		NotReady.Kind = TEXT("configuration");
-		NotReady.Message = TEXT("The Microsoft Store client is not available (see LogMsStore).");
-		OnEntitlementsReceived.Broadcast(RequestId, false, TArray<FMsStoreEntitlement>(), NotReady);
-		return 0;
-	}
-	msstore::QueryRequest Query;
-	Query.collections_key = MsStoreNative::ToUtf8(CollectionsKey);
-	for (const FString& ProductId : ProductIds)
-	{
-		Query.product_ids.push_back(MsStoreNative::ToUtf8(ProductId));
-	}
-	TWeakObjectPtr<UMsStoreSubsystem> WeakThis(this);
-	TSharedPtr<TMsStorePendingOperation<msstore::Entitlements>> Pending = MakeShared<TMsStorePendingOperation<msstore::Entitlements>>();
-	Pending->Operation = Client->query_entitlements(Query, [WeakThis, RequestId](msstore::Result<msstore::Entitlements> Owned)
-	{
-		UMsStoreSubsystem* Self = WeakThis.Get();
-		if (Self == nullptr || Self->bShuttingDown)
-		{
-			return;
-		}
-		Self->PendingRequests.Remove(RequestId);  // releases the handle (allowed inside its callback)
-		TArray<FMsStoreEntitlement> Items;
-		if (Owned)
-		{
-			for (const msstore::Entitlement& Item : Owned->items())
-			{
-				Items.Add(ToEntitlement(Item));
-			}
-		}
-		Self->OnEntitlementsReceived.Broadcast(RequestId, Owned.ok(), Items, Owned ? FMsStoreError() : ToError(Owned.error()));
-	});
-	if (!Pending->Operation.started())
-	{
-		// Refused synchronously (e.g. an empty key): report it like any other failure.
-		OnEntitlementsReceived.Broadcast(RequestId, false, TArray<FMsStoreEntitlement>(), ToError(Pending->Operation.take().error()));
-		return 0;
-	}
-	PendingRequests.Add(RequestId, Pending);
-	return RequestId;
-#else
-	return 0;
-#endif
+	PendingRequests.Add(RequestId, MoveTemp(Request));
 }
 
-int32 UMsStoreSubsystem::Consume(const FString& CollectionsKey, const FString& ProductId, int32 Quantity, const FString& TrackingId)
+void UMsStoreSubsystem::ForgetRequest(int32 RequestId)
 {
-	const int32 RequestId = AllocateRequestId();
-#if WITH_MSSTORE
-	if (!Client.IsValid() || Quantity < 0)
-	{
-		FMsStoreError Refused;
-		Refused.ResultCode = Client.IsValid() ? MSSTORE_E_INVALID_ARGUMENT : MSSTORE_E_CONFIGURATION;
-		Refused.Kind = Client.IsValid() ? TEXT("invalid_argument") : TEXT("configuration");
-		Refused.Message = Client.IsValid() ? TEXT("Quantity must be 0 or more.") : TEXT("The Microsoft Store client is not available (see LogMsStore).");
-		OnConsumeCompleted.Broadcast(RequestId, false, FMsStoreConsumeResult(), Refused);
-		return 0;
-	}
-	msstore::ConsumeRequest Request;
-	Request.collections_key = MsStoreNative::ToUtf8(CollectionsKey);
-	Request.product_id = MsStoreNative::ToUtf8(ProductId);
-	Request.quantity = static_cast<uint32>(Quantity);
-	Request.tracking_id = MsStoreNative::ToUtf8(TrackingId);
-	TWeakObjectPtr<UMsStoreSubsystem> WeakThis(this);
-	TSharedPtr<TMsStorePendingOperation<msstore::ConsumeResult>> Pending = MakeShared<TMsStorePendingOperation<msstore::ConsumeResult>>();
-	Pending->Operation = Client->consume(Request, [WeakThis, RequestId](msstore::Result<msstore::ConsumeResult> Consumed)
-	{
-		UMsStoreSubsystem* Self = WeakThis.Get();
-		if (Self == nullptr || Self->bShuttingDown)
-		{
-			return;
-		}
-		Self->PendingRequests.Remove(RequestId);
-		FMsStoreConsumeResult Result;
-		msstore::Result<msstore::ConsumeInfo> Info = Consumed ? Consumed->info() : msstore::Result<msstore::ConsumeInfo>(Consumed.error());
-		if (Info)
-		{
-			Result.ProductId = MsStoreNative::ToFString(Info->product_id);
-			Result.TrackingId = MsStoreNative::ToFString(Info->tracking_id);
-			Result.NewQuantity = Info->new_quantity;
-		}
-		Self->OnConsumeCompleted.Broadcast(RequestId, Info.ok(), Result, Info ? FMsStoreError() : ToError(Info.error()));
-	});
-	if (!Pending->Operation.started())
-	{
-		OnConsumeCompleted.Broadcast(RequestId, false, FMsStoreConsumeResult(), ToError(Pending->Operation.take().error()));
-		return 0;
-	}
-	PendingRequests.Add(RequestId, Pending);
-	return RequestId;
-#else
-	return 0;
-#endif
+	PendingRequests.Remove(RequestId);
 }
 
 void UMsStoreSubsystem::CancelRequest(int32 RequestId)
@@ -249,4 +158,70 @@ void UMsStoreSubsystem::CancelRequest(int32 RequestId)
 	{
 		(*Pending)->Cancel();
 	}
+}
+
+int32 UMsStoreSubsystem::QueryEntitlements(const FString& CollectionsKey, const TArray<FString>& ProductIds)
+{
+#if WITH_MSSTORE
+	msstore::QueryRequest Query;
+	Query.collections_key = MsStoreNative::ToUtf8(CollectionsKey);
+	for (const FString& ProductId : ProductIds)
+	{
+		Query.product_ids.push_back(MsStoreNative::ToUtf8(ProductId));
+	}
+	TWeakObjectPtr<UMsStoreSubsystem> WeakThis(this);
+	return MsStoreStartRequest<msstore::Entitlements>(*this,
+		[Query](msstore::Client& Native, msstore::Callback<msstore::Entitlements> Callback) { return Native.query_entitlements(Query, MoveTemp(Callback)); },
+		[WeakThis](int32 RequestId, msstore::Result<msstore::Entitlements> Owned)
+		{
+			UMsStoreSubsystem* Self = WeakThis.Get();
+			if (Self == nullptr)
+			{
+				return;
+			}
+			msstore::Result<TArray<FMsStoreEntitlement>> Items = Owned ? MsStoreConvert::ToEntitlements(*Owned) : msstore::Result<TArray<FMsStoreEntitlement>>(Owned.error());
+			Self->OnEntitlementsReceived.Broadcast(RequestId, Items.ok(), Items.value(), Items ? FMsStoreError() : MsStoreConvert::ToError(Items.error()));
+		});
+#else
+	(void)CollectionsKey;
+	(void)ProductIds;
+	return 0;  // never called: without the library the subsystem is not created
+#endif
+}
+
+int32 UMsStoreSubsystem::Consume(const FString& CollectionsKey, const FString& ProductId, int32 Quantity, const FString& TrackingId)
+{
+#if WITH_MSSTORE
+	msstore::ConsumeRequest Request;
+	Request.collections_key = MsStoreNative::ToUtf8(CollectionsKey);
+	Request.product_id = MsStoreNative::ToUtf8(ProductId);
+	Request.quantity = static_cast<uint32>(FMath::Max(0, Quantity));
+	Request.tracking_id = MsStoreNative::ToUtf8(TrackingId);
+	TWeakObjectPtr<UMsStoreSubsystem> WeakThis(this);
+	return MsStoreStartRequest<msstore::ConsumeResult>(*this,
+		[Request, Quantity](msstore::Client& Native, msstore::Callback<msstore::ConsumeResult> Callback)
+		{
+			if (Quantity < 0)
+			{
+				return msstore::Operation<msstore::ConsumeResult>(MsStoreConvert::NegativeQuantityError());
+			}
+			return Native.consume(Request, MoveTemp(Callback));
+		},
+		[WeakThis](int32 RequestId, msstore::Result<msstore::ConsumeResult> Owned)
+		{
+			UMsStoreSubsystem* Self = WeakThis.Get();
+			if (Self == nullptr)
+			{
+				return;
+			}
+			msstore::Result<FMsStoreConsumeResult> Info = Owned ? MsStoreConvert::ToConsumeResult(*Owned) : msstore::Result<FMsStoreConsumeResult>(Owned.error());
+			Self->OnConsumeCompleted.Broadcast(RequestId, Info.ok(), Info.value(), Info ? FMsStoreError() : MsStoreConvert::ToError(Info.error()));
+		});
+#else
+	(void)CollectionsKey;
+	(void)ProductId;
+	(void)Quantity;
+	(void)TrackingId;
+	return 0;  // never called: without the library the subsystem is not created
+#endif
 }

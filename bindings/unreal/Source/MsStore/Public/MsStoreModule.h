@@ -17,6 +17,4 @@ public:
 	/** True when the native library is loaded and its version matches the header. */
 	static bool IsLibraryAvailable();
 
-private:
-	void* LibraryHandle = nullptr;
 };

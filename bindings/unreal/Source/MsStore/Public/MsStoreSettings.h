@@ -45,4 +45,23 @@ public:
 	/** Most completions delivered per frame (0 = all ready), to bound the game-thread cost. */
 	UPROPERTY(Config, EditAnywhere, Category = "Requests", meta = (ClampMin = "0"))
 	int32 MaxCallbacksPerFrame = 0;
+
+	/** Open the consume ledger (exactly-once fulfilment) for the Ledger nodes. */
+	UPROPERTY(Config, EditAnywhere, Category = "Ledger")
+	bool bEnableLedger = false;
+
+	/** SQLite file of the ledger; a relative path is under the project's Saved directory. */
+	UPROPERTY(Config, EditAnywhere, Category = "Ledger")
+	FString LedgerSqlitePath;
+
+	/**
+	 * Environment variable holding a PostgreSQL URL (a secret: it has the password). When it is
+	 * set on the server, the ledger uses PostgreSQL instead of the SQLite file.
+	 */
+	UPROPERTY(Config, EditAnywhere, Category = "Ledger")
+	FString LedgerPostgresUrlEnvironmentVariable;
+
+	/** This server's stable name in a shared (PostgreSQL) ledger; empty = the machine name. */
+	UPROPERTY(Config, EditAnywhere, Category = "Ledger")
+	FString LedgerInstanceId;
 };

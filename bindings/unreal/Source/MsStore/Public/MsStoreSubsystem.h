@@ -8,14 +8,22 @@
 #include "Subsystems/GameInstanceSubsystem.h"
 #include "MsStoreSubsystem.generated.h"
 
-namespace msstore { class Client; }
+namespace msstore { class Client; class Ledger; }
 struct FMsStorePendingRequest;
+class FMsStoreGameThreadQueue;
 
 /**
- * Owns one msstore client per game instance (on dedicated servers by default), polls it from the
- * game-thread ticker, and raises the results as Blueprint events on the game thread. The client
- * runs in QUEUED mode, so every completion is delivered inside Tick: no locking in game code.
- * All logic lives in msstore.hpp; this class only converts types.
+ * Owns one msstore client (and, when enabled, the consume ledger) per game instance (on
+ * dedicated servers by default, including a PIE dedicated server), polls it from the
+ * game-thread ticker, and raises the results on the game thread. The client runs in QUEUED
+ * mode, so every completion is delivered inside Tick: no locking in game code.
+ *
+ * Every request gets an id, returned by the call and carried by its one completion. A request
+ * refused before it started (bad argument, library not loaded, ledger disabled) completes like
+ * any other failure, on the next tick, never inside the call.
+ *
+ * Blueprint: the async nodes of MsStoreAsyncActions.h cover every operation; the two events
+ * below remain for QueryEntitlements/Consume. C++: the same nodes, or msstore.hpp directly.
  */
 UCLASS()
 class MSSTORE_API UMsStoreSubsystem : public UGameInstanceSubsystem
@@ -31,10 +39,14 @@ public:
 	UFUNCTION(BlueprintPure, Category = "MsStore")
 	bool IsReady() const;
 
+	/** True when the consume ledger is open (Ledger settings). */
+	UFUNCTION(BlueprintPure, Category = "MsStore")
+	bool IsLedgerReady() const;
+
 	/**
 	 * What the player owns among ProductIds (v9 publisherQuery, all pages). CollectionsKey is the
-	 * UserCollectionsId the game client sent. Returns a request id (0 if refused: see
-	 * OnEntitlementsReceived, which is raised for every request, also refused ones).
+	 * UserCollectionsId the game client sent. Returns the request id that
+	 * OnEntitlementsReceived carries, once, also for a refused request (on the next tick).
 	 */
 	UFUNCTION(BlueprintCallable, Category = "MsStore")
 	int32 QueryEntitlements(const FString& CollectionsKey, const TArray<FString>& ProductIds);
@@ -47,7 +59,7 @@ public:
 	UFUNCTION(BlueprintCallable, Category = "MsStore")
 	int32 Consume(const FString& CollectionsKey, const FString& ProductId, int32 Quantity, const FString& TrackingId);
 
-	/** Cancels a request; its event still fires once (Kind "canceled" unless it finished first). */
+	/** Cancels a request; its completion still fires once (Kind "canceled" unless it finished first). */
 	UFUNCTION(BlueprintCallable, Category = "MsStore")
 	void CancelRequest(int32 RequestId);
 
@@ -57,12 +69,28 @@ public:
 	UPROPERTY(BlueprintAssignable, Category = "MsStore")
 	FMsStoreConsumeCompleted OnConsumeCompleted;
 
+	// ---- for the plugin's request helpers (MsStoreRequest.h); game thread only ----
+
+	/** The native client, or null when not ready. */
+	msstore::Client* GetNativeClient() const { return Client.Get(); }
+	/** The ledger (shared with background work), or null when not open. */
+	TSharedPtr<msstore::Ledger, ESPMode::ThreadSafe> GetNativeLedger() const { return Ledger; }
+	/** Runs queued functions at the start of each tick; pushing to it is thread-safe. */
+	TSharedPtr<FMsStoreGameThreadQueue, ESPMode::ThreadSafe> GetGameThreadQueue() const { return Deferred; }
+	int32 AllocateRequestId();
+	void TrackRequest(int32 RequestId, TSharedPtr<FMsStorePendingRequest> Request);
+	void ForgetRequest(int32 RequestId);
+	/** True during Deinitialize: completions are dropped, no event fires during teardown. */
+	bool IsShuttingDown() const { return bShuttingDown; }
+
 private:
 	bool Tick(float DeltaSeconds);
-	int32 AllocateRequestId();
+	void OpenLedger();
 
 	/** Type-erased via TSharedPtr so this header needs no native include. */
 	TSharedPtr<msstore::Client> Client;
+	TSharedPtr<msstore::Ledger, ESPMode::ThreadSafe> Ledger;
+	TSharedPtr<FMsStoreGameThreadQueue, ESPMode::ThreadSafe> Deferred;
 	TMap<int32, TSharedPtr<FMsStorePendingRequest>> PendingRequests;
 	FTSTicker::FDelegateHandle TickHandle;
 	int32 LastRequestId = 0;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Compile checks of the C header's export macro and of the Unreal plugin, without an engine:
+#
+#   scripts/test-unreal-compile.sh [--include DIR]
+#
+# 1. include/msstore.h and msstore.hpp, compiled as C and C++ with -DMSSTORE_API=4242 (what
+#    UnrealBuildTool defines for a module named MsStore) and -Wall -Wextra -Werror, under clang
+#    and gcc: they must not redefine or use MSSTORE_API (tests/cpp/export_macro_check.cpp), and
+#    tests/cpp/instantiate_all.cpp must build with -DMSSTORE_API= as well.
+# 2. Every .cpp of bindings/unreal/Source/MsStore, under clang++ and g++, against the stand-in
+#    engine headers of tests/cpp/unreal_stub/ (plus an empty <Name>.generated.h per plugin
+#    header), with UBT's Linux flags (-std=c++20 -fno-exceptions -fno-rtti -Wall -Werror, UBT's
+#    enabled and disabled warnings, -Wshadow, -Wundef) plus -Wextra, in three configurations:
+#    static library (MSSTORE_STATIC, monolithic MSSTORE_API=), DLL (MSSTORE_RUNTIME_DLL, modular
+#    MSSTORE_API=visibility("default")) and unsupported platform (WITH_MSSTORE=0).
+# --include DIR compiles against another msstore.h (e.g. an old one, to see the check fail).
+# Installs clang/g++ from Debian when missing. Last line: "N passed, M failed"; exits non-zero on
+# any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+INCLUDE=include
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --include) INCLUDE=$2; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+OUT=target/unreal-compile
+mkdir -p "$OUT"
+passed=0
+failed=0
+note() { printf '[test-unreal-compile] %s\n' "$*" >&2; }
+# check NAME CMD...: one compile, counted; its output goes to $OUT/NAME.log.
+check() {
+  local name=$1
+  shift
+  if "$@" >"$OUT/$name.log" 2>&1; then
+    passed=$((passed + 1))
+  else
+    head -n 30 "$OUT/$name.log" >&2
+    failed=$((failed + 1))
+    note "FAILED: $name"
+  fi
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+missing=()
+have g++ || missing+=(g++)
+have clang++ || missing+=(clang)
+if [ "${#missing[@]}" -gt 0 ]; then
+  note "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; }; } \
+    >"$OUT/apt.log" 2>&1 || { tail -n 20 "$OUT/apt.log" >&2; note "cannot install ${missing[*]}"; }
+fi
+for tool in g++ gcc clang clang++; do
+  have "$tool" || { note "$tool is unavailable"; echo "$passed passed, 1 failed"; exit 1; }
+done
+
+HEADERS=(-I"$INCLUDE" -Ibindings/cpp/include)
+
+# ---- 1. the export macro ------------------------------------------------------------------
+for cc in gcc clang; do
+  check "export-macro-c-$cc" "$cc" -x c -std=c11 -Wall -Wextra -Werror -DMSSTORE_API=4242 "${HEADERS[@]}" \
+    -fsyntax-only tests/cpp/export_macro_check.cpp
+done
+for cxx in g++ clang++; do
+  check "export-macro-cxx-$cxx" "$cxx" -x c++ -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
+    -DMSSTORE_API=4242 "${HEADERS[@]}" -fsyntax-only tests/cpp/export_macro_check.cpp
+  check "instantiate-monolithic-$cxx" "$cxx" -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
+    -DMSSTORE_API= "${HEADERS[@]}" -fsyntax-only tests/cpp/instantiate_all.cpp
+done
+
+# ---- 2. the plugin against the stand-in engine headers -----------------------------------------
+MODULE=bindings/unreal/Source/MsStore
+GEN="$OUT/generated"
+rm -rf "$GEN" && mkdir -p "$GEN"
+for header in $(find "$MODULE" -name '*.h'); do
+  printf '#pragma once\n' >"$GEN/$(basename "${header%.h}").generated.h"
+done
+mapfile -t SOURCES < <(find "$MODULE" -name '*.cpp' | sort)
+if [ "${#SOURCES[@]}" -lt 5 ]; then
+  note "found only ${#SOURCES[@]} plugin sources in $MODULE"
+  failed=$((failed + 1))
+fi
+
+# UBT's ClangToolChain/ClangWarnings (UE 5.4, clang 14 and later) and what it always adds.
+UBT_COMMON=(-std=c++20 -fno-exceptions -DPLATFORM_EXCEPTIONS_DISABLED=1 -fno-rtti -Wall -Werror -Wextra
+  -Wdelete-non-virtual-dtor -Wshadow -Wundef -Wno-unused-variable -Wno-unused-function
+  -Wno-unknown-pragmas -Wno-switch -Wno-invalid-offsetof -Wno-unused-but-set-variable -Wno-unused-but-set-parameter)
+UBT_CLANG=(-Wenum-conversion -Wbitfield-enum-conversion -Wno-enum-enum-conversion -Wno-enum-float-conversion
+  -Wno-ambiguous-reversed-operator -Wno-deprecated-anon-enum-enum-conversion -Wno-deprecated-volatile
+  -Wno-ordered-compare-function-pointers -Wno-bitwise-instead-of-logical -Wno-gnu-string-literal-operator-template
+  -Wno-inconsistent-missing-override -Wno-tautological-compare -Wno-unused-lambda-capture
+  -Wno-unused-local-typedef -Wno-unused-private-field -Wno-undefined-var-template
+  -Wno-float-conversion -Wno-implicit-float-conversion -Wno-implicit-int-conversion -Wno-c++11-narrowing)
+PLUGIN_INCLUDES=(-Itests/cpp/unreal_stub -I"$GEN" -I"$MODULE/Public" -I"$MODULE/Private" "${HEADERS[@]}")
+# config_defs NAME: the definitions UBT would pass for one configuration, into defs.
+config_defs() {
+  case "$1" in
+    static) defs=(-DWITH_MSSTORE=1 -DMSSTORE_STATIC=1 -DMSSTORE_API=) ;;
+    dll) defs=(-DWITH_MSSTORE=1 '-DMSSTORE_RUNTIME_DLL="libmsstore.so"' '-DMSSTORE_API=__attribute__((visibility("default")))') ;;
+    off) defs=(-DWITH_MSSTORE=0 -DMSSTORE_API=) ;;
+  esac
+}
+for cxx in clang++ g++; do
+  flags=("${UBT_COMMON[@]}")
+  [ "$cxx" = clang++ ] && flags+=("${UBT_CLANG[@]}")
+  for name in static dll off; do
+    config_defs "$name"
+    for src in "${SOURCES[@]}"; do
+      check "plugin-$cxx-$name-$(basename "$src" .cpp)" "$cxx" "${flags[@]}" "${defs[@]}" "${PLUGIN_INCLUDES[@]}" \
+        -fsyntax-only "$src"
+    done
+  done
+done
+note "compiled ${#SOURCES[@]} plugin sources x 3 configurations x 2 compilers"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

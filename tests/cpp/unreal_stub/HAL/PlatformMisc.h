@@ -1,0 +1,8 @@
+#pragma once
+
+#include "CoreMinimal.h"
+
+struct FPlatformMisc
+{
+	static FString GetEnvironmentVariable(const TCHAR* VariableName);
+};
