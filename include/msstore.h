@@ -2144,7 +2144,7 @@ msstore_result msstore_consume(struct msstore_client *client,
  # Safety
  See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
  */
-MSSTORE_API
+MSSTORE_EXPORT
 msstore_result msstore_consume_v6(struct msstore_client *client,
                                   const struct msstore_consume_v6_options *opts,
                                   const struct msstore_call_options *call,
