@@ -43,9 +43,29 @@ fn drop_then_failing_refresh(w: &World) {
     w.fault("entra_v2", status(400), 1);
 }
 
+/// A fault sequence, armed right before a call.
+type Arm = Box<dyn Fn(&World)>;
+
+/// Every sequence of the issue: a drop after applying, then each non-verdict answer; and a
+/// drop, then a 401 whose token refresh fails.
+fn sequences() -> Vec<(String, Arm)> {
+    let mut all: Vec<(String, Arm)> = NON_VERDICTS
+        .iter()
+        .map(|&x| {
+            let arm: Arm = Box::new(move |w: &World| drop_then(w, CONSUME_ROUTE, x));
+            (format!("drop, {x}"), arm)
+        })
+        .collect();
+    all.push((
+        "drop, 401, Entra refuses the refresh".into(),
+        Box::new(drop_then_failing_refresh),
+    ));
+    all
+}
+
 /// The Rust API says Unknown with the trackingId; the balance went down exactly once; a
 /// resend with that trackingId is Consumed and changes nothing.
-fn rust_api_unknown(w: &World, arm: impl Fn(&World), what: &str) {
+fn rust_api_unknown(w: &World, arm: Arm, what: &str) {
     let client = two_attempts(w);
     let start = balance(w);
     let t = uuid::Uuid::new_v4().to_string();
@@ -73,7 +93,7 @@ fn rust_api_unknown(w: &World, arm: impl Fn(&World), what: &str) {
 
 /// Through the ledger: the entry stays pending (not failed), and a later reconcile resends it
 /// and ends Applied with the balance down exactly once.
-fn ledger_keeps_it_pending(w: &World, arm: impl Fn(&World), what: &str) {
+fn ledger_keeps_it_pending(w: &World, arm: Arm, what: &str) {
     let db = SqliteDb::new();
     let client = two_attempts(w);
     let mut cfg = db.config("server-1");
@@ -111,31 +131,17 @@ fn drop_then_a_non_verdict_answer_is_unknown_through_the_rust_api() {
             100,
         )
         .unwrap();
-    for x in NON_VERDICTS {
-        rust_api_unknown(
-            &w,
-            |w| drop_then(w, CONSUME_ROUTE, x),
-            &format!("drop, {x}"),
-        );
+    for (what, arm) in sequences() {
+        rust_api_unknown(&w, arm, &what);
     }
-    rust_api_unknown(
-        &w,
-        drop_then_failing_refresh,
-        "drop, 401, Entra refuses the refresh",
-    );
 }
 
 #[test]
 fn drop_then_a_non_verdict_answer_stays_pending_in_the_ledger() {
     let w = World::new();
-    for x in NON_VERDICTS {
-        ledger_keeps_it_pending(
-            &w,
-            |w| drop_then(w, CONSUME_ROUTE, x),
-            &format!("drop, {x}"),
-        );
+    for (what, arm) in sequences() {
+        ledger_keeps_it_pending(&w, arm, &what);
     }
-    ledger_keeps_it_pending(&w, drop_then_failing_refresh, "drop, 401, failing refresh");
 }
 
 #[test]
@@ -294,20 +300,7 @@ fn the_cli_says_unknown_and_names_the_tracking_id() {
             100,
         )
         .unwrap();
-    let mut arms: Vec<(String, Box<dyn Fn(&World)>)> = NON_VERDICTS
-        .iter()
-        .map(|&x| {
-            (
-                format!("drop, {x}"),
-                Box::new(move |w: &World| drop_then(w, CONSUME_ROUTE, x)) as Box<dyn Fn(&World)>,
-            )
-        })
-        .collect();
-    arms.push((
-        "drop, failing refresh".into(),
-        Box::new(drop_then_failing_refresh),
-    ));
-    for (what, arm) in arms {
+    for (what, arm) in sequences() {
         let start = balance(&w);
         let t = uuid::Uuid::new_v4().to_string();
         arm(&w);
