@@ -143,7 +143,7 @@ struct Error {
   std::string inner_code;      // e.g. "InconsistentClientId"
   std::string ms_cv;           // MS-CV of the failing exchange
   std::string correlation_id;  // MS-CorrelationId / Entra correlation id
-  std::string tracking_id;     // consume: resend with this id after ConsumeOutcomeUnknown
+  std::string tracking_id;     // after ConsumeOutcomeUnknown: the tracking / order / recurrence id to resend with
   std::optional<std::chrono::milliseconds> retry_after;  // when the service said how long
   std::string json;            // the whole error as JSON (empty for wrapper-made errors)
 
