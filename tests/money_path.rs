@@ -543,3 +543,40 @@ fn a_bare_401_forces_one_token_refresh() {
     );
     assert_ne!(auth[0], auth[1], "the retry carries the refreshed token");
 }
+
+#[test]
+fn a_key_from_another_app_earns_no_token_refresh() {
+    let w = World::new();
+    let other = "11111111-2222-3333-4444-555555555555";
+    w.emu.add_app(&w.seed.tenant_id, other, "other-secret");
+    let foreign = w
+        .emu
+        .mint_key_for_app(
+            &w.seed.tenant_id,
+            other,
+            msstore::emulator::KeyKind::Collections,
+            "p",
+            &w.seed.store_user_id,
+        )
+        .unwrap();
+    let client = w.client();
+    let o = client
+        .block_on(client.consume(ConsumeRequest::store_managed(
+            &foreign,
+            &w.seed.consumable_product_id,
+            1,
+        )))
+        .unwrap();
+    match o {
+        ConsumeOutcome::Failed(e) => {
+            assert_eq!(e.kind, ErrorKind::ClientIdMismatch, "{e}");
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+    assert_eq!(
+        client.token_requests_sent(),
+        1,
+        "InconsistentClientId: no refresh"
+    );
+    assert_eq!(w.statuses(CONSUME_ROUTE), vec![401]);
+}
