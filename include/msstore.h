@@ -351,8 +351,11 @@ enum msstore_result
    */
   MSSTORE_E_SERVICE = 7141,
   /*
-   A consume may or may not have been applied. Resend it with the same tracking id
-   (`msstore_error_tracking_id`) until it resolves; that is safe.
+   A consume, grant or subscription change may or may not have been applied (an attempt
+   may have reached the Store and no verdict came back). Never grant on it, never treat it
+   as failed: resend with the id in `msstore_error_tracking_id` (the consume's tracking id
+   or v6 transaction id, the grant's order id, the subscription's recurrence id) until it
+   resolves; that is safe (for an Extend, look at the expiration time first).
    */
   MSSTORE_E_CONSUME_OUTCOME_UNKNOWN = 7142,
   /*
@@ -905,6 +908,13 @@ typedef struct msstore_ledger_entry {
    */
   const char *last_error;
   int64_t created_unix_ms;
+  /*
+   1 on an APPLIED entry this process was handed before (by an earlier
+   `msstore_ledger_consume` with the same tracking id, or a reconcile) and has not
+   acknowledged: whoever received it first grants it; do NOT grant it again. 0 otherwise.
+   A restart hands the entry out again with 0.
+   */
+  uint32_t already_handed_out;
 } msstore_ledger_entry;
 
 /*
@@ -1814,9 +1824,12 @@ MSSTORE_EXPORT msstore_result msstore_ledger_free(struct msstore_ledger *l);
 /*
  Consumes through the ledger: records the entry durably, sends (and resends with the same
  tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
- whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`), FAILED
- (refused, nothing applied), PENDING (unknown yet; `msstore_ledger_reconcile` resends it;
- do not grant). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
+ whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`; but if
+ `already_handed_out` is 1, this process was handed it before, e.g. the game repeated its
+ own call, and has not acknowledged it: do NOT grant again), FAILED (the Store's verdict
+ refused it, or no send could have reached the Store; nothing applied), PENDING (it may
+ have been applied; `msstore_ledger_reconcile` resends it; do not grant), COMPLETED (granted
+ and acknowledged before). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
  used for another consume or being handled elsewhere), `MSSTORE_E_STORAGE`, …
 
  # Safety

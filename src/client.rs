@@ -6,7 +6,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{new_cv, Exchange, Http, RequestSpec, RetryOn, SendFailure, JSON_CONTENT_TYPE};
 use crate::key::{KeyKind, StoreIdKey};
 use crate::secret::SecretString;
-use crate::service_error::store_error;
+use crate::service_error::{inner_error_code, is_one_of, store_error, KEY_ERROR_CODES};
 use crate::token::{AccessToken, Audience, TokenCache};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -220,8 +220,8 @@ impl Core {
         self.tokens.get(&self.http, Audience::Service).await
     }
 
-    /// POSTs JSON to a Store route with the service token and maps the answer. A 401
-    /// AuthenticationTokenInvalid triggers one forced token refresh and one more try.
+    /// POSTs JSON to a Store route with the service token. A 401 that is not a key error
+    /// triggers one forced token refresh and one more try.
     pub(crate) async fn store_call(
         &self,
         service: Service,
@@ -272,10 +272,6 @@ impl Core {
         mut token: AccessToken,
         mut slot: Option<crate::http::Slot>,
     ) -> std::result::Result<Exchange, SendFailure> {
-        let not_sent = |error| SendFailure {
-            error,
-            maybe_applied: false,
-        };
         let mut spec = RequestSpec {
             method,
             url,
@@ -286,19 +282,32 @@ impl Core {
             op,
         };
         let mut refreshed = false;
+        // Whether an attempt before the refresh may have reached the Store: what the caller
+        // must know about the whole call, whatever the attempts after the refresh say.
+        let mut reached = false;
         loop {
-            let ex = self
-                .http
-                .send_reserved(&spec, retry_on, slot.take())
-                .await?;
-            if ex.status == 401 && !refreshed && is_token_invalid(&ex) {
+            let ex = match self.http.send_reserved(&spec, retry_on, slot.take()).await {
+                Ok(mut ex) => {
+                    ex.maybe_applied_earlier |= reached;
+                    ex
+                }
+                Err(mut f) => {
+                    f.maybe_applied |= reached;
+                    return Err(f);
+                }
+            };
+            if ex.status == 401 && !refreshed && token_refresh_may_help(&ex) {
                 // The token may have been revoked or the clocks disagree: one fresh token.
                 refreshed = true;
+                reached = ex.maybe_applied_earlier;
                 token = self
                     .tokens
                     .refresh(&self.http, Audience::Service, &token)
                     .await
-                    .map_err(not_sent)?;
+                    .map_err(|error| SendFailure {
+                        error,
+                        maybe_applied: reached,
+                    })?;
                 spec.bearer = Some(token.token.expose().to_string());
                 continue;
             }
@@ -410,10 +419,10 @@ impl Core {
     }
 }
 
-fn is_token_invalid(ex: &Exchange) -> bool {
-    let e = store_error("", ex);
-    e.kind == ErrorKind::Unauthorized
-        && e.inner_code.as_deref() == Some("AuthenticationTokenInvalid")
+/// Whether a Store 401 earns the one forced token refresh: any 401 but a Store ID key error
+/// (see `KEY_ERROR_CODES`), bare ones included (the ServiceError body is optional).
+fn token_refresh_may_help(ex: &Exchange) -> bool {
+    !inner_error_code(&ex.body).is_some_and(|c| is_one_of(&c, &KEY_ERROR_CODES))
 }
 
 pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {

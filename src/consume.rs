@@ -3,9 +3,9 @@
 
 use crate::client::{parse_success, to_json, Client, Core, Service};
 use crate::collections::UserIdentity;
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::RetryOn;
-use crate::service_error::store_error;
+use crate::error::{Error, Result};
+use crate::http::{Exchange, RetryOn};
+use crate::outcome::{settle, unknown_error, Settled};
 use serde::{Deserialize, Serialize};
 
 pub(crate) const PATH_CONSUME_V8: &str = "/v8.0/collections/consume";
@@ -94,7 +94,7 @@ pub struct OrderTransaction {
 }
 
 /// The Store's answer to a consume that was applied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsumeResult {
     #[serde(default)]
@@ -115,9 +115,11 @@ pub struct ConsumeResult {
 pub enum ConsumeOutcome {
     /// Applied (or had already been applied under this trackingId).
     Consumed(ConsumeResult),
-    /// Definitely not applied: the Store refused it, or it never reached the Store.
+    /// Definitely not applied: the Store's verdict about this trackingId (e.g. insufficient
+    /// quantity), or no attempt could have reached the Store (see `crate::outcome`).
     Failed(Error),
-    /// It may have been applied: resend with `tracking_id` (safe) until it resolves.
+    /// It may have been applied (an attempt may have reached the Store and no verdict came
+    /// back): resend with `tracking_id` (safe) until it resolves. Never grant on it.
     Unknown { tracking_id: String, error: Error },
 }
 
@@ -128,18 +130,8 @@ impl ConsumeOutcome {
         match self {
             ConsumeOutcome::Consumed(r) => Ok(r),
             ConsumeOutcome::Failed(e) => Err(e),
-            ConsumeOutcome::Unknown {
-                tracking_id,
-                mut error,
-            } => {
-                error.message = format!(
-                    "the consume may or may not have been applied ({}); resend it with trackingId {tracking_id}",
-                    error.message
-                );
-                error.kind = ErrorKind::ConsumeOutcomeUnknown;
-                error.tracking_id = Some(tracking_id);
-                let e = error;
-                Err(e)
+            ConsumeOutcome::Unknown { tracking_id, error } => {
+                Err(unknown_error("consume", "trackingId", &tracking_id, error))
             }
         }
     }
@@ -200,7 +192,17 @@ impl ConsumeV6Request {
 }
 
 impl Core {
-    pub(crate) async fn consume(&self, mut req: ConsumeRequest) -> ConsumeOutcome {
+    pub(crate) async fn consume(&self, req: ConsumeRequest) -> ConsumeOutcome {
+        self.consume_after(req, false).await
+    }
+
+    /// A v8 consume; `earlier` says an earlier call with the same trackingId may have reached
+    /// the Store (the ledger's resends), so only a verdict may fail this one.
+    pub(crate) async fn consume_after(
+        &self,
+        mut req: ConsumeRequest,
+        earlier: bool,
+    ) -> ConsumeOutcome {
         if let Err(e) = req.prepare() {
             return ConsumeOutcome::Failed(e);
         }
@@ -210,11 +212,7 @@ impl Core {
             Ok(b) => b,
             Err(e) => return ConsumeOutcome::Failed(e),
         };
-        let unknown = |error: Error| ConsumeOutcome::Unknown {
-            tracking_id: tracking_id.clone(),
-            error,
-        };
-        match self
+        let sent = self
             .store_call(
                 Service::Collections,
                 PATH_CONSUME_V8,
@@ -222,34 +220,29 @@ impl Core {
                 "consume",
                 RetryOn::TransientAndThrottle,
             )
-            .await
-        {
-            Err(f) if f.maybe_applied => unknown(f.error),
-            Err(f) => ConsumeOutcome::Failed(f.error.with_tracking_id(&tracking_id)),
-            Ok(ex) if ex.is_success() => match parse_success::<ConsumeResult>("consume", &ex) {
-                Ok(p) => ConsumeOutcome::Consumed(p.value),
-                // It was applied, but we cannot read how: only a resend can tell us.
-                Err(e) => unknown(e),
-            },
-            Ok(ex) => {
-                let err = store_error("consume", &ex).with_tracking_id(&tracking_id);
-                if ex.status >= 500 || (ex.status == 429 && ex.maybe_applied_earlier) {
-                    unknown(err)
-                } else {
-                    ConsumeOutcome::Failed(err)
-                }
-            }
-        }
+            .await;
+        let settled = settle("consume", sent, earlier);
+        ConsumeOutcome::from_settled(settled, tracking_id, |ex| {
+            parse_success::<ConsumeResult>("consume", ex).map(|p| p.value)
+        })
     }
 
-    pub(crate) async fn consume_v6(&self, req: ConsumeV6Request) -> ConsumeOutcome {
+    /// A v6 consume, settled like v8. The id to resend with is the trackingId (form A) or the
+    /// transactionId (form B).
+    pub(crate) async fn consume_v6(&self, req: ConsumeV6Request, earlier: bool) -> ConsumeOutcome {
         if let Err(e) = req.validate() {
             return ConsumeOutcome::Failed(e);
         }
+        let id = req
+            .tracking_id
+            .clone()
+            .or_else(|| req.transaction_id.clone())
+            .unwrap_or_default();
         let retry = if req.tracking_id.is_some() {
             RetryOn::TransientAndThrottle
         } else {
-            // Form B has no idempotency key documented: do not resend on ambiguous failures.
+            // Form B has no documented idempotency key: no resend on a 429 (never applied
+            // anyway), only on failures that may have been applied.
             RetryOn::NetworkAnd5xx
         };
         let body = match to_json(&req) {
@@ -264,48 +257,78 @@ impl Core {
                 "consume_v6",
                 retry,
             )
-            .await
-            .map_err(|f| f.error);
-        match sent {
-            // 204: nothing to read but the ids we sent.
-            Ok(ex) if ex.is_success() => ConsumeOutcome::Consumed(ConsumeResult {
-                item_id: req.item_id.clone().unwrap_or_default(),
-                product_id: req.product_id.clone().unwrap_or_default(),
-                tracking_id: req
-                    .tracking_id
-                    .clone()
-                    .or_else(|| req.transaction_id.clone())
-                    .unwrap_or_default(),
-                new_quantity: 0,
-                order_transactions: Vec::new(),
-            }),
-            Ok(ex) => ConsumeOutcome::Failed(store_error("consume_v6", &ex)),
-            Err(e) => ConsumeOutcome::Failed(e),
+            .await;
+        let settled = settle("consume_v6", sent, earlier);
+        // 204 No Content: nothing to read but the id.
+        ConsumeOutcome::from_settled(settled, id.clone(), |_| {
+            Ok(ConsumeResult {
+                tracking_id: id.clone(),
+                ..ConsumeResult::default()
+            })
+        })
+    }
+}
+
+impl ConsumeOutcome {
+    /// The outcome of a settled consume (`read` turns a 2xx answer into the result).
+    fn from_settled(
+        settled: Settled,
+        tracking_id: String,
+        read: impl FnOnce(&Exchange) -> Result<ConsumeResult>,
+    ) -> ConsumeOutcome {
+        match settled {
+            Settled::Answered(ex) => match read(&ex) {
+                Ok(r) => ConsumeOutcome::Consumed(r),
+                // It was applied, but we cannot read how: only a resend can tell us.
+                Err(error) => ConsumeOutcome::Unknown { tracking_id, error },
+            },
+            Settled::Failed(e) => ConsumeOutcome::Failed(e.with_tracking_id(&tracking_id)),
+            Settled::Unknown(e) => ConsumeOutcome::Unknown {
+                error: e.with_tracking_id(&tracking_id),
+                tracking_id,
+            },
         }
     }
 }
 
 impl Client {
     /// Consumes a consumable (v8). Never fails outright: the outcome says what happened.
-    pub async fn consume(&self, req: ConsumeRequest) -> ConsumeOutcome {
+    pub async fn consume(&self, mut req: ConsumeRequest) -> ConsumeOutcome {
+        // The trackingId is fixed before anything is sent, so every outcome can name it.
+        if let Err(e) = req.prepare() {
+            return ConsumeOutcome::Failed(e);
+        }
+        let tracking_id = req.tracking_id.clone().unwrap_or_default();
         match self
             .run(move |c| async move { Ok(c.consume(req).await) })
             .await
         {
             Ok(o) => o,
-            Err(e) => ConsumeOutcome::Failed(e),
+            // The operation was cut short (shutdown, panic) at a point we cannot know.
+            Err(error) => ConsumeOutcome::Unknown { tracking_id, error },
         }
     }
 
-    /// Legacy v6 consume (204 on success). Like `consume`, the outcome says what happened;
-    /// `Consumed` carries only the ids that were sent.
+    /// Legacy v6 consume (204 on success): the same three outcomes as v8; `Consumed` carries
+    /// only `tracking_id` (the trackingId, or the transactionId for form B).
     pub async fn consume_v6(&self, req: ConsumeV6Request) -> ConsumeOutcome {
+        if let Err(e) = req.validate() {
+            return ConsumeOutcome::Failed(e);
+        }
+        let id = req
+            .tracking_id
+            .clone()
+            .or_else(|| req.transaction_id.clone())
+            .unwrap_or_default();
         match self
-            .run(move |c| async move { Ok(c.consume_v6(req).await) })
+            .run(move |c| async move { Ok(c.consume_v6(req, false).await) })
             .await
         {
             Ok(o) => o,
-            Err(e) => ConsumeOutcome::Failed(e),
+            Err(error) => ConsumeOutcome::Unknown {
+                tracking_id: id,
+                error,
+            },
         }
     }
 }
@@ -313,6 +336,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn request_shape_and_tracking_id() {

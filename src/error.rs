@@ -39,7 +39,8 @@ pub enum ErrorKind {
     NotFound,
     /// The service refused the request for a business reason (e.g. insufficient quantity).
     Service,
-    /// A consume may or may not have been applied: resend it with the same trackingId.
+    /// A consume, grant or subscription change may or may not have been applied: resend it
+    /// with the id in `tracking_id` (trackingId / transactionId, orderId, recurrenceId).
     ConsumeOutcomeUnknown,
     /// The service answered something we could not understand.
     MalformedResponse,
@@ -145,7 +146,8 @@ pub struct ErrorDetails {
     pub correlation_id: Option<String>,
     /// How long the service asked us to wait (429 `Retry-After`).
     pub retry_after: Option<Duration>,
-    /// For consume: the trackingId to resend with.
+    /// The id to resend with: a consume's trackingId (v6 form B: transactionId), a grant's
+    /// orderId, a subscription change's recurrenceId.
     pub tracking_id: Option<String>,
     /// For Entra failures: what Entra said.
     pub entra: Option<EntraErrorDetails>,

@@ -36,8 +36,9 @@ pub(crate) struct Exchange {
     pub ms_cv: Option<String>,
     pub correlation_id: Option<String>,
     pub retry_after: Option<Duration>,
-    /// True when an earlier attempt of the same request may have been processed (it timed out,
-    /// lost its connection after sending, or got a 5xx).
+    /// True when an earlier attempt of the same logical call may have been processed (it timed
+    /// out, lost its connection after sending, or got a 5xx, 408 or 409), also across a forced
+    /// token refresh.
     pub maybe_applied_earlier: bool,
 }
 
@@ -55,7 +56,7 @@ impl Exchange {
 pub(crate) struct SendFailure {
     pub error: Error,
     /// True when at least one attempt may have been processed by the service (a timeout or a
-    /// dropped connection after the request was written, or a 5xx).
+    /// dropped connection after the request was written, or a 5xx, 408 or 409).
     pub maybe_applied: bool,
 }
 
@@ -169,9 +170,7 @@ impl Http {
                     ex.maybe_applied_earlier = maybe_applied;
                     let retryable = ex.status >= 500
                         || (ex.status == 429 && retry_on == RetryOn::TransientAndThrottle);
-                    if ex.status >= 500 {
-                        maybe_applied = true;
-                    }
+                    maybe_applied |= crate::outcome::answer_may_have_applied(ex.status);
                     if !retryable || last {
                         return Ok(ex);
                     }

@@ -25,6 +25,7 @@ pub mod jwt;
 pub mod key;
 pub mod ledger;
 pub mod log;
+mod outcome;
 pub mod purchase;
 pub mod secret;
 mod service_error;

@@ -1,11 +1,11 @@
 //! Purchase service: free-product grants (spec §3.6), subscription query (§3.7) and change (§3.8).
 
-use crate::client::{parse_success, to_json, Client, Core, Parsed, Service};
+use crate::client::{parse_body, parse_success, to_json, Client, Core, Parsed, Service};
 use crate::collections::IdentityV6;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{backoff, RetryOn};
+use crate::outcome::{settle, unknown_error, Settled};
 use crate::secret::SecretString;
-use crate::service_error::store_error;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -406,18 +406,27 @@ enum ChangeResponseWire {
 impl Core {
     pub(crate) async fn grant(&self, mut req: GrantRequest) -> Result<Order> {
         req.prepare()?;
-        let parsed: Parsed<Order> = self
-            .store_json(
+        let order_id = req.order_id.clone().unwrap_or_default();
+        let unknown = |e| unknown_error("grant", "orderId", &order_id, e);
+        let sent = self
+            .store_call(
                 Service::Purchase,
                 PATH_GRANT,
-                &req,
+                to_json(&req)?,
                 "grant",
                 RetryOn::NetworkAnd5xx,
             )
-            .await?;
-        let mut order = parsed.value;
-        order.raw_json = parsed.raw;
-        Ok(order)
+            .await;
+        match settle("grant", sent, false) {
+            Settled::Answered(ex) => {
+                // Granted, but unreadable: resending the same orderId returns the order.
+                let mut order: Order = parse_body("grant", &ex).map_err(unknown)?;
+                order.raw_json = ex.body_text();
+                Ok(order)
+            }
+            Settled::Failed(e) => Err(e),
+            Settled::Unknown(e) => Err(unknown(e)),
+        }
     }
 
     pub(crate) async fn recurrence_page(
@@ -490,19 +499,19 @@ impl Core {
                 .replace("%3A", ":")
         );
         let body = to_json(&req)?;
+        let op = "change_subscription";
+        let what = format!("subscription change {:?}", req.change_type);
+        let unknown = |e| unknown_error(&what, "recurrenceId", &req.recurrence_id, e);
         if req.change_type != ChangeType::Extend {
             // Cancel, Refund and ToggleAutoRenew converge on the same state: plain retries.
-            let ex = self
-                .store_call(
-                    Service::Purchase,
-                    &path,
-                    body,
-                    "change_subscription",
-                    RetryOn::NetworkAnd5xx,
-                )
-                .await
-                .map_err(|f| f.error)?;
-            return parse_change(&ex);
+            let sent = self
+                .store_call(Service::Purchase, &path, body, op, RetryOn::NetworkAnd5xx)
+                .await;
+            return match settle(op, sent, false) {
+                Settled::Answered(ex) => parse_change(&ex).map_err(unknown),
+                Settled::Failed(e) => Err(e),
+                Settled::Unknown(e) => Err(unknown(e)),
+            };
         }
         // Extend is not idempotent (spec §0.3): note the expiration before sending, and after an
         // ambiguous failure look again before resending.
@@ -516,37 +525,41 @@ impl Core {
                 )
             })?
             .expiration_time;
+        // Whether any attempt so far may have reached the Store.
+        let mut reached = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let sent = self
-                .store_call(
-                    Service::Purchase,
-                    &path,
-                    body.clone(),
-                    "change_subscription",
-                    RetryOn::Never,
-                )
+                .store_call(Service::Purchase, &path, body.clone(), op, RetryOn::Never)
                 .await;
-            let (err, ambiguous) = match sent {
-                Ok(ex) if ex.is_success() => return parse_change(&ex),
-                Ok(ex) if ex.status >= 500 => (store_error("change_subscription", &ex), true),
-                Ok(ex) if ex.status == 429 => (store_error("change_subscription", &ex), false),
-                Ok(ex) => return Err(store_error("change_subscription", &ex)),
-                Err(f) => (f.error, f.maybe_applied),
+            let transient = match &sent {
+                Ok(ex) => ex.status >= 500 || ex.status == 429,
+                Err(_) => true,
             };
-            if ambiguous {
-                if let Some(now) = self
+            let err = match settle(op, sent, reached) {
+                Settled::Answered(ex) => return parse_change(&ex).map_err(unknown),
+                Settled::Failed(e) if !transient => return Err(e),
+                // Nothing reached the Store (connection refused, a first 429): resend.
+                Settled::Failed(e) => e,
+                Settled::Unknown(e) => {
+                    reached = true;
+                    e
+                }
+            };
+            if reached {
+                match self
                     .find_recurrence(&req.b2b_key, &req.sbx, &req.recurrence_id)
-                    .await?
+                    .await
                 {
-                    if now.expiration_time != before {
-                        return Ok(now);
-                    }
+                    Ok(Some(now)) if now.expiration_time != before => return Ok(now),
+                    Ok(_) => {}
+                    // Without a look, a resend could extend twice.
+                    Err(_) => return Err(unknown(err)),
                 }
             }
             if attempt >= self.config.retry.max_attempts {
-                return Err(err);
+                return Err(if reached { unknown(err) } else { err });
             }
             tokio::time::sleep(backoff(&self.config.retry, attempt, err.retry_after)).await;
         }
@@ -566,7 +579,9 @@ fn parse_change(ex: &crate::http::Exchange) -> Result<RecurrenceItem> {
 }
 
 impl Client {
-    /// Grants a free product (v6 grant). Retries reuse the same orderId.
+    /// Grants a free product (v6 grant). Retries reuse the same orderId. Once an attempt may
+    /// have reached the Store, the error is `ConsumeOutcomeUnknown` (with `tracking_id` = the
+    /// orderId) unless the Store refused the grant: resend with that orderId.
     pub async fn grant_free_product(&self, req: GrantRequest) -> Result<Order> {
         self.run(move |c| async move { c.grant(req).await }).await
     }
@@ -591,7 +606,11 @@ impl Client {
             .await
     }
 
-    /// Cancel, Extend, Refund or ToggleAutoRenew a subscription; returns its new state.
+    /// Cancel, Extend, Refund or ToggleAutoRenew a subscription; returns its new state. Once an
+    /// attempt may have reached the Store, the error is `ConsumeOutcomeUnknown` (with
+    /// `tracking_id` = the recurrenceId) unless the Store refused the change. Cancel, Refund and
+    /// ToggleAutoRenew are safe to resend; an Extend is not: query the subscription and compare
+    /// its `expirationTime` before sending it again.
     pub async fn change_subscription(
         &self,
         req: RecurrenceChangeRequest,

@@ -23,6 +23,32 @@ struct InnerError {
     message: Option<String>,
 }
 
+/// ServiceError inner codes that are about the caller's credentials, never about the request's
+/// object (spec §0.1): <https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service>.
+pub(crate) const AUTH_INNER_CODES: [&str; 3] = [
+    "AuthenticationTokenInvalid",
+    "PartnerAadTicketRequired",
+    "InconsistentClientId",
+];
+
+/// Inner codes of a 401 that a fresh service token cannot cure: the Store ID key belongs to
+/// another Entra app (its `clientId` claim is not the token's `appid`), a configuration error.
+/// Every other 401 (AuthenticationTokenInvalid, PartnerAadTicketRequired, an unknown code, or
+/// a bare 401 with no body, e.g. `WWW-Authenticate: Bearer error="invalid_token"`) may be our
+/// token, so it earns the one forced refresh.
+pub(crate) const KEY_ERROR_CODES: [&str; 1] = ["InconsistentClientId"];
+
+/// `innererror.code` of a ServiceError body, when the body is one and the code is not blank.
+pub(crate) fn inner_error_code(body: &[u8]) -> Option<String> {
+    let body: ServiceErrorBody = serde_json::from_slice(body).ok()?;
+    body.innererror?.code.filter(|c| !c.trim().is_empty())
+}
+
+/// Whether `code` is one of `codes` (the Store matches names case-insensitively, spec §0).
+pub(crate) fn is_one_of(code: &str, codes: &[&str]) -> bool {
+    codes.iter().any(|c| c.eq_ignore_ascii_case(code.trim()))
+}
+
 /// Maps a Store response with a non-2xx status to an error (`op` names the call for the message).
 pub(crate) fn store_error(op: &str, ex: &Exchange) -> Error {
     let body: ServiceErrorBody = serde_json::from_slice(&ex.body).unwrap_or_default();

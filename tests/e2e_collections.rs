@@ -422,14 +422,16 @@ fn developer_managed_consume_and_v6_consume() {
         .iter()
         .find(|i| &i.product_id == product && i.is_active())
         .expect("v6 lists the unmanaged consumable");
-    c.block_on(c.consume_v6(ConsumeV6Request::by_item(
-        &w.seed.collections_key,
-        &item.id,
-        None,
-    )))
-    .unwrap()
-    .into_result()
-    .unwrap();
+    let done = c
+        .block_on(c.consume_v6(ConsumeV6Request::by_item(
+            &w.seed.collections_key,
+            &item.id,
+            None,
+        )))
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert!(uuid::Uuid::parse_str(&done.tracking_id).is_ok(), "{done:?}");
     assert_eq!(w.emu.balance(&w.seed.store_user_id, product), 0);
     assert_eq!(w.statuses("collections_v6_consume"), vec![204]);
 }

@@ -339,6 +339,16 @@ impl Emulator {
         self.with_state(|s| s.balance(sandbox, store_user_id, product_id))
     }
 
+    /// Whether a v8 consume with this trackingId was applied for the user (RETAIL): what a
+    /// test needs to tell a lost consume (applied, yet reported failed) from a refused one.
+    pub fn consume_applied(&self, store_user_id: &str, tracking_id: &str) -> bool {
+        let key = tracking_id.to_ascii_lowercase();
+        self.with_state(|s| {
+            s.user(state::RETAIL, store_user_id)
+                .is_some_and(|u| u.consumes.contains_key(&key))
+        })
+    }
+
     /// `recurrenceState` of a subscription (RETAIL), after running the clock.
     pub fn recurrence_state(&self, store_user_id: &str, recurrence_id: &str) -> Option<String> {
         self.with_state(|s| {

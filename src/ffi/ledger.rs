@@ -210,6 +210,11 @@ pub struct msstore_ledger_entry {
     /// Why it is still pending or failed; NULL when none.
     pub last_error: *const c_char,
     pub created_unix_ms: i64,
+    /// 1 on an APPLIED entry this process was handed before (by an earlier
+    /// `msstore_ledger_consume` with the same tracking id, or a reconcile) and has not
+    /// acknowledged: whoever received it first grants it; do NOT grant it again. 0 otherwise.
+    /// A restart hands the entry out again with 0.
+    pub already_handed_out: u32,
 }
 
 /// One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
@@ -307,6 +312,7 @@ impl LedgerItemsObj {
                     transaction_count: e.transactions.len(),
                     last_error: a.o(e.last_error.as_deref()),
                     created_unix_ms: e.created_ms,
+                    already_handed_out: u32::from(e.already_handed_out),
                 }
             })
             .collect();
@@ -510,9 +516,12 @@ pub extern "C" fn msstore_ledger_free(l: *mut msstore_ledger) -> msstore_result 
 
 /// Consumes through the ledger: records the entry durably, sends (and resends with the same
 /// tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
-/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`), FAILED
-/// (refused, nothing applied), PENDING (unknown yet; `msstore_ledger_reconcile` resends it;
-/// do not grant). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
+/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`; but if
+/// `already_handed_out` is 1, this process was handed it before, e.g. the game repeated its
+/// own call, and has not acknowledged it: do NOT grant again), FAILED (the Store's verdict
+/// refused it, or no send could have reached the Store; nothing applied), PENDING (it may
+/// have been applied; `msstore_ledger_reconcile` resends it; do not grant), COMPLETED (granted
+/// and acknowledged before). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
 /// used for another consume or being handled elsewhere), `MSSTORE_E_STORAGE`, …
 ///
 /// # Safety

@@ -62,8 +62,11 @@ pub enum msstore_result {
     /// The service refused the request for a business reason (e.g. insufficient quantity, too
     /// many pages). Read the error's codes and message.
     MSSTORE_E_SERVICE = 7141,
-    /// A consume may or may not have been applied. Resend it with the same tracking id
-    /// (`msstore_error_tracking_id`) until it resolves; that is safe.
+    /// A consume, grant or subscription change may or may not have been applied (an attempt
+    /// may have reached the Store and no verdict came back). Never grant on it, never treat it
+    /// as failed: resend with the id in `msstore_error_tracking_id` (the consume's tracking id
+    /// or v6 transaction id, the grant's order id, the subscription's recurrence id) until it
+    /// resolves; that is safe (for an Extend, look at the expiration time first).
     MSSTORE_E_CONSUME_OUTCOME_UNKNOWN = 7142,
     /// The service answered something the library could not understand. Retry later; report it
     /// if it persists.

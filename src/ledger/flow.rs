@@ -10,16 +10,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::Client;
 use std::sync::Arc;
 
-/// Whether a failed send proves that nothing was applied, so the entry may be closed as failed.
-/// The first send's `Failed` does (consume.rs only says Failed when no attempt of the call could
-/// have applied). After an earlier send of unknown outcome only a Store verdict on this same
-/// trackingId does: 400 (e.g. insufficient quantity) or 404; the Store answers an applied
-/// trackingId with its stored result, never with those. A 401 may just mean the key expired
-/// since, so it keeps the entry pending.
-fn definitive(prior_sends: u32, e: &Error) -> bool {
-    prior_sends == 0 || matches!(e.http_status, Some(400) | Some(404))
-}
-
 /// Marks an entry as being sent by this process for as long as it lives. Dropping it, also when
 /// the caller cancels the operation mid-send, frees the entry for a resend or a reconcile.
 struct InFlight {
@@ -68,10 +58,15 @@ impl Ledger {
     }
 
     /// Consumes through the ledger. Returns the entry:
-    /// - `Applied`: the Store applied it: grant the value, then [`Ledger::acknowledge`];
-    /// - `Failed`: the Store refused it (see `last_error`); nothing was applied;
-    /// - `Pending`: the outcome is still unknown after `send_rounds` sends; it is recorded and
-    ///   [`Ledger::reconcile`] resends it (safe: same trackingId) — do not grant yet.
+    /// - `Applied`: the Store applied it: grant the value, then [`Ledger::acknowledge`]; but if
+    ///   `already_handed_out` is set, this process was handed it before (an earlier call with
+    ///   the same trackingId, or a reconcile) and has not acknowledged it: do not grant again;
+    /// - `Failed`: the Store's verdict refused it (see `last_error`), or no send could have
+    ///   reached the Store; nothing was applied;
+    /// - `Pending`: the outcome is still unknown after `send_rounds` sends (see
+    ///   `crate::outcome`); it is recorded and [`Ledger::reconcile`] resends it (safe: same
+    ///   trackingId) — do not grant yet;
+    /// - `Completed`: granted and acknowledged before (a repeated call).
     ///
     /// `Err` only when nothing could be recorded (bad input, database failure) or the same
     /// trackingId is being handled by another server.
@@ -139,8 +134,7 @@ impl Ledger {
                 )));
             }
             if entry.state == EntryState::Applied {
-                set(&self.inner.handed_out).insert(id);
-                return Ok(entry);
+                return Ok(self.hand_out_entry(entry));
             }
         }
         let Some(_sending) = InFlight::take(&self.inner, &id) else {
@@ -148,13 +142,20 @@ impl Ledger {
                 "trackingId {id} is being sent by another call"
             )));
         };
-        let r = self.drive(&core, &id).await;
-        if let Ok(e) = &r {
-            if e.state == EntryState::Applied {
-                set(&self.inner.handed_out).insert(id);
-            }
-        }
-        r
+        let e = self.drive(&core, &id).await?;
+        Ok(if e.state == EntryState::Applied {
+            self.hand_out_entry(e)
+        } else {
+            e
+        })
+    }
+
+    /// Hands an applied entry to this process's game once: a second hand-out (before the
+    /// acknowledgement) carries `already_handed_out`, so a game that repeats its own call
+    /// does not grant twice.
+    fn hand_out_entry(&self, mut e: LedgerEntry) -> LedgerEntry {
+        e.already_handed_out = !set(&self.inner.handed_out).insert(e.id.clone());
+        e
     }
 
     /// Sends a pending entry up to `send_rounds` times and records what happened.
@@ -197,7 +198,8 @@ impl Ledger {
             req.sbx = info.sbx;
             let eid = id.to_string();
             let inner = self.inner.clone();
-            match core.consume(req).await {
+            // Any earlier send may have reached the Store: then only a verdict fails it.
+            match core.consume_after(req, prior > 0).await {
                 ConsumeOutcome::Consumed(r) => {
                     return self
                         .blocking(move |s| {
@@ -214,13 +216,13 @@ impl Ledger {
                         })
                         .await;
                 }
-                ConsumeOutcome::Failed(e) if definitive(prior, &e) => {
+                ConsumeOutcome::Failed(e) => {
                     let msg = e.to_string();
                     return self
                         .blocking(move |s| s.mark_failed(&eid, &msg, now_ms()))
                         .await;
                 }
-                ConsumeOutcome::Failed(e) | ConsumeOutcome::Unknown { error: e, .. } => {
+                ConsumeOutcome::Unknown { error: e, .. } => {
                     let msg = e.to_string();
                     self.blocking(move |s| s.note_error(&eid, &msg, now_ms()))
                         .await?;
@@ -317,21 +319,5 @@ impl Ledger {
             .await
             .map_err(|_| Error::new(ErrorKind::Internal, "a ledger operation panicked"))??;
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_store_verdicts_close_a_resent_entry() {
-        let mut e = Error::new(ErrorKind::Network, "refused");
-        assert!(definitive(0, &e), "first send, never reached the Store");
-        assert!(!definitive(1, &e), "an earlier send may have applied it");
-        e.http_status = Some(401);
-        assert!(!definitive(2, &e));
-        e.http_status = Some(400);
-        assert!(definitive(2, &e));
     }
 }

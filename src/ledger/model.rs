@@ -124,6 +124,12 @@ pub struct LedgerEntry {
     pub last_error: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// Set on an `Applied` entry that [`crate::Ledger::consume`] (called again with the same
+    /// trackingId) or [`crate::Ledger::reconcile`] already handed to this process and that is
+    /// not acknowledged yet: whoever received it first grants it; do NOT grant it again. A
+    /// restart hands it out again with this flag clear. Not stored.
+    #[serde(default)]
+    pub already_handed_out: bool,
 }
 
 /// What a clawback event says happened to an order line (spec §3.10).

@@ -730,5 +730,6 @@ pub(crate) fn load_entry(c: &mut dyn SqlConn, id: &str) -> Result<Option<LedgerE
         last_error: (!last_error.is_empty()).then_some(last_error),
         created_ms: int(col(r, 8)?)?,
         updated_ms: int(col(r, 9)?)?,
+        already_handed_out: false,
     }))
 }

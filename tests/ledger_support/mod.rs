@@ -575,11 +575,73 @@ pub struct RunStats {
     pub restarts: usize,
     pub replayed: usize,
     pub refused: usize,
+    /// Consumes the game repeated with the same trackingId (its own retry).
+    pub repeated: usize,
+    /// Consumes the Store applied that the ledger closed as failed: the player paid and got
+    /// nothing. Must be 0.
+    pub lost: usize,
+    /// Consumes the ledger closed as completed that the Store never applied. Must be 0.
+    pub phantom: usize,
+    /// Times one process was handed the same entry to grant twice. Must be 0.
+    pub doubled: usize,
 }
 
-/// At least `steps` consumes with random faults (dropped responses before/after applying, 5xx,
-/// 429, timeouts) and random restarts, ending with every accepted consume applied exactly once
-/// and acknowledged, checked against the emulator's balance.
+/// Whether the ledger says this applied entry was handed to this process before (issue 11 §2).
+fn handed_out_before(e: &msstore::LedgerEntry) -> bool {
+    e.already_handed_out
+}
+
+/// A fault sequence for the next consume: dropped responses before/after applying, 5xx, 429,
+/// delays, and the sequences of issue 11 (a drop after applying, then a non-verdict answer:
+/// 400 without a consume body, 401, 403, 404, 408, 409; or a 401 whose token refresh fails),
+/// plus those answers on their own (a clean first answer: nothing applied).
+fn arm_random_faults(w: &World, rng: &mut fastrand::Rng) -> bool {
+    let status = |s: u16| FaultKind::Status { status: s };
+    let times = rng.u32(1..=2);
+    let after_drop = [400u16, 401, 403, 404, 408, 409];
+    match rng.u32(..100) {
+        0..=7 => w.fault(CONSUME_ROUTE, FaultKind::DropAfterApply, times),
+        8..=13 => w.fault(CONSUME_ROUTE, FaultKind::DropBeforeApply, times),
+        14..=19 => w.fault(
+            CONSUME_ROUTE,
+            status([500, 502, 503][rng.usize(..3)]),
+            times,
+        ),
+        20..=25 => w.fault(
+            CONSUME_ROUTE,
+            FaultKind::Throttle {
+                retry_after_secs: 0,
+            },
+            times,
+        ),
+        26..=29 => w.fault(CONSUME_ROUTE, FaultKind::Delay { ms: 250 }, 1),
+        30..=44 => {
+            w.fault(CONSUME_ROUTE, FaultKind::DropAfterApply, 1);
+            w.fault(
+                CONSUME_ROUTE,
+                status(after_drop[rng.usize(..after_drop.len())]),
+                times,
+            )
+        }
+        45..=49 => {
+            // The 401 forces a token refresh, and Entra fails it.
+            w.fault(CONSUME_ROUTE, FaultKind::DropAfterApply, 1);
+            w.fault(CONSUME_ROUTE, status(401), 1);
+            w.fault("entra_v2", status([400, 401, 500][rng.usize(..3)]), 4)
+        }
+        50..=54 => w.fault(
+            CONSUME_ROUTE,
+            status(after_drop[rng.usize(..after_drop.len())]),
+            1,
+        ),
+        _ => return false,
+    };
+    true
+}
+
+/// At least `steps` consumes with random faults (see `arm_random_faults`), random restarts and
+/// repeated calls, ending with every accepted consume applied exactly once and acknowledged,
+/// checked per trackingId against the emulator.
 pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
     let mut rng = fastrand::Rng::with_seed(seed);
     let w = World::new();
@@ -608,16 +670,29 @@ pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
     let mut ledger = open();
     let mut stats = RunStats::default();
     let mut accepted: HashMap<String, u32> = HashMap::new();
+    // Entries handed to this process's game since its last restart.
+    let mut handed: HashSet<String> = HashSet::new();
     let ctx = |step: usize| format!("seed {seed} (MSSTORE_LEDGER_SEED={seed}), step {step}");
     let t0 = Instant::now();
 
-    let reconcile = |client: &Client, ledger: &Ledger, stats: &mut RunStats, step: usize| {
+    let hand_out =
+        |e: &msstore::LedgerEntry, handed: &mut HashSet<String>, stats: &mut RunStats| {
+            if !handed.insert(e.id.clone()) {
+                stats.doubled += 1;
+            }
+        };
+    let reconcile = |client: &Client,
+                     ledger: &Ledger,
+                     stats: &mut RunStats,
+                     handed: &mut HashSet<String>,
+                     step: usize| {
         let r = client
             .block_on(ledger.reconcile(client))
             .unwrap()
             .unwrap_or_else(|e| panic!("{}: reconcile: {e}", ctx(step)));
         stats.replayed += r.to_grant.len() + r.failed.len();
         for e in &r.to_grant {
+            hand_out(e, handed, stats);
             ledger.acknowledge(&e.id).unwrap();
         }
     };
@@ -627,25 +702,12 @@ pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
             // Restart: drop everything in memory, re-open, replay.
             drop(std::mem::replace(&mut client, new_client()));
             drop(std::mem::replace(&mut ledger, open()));
+            handed.clear();
             stats.restarts += 1;
-            reconcile(&client, &ledger, &mut stats, step);
+            reconcile(&client, &ledger, &mut stats, &mut handed, step);
         }
-        let times = rng.u32(1..=2);
-        let fault = match rng.u32(..100) {
-            0..=7 => Some(FaultKind::DropAfterApply),
-            8..=13 => Some(FaultKind::DropBeforeApply),
-            14..=19 => Some(FaultKind::Status {
-                status: [500, 502, 503][rng.usize(..3)],
-            }),
-            20..=25 => Some(FaultKind::Throttle {
-                retry_after_secs: 0,
-            }),
-            26..=29 => Some(FaultKind::Delay { ms: 250 }),
-            _ => None,
-        };
-        if let Some(f) = fault {
+        if arm_random_faults(&w, &mut rng) {
             stats.faults += 1;
-            w.fault(CONSUME_ROUTE, f, times);
         }
         // Now and then more than the balance: the Store refuses, nothing may be applied.
         let q = if rng.u32(..100) < 2 {
@@ -653,8 +715,10 @@ pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
         } else {
             rng.u32(1..=3)
         };
+        let req = consume_req(&w, &format!("p{}", step % 17), q)
+            .with_tracking_id(uuid::Uuid::new_v4().to_string());
         let e = client
-            .block_on(ledger.consume(&client, consume_req(&w, &format!("p{}", step % 17), q)))
+            .block_on(ledger.consume(&client, req.clone()))
             .unwrap()
             .unwrap_or_else(|e| panic!("{}: consume refused: {e}", ctx(step)));
         stats.consumes += 1;
@@ -664,56 +728,87 @@ pub fn randomised_run(db: &dyn Db, steps: usize, seed: u64) -> RunStats {
         }
         accepted.insert(e.id.clone(), q);
         // Sometimes the game "crashes" before acknowledging: the restart must hand it out again.
-        if e.state == EntryState::Applied && rng.u32(..10) < 9 {
+        let grant = e.state == EntryState::Applied && !handed_out_before(&e);
+        if grant {
+            hand_out(&e, &mut handed, &mut stats);
+        }
+        // Sometimes the game repeats its own call (it lost the answer): never a second grant.
+        if rng.u32(..100) < 5 {
+            stats.repeated += 1;
+            if let Ok(again) = client.block_on(ledger.consume(&client, req)).unwrap() {
+                if again.state == EntryState::Applied && !handed_out_before(&again) {
+                    hand_out(&again, &mut handed, &mut stats);
+                }
+            }
+        }
+        if grant && rng.u32(..10) < 9 {
             ledger.acknowledge(&e.id).unwrap();
         }
         if rng.u32(..100) < 3 {
-            reconcile(&client, &ledger, &mut stats, step);
+            reconcile(&client, &ledger, &mut stats, &mut handed, step);
         }
     }
     w.emu.clear_faults();
     for _ in 0..5 {
         drop(std::mem::replace(&mut client, new_client()));
         drop(std::mem::replace(&mut ledger, open()));
-        reconcile(&client, &ledger, &mut stats, steps);
+        handed.clear();
+        reconcile(&client, &ledger, &mut stats, &mut handed, steps);
         if ledger.pending().unwrap().is_empty() {
             break;
         }
     }
-    assert!(
-        ledger.pending().unwrap().is_empty(),
-        "{}: entries left open: {:?}",
-        ctx(steps),
-        ledger.pending().unwrap()
-    );
     let mut consumed = 0i64;
     for (id, q) in &accepted {
         let e = ledger
             .entry(id)
             .unwrap()
             .expect("accepted entries are kept");
+        let applied = w.emu.consume_applied(&w.seed.store_user_id, id);
         match e.state {
             EntryState::Completed => {
                 stats.completed += 1;
                 consumed += *q as i64;
                 let drawn: i64 = e.transactions.iter().map(|t| t.quantity_consumed).sum();
                 assert_eq!(drawn, *q as i64, "{}: order lines of {id}", ctx(steps));
+                stats.phantom += usize::from(!applied);
             }
-            EntryState::Failed => stats.failed += 1,
+            EntryState::Failed => {
+                stats.failed += 1;
+                stats.lost += usize::from(applied);
+            }
             s => panic!("{}: entry {id} ended {s:?}", ctx(steps)),
         }
     }
+    eprintln!(
+        "[ledger] {} random run seed {seed}: {} consumes, {} restarts, {} faults: {} lost, {} doubled, {} phantom; {stats:?}, {} units, {:.1}s",
+        ledger.backend(),
+        stats.consumes,
+        stats.restarts,
+        stats.faults,
+        stats.lost,
+        stats.doubled,
+        stats.phantom,
+        consumed,
+        t0.elapsed().as_secs_f64()
+    );
+    assert_eq!(
+        (stats.lost, stats.doubled, stats.phantom),
+        (0, 0, 0),
+        "{}: lost, doubled, phantom consumes; {stats:?}",
+        ctx(steps)
+    );
+    assert!(
+        ledger.pending().unwrap().is_empty(),
+        "{}: entries left open: {:?}",
+        ctx(steps),
+        ledger.pending().unwrap()
+    );
     assert_eq!(
         initial - balance(&w),
         consumed,
         "{}: the Store's balance moved by exactly the completed consumes (nothing lost or doubled); {stats:?}",
         ctx(steps)
-    );
-    eprintln!(
-        "[ledger] {} random run seed {seed}: {stats:?}, {} units, {:.1}s",
-        ledger.backend(),
-        consumed,
-        t0.elapsed().as_secs_f64()
     );
     stats
 }

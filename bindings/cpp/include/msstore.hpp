@@ -143,7 +143,7 @@ struct Error {
   std::string inner_code;      // e.g. "InconsistentClientId"
   std::string ms_cv;           // MS-CV of the failing exchange
   std::string correlation_id;  // MS-CorrelationId / Entra correlation id
-  std::string tracking_id;     // consume: resend with this id after ConsumeOutcomeUnknown
+  std::string tracking_id;     // after ConsumeOutcomeUnknown: the tracking / order / recurrence id to resend with
   std::optional<std::chrono::milliseconds> retry_after;  // when the service said how long
   std::string json;            // the whole error as JSON (empty for wrapper-made errors)
 
@@ -608,6 +608,10 @@ struct LedgerEntry {
   std::vector<OrderTransaction> transactions;  // order lines drawn from
   std::string last_error;  // why it is pending or failed; empty when none
   Timestamp created_at{};
+  // Applied, and this process was handed it before (an earlier consume with the same tracking
+  // id, or a reconcile) without acknowledging it: whoever got it first grants it. Do NOT grant
+  // it again. A restart hands it out again with this false.
+  bool already_handed_out = false;
 };
 
 /// One revocation (or restore) the game must apply, then acknowledge.
@@ -966,6 +970,7 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
     }
     o.last_error = detail::str(e.last_error);
     o.created_at = detail::time_from_ms(e.created_unix_ms).value_or(Timestamp{});
+    o.already_handed_out = e.already_handed_out != 0;
     return o;
   }
   std::vector<LedgerEntry> entries() const {
@@ -1774,8 +1779,11 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
   }
 
   /// Consumes through the ledger on `client`. The result holds one entry: Applied (grant, then
-  /// acknowledge), Failed (refused, nothing applied) or Pending (unknown: do not grant;
-  /// reconcile resends it).
+  /// acknowledge; but if `already_handed_out`, this process was handed it before, e.g. the game
+  /// repeated its own call with the same tracking id, and has not acknowledged it: do not grant
+  /// it again), Failed (the Store's verdict refused it, or no send could have reached the Store;
+  /// nothing applied), Pending (it may have been applied: do not grant; reconcile resends it)
+  /// or Completed (granted and acknowledged before).
   Operation<LedgerItems> consume(Client &client, const LedgerConsumeRequest &r, const CallOptions &call = {}) {
     return consume(client, r, nullptr, call);
   }

@@ -111,6 +111,10 @@ namespace Msstore
         /// <summary>Why it is still pending or failed; null when none.</summary>
         public string LastError { get; internal set; }
         public DateTimeOffset Created { get; internal set; }
+        /// <summary>Applied, and this process was handed it before (an earlier ConsumeAsync with the
+        /// same tracking id, or a reconcile) without acknowledging it: whoever got it first grants
+        /// it. Do NOT grant it again. A restart hands it out again with this false.</summary>
+        public bool AlreadyHandedOut { get; internal set; }
 
         public override string ToString()
         {

@@ -128,6 +128,7 @@ namespace Msstore
                 Transactions = txs.AsReadOnly(),
                 LastError = Utf8.FromNative(e.last_error),
                 Created = DateTimeOffset.FromUnixTimeMilliseconds(e.created_unix_ms),
+                AlreadyHandedOut = e.already_handed_out != 0,
             };
         }
     }

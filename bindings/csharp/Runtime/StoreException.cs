@@ -227,8 +227,9 @@ namespace Msstore
         public StoreServiceException(StoreResult code, string message) : base(code, message) { }
     }
 
-    /// <summary>A consume may or may not have been applied: resend with
-    /// <see cref="StoreException.TrackingId"/> until it resolves.</summary>
+    /// <summary>A consume, grant or subscription change may or may not have been applied: never
+    /// grant on it, never treat it as failed; resend with <see cref="StoreException.TrackingId"/>
+    /// (tracking id, order id or recurrence id) until it resolves.</summary>
     public class ConsumeOutcomeUnknownException : StoreException
     {
         public ConsumeOutcomeUnknownException(StoreResult code, string message) : base(code, message) { }

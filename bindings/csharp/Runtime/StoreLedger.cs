@@ -65,8 +65,11 @@ namespace Msstore
 
         /// <summary>Records the consume durably, sends it (resending with the same tracking id),
         /// records the outcome. The entry's State says what to do: Applied (grant, then
-        /// Acknowledge), Failed (refused, nothing applied), Pending (unknown yet: do not grant;
-        /// ReconcileAsync resends it). Cancelling stops the wait, not the record: an entry already
+        /// Acknowledge; but when AlreadyHandedOut is set this process was handed it before, e.g.
+        /// the game repeated its own call with the same tracking id, and has not acknowledged it:
+        /// do not grant it again), Failed (the Store's verdict refused it, or no send could have
+        /// reached the Store; nothing applied), Pending (it may have been applied: do not grant;
+        /// ReconcileAsync resends it), Completed (granted and acknowledged before). Cancelling stops the wait, not the record: an entry already
         /// written stays Pending, and this StoreLedger neither hands it out again in
         /// ReconcileAsync nor accepts a resend of its tracking id (in progress). A new StoreLedger
         /// on the same database (what a restart does) reconciles it, exactly once; so does another

@@ -104,7 +104,15 @@ fn main() -> ExitCode {
 }
 
 fn fail(e: &Error) -> ExitCode {
-    eprintln!("{}", json!({ "error": e.to_json() }));
+    if e.kind == ErrorKind::ConsumeOutcomeUnknown {
+        // May have been applied: never report it as failed; say which id to resend with.
+        eprintln!(
+            "{}",
+            json!({ "outcome": "unknown", "resend_with": e.tracking_id, "error": e.to_json() })
+        );
+    } else {
+        eprintln!("{}", json!({ "error": e.to_json() }));
+    }
     ExitCode::from(match e.kind {
         ErrorKind::InvalidArgument | ErrorKind::InvalidKey => 2,
         ErrorKind::Configuration => 3,

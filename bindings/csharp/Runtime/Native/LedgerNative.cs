@@ -163,6 +163,7 @@ namespace Msstore.Native
         public UIntPtr transaction_count;
         public IntPtr last_error;
         public long created_unix_ms;
+        public uint already_handed_out;
     }
 
     [StructLayout(LayoutKind.Sequential)]
