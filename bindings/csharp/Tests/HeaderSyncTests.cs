@@ -21,7 +21,7 @@ namespace Msstore.Tests
             get
             {
                 string path = Environment.GetEnvironmentVariable("MSSTORE_HEADER");
-                Assert.IsNotNull(path, "MSSTORE_HEADER is not set");
+                if (string.IsNullOrEmpty(path)) Assert.Ignore("MSSTORE_HEADER (the path of include/msstore.h) is not set");
                 return File.ReadAllText(path);
             }
         }
@@ -104,7 +104,7 @@ namespace Msstore.Tests
         public void StructSizes_MatchTheCCompiler()
         {
             string path = Environment.GetEnvironmentVariable("MSSTORE_STRUCT_SIZES");
-            Assert.IsNotNull(path, "MSSTORE_STRUCT_SIZES is not set");
+            if (string.IsNullOrEmpty(path)) Assert.Ignore("MSSTORE_STRUCT_SIZES is not set (scripts/test-csharp.sh writes it)");
             var structs = Regex.Matches(Header, @"typedef struct (msstore_[a-z_]+) \{").Cast<Match>()
                 .Select(m => m.Groups[1].Value).ToList();
             var sizes = File.ReadAllLines(path).Where(l => l.Trim().Length > 0)
