@@ -1266,7 +1266,7 @@ typedef struct msstore_subscription {
   const char *product_id;
   const char *sku_id;
   /*
-   "Active", "InDunning", "Canceled", "Expired", …
+   "None", "Active", "Inactive", "Canceled", "InDunning", "Failed", "Revoked" (as sent).
    */
   const char *recurrence_state;
   uint32_t auto_renew;

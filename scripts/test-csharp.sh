@@ -137,6 +137,22 @@ else
   failed=$((failed + 1))
 fi
 
+# The manifest's documentation, changelog and licence URLs: one repository base, the one the
+# README's git URL uses (a placeholder until the repository is published), each naming a file of
+# the package that exists.
+pkg=bindings/csharp
+repo_base=$(grep -oE 'https://[^ `"]+/msstore\.git\?path=/bindings/csharp' "$pkg/README.md" | head -n 1 | sed 's/\.git?path=.*//')
+url_bad=0
+for key in documentationUrl changelogUrl licensesUrl; do
+  url=$(grep -oE "\"$key\": *\"[^\"]+\"" "$pkg/package.json" | sed -E 's/.*: *"([^"]+)"/\1/' || true)
+  file=${url#"$repo_base/blob/main/"}
+  if [ -z "$repo_base" ] || [ -z "$url" ] || [ "$file" = "$url" ] || [ ! -f "$file" ]; then
+    note "package.json $key '$url' is not $repo_base/blob/main/<a file of the package>"
+    url_bad=1
+  fi
+done
+if [ $url_bad -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # Unity ignores assets without a .meta in a read-only (git) package: every one is committed.
 if scripts/gen-unity-meta.sh --check; then
   passed=$((passed + 1))
@@ -162,6 +178,7 @@ start_emulator_or_fail
 note "running the NUnit suite under Mono"
 set +e
 MSSTORE_EMU_SEED="$EMU_SEED" MSSTORE_HEADER="$PWD/include/msstore.h" \
+  MSSTORE_CPP_HEADER="$PWD/bindings/cpp/include/msstore.hpp" \
   MSSTORE_STRUCT_SIZES="$PWD/$OUT/struct_sizes.txt" \
   timeout 900 nunit-console -nologo -labels -noshadow -nothread -domain=None \
   -xml="$OUT/TestResult.xml" "$OUT/Msstore.Tests.dll" >"$OUT/nunit.log" 2>&1
