@@ -1298,7 +1298,7 @@ typedef struct msstore_subscription {
   const char *product_id;
   const char *sku_id;
   /*
-   "Active", "InDunning", "Canceled", "Expired", …
+   "None", "Active", "Inactive", "Canceled", "InDunning", "Failed", "Revoked" (as sent).
    */
   const char *recurrence_state;
   uint32_t auto_renew;
@@ -2065,6 +2065,9 @@ msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
  1 = errors only … 5 = trace) and below; `cb = NULL` removes it. `user_data` is passed through
  untouched. The callback runs on any library or caller thread, possibly concurrently; its
  strings are valid during the call only. Secrets (client secret, tokens, keys) never appear.
+ When it returns, the previous callback is no longer running on any other thread (so the code
+ behind it may be unloaded, e.g. by Unity's domain reload), unless a call of it has run for more
+ than 5 seconds; called from inside the callback, it does not wait for that call.
  Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
  */
 MSSTORE_EXPORT

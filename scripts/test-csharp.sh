@@ -64,13 +64,14 @@ CC=${CC:-cc}
 
 # ---- compile -----------------------------------------------------------------------------------
 # C# 7.2 is the newest mcs accepts (Unity allows 9); the code avoids records, init and
-# function pointers anyway. Warnings are errors.
+# function pointers anyway. Warnings are errors. The tests are written for NUnit 3 (Unity's Test
+# Framework); NUNIT2 maps its OneTimeSetUp/OneTimeTearDown onto NUnit 2.6 (Tests/Support/NUnit2Compat.cs).
 MCS=(mcs -langversion:7.2 -warnaserror+ -debug)
 note "compiling the wrapper, the tests and the example"
 mapfile -t RUNTIME < <(find bindings/csharp/Runtime -name '*.cs' | sort)
 mapfile -t TESTS < <(find bindings/csharp/Tests -name '*.cs' | sort)
 if ! { "${MCS[@]}" -target:library -out:"$OUT/Msstore.dll" "${RUNTIME[@]}" &&
-  "${MCS[@]}" -target:library -out:"$OUT/Msstore.Tests.dll" -r:"$OUT/Msstore.dll" -r:"$NUNIT_FW" \
+  "${MCS[@]}" -define:NUNIT2 -target:library -out:"$OUT/Msstore.Tests.dll" -r:"$OUT/Msstore.dll" -r:"$NUNIT_FW" \
     -r:System.Core.dll "${TESTS[@]}" &&
   "${MCS[@]}" -target:exe -out:"$OUT/Quickstart.exe" -r:"$OUT/Msstore.dll" examples/csharp/Quickstart.cs; } \
   >"$OUT/compile.log" 2>&1; then
@@ -112,6 +113,46 @@ else
   failed=$((failed + 1))
 fi
 
+# The Editor assembly (Editor/, UNITY_EDITOR only) against a stand-in of the UnityEditor types it
+# uses: this checks our code compiles, not that Unity's API has these shapes.
+cat >"$OUT/UnityEditorStub.cs" <<'STUB'
+namespace UnityEditor
+{
+    [System.AttributeUsage(System.AttributeTargets.Class)]
+    public sealed class InitializeOnLoadAttribute : System.Attribute { }
+    public static class AssemblyReloadEvents
+    {
+        public delegate void AssemblyReloadCallback();
+        public static event AssemblyReloadCallback beforeAssemblyReload { add { } remove { } }
+    }
+}
+STUB
+mapfile -t EDITOR < <(find bindings/csharp/Editor -name '*.cs' | sort)
+if "${MCS[@]}" -define:UNITY_EDITOR -target:library -out:"$OUT/Msstore.Editor.dll" -r:"$OUT/Msstore.dll" \
+  "$OUT/UnityEditorStub.cs" "${EDITOR[@]}" >"$OUT/editor.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  cat "$OUT/editor.log" >&2
+  note "FAILED: the Editor assembly does not compile"
+  failed=$((failed + 1))
+fi
+
+# The manifest's documentation, changelog and licence URLs: one repository base, the one the
+# README's git URL uses (a placeholder until the repository is published), each naming a file of
+# the package that exists.
+pkg=bindings/csharp
+repo_base=$(grep -oE 'https://[^ `"]+/msstore\.git\?path=/bindings/csharp' "$pkg/README.md" | head -n 1 | sed 's/\.git?path=.*//')
+url_bad=0
+for key in documentationUrl changelogUrl licensesUrl; do
+  url=$(grep -oE "\"$key\": *\"[^\"]+\"" "$pkg/package.json" | sed -E 's/.*: *"([^"]+)"/\1/' || true)
+  file=${url#"$repo_base/blob/main/"}
+  if [ -z "$repo_base" ] || [ -z "$url" ] || [ "$file" = "$url" ] || [ ! -f "$file" ]; then
+    note "package.json $key '$url' is not $repo_base/blob/main/<a file of the package>"
+    url_bad=1
+  fi
+done
+if [ $url_bad -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # Unity ignores assets without a .meta in a read-only (git) package: every one is committed.
 if scripts/gen-unity-meta.sh --check; then
   passed=$((passed + 1))
@@ -137,6 +178,7 @@ start_emulator_or_fail
 note "running the NUnit suite under Mono"
 set +e
 MSSTORE_EMU_SEED="$EMU_SEED" MSSTORE_HEADER="$PWD/include/msstore.h" \
+  MSSTORE_CPP_HEADER="$PWD/bindings/cpp/include/msstore.hpp" \
   MSSTORE_STRUCT_SIZES="$PWD/$OUT/struct_sizes.txt" \
   timeout 900 nunit-console -nologo -labels -noshadow -nothread -domain=None \
   -xml="$OUT/TestResult.xml" "$OUT/Msstore.Tests.dll" >"$OUT/nunit.log" 2>&1
@@ -150,8 +192,13 @@ if [ -n "$summary" ]; then
   errs=$(echo "$summary" | sed -E 's/.*Errors: ([0-9]+).*/\1/')
   fails=$(echo "$summary" | sed -E 's/.*Failures: ([0-9]+).*/\1/')
   inconclusive=$(echo "$summary" | sed -E 's/.*Inconclusive: ([0-9]+).*/\1/')
-  bad=$((errs + fails + inconclusive))
-  passed=$((passed + run - bad))
+  # Tests ignore themselves without an emulator or header (a Unity project); here everything is
+  # configured, so an ignored or skipped test is a failure, not a pass.
+  notrun=$(grep -E '^ *Not run: [0-9]+' "$OUT/nunit.log" | tail -n 1 | sed -E 's/^ *Not run: ([0-9]+).*/\1/')
+  notrun=${notrun:-0}
+  [ "$notrun" -eq 0 ] || sed -n '/^Tests Not Run:/,$p' "$OUT/nunit.log" | head -n 40 >&2
+  bad=$((errs + fails + inconclusive + notrun))
+  passed=$((passed + run - errs - fails - inconclusive)) # not-run tests are not in "run"
   failed=$((failed + bad))
   note "NUnit: $summary"
 fi

@@ -29,10 +29,37 @@ static LOGGER: Lazy<RwLock<Logger>> = Lazy::new(|| {
 });
 
 /// Installs (or with `None` removes) the log sink and the most verbose level it receives.
+/// Returns once no other thread is still calling the sink it replaced, so that a host may unload
+/// the code behind the old callback (Unity's domain reload) as soon as this returns. A call from
+/// inside a sink does not wait (it would wait for itself); nor does a sink that runs longer than
+/// `SINK_DRAIN_LIMIT`, so that a callback blocked on the caller cannot hang it.
 pub fn set_sink(sink: Option<Sink>, max_level: Level) {
-    if let Ok(mut l) = LOGGER.write() {
-        l.sink = sink;
-        l.max_level = max_level;
+    let old = match LOGGER.write() {
+        Ok(mut l) => {
+            l.max_level = max_level;
+            std::mem::replace(&mut l.sink, sink)
+        }
+        Err(_) => return,
+    };
+    if let Some(old) = old {
+        if IN_SINK.with(|d| d.get()) == 0 {
+            drain(&old);
+        }
+    }
+}
+
+const SINK_DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+thread_local! {
+    /// How many sink calls this thread is inside (a callback that logs or resets the sink).
+    static IN_SINK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Waits until `old` is held by nobody else: every delivery holds a clone while it calls.
+fn drain(old: &Sink) {
+    let until = std::time::Instant::now() + SINK_DRAIN_LIMIT;
+    while Arc::strong_count(old) > 1 && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
@@ -51,9 +78,11 @@ pub fn emit(level: Level, target: &str, message: &str) {
         _ => None,
     };
     if let Some(sink) = sink {
+        IN_SINK.with(|d| d.set(d.get() + 1));
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             sink(level, target, message)
         }));
+        IN_SINK.with(|d| d.set(d.get() - 1));
     }
 }
 
@@ -65,3 +94,34 @@ macro_rules! log_at {
     };
 }
 pub(crate) use log_at;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    // The sink is process-wide: records of other tests may arrive too, hence a count of calls in
+    // progress rather than a flag.
+    #[test]
+    fn removing_the_sink_waits_for_calls_in_progress_on_other_threads() {
+        static INSIDE: AtomicUsize = AtomicUsize::new(0);
+        static ENTERED: AtomicUsize = AtomicUsize::new(0);
+        set_sink(
+            Some(Arc::new(|_, _: &str, _: &str| {
+                INSIDE.fetch_add(1, Ordering::SeqCst);
+                ENTERED.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(200));
+                INSIDE.fetch_sub(1, Ordering::SeqCst);
+            })),
+            Level::Trace,
+        );
+        let t = std::thread::spawn(|| emit(Level::Error, "msstore::test", "slow record"));
+        while ENTERED.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        set_sink(None, Level::Error);
+        assert_eq!(INSIDE.load(Ordering::SeqCst), 0, "the old sink still runs");
+        t.join().unwrap();
+    }
+}

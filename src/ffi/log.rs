@@ -33,6 +33,9 @@ pub(crate) fn redact(s: &str) -> String {
 /// 1 = errors only … 5 = trace) and below; `cb = NULL` removes it. `user_data` is passed through
 /// untouched. The callback runs on any library or caller thread, possibly concurrently; its
 /// strings are valid during the call only. Secrets (client secret, tokens, keys) never appear.
+/// When it returns, the previous callback is no longer running on any other thread (so the code
+/// behind it may be unloaded, e.g. by Unity's domain reload), unless a call of it has run for more
+/// than 5 seconds; called from inside the callback, it does not wait for that call.
 /// Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
 #[no_mangle]
 pub extern "C" fn msstore_set_log_callback(

@@ -565,7 +565,7 @@ pub struct msstore_subscription {
     pub id: *const c_char,
     pub product_id: *const c_char,
     pub sku_id: *const c_char,
-    /// "Active", "InDunning", "Canceled", "Expired", …
+    /// "None", "Active", "Inactive", "Canceled", "InDunning", "Failed", "Revoked" (as sent).
     pub recurrence_state: *const c_char,
     pub auto_renew: u32,
     pub is_trial: u32,

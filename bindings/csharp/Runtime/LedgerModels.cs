@@ -7,6 +7,8 @@ namespace Msstore
     /// <summary>State of a ledger entry (msstore_ledger_state).</summary>
     public enum LedgerEntryState
     {
+        /// <summary>A state this wrapper does not know (a newer library): neither grant nor acknowledge.</summary>
+        Unknown = 0,
         /// <summary>Recorded; the outcome is not known yet. Do not grant; ReconcileAsync resends it.</summary>
         Pending = 1,
         /// <summary>The Store applied it: grant the value, then Acknowledge.</summary>
@@ -20,6 +22,8 @@ namespace Msstore
     /// <summary>What a revocation asks the game to do (msstore_revocation_kind).</summary>
     public enum RevocationKind
     {
+        /// <summary>A kind this wrapper does not know (a newer library): take nothing, give nothing.</summary>
+        Unknown = 0,
         /// <summary>Take Quantity of ProductId away from PlayerRef.</summary>
         Revoke = 1,
         /// <summary>Give it back (a chargeback reversal of revocation Reverses).</summary>

@@ -79,7 +79,7 @@ namespace Msstore
                 revs.Add(new LedgerRevocation
                 {
                     Id = Utf8.FromNative(r.id),
-                    Kind = r.kind == 2 ? RevocationKind.Restore : RevocationKind.Revoke,
+                    Kind = r.kind == 1 || r.kind == 2 ? (RevocationKind)r.kind : RevocationKind.Unknown,
                     PlayerRef = Utf8.FromNative(r.player_ref),
                     ProductId = Utf8.FromNative(r.product_id),
                     Quantity = r.quantity,
@@ -122,7 +122,7 @@ namespace Msstore
                 PlayerRef = Utf8.FromNative(e.player_ref),
                 ProductId = Utf8.FromNative(e.product_id),
                 Quantity = e.quantity,
-                State = (LedgerEntryState)e.state,
+                State = e.state >= 1 && e.state <= 4 ? (LedgerEntryState)e.state : LedgerEntryState.Unknown,
                 Attempts = (int)e.attempts,
                 NewQuantity = e.new_quantity >= 0 ? e.new_quantity : (long?)null,
                 Transactions = txs.AsReadOnly(),

@@ -13,7 +13,7 @@ namespace Msstore
 
     public enum AcquisitionType { Unknown, Single, Recurring, Conditional }
 
-    public enum RecurrenceState { Unknown, None, Active, Inactive, Canceled, InDunning, Failed, Expired, Revoked }
+    public enum RecurrenceState { Unknown, None, Active, Inactive, Canceled, InDunning, Failed, Revoked }
 
     internal static class Parse
     {

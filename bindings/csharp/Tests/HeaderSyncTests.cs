@@ -1,7 +1,8 @@
 // Keeps the hand-written P/Invoke layer in sync with include/msstore.h: every exported
 // function bound (and nothing bound that the header lacks), every result code and enum value
 // equal, and every struct the same size as the C compiler says (MSSTORE_STRUCT_SIZES, written
-// by scripts/test-csharp.sh from a program compiled against the header).
+// by scripts/test-csharp.sh from a program compiled against the header). Also keeps C# and the
+// C++ wrapper (MSSTORE_CPP_HEADER, bindings/cpp/include/msstore.hpp) on the same enum members.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -21,7 +22,7 @@ namespace Msstore.Tests
             get
             {
                 string path = Environment.GetEnvironmentVariable("MSSTORE_HEADER");
-                Assert.IsNotNull(path, "MSSTORE_HEADER is not set");
+                if (string.IsNullOrEmpty(path)) Assert.Ignore("MSSTORE_HEADER (the path of include/msstore.h) is not set");
                 return File.ReadAllText(path);
             }
         }
@@ -46,30 +47,68 @@ namespace Msstore.Tests
             CollectionAssert.IsEmpty(bound.Except(exported).OrderBy(x => x), "bound but not exported");
         }
 
-        private static Dictionary<string, long> CEnum(string prefix)
+        /// <summary>The C enums of the header: enum name -> (constant -> value).</summary>
+        private static Dictionary<string, Dictionary<string, long>> CEnums()
         {
-            return Regex.Matches(Header, @"\b" + prefix + @"([A-Z0-9_]+)\s*=\s*(-?[0-9]+)")
-                .Cast<Match>().ToDictionary(m => m.Groups[1].Value.Replace("_", "").ToLowerInvariant(),
-                    m => long.Parse(m.Groups[2].Value));
+            return Regex.Matches(Header, @"\benum\s+(msstore_[a-z0-9_]+)\b[^{;]*\{(.*?)\};", RegexOptions.Singleline)
+                .Cast<Match>().ToDictionary(m => m.Groups[1].Value,
+                    m => Regex.Matches(m.Groups[2].Value, @"\b(MSSTORE_[A-Z0-9_]+)\s*=\s*(-?[0-9]+)").Cast<Match>()
+                        .ToDictionary(c => c.Groups[1].Value, c => long.Parse(c.Groups[2].Value)));
         }
 
-        private static void SameEnum(string prefix, Type managed, params string[] cOnly)
+        private static Dictionary<string, long> Members(Type managed)
         {
-            Dictionary<string, long> c = CEnum(prefix);
+            return Enum.GetNames(managed).ToDictionary(n => n, n => Convert.ToInt64(Enum.Parse(managed, n)));
+        }
+
+        /// <summary>Every constant of the C enum is a member of <paramref name="managed"/> with its
+        /// value (MSSTORE_LEDGER_APPLIED -> Applied), and every member is a constant, but for
+        /// <paramref name="managedOnly"/> (e.g. an Unknown the C enum does not need).</summary>
+        private static void SameAsC(Dictionary<string, long> c, string prefix, Type managed, params string[] managedOnly)
+        {
             Assert.Greater(c.Count, 0, prefix);
+            Dictionary<string, long> m = Members(managed);
+            var fromC = new HashSet<string>();
             foreach (var kv in c)
             {
-                if (cOnly.Contains(kv.Key)) continue;
-                string name = Enum.GetNames(managed).FirstOrDefault(n => n.ToLowerInvariant() == kv.Key);
-                Assert.IsNotNull(name, prefix + kv.Key + " has no " + managed.Name + " member");
-                Assert.AreEqual(kv.Value, Convert.ToInt64(Enum.Parse(managed, name)), prefix + kv.Key);
+                string key = (kv.Key.StartsWith(prefix) ? kv.Key.Substring(prefix.Length) : kv.Key.Substring("MSSTORE_".Length))
+                    .Replace("_", "").ToLowerInvariant();
+                string name = m.Keys.FirstOrDefault(n => n.ToLowerInvariant() == key);
+                Assert.IsNotNull(name, kv.Key + " has no " + managed.Name + " member");
+                Assert.AreEqual(kv.Value, m[name], kv.Key + " vs " + managed.Name + "." + name);
+                fromC.Add(name);
             }
+            CollectionAssert.AreEquivalent(managedOnly, m.Keys.Except(fromC).ToArray(),
+                managed.Name + " members without a C constant");
+        }
+
+        // C enum -> the C# enum bound to it. The completion mode has none: StoreCompletion is the
+        // wrapper's own choice (Pump, SynchronizationContext, Immediate), mapped in StoreClient.
+        [Test]
+        public void CEnums_MatchTheCSharpEnums()
+        {
+            Dictionary<string, Dictionary<string, long>> c = CEnums();
+            CollectionAssert.AreEquivalent(new[]
+            {
+                "msstore_audience", "msstore_change_type", "msstore_clawback_event_state", "msstore_completion_mode",
+                "msstore_key_kind", "msstore_ledger_clawback_state", "msstore_ledger_state", "msstore_log_level",
+                "msstore_result", "msstore_revocation_kind",
+            }, c.Keys, "a new C enum needs its C# enum here");
+            SameAsC(c["msstore_result"], "MSSTORE_E_", typeof(StoreResult));
+            SameAsC(c["msstore_audience"], "MSSTORE_AUDIENCE_", typeof(StoreAudience));
+            SameAsC(c["msstore_change_type"], "MSSTORE_CHANGE_", typeof(SubscriptionChange));
+            SameAsC(c["msstore_key_kind"], "MSSTORE_KEY_", typeof(StoreKeyKind), "Unknown");
+            SameAsC(c["msstore_log_level"], "MSSTORE_LOG_", typeof(StoreLogLevel));
+            SameAsC(c["msstore_clawback_event_state"], "MSSTORE_CLAWBACK_", typeof(ClawbackEventState));
+            // The ledger's match states are the event states (Other aside): one C# enum for both.
+            SameAsC(c["msstore_ledger_clawback_state"], "MSSTORE_LEDGER_CLAWBACK_", typeof(ClawbackEventState), "Other");
+            SameAsC(c["msstore_ledger_state"], "MSSTORE_LEDGER_", typeof(LedgerEntryState), "Unknown");
+            SameAsC(c["msstore_revocation_kind"], "MSSTORE_REVOCATION_", typeof(RevocationKind), "Unknown");
         }
 
         [Test]
-        public void ResultCodes_Match()
+        public void ResultCodes_HaveNames()
         {
-            SameEnum("MSSTORE_E_", typeof(StoreResult));
             Assert.AreEqual(0, (int)StoreResult.Ok);
             foreach (StoreResult r in Enum.GetValues(typeof(StoreResult)))
             {
@@ -78,19 +117,72 @@ namespace Msstore.Tests
             }
         }
 
-        [Test]
-        public void OtherEnums_Match()
+        /// <summary>The scoped enums of msstore.hpp: name -> (member -> value), values resolved
+        /// through the C constants (or literals, or the previous value + 1).</summary>
+        private static Dictionary<string, Dictionary<string, long>> CppEnums(string hpp)
         {
-            SameEnum("MSSTORE_AUDIENCE_", typeof(StoreAudience));
-            SameEnum("MSSTORE_CHANGE_", typeof(SubscriptionChange));
-            SameEnum("MSSTORE_KEY_", typeof(StoreKeyKind));
-            SameEnum("MSSTORE_LOG_", typeof(StoreLogLevel));
-            SameEnum("MSSTORE_CLAWBACK_", typeof(ClawbackEventState));
-            // The ledger's match states are the event states (Other aside): one C# enum for both.
-            SameEnum("MSSTORE_LEDGER_CLAWBACK_", typeof(ClawbackEventState));
-            SameEnum("MSSTORE_LEDGER_", typeof(LedgerEntryState),
-                "clawbackreturned", "clawbackrevoked", "clawbackrefunded", "clawbackchargebackreversal");
-            SameEnum("MSSTORE_REVOCATION_", typeof(RevocationKind));
+            var constants = CEnums().Values.SelectMany(e => e).ToDictionary(kv => kv.Key, kv => kv.Value);
+            string code = Regex.Replace(hpp, @"//[^\n]*", "");
+            var result = new Dictionary<string, Dictionary<string, long>>();
+            foreach (Match m in Regex.Matches(code, @"\benum\s+class\s+(\w+)\s*(?::\s*\w+\s*)?\{([^}]*)\}"))
+            {
+                var members = new Dictionary<string, long>();
+                long next = 0;
+                foreach (string raw in m.Groups[2].Value.Split(','))
+                {
+                    string item = raw.Trim();
+                    if (item.Length == 0) continue;
+                    Match kv = Regex.Match(item, @"^(\w+)\s*(?:=\s*(\S+))?$");
+                    Assert.IsTrue(kv.Success, "cannot read '" + item + "' of enum class " + m.Groups[1].Value);
+                    long value = next;
+                    if (kv.Groups[2].Success)
+                    {
+                        string v = kv.Groups[2].Value;
+                        Assert.IsTrue(constants.TryGetValue(v, out value) || long.TryParse(v, out value),
+                            m.Groups[1].Value + "::" + kv.Groups[1].Value + " = " + v + ": not a C constant or a number");
+                    }
+                    members[kv.Groups[1].Value] = value;
+                    next = value + 1;
+                }
+                result[m.Groups[1].Value] = members;
+            }
+            return result;
+        }
+
+        // C++ enum -> C# enum, member by member: same names, same values. `only` lists the members
+        // one of the two has on purpose ("+X": C# only).
+        [Test]
+        public void CppEnums_MatchTheCSharpEnums()
+        {
+            string path = Environment.GetEnvironmentVariable("MSSTORE_CPP_HEADER");
+            if (string.IsNullOrEmpty(path)) Assert.Ignore("MSSTORE_CPP_HEADER (bindings/cpp/include/msstore.hpp) is not set");
+            Dictionary<string, Dictionary<string, long>> cpp = CppEnums(File.ReadAllText(path));
+            var map = new Dictionary<string, Type>
+            {
+                { "Code", typeof(StoreResult) }, { "Audience", typeof(StoreAudience) }, { "KeyKind", typeof(StoreKeyKind) },
+                { "ChangeType", typeof(SubscriptionChange) }, { "LogLevel", typeof(StoreLogLevel) },
+                { "ProductKind", typeof(ProductKind) }, { "EntitlementStatus", typeof(EntitlementStatus) },
+                { "AcquisitionType", typeof(AcquisitionType) }, { "RecurrenceState", typeof(RecurrenceState) },
+                { "ClawbackEventState", typeof(ClawbackEventState) }, { "LineItemState", typeof(ClawbackLineState) },
+                { "LedgerState", typeof(LedgerEntryState) }, { "RevocationKind", typeof(RevocationKind) },
+                // One C# enum for both clawback states; Other is the event's "unknown state".
+                { "LedgerClawbackState", typeof(ClawbackEventState) },
+            };
+            var csharpOnly = new Dictionary<string, string[]> { { "LedgerClawbackState", new[] { "Other" } } };
+            // CompletionMode: the C completion modes, which C# replaces by StoreCompletion.
+            CollectionAssert.AreEquivalent(map.Keys.Concat(new[] { "CompletionMode" }).ToArray(), cpp.Keys,
+                "a new C++ enum needs its C# enum here");
+            foreach (var kv in map)
+            {
+                Dictionary<string, long> cs = Members(kv.Value);
+                Dictionary<string, long> cc = cpp[kv.Key];
+                string[] only;
+                if (!csharpOnly.TryGetValue(kv.Key, out only)) only = new string[0];
+                CollectionAssert.AreEquivalent(cc.Keys.Concat(only).ToArray(), cs.Keys,
+                    "members of C++ " + kv.Key + " vs C# " + kv.Value.Name);
+                foreach (var member in cc)
+                    Assert.AreEqual(member.Value, cs[member.Key], kv.Key + "::" + member.Key + " vs " + kv.Value.Name);
+            }
         }
 
         [Test]
@@ -104,7 +196,7 @@ namespace Msstore.Tests
         public void StructSizes_MatchTheCCompiler()
         {
             string path = Environment.GetEnvironmentVariable("MSSTORE_STRUCT_SIZES");
-            Assert.IsNotNull(path, "MSSTORE_STRUCT_SIZES is not set");
+            if (string.IsNullOrEmpty(path)) Assert.Ignore("MSSTORE_STRUCT_SIZES is not set (scripts/test-csharp.sh writes it)");
             var structs = Regex.Matches(Header, @"typedef struct (msstore_[a-z_]+) \{").Cast<Match>()
                 .Select(m => m.Groups[1].Value).ToList();
             var sizes = File.ReadAllLines(path).Where(l => l.Trim().Length > 0)

@@ -19,14 +19,14 @@ namespace Msstore.Tests
         private string dir;
         private int files;
 
-        [TestFixtureSetUp]
+        [OneTimeSetUp]
         public void MakeTempDir()
         {
             dir = Path.Combine(Path.GetTempPath(), "msstore-cs-ingest-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
         }
 
-        [TestFixtureTearDown]
+        [OneTimeTearDown]
         public void RemoveTempDir()
         {
             if (dir != null && Directory.Exists(dir)) Directory.Delete(dir, true);

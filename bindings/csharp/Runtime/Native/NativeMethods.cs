@@ -15,9 +15,11 @@ namespace Msstore.Native
 
     internal static partial class NativeMethods
     {
-        // Statically linked platforms (iOS, consoles, WebGL) link libmsstore.a into the player:
-        // define MSSTORE_STATIC (Player Settings > Scripting Define Symbols) to bind "__Internal".
-#if MSSTORE_STATIC || ((UNITY_IOS || UNITY_WEBGL || UNITY_SWITCH) && !UNITY_EDITOR)
+        // Statically linked platforms (iOS, Switch) link libmsstore.a into the player and bind
+        // "__Internal"; elsewhere define MSSTORE_STATIC (Player Settings > Scripting Define
+        // Symbols) for it. Untested: no such player is built here. Not WebGL: the Web platform
+        // has no threads, and the library runs its network I/O on its own.
+#if MSSTORE_STATIC || ((UNITY_IOS || UNITY_SWITCH) && !UNITY_EDITOR)
         internal const string Lib = "__Internal";
 #else
         internal const string Lib = "msstore";

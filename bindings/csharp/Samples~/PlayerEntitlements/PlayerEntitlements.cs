@@ -7,105 +7,107 @@
 // code after each await may use Unity APIs.
 using System;
 using System.Threading;
-using Msstore;
 using UnityEngine;
 
-public sealed class PlayerEntitlements : MonoBehaviour
+namespace Msstore.Samples
 {
-    [Header("Entra app (keep the secret out of source control: load it from the server's environment)")]
-    [SerializeField] private string tenantId = "";
-    [SerializeField] private string clientId = "";
-    [SerializeField] private string clientSecretEnvironmentVariable = "MSSTORE_CLIENT_SECRET";
-    [Tooltip("Leave empty for the real Microsoft Store; http://127.0.0.1:PORT for the msstore emulator")]
-    [SerializeField] private string emulatorBaseUrl = "";
-
-    [Header("Catalog")]
-    [SerializeField] private string durableProductId = "9PX4K2C7ZQ1M";
-    [SerializeField] private string consumableProductId = "9NZB0T3LQH5D";
-
-    private StoreClient store;
-    private readonly CancellationTokenSource quitting = new CancellationTokenSource();
-
-    private void Awake()
+    public sealed class PlayerEntitlements : MonoBehaviour
     {
-        StoreLog.SetHandler((level, message) =>
-        {
-            if (level <= StoreLogLevel.Error) Debug.LogError(message);
-            else if (level == StoreLogLevel.Warn) Debug.LogWarning(message);
-            else Debug.Log(message);
-        }, StoreLogLevel.Info);
+        [Header("Entra app (keep the secret out of source control: load it from the server's environment)")]
+        [SerializeField] private string tenantId = "";
+        [SerializeField] private string clientId = "";
+        [SerializeField] private string clientSecretEnvironmentVariable = "MSSTORE_CLIENT_SECRET";
+        [Tooltip("Leave empty for the real Microsoft Store; http://127.0.0.1:PORT for the msstore emulator")]
+        [SerializeField] private string emulatorBaseUrl = "";
 
-        var options = new StoreClientOptions(tenantId, clientId,
-            Environment.GetEnvironmentVariable(clientSecretEnvironmentVariable));
-        if (!string.IsNullOrEmpty(emulatorBaseUrl)) options.EmulatorBaseUrl = emulatorBaseUrl;
-        options.Completion = StoreCompletion.Pump; // Tasks complete in Update, on the main thread
-        try
-        {
-            store = new StoreClient(options);
-        }
-        catch (StoreConfigurationException e)
-        {
-            Debug.LogError("msstore configuration: " + e.Message);
-            enabled = false;
-        }
-    }
+        [Header("Catalog")]
+        [SerializeField] private string durableProductId = "9PX4K2C7ZQ1M";
+        [SerializeField] private string consumableProductId = "9NZB0T3LQH5D";
 
-    private void Update()
-    {
-        if (store != null) store.Pump();
-    }
+        private StoreClient store;
+        private readonly CancellationTokenSource quitting = new CancellationTokenSource();
 
-    /// <summary>Call when a player logs in with the key their game client minted.</summary>
-    public async void OnPlayerLoggedIn(string playerId, string collectionsKey)
-    {
-        if (store == null) return;
-        try
+        private void Awake()
         {
-            StoreIdKey key = StoreIdKey.Decode(collectionsKey);
-            if (key.IsExpired)
+            StoreLog.SetHandler((level, message) =>
             {
-                Debug.LogWarning(playerId + ": the Store key expired; ask the game client for a new one");
-                return;
+                if (level <= StoreLogLevel.Error) Debug.LogError(message);
+                else if (level == StoreLogLevel.Warn) Debug.LogWarning(message);
+                else Debug.Log(message);
+            }, StoreLogLevel.Info);
+
+            var options = new StoreClientOptions(tenantId, clientId,
+                Environment.GetEnvironmentVariable(clientSecretEnvironmentVariable));
+            if (!string.IsNullOrEmpty(emulatorBaseUrl)) options.EmulatorBaseUrl = emulatorBaseUrl;
+            options.Completion = StoreCompletion.Pump; // Tasks complete in Update, on the main thread
+            try
+            {
+                store = new StoreClient(options);
             }
+            catch (StoreConfigurationException e)
+            {
+                Debug.LogError("msstore configuration: " + e.Message);
+                enabled = false;
+            }
+        }
 
-            EntitlementPage owned = await store.QueryEntitlementsAsync(
-                new EntitlementQuery(collectionsKey, durableProductId, consumableProductId), quitting.Token);
-            foreach (EntitlementItem item in owned.Items)
-                Debug.Log(playerId + " owns " + item.ProductId + " (" + item.ProductKind + ", " + item.Status +
-                          ", quantity " + item.Quantity + ")");
+        private void Update()
+        {
+            if (store != null) store.Pump();
+        }
 
-            // Grant the consumable's effect in game, then report it as fulfilled.
-            ConsumeResult consumed = await store.ConsumeAsync(new ConsumeRequest(collectionsKey, consumableProductId, 1),
-                quitting.Token);
-            Debug.Log(playerId + ": consumed one, " + consumed.NewQuantity + " left");
-        }
-        catch (ConsumeOutcomeUnknownException e)
+        /// <summary>Call when a player logs in with the key their game client minted.</summary>
+        public async void OnPlayerLoggedIn(string playerId, string collectionsKey)
         {
-            // Safe to resend: the Store applies a tracking id once.
-            Debug.LogWarning(playerId + ": consume outcome unknown; resend with tracking id " + e.TrackingId);
-        }
-        catch (StoreUnauthorizedException)
-        {
-            Debug.LogWarning(playerId + ": key rejected; renew it with RenewKeyAsync or ask for a new one");
-        }
-        catch (StoreThrottledException e)
-        {
-            Debug.LogWarning(playerId + ": throttled; retry after " + e.RetryAfter);
-        }
-        catch (StoreException e)
-        {
-            Debug.LogError(playerId + ": " + e);
-        }
-        catch (OperationCanceledException)
-        {
-            // The server is shutting down.
-        }
-    }
+            if (store == null) return;
+            try
+            {
+                StoreIdKey key = StoreIdKey.Decode(collectionsKey);
+                if (key.IsExpired)
+                {
+                    Debug.LogWarning(playerId + ": the Store key expired; ask the game client for a new one");
+                    return;
+                }
 
-    private void OnDestroy()
-    {
-        quitting.Cancel();
-        if (store != null) store.Dispose(); // every Task still in flight completes here
-        StoreLog.SetHandler(null);
+                EntitlementPage owned = await store.QueryEntitlementsAsync(
+                    new EntitlementQuery(collectionsKey, durableProductId, consumableProductId), quitting.Token);
+                foreach (EntitlementItem item in owned.Items)
+                    Debug.Log(playerId + " owns " + item.ProductId + " (" + item.ProductKind + ", " + item.Status +
+                              ", quantity " + item.Quantity + ")");
+
+                // Grant the consumable's effect in game, then report it as fulfilled.
+                ConsumeResult consumed = await store.ConsumeAsync(new ConsumeRequest(collectionsKey, consumableProductId, 1),
+                    quitting.Token);
+                Debug.Log(playerId + ": consumed one, " + consumed.NewQuantity + " left");
+            }
+            catch (ConsumeOutcomeUnknownException e)
+            {
+                // Safe to resend: the Store applies a tracking id once.
+                Debug.LogWarning(playerId + ": consume outcome unknown; resend with tracking id " + e.TrackingId);
+            }
+            catch (StoreUnauthorizedException)
+            {
+                Debug.LogWarning(playerId + ": key rejected; renew it with RenewKeyAsync or ask for a new one");
+            }
+            catch (StoreThrottledException e)
+            {
+                Debug.LogWarning(playerId + ": throttled; retry after " + e.RetryAfter);
+            }
+            catch (StoreException e)
+            {
+                Debug.LogError(playerId + ": " + e);
+            }
+            catch (OperationCanceledException)
+            {
+                // The server is shutting down.
+            }
+        }
+
+        private void OnDestroy()
+        {
+            quitting.Cancel();
+            if (store != null) store.Dispose(); // every Task still in flight completes here
+            StoreLog.SetHandler(null);
+        }
     }
 }

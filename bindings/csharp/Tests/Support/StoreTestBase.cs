@@ -38,9 +38,16 @@ namespace Msstore.Tests
             return c;
         }
 
+        [SetUp]
+        public void RequireEmulator()
+        {
+            Emulator.Require();
+        }
+
         [TearDown]
         public void DisposeClientsAndCheckLeaks()
         {
+            if (!Emulator.IsConfigured) return; // the test was ignored
             foreach (var c in clients) c.Dispose();
             clients.Clear();
             foreach (var d in owned) d.Dispose();
