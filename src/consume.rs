@@ -259,10 +259,12 @@ impl Core {
             )
             .await;
         let settled = settle("consume_v6", sent, earlier);
-        // 204 No Content: nothing to read but the id.
+        // 204 No Content: nothing to read; the result echoes what was sent.
         ConsumeOutcome::from_settled(settled, id.clone(), |_| {
             Ok(ConsumeResult {
                 tracking_id: id.clone(),
+                item_id: req.item_id.clone().unwrap_or_default(),
+                product_id: req.product_id.clone().unwrap_or_default(),
                 ..ConsumeResult::default()
             })
         })
