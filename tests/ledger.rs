@@ -55,6 +55,24 @@ fn the_database_file_is_durable_and_uses_wal() {
     assert!(err.message.contains("cannot open"), "{err}");
 }
 
+#[cfg(unix)]
+#[test]
+fn a_directory_as_the_sqlite_path_is_refused_and_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    // Found the hard way: an open with a directory path once chmod-ed the directory (even `/`)
+    // to 0600 while tightening "the ledger file".
+    let dir = std::env::temp_dir().join(format!("msstore-dir-as-db-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = msstore::Ledger::open(&msstore::LedgerConfig::sqlite(dir.to_str().unwrap()))
+        .unwrap_err();
+    assert_eq!(err.kind, msstore::ErrorKind::Storage);
+    assert!(err.message.contains("not a regular file"), "{err}");
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(mode, 0o755);
+}
+
 #[test]
 fn clawback_queue_ingestion_end_to_end() {
     clawback_ingest_end_to_end(&SqliteDb::new());

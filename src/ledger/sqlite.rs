@@ -3,7 +3,7 @@
 //! are owner-only (0600 on Unix): they hold Store ID keys of pending consumes.
 
 use super::store::{storage, Dialect, SqlConn, Val};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 #[cfg(unix)]
 use crate::log::{log_at, Level};
 use rusqlite::types::{Value, ValueRef};
@@ -65,6 +65,14 @@ fn owner_only(path: &str) -> Result<()> {
         format!("{path}-shm"),
     ] {
         let wide = match std::fs::metadata(&f) {
+            // Never chmod what is not a plain file: a path naming a directory (even `/`) or a
+            // device must fail to open, not lose its permissions.
+            Ok(m) if !m.is_file() => {
+                return Err(Error::new(
+                    ErrorKind::Storage,
+                    format!("the SQLite path '{f}' is not a regular file"),
+                ))
+            }
             Ok(m) => m.permissions().mode() & 0o077 != 0,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => return Err(cannot(e)),
