@@ -93,7 +93,9 @@ impl Client {
             .enable_all()
             .on_thread_start(move || ON_CLIENT_RUNTIME.with(|c| c.set(marker)))
             .build()
-            .map_err(|e| Error::configuration(format!("cannot start the runtime: {e}")))?;
+            .map_err(|e| {
+                Error::configuration(format!("cannot start the runtime: {e}")).with_source(e)
+            })?;
         Ok(Client {
             core,
             handle: runtime.handle().clone(),
@@ -431,6 +433,7 @@ pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
             ErrorKind::Internal,
             format!("cannot serialise request: {e}"),
         )
+        .with_source(e)
     })
 }
 
@@ -440,6 +443,7 @@ pub(crate) fn parse_body<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result
             ErrorKind::MalformedResponse,
             format!("{op}: the response is not the expected JSON: {e}"),
         )
+        .with_source(e)
         .with_status(ex.status)
         .with_ms_cv(ex.ms_cv.clone());
         err.correlation_id = ex.correlation_id.clone();

@@ -94,8 +94,9 @@ impl Http {
         headers.insert(USER_AGENT, ua);
         let mut builder = reqwest::Client::builder();
         for der in config.extra_root_certs()? {
-            let cert = reqwest::Certificate::from_der(&der)
-                .map_err(|e| Error::configuration(format!("extra root certificate: {e}")))?;
+            let cert = reqwest::Certificate::from_der(&der).map_err(|e| {
+                Error::configuration(format!("extra root certificate: {e}")).with_source(e)
+            })?;
             builder = builder.add_root_certificate(cert);
         }
         let client = builder
@@ -108,7 +109,9 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(false)
             .build()
-            .map_err(|e| Error::configuration(format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                Error::configuration(format!("cannot build HTTP client: {e}")).with_source(e)
+            })?;
         let known = [
             config.login_base_url.as_str(),
             config.collections_base_url.as_str(),
@@ -256,37 +259,24 @@ impl Http {
     }
 }
 
-/// Maps a reqwest failure to our error and whether the request may have been processed.
+/// Maps a reqwest failure to our error and whether the request may have been processed. The
+/// reqwest error is kept as the `source()`, without its URL (a SAS queue URL holds a signature).
 fn classify(e: reqwest::Error, op: &str) -> (Error, bool) {
-    if e.is_connect() {
+    let (error, sent) = if e.is_connect() {
         // Nothing was sent: the connection never opened.
-        return (
-            Error::new(
-                ErrorKind::Network,
-                format!("{op}: cannot connect: {}", source_chain(&e)),
-            ),
-            false,
-        );
-    }
-    if e.is_timeout() {
-        return (
-            Error::new(ErrorKind::Timeout, format!("{op}: request timed out")),
-            true,
-        );
-    }
-    if e.is_builder() {
-        return (
-            Error::invalid_argument(format!("{op}: cannot build request: {e}")),
-            false,
-        );
-    }
-    (
-        Error::new(
-            ErrorKind::Network,
-            format!("{op}: connection failed: {}", source_chain(&e)),
-        ),
-        true,
-    )
+        let message = format!("{op}: cannot connect: {}", source_chain(&e));
+        (Error::new(ErrorKind::Network, message), false)
+    } else if e.is_timeout() {
+        let message = format!("{op}: request timed out");
+        (Error::new(ErrorKind::Timeout, message), true)
+    } else if e.is_builder() {
+        let message = format!("{op}: cannot build request: {e}");
+        (Error::invalid_argument(message), false)
+    } else {
+        let message = format!("{op}: connection failed: {}", source_chain(&e));
+        (Error::new(ErrorKind::Network, message), true)
+    };
+    (error.with_source(e.without_url()), sent)
 }
 
 /// The innermost cause, without the URL (reqwest's Display includes it; ours may carry nothing
@@ -380,6 +370,42 @@ mod tests {
             backoff(&p, 1, Some(Duration::from_secs(300))),
             p.max_retry_after
         );
+    }
+
+    #[tokio::test]
+    async fn a_connect_failure_keeps_the_reqwest_error_as_source() {
+        // A port nobody listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = ClientConfig::new("t", "c", "s");
+        config.retry = RetryPolicy::none();
+        let http = Http::new(&config).unwrap();
+        let url = format!("http://127.0.0.1:{port}/queue?sig=SECRETSIG");
+        let spec = RequestSpec {
+            method: reqwest::Method::GET,
+            url,
+            content_type: None,
+            body: Vec::new(),
+            bearer: None,
+            cv: new_cv(),
+            op: "probe",
+        };
+        let err = match http.send(&spec, RetryOn::Never).await {
+            Err(f) => f.error,
+            Ok(ex) => panic!("nothing listens, yet HTTP {}", ex.status),
+        };
+        assert_eq!(err.kind, ErrorKind::Network);
+        let source = std::error::Error::source(&err).expect("a source");
+        let reqwest = source
+            .downcast_ref::<reqwest::Error>()
+            .expect("the source is the reqwest error");
+        assert!(reqwest.is_connect());
+        // The URL (a SAS URL's signature) is dropped from the kept error.
+        assert!(reqwest.url().is_none());
+        assert!(!format!("{err:?}").contains("SECRETSIG"), "{err:?}");
     }
 
     #[test]

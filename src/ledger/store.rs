@@ -83,6 +83,14 @@ pub(crate) fn storage(context: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Storage, format!("ledger {context}: {e}"))
 }
 
+/// `storage`, keeping `e` as the `source()` (a database's or the file system's own error).
+pub(crate) fn storage_cause(
+    context: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    storage(context, &e).with_source(e)
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS msstore_ledger_entries (
   id TEXT PRIMARY KEY,
