@@ -1,5 +1,8 @@
-//! Collections service: v6 query, v8 b2bLicensePreview, v9 publisherQuery (spec §3.1, 3.3, 3.4),
-//! with paging followed for the caller or page by page.
+//! Collections service: v6 query, v8 b2bLicensePreview, v9 publisherQuery, with paging followed
+//! for the caller or page by page. See
+//! <https://learn.microsoft.com/en-us/windows/uwp/monetize/query-for-products>,
+//! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products>
+//! and <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products>.
 
 use crate::client::{Client, Core, Service};
 use crate::error::{Error, Result};

@@ -110,7 +110,8 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Details Entra ID put in its error body (spec §1.5).
+/// Details Entra ID put in its error body
+/// (<https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes>).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntraErrorDetails {
     /// `error`, e.g. `invalid_client`.

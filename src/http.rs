@@ -60,7 +60,9 @@ pub(crate) struct SendFailure {
     pub maybe_applied: bool,
 }
 
-/// Which failures a request may be retried on (spec §0.3).
+/// Which failures a request may be retried on. 429 and its `Retry-After` come from
+/// <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-fgrl>; the rest is our policy: a
+/// query may be resent as is, a mutation only with its own id.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RetryOn {
     /// Connection errors, timeouts, 429 and 5xx (queries, consume with the same trackingId).

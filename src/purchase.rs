@@ -1,4 +1,6 @@
-//! Purchase service: free-product grants (spec §3.6), subscription query (§3.7) and change (§3.8).
+//! Purchase service: free-product grants (<https://learn.microsoft.com/en-us/windows/uwp/monetize/grant-free-products>),
+//! subscription query (<https://learn.microsoft.com/en-us/windows/uwp/monetize/get-subscriptions-for-a-user>)
+//! and change (<https://learn.microsoft.com/en-us/windows/uwp/monetize/change-the-billing-state-of-a-subscription-for-a-user>).
 
 use crate::client::{parse_body, parse_success, to_json, Client, Core, Service};
 use crate::collections::IdentityV6;
@@ -234,7 +236,7 @@ impl RecurrenceItem {
     }
 
     /// Whether benefits should be granted at `now`: Active before expiry, or InDunning inside
-    /// the grace window (spec §3.7).
+    /// the grace window (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query>).
     pub fn grants_benefits(&self, now: Timestamp) -> bool {
         match self.state() {
             RecurrenceState::Active | RecurrenceState::None => {
@@ -487,8 +489,9 @@ impl Core {
                 Settled::Unknown(e) => Err(unknown(e)),
             };
         }
-        // Extend is not idempotent (spec §0.3): note the expiration before sending, and after an
-        // ambiguous failure look again before resending.
+        // Extend moves the expiration by a delta, so a resent Extend would extend twice
+        // (https://learn.microsoft.com/en-us/windows/uwp/monetize/change-the-billing-state-of-a-subscription-for-a-user):
+        // note the expiration before sending, and after an ambiguous failure look again first.
         let before = self
             .find_recurrence(&req.b2b_key, &req.sbx, &req.recurrence_id)
             .await?

@@ -1,4 +1,6 @@
-//! Clawback v2 events (spec §3.10): the CloudEvents-style JSON inside a queue message, decoded
+//! Clawback v2 events
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-managing-refunds-and-chargebacks>):
+//! the CloudEvents-style JSON inside a queue message, decoded
 //! from any of the four base64 spellings, with the four event states typed.
 
 use crate::error::{Error, ErrorKind, Result};

@@ -1,4 +1,5 @@
-//! Clawback v1 (spec §3.9): `POST {purchase}/v8.0/b2b/orders/query`, the user's consumable
+//! Clawback v1 (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv1>):
+//! `POST {purchase}/v8.0/b2b/orders/query`, the user's consumable
 //! orders of the last 90 days filtered by line state, page by page. Deprecated for refund
 //! detection (v2 events arrive within seconds; `orderRefundedDate` appears hours late) but still
 //! useful to reconcile one user on demand.

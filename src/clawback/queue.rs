@@ -1,5 +1,9 @@
-//! Clawback v2 queue operations over the Azure Queue REST protocol (spec §3.10): Get (receive),
-//! Peek and Delete, authorised by the SAS in the query string, answered in XML.
+//! Clawback v2 queue operations over the Azure Queue REST protocol
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-managing-refunds-and-chargebacks>):
+//! Get (receive), Peek and Delete, authorised by the SAS in the query string, answered in XML
+//! (<https://learn.microsoft.com/en-us/rest/api/storageservices/get-messages>,
+//! <https://learn.microsoft.com/en-us/rest/api/storageservices/peek-messages>,
+//! <https://learn.microsoft.com/en-us/rest/api/storageservices/delete-message2>).
 //!
 //! Processing loop: receive (≤ 32) → decode → reconcile durably → delete with the pop receipt.
 //! A delete can fail in two expected ways that a loop must tolerate:
