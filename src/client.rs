@@ -3,7 +3,9 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{new_cv, Exchange, Http, RequestSpec, RetryOn, SendFailure, JSON_CONTENT_TYPE};
+use crate::http::{
+    new_cv, Exchange, HostLimit, Http, RequestSpec, RetryOn, SendFailure, JSON_CONTENT_TYPE,
+};
 use crate::key::{KeyKind, StoreIdKey};
 use crate::secret::SecretString;
 use crate::service_error::{inner_error_code, is_one_of, store_error, KEY_ERROR_CODES};
@@ -282,6 +284,7 @@ impl Core {
             bearer: Some(token.token.expose().to_string()),
             cv: new_cv(),
             op,
+            limit: HostLimit::PerHost,
         };
         let mut refreshed = false;
         // Whether an attempt before the refresh may have reached the Store: what the caller
@@ -373,6 +376,7 @@ impl Core {
                 bearer: None,
                 cv: new_cv(),
                 op: "renew_key",
+                limit: HostLimit::PerHost,
             };
             let ex = self
                 .http

@@ -27,6 +27,19 @@ pub(crate) struct RequestSpec {
     pub cv: String,
     /// Short operation name for logs ("query_v9", "entra_token").
     pub op: &'static str,
+    /// Whether the request waits for a slot under the per-host cap.
+    pub limit: HostLimit,
+}
+
+/// Whether a request counts against `max_connections_per_host` (see `limit`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum HostLimit {
+    /// Waits for a slot to its host, like every Store and queue request.
+    PerHost,
+    /// Sent without a slot. Only Entra token requests: they are single-flight per audience (a
+    /// handful at most), and must not wait for one, since an operation holds its Store slot
+    /// while its token is fetched, possibly from the same host (the emulator).
+    Exempt,
 }
 
 /// A response that arrived (any status).
@@ -73,11 +86,10 @@ pub(crate) enum RetryOn {
     Never,
 }
 
-/// `RequestSpec::op` of Entra token requests (exempt from the per-host cap).
-pub(crate) const TOKEN_OP: &str = "entra_token";
-
 /// A request slot to one host (see `limit`); released on drop.
-pub(crate) struct Slot(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub(crate) struct Slot {
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
 
 pub(crate) struct Http {
     client: reqwest::Client,
@@ -130,7 +142,9 @@ impl Http {
     /// Waits for a request slot to `url`'s host, for a caller that wants to build its request
     /// only once it may send it (a queued operation then holds no body or headers).
     pub async fn reserve(&self, url: &str) -> Slot {
-        Slot(self.limits.acquire(url).await)
+        Slot {
+            _permit: self.limits.acquire(url).await,
+        }
     }
 
     /// Sends `spec`, retrying per `retry_on`. Returns the first response that is not retried
@@ -156,13 +170,10 @@ impl Http {
             let cv = format!("{}.{attempt}", spec.cv);
             // The slot is held for one attempt, body included (the connection goes back to
             // the pool only once the body is read), and released during the backoff sleep.
-            let slot = match first.take() {
-                Some(s) => s,
-                // Entra token requests are single-flight per audience (a handful at most), so
-                // they need no cap, and must not wait for one: an operation holds its Store
-                // slot while its token is fetched, possibly from the same host (the emulator).
-                None if spec.op == TOKEN_OP => Slot(None),
-                None => self.reserve(&spec.url).await,
+            let slot = match (first.take(), spec.limit) {
+                (Some(s), _) => s,
+                (None, HostLimit::Exempt) => Slot { _permit: None },
+                (None, HostLimit::PerHost) => self.reserve(&spec.url).await,
             };
             // Boxed: a queued operation's future then stays small (the attempt's state, with
             // reqwest's, is allocated only when it runs).
@@ -394,6 +405,7 @@ mod tests {
             bearer: None,
             cv: new_cv(),
             op: "probe",
+            limit: HostLimit::PerHost,
         };
         let err = match http.send(&spec, RetryOn::Never).await {
             Err(f) => f.error,

@@ -113,9 +113,6 @@ pub(crate) struct TokenResponse {
     pub expires_in: Option<u64>,
     #[serde(default, deserialize_with = "seconds")]
     pub expires_on: Option<u64>,
-    #[serde(default, deserialize_with = "seconds")]
-    #[allow(dead_code)]
-    pub ext_expires_in: Option<u64>,
 }
 
 impl TokenResponse {
@@ -288,7 +285,8 @@ impl TokenCache {
             body: form.into_bytes(),
             bearer: None,
             cv: new_cv(),
-            op: crate::http::TOKEN_OP,
+            op: "entra_token",
+            limit: crate::http::HostLimit::Exempt,
         };
         self.requests_sent.fetch_add(1, Ordering::Relaxed);
         log_at!(

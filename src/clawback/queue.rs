@@ -15,7 +15,7 @@ use super::sas::SasToken;
 use super::xml;
 use crate::client::Core;
 use crate::error::{Error, ErrorDetails, ErrorKind, Result};
-use crate::http::{new_cv, Exchange, RequestSpec, RetryOn};
+use crate::http::{new_cv, Exchange, HostLimit, RequestSpec, RetryOn};
 use crate::time::Timestamp;
 use serde::Serialize;
 
@@ -261,6 +261,7 @@ impl Core {
                 bearer: None,
                 cv: new_cv(),
                 op: op.name(),
+                limit: HostLimit::PerHost,
             };
             // Get is not idempotent (a lost answer hides messages until their visibility lapses)
             // but retrying it is harmless: they come back. Delete retries are resolved below.
