@@ -3,9 +3,7 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{
-    new_cv, Exchange, HostLimit, Http, RequestSpec, RetryOn, SendFailure, JSON_CONTENT_TYPE,
-};
+use crate::http::{Exchange, Http, RequestSpec, RetryOn, SendFailure};
 use crate::key::{KeyKind, StoreIdKey};
 use crate::secret::SecretString;
 use crate::service_error::{inner_error_code, is_one_of, store_error, KEY_ERROR_CODES};
@@ -276,16 +274,11 @@ impl Core {
         mut token: AccessToken,
         mut slot: Option<crate::http::Slot>,
     ) -> std::result::Result<Exchange, SendFailure> {
-        let mut spec = RequestSpec {
-            method,
-            url,
-            content_type: body.as_ref().map(|_| JSON_CONTENT_TYPE),
-            body: body.unwrap_or_default(),
-            bearer: Some(token.token.expose().to_string()),
-            cv: new_cv(),
-            op,
-            limit: HostLimit::PerHost,
-        };
+        let mut spec = RequestSpec::new(method, url, op);
+        if let Some(body) = body {
+            spec = spec.json(body);
+        }
+        spec.bearer = Some(token.token.expose().to_string());
         let mut refreshed = false;
         // Whether an attempt before the refresh may have reached the Store: what the caller
         // must know about the whole call, whatever the attempts after the refresh say.
@@ -368,16 +361,8 @@ impl Core {
                 service_ticket: token.token.expose(),
                 key: decoded.as_secret().expose(),
             })?;
-            let spec = RequestSpec {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                content_type: Some(JSON_CONTENT_TYPE),
-                body,
-                bearer: None,
-                cv: new_cv(),
-                op: "renew_key",
-                limit: HostLimit::PerHost,
-            };
+            // No bearer: the service token goes in the body.
+            let spec = RequestSpec::new(reqwest::Method::POST, url.clone(), "renew_key").json(body);
             let ex = self
                 .http
                 .send(&spec, RetryOn::NetworkAnd5xx)

@@ -31,6 +31,29 @@ pub(crate) struct RequestSpec {
     pub limit: HostLimit,
 }
 
+impl RequestSpec {
+    /// A request with no body and no bearer, under the per-host cap, with a fresh MS-CV.
+    pub fn new(method: reqwest::Method, url: String, op: &'static str) -> RequestSpec {
+        RequestSpec {
+            method,
+            url,
+            content_type: None,
+            body: Vec::new(),
+            bearer: None,
+            cv: new_cv(),
+            op,
+            limit: HostLimit::PerHost,
+        }
+    }
+
+    /// With `body` as its JSON body.
+    pub fn json(mut self, body: Vec<u8>) -> RequestSpec {
+        self.content_type = Some(JSON_CONTENT_TYPE);
+        self.body = body;
+        self
+    }
+}
+
 /// Whether a request counts against `max_connections_per_host` (see `limit`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum HostLimit {
@@ -397,16 +420,7 @@ mod tests {
         config.retry = RetryPolicy::none();
         let http = Http::new(&config).unwrap();
         let url = format!("http://127.0.0.1:{port}/queue?sig=SECRETSIG");
-        let spec = RequestSpec {
-            method: reqwest::Method::GET,
-            url,
-            content_type: None,
-            body: Vec::new(),
-            bearer: None,
-            cv: new_cv(),
-            op: "probe",
-            limit: HostLimit::PerHost,
-        };
+        let spec = RequestSpec::new(reqwest::Method::GET, url, "probe");
         let err = match http.send(&spec, RetryOn::Never).await {
             Err(f) => f.error,
             Ok(ex) => panic!("nothing listens, yet HTTP {}", ex.status),

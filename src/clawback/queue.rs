@@ -15,7 +15,7 @@ use super::sas::SasToken;
 use super::xml;
 use crate::client::Core;
 use crate::error::{Error, ErrorDetails, ErrorKind, Result};
-use crate::http::{new_cv, Exchange, HostLimit, RequestSpec, RetryOn};
+use crate::http::{Exchange, RequestSpec, RetryOn};
 use crate::time::Timestamp;
 use serde::Serialize;
 
@@ -250,19 +250,11 @@ impl Core {
         let mut sas = self.clawback_sas(None).await?;
         let mut renewed = false;
         loop {
-            let spec = RequestSpec {
-                method: match op {
-                    QueueOp::Delete { .. } => reqwest::Method::DELETE,
-                    _ => reqwest::Method::GET,
-                },
-                url: op.url(&sas)?,
-                content_type: None,
-                body: Vec::new(),
-                bearer: None,
-                cv: new_cv(),
-                op: op.name(),
-                limit: HostLimit::PerHost,
+            let method = match op {
+                QueueOp::Delete { .. } => reqwest::Method::DELETE,
+                _ => reqwest::Method::GET,
             };
+            let spec = RequestSpec::new(method, op.url(&sas)?, op.name());
             // Get is not idempotent (a lost answer hides messages until their visibility lapses)
             // but retrying it is harmless: they come back. Delete retries are resolved below.
             let ex = self
