@@ -1,4 +1,6 @@
-//! Names fixed by Microsoft: token audiences, Store ID key audiences and claim URIs (spec §1.1, §2).
+//! Names fixed by Microsoft: token audiences, Store ID key audiences and claim URIs, from
+//! <https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service>
+//! and <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-requesting-a-userstoreid>.
 
 /// Audience of the service token sent as `Authorization: Bearer` on every Store call.
 pub const AUDIENCE_SERVICE: &str = "https://onestore.microsoft.com";

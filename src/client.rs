@@ -3,7 +3,7 @@
 
 use crate::config::ClientConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{new_cv, Exchange, Http, RequestSpec, RetryOn, SendFailure, JSON_CONTENT_TYPE};
+use crate::http::{Exchange, Http, RequestSpec, RetryOn, SendFailure};
 use crate::key::{KeyKind, StoreIdKey};
 use crate::secret::SecretString;
 use crate::service_error::{inner_error_code, is_one_of, store_error, KEY_ERROR_CODES};
@@ -93,7 +93,9 @@ impl Client {
             .enable_all()
             .on_thread_start(move || ON_CLIENT_RUNTIME.with(|c| c.set(marker)))
             .build()
-            .map_err(|e| Error::configuration(format!("cannot start the runtime: {e}")))?;
+            .map_err(|e| {
+                Error::configuration(format!("cannot start the runtime: {e}")).with_source(e)
+            })?;
         Ok(Client {
             core,
             handle: runtime.handle().clone(),
@@ -272,15 +274,11 @@ impl Core {
         mut token: AccessToken,
         mut slot: Option<crate::http::Slot>,
     ) -> std::result::Result<Exchange, SendFailure> {
-        let mut spec = RequestSpec {
-            method,
-            url,
-            content_type: body.as_ref().map(|_| JSON_CONTENT_TYPE),
-            body: body.unwrap_or_default(),
-            bearer: Some(token.token.expose().to_string()),
-            cv: new_cv(),
-            op,
-        };
+        let mut spec = RequestSpec::new(method, url, op);
+        if let Some(body) = body {
+            spec = spec.json(body);
+        }
+        spec.bearer = Some(token.token.expose().to_string());
         let mut refreshed = false;
         // Whether an attempt before the refresh may have reached the Store: what the caller
         // must know about the whole call, whatever the attempts after the refresh say.
@@ -363,15 +361,8 @@ impl Core {
                 service_ticket: token.token.expose(),
                 key: decoded.as_secret().expose(),
             })?;
-            let spec = RequestSpec {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                content_type: Some(JSON_CONTENT_TYPE),
-                body,
-                bearer: None,
-                cv: new_cv(),
-                op: "renew_key",
-            };
+            // No bearer: the service token goes in the body.
+            let spec = RequestSpec::new(reqwest::Method::POST, url.clone(), "renew_key").json(body);
             let ex = self
                 .http
                 .send(&spec, RetryOn::NetworkAnd5xx)
@@ -431,6 +422,7 @@ pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
             ErrorKind::Internal,
             format!("cannot serialise request: {e}"),
         )
+        .with_source(e)
     })
 }
 
@@ -440,6 +432,7 @@ pub(crate) fn parse_body<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result
             ErrorKind::MalformedResponse,
             format!("{op}: the response is not the expected JSON: {e}"),
         )
+        .with_source(e)
         .with_status(ex.status)
         .with_ms_cv(ex.ms_cv.clone());
         err.correlation_id = ex.correlation_id.clone();

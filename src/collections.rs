@@ -1,9 +1,12 @@
-//! Collections service: v6 query, v8 b2bLicensePreview, v9 publisherQuery (spec §3.1, 3.3, 3.4),
-//! with paging followed for the caller or page by page.
+//! Collections service: v6 query, v8 b2bLicensePreview, v9 publisherQuery, with paging followed
+//! for the caller or page by page. See
+//! <https://learn.microsoft.com/en-us/windows/uwp/monetize/query-for-products>,
+//! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products>
+//! and <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products>.
 
-use crate::client::{Client, Core, Parsed, Service};
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::RetryOn;
+use crate::client::{Client, Core, Service};
+use crate::error::{Error, Result};
+use crate::paging::Page;
 use crate::secret::SecretString;
 use crate::time::{parse_timespan, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -523,25 +526,8 @@ impl EntitlementItem {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct QueryResponseWire {
-    #[serde(default)]
-    items: Vec<EntitlementItem>,
-    #[serde(default)]
-    continuation_token: Option<String>,
-}
-
 /// One page of a query.
-#[derive(Debug, Clone, Serialize)]
-pub struct QueryPage {
-    pub items: Vec<EntitlementItem>,
-    /// Pass back to get the next page; `None` on the last page.
-    pub continuation_token: Option<String>,
-    /// The response body as received.
-    #[serde(skip)]
-    pub raw_json: String,
-}
+pub type QueryPage = Page<EntitlementItem>;
 
 /// All pages of a query, de-duplicated.
 #[derive(Debug, Clone, Serialize)]
@@ -550,17 +536,6 @@ pub struct QueryResult {
     pub pages: u32,
     /// Items dropped because an earlier or better copy of the same entitlement was kept.
     pub duplicates_removed: u32,
-}
-
-fn into_page(parsed: Parsed<QueryResponseWire>) -> QueryPage {
-    let mut items = parsed.value.items;
-    items.iter_mut().for_each(EntitlementItem::normalize);
-    QueryPage {
-        items,
-        // The sample's v8 loop stopped only on null; an empty token also means "done".
-        continuation_token: parsed.value.continuation_token.filter(|t| !t.is_empty()),
-        raw_json: parsed.raw,
-    }
 }
 
 /// De-duplicates across pages. With `exclude_duplicates` one item per product survives (the
@@ -610,51 +585,28 @@ impl Core {
         op: &'static str,
         req: &R,
     ) -> Result<QueryPage> {
-        let parsed: Parsed<QueryResponseWire> = self
-            .store_json(
-                Service::Collections,
-                path,
-                req,
-                op,
-                RetryOn::TransientAndThrottle,
-            )
-            .await?;
-        Ok(into_page(parsed))
+        let mut page: QueryPage = self.page(Service::Collections, path, op, req).await?;
+        page.items.iter_mut().for_each(EntitlementItem::normalize);
+        Ok(page)
     }
 
-    /// Follows continuation tokens up to `max_pages`, restarting a failed page with the same
-    /// token (the retry loop does that), and de-duplicates.
+    /// Every page, de-duplicated.
     async fn query_all<R: serde::Serialize>(
         &self,
         path: &str,
         op: &'static str,
-        mut req: R,
-        set_token: fn(&mut R, Option<String>),
+        req: R,
+        set_token: fn(&mut R, String),
         exclude_duplicates: bool,
     ) -> Result<QueryResult> {
-        let mut items = Vec::new();
-        let mut pages = 0;
-        loop {
-            let page = self.query_page(path, op, &req).await?;
-            pages += 1;
-            items.extend(page.items);
-            match page.continuation_token {
-                None => break,
-                Some(_) if pages >= self.config.max_pages => {
-                    return Err(Error::new(
-                        ErrorKind::Service,
-                        format!(
-                            "{op}: still more pages after {pages} (max_pages); narrow the query or raise max_pages"
-                        ),
-                    ))
-                }
-                Some(t) => set_token(&mut req, Some(t)),
-            }
-        }
-        let (items, duplicates_removed) = dedupe(items, exclude_duplicates);
+        let mut all = self
+            .all_pages(Service::Collections, path, op, req, set_token)
+            .await?;
+        all.items.iter_mut().for_each(EntitlementItem::normalize);
+        let (items, duplicates_removed) = dedupe(all.items, exclude_duplicates);
         Ok(QueryResult {
             items,
-            pages,
+            pages: all.pages,
             duplicates_removed,
         })
     }
@@ -677,7 +629,7 @@ impl Client {
                 PATH_QUERY_V9,
                 "query_v9",
                 req,
-                |r, t| r.continuation_token = t,
+                |r, t| r.continuation_token = Some(t),
                 dedupe,
             )
             .await
@@ -701,7 +653,7 @@ impl Client {
                 PATH_QUERY_V8,
                 "query_v8",
                 req,
-                |r, t| r.continuation_token = t,
+                |r, t| r.continuation_token = Some(t),
                 dedupe,
             )
             .await
@@ -724,7 +676,7 @@ impl Client {
                 PATH_QUERY_V6,
                 "query_v6",
                 req,
-                |r, t| r.continuation_token = t,
+                |r, t| r.continuation_token = Some(t),
                 false,
             )
             .await
@@ -736,6 +688,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     #[test]
     fn v9_request_serialises_library_defaults() {

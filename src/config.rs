@@ -6,7 +6,9 @@ use crate::secret::SecretString;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// Which Entra ID token endpoint to use (spec §1.2/§1.3).
+/// Which Entra ID token endpoint to use: v1
+/// (<https://learn.microsoft.com/en-us/previous-versions/azure/active-directory/azuread-dev/v1-oauth2-client-creds-grant-flow>)
+/// or v2 (<https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EntraVersion {
@@ -17,7 +19,8 @@ pub enum EntraVersion {
     V2,
 }
 
-/// How failed requests are retried (spec §0.3).
+/// How failed requests are retried (backoff, and the `Retry-After` of
+/// <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-fgrl>).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RetryPolicy {

@@ -1,5 +1,8 @@
-//! Consume (report fulfilment): v8 (spec §3.5) and v6 (§3.2). Retried only with the same
-//! trackingId, and the outcome says whether the Store applied it, refused it, or we cannot know.
+//! Consume (report fulfilment): v8
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-consume-consumable-products>)
+//! and v6 (<https://learn.microsoft.com/en-us/windows/uwp/monetize/report-consumable-products-as-fulfilled>).
+//! Retried only with the same trackingId, and the outcome says whether the Store applied it,
+//! refused it, or we cannot know.
 
 use crate::client::{parse_success, to_json, Client, Core, Service};
 use crate::collections::UserIdentity;

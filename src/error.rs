@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What went wrong, grouped by what the caller should do about it.
@@ -109,7 +110,8 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Details Entra ID put in its error body (spec §1.5).
+/// Details Entra ID put in its error body
+/// (<https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes>).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntraErrorDetails {
     /// `error`, e.g. `invalid_client`.
@@ -121,12 +123,44 @@ pub struct EntraErrorDetails {
 }
 
 /// An msstore error. Never carries a secret, token or key. The details live behind a box (reached
-/// through `Deref`: `err.http_status`) so that `Result<T, Error>` stays small.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// through `Deref`: `err.http_status`) so that `Result<T, Error>` stays small. The underlying
+/// failure, if any, is `std::error::Error::source`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Error {
     pub kind: ErrorKind,
     #[serde(flatten)]
-    details: Box<ErrorDetails>,
+    inner: Box<Inner>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Inner {
+    #[serde(flatten)]
+    details: ErrorDetails,
+    /// The underlying error (reqwest without its URL, rusqlite, tokio-postgres, serde_json, io),
+    /// shared so that `Error` stays `Clone`. Only errors that cannot hold a secret go here.
+    #[serde(skip)]
+    cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Two errors are equal by what they say, whatever their causes.
+impl PartialEq for Inner {
+    fn eq(&self, other: &Inner) -> bool {
+        self.details == other.details
+    }
+}
+
+impl Eq for Inner {}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind)
+            .field("details", &self.inner.details);
+        if let Some(cause) = &self.inner.cause {
+            d.field("source", cause);
+        }
+        d.finish()
+    }
 }
 
 /// Everything an [`Error`] knows besides its kind.
@@ -156,13 +190,13 @@ pub struct ErrorDetails {
 impl std::ops::Deref for Error {
     type Target = ErrorDetails;
     fn deref(&self) -> &ErrorDetails {
-        &self.details
+        &self.inner.details
     }
 }
 
 impl std::ops::DerefMut for Error {
     fn deref_mut(&mut self) -> &mut ErrorDetails {
-        &mut self.details
+        &mut self.inner.details
     }
 }
 
@@ -180,8 +214,21 @@ impl Error {
     pub fn with_details(kind: ErrorKind, details: ErrorDetails) -> Error {
         Error {
             kind,
-            details: Box::new(details),
+            inner: Box::new(Inner {
+                details,
+                cause: None,
+            }),
         }
+    }
+
+    /// Keeps `cause` as this error's `source()`. Callers pass only errors that cannot carry a
+    /// secret (a reqwest error only after `without_url`: a SAS queue URL holds a signature).
+    pub(crate) fn with_source(
+        mut self,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        self.inner.cause = Some(Arc::new(cause));
+        self
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Error {
@@ -243,6 +290,35 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let cause = self.inner.cause.as_deref()?;
+        Some(cause)
+    }
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_is_kept_apart_from_what_the_error_says() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let with = Error::new(ErrorKind::Storage, "ledger open: gone").with_source(io);
+        let without = Error::new(ErrorKind::Storage, "ledger open: gone");
+        assert_eq!(with, without);
+        let json = with.to_json();
+        assert_eq!(json["kind"], "storage");
+        assert_eq!(json["message"], "ledger open: gone");
+        assert!(
+            json.get("cause").is_none() && json.get("details").is_none(),
+            "{json}"
+        );
+        let back: Error = serde_json::from_value(json).unwrap();
+        assert_eq!(back, without);
+        let source = std::error::Error::source(&with).expect("a source");
+        assert_eq!(source.to_string(), "gone");
+    }
+}

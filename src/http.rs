@@ -27,6 +27,42 @@ pub(crate) struct RequestSpec {
     pub cv: String,
     /// Short operation name for logs ("query_v9", "entra_token").
     pub op: &'static str,
+    /// Whether the request waits for a slot under the per-host cap.
+    pub limit: HostLimit,
+}
+
+impl RequestSpec {
+    /// A request with no body and no bearer, under the per-host cap, with a fresh MS-CV.
+    pub fn new(method: reqwest::Method, url: String, op: &'static str) -> RequestSpec {
+        RequestSpec {
+            method,
+            url,
+            content_type: None,
+            body: Vec::new(),
+            bearer: None,
+            cv: new_cv(),
+            op,
+            limit: HostLimit::PerHost,
+        }
+    }
+
+    /// With `body` as its JSON body.
+    pub fn json(mut self, body: Vec<u8>) -> RequestSpec {
+        self.content_type = Some(JSON_CONTENT_TYPE);
+        self.body = body;
+        self
+    }
+}
+
+/// Whether a request counts against `max_connections_per_host` (see `limit`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum HostLimit {
+    /// Waits for a slot to its host, like every Store and queue request.
+    PerHost,
+    /// Sent without a slot. Only Entra token requests: they are single-flight per audience (a
+    /// handful at most), and must not wait for one, since an operation holds its Store slot
+    /// while its token is fetched, possibly from the same host (the emulator).
+    Exempt,
 }
 
 /// A response that arrived (any status).
@@ -60,7 +96,9 @@ pub(crate) struct SendFailure {
     pub maybe_applied: bool,
 }
 
-/// Which failures a request may be retried on (spec §0.3).
+/// Which failures a request may be retried on. 429 and its `Retry-After` come from
+/// <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-fgrl>; the rest is our policy: a
+/// query may be resent as is, a mutation only with its own id.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RetryOn {
     /// Connection errors, timeouts, 429 and 5xx (queries, consume with the same trackingId).
@@ -71,11 +109,10 @@ pub(crate) enum RetryOn {
     Never,
 }
 
-/// `RequestSpec::op` of Entra token requests (exempt from the per-host cap).
-pub(crate) const TOKEN_OP: &str = "entra_token";
-
 /// A request slot to one host (see `limit`); released on drop.
-pub(crate) struct Slot(#[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>);
+pub(crate) struct Slot {
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
 
 pub(crate) struct Http {
     client: reqwest::Client,
@@ -94,8 +131,9 @@ impl Http {
         headers.insert(USER_AGENT, ua);
         let mut builder = reqwest::Client::builder();
         for der in config.extra_root_certs()? {
-            let cert = reqwest::Certificate::from_der(&der)
-                .map_err(|e| Error::configuration(format!("extra root certificate: {e}")))?;
+            let cert = reqwest::Certificate::from_der(&der).map_err(|e| {
+                Error::configuration(format!("extra root certificate: {e}")).with_source(e)
+            })?;
             builder = builder.add_root_certificate(cert);
         }
         let client = builder
@@ -108,7 +146,9 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(false)
             .build()
-            .map_err(|e| Error::configuration(format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                Error::configuration(format!("cannot build HTTP client: {e}")).with_source(e)
+            })?;
         let known = [
             config.login_base_url.as_str(),
             config.collections_base_url.as_str(),
@@ -125,7 +165,9 @@ impl Http {
     /// Waits for a request slot to `url`'s host, for a caller that wants to build its request
     /// only once it may send it (a queued operation then holds no body or headers).
     pub async fn reserve(&self, url: &str) -> Slot {
-        Slot(self.limits.acquire(url).await)
+        Slot {
+            _permit: self.limits.acquire(url).await,
+        }
     }
 
     /// Sends `spec`, retrying per `retry_on`. Returns the first response that is not retried
@@ -151,13 +193,10 @@ impl Http {
             let cv = format!("{}.{attempt}", spec.cv);
             // The slot is held for one attempt, body included (the connection goes back to
             // the pool only once the body is read), and released during the backoff sleep.
-            let slot = match first.take() {
-                Some(s) => s,
-                // Entra token requests are single-flight per audience (a handful at most), so
-                // they need no cap, and must not wait for one: an operation holds its Store
-                // slot while its token is fetched, possibly from the same host (the emulator).
-                None if spec.op == TOKEN_OP => Slot(None),
-                None => self.reserve(&spec.url).await,
+            let slot = match (first.take(), spec.limit) {
+                (Some(s), _) => s,
+                (None, HostLimit::Exempt) => Slot { _permit: None },
+                (None, HostLimit::PerHost) => self.reserve(&spec.url).await,
             };
             // Boxed: a queued operation's future then stays small (the attempt's state, with
             // reqwest's, is allocated only when it runs).
@@ -256,37 +295,24 @@ impl Http {
     }
 }
 
-/// Maps a reqwest failure to our error and whether the request may have been processed.
+/// Maps a reqwest failure to our error and whether the request may have been processed. The
+/// reqwest error is kept as the `source()`, without its URL (a SAS queue URL holds a signature).
 fn classify(e: reqwest::Error, op: &str) -> (Error, bool) {
-    if e.is_connect() {
+    let (error, sent) = if e.is_connect() {
         // Nothing was sent: the connection never opened.
-        return (
-            Error::new(
-                ErrorKind::Network,
-                format!("{op}: cannot connect: {}", source_chain(&e)),
-            ),
-            false,
-        );
-    }
-    if e.is_timeout() {
-        return (
-            Error::new(ErrorKind::Timeout, format!("{op}: request timed out")),
-            true,
-        );
-    }
-    if e.is_builder() {
-        return (
-            Error::invalid_argument(format!("{op}: cannot build request: {e}")),
-            false,
-        );
-    }
-    (
-        Error::new(
-            ErrorKind::Network,
-            format!("{op}: connection failed: {}", source_chain(&e)),
-        ),
-        true,
-    )
+        let message = format!("{op}: cannot connect: {}", source_chain(&e));
+        (Error::new(ErrorKind::Network, message), false)
+    } else if e.is_timeout() {
+        let message = format!("{op}: request timed out");
+        (Error::new(ErrorKind::Timeout, message), true)
+    } else if e.is_builder() {
+        let message = format!("{op}: cannot build request: {e}");
+        (Error::invalid_argument(message), false)
+    } else {
+        let message = format!("{op}: connection failed: {}", source_chain(&e));
+        (Error::new(ErrorKind::Network, message), true)
+    };
+    (error.with_source(e.without_url()), sent)
 }
 
 /// The innermost cause, without the URL (reqwest's Display includes it; ours may carry nothing
@@ -380,6 +406,34 @@ mod tests {
             backoff(&p, 1, Some(Duration::from_secs(300))),
             p.max_retry_after
         );
+    }
+
+    #[tokio::test]
+    async fn a_connect_failure_keeps_the_reqwest_error_as_source() {
+        // A port nobody listens on: bound, then released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = ClientConfig::new("t", "c", "s");
+        config.retry = RetryPolicy::none();
+        let http = Http::new(&config).unwrap();
+        let url = format!("http://127.0.0.1:{port}/queue?sig=SECRETSIG");
+        let spec = RequestSpec::new(reqwest::Method::GET, url, "probe");
+        let err = match http.send(&spec, RetryOn::Never).await {
+            Err(f) => f.error,
+            Ok(ex) => panic!("nothing listens, yet HTTP {}", ex.status),
+        };
+        assert_eq!(err.kind, ErrorKind::Network);
+        let source = std::error::Error::source(&err).expect("a source");
+        let reqwest = source
+            .downcast_ref::<reqwest::Error>()
+            .expect("the source is the reqwest error");
+        assert!(reqwest.is_connect());
+        // The URL (a SAS URL's signature) is dropped from the kept error.
+        assert!(reqwest.url().is_none());
+        assert!(!format!("{err:?}").contains("SECRETSIG"), "{err:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Store ID keys (UserCollectionsId / UserPurchaseId): decoding without the network, and when
-//! to renew (spec §2).
+//! to renew. See <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-requesting-a-userstoreid>
+//! and <https://learn.microsoft.com/en-us/windows/uwp/monetize/renew-a-windows-store-id-key>.
 
 use crate::claims::{
     CLAIM_PAYLOAD, CLAIM_PREFIX_HTTP, CLAIM_PREFIX_HTTPS, KEY_AUDIENCE_COLLECTIONS,

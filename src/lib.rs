@@ -26,6 +26,7 @@ pub mod key;
 pub mod ledger;
 pub mod log;
 mod outcome;
+pub mod paging;
 pub mod purchase;
 pub mod secret;
 mod service_error;

@@ -1,10 +1,13 @@
-//! Purchase service: free-product grants (spec §3.6), subscription query (§3.7) and change (§3.8).
+//! Purchase service: free-product grants (<https://learn.microsoft.com/en-us/windows/uwp/monetize/grant-free-products>),
+//! subscription query (<https://learn.microsoft.com/en-us/windows/uwp/monetize/get-subscriptions-for-a-user>)
+//! and change (<https://learn.microsoft.com/en-us/windows/uwp/monetize/change-the-billing-state-of-a-subscription-for-a-user>).
 
-use crate::client::{parse_body, parse_success, to_json, Client, Core, Parsed, Service};
+use crate::client::{parse_body, parse_success, to_json, Client, Core, Service};
 use crate::collections::IdentityV6;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{backoff, RetryOn};
 use crate::outcome::{settle, unknown_error, Settled};
+use crate::paging::Page;
 use crate::secret::SecretString;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -12,6 +15,7 @@ use serde_json::Value;
 
 pub(crate) const PATH_GRANT: &str = "/v6.0/purchases/grant";
 pub(crate) const PATH_RECURRENCE_QUERY: &str = "/v8.0/b2b/recurrences/query";
+const OP_RECURRENCES: &str = "query_subscriptions";
 
 /// Grants a zero-price product to the user named by a UserPurchaseId.
 #[derive(Debug, Clone, Serialize)]
@@ -232,7 +236,7 @@ impl RecurrenceItem {
     }
 
     /// Whether benefits should be granted at `now`: Active before expiry, or InDunning inside
-    /// the grace window (spec §3.7).
+    /// the grace window (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query>).
     pub fn grants_benefits(&self, now: Timestamp) -> bool {
         match self.state() {
             RecurrenceState::Active | RecurrenceState::None => {
@@ -295,22 +299,7 @@ impl RecurrenceQueryRequest {
 }
 
 /// One page of subscriptions.
-#[derive(Debug, Clone, Serialize)]
-pub struct RecurrencePage {
-    pub items: Vec<RecurrenceItem>,
-    pub continuation_token: Option<String>,
-    #[serde(skip)]
-    pub raw_json: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RecurrencePageWire {
-    #[serde(default)]
-    items: Vec<RecurrenceItem>,
-    #[serde(default)]
-    continuation_token: Option<String>,
-}
+pub type RecurrencePage = Page<RecurrenceItem>;
 
 /// The four documented changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -433,43 +422,30 @@ impl Core {
         &self,
         req: &RecurrenceQueryRequest,
     ) -> Result<RecurrencePage> {
-        let parsed: Parsed<RecurrencePageWire> = self
-            .store_json(
-                Service::Purchase,
-                PATH_RECURRENCE_QUERY,
-                req,
-                "query_subscriptions",
-                RetryOn::TransientAndThrottle,
-            )
-            .await?;
-        Ok(RecurrencePage {
-            items: parsed.value.items,
-            continuation_token: parsed.value.continuation_token.filter(|t| !t.is_empty()),
-            raw_json: parsed.raw,
-        })
+        self.page(
+            Service::Purchase,
+            PATH_RECURRENCE_QUERY,
+            OP_RECURRENCES,
+            req,
+        )
+        .await
     }
 
     pub(crate) async fn recurrences_all(
         &self,
-        mut req: RecurrenceQueryRequest,
+        req: RecurrenceQueryRequest,
     ) -> Result<Vec<RecurrenceItem>> {
-        let mut items = Vec::new();
-        let mut pages = 0;
-        loop {
-            let page = self.recurrence_page(&req).await?;
-            pages += 1;
-            items.extend(page.items);
-            match page.continuation_token {
-                None => return Ok(items),
-                Some(_) if pages >= self.config.max_pages => {
-                    return Err(Error::new(
-                        ErrorKind::Service,
-                        format!("query_subscriptions: still more pages after {pages} (max_pages)"),
-                    ))
-                }
-                Some(t) => req.continuation_token = Some(t),
-            }
-        }
+        let set_token = |r: &mut RecurrenceQueryRequest, t| r.continuation_token = Some(t);
+        let all = self
+            .all_pages(
+                Service::Purchase,
+                PATH_RECURRENCE_QUERY,
+                OP_RECURRENCES,
+                req,
+                set_token,
+            )
+            .await?;
+        Ok(all.items)
     }
 
     async fn find_recurrence(
@@ -513,8 +489,9 @@ impl Core {
                 Settled::Unknown(e) => Err(unknown(e)),
             };
         }
-        // Extend is not idempotent (spec §0.3): note the expiration before sending, and after an
-        // ambiguous failure look again before resending.
+        // Extend moves the expiration by a delta, so a resent Extend would extend twice
+        // (https://learn.microsoft.com/en-us/windows/uwp/monetize/change-the-billing-state-of-a-subscription-for-a-user):
+        // note the expiration before sending, and after an ambiguous failure look again first.
         let before = self
             .find_recurrence(&req.b2b_key, &req.sbx, &req.recurrence_id)
             .await?

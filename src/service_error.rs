@@ -4,7 +4,9 @@ use crate::error::{EntraErrorDetails, Error, ErrorDetails, ErrorKind};
 use crate::http::Exchange;
 use serde::Deserialize;
 
-/// The Store's ServiceError body (spec §0.1); every field optional.
+/// The Store's ServiceError body (the error tables of
+/// <https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service>);
+/// no sample body is published, so every field is optional.
 #[derive(Debug, Default, Deserialize)]
 struct ServiceErrorBody {
     #[serde(default, alias = "Code")]
@@ -24,7 +26,7 @@ struct InnerError {
 }
 
 /// ServiceError inner codes that are about the caller's credentials, never about the request's
-/// object (spec §0.1): <https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service>.
+/// object: <https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service>.
 pub(crate) const AUTH_INNER_CODES: [&str; 3] = [
     "AuthenticationTokenInvalid",
     "PartnerAadTicketRequired",
@@ -44,7 +46,9 @@ pub(crate) fn inner_error_code(body: &[u8]) -> Option<String> {
     body.innererror?.code.filter(|c| !c.trim().is_empty())
 }
 
-/// Whether `code` is one of `codes` (the Store matches names case-insensitively, spec §0).
+/// Whether `code` is one of `codes`, ignoring case: the doc examples spell the same names in
+/// several casings (`Key` and `key` in
+/// <https://learn.microsoft.com/en-us/windows/uwp/monetize/renew-a-windows-store-id-key>).
 pub(crate) fn is_one_of(code: &str, codes: &[&str]) -> bool {
     codes.iter().any(|c| c.eq_ignore_ascii_case(code.trim()))
 }
@@ -89,7 +93,7 @@ pub(crate) fn store_error(op: &str, ex: &Exchange) -> Error {
     )
 }
 
-/// Entra's error body (spec §1.5).
+/// Entra's error body: <https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes>.
 #[derive(Debug, Default, Deserialize)]
 struct EntraErrorBody {
     #[serde(default)]

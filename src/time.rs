@@ -1,7 +1,10 @@
 //! UTC timestamps as the Store services write them.
 //!
-//! Three wire formats exist (spec §0): ISO-8601 with an offset and up to 7 fractional digits,
-//! minute precision (`2022-12-09T02:13Z`, SAS tokens) and the legacy WCF form `/Date(ms)/`.
+//! Three wire formats exist: ISO-8601 with an offset and up to 7 fractional digits
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products>),
+//! minute precision (`2022-12-09T02:13Z`,
+//! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv2-sastoken>)
+//! and the legacy WCF form `/Date(ms)/` (<https://learn.microsoft.com/en-us/windows/uwp/monetize/query-for-products>).
 //! All three parse into one [`Timestamp`]; we always write the 7-digit ISO form.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -160,8 +163,9 @@ impl Timestamp {
         (self.secs.div_euclid(86_400) + 4).rem_euclid(7) as u32
     }
 
-    /// Adds calendar months the way Store subscriptions do (§3.7): the day is clamped to the
-    /// last day of the target month.
+    /// Adds calendar months the way Store subscriptions renew
+    /// (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query>):
+    /// the day is clamped to the last day of the target month.
     pub fn add_months(&self, months: i64) -> Timestamp {
         let (y, m, d, hh, mm, ss) = self.to_civil();
         let total = y * 12 + i64::from(m - 1) + months;

@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::Duration;
 
-/// The three token audiences (spec §1.1).
+/// The three token audiences
+/// (<https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
@@ -102,7 +103,7 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, 
     })
 }
 
-/// Entra's success body, v1 or v2 shape (spec §1.2/§1.3).
+/// Entra's success body, v1 or v2 shape (see [`crate::config::EntraVersion`]).
 #[derive(Deserialize)]
 pub(crate) struct TokenResponse {
     pub access_token: SecretString,
@@ -112,9 +113,6 @@ pub(crate) struct TokenResponse {
     pub expires_in: Option<u64>,
     #[serde(default, deserialize_with = "seconds")]
     pub expires_on: Option<u64>,
-    #[serde(default, deserialize_with = "seconds")]
-    #[allow(dead_code)]
-    pub ext_expires_in: Option<u64>,
 }
 
 impl TokenResponse {
@@ -287,7 +285,8 @@ impl TokenCache {
             body: form.into_bytes(),
             bearer: None,
             cv: new_cv(),
-            op: crate::http::TOKEN_OP,
+            op: "entra_token",
+            limit: crate::http::HostLimit::Exempt,
         };
         self.requests_sent.fetch_add(1, Ordering::Relaxed);
         log_at!(

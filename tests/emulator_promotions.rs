@@ -1,5 +1,6 @@
 //! Promotional (`Conditional`) entitlements and the excludeDuplicates priority
-//! direct > bundle > subscription > promo (§3.3).
+//! direct > bundle > subscription > promo
+//! (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-query-user-entitlements).
 mod emulator_support;
 
 use emulator_support::*;

@@ -1,5 +1,6 @@
 //! Recurrence query paging (`pageSize` string or number, opaque continuationToken) and
-//! repurchase rules (live recurrence is extended; terminal + repurchase ⇒ new id, §3.7).
+//! repurchase rules (live recurrence is extended; terminal + repurchase ⇒ new id,
+//! https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query).
 mod emulator_support;
 
 use emulator_support::*;

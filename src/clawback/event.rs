@@ -1,4 +1,6 @@
-//! Clawback v2 events (spec §3.10): the CloudEvents-style JSON inside a queue message, decoded
+//! Clawback v2 events
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-managing-refunds-and-chargebacks>):
+//! the CloudEvents-style JSON inside a queue message, decoded
 //! from any of the four base64 spellings, with the four event states typed.
 
 use crate::error::{Error, ErrorKind, Result};
@@ -167,9 +169,10 @@ impl ClawbackEvent {
     /// Parses the event JSON itself.
     pub fn from_json(json: &[u8]) -> Result<ClawbackEvent> {
         let text = std::str::from_utf8(json)
-            .map_err(|_| invalid("the decoded event is not UTF-8".to_string()))?;
-        let mut ev: ClawbackEvent = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("the decoded message is not a clawback event: {e}")))?;
+            .map_err(|e| invalid("the decoded event is not UTF-8".to_string()).with_source(e))?;
+        let mut ev: ClawbackEvent = serde_json::from_str(text).map_err(|e| {
+            invalid(format!("the decoded message is not a clawback event: {e}")).with_source(e)
+        })?;
         if ev.id.trim().is_empty() || ev.data.order_id.trim().is_empty() {
             return Err(invalid(
                 "the clawback event has no id or orderId".to_string(),

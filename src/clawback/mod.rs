@@ -1,4 +1,5 @@
-//! Refunds ("clawback", spec §3.9 and §3.10).
+//! Refunds ("clawback"): v1 <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv1>
+//! and v2 <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-managing-refunds-and-chargebacks>.
 //!
 //! - **v1** ([`orders`]): purchase orders query with line-state filters and paging.
 //! - **v2** ([`sas`], [`queue`], [`event`]): a SAS token for a Microsoft-hosted Azure Storage

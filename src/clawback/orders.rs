@@ -1,17 +1,19 @@
-//! Clawback v1 (spec §3.9): `POST {purchase}/v8.0/b2b/orders/query`, the user's consumable
+//! Clawback v1 (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv1>):
+//! `POST {purchase}/v8.0/b2b/orders/query`, the user's consumable
 //! orders of the last 90 days filtered by line state, page by page. Deprecated for refund
 //! detection (v2 events arrive within seconds; `orderRefundedDate` appears hours late) but still
 //! useful to reconcile one user on demand.
 
 use super::event::lenient_date;
-use crate::client::{Core, Parsed, Service};
-use crate::error::{Error, ErrorKind, Result};
-use crate::http::RetryOn;
+use crate::client::{Core, Service};
+use crate::error::{Error, Result};
+use crate::paging::Page;
 use crate::secret::SecretString;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub(crate) const PATH_ORDERS_QUERY: &str = "/v8.0/b2b/orders/query";
+const OP: &str = "clawback_orders";
 
 /// Line states a v1 query can filter on.
 pub const LINE_STATE_PURCHASED: &str = "Purchased";
@@ -113,22 +115,7 @@ pub struct ClawbackOrder {
 }
 
 /// One page of a v1 query.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClawbackOrdersPage {
-    pub items: Vec<ClawbackOrder>,
-    pub continuation_token: Option<String>,
-    #[serde(skip)]
-    pub raw_json: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageWire {
-    #[serde(default)]
-    items: Vec<ClawbackOrder>,
-    #[serde(default)]
-    continuation_token: Option<String>,
-}
+pub type ClawbackOrdersPage = Page<ClawbackOrder>;
 
 impl Core {
     pub(crate) async fn clawback_orders_page(
@@ -136,44 +123,21 @@ impl Core {
         req: &ClawbackOrdersRequest,
     ) -> Result<ClawbackOrdersPage> {
         req.validate()?;
-        let parsed: Parsed<PageWire> = self
-            .store_json(
-                Service::Purchase,
-                PATH_ORDERS_QUERY,
-                req,
-                "clawback_orders",
-                RetryOn::TransientAndThrottle,
-            )
-            .await?;
-        Ok(ClawbackOrdersPage {
-            items: parsed.value.items,
-            continuation_token: parsed.value.continuation_token.filter(|t| !t.is_empty()),
-            raw_json: parsed.raw,
-        })
+        self.page(Service::Purchase, PATH_ORDERS_QUERY, OP, req)
+            .await
     }
 
-    /// Follows continuation tokens up to `max_pages`.
+    /// Every page of a v1 query.
     pub(crate) async fn clawback_orders_all(
         &self,
-        mut req: ClawbackOrdersRequest,
+        req: ClawbackOrdersRequest,
     ) -> Result<Vec<ClawbackOrder>> {
-        let mut items = Vec::new();
-        let mut pages = 0;
-        loop {
-            let page = self.clawback_orders_page(&req).await?;
-            pages += 1;
-            items.extend(page.items);
-            match page.continuation_token {
-                None => return Ok(items),
-                Some(_) if pages >= self.config.max_pages => {
-                    return Err(Error::new(
-                        ErrorKind::Service,
-                        format!("clawback_orders: still more pages after {pages} (max_pages)"),
-                    ))
-                }
-                Some(t) => req.continuation_token = Some(t),
-            }
-        }
+        req.validate()?;
+        let set_token = |r: &mut ClawbackOrdersRequest, t| r.continuation_token = Some(t);
+        let all = self
+            .all_pages(Service::Purchase, PATH_ORDERS_QUERY, OP, req, set_token)
+            .await?;
+        Ok(all.items)
     }
 }
 
@@ -207,7 +171,7 @@ mod tests {
  "orderLineItems":[{"lineItemId":"c1e3a5b7-9d0f-4b2d-8f6a-0c2e4a6b8d9f","lineItemState":"Revoked","productId":"9NZB0T3LQH5D",
  "quantity":1,"skuId":"0010","wasConsumableQuantityRevoked":false}],
  "orderPurchasedDate":"2021-06-142T09:11:02.0031020+00:00","orderRefundedDate":"2026-01-20T16:40:19.7712000+00:00"}]}"#;
-        let w: PageWire = serde_json::from_str(body).unwrap();
+        let w: crate::paging::PageWire<ClawbackOrder> = serde_json::from_str(body).unwrap();
         let o = &w.items[0];
         assert_eq!(o.short_order_id, "6204918375");
         assert_eq!(o.order_purchased_date, None);

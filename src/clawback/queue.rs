@@ -1,5 +1,9 @@
-//! Clawback v2 queue operations over the Azure Queue REST protocol (spec §3.10): Get (receive),
-//! Peek and Delete, authorised by the SAS in the query string, answered in XML.
+//! Clawback v2 queue operations over the Azure Queue REST protocol
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-managing-refunds-and-chargebacks>):
+//! Get (receive), Peek and Delete, authorised by the SAS in the query string, answered in XML
+//! (<https://learn.microsoft.com/en-us/rest/api/storageservices/get-messages>,
+//! <https://learn.microsoft.com/en-us/rest/api/storageservices/peek-messages>,
+//! <https://learn.microsoft.com/en-us/rest/api/storageservices/delete-message2>).
 //!
 //! Processing loop: receive (≤ 32) → decode → reconcile durably → delete with the pop receipt.
 //! A delete can fail in two expected ways that a loop must tolerate:
@@ -11,7 +15,7 @@ use super::sas::SasToken;
 use super::xml;
 use crate::client::Core;
 use crate::error::{Error, ErrorDetails, ErrorKind, Result};
-use crate::http::{new_cv, Exchange, RequestSpec, RetryOn};
+use crate::http::{Exchange, RequestSpec, RetryOn};
 use crate::time::Timestamp;
 use serde::Serialize;
 
@@ -246,18 +250,11 @@ impl Core {
         let mut sas = self.clawback_sas(None).await?;
         let mut renewed = false;
         loop {
-            let spec = RequestSpec {
-                method: match op {
-                    QueueOp::Delete { .. } => reqwest::Method::DELETE,
-                    _ => reqwest::Method::GET,
-                },
-                url: op.url(&sas)?,
-                content_type: None,
-                body: Vec::new(),
-                bearer: None,
-                cv: new_cv(),
-                op: op.name(),
+            let method = match op {
+                QueueOp::Delete { .. } => reqwest::Method::DELETE,
+                _ => reqwest::Method::GET,
             };
+            let spec = RequestSpec::new(method, op.url(&sas)?, op.name());
             // Get is not idempotent (a lost answer hides messages until their visibility lapses)
             // but retrying it is harmless: they come back. Delete retries are resolved below.
             let ex = self

@@ -1,4 +1,6 @@
-//! Clawback v2 SAS token (spec §3.10): `GET {purchase}/v8.0/b2b/clawback/sastoken` with the
+//! Clawback v2 SAS token
+//! (<https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv2-sastoken>):
+//! `GET {purchase}/v8.0/b2b/clawback/sastoken` with the
 //! service token. The answer is the queue URL with a shared-access signature in its query
 //! (`sp=rp`: read + process) and `expiresOn`. One token is cached per client, fetched
 //! single-flight, reused until shortly before `expiresOn`, and replaced when the queue answers

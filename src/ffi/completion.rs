@@ -27,7 +27,7 @@ use crate::Client;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -91,7 +91,6 @@ pub(crate) struct Op {
     st: Mutex<OpState>,
     cv: Condvar,
     cancel: tokio::sync::Notify,
-    cancel_code: AtomicI32,
     abort: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
@@ -332,7 +331,6 @@ where
         }),
         cv: Condvar::new(),
         cancel: tokio::sync::Notify::new(),
-        cancel_code: AtomicI32::new(msstore_result::MSSTORE_E_CANCELED as i32),
         abort: Mutex::new(None),
     });
     let client = {
@@ -365,11 +363,10 @@ where
                     error_for_code(msstore_result::MSSTORE_E_PANIC, "the operation panicked (a bug in msstore)"),
                 )),
             },
-            _ = task_op.cancel.notified() => {
-                let code = msstore_result::from_i32(task_op.cancel_code.load(Ordering::Acquire))
-                    .unwrap_or(msstore_result::MSSTORE_E_CANCELED);
-                Err((code, error_for_code(code, "the operation was canceled")))
-            }
+            _ = task_op.cancel.notified() => Err((
+                msstore_result::MSSTORE_E_CANCELED,
+                error_for_code(msstore_result::MSSTORE_E_CANCELED, "the operation was canceled"),
+            )),
             _ = sleep_opt(timeout) => Err((
                 msstore_result::MSSTORE_E_TIMEOUT,
                 error_for_code(msstore_result::MSSTORE_E_TIMEOUT, "the operation's timeout_ms elapsed"),
@@ -441,8 +438,6 @@ fn op_call(
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
     op_call(op, |o| {
         if o.code().is_none() {
-            o.cancel_code
-                .store(msstore_result::MSSTORE_E_CANCELED as i32, Ordering::Release);
             o.cancel.notify_one();
         }
         Ok(())

@@ -71,7 +71,7 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger")
-            .field("backend", &self.inner.store.backend)
+            .field("backend", &self.inner.store.dialect.name())
             .field("instance", &self.inner.instance)
             .finish()
     }
@@ -130,7 +130,7 @@ impl Ledger {
 
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
-        self.inner.store.backend
+        self.inner.store.dialect.name()
     }
 
     pub fn instance_id(&self) -> &str {

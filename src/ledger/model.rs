@@ -132,7 +132,8 @@ pub struct LedgerEntry {
     pub already_handed_out: bool,
 }
 
-/// What a clawback event says happened to an order line (spec §3.10).
+/// What a clawback event says happened to an order line (the event states of
+/// <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-managing-refunds-and-chargebacks>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ClawbackState {
     /// The Store took the item back; only matters to the game if the ledger shows it consumed.

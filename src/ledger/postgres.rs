@@ -13,7 +13,7 @@
 //! `pg_connect_timeout` and by its own deadline).
 
 use super::config::LedgerConfig;
-use super::store::{storage, Dialect, SqlConn, Val};
+use super::store::{storage, storage_cause, Dialect, SqlConn, Val};
 use crate::error::{Error, ErrorKind, Result};
 use std::str::FromStr;
 use std::sync::mpsc;
@@ -84,8 +84,33 @@ fn pg_err(context: &str, e: tokio_postgres::Error) -> Error {
         // The server's own statement_timeout.
         err.kind = ErrorKind::Timeout;
     }
-    err
+    match e.as_db_error() {
+        // A server's DETAIL can quote a whole row ("Failing row contains ..."), Store ID keys
+        // included: keep its SQLSTATE and primary message only.
+        Some(db) => err.with_source(ServerError {
+            code: db.code().code().to_string(),
+            message: db.message().to_string(),
+        }),
+        // Connection, I/O and protocol failures carry no data.
+        None => err.with_source(e),
+    }
 }
+
+/// What the PostgreSQL server said, without its DETAIL, HINT and WHERE (see `pg_err`).
+#[derive(Debug)]
+pub struct ServerError {
+    /// The SQLSTATE, e.g. `57014` (query canceled).
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostgreSQL error {}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ServerError {}
 
 /// The connection thread's state.
 struct Worker {
@@ -195,7 +220,7 @@ impl PgConn {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| storage("cannot start the PostgreSQL runtime", e))?;
+            .map_err(|e| storage_cause("cannot start the PostgreSQL runtime", e))?;
         let mut worker = Worker {
             rt,
             cfg,
@@ -218,7 +243,7 @@ impl PgConn {
                     let _ = answer.send(worker.run(job));
                 }
             })
-            .map_err(|e| storage("cannot start the PostgreSQL thread", e))?;
+            .map_err(|e| storage_cause("cannot start the PostgreSQL thread", e))?;
         Ok(PgConn {
             jobs,
             bound: config.pg_statement_timeout,

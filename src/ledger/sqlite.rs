@@ -2,7 +2,7 @@
 //! state change is fsynced before the call returns. The file and its `-wal`/`-shm` companions
 //! are owner-only (0600 on Unix): they hold Store ID keys of pending consumes.
 
-use super::store::{storage, Dialect, SqlConn, Val};
+use super::store::{storage, storage_cause, Dialect, SqlConn, Val};
 use crate::error::{Error, ErrorKind, Result};
 #[cfg(unix)]
 use crate::log::{log_at, Level};
@@ -18,13 +18,13 @@ impl SqliteConn {
     pub(crate) fn open(path: &str) -> Result<SqliteConn> {
         owner_only(path)?;
         let conn = Connection::open(path)
-            .map_err(|e| storage(&format!("cannot open SQLite file '{path}'"), e))?;
+            .map_err(|e| storage_cause(&format!("cannot open SQLite file '{path}'"), e))?;
         // Several processes (or ledgers) may share the file: wait for the writer, do not fail.
         conn.busy_timeout(Duration::from_secs(10))
-            .map_err(|e| storage("busy_timeout", e))?;
+            .map_err(|e| storage_cause("busy_timeout", e))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-            .map_err(|e| storage("cannot enable WAL", e))?;
+            .map_err(|e| storage_cause("cannot enable WAL", e))?;
         if !mode.eq_ignore_ascii_case("wal") && path != ":memory:" {
             return Err(storage(
                 "cannot enable WAL",
@@ -32,7 +32,7 @@ impl SqliteConn {
             ));
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
-            .map_err(|e| storage("pragmas", e))?;
+            .map_err(|e| storage_cause("pragmas", e))?;
         // SQLite gives a new -wal/-shm the database file's mode; this catches older ones.
         owner_only(path)?;
         Ok(SqliteConn { conn })
@@ -48,7 +48,7 @@ fn owner_only(path: &str) -> Result<()> {
     if path == ":memory:" || path.is_empty() || path.starts_with("file:") {
         return Ok(());
     }
-    let cannot = |e: std::io::Error| storage(&format!("cannot open SQLite file '{path}'"), e);
+    let cannot = |e: std::io::Error| storage_cause(&format!("cannot open SQLite file '{path}'"), e);
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -122,7 +122,7 @@ impl SqlConn for SqliteConn {
     fn batch(&mut self, sql: &str) -> Result<()> {
         self.conn
             .execute_batch(sql)
-            .map_err(|e| storage("schema", e))
+            .map_err(|e| storage_cause("schema", e))
     }
 
     fn exec(&mut self, sql: &str, p: &[Val]) -> Result<u64> {
@@ -132,14 +132,14 @@ impl SqlConn for SqliteConn {
                 rusqlite::params_from_iter(params(p).iter()),
             )
             .map(|n| n as u64)
-            .map_err(|e| storage("write", e))
+            .map_err(|e| storage_cause("write", e))
     }
 
     fn query(&mut self, sql: &str, p: &[Val]) -> Result<Vec<Vec<Val>>> {
         let mut stmt = self
             .conn
             .prepare_cached(&sqlite_sql(sql))
-            .map_err(|e| storage("query", e))?;
+            .map_err(|e| storage_cause("query", e))?;
         let n = stmt.column_count();
         let rows = stmt
             .query_map(rusqlite::params_from_iter(params(p).iter()), |r| {
@@ -155,24 +155,45 @@ impl SqlConn for SqliteConn {
                     })
                     .collect::<rusqlite::Result<Vec<Val>>>()
             })
-            .map_err(|e| storage("query", e))?;
+            .map_err(|e| storage_cause("query", e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| storage("query", e))
+            .map_err(|e| storage_cause("query", e))
     }
 
     fn begin(&mut self) -> Result<()> {
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| storage("begin", e))
+            .map_err(|e| storage_cause("begin", e))
     }
 
     fn commit(&mut self) -> Result<()> {
         self.conn
             .execute_batch("COMMIT")
-            .map_err(|e| storage("commit", e))
+            .map_err(|e| storage_cause("commit", e))
     }
 
     fn rollback(&mut self) {
         let _ = self.conn.execute_batch("ROLLBACK");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn a_failed_statement_keeps_the_sqlite_error_as_source() {
+        let mut conn = SqliteConn::open(":memory:").unwrap();
+        let err = conn.query("SELECT id FROM no_such_table", &[]).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Storage);
+        assert!(err.message.contains("no such table"), "{err}");
+        let source = std::error::Error::source(&err).expect("a source");
+        let sqlite = source
+            .downcast_ref::<rusqlite::Error>()
+            .expect("the source is the rusqlite error");
+        assert!(sqlite.to_string().contains("no_such_table"), "{sqlite}");
+        // Cloning an error keeps its cause.
+        assert!(std::error::Error::source(&err.clone()).is_some());
     }
 }

@@ -56,6 +56,25 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// `"sqlite"` or `"postgres"` (what [`crate::Ledger::backend`] reports).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    /// The clause that makes a claiming SELECT skip rows another server holds. SQLite needs
+    /// none: `BEGIN IMMEDIATE` already serialises writers.
+    fn row_lock(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+}
+
 /// The storage trait: a database connection the ledger runs its SQL on.
 pub trait SqlConn: Send {
     fn dialect(&self) -> Dialect;
@@ -81,6 +100,14 @@ pub trait SqlConn: Send {
 
 pub(crate) fn storage(context: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Storage, format!("ledger {context}: {e}"))
+}
+
+/// `storage`, keeping `e` as the `source()` (a database's or the file system's own error).
+pub(crate) fn storage_cause(
+    context: &str,
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    storage(context, &e).with_source(e)
 }
 
 const SCHEMA: &str = "
@@ -229,7 +256,7 @@ pub(crate) struct Store {
     /// The most one transaction may take, waiting for the connection included (`None`: no
     /// bound, SQLite).
     bound: Option<Duration>,
-    pub backend: &'static str,
+    pub dialect: Dialect,
 }
 
 /// The one connection, lent to one transaction at a time. A waiter gives up at its deadline,
@@ -288,26 +315,21 @@ impl Store {
         if let Some(b) = bound {
             conn.set_deadline(Instant::now() + b);
         }
-        let backend = match conn.dialect() {
-            Dialect::Sqlite => {
-                conn.batch(SCHEMA)?;
-                "sqlite"
-            }
-            Dialect::Postgres => {
-                // Servers starting together must not race on CREATE TABLE: one at a time.
-                conn.batch(&format!(
-                    "BEGIN; SELECT pg_advisory_xact_lock(7170); {SCHEMA} COMMIT;"
-                ))?;
-                "postgres"
-            }
-        };
+        let dialect = conn.dialect();
+        match dialect {
+            Dialect::Sqlite => conn.batch(SCHEMA)?,
+            // Servers starting together must not race on CREATE TABLE: one at a time.
+            Dialect::Postgres => conn.batch(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(7170); {SCHEMA} COMMIT;"
+            ))?,
+        }
         Ok(Store {
             conn: ConnSlot {
                 conn: Mutex::new(Some(conn)),
                 returned: Condvar::new(),
             },
             bound,
-            backend,
+            dialect,
         })
     }
 
@@ -337,10 +359,6 @@ impl Store {
                 Err(e)
             }
         }
-    }
-
-    pub(crate) fn is_postgres(&self) -> bool {
-        self.backend == "postgres"
     }
 
     /// Records a new pending entry claimed by `claim.owner`. If the id exists, returns the
@@ -539,11 +557,7 @@ impl Store {
     ) -> Result<Vec<LedgerEntry>> {
         // Excluded rows may fill the LIMIT: ask for that many more.
         let limit = limit + exclude.len() as i64;
-        let lock = if self.is_postgres() {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
+        let lock = self.dialect.row_lock();
         self.tx(|c| {
             let rows = c.query(
                 &format!(
@@ -641,11 +655,7 @@ impl Store {
         exclude: &std::collections::HashSet<String>,
     ) -> Result<Vec<Revocation>> {
         let limit = limit + exclude.len() as i64;
-        let lock = if self.is_postgres() {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
+        let lock = self.dialect.row_lock();
         self.tx(|c| {
             let rows = c.query(
                 &format!(

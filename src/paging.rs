@@ -1,0 +1,135 @@
+//! Queries that page: one page, and every page by following continuation tokens (Collections
+//! v6/v8/v9, the subscription query, the v1 clawback orders query all page the same way).
+
+use crate::client::{Core, Parsed, Service};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::RetryOn;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// One page of a query.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub continuation_token: Option<String>,
+    /// The response body as received.
+    #[serde(skip)]
+    pub raw_json: String,
+}
+
+/// Every page of a query.
+pub(crate) struct AllPages<T> {
+    pub items: Vec<T>,
+    pub pages: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageWire<T> {
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+    #[serde(default)]
+    pub continuation_token: Option<String>,
+}
+
+impl<T> From<Parsed<PageWire<T>>> for Page<T> {
+    fn from(parsed: Parsed<PageWire<T>>) -> Page<T> {
+        Page {
+            items: parsed.value.items,
+            // The v8 sample's loop stopped only on null; an empty token also means "done".
+            continuation_token: parsed.value.continuation_token.filter(|t| !t.is_empty()),
+            raw_json: parsed.raw,
+        }
+    }
+}
+
+impl Core {
+    /// One page of `op`: a POST of `req` to `path`, retried on transient failures (a query
+    /// changes nothing, so resending it is safe).
+    pub(crate) async fn page<T: DeserializeOwned>(
+        &self,
+        service: Service,
+        path: &str,
+        op: &'static str,
+        req: &impl Serialize,
+    ) -> Result<Page<T>> {
+        let parsed: Parsed<PageWire<T>> = self
+            .store_json(service, path, req, op, RetryOn::TransientAndThrottle)
+            .await?;
+        Ok(parsed.into())
+    }
+
+    /// Every page of `op`: sends `req`, then `req` with each continuation token set by
+    /// `set_token`, until a page has none. A page that fails is retried with the same token
+    /// (the retry loop does that). More than `max_pages` pages is an error, so a service that
+    /// never stops paging cannot hold the call (or its memory) without bound.
+    pub(crate) async fn all_pages<R: Serialize, T: DeserializeOwned>(
+        &self,
+        service: Service,
+        path: &str,
+        op: &'static str,
+        mut req: R,
+        set_token: fn(&mut R, String),
+    ) -> Result<AllPages<T>> {
+        let mut items = Vec::new();
+        let mut pages = 0;
+        loop {
+            let page: Page<T> = self.page(service, path, op, &req).await?;
+            pages += 1;
+            items.extend(page.items);
+            match page.continuation_token {
+                None => return Ok(AllPages { items, pages }),
+                Some(_) if pages >= self.config.max_pages => return Err(too_many_pages(op, pages)),
+                Some(t) => set_token(&mut req, t),
+            }
+        }
+    }
+}
+
+fn too_many_pages(op: &str, pages: u32) -> Error {
+    Error::new(
+        ErrorKind::Service,
+        format!(
+            "{op}: still more pages after {pages} (max_pages); narrow the query or raise max_pages"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Page<u32> {
+        let value: PageWire<u32> = serde_json::from_str(body).unwrap();
+        Parsed {
+            value,
+            raw: body.to_string(),
+        }
+        .into()
+    }
+
+    #[test]
+    fn an_empty_or_missing_token_ends_the_pages() {
+        let p = parse(r#"{"items":[1,2],"continuationToken":"abc"}"#);
+        assert_eq!(p.items, vec![1, 2]);
+        assert_eq!(p.continuation_token.as_deref(), Some("abc"));
+        assert_eq!(
+            parse(r#"{"items":[],"continuationToken":""}"#).continuation_token,
+            None
+        );
+        let bare = parse("{}");
+        assert!(bare.items.is_empty() && bare.continuation_token.is_none());
+        assert_eq!(bare.raw_json, "{}");
+    }
+
+    #[test]
+    fn the_cap_error_names_the_setting() {
+        let e = too_many_pages("query_subscriptions", 3);
+        assert_eq!(e.kind, ErrorKind::Service);
+        assert!(e
+            .message
+            .starts_with("query_subscriptions: still more pages after 3"));
+        assert!(e.message.contains("max_pages"));
+    }
+}
