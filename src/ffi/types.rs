@@ -188,6 +188,8 @@ pub enum msstore_change_type {
 /// Log levels for `msstore_set_log_callback`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Declared for the header only: C passes the level as an `int32_t`.
+#[allow(dead_code)]
 pub enum msstore_log_level {
     MSSTORE_LOG_ERROR = 1,
     MSSTORE_LOG_WARN = 2,
