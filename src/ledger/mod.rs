@@ -16,13 +16,16 @@
 //! consumes), [`clawback`] (matching), [`convert`] (Store events and v1 order lines to
 //! matches), [`ingest`] (reading the clawback queue / v1 orders into the ledger).
 
+mod backend;
 pub mod clawback;
 pub mod config;
 pub mod convert;
 pub mod flow;
 pub mod ingest;
 pub mod model;
+#[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
 
@@ -88,12 +91,7 @@ impl Ledger {
     /// Opens (creating tables if needed) the ledger the configuration names.
     pub fn open(config: &LedgerConfig) -> Result<Ledger> {
         config.validate()?;
-        let conn: Box<dyn SqlConn> = if config.uses_postgres() {
-            Box::new(postgres::PgConn::open(&config.postgres_url)?)
-        } else {
-            Box::new(sqlite::SqliteConn::open(&config.sqlite_path)?)
-        };
-        Ledger::with_connection(conn, config)
+        Ledger::with_connection(backend::open(config)?, config)
     }
 
     /// Opens a ledger over any [`SqlConn`] (another database, or a test double).

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use common::World;
 use msstore::clawback::{ClawbackEventState, ClawbackOrdersRequest, QueueMessage, ReceiveOptions};
-use msstore_emulator::{ClawbackAction, ClawbackRequest, FaultKind, ProductKind, ProductSpec};
 use msstore::{Client, ConsumeOutcome, ConsumeRequest, ErrorKind};
+use msstore_emulator::{ClawbackAction, ClawbackRequest, FaultKind, ProductKind, ProductSpec};
 use std::time::Duration;
 
 fn receive(client: &Client, n: u32, vt: u32) -> Vec<QueueMessage> {

@@ -3,11 +3,11 @@
 use crate::common;
 
 use common::World;
-use msstore_emulator::{FaultKind, ProductKind as EmuKind, ProductSpec};
 use msstore::{
     ConsumeOutcome, ConsumeRequest, ConsumeV6Request, EntitlementStatus, ErrorKind, ProductKind,
     ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request,
 };
+use msstore_emulator::{FaultKind, ProductKind as EmuKind, ProductSpec};
 use std::time::{Duration, Instant};
 
 fn all_products(w: &World) -> Vec<ProductSkuId> {

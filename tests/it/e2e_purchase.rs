@@ -3,11 +3,11 @@
 use crate::common;
 
 use common::World;
-use msstore_emulator::FaultKind;
 use msstore::{
     ChangeType, ErrorKind, GrantRequest, ProductSkuId, QueryV9Request, RecurrenceChangeRequest,
     RecurrenceQueryRequest, RecurrenceState,
 };
+use msstore_emulator::FaultKind;
 use std::time::Duration;
 
 #[test]

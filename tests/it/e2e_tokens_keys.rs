@@ -6,8 +6,8 @@ use common::World;
 use msstore::claims::{
     AUDIENCE_COLLECTIONS_KEY_CREATE, AUDIENCE_PURCHASE_KEY_CREATE, AUDIENCE_SERVICE,
 };
-use msstore_emulator::{FaultKind, KeyKind as EmuKeyKind};
 use msstore::{Audience, Client, EntraVersion, ErrorKind, KeyKind, StoreIdKey};
+use msstore_emulator::{FaultKind, KeyKind as EmuKeyKind};
 use std::time::{Duration, Instant};
 
 #[test]

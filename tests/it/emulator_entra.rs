@@ -2,8 +2,8 @@
 use crate::emulator_support;
 
 use emulator_support::*;
-use msstore_emulator::{Emulator, EmulatorConfig};
 use msstore::time::Timestamp;
+use msstore_emulator::{Emulator, EmulatorConfig};
 use serde_json::Value;
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";

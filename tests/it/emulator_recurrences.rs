@@ -3,8 +3,8 @@
 use crate::emulator_support;
 
 use emulator_support::*;
-use msstore_emulator::{ProductKind, ProductSpec};
 use msstore::Timestamp;
+use msstore_emulator::{ProductKind, ProductSpec};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 

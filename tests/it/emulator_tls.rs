@@ -2,10 +2,10 @@
 //! consumes over TLS (faults and the connection counter still work); one that does not trust
 //! it fails fast with a clear network error.
 
-use msstore_emulator::{DemoSeed, Emulator, EmulatorConfig, FaultKind, FaultRule};
 use msstore::{
     Client, ClientConfig, ConsumeRequest, ErrorKind, ProductSkuId, QueryV9Request, RetryPolicy,
 };
+use msstore_emulator::{DemoSeed, Emulator, EmulatorConfig, FaultKind, FaultRule};
 use std::time::{Duration, Instant};
 
 fn start() -> (Emulator, DemoSeed) {

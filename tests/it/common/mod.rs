@@ -2,8 +2,8 @@
 //! pointed at it. Everything stays on 127.0.0.1 and stops when dropped.
 #![allow(dead_code)]
 
-use msstore_emulator::{DemoSeed, Emulator, EmulatorConfig, FaultKind, FaultRule};
 use msstore::{Client, ClientConfig, RetryPolicy};
+use msstore_emulator::{DemoSeed, Emulator, EmulatorConfig, FaultKind, FaultRule};
 use std::time::Duration;
 
 pub struct World {

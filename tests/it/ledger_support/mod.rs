@@ -5,11 +5,11 @@
 use crate::common;
 
 pub use common::World;
-use msstore_emulator::FaultKind;
 use msstore::{
     ClawbackMatch, ClawbackState, Client, EntryState, ErrorKind, Ledger, LedgerConfig,
     LedgerConsume, RetryPolicy, RevocationKind,
 };
+use msstore_emulator::FaultKind;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -712,9 +712,9 @@ pub fn seed() -> u64 {
 // ---- clawback ingestion, end to end ---------------------------------------------------------
 
 use msstore::clawback::{ClawbackEventState, ReceiveOptions};
-use msstore_emulator::{ClawbackAction, ProductKind, ProductSpec};
 use msstore::ledger::{ClawbackIngestOptions, ClawbackIngestSummary, ClawbackOrdersIngestOptions};
 use msstore::Revocation;
+use msstore_emulator::{ClawbackAction, ProductKind, ProductSpec};
 
 /// A paid store-managed consumable of its own, so FIFO consumption hits known orders.
 pub fn coins(w: &World) -> String {

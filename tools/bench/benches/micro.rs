@@ -7,10 +7,10 @@
 //! `cargo bench --bench micro`. The emulator runs in-process on loopback and stops on drop.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use msstore_emulator::{Emulator, EmulatorConfig, KeyKind, ProductKind, ProductSpec};
-use msstore::driver::{CClient, CClientConfig};
 use msstore::driver::{msstore_completion_mode, msstore_op, msstore_result};
+use msstore::driver::{CClient, CClientConfig};
 use msstore::{Client, ClientConfig, EntitlementItem, ProductSkuId, QueryV9Request, StoreIdKey};
+use msstore_emulator::{Emulator, EmulatorConfig, KeyKind, ProductKind, ProductSpec};
 use serde::Deserialize;
 use std::ffi::c_void;
 use std::hint::black_box;

@@ -4,8 +4,8 @@
 //! `msstore_client_poll`).
 
 use crate::workload::World;
-use msstore::driver::{CClient, CClientConfig};
 use msstore::driver::{msstore_completion_mode, msstore_op, msstore_result};
+use msstore::driver::{CClient, CClientConfig};
 use msstore::StoreIdKey;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};

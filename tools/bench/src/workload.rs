@@ -2,8 +2,8 @@
 //! balance, Store ID keys) and the HTTP exchanges every workload sends, serialised with the
 //! library's own request types so that every client variant sends byte-identical bodies.
 
-use msstore_emulator::{Emulator, KeyKind, ProductKind, ProductSpec};
 use msstore::{ConsumeRequest, ProductSkuId, QueryV9Request};
+use msstore_emulator::{Emulator, KeyKind, ProductKind, ProductSpec};
 use serde::{Deserialize, Serialize};
 
 /// What one benchmark cell does, repeatedly.

@@ -6,8 +6,8 @@ mod common;
 mod ledger_support;
 
 use ledger_support::*;
-use msstore_emulator::FaultKind;
 use msstore::{EntryState, Ledger};
+use msstore_emulator::FaultKind;
 use serde_json::Value;
 use std::process::{Command, Output};
 

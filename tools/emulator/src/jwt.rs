@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_what_is_not_a_jwt() {
-        let t = format!("{}.c2ln", signing_input(&json!({"alg": "none"}), &json!({"a": 1})));
+        let t = format!(
+            "{}.c2ln",
+            signing_input(&json!({"alg": "none"}), &json!({"a": 1}))
+        );
         let d = decode(&t).unwrap();
         assert_eq!(d.header["alg"], "none");
         assert_eq!(d.claims["a"], 1);

@@ -194,7 +194,6 @@ impl Timestamp {
             MONTHS[(mo - 1) as usize]
         )
     }
-
 }
 
 fn parse_wcf(rest: &str) -> Option<Timestamp> {
