@@ -3,13 +3,13 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use msstore_emulator::{ClawbackAction, Emulator, EmulatorConfig};
 use msstore::ledger::ClawbackIngestOptions;
 use msstore::{
     Audience, ChangeType, Client, ClientConfig, ConsumeOutcome, ConsumeRequest, EntryState,
     GrantRequest, Ledger, LedgerConfig, LedgerConsume, ProductSkuId, QueryV9Request,
     RecurrenceChangeRequest, RecurrenceQueryRequest, StoreIdKey, Timestamp,
 };
+use msstore_emulator::{ClawbackAction, Emulator, EmulatorConfig};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
