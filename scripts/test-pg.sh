@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL suite of msstore: runs the ledger tests (tests/ledger_pg.rs) against a throw-away
+# PostgreSQL suite of msstore: runs the ledger tests (tests/it/ledger_pg.rs) against a throw-away
 # local PostgreSQL server. Installs Debian's `postgresql` package when no server binaries are
 # found, creates a cluster in a temp dir with initdb (as the `postgres` user when run as root:
 # the server refuses root), listens on 127.0.0.1 only on a free port, and always stops it.
@@ -53,9 +53,9 @@ if [ -z "${MSSTORE_TEST_PG_URL:-}" ]; then
   export MSSTORE_TEST_PG_URL="postgres://msstore@127.0.0.1:$PORT/postgres"
 fi
 
-note "running tests/ledger_pg.rs"
+note "running tests/it/ledger_pg.rs"
 set +e
-cargo test --test ledger_pg -- --nocapture >"$OUT/cargo.log" 2>&1
+cargo test -p msstore --test it ledger_pg:: -- --nocapture >"$OUT/cargo.log" 2>&1
 rc=$?
 set -e
 grep -E '^\[ledger\]|^test |panicked' "$OUT/cargo.log" >&2 || true
