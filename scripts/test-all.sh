@@ -21,7 +21,8 @@ cargo clippy -p msstore --no-default-features --lib --tests -- -D warnings
 # library files and the artefact check. The full build below then rewrites target/debug.
 section "minimal library: cargo test -p msstore --no-default-features --lib"
 cargo test -p msstore --no-default-features --lib 2>&1 | tee target/rust-minimal-tests.log
-cargo build -p msstore --no-default-features --lib
+# With `header`: the C header generated without the ledger stores must equal the committed one.
+cargo build -p msstore --no-default-features --lib --features header
 scripts/check-artifacts.sh target/debug
 
 section "rust tests (workspace: library, emulator, CLI, benchmark smoke)"
