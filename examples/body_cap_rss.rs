@@ -7,7 +7,7 @@
 //! With the streaming cap (`max_response_bytes`, 8 MiB by default) the peak stays near the cap
 //! plus the runtime's few MB; a client that buffers the whole body peaks above 1 GiB.
 
-#[path = "../tests/support_hostile/mod.rs"]
+#[path = "../tests/it/support_hostile/mod.rs"]
 mod support_hostile;
 
 use msstore::{Client, ClientConfig, ProductSkuId, QueryV9Request};

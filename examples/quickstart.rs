@@ -3,13 +3,13 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use msstore::emulator::{ClawbackAction, Emulator, EmulatorConfig};
 use msstore::ledger::ClawbackIngestOptions;
 use msstore::{
     Audience, ChangeType, Client, ClientConfig, ConsumeOutcome, ConsumeRequest, EntryState,
     GrantRequest, Ledger, LedgerConfig, LedgerConsume, ProductSkuId, QueryV9Request,
     RecurrenceChangeRequest, RecurrenceQueryRequest, StoreIdKey, Timestamp,
 };
+use msstore_emulator::{ClawbackAction, Emulator, EmulatorConfig};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -76,7 +76,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let collections_token =
         client.block_on(client.access_token(Audience::CollectionsKeyCreate))??;
     let collections_key = emu.mint_key(
-        msstore::emulator::KeyKind::Collections,
+        msstore_emulator::KeyKind::Collections,
         collections_token.token.expose(),
         &seed.publisher_user_id,
         &seed.store_user_id,
@@ -246,7 +246,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// queue event into "take back the units of that order from player-42".
 fn fulfilment(
     emu: &Emulator,
-    seed: &msstore::emulator::DemoSeed,
+    seed: &msstore_emulator::DemoSeed,
     client: &Client,
     collections_key: &str,
     ledger_file: &std::path::Path,

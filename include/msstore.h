@@ -391,6 +391,12 @@ enum msstore_result
    */
   MSSTORE_E_STORAGE = 7170,
   /*
+   The ledger store the configuration names (SQLite or PostgreSQL) is not compiled into this
+   build of the library (Cargo features `sqlite` / `postgres`). Use the other store or a
+   build that has it; retrying cannot help.
+   */
+  MSSTORE_E_BACKEND_NOT_COMPILED = 7171,
+  /*
    A panic inside msstore was caught at the boundary. The call failed; the process is fine.
    Please report it.
    */

@@ -16,8 +16,9 @@ failed=0
 
 note() { printf '[test-c] %s\n' "$*" >&2; }
 
-note "header drift check + library build (cargo build --features header)"
-if cargo build --lib --bins --features header 2>"$OUT/build.log"; then
+note "header drift check + library build (cargo build -p msstore --lib --features header), emulator build"
+if cargo build -p msstore --lib --features header 2>"$OUT/build.log" \
+  && cargo build -p msstore-emulator --bin msstore-emulator 2>>"$OUT/build.log"; then
   passed=$((passed + 1))
 else
   cat "$OUT/build.log" >&2

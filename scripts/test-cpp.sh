@@ -62,8 +62,9 @@ for tool in g++ clang++ cmake; do
 done
 
 # ---- library, package -----------------------------------------------------------------------
-note "building the library and the emulator (cargo build --lib --bins)"
-if ! check cargo-build cargo build --lib --bins; then
+note "building the library and the emulator (cargo build -p msstore --lib, -p msstore-emulator)"
+if ! check cargo-build cargo build -p msstore --lib \
+  || ! check emulator-build cargo build -p msstore-emulator --bin msstore-emulator; then
   echo "$passed passed, $failed failed"
   exit 1
 fi

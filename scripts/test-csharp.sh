@@ -40,8 +40,9 @@ fi
 note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
 
 # ---- native library and emulator -------------------------------------------------------------
-note "cargo build --lib --bins"
-if ! cargo build --lib --bins 2>"$OUT/build.log"; then
+note "cargo build -p msstore --lib; cargo build -p msstore-emulator"
+if ! { cargo build -p msstore --lib && cargo build -p msstore-emulator --bin msstore-emulator; } \
+  2>"$OUT/build.log"; then
   cat "$OUT/build.log" >&2
   failed=1
   finish

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL suite of msstore: runs the ledger tests (tests/ledger_pg.rs) against a throw-away
+# PostgreSQL suite of msstore: runs the ledger tests (tests/it/ledger_pg.rs) against a throw-away
 # local PostgreSQL server. Installs Debian's `postgresql` package when no server binaries are
 # found, creates a cluster in a temp dir with initdb (as the `postgres` user when run as root:
 # the server refuses root), listens on 127.0.0.1 only on a free port, and always stops it.
@@ -78,13 +78,13 @@ run_suite() {
   failed=$((failed + f))
 }
 
-note "running tests/ledger_pg.rs"
-run_suite "$OUT/cargo.log" cargo test --test ledger_pg -- --nocapture --skip pg_stalled
+note "running tests/it/ledger_pg.rs"
+run_suite "$OUT/cargo.log" cargo test -p msstore --test it ledger_pg:: -- --nocapture --skip pg_stalled
 # Alone, after the others: it stops (SIGSTOP) every process of this cluster, then continues it.
 if [ -n "$PGDATA_DIR" ]; then
   note "running the stalled-server test"
   run_suite "$OUT/cargo-stall.log" env MSSTORE_TEST_PG_STALL_DATADIR="$PGDATA_DIR/data" \
-    cargo test --test ledger_pg pg_stalled -- --nocapture
+    cargo test -p msstore --test it ledger_pg::pg_stalled -- --nocapture
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -108,11 +108,11 @@ impl Client {
     }
 
     /// The runtime every operation runs on (the C ABI spawns its tasks here).
-    pub fn runtime_handle(&self) -> &tokio::runtime::Handle {
+    pub(crate) fn runtime_handle(&self) -> &tokio::runtime::Handle {
         &self.handle
     }
 
-    pub fn core(&self) -> &Arc<Core> {
+    pub(crate) fn core(&self) -> &Arc<Core> {
         &self.core
     }
 

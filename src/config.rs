@@ -120,7 +120,7 @@ pub struct ClientConfig {
     /// include it. 1..=65536.
     pub max_connections_per_host: usize,
     /// Extra trusted root certificate(s), PEM text, added to the built-in (webpki) roots: for
-    /// the emulator's TLS mode (`msstore::emulator::TEST_CERT_PEM`) or a TLS-inspecting proxy.
+    /// the emulator's TLS mode (`msstore_emulator::TEST_CERT_PEM`) or a TLS-inspecting proxy.
     /// `None` = built-in roots only. A PEM with no valid certificate is a Configuration error.
     pub extra_root_cert_pem: Option<String>,
     /// The same, read from a PEM file when the client is built (env `MSSTORE_EXTRA_ROOT_CERT`).
@@ -462,7 +462,7 @@ mod tests {
     #[test]
     fn extra_root_cert_pem_is_checked() {
         let mut c = base();
-        c.extra_root_cert_pem = Some(crate::emulator::TEST_CERT_PEM.to_string());
+        c.extra_root_cert_pem = Some(msstore_emulator::TEST_CERT_PEM.to_string());
         assert_eq!(c.extra_root_certs().unwrap().len(), 1);
         c.validate().unwrap();
         for bad in [

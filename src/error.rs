@@ -62,6 +62,10 @@ pub enum ErrorKind {
     /// The consume ledger's database failed (cannot open, write or read it: disk full, file
     /// locked, PostgreSQL unreachable). Nothing was lost that had been recorded; retry later.
     Storage,
+    /// The ledger store the configuration names (SQLite or PostgreSQL) was not compiled into
+    /// this build (Cargo features `sqlite` / `postgres`). Rebuild with the feature, or use the
+    /// other store.
+    BackendNotCompiled,
     /// A bug in msstore (a caught panic or broken invariant).
     Internal,
 }
@@ -91,6 +95,7 @@ impl ErrorKind {
             ErrorKind::MessageNotFound => "message_not_found",
             ErrorKind::InvalidClawbackEvent => "invalid_clawback_event",
             ErrorKind::Storage => "storage",
+            ErrorKind::BackendNotCompiled => "backend_not_compiled",
             ErrorKind::Internal => "internal",
         }
     }

@@ -10,6 +10,11 @@
 //!     .block_on(client.query_v9(QueryV9Request::new("<UserCollectionsId>", vec![ProductSkuId::product("9NZB0T3LQH5D")])))
 //!     .unwrap();
 //! ```
+//!
+//! The emulator the tests run against is a separate crate (`tools/emulator`, not shipped).
+
+// `unsafe` is confined to the C ABI (src/ffi), where every block carries a SAFETY line.
+#![deny(unsafe_code)]
 
 pub mod claims;
 pub mod clawback;
@@ -17,9 +22,10 @@ mod client;
 pub mod collections;
 pub mod config;
 pub mod consume;
-pub mod emulator;
 pub mod error;
-pub mod ffi;
+// The C ABI is reached through its `msstore_*` symbols, not as a Rust API.
+#[allow(unsafe_code)]
+mod ffi;
 mod http;
 pub mod jwt;
 pub mod key;
@@ -33,7 +39,7 @@ mod service_error;
 pub mod time;
 pub mod token;
 
-pub use client::{Client, Core, RenewedKey};
+pub use client::{Client, RenewedKey};
 pub use collections::{
     AcquisitionType, EntitlementItem, EntitlementStatus, ProductKind, ProductSkuId, QueryPage,
     QueryResult, QueryV6Request, QueryV8Request, QueryV9Request, TrialData, UserIdentity,
@@ -55,6 +61,11 @@ pub use purchase::{
 pub use secret::SecretString;
 pub use time::Timestamp;
 pub use token::{AccessToken, Audience};
+
+/// Not part of the API: safe Rust calls into the C ABI for the benchmark (`bench-driver`).
+#[cfg(feature = "bench-driver")]
+#[doc(hidden)]
+pub use ffi::driver;
 
 /// The library version (`MAJOR.MINOR.PATCH`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

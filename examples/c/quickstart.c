@@ -1,6 +1,6 @@
 /* msstore quickstart in C: queued completion and a poll loop, the way a game thread uses it.
  *
- *   target/debug/msstore-emulator --port 0 --seed demo   # prints a JSON seed line
+ *   cargo run -p msstore-emulator -- --port 0 --seed demo   # prints a JSON seed line
  *   MSSTORE_EMU_SEED='<that line>' ./quickstart
  *
  * scripts/test-c.sh builds and runs it against a fresh emulator. */

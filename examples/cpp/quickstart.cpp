@@ -1,6 +1,6 @@
 // msstore quickstart in C++: what a game server does, the way a game thread does it.
 //
-//   target/debug/msstore-emulator --port 0 --seed demo      # prints a JSON seed line
+//   cargo run -p msstore-emulator -- --port 0 --seed demo   # prints a JSON seed line
 //   MSSTORE_EMU_SEED='<that line>' ./quickstart
 //
 // 1. a client (QUEUED completion: callbacks run inside client.poll() on the game thread);

@@ -1,7 +1,7 @@
 // msstore quickstart in C#: the flow of a game server, with a frame loop that pumps the client
 // the way a MonoBehaviour's Update would.
 //
-//   target/debug/msstore-emulator --port 0 --seed demo      # prints a JSON seed line
+//   cargo run -p msstore-emulator -- --port 0 --seed demo   # prints a JSON seed line
 //   mcs -langversion:7.2 -out:Quickstart.exe -r:Msstore.dll examples/csharp/Quickstart.cs
 //   MSSTORE_EMU_SEED='<that line>' LD_LIBRARY_PATH=target/debug mono Quickstart.exe
 //

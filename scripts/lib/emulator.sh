@@ -6,6 +6,11 @@
 # after printing the emulator's stderr, when it did not start.
 start_emulator() {
   local max=${1:-900} dir
+  # The emulator is its own workspace crate (tools/emulator): build it once per script.
+  if [ -z "${EMU_BUILT:-}" ]; then
+    cargo build -q -p msstore-emulator --bin msstore-emulator >&2 || return 1
+    EMU_BUILT=1
+  fi
   dir=$(mktemp -d)
   mkfifo "$dir/in"
   target/debug/msstore-emulator --host 127.0.0.1 --port 0 --seed demo --exit-on-stdin-eof \

@@ -13,9 +13,18 @@ use super::ops::{
 };
 use super::types::{
     msstore_audience, msstore_client, msstore_client_options, msstore_completion_cb,
-    msstore_completion_mode, msstore_consume_options, msstore_query_options, msstore_result,
+    msstore_consume_options, msstore_query_options,
 };
 use std::ffi::{c_char, c_void, CString};
+
+// The C types a driver caller names (the C ABI module itself is not part of the Rust API).
+pub use super::types::{msstore_completion_mode, msstore_op, msstore_result};
+
+/// The runtime a client's operations run on: the benchmark's Rust-API variant drives its load
+/// there, as the C ABI does (not part of the library's API).
+pub fn runtime_handle(client: &crate::Client) -> tokio::runtime::Handle {
+    client.runtime_handle().clone()
+}
 
 /// Builds a C string, refusing interior NULs (what a C caller could not send either).
 fn c_string(s: &str) -> Result<CString, msstore_result> {

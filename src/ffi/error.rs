@@ -32,6 +32,7 @@ pub(crate) fn code_of(kind: ErrorKind) -> msstore_result {
         ErrorKind::MessageNotFound => MSSTORE_E_MESSAGE_NOT_FOUND,
         ErrorKind::InvalidClawbackEvent => MSSTORE_E_INVALID_CLAWBACK_EVENT,
         ErrorKind::Storage => MSSTORE_E_STORAGE,
+        ErrorKind::BackendNotCompiled => MSSTORE_E_BACKEND_NOT_COMPILED,
         ErrorKind::Internal => MSSTORE_E_INTERNAL,
     }
 }
@@ -43,6 +44,7 @@ pub(crate) fn error_for_code(code: msstore_result, message: &str) -> Error {
         MSSTORE_E_CANCELED => ErrorKind::Canceled,
         MSSTORE_E_SHUTTING_DOWN => ErrorKind::ShuttingDown,
         MSSTORE_E_STORAGE => ErrorKind::Storage,
+        MSSTORE_E_BACKEND_NOT_COMPILED => ErrorKind::BackendNotCompiled,
         MSSTORE_E_TIMEOUT => ErrorKind::Timeout,
         MSSTORE_E_CONFIGURATION => ErrorKind::Configuration,
         MSSTORE_E_INVALID_KEY => ErrorKind::InvalidKey,
@@ -154,6 +156,7 @@ pub(crate) fn name(code: msstore_result) -> &'static str {
         MSSTORE_E_MESSAGE_NOT_FOUND => "MSSTORE_E_MESSAGE_NOT_FOUND",
         MSSTORE_E_INVALID_CLAWBACK_EVENT => "MSSTORE_E_INVALID_CLAWBACK_EVENT",
         MSSTORE_E_STORAGE => "MSSTORE_E_STORAGE",
+        MSSTORE_E_BACKEND_NOT_COMPILED => "MSSTORE_E_BACKEND_NOT_COMPILED",
         MSSTORE_E_PANIC => "MSSTORE_E_PANIC",
         MSSTORE_E_INTERNAL => "MSSTORE_E_INTERNAL",
     }
@@ -201,6 +204,9 @@ fn description(code: msstore_result) -> &'static str {
         MSSTORE_E_MESSAGE_NOT_FOUND => "the queue message no longer exists; nothing to do",
         MSSTORE_E_INVALID_CLAWBACK_EVENT => "the queue message is not a clawback event",
         MSSTORE_E_STORAGE => "the ledger database failed; nothing recorded was lost, retry later",
+        MSSTORE_E_BACKEND_NOT_COMPILED => {
+            "this ledger store (sqlite or postgres) is not compiled into this build of the library"
+        }
         MSSTORE_E_PANIC => "a panic inside msstore was caught (a bug; the process is fine)",
         MSSTORE_E_INTERNAL => "an internal error (a bug)",
     }

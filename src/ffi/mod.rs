@@ -15,7 +15,7 @@
 //! - [`log`]: the log callback (secrets redacted);
 //! - [`ledger`]: the consume ledger (open, consume/reconcile operations, acknowledgements,
 //!   clawback matching).
-//! - `driver` (hidden): safe Rust calls into this C ABI, made as a C caller makes them (benchmarks).
+//! - `driver` (feature `bench-driver`, hidden): safe Rust calls into this C ABI, made as a C caller makes them (benchmarks).
 //!
 //! Handles given to C are opaque ids from [`handles`], never raw Rust pointers: the library never
 //! dereferences a handle, so a freed, foreign or garbage handle is an error code, not UB.
@@ -28,6 +28,7 @@
 pub mod clawback;
 pub mod client;
 pub mod completion;
+#[cfg(feature = "bench-driver")]
 #[doc(hidden)]
 pub mod driver;
 pub mod error;

@@ -86,6 +86,10 @@ pub enum msstore_result {
     /// The consume ledger's database failed (cannot open, write or read it; PostgreSQL
     /// unreachable). What was recorded is kept; retry later.
     MSSTORE_E_STORAGE = 7170,
+    /// The ledger store the configuration names (SQLite or PostgreSQL) is not compiled into this
+    /// build of the library (Cargo features `sqlite` / `postgres`). Use the other store or a
+    /// build that has it; retrying cannot help.
+    MSSTORE_E_BACKEND_NOT_COMPILED = 7171,
     /// A panic inside msstore was caught at the boundary. The call failed; the process is fine.
     /// Please report it.
     MSSTORE_E_PANIC = 7190,
@@ -94,7 +98,7 @@ pub enum msstore_result {
 }
 
 impl msstore_result {
-    pub const ALL: [msstore_result; 31] = {
+    pub const ALL: [msstore_result; 32] = {
         use msstore_result::*;
         [
             MSSTORE_OK,
@@ -126,6 +130,7 @@ impl msstore_result {
             MSSTORE_E_MESSAGE_NOT_FOUND,
             MSSTORE_E_INVALID_CLAWBACK_EVENT,
             MSSTORE_E_STORAGE,
+            MSSTORE_E_BACKEND_NOT_COMPILED,
             MSSTORE_E_PANIC,
             MSSTORE_E_INTERNAL,
         ]
@@ -191,6 +196,8 @@ pub enum msstore_change_type {
 /// Log levels for `msstore_set_log_callback`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Declared for the header only: C passes the level as an `int32_t`.
+#[allow(dead_code)]
 pub enum msstore_log_level {
     MSSTORE_LOG_ERROR = 1,
     MSSTORE_LOG_WARN = 2,

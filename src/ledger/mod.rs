@@ -17,14 +17,17 @@
 //! matches), [`ingest`] (reading the clawback queue / v1 orders into the ledger), [`retention`]
 //! (what is kept at rest, and for how long).
 
+mod backend;
 pub mod clawback;
 pub mod config;
 pub mod convert;
 pub mod flow;
 pub mod ingest;
 pub mod model;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod retention;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod store;
 
@@ -92,12 +95,7 @@ impl Ledger {
     /// Opens (creating tables if needed) the ledger the configuration names.
     pub fn open(config: &LedgerConfig) -> Result<Ledger> {
         config.validate()?;
-        let conn: Box<dyn SqlConn> = if config.uses_postgres() {
-            Box::new(postgres::PgConn::open(config)?)
-        } else {
-            Box::new(sqlite::SqliteConn::open(&config.sqlite_path)?)
-        };
-        Ledger::with_connection(conn, config)
+        Ledger::with_connection(backend::open(config)?, config)
     }
 
     /// Opens a ledger over any [`SqlConn`] (another database, or a test double).

@@ -98,6 +98,8 @@ pub trait SqlConn: Send {
     fn set_deadline(&mut self, _deadline: Instant) {}
 }
 
+// Used by the SQLite and PostgreSQL connections (Cargo features).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn storage(context: &str, e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Storage, format!("ledger {context}: {e}"))
 }

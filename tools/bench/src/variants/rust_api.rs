@@ -1,0 +1,60 @@
+//! msstore's Rust API: one `Client`, operations awaited on the client's own runtime.
+
+use crate::load::{burst, closed_loop, Window};
+use crate::stats::Summary;
+use crate::workload::{Workload, World};
+use msstore::{Client, ClientConfig, ConsumeOutcome};
+use std::sync::Arc;
+
+pub fn run(
+    world: &World,
+    w: Workload,
+    concurrency: usize,
+    window: Window,
+) -> Result<Summary, String> {
+    let mut cfg = ClientConfig::new(
+        &world.tenant_id,
+        &world.client_id,
+        world.client_secret.as_str(),
+    )
+    .with_emulator(&world.base_url);
+    cfg.extra_root_cert_pem = world.tls_cert_pem.clone();
+    let client = Client::new(cfg).map_err(|e| format!("client: {e}"))?;
+    let rt = msstore::driver::runtime_handle(&client);
+    let callers = world.cold_callers;
+    let world = Arc::new(world.clone());
+    let op = move |n: u64| {
+        let (client, world) = (client.clone(), world.clone());
+        async move { one(&client, &world, w, n).await }
+    };
+    Ok(match w {
+        Workload::ColdStart => burst(&rt, callers, op),
+        _ => closed_loop(&rt, concurrency, window, op),
+    })
+}
+
+async fn one(client: &Client, world: &World, w: Workload, n: u64) -> Result<(), String> {
+    match w {
+        Workload::Query10 | Workload::Query500 | Workload::ColdStart => {
+            let r = client
+                .query_v9(world.query_request(w, n))
+                .await
+                .map_err(|e| e.to_string())?;
+            let want = world.expected_items(w);
+            if r.items.len() != want {
+                return Err(format!("{} items, expected {want}", r.items.len()));
+            }
+            Ok(())
+        }
+        Workload::Consume => match client.consume(world.consume_request()).await {
+            ConsumeOutcome::Consumed(_) => Ok(()),
+            ConsumeOutcome::Failed(e) => Err(e.to_string()),
+            ConsumeOutcome::Unknown { error, .. } => Err(format!("outcome unknown: {error}")),
+        },
+        Workload::Renew => client
+            .renew_key(&world.renew_key)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    }
+}

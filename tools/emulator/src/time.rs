@@ -1,0 +1,482 @@
+//! UTC timestamps as the Store services write them: the emulator's own copy (trimmed to what
+//! a server parses and writes), kept apart from the client's so that a parsing bug on one side
+//! cannot hide the same bug on the other.
+//!
+//! Three wire formats exist (spec §0): ISO-8601 with an offset and up to 7 fractional digits,
+//! minute precision (`2022-12-09T02:13Z`, SAS tokens) and the legacy WCF form `/Date(ms)/`.
+//! All three parse into one [`Timestamp`]; we always write the 7-digit ISO form.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An instant in UTC with 100 ns precision (the .NET tick), stored as seconds and nanoseconds
+/// since the Unix epoch. Years 0001..=9999 are representable.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp {
+    secs: i64,
+    nanos: u32,
+}
+
+/// Why a date string did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseTimestampError(pub String);
+
+impl fmt::Display for ParseTimestampError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid date '{}'", self.0)
+    }
+}
+
+impl std::error::Error for ParseTimestampError {}
+
+const MIN_SECS: i64 = -62_135_596_800; // 0001-01-01T00:00:00Z
+const MAX_SECS: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+impl Timestamp {
+    /// `9999-12-31T23:59:59.9999999+00:00`: the Store's "no end".
+    pub const MAX: Timestamp = Timestamp {
+        secs: MAX_SECS,
+        nanos: 999_999_900,
+    };
+    pub const UNIX_EPOCH: Timestamp = Timestamp { secs: 0, nanos: 0 };
+
+    pub fn from_unix(secs: i64) -> Timestamp {
+        Timestamp { secs, nanos: 0 }
+    }
+
+    pub fn from_unix_nanos(secs: i64, nanos: u32) -> Timestamp {
+        Timestamp {
+            secs: secs + i64::from(nanos / 1_000_000_000),
+            nanos: nanos % 1_000_000_000,
+        }
+    }
+
+    pub fn now() -> Timestamp {
+        Timestamp::from(SystemTime::now())
+    }
+
+    pub fn unix_seconds(&self) -> i64 {
+        self.secs
+    }
+
+    pub fn add_secs(&self, secs: i64) -> Timestamp {
+        Timestamp {
+            secs: self.secs.saturating_add(secs).clamp(MIN_SECS, MAX_SECS),
+            nanos: self.nanos,
+        }
+    }
+
+    pub fn add(&self, d: Duration) -> Timestamp {
+        let nanos = self.nanos + d.subsec_nanos();
+        Timestamp {
+            secs: self
+                .secs
+                .saturating_add(d.as_secs() as i64)
+                .saturating_add(i64::from(nanos / 1_000_000_000))
+                .min(MAX_SECS),
+            nanos: nanos % 1_000_000_000,
+        }
+    }
+
+    pub fn sub(&self, d: Duration) -> Timestamp {
+        let total = self.as_nanos_i128() - d.as_nanos() as i128;
+        Timestamp::from_nanos_i128(total)
+    }
+
+    /// `self - earlier`, or zero when `earlier` is later.
+    pub fn duration_since(&self, earlier: Timestamp) -> Duration {
+        let d = self.as_nanos_i128() - earlier.as_nanos_i128();
+        if d <= 0 {
+            Duration::ZERO
+        } else {
+            Duration::new((d / 1_000_000_000) as u64, (d % 1_000_000_000) as u32)
+        }
+    }
+
+    fn as_nanos_i128(&self) -> i128 {
+        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
+    fn from_nanos_i128(n: i128) -> Timestamp {
+        let secs = n.div_euclid(1_000_000_000) as i64;
+        let nanos = n.rem_euclid(1_000_000_000) as u32;
+        Timestamp {
+            secs: secs.clamp(MIN_SECS, MAX_SECS),
+            nanos,
+        }
+    }
+
+    /// Builds a UTC instant from calendar fields; `None` when a field is out of range.
+    pub fn from_civil(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        min: u32,
+        sec: u32,
+        nanos: u32,
+    ) -> Option<Timestamp> {
+        if !(1..=9999).contains(&year)
+            || !(1..=12).contains(&month)
+            || day < 1
+            || day > days_in_month(year, month)
+            || hour > 23
+            || min > 59
+            || sec > 59
+            || nanos >= 1_000_000_000
+        {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        Some(Timestamp {
+            secs: days * 86_400 + i64::from(hour * 3600 + min * 60 + sec),
+            nanos,
+        })
+    }
+
+    /// Calendar fields `(year, month, day, hour, minute, second)` in UTC.
+    pub fn to_civil(&self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, rem / 3600, (rem / 60) % 60, rem % 60)
+    }
+
+    /// Day of week, 0 = Sunday.
+    pub fn weekday(&self) -> u32 {
+        (self.secs.div_euclid(86_400) + 4).rem_euclid(7) as u32
+    }
+
+    /// Adds calendar months the way Store subscriptions do (§3.7): the day is clamped to the
+    /// last day of the target month.
+    pub fn add_months(&self, months: i64) -> Timestamp {
+        let (y, m, d, hh, mm, ss) = self.to_civil();
+        let total = y * 12 + i64::from(m - 1) + months;
+        let (ny, nm) = (total.div_euclid(12), (total.rem_euclid(12) + 1) as u32);
+        let nd = d.min(days_in_month(ny, nm));
+        Timestamp::from_civil(ny.clamp(1, 9999), nm, nd, hh, mm, ss, self.nanos)
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    /// Parses any of the three Store date formats.
+    pub fn parse(s: &str) -> Result<Timestamp, ParseTimestampError> {
+        let t = s.trim();
+        let err = || ParseTimestampError(s.to_string());
+        if let Some(rest) = t
+            .strip_prefix("/Date(")
+            .or_else(|| t.strip_prefix("\\/Date("))
+        {
+            return parse_wcf(rest).ok_or_else(err);
+        }
+        parse_iso(t).ok_or_else(err)
+    }
+
+    /// ISO-8601 with 7 fractional digits and `+00:00`, as the Store writes it.
+    pub fn to_iso(&self) -> String {
+        let (y, mo, d, h, mi, s) = self.to_civil();
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:07}+00:00",
+            self.nanos / 100
+        )
+    }
+
+    /// RFC 1123 (`Tue, 03 Feb 2026 10:00:00 GMT`), as Azure Queue and HTTP headers write it.
+    pub fn to_rfc1123(&self) -> String {
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let (y, mo, d, h, mi, s) = self.to_civil();
+        format!(
+            "{}, {d:02} {} {y:04} {h:02}:{mi:02}:{s:02} GMT",
+            DAYS[self.weekday() as usize],
+            MONTHS[(mo - 1) as usize]
+        )
+    }
+}
+
+fn parse_wcf(rest: &str) -> Option<Timestamp> {
+    let inner = rest
+        .strip_suffix(")/")
+        .or_else(|| rest.strip_suffix(")\\/"))?;
+    // `/Date(1234567890123+0100)/`: the offset only says how to display; the ms are UTC.
+    let digits_end = inner
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| *c == '+' || *c == '-')
+        .map(|(i, _)| i)
+        .unwrap_or(inner.len());
+    let (ms_part, offset) = inner.split_at(digits_end);
+    if !offset.is_empty() && (offset.len() != 5 || !offset[1..].bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let ms: i64 = ms_part.parse().ok()?;
+    let secs = ms.div_euclid(1000);
+    if !(MIN_SECS..=MAX_SECS).contains(&secs) {
+        return None;
+    }
+    Some(Timestamp {
+        secs,
+        nanos: (ms.rem_euclid(1000) as u32) * 1_000_000,
+    })
+}
+
+fn num(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn parse_iso(t: &str) -> Option<Timestamp> {
+    if t.len() < 16 || !t.is_ascii() {
+        return None;
+    }
+    let b = t.as_bytes();
+    if b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+        return None;
+    }
+    let year = i64::from(num(&t[0..4])?);
+    let month = num(&t[5..7])?;
+    let day = num(&t[8..10])?;
+    let rest = &t[11..];
+    // Split the clock part from the zone designator.
+    let zone_at = rest
+        .find(['Z', 'z', '+'])
+        .or_else(|| rest.rfind('-'))
+        .unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let mut fields = clock.splitn(3, ':');
+    let hour = num(fields.next()?)?;
+    let minute = num(fields.next()?)?;
+    let (second, nanos) = match fields.next() {
+        None => (0, 0),
+        Some(sec) => {
+            let (whole, frac) = match sec.split_once(['.', ',']) {
+                Some((w, f)) => (w, Some(f)),
+                None => (sec, None),
+            };
+            let second = num(whole)?;
+            let nanos = match frac {
+                None => 0,
+                Some(f) => {
+                    if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                        return None;
+                    }
+                    let mut n: u32 = f.parse().ok()?;
+                    for _ in f.len()..9 {
+                        n *= 10;
+                    }
+                    n
+                }
+            };
+            (second, nanos)
+        }
+    };
+    if clock.len() < 5 || clock.as_bytes()[2] != b':' {
+        return None;
+    }
+    let offset_secs: i64 = match zone {
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = match &z[..1] {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let body = &z[1..];
+            let (oh, om) = match body.len() {
+                5 if body.as_bytes()[2] == b':' => (num(&body[0..2])?, num(&body[3..5])?),
+                4 => (num(&body[0..2])?, num(&body[2..4])?),
+                2 => (num(body)?, 0),
+                _ => return None,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            sign * i64::from(oh * 3600 + om * 60)
+        }
+    };
+    let local = Timestamp::from_civil(year, month, day, hour, minute, second, nanos)?;
+    Some(Timestamp {
+        secs: (local.secs - offset_secs).clamp(MIN_SECS, MAX_SECS),
+        nanos: local.nanos,
+    })
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(y) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+// Howard Hinnant's days-from-civil algorithms (public domain).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+impl From<SystemTime> for Timestamp {
+    fn from(t: SystemTime) -> Timestamp {
+        match t.duration_since(UNIX_EPOCH) {
+            Ok(d) => Timestamp::UNIX_EPOCH.add(d),
+            Err(e) => Timestamp::UNIX_EPOCH.sub(e.duration()),
+        }
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_iso())
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({})", self.to_iso())
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = ParseTimestampError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Timestamp::parse(s)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_iso())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Formats a duration as a .NET `TimeSpan` string (`d.hh:mm:ss.fffffff`).
+pub fn format_timespan(d: Duration) -> String {
+    let total = d.as_secs();
+    let (days, rem) = (total / 86_400, total % 86_400);
+    let body = format!(
+        "{:02}:{:02}:{:02}.{:07}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60,
+        d.subsec_nanos() / 100
+    );
+    if days > 0 {
+        format!("{days}.{body}")
+    } else {
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_store_iso_with_seven_digits() {
+        let t = Timestamp::parse("2021-08-30T21:53:08.2565331+00:00").unwrap();
+        assert_eq!(t.unix_seconds(), 1_630_360_388);
+        assert_eq!(t.to_iso(), "2021-08-30T21:53:08.2565331+00:00");
+    }
+
+    #[test]
+    fn parses_offsets_and_minute_precision() {
+        let a = Timestamp::parse("2022-12-09T02:13Z").unwrap();
+        let b = Timestamp::parse("2022-12-09T03:13:00+01:00").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_iso(), "2022-12-09T02:13:00.0000000+00:00");
+        let c = Timestamp::parse("2023-06-02 21:00:26Z").unwrap();
+        assert_eq!(c.to_civil(), (2023, 6, 2, 21, 0, 26));
+        assert!(Timestamp::parse("2026-03-02T23:59:59+00:00").is_ok());
+        assert!(Timestamp::parse("2026-02-03T00:00:04.12+00:00").is_ok());
+    }
+
+    #[test]
+    fn parses_wcf_dates() {
+        let t = Timestamp::parse("/Date(-62135568000000)/").unwrap();
+        assert_eq!(t.to_civil(), (1, 1, 1, 8, 0, 0));
+        let t = Timestamp::parse("\\/Date(1630360388256)\\/").unwrap();
+        assert_eq!(t.unix_seconds(), 1_630_360_388);
+        assert!(Timestamp::parse("/Date(1630360388256+0100)/").is_ok());
+        assert!(Timestamp::parse("/Date(abc)/").is_err());
+    }
+
+    #[test]
+    fn max_sentinel_round_trips() {
+        let t = Timestamp::parse("9999-12-31T23:59:59.9999999+00:00").unwrap();
+        assert_eq!(t, Timestamp::MAX);
+        assert_eq!(t.to_iso(), "9999-12-31T23:59:59.9999999+00:00");
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "",
+            "2021-13-01T00:00:00Z",
+            "2021-06-142T00:00:00Z",
+            "2021-02-30T00:00:00Z",
+            "yesterday",
+            "2021-01-01T25:00:00Z",
+            "2021-01-01T00:00:00+2500",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn month_arithmetic_clamps_to_month_end() {
+        let t = Timestamp::parse("2026-01-31T00:00:00Z").unwrap();
+        assert_eq!(t.add_months(1).to_civil(), (2026, 2, 28, 0, 0, 0));
+        assert_eq!(t.add_months(13).to_civil(), (2027, 2, 28, 0, 0, 0));
+        assert_eq!(t.add_months(-2).to_civil(), (2025, 11, 30, 0, 0, 0));
+    }
+
+    #[test]
+    fn writes_rfc1123() {
+        let t = Timestamp::parse("2026-02-03T10:00:00Z").unwrap();
+        assert_eq!(t.to_rfc1123(), "Tue, 03 Feb 2026 10:00:00 GMT");
+    }
+
+    #[test]
+    fn timespans() {
+        assert_eq!(
+            format_timespan(Duration::from_secs(90_061)),
+            "1.01:01:01.0000000"
+        );
+    }
+}
