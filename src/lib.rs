@@ -17,6 +17,7 @@ mod client;
 pub mod collections;
 pub mod config;
 pub mod consume;
+pub mod credential;
 pub mod emulator;
 pub mod error;
 pub mod ffi;
@@ -39,6 +40,9 @@ pub use collections::{
 pub use config::{ClientConfig, EntraVersion, RetryPolicy};
 pub use consume::{
     ConsumeOutcome, ConsumeRequest, ConsumeResult, ConsumeV6Request, OrderTransaction,
+};
+pub use credential::{
+    CertificateCredential, Credential, ManagedIdentityCredential, ProvidedToken, TokenProvider,
 };
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use key::{KeyKind, StoreIdKey};
