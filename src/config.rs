@@ -562,4 +562,65 @@ mod tests {
         assert!(!format!("{c:?}").contains("very-secret"));
         assert!(ClientConfig::from_json("{").is_err());
     }
+
+    #[test]
+    fn aks_workload_identity_env_is_honoured() {
+        let env = |k: &str| {
+            match k {
+                "AZURE_FEDERATED_TOKEN_FILE" => {
+                    Some("/var/run/secrets/azure/tokens/azure-identity-token")
+                }
+                "AZURE_CLIENT_ID" => Some("cid"),
+                "AZURE_TENANT_ID" => Some("tid"),
+                "AZURE_AUTHORITY_HOST" => Some("https://login.microsoftonline.us/"),
+                _ => None,
+            }
+            .map(str::to_string)
+        };
+        let c = ClientConfig::default().merge_credential_env(&env);
+        assert_eq!((c.client_id.as_str(), c.tenant_id.as_str()), ("cid", "tid"));
+        assert_eq!(c.login_base_url, "https://login.microsoftonline.us");
+        assert!(
+            matches!(c.credential, Some(Credential::FederatedTokenFile { ref path }) if path.ends_with("azure-identity-token"))
+        );
+        c.validate().unwrap();
+        // A configured secret wins over the ambient AKS variables.
+        let c = ClientConfig::new("t", "c", "s").merge_credential_env(&env);
+        assert!(c.credential.is_none());
+        assert_eq!(c.client_id, "c");
+    }
+
+    #[test]
+    fn imds_endpoint_is_the_only_plain_http_exception() {
+        use crate::credential::ManagedIdentityCredential;
+        let mi = |endpoint: Option<&str>| {
+            let mut c = base();
+            c.credential = Some(Credential::ManagedIdentity(ManagedIdentityCredential {
+                endpoint: endpoint.map(str::to_string),
+                ..Default::default()
+            }));
+            c.validate()
+        };
+        mi(None).unwrap();
+        mi(Some(
+            "http://169.254.169.254/metadata/identity/oauth2/token",
+        ))
+        .unwrap();
+        mi(Some("http://127.0.0.1:9/msi")).unwrap();
+        assert!(mi(Some("http://10.0.0.5/metadata/identity/oauth2/token")).is_err());
+        // No Store, Entra or renew base URL may use the IMDS address.
+        for field in 0..3 {
+            let mut c = base();
+            let url = "http://169.254.169.254".to_string();
+            match field {
+                0 => c.login_base_url = url,
+                1 => c.collections_base_url = url,
+                _ => c.purchase_base_url = url,
+            }
+            assert_eq!(
+                c.validate().unwrap_err().kind,
+                crate::ErrorKind::Configuration
+            );
+        }
+    }
 }

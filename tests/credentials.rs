@@ -262,3 +262,80 @@ fn json_config_selects_a_certificate() {
             .unwrap_err();
     assert!(e.message.contains("certificate_paht"), "{}", e.message);
 }
+
+const ISSUER: &str = "https://oidc.aks.example/tenant/cluster/";
+const SUBJECT: &str = "system:serviceaccount:games:dedicated-server";
+
+fn federated_world() -> (World, std::path::PathBuf) {
+    let w = world();
+    w.emu.add_federated_credential(
+        &w.seed.tenant_id,
+        &w.seed.client_id,
+        msstore::emulator::FederatedCredential {
+            issuer: ISSUER.into(),
+            subject: SUBJECT.into(),
+            audience: "api://AzureADTokenExchange".into(),
+        },
+    );
+    let dir = std::env::temp_dir().join(format!(
+        "msstore-fed-{}-{}",
+        std::process::id(),
+        w.emu.addr().port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    (w, dir.join("token"))
+}
+
+fn write_token(w: &World, file: &std::path::Path, subject: &str) {
+    let t = w
+        .emu
+        .mint_federated_token(ISSUER, subject, "api://AzureADTokenExchange", 3600);
+    // Written whole then renamed, as the kubelet does.
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, t).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
+#[test]
+fn federated_token_file_is_re_read_at_each_fetch() {
+    let (w, file) = federated_world();
+    write_token(&w, &file, SUBJECT);
+    let mut cfg = ClientConfig::new(&w.seed.tenant_id, &w.seed.client_id, "")
+        .with_emulator(&w.emu.base_url());
+    cfg.retry = msstore::RetryPolicy::none();
+    cfg.credential = Some(Credential::FederatedTokenFile {
+        path: file.display().to_string(),
+    });
+    let c = Client::new(cfg.clone()).unwrap();
+    c.block_on(c.access_token(Audience::Service))
+        .unwrap()
+        .unwrap();
+    // The file changes between fetches: the next fetch presents the new content.
+    write_token(&w, &file, "system:serviceaccount:games:someone-else");
+    let e = c
+        .block_on(c.access_token(Audience::CollectionsKeyCreate))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.inner_code.as_deref(), Some("AADSTS700213"), "{e}");
+    write_token(&w, &file, SUBJECT);
+    c.block_on(c.access_token(Audience::CollectionsKeyCreate))
+        .unwrap()
+        .unwrap();
+    // A token past its exp (virtual clock) is refused.
+    w.emu.advance(Duration::from_secs(2 * 3600));
+    let e = c
+        .block_on(c.access_token(Audience::PurchaseKeyCreate))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.inner_code.as_deref(), Some("AADSTS700024"), "{e}");
+    // A missing file names the path, never a token.
+    std::fs::remove_file(&file).unwrap();
+    let fresh = Client::new(cfg).unwrap();
+    let e = fresh
+        .block_on(fresh.access_token(Audience::Service))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Configuration);
+    assert!(e.message.contains("federated token file"), "{}", e.message);
+    let _ = std::fs::remove_dir_all(file.parent().unwrap());
+}

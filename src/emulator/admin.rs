@@ -10,6 +10,7 @@
 //! | POST | `/admin/apps/certificates` | `{"tenant_id","client_id","certificate_pem"}` | `{"x5t_s256"}` |
 //! | DELETE | `/admin/apps/certificates` | `?client_id=` | `{}` |
 //! | POST | `/admin/apps/federated` | `{"tenant_id","client_id","issuer","subject","audience"?="api://AzureADTokenExchange"}` | `{}` |
+//! | POST | `/admin/federated/tokens` | `{"issuer","subject","audience"?="api://AzureADTokenExchange","lifetime_secs"?=3600}` | `{"token"}` |
 //! | POST | `/admin/products` | `ProductSpec` (`product_id`, `skus`, `kind`, `price`, `title`, `availability_id`, `linked_client_ids`, `subscription` `{months,grace_days,dunning_days}`, `bundle_children`, ...) | `{"product_id"}` |
 //! | POST | `/admin/users` | `{"store_user_id","sandbox"?}` | `{}` |
 //! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?,"trial"?=false}` | `OrderRef` |
@@ -96,6 +97,16 @@ struct FederatedReq {
     client_id: String,
     #[serde(flatten)]
     credential: super::FederatedCredential,
+}
+
+#[derive(Deserialize)]
+struct SubjectTokenReq {
+    issuer: String,
+    subject: String,
+    #[serde(default)]
+    audience: Option<String>,
+    #[serde(default)]
+    lifetime_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +280,21 @@ fn route(
             st.ensure_app(&r.tenant_id, &r.client_id);
             st.assertions.add_federated(&r.client_id, r.credential);
             Ok(json!({}))
+        }
+        "federated/tokens" if is_post => {
+            let r: SubjectTokenReq = parse(body)?;
+            let now = st.now().unix_seconds();
+            let token = super::assertion::mint_subject_token(
+                signer,
+                now,
+                &r.issuer,
+                &r.subject,
+                r.audience
+                    .as_deref()
+                    .unwrap_or("api://AzureADTokenExchange"),
+                r.lifetime_secs.unwrap_or(3600),
+            );
+            Ok(json!({ "token": token }))
         }
         "products" if is_post => {
             let spec: ProductSpec = parse(body)?;

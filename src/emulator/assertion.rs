@@ -128,7 +128,11 @@ impl Assertions {
                 .iter()
                 .any(|u| u.eq_ignore_ascii_case(aud.trim_end_matches('/')))
         };
-        if s256.is_some() || s1.is_some() {
+        // The emulator's federated issuer names its own key by `x5t`; anything else with a
+        // thumbprint claims to be an app certificate.
+        let is_certificate =
+            (s256.is_some() || s1.is_some()) && s1.as_deref() != Some(signer.thumbprint.as_str());
+        if is_certificate {
             let certs = self.certs.get(&key).cloned().unwrap_or_default();
             let cert = certs
                 .iter()
@@ -179,17 +183,37 @@ impl Assertions {
                 "Client assertion is not within its valid time range.".into(),
             ));
         }
-        if let Some(jti) = str_of(&claims, "jti") {
-            self.seen.retain(|_, e| *e + SKEW_SECS > now);
-            if self.seen.insert(jti, exp).is_some() {
-                return Err((
-                    700027,
-                    "Client assertion contains a jti that was already used (replay).".into(),
-                ));
+        // Certificate assertions are single-use; a federated subject token (a projected
+        // service-account token) is presented again until its issuer refreshes it.
+        if is_certificate {
+            if let Some(jti) = str_of(&claims, "jti") {
+                self.seen.retain(|_, e| *e + SKEW_SECS > now);
+                if self.seen.insert(jti, exp).is_some() {
+                    return Err((
+                        700027,
+                        "Client assertion contains a jti that was already used (replay).".into(),
+                    ));
+                }
             }
         }
         Ok(())
     }
+}
+
+/// A subject token from the emulator's federated issuer (a stand-in for a Kubernetes
+/// service-account token or a managed identity's token for `api://AzureADTokenExchange`).
+pub fn mint_subject_token(
+    signer: &Signer,
+    now: i64,
+    issuer: &str,
+    subject: &str,
+    audience: &str,
+    lifetime_secs: i64,
+) -> String {
+    signer.sign(&serde_json::json!({
+        "iss": issuer, "sub": subject, "aud": audience,
+        "iat": now, "nbf": now, "exp": now + lifetime_secs,
+    }))
 }
 
 fn claim_audiences(claims: &Map<String, Value>) -> Vec<String> {

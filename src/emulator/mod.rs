@@ -219,6 +219,26 @@ impl Emulator {
         })
     }
 
+    /// A subject token signed by the emulator's federated issuer (what AKS writes to
+    /// `AZURE_FEDERATED_TOKEN_FILE`), valid `lifetime_secs` of virtual time.
+    pub fn mint_federated_token(
+        &self,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+        lifetime_secs: i64,
+    ) -> String {
+        let now = self.with_state(|s| s.now().unix_seconds());
+        assertion::mint_subject_token(
+            &self.shared.signer,
+            now,
+            issuer,
+            subject,
+            audience,
+            lifetime_secs,
+        )
+    }
+
     /// Adds or replaces a product; returns its id (generated when empty).
     pub fn add_product(&self, spec: ProductSpec) -> String {
         self.with_state(|s| s.add_product(spec))
