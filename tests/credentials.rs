@@ -339,3 +339,54 @@ fn federated_token_file_is_re_read_at_each_fetch() {
     assert!(e.message.contains("federated token file"), "{}", e.message);
     let _ = std::fs::remove_dir_all(file.parent().unwrap());
 }
+
+/// Counts its calls and takes a while, so concurrent callers overlap.
+struct SlowProvider(std::sync::atomic::AtomicU32);
+
+impl msstore::TokenProvider for SlowProvider {
+    fn token(&self, _audience: Audience) -> msstore::Result<msstore::ProvidedToken> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(msstore::ProvidedToken {
+            token: "vault-token".into(),
+            expires_at: msstore::Timestamp::now().add_secs(3600),
+        })
+    }
+}
+
+#[test]
+fn a_provider_is_asked_once_for_many_concurrent_callers() {
+    let provider = std::sync::Arc::new(SlowProvider(Default::default()));
+    let mut cfg = ClientConfig::new("t", "c", "");
+    cfg.credential = Some(Credential::Provider(provider.clone()));
+    let c = Client::new(cfg).unwrap();
+    let tokens = c
+        .block_on(async {
+            let calls = (0..50).map(|_| {
+                let c = c.clone();
+                async move { c.access_token(Audience::Service).await }
+            });
+            futures_join_all(calls).await
+        })
+        .unwrap();
+    assert_eq!(tokens.len(), 50);
+    assert!(tokens
+        .iter()
+        .all(|t| t.as_ref().unwrap().token.expose() == "vault-token"));
+    assert_eq!(provider.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(!format!("{:?}", tokens[0]).contains("vault-token"));
+}
+
+/// Awaits every future concurrently (no futures crate in dev-dependencies).
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
