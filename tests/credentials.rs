@@ -378,9 +378,9 @@ fn a_provider_is_asked_once_for_many_concurrent_callers() {
 }
 
 /// Awaits every future concurrently (no futures crate in dev-dependencies).
-async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
+async fn futures_join_all<F>(fs: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = fs.map(tokio::spawn).collect();
