@@ -161,6 +161,12 @@ impl Client {
         Ok(self.handle.block_on(fut))
     }
 
+    /// When the configured credential itself expires (a certificate's notAfter); `None` when it
+    /// has no known expiry (a secret's lives in Entra, a federated token is short-lived).
+    pub fn credential_expires_at(&self) -> Option<crate::time::Timestamp> {
+        self.core.tokens.credential_expires_at()
+    }
+
     /// A service token (`Audience::Service`) or one of the two key-create tokens a game client
     /// needs to mint Store ID keys. Cached; refreshed ahead of expiry; single-flight.
     pub async fn access_token(&self, audience: Audience) -> Result<AccessToken> {

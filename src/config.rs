@@ -1,6 +1,7 @@
 //! Client configuration: credentials, endpoints, timeouts, retries and runtime size.
 
 use crate::claims::{DEFAULT_COLLECTIONS_BASE, DEFAULT_LOGIN_BASE, DEFAULT_PURCHASE_BASE};
+use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
 use serde::{Deserialize, Serialize};
@@ -84,8 +85,11 @@ pub struct ClientConfig {
     pub tenant_id: String,
     /// Entra application (client) id.
     pub client_id: String,
-    /// Entra client secret.
+    /// Entra client secret (the credential when `credential` is `None`).
     pub client_secret: SecretString,
+    /// How the client authenticates to Entra, when not by `client_secret`: a certificate, a
+    /// federated token file, a managed identity or a token provider (see [`Credential`]).
+    pub credential: Option<Credential>,
     /// Sent as `User-Agent` on every request (the official library's "service identity").
     pub service_identity: String,
     /// Base URL of Entra ID, default `https://login.microsoftonline.com`.
@@ -138,6 +142,7 @@ impl Default for ClientConfig {
             tenant_id: String::new(),
             client_id: String::new(),
             client_secret: SecretString::default(),
+            credential: None,
             service_identity: format!("msstore/{}", env!("CARGO_PKG_VERSION")),
             login_base_url: DEFAULT_LOGIN_BASE.to_string(),
             collections_base_url: DEFAULT_COLLECTIONS_BASE.to_string(),
@@ -171,6 +176,15 @@ impl ClientConfig {
             client_secret: client_secret.into(),
             ..ClientConfig::default()
         }
+    }
+
+    /// The credential in use: `credential`, else the client secret.
+    pub fn effective_credential(&self) -> Credential {
+        self.credential
+            .clone()
+            .unwrap_or_else(|| Credential::Secret {
+                secret: self.client_secret.clone(),
+            })
     }
 
     /// Points all three base URLs at one emulator (`{base}/login`, `{base}/collections`,
@@ -227,11 +241,64 @@ impl ClientConfig {
         if let Some(v) = var("MSSTORE_EXTRA_ROOT_CERT") {
             self.extra_root_cert_path = Some(v);
         }
+        self = self.merge_credential_env(&var);
         if let Some(v) = var("MSSTORE_ENTRA_VERSION") {
             match v.to_ascii_lowercase().as_str() {
                 "v1" | "1" => self.entra_version = EntraVersion::V1,
                 "v2" | "2" => self.entra_version = EntraVersion::V2,
                 _ => {}
+            }
+        }
+        self
+    }
+
+    /// The credential from the environment. `MSSTORE_*` first: a certificate
+    /// (`MSSTORE_CLIENT_CERTIFICATE_PATH`, PEM chain, with the key in it or at
+    /// `MSSTORE_CLIENT_CERTIFICATE_KEY_PATH`), a federated token file
+    /// (`MSSTORE_FEDERATED_TOKEN_FILE`) or a managed identity (`MSSTORE_MANAGED_IDENTITY` =
+    /// `system` or a user-assigned client id; `MSSTORE_IDENTITY_ENDPOINT` overrides the endpoint,
+    /// and App Service's `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` are used when present). Then the
+    /// AKS workload identity convention: `AZURE_FEDERATED_TOKEN_FILE`, with `AZURE_CLIENT_ID`,
+    /// `AZURE_TENANT_ID` and `AZURE_AUTHORITY_HOST` filling what `MSSTORE_*` left unset
+    /// (https://azure.github.io/azure-workload-identity/docs/quick-start.html).
+    fn merge_credential_env(mut self, var: &dyn Fn(&str) -> Option<String>) -> ClientConfig {
+        use crate::credential::{CertificateCredential, ManagedIdentityCredential};
+        if let Some(p) = var("MSSTORE_CLIENT_CERTIFICATE_PATH") {
+            self.credential = Some(Credential::Certificate(CertificateCredential {
+                certificate_path: Some(p),
+                private_key_path: var("MSSTORE_CLIENT_CERTIFICATE_KEY_PATH"),
+                ..Default::default()
+            }));
+        } else if let Some(p) = var("MSSTORE_FEDERATED_TOKEN_FILE") {
+            self.credential = Some(Credential::FederatedTokenFile { path: p });
+        } else if let Some(id) = var("MSSTORE_MANAGED_IDENTITY") {
+            let app_service = var("IDENTITY_ENDPOINT").zip(var("IDENTITY_HEADER"));
+            self.credential = Some(Credential::ManagedIdentity(ManagedIdentityCredential {
+                client_id: (!id.eq_ignore_ascii_case("system")).then_some(id),
+                endpoint: var("MSSTORE_IDENTITY_ENDPOINT")
+                    .or_else(|| app_service.as_ref().map(|(e, _)| e.clone())),
+                identity_header: app_service.map(|(_, h)| h.into()),
+            }));
+        } else if let Some(p) = var("AZURE_FEDERATED_TOKEN_FILE") {
+            if self.credential.is_none() && self.client_secret.is_empty() {
+                self.credential = Some(Credential::FederatedTokenFile { path: p });
+            }
+        }
+        if matches!(self.credential, Some(Credential::FederatedTokenFile { .. })) {
+            if var("MSSTORE_CLIENT_ID").is_none() {
+                if let Some(v) = var("AZURE_CLIENT_ID") {
+                    self.client_id = v;
+                }
+            }
+            if var("MSSTORE_TENANT_ID").is_none() {
+                if let Some(v) = var("AZURE_TENANT_ID") {
+                    self.tenant_id = v;
+                }
+            }
+            if var("MSSTORE_LOGIN_URL").is_none() && var("MSSTORE_EMULATOR_URL").is_none() {
+                if let Some(v) = var("AZURE_AUTHORITY_HOST") {
+                    self.login_base_url = v.trim_end_matches('/').to_string();
+                }
             }
         }
         self
@@ -264,8 +331,14 @@ impl ClientConfig {
         };
         non_empty(&self.tenant_id, "tenant_id")?;
         non_empty(&self.client_id, "client_id")?;
-        if self.client_secret.is_empty() {
-            return Err(Error::configuration("client_secret is required"));
+        match &self.credential {
+            None if self.client_secret.is_empty() => {
+                return Err(Error::configuration(
+                    "client_secret (or another credential) is required",
+                ))
+            }
+            None => {}
+            Some(c) => c.validate()?,
         }
         if self.tenant_id.contains(['/', '?', '#', ' ']) {
             return Err(Error::configuration(
@@ -491,5 +564,66 @@ mod tests {
         assert_eq!(c.entra_version, EntraVersion::V1);
         assert!(!format!("{c:?}").contains("very-secret"));
         assert!(ClientConfig::from_json("{").is_err());
+    }
+
+    #[test]
+    fn aks_workload_identity_env_is_honoured() {
+        let env = |k: &str| {
+            match k {
+                "AZURE_FEDERATED_TOKEN_FILE" => {
+                    Some("/var/run/secrets/azure/tokens/azure-identity-token")
+                }
+                "AZURE_CLIENT_ID" => Some("cid"),
+                "AZURE_TENANT_ID" => Some("tid"),
+                "AZURE_AUTHORITY_HOST" => Some("https://login.microsoftonline.us/"),
+                _ => None,
+            }
+            .map(str::to_string)
+        };
+        let c = ClientConfig::default().merge_credential_env(&env);
+        assert_eq!((c.client_id.as_str(), c.tenant_id.as_str()), ("cid", "tid"));
+        assert_eq!(c.login_base_url, "https://login.microsoftonline.us");
+        assert!(
+            matches!(c.credential, Some(Credential::FederatedTokenFile { ref path }) if path.ends_with("azure-identity-token"))
+        );
+        c.validate().unwrap();
+        // A configured secret wins over the ambient AKS variables.
+        let c = ClientConfig::new("t", "c", "s").merge_credential_env(&env);
+        assert!(c.credential.is_none());
+        assert_eq!(c.client_id, "c");
+    }
+
+    #[test]
+    fn imds_endpoint_is_the_only_plain_http_exception() {
+        use crate::credential::ManagedIdentityCredential;
+        let mi = |endpoint: Option<&str>| {
+            let mut c = base();
+            c.credential = Some(Credential::ManagedIdentity(ManagedIdentityCredential {
+                endpoint: endpoint.map(str::to_string),
+                ..Default::default()
+            }));
+            c.validate()
+        };
+        mi(None).unwrap();
+        mi(Some(
+            "http://169.254.169.254/metadata/identity/oauth2/token",
+        ))
+        .unwrap();
+        mi(Some("http://127.0.0.1:9/msi")).unwrap();
+        assert!(mi(Some("http://10.0.0.5/metadata/identity/oauth2/token")).is_err());
+        // No Store, Entra or renew base URL may use the IMDS address.
+        for field in 0..3 {
+            let mut c = base();
+            let url = "http://169.254.169.254".to_string();
+            match field {
+                0 => c.login_base_url = url,
+                1 => c.collections_base_url = url,
+                _ => c.purchase_base_url = url,
+            }
+            assert_eq!(
+                c.validate().unwrap_err().kind,
+                crate::ErrorKind::Configuration
+            );
+        }
     }
 }

@@ -10,7 +10,9 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use std::time::Duration;
 
 mod body;
+mod identity;
 mod limit;
+pub(crate) mod scheme;
 
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -261,6 +263,8 @@ impl Http {
         spec: &RequestSpec,
         cv: &str,
     ) -> std::result::Result<Exchange, (Error, bool)> {
+        scheme::check(&spec.url, scheme::PlainHttp::LoopbackOnly, spec.op)
+            .map_err(|e| (e, false))?;
         let mut req = self
             .client
             .request(spec.method.clone(), &spec.url)

@@ -22,6 +22,7 @@ mod client;
 pub mod collections;
 pub mod config;
 pub mod consume;
+pub mod credential;
 pub mod error;
 // The C ABI is reached through its `msstore_*` symbols, not as a Rust API.
 #[allow(unsafe_code)]
@@ -47,6 +48,9 @@ pub use collections::{
 pub use config::{ClientConfig, EntraVersion, RetryPolicy};
 pub use consume::{
     ConsumeOutcome, ConsumeRequest, ConsumeResult, ConsumeV6Request, OrderTransaction,
+};
+pub use credential::{
+    CertificateCredential, Credential, ManagedIdentityCredential, ProvidedToken, TokenProvider,
 };
 pub use error::{Error, ErrorDetails, ErrorKind, Result};
 pub use key::{KeyKind, StoreIdKey};

@@ -77,6 +77,16 @@ pub(crate) fn store_error(op: &str, ex: &Exchange) -> Error {
         message.push_str(": ");
         message.push_str(&truncate(&m, 300));
     }
+    match kind {
+        ErrorKind::ClientIdMismatch => message.push_str(
+            ". To fix: the Store ID key was minted with another Entra app's token; have the game \
+             request keys with key-create tokens of this client_id",
+        ),
+        ErrorKind::MissingServiceToken => message.push_str(
+            ". To fix: the request carried no Entra service token; check the login configuration",
+        ),
+        _ => {}
+    }
     Error::with_details(
         kind,
         ErrorDetails {
@@ -126,7 +136,7 @@ pub(crate) fn entra_error(audience: &str, ex: &Exchange) -> Error {
         .map(|l| truncate(l, 200))
         .unwrap_or_default();
     let error = body.error.clone().unwrap_or_default();
-    let message = format!(
+    let mut message = format!(
         "Entra ID refused the token request for {audience} (HTTP {}{}{}){}",
         ex.status,
         if error.is_empty() { "" } else { ", " },
@@ -137,6 +147,10 @@ pub(crate) fn entra_error(audience: &str, ex: &Exchange) -> Error {
             format!(": {summary}")
         }
     );
+    if let Some(hint) = body.error_codes.iter().find_map(|c| entra_hint(*c)) {
+        message.push_str(". ");
+        message.push_str(hint);
+    }
     Error::with_details(
         kind,
         ErrorDetails {
@@ -156,6 +170,43 @@ pub(crate) fn entra_error(audience: &str, ex: &Exchange) -> Error {
             }),
         },
     )
+}
+
+/// What to do about the Entra errors that block a setup
+/// (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
+fn entra_hint(code: u64) -> Option<&'static str> {
+    Some(match code {
+        500011 => {
+            "To fix: in Partner Center, add this app's client id under Product collections \
+                   and purchases for each product; the association can take up to 16 hours"
+        }
+        7000215 => {
+            "To fix: the client secret is wrong; use the secret's Value (not its ID) from \
+                    the app registration's Certificates & secrets"
+        }
+        7000222 => {
+            "To fix: the client secret has expired; create a new one in the app \
+                     registration and rotate it in"
+        }
+        700016 => {
+            "To fix: the client id is not an app in this tenant; check tenant_id and \
+                   client_id against the app registration's Overview page"
+        }
+        700027 => {
+            "To fix: the certificate or assertion is wrong; upload this certificate to the \
+                   app registration (Certificates & secrets) or check the federated credential"
+        }
+        700024 => {
+            "To fix: the assertion is outside its valid time; check this machine's clock \
+                   and that the federated token file is being refreshed"
+        }
+        700213 => {
+            "To fix: no federated credential matches; check its issuer, subject and \
+                   audience (api://AzureADTokenExchange) on the app registration"
+        }
+        90002 => "To fix: the tenant does not exist; check tenant_id (the Directory (tenant) ID)",
+        _ => return None,
+    })
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -197,6 +248,7 @@ mod tests {
         assert_eq!(e.service_code.as_deref(), Some("Unauthorized"));
         assert_eq!(e.ms_cv.as_deref(), Some("cv.1"));
         assert!(e.message.contains("appid differs"));
+        assert!(e.message.contains("To fix:"), "{}", e.message);
         assert_eq!(store_error("q", &ex(401, "")).kind, ErrorKind::Unauthorized);
         assert_eq!(
             store_error("q", &ex(503, "<html>")).kind,
@@ -236,6 +288,18 @@ mod tests {
         assert!(!e.message.contains("Trace ID"));
         let d = e.entra.clone().unwrap();
         assert_eq!(d.codes, vec![7000215]);
+        assert!(
+            e.message.contains("To fix: the client secret is wrong"),
+            "{}",
+            e.message
+        );
+        for code in [500011, 7000222, 700016, 700027, 90002] {
+            let body = format!(r#"{{"error":"x","error_codes":[{code}]}}"#);
+            let e = entra_error("aud", &ex(400, &body));
+            assert!(e.message.contains("To fix:"), "{code}: {}", e.message);
+        }
+        let e = entra_error("aud", &ex(400, r#"{"error":"x","error_codes":[500011]}"#));
+        assert!(e.message.contains("16 hours"), "{}", e.message);
         assert_eq!(d.error, "invalid_client");
     }
 }

@@ -5,6 +5,7 @@ use crate::claims::{
     AUDIENCE_COLLECTIONS_KEY_CREATE, AUDIENCE_PURCHASE_KEY_CREATE, AUDIENCE_SERVICE,
 };
 use crate::config::{ClientConfig, EntraVersion};
+use crate::credential::{CredentialSource, TokenProvider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{new_cv, Http, RequestSpec, RetryOn, FORM_CONTENT_TYPE};
 use crate::log::{log_at, Level};
@@ -155,7 +156,7 @@ pub(crate) struct TokenCache {
     token_url: String,
     version: EntraVersion,
     client_id: String,
-    client_secret: SecretString,
+    credential: CredentialSource,
     requests_sent: AtomicU64,
 }
 
@@ -171,8 +172,8 @@ impl TokenCache {
             refresh_margin: config.token_refresh_margin,
             token_url,
             version: config.entra_version,
+            credential: CredentialSource::new(config.effective_credential(), &config.client_id),
             client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
             requests_sent: AtomicU64::new(0),
         }
     }
@@ -263,13 +264,25 @@ impl TokenCache {
         result
     }
 
+    /// The credential's own expiry (a certificate's notAfter), where known.
+    pub fn credential_expires_at(&self) -> Option<Timestamp> {
+        self.credential.expires_at()
+    }
+
     async fn fetch(&self, http: &Http, audience: Audience) -> Result<AccessToken> {
+        if let Some(provider) = self.credential.provider() {
+            self.requests_sent.fetch_add(1, Ordering::Relaxed);
+            return provided_token(provider.clone(), audience).await;
+        }
+        let auth = self.credential.client_auth(http, &self.token_url).await?;
         // Built in a block: the serializer is not Send and must not live across an await.
         let form = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "client_credentials");
             form.append_pair("client_id", &self.client_id);
-            form.append_pair("client_secret", self.client_secret.expose());
+            for (name, value) in auth.form_fields() {
+                form.append_pair(name, value);
+            }
             match self.version {
                 EntraVersion::V1 => form.append_pair("resource", audience.uri()),
                 EntraVersion::V2 => {
@@ -337,6 +350,47 @@ impl TokenCache {
             expires_at: sent_at.add_secs(lifetime as i64),
         })
     }
+}
+
+/// Asks a caller-supplied provider, on a blocking thread (it may do I/O). A panic in it is an
+/// error, not a crash; an empty or expired token is refused like a bad Entra answer.
+async fn provided_token(
+    provider: std::sync::Arc<dyn TokenProvider>,
+    audience: Audience,
+) -> Result<AccessToken> {
+    let issued_at = Timestamp::now();
+    let t = tokio::task::spawn_blocking(move || provider.token(audience))
+        .await
+        .map_err(|_| Error::new(ErrorKind::EntraAuth, "the token provider panicked"))??;
+    if t.token.is_empty() {
+        return Err(Error::new(
+            ErrorKind::EntraAuth,
+            format!(
+                "the token provider returned an empty token for {}",
+                audience.uri()
+            ),
+        ));
+    }
+    if t.expires_at <= issued_at {
+        return Err(Error::new(
+            ErrorKind::EntraAuth,
+            format!(
+                "the token provider returned an expired token for {}",
+                audience.uri()
+            ),
+        ));
+    }
+    let max = issued_at.add_secs(MAX_TOKEN_LIFETIME_SECS as i64);
+    Ok(AccessToken {
+        audience,
+        token: t.token,
+        issued_at,
+        expires_at: if t.expires_at > max {
+            max
+        } else {
+            t.expires_at
+        },
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod money_support;
 mod support_hostile;
 
 mod clawback;
+mod credentials;
 mod e2e_collections;
 mod e2e_purchase;
 mod e2e_tokens_keys;

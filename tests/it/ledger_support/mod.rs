@@ -451,8 +451,10 @@ pub fn two_servers_share_the_ledger(db: &dyn Db) {
         )
         .unwrap();
     let start = balance(&w);
-    let lease = Duration::from_millis(400);
+    let lease = Duration::from_millis(1500);
     let n = 12;
+    // The first claim is the oldest: while it is live, all of A's are.
+    let claimed_at = Instant::now();
     let ids: HashSet<String> = {
         let client = one_shot_client(&w);
         let mut cfg = db.config("server-a");
@@ -482,10 +484,14 @@ pub fn two_servers_share_the_ledger(db: &dyn Db) {
     let b = Ledger::open(&cfg_b).unwrap();
     let cb = w.client();
     let early = cb.block_on(b.reconcile(&cb)).unwrap().unwrap();
-    assert!(
-        early.to_grant.is_empty() && early.still_pending.is_empty(),
-        "A's claims are live: {early:?}"
-    );
+    // Only meaningful while the last claim is surely live: on a loaded machine A's consumes can
+    // outlast the lease, and then B may rightly take the oldest ones.
+    if claimed_at.elapsed() + Duration::from_millis(100) < lease {
+        assert!(
+            early.to_grant.is_empty() && early.still_pending.is_empty(),
+            "A's claims are live: {early:?}"
+        );
+    }
     std::thread::sleep(lease + Duration::from_millis(100));
 
     let mut cfg_c = db.config("server-c");

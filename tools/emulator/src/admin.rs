@@ -7,6 +7,10 @@
 //! | POST | `/admin/seed/demo` | — | `DemoSeed` |
 //! | POST | `/admin/tenants` | `{"tenant_id"}` | `{}` |
 //! | POST | `/admin/apps` | `{"tenant_id","client_id","client_secret","secret_expires"?: ISO date}` | `{}` |
+//! | POST | `/admin/apps/certificates` | `{"tenant_id","client_id","certificate_pem"}` | `{"x5t_s256"}` |
+//! | DELETE | `/admin/apps/certificates` | `?client_id=` | `{}` |
+//! | POST | `/admin/apps/federated` | `{"tenant_id","client_id","issuer","subject","audience"?="api://AzureADTokenExchange"}` | `{}` |
+//! | POST | `/admin/federated/tokens` | `{"issuer","subject","audience"?="api://AzureADTokenExchange","lifetime_secs"?=3600}` | `{"token"}` |
 //! | POST | `/admin/products` | `ProductSpec` (`product_id`, `skus`, `kind`, `price`, `title`, `availability_id`, `linked_client_ids`, `subscription` `{months,grace_days,dunning_days}`, `bundle_children`, ...) | `{"product_id"}` |
 //! | POST | `/admin/users` | `{"store_user_id","sandbox"?}` | `{}` |
 //! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?,"trial"?=false}` | `OrderRef` |
@@ -78,6 +82,31 @@ struct AppReq {
     client_secret: String,
     #[serde(default)]
     secret_expires: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CertReq {
+    tenant_id: String,
+    client_id: String,
+    certificate_pem: String,
+}
+
+#[derive(Deserialize)]
+struct FederatedReq {
+    tenant_id: String,
+    client_id: String,
+    #[serde(flatten)]
+    credential: super::FederatedCredential,
+}
+
+#[derive(Deserialize)]
+struct SubjectTokenReq {
+    issuer: String,
+    subject: String,
+    #[serde(default)]
+    audience: Option<String>,
+    #[serde(default)]
+    lifetime_secs: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +261,40 @@ fn route(
             let exp = r.secret_expires.as_deref().map(ts).transpose()?;
             st.add_app(&r.tenant_id, &r.client_id, &r.client_secret, exp);
             Ok(json!({}))
+        }
+        "apps/certificates" if is_post => {
+            let r: CertReq = parse(body)?;
+            st.ensure_app(&r.tenant_id, &r.client_id);
+            let c = st
+                .assertions
+                .add_certificate(&r.client_id, &r.certificate_pem)
+                .map_err(bad)?;
+            Ok(json!({ "x5t_s256": c.x5t_s256 }))
+        }
+        "apps/certificates" if is_delete => {
+            st.assertions.remove_certificates(&param("client_id"));
+            Ok(json!({}))
+        }
+        "apps/federated" if is_post => {
+            let r: FederatedReq = parse(body)?;
+            st.ensure_app(&r.tenant_id, &r.client_id);
+            st.assertions.add_federated(&r.client_id, r.credential);
+            Ok(json!({}))
+        }
+        "federated/tokens" if is_post => {
+            let r: SubjectTokenReq = parse(body)?;
+            let now = st.now().unix_seconds();
+            let token = super::assertion::mint_subject_token(
+                signer,
+                now,
+                &r.issuer,
+                &r.subject,
+                r.audience
+                    .as_deref()
+                    .unwrap_or("api://AzureADTokenExchange"),
+                r.lifetime_secs.unwrap_or(3600),
+            );
+            Ok(json!({ "token": token }))
         }
         "products" if is_post => {
             let spec: ProductSpec = parse(body)?;

@@ -83,6 +83,10 @@ pub struct Knobs {
     pub clawback_event_kinds: Vec<String>,
     /// Clawback v1: orders per page of `/v8.0/b2b/orders/query`.
     pub clawback_orders_page_size: u32,
+    /// Every token request (of a known tenant, app and audience) is refused with this AADSTS
+    /// code, with Entra's status and `error` for it: 500011, 7000215, 7000222, 700016, 700027,
+    /// 700024, 90002 (setup-error tests). `None` = normal checks.
+    pub entra_error_code: Option<u32>,
 }
 
 impl Default for Knobs {
@@ -122,6 +126,7 @@ impl Default for Knobs {
             .map(|s| s.to_string())
             .collect(),
             clawback_orders_page_size: 100,
+            entra_error_code: None,
         }
     }
 }

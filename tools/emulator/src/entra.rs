@@ -1,6 +1,7 @@
 //! Entra ID client-credentials token endpoint, v1 (`/oauth2/token`, `resource`) and v2
 //! (`/oauth2/v2.0/token`, `scope=<aud>/.default`), with the error shape of §1.5.
 
+use super::assertion;
 use super::crypto::Signer;
 use super::json::parse_form;
 use super::state::State;
@@ -42,6 +43,7 @@ fn error(state: &mut State, status: u16, error: &str, code: u32, text: String) -
 pub fn token(
     state: &mut State,
     signer: &Signer,
+    base_url: &str,
     tenant_id: &str,
     v2: bool,
     body: &[u8],
@@ -61,7 +63,16 @@ pub fn token(
     let audience = requested
         .as_deref()
         .map(|r| r.strip_suffix("/.default").unwrap_or(r).to_string());
-    let (status, body) = token_inner(state, signer, tenant_id, v2, &field, requested.as_deref());
+    let token_urls = assertion::token_urls(base_url, tenant_id);
+    let (status, body) = token_inner(
+        state,
+        signer,
+        &token_urls,
+        tenant_id,
+        v2,
+        &field,
+        requested.as_deref(),
+    );
     EntraReply {
         status,
         body,
@@ -72,6 +83,7 @@ pub fn token(
 fn token_inner(
     state: &mut State,
     signer: &Signer,
+    token_urls: &[String],
     tenant_id: &str,
     v2: bool,
     field: &dyn Fn(&str) -> Option<String>,
@@ -113,9 +125,17 @@ fn token_inner(
     let Some(requested) = requested else {
         return missing(state, if v2 { "scope" } else { "resource" });
     };
-    let Some(secret) = field("client_secret") else {
-        return missing(state, "client_secret");
-    };
+    let assertion_type = field("client_assertion_type");
+    let secret = field("client_secret");
+    if assertion_type.is_none() && secret.is_none() {
+        return error(
+            state,
+            400,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
+        );
+    }
     let Some(app) = tenant
         .apps
         .iter()
@@ -152,6 +172,41 @@ fn token_inner(
             format!("The resource principal named {audience} was not found in the tenant named {tenant_id}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."),
         );
     };
+    if let Some(code) = state.knobs.entra_error_code {
+        let (status, name, text) = forced_refusal(code);
+        return error(state, status, name, code, text.into());
+    }
+    if let Some(kind) = assertion_type {
+        if kind != assertion::JWT_BEARER {
+            return error(
+                state,
+                400,
+                "invalid_request",
+                50027,
+                format!("Invalid client_assertion_type '{kind}'."),
+            );
+        }
+        let Some(jwt) = field("client_assertion") else {
+            return missing(state, "client_assertion");
+        };
+        let now = state.now().unix_seconds();
+        if let Err((code, text)) =
+            state
+                .assertions
+                .verify(signer, now, &app.client_id, token_urls, &jwt)
+        {
+            return error(state, 401, "invalid_client", code, text);
+        }
+        return issue(
+            state,
+            signer,
+            &tenant.tenant_id,
+            &app.client_id,
+            &audience,
+            v2,
+        );
+    }
+    let secret = secret.unwrap_or_default();
     let now = state.now();
     let matching: Vec<_> = app.secrets.iter().filter(|s| s.value == secret).collect();
     if matching.is_empty() {
@@ -172,7 +227,25 @@ fn token_inner(
             format!("The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app.", app.client_id),
         );
     }
-    let t = tokens::issue(state, signer, &tenant.tenant_id, &app.client_id, &audience);
+    issue(
+        state,
+        signer,
+        &tenant.tenant_id,
+        &app.client_id,
+        &audience,
+        v2,
+    )
+}
+
+fn issue(
+    state: &mut State,
+    signer: &Signer,
+    tenant_id: &str,
+    client_id: &str,
+    audience: &str,
+    v2: bool,
+) -> (u16, Value) {
+    let t = tokens::issue(state, signer, tenant_id, client_id, audience);
     let n = |x: i64| {
         if state.knobs.entra_numbers_as_strings_v2 {
             json!(x.to_string())
@@ -199,4 +272,18 @@ fn token_inner(
         })
     };
     (200, body)
+}
+
+/// Status, `error` and text Entra uses for each setup error (the `entra_error_code` knob).
+fn forced_refusal(code: u32) -> (u16, &'static str, &'static str) {
+    match code {
+        500011 => (400, "invalid_resource", "The resource principal named https://onestore.microsoft.com was not found in the tenant."),
+        7000215 => (401, "invalid_client", "Invalid client secret provided."),
+        7000222 => (401, "invalid_client", "The provided client secret keys are expired."),
+        700016 => (400, "unauthorized_client", "Application was not found in the directory."),
+        700027 => (401, "invalid_client", "Client assertion failed signature validation."),
+        700024 => (401, "invalid_client", "Client assertion is not within its valid time range."),
+        90002 => (400, "invalid_request", "Tenant not found."),
+        _ => (400, "invalid_request", "Refused by the entra_error_code knob."),
+    }
 }

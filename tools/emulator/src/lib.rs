@@ -15,6 +15,7 @@
 //! [`admin`]), for the C, C# and C++ test suites.
 
 pub mod admin;
+mod assertion;
 mod catalog;
 mod claims;
 mod clawback;
@@ -40,6 +41,7 @@ mod time;
 mod tls;
 mod tokens;
 
+pub use assertion::FederatedCredential;
 pub use catalog::{ProductKind, ProductSpec, SubscriptionSpec};
 pub use clawback::{ClawbackAction, ClawbackOutcome, ClawbackRequest, EnqueuedEvent};
 pub use config::{EmulatorConfig, Knobs, RateLimit};
@@ -182,6 +184,62 @@ impl Emulator {
         expires: Timestamp,
     ) {
         self.with_state(|s| s.add_app(tenant_id, client_id, secret, Some(expires)))
+    }
+
+    /// Registers a certificate (PEM; the first certificate counts) for an app, creating the app
+    /// without a secret if needed. Assertions signed with its key and naming it by `x5t#S256`
+    /// (or `x5t`) are accepted. Returns the base64url SHA-256 thumbprint.
+    pub fn add_app_certificate(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        certificate_pem: &str,
+    ) -> Result<String, String> {
+        self.with_state(|s| {
+            s.ensure_app(tenant_id, client_id);
+            s.assertions
+                .add_certificate(client_id, certificate_pem)
+                .map(|c| c.x5t_s256)
+        })
+    }
+
+    /// Removes every certificate of an app.
+    pub fn remove_app_certificates(&self, client_id: &str) {
+        self.with_state(|s| s.assertions.remove_certificates(client_id))
+    }
+
+    /// Adds a federated identity credential (issuer, subject, audience) to an app, creating it
+    /// without a secret if needed.
+    pub fn add_federated_credential(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        credential: FederatedCredential,
+    ) {
+        self.with_state(|s| {
+            s.ensure_app(tenant_id, client_id);
+            s.assertions.add_federated(client_id, credential)
+        })
+    }
+
+    /// A subject token signed by the emulator's federated issuer (what AKS writes to
+    /// `AZURE_FEDERATED_TOKEN_FILE`), valid `lifetime_secs` of virtual time.
+    pub fn mint_federated_token(
+        &self,
+        issuer: &str,
+        subject: &str,
+        audience: &str,
+        lifetime_secs: i64,
+    ) -> String {
+        let now = self.with_state(|s| s.now().unix_seconds());
+        assertion::mint_subject_token(
+            &self.shared.signer,
+            now,
+            issuer,
+            subject,
+            audience,
+            lifetime_secs,
+        )
     }
 
     /// Adds or replaces a product; returns its id (generated when empty).

@@ -418,7 +418,7 @@ fn apply(
     match route {
         Route::EntraV1 { tenant } | Route::EntraV2 { tenant } => {
             let v2 = matches!(route, Route::EntraV2 { .. });
-            let r = entra::token(st, signer, tenant, v2, body);
+            let r = entra::token(st, signer, &shared.base_url, tenant, v2, body);
             let mut reply = Reply::json(r.status, &r.body);
             reply.audience = r.audience;
             reply

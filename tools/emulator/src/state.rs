@@ -173,6 +173,8 @@ pub struct State {
     pub rng: fastrand::Rng,
     /// The clawback v2 queue and the SAS tokens issued for it.
     pub queue: super::queue::EmuQueue,
+    /// App certificates, federated credentials and used assertion ids.
+    pub assertions: super::assertion::Assertions,
 }
 
 impl State {
@@ -189,6 +191,7 @@ impl State {
             rate: RateLimiter::default(),
             rng: fastrand::Rng::with_seed(seed),
             queue: Default::default(),
+            assertions: Default::default(),
         }
     }
 
@@ -224,6 +227,24 @@ impl State {
                 tenant_id: tenant_id.to_string(),
                 apps: Vec::new(),
             });
+    }
+
+    /// Registers an app with no secret (certificate or federated credentials only), unless it
+    /// exists.
+    pub fn ensure_app(&mut self, tenant_id: &str, client_id: &str) {
+        self.add_tenant(tenant_id);
+        if let Some(t) = self.tenants.get_mut(&tenant_id.to_ascii_lowercase()) {
+            if !t
+                .apps
+                .iter()
+                .any(|a| crate::claims::client_ids_match(&a.client_id, client_id))
+            {
+                t.apps.push(App {
+                    client_id: client_id.to_string(),
+                    secrets: Vec::new(),
+                });
+            }
+        }
     }
 
     pub fn tenant(&self, tenant_id: &str) -> Option<&Tenant> {

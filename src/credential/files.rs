@@ -1,0 +1,88 @@
+//! Credentials read from files (a Kubernetes secret mount, the Key Vault CSI driver folder, the
+//! AKS projected service-account token), re-read at each token fetch so a rotation needs no
+//! restart. Reads are small local files; parsed certificates are reused while the bytes match.
+
+use super::certificate::CertificateKey;
+use super::CertificateCredential;
+use crate::error::{Error, Result};
+use crate::secret::SecretString;
+use std::sync::{Arc, Mutex};
+
+/// Largest credential file read: PEM chains and projected tokens are a few KiB.
+const MAX_CREDENTIAL_FILE: u64 = 1024 * 1024;
+
+/// Reads a credential file, bounded; the message names the setting and path, never the content.
+pub(crate) fn read_bounded(path: &str, setting: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Error::configuration(format!("{setting}: cannot read '{path}': {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CREDENTIAL_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::configuration(format!("{setting}: cannot read '{path}': {e}")))?;
+    if bytes.len() as u64 > MAX_CREDENTIAL_FILE {
+        return Err(Error::configuration(format!(
+            "{setting}: '{path}' is larger than {MAX_CREDENTIAL_FILE} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The federated token file's current assertion.
+pub(crate) fn read_token_file(path: &str) -> Result<SecretString> {
+    let bytes = read_bounded(path, "federated token file")?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::configuration(format!("federated token file '{path}' is not UTF-8 text"))
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(Error::configuration(format!(
+            "federated token file '{path}' is empty"
+        )));
+    }
+    Ok(SecretString::new(token))
+}
+
+/// The certificate and key, parsed again only when their bytes change.
+#[derive(Default)]
+pub(crate) struct CachedCertificate {
+    last: Mutex<Option<(ring::digest::Digest, Arc<CertificateKey>)>>,
+}
+
+impl CachedCertificate {
+    pub fn load(&self, c: &CertificateCredential) -> Result<Arc<CertificateKey>> {
+        let certs = match (&c.certificate_pem, &c.certificate_path) {
+            (Some(pem), None) => pem.as_bytes().to_vec(),
+            (None, Some(path)) => read_bounded(path, "certificate_path")?,
+            _ => {
+                return Err(Error::configuration(
+                    "a certificate credential needs exactly one of certificate_pem and certificate_path",
+                ))
+            }
+        };
+        let key = match (&c.private_key_pem, &c.private_key_path) {
+            (Some(pem), None) => pem.expose().as_bytes().to_vec(),
+            (None, Some(path)) => read_bounded(path, "private_key_path")?,
+            (None, None) => certs.clone(),
+            _ => {
+                return Err(Error::configuration(
+                    "set at most one of private_key_pem and private_key_path",
+                ))
+            }
+        };
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(&(certs.len() as u64).to_le_bytes());
+        ctx.update(&certs);
+        ctx.update(&key);
+        let digest = ctx.finish();
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((d, k)) = last.as_ref() {
+            if d.as_ref() == digest.as_ref() {
+                return Ok(k.clone());
+            }
+        }
+        let parsed = Arc::new(CertificateKey::from_pem(&certs, &key)?);
+        *last = Some((digest, parsed.clone()));
+        Ok(parsed)
+    }
+}
