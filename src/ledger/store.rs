@@ -105,6 +105,7 @@ pub(crate) fn storage(context: &str, e: impl std::fmt::Display) -> Error {
 }
 
 /// `storage`, keeping `e` as the `source()` (a database's or the file system's own error).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn storage_cause(
     context: &str,
     e: impl std::error::Error + Send + Sync + 'static,
