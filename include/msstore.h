@@ -249,6 +249,10 @@ typedef int32_t msstore_log_level;
  Result codes. `MSSTORE_OK` is 0; every error lives in the private range 7100..7199 so that it
  cannot be confused with errno or HRESULT values. `msstore_result_name` and
  `msstore_result_description` give static strings for each.
+
+ The names, descriptions, error kinds and the list of all codes come from the one table in
+ `error.rs` (`result_codes!`), whose exhaustive matches do not compile when it and this enum
+ differ. cbindgen reads this enum as written, so it stays literal here.
  */
 enum msstore_result
 #ifdef __cplusplus
@@ -390,6 +394,11 @@ enum msstore_result
    unreachable). What was recorded is kept; retry later.
    */
   MSSTORE_E_STORAGE = 7170,
+  /*
+   The ledger backend named by the options was not compiled into this build (Cargo
+   features `sqlite` / `postgres`). Use a build with that backend, or the other backend.
+   */
+  MSSTORE_E_BACKEND_NOT_COMPILED = 7171,
   /*
    A panic inside msstore was caught at the boundary. The call failed; the process is fine.
    Please report it.

@@ -61,6 +61,9 @@ pub enum ErrorKind {
     /// The consume ledger's database failed (cannot open, write or read it: disk full, file
     /// locked, PostgreSQL unreachable). Nothing was lost that had been recorded; retry later.
     Storage,
+    /// The ledger backend named by the options was not compiled into this build (Cargo
+    /// features `sqlite` / `postgres`). A build or configuration error; never retry.
+    BackendNotCompiled,
     /// A bug in msstore (a caught panic or broken invariant).
     Internal,
 }
@@ -90,6 +93,7 @@ impl ErrorKind {
             ErrorKind::MessageNotFound => "message_not_found",
             ErrorKind::InvalidClawbackEvent => "invalid_clawback_event",
             ErrorKind::Storage => "storage",
+            ErrorKind::BackendNotCompiled => "backend_not_compiled",
             ErrorKind::Internal => "internal",
         }
     }

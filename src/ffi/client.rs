@@ -189,7 +189,7 @@ unsafe fn field(p: *const c_char, name: &str) -> Result<Option<String>, (msstore
         .map_err(|c| {
             bad_arg(
                 c,
-                &format!("client option {name}: {}", super::error::name(c)),
+                &format!("client option {name}: {}", c.name().to_string_lossy()),
             )
         })
 }

@@ -68,6 +68,7 @@ enum class Code : int32_t {
   MessageNotFound = MSSTORE_E_MESSAGE_NOT_FOUND,        // clawback delete: already gone
   InvalidClawbackEvent = MSSTORE_E_INVALID_CLAWBACK_EVENT,
   Storage = MSSTORE_E_STORAGE,  // the ledger's database failed; what was recorded is kept
+  BackendNotCompiled = MSSTORE_E_BACKEND_NOT_COMPILED,  // ledger backend not in this build
   Panic = MSSTORE_E_PANIC,
   Internal = MSSTORE_E_INTERNAL,
 };
@@ -127,6 +128,7 @@ inline const char *kind_of(Code c) noexcept {
     case Code::MessageNotFound: return "message_not_found";
     case Code::InvalidClawbackEvent: return "invalid_clawback_event";
     case Code::Storage: return "storage";
+    case Code::BackendNotCompiled: return "backend_not_compiled";
     default: return "internal";
   }
 }

@@ -70,6 +70,7 @@ namespace Msstore
                 case StoreResult.MessageNotFound: return new MessageNotFoundException(code, message);
                 case StoreResult.InvalidClawbackEvent: return new InvalidClawbackEventException(code, message);
                 case StoreResult.Storage: return new LedgerStorageException(code, message);
+                case StoreResult.BackendNotCompiled: return new StoreConfigurationException(code, message);
                 default: return new StoreInternalException(code, message);
             }
         }
@@ -138,6 +139,7 @@ namespace Msstore
                 case StoreResult.MessageNotFound: return "message_not_found";
                 case StoreResult.InvalidClawbackEvent: return "invalid_clawback_event";
                 case StoreResult.Storage: return "storage";
+                case StoreResult.BackendNotCompiled: return "backend_not_compiled";
                 default: return "internal";
             }
         }

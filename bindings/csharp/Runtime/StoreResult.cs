@@ -32,6 +32,7 @@ namespace Msstore
         MessageNotFound = 7161,
         InvalidClawbackEvent = 7162,
         Storage = 7170,
+        BackendNotCompiled = 7171,
         Panic = 7190,
         Internal = 7191,
     }

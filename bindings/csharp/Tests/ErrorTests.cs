@@ -260,6 +260,7 @@ namespace Msstore.Tests
                 { StoreResult.MessageNotFound, typeof(MessageNotFoundException) },
                 { StoreResult.InvalidClawbackEvent, typeof(InvalidClawbackEventException) },
                 { StoreResult.Storage, typeof(LedgerStorageException) },
+                { StoreResult.BackendNotCompiled, typeof(StoreConfigurationException) },
                 { StoreResult.Panic, typeof(StoreInternalException) },
                 { StoreResult.Internal, typeof(StoreInternalException) },
             };
