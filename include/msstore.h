@@ -1675,7 +1675,8 @@ MSSTORE_EXPORT const char *msstore_result_name(int32_t code);
 MSSTORE_EXPORT const char *msstore_result_description(int32_t code);
 
 /*
- The error's result code (`MSSTORE_E_…`); `MSSTORE_E_INVALID_HANDLE` for a bad handle.
+ The error's result code (`MSSTORE_E_…`); `MSSTORE_E_NULL_POINTER` for NULL and
+ `MSSTORE_E_INVALID_HANDLE` for a bad handle.
  Threading: any thread.
  */
 MSSTORE_EXPORT msstore_result msstore_error_code(const struct msstore_error *e);
@@ -2233,7 +2234,7 @@ MSSTORE_EXPORT const char *msstore_token_value(const struct msstore_token *t);
 MSSTORE_EXPORT int32_t msstore_token_audience(const struct msstore_token *t);
 
 /*
- When the token expires (local clock), Unix milliseconds; 0 for a bad handle.
+ When the token expires (local clock), Unix milliseconds; -1 for a bad handle.
  */
 MSSTORE_EXPORT int64_t msstore_token_expires_at_unix_ms(const struct msstore_token *t);
 

@@ -9,7 +9,7 @@
 
 use super::completion::start;
 use super::handles;
-use super::panic::guard_result;
+use super::panic::boundary;
 use super::results::{free, take_into, Payload, ResultKind, Views};
 use super::strings::{cstring, in_opt_str, in_str, read_versioned, write_view, Arena, MAX_STR};
 use super::types::*;
@@ -320,7 +320,7 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         if o.line_item_state_count > 16 {
@@ -376,7 +376,7 @@ pub unsafe extern "C" fn msstore_clawback_receive(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = if opts.is_null() {
             msstore_clawback_receive_options::default()
         } else {
@@ -425,7 +425,7 @@ pub unsafe extern "C" fn msstore_clawback_peek(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         if !(1..=crate::clawback::queue::MAX_MESSAGES).contains(&max_messages) {
             return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
         }
@@ -456,7 +456,7 @@ pub unsafe extern "C" fn msstore_clawback_delete(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let (id, receipt) = unsafe { (req(message_id)?, req(pop_receipt)?) };
         // SAFETY: forwarded contract.
@@ -472,7 +472,10 @@ pub unsafe extern "C" fn msstore_clawback_delete(
 /// Number of order lines (0 for a bad handle).
 #[no_mangle]
 pub extern "C" fn msstore_clawback_orders_count(h: *const msstore_clawback_orders) -> usize {
-    handles::with::<ClawbackOrdersObj, _, _>(h, 0, |o| o.lines.0.len())
+    boundary!({
+        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        Ok(o.lines.0.len())
+    })
 }
 
 /// Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -486,7 +489,7 @@ pub unsafe extern "C" fn msstore_clawback_orders_get(
     index: usize,
     out: *mut msstore_clawback_order_line,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
         let v = o
             .lines
@@ -503,10 +506,13 @@ pub unsafe extern "C" fn msstore_clawback_orders_get(
 pub extern "C" fn msstore_clawback_orders_continuation_token(
     h: *const msstore_clawback_orders,
 ) -> *const c_char {
-    handles::with::<ClawbackOrdersObj, _, _>(h, std::ptr::null(), |o| {
-        o.continuation
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.as_ptr())
+    boundary!({
+        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        Ok({
+            o.continuation
+                .as_ref()
+                .map_or(std::ptr::null(), |c| c.as_ptr())
+        })
     })
 }
 
@@ -515,19 +521,25 @@ pub extern "C" fn msstore_clawback_orders_continuation_token(
 pub extern "C" fn msstore_clawback_orders_raw_json(
     h: *const msstore_clawback_orders,
 ) -> *const c_char {
-    handles::with::<ClawbackOrdersObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
+    boundary!({
+        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        Ok(o.raw_json.as_ptr())
+    })
 }
 
 /// Frees a v1 result. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_clawback_orders_free(h: *mut msstore_clawback_orders) -> msstore_result {
-    free::<ClawbackOrdersObj, _>(h)
+    boundary!({ free::<ClawbackOrdersObj, _>(h) })
 }
 
 /// Number of messages (0 for a bad handle).
 #[no_mangle]
 pub extern "C" fn msstore_clawback_messages_count(h: *const msstore_clawback_messages) -> usize {
-    handles::with::<ClawbackMessagesObj, _, _>(h, 0, |o| o.items.0.len())
+    boundary!({
+        let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
+        Ok(o.items.0.len())
+    })
 }
 
 /// Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
@@ -542,7 +554,7 @@ pub unsafe extern "C" fn msstore_clawback_messages_get(
     index: usize,
     out: *mut msstore_clawback_message,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
         let v = o
             .items
@@ -559,7 +571,10 @@ pub unsafe extern "C" fn msstore_clawback_messages_get(
 pub extern "C" fn msstore_clawback_messages_raw_json(
     h: *const msstore_clawback_messages,
 ) -> *const c_char {
-    handles::with::<ClawbackMessagesObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
+    boundary!({
+        let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
+        Ok(o.raw_json.as_ptr())
+    })
 }
 
 /// Frees a messages handle. NULL is a no-op.
@@ -567,7 +582,7 @@ pub extern "C" fn msstore_clawback_messages_raw_json(
 pub extern "C" fn msstore_clawback_messages_free(
     h: *mut msstore_clawback_messages,
 ) -> msstore_result {
-    free::<ClawbackMessagesObj, _>(h)
+    boundary!({ free::<ClawbackMessagesObj, _>(h) })
 }
 
 /// Takes the order lines of a `msstore_clawback_orders_query` operation.
@@ -583,7 +598,7 @@ pub unsafe extern "C" fn msstore_op_take_clawback_orders(
     out: *mut *mut msstore_clawback_orders,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::ClawbackOrders, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::ClawbackOrders, out) } })
 }
 
 /// Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
@@ -599,5 +614,5 @@ pub unsafe extern "C" fn msstore_op_take_clawback_messages(
     out: *mut *mut msstore_clawback_messages,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::ClawbackMessages, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::ClawbackMessages, out) } })
 }

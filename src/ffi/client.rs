@@ -3,7 +3,7 @@
 use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, Op};
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
-use super::panic::{guard, guard_result};
+use super::panic::boundary;
 use super::strings::{in_opt_str, in_str, read_versioned, write_out, MAX_JSON};
 use super::types::{
     msstore_call_options, msstore_client, msstore_client_options, msstore_error, msstore_result,
@@ -145,7 +145,7 @@ impl ClientObj {
 pub unsafe extern "C" fn msstore_client_options_init(
     opts: *mut msstore_client_options,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let v = msstore_client_options {
             struct_size: std::mem::size_of::<msstore_client_options>() as u32,
             entra_version: 2,
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn msstore_client_options_init(
 pub unsafe extern "C" fn msstore_call_options_init(
     opts: *mut msstore_call_options,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let v = msstore_call_options {
             struct_size: std::mem::size_of::<msstore_call_options>() as u32,
             ..Default::default()
@@ -221,7 +221,7 @@ pub unsafe extern "C" fn msstore_client_new(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
+    boundary!({
         let r = (|| {
             if out.is_null() {
                 return Err(bad_arg(
@@ -297,7 +297,7 @@ pub unsafe extern "C" fn msstore_client_new(
         })();
         // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
         // contract.
-        unsafe { deliver_new(r, out, err) }
+        Ok(unsafe { deliver_new(r, out, err) })
     })
 }
 
@@ -315,7 +315,7 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
+    boundary!({
         let r = (|| {
             if out.is_null() {
                 return Err(bad_arg(
@@ -387,7 +387,7 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
         })();
         // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
         // contract.
-        unsafe { deliver_new(r, out, err) }
+        Ok(unsafe { deliver_new(r, out, err) })
     })
 }
 
@@ -418,10 +418,8 @@ unsafe fn deliver_new(
 /// `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
 #[no_mangle]
 pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> usize {
-    guard(0, || {
-        let Ok(c) = handles::get::<ClientObj>(handles::id_of(client)) else {
-            return 0;
-        };
+    boundary!({
+        let c = handles::get::<ClientObj>(handles::id_of(client))?;
         let limit = if max_callbacks == 0 {
             lock(&c.queue).len()
         } else {
@@ -435,7 +433,7 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
             deliver(&op);
             ran += 1;
         }
-        ran
+        Ok(ran)
     })
 }
 
@@ -449,25 +447,27 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
 /// meanwhile).
 #[no_mangle]
 pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> usize {
-    guard(0, || {
-        let Ok(c) = handles::get::<ClientObj>(handles::id_of(client)) else {
-            return 0;
-        };
-        c.wait_ready(Duration::from_millis(timeout_ms.into()))
+    boundary!({
+        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        Ok(c.wait_ready(Duration::from_millis(timeout_ms.into())))
     })
 }
 
 /// Same as `msstore_client_poll` (the name engines' tick loops expect).
 #[no_mangle]
 pub extern "C" fn msstore_client_tick(client: *mut msstore_client, max_callbacks: usize) -> usize {
-    msstore_client_poll(client, max_callbacks)
+    boundary!({ Ok(msstore_client_poll(client, max_callbacks)) })
 }
 
 /// Operations started on this client whose callback has not returned yet (in flight, queued, or
 /// running). Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize {
-    handles::with::<ClientObj, _, _>(client, 0, |c| lock(&c.state).ops.len())
+    boundary!({
+        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        let n = lock(&c.state).ops.len();
+        Ok(n)
+    })
 }
 
 /// Shuts the client down without freeing the handle: new operations fail with
@@ -479,7 +479,7 @@ pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize
 /// Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER` or `MSSTORE_E_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let c = handles::get::<ClientObj>(handles::id_of(client))?;
         c.shutdown();
         Ok(())
@@ -492,17 +492,12 @@ pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstor
 /// other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
 #[no_mangle]
 pub extern "C" fn msstore_client_free(client: *mut msstore_client) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
+    boundary!({
         if client.is_null() {
-            return msstore_result::MSSTORE_OK;
+            return Ok(());
         }
-        match handles::remove::<ClientObj>(handles::id_of(client)) {
-            Ok(c) => {
-                c.shutdown();
-                msstore_result::MSSTORE_OK
-            }
-            Err(code) => code,
-        }
+        handles::remove::<ClientObj>(handles::id_of(client))?.shutdown();
+        Ok(())
     })
 }
 

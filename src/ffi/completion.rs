@@ -15,7 +15,7 @@
 use super::client::ClientObj;
 use super::error::{code_of, error_for_code, register_error};
 use super::handles;
-use super::panic::{guard, guard_result, CatchUnwind};
+use super::panic::{boundary, CatchUnwind};
 use super::results::{register_payload, Payload, ResultKind};
 use super::strings::{read_versioned, write_out};
 use super::types::{
@@ -420,16 +420,6 @@ where
     Ok(())
 }
 
-fn op_call(
-    op: *const msstore_op,
-    f: impl FnOnce(&Arc<Op>) -> Result<(), msstore_result>,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<Op>(handles::id_of(op))?;
-        f(&o)
-    })
-}
-
 /// Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
 /// (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
 /// the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
@@ -439,7 +429,8 @@ fn op_call(
 /// inside a callback.
 #[no_mangle]
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
-    op_call(op, |o| {
+    boundary!({
+        let o = handles::get::<Op>(handles::id_of(op))?;
         if o.code().is_none() {
             o.cancel_code
                 .store(msstore_result::MSSTORE_E_CANCELED as i32, Ordering::Release);
@@ -456,24 +447,19 @@ pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
 /// that polls if you also need its callback first.
 #[no_mangle]
 pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        let o = match handles::get::<Op>(handles::id_of(op)) {
-            Ok(o) => o,
-            Err(c) => return c,
-        };
+    boundary!({
+        let o = handles::get::<Op>(handles::id_of(op))?;
         let t = (timeout_ms != u32::MAX).then(|| Duration::from_millis(timeout_ms.into()));
-        o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING)
+        Ok(o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
 }
 
 /// The operation's result code without waiting: `MSSTORE_E_PENDING` while it runs.
 #[no_mangle]
 pub extern "C" fn msstore_op_status(op: *const msstore_op) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        match handles::get::<Op>(handles::id_of(op)) {
-            Ok(o) => o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING),
-            Err(c) => c,
-        }
+    boundary!({
+        let o = handles::get::<Op>(handles::id_of(op))?;
+        Ok(o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
 }
 
@@ -508,7 +494,8 @@ pub unsafe extern "C" fn msstore_op_take_error(
     op: *mut msstore_op,
     out: *mut *mut msstore_error,
 ) -> msstore_result {
-    op_call(op, |o| {
+    boundary!({
+        let o = handles::get::<Op>(handles::id_of(op))?;
         if out.is_null() {
             return Err(msstore_result::MSSTORE_E_NULL_POINTER);
         }
@@ -528,10 +515,12 @@ pub unsafe extern "C" fn msstore_op_take_error(
 /// operation succeeded, is pending, or the error was taken.
 #[no_mangle]
 pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_error {
-    handles::with::<Op, _, _>(op, std::ptr::null(), |o| {
-        lock(&o.st)
-            .error
-            .map_or(std::ptr::null(), |id| handles::ptr_of(id))
+    boundary!({
+        let o = handles::get::<Op>(handles::id_of(op))?;
+        let error = lock(&o.st).error;
+        Ok(error.map_or(std::ptr::null(), |id| {
+            handles::ptr_of::<msstore_error>(id).cast_const()
+        }))
     })
 }
 
@@ -541,10 +530,12 @@ pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_erro
 /// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
 #[no_mangle]
 pub extern "C" fn msstore_op_free(op: *mut msstore_op) -> msstore_result {
-    if op.is_null() {
-        return msstore_result::MSSTORE_OK;
-    }
-    op_call(op, |o| o.user_release())
+    boundary!({
+        if op.is_null() {
+            return Ok(());
+        }
+        handles::get::<Op>(handles::id_of(op))?.user_release()
+    })
 }
 
 /// Shutdown's part: completes every pending op with SHUTTING_DOWN; returns those it must

@@ -1,7 +1,8 @@
 //! Result codes and `msstore_error` objects.
 
 use super::handles;
-use super::panic::guard;
+use super::panic::boundary;
+use super::results::free;
 use super::strings::{copy_to_buffer, cstring, write_out};
 use super::types::{msstore_error, msstore_result};
 use crate::error::{Error, ErrorKind};
@@ -196,10 +197,10 @@ pub(crate) unsafe fn fail(
 /// is not a code. Ownership: static string, never free. Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_result_name(code: i32) -> *const c_char {
-    guard(c"MSSTORE_UNKNOWN".as_ptr(), || {
-        msstore_result::from_i32(code)
+    boundary!({
+        Ok(msstore_result::from_i32(code)
             .map_or(c"MSSTORE_UNKNOWN", msstore_result::name)
-            .as_ptr()
+            .as_ptr())
     })
 }
 
@@ -207,40 +208,46 @@ pub extern "C" fn msstore_result_name(code: i32) -> *const c_char {
 /// string, never free. Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_result_description(code: i32) -> *const c_char {
-    guard(c"unknown result code".as_ptr(), || {
-        msstore_result::from_i32(code)
+    boundary!({
+        Ok(msstore_result::from_i32(code)
             .map_or(c"unknown result code", msstore_result::description)
-            .as_ptr()
+            .as_ptr())
     })
-}
-
-fn with_error<R>(e: *const msstore_error, default: R, f: impl FnOnce(&ErrorObj) -> R) -> R {
-    handles::with::<ErrorObj, _, _>(e, default, f)
 }
 
 fn opt_ptr(c: &Option<CString>) -> *const c_char {
     c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
 }
 
-/// The error's result code (`MSSTORE_E_…`); `MSSTORE_E_INVALID_HANDLE` for a bad handle.
+/// The error's result code (`MSSTORE_E_…`); `MSSTORE_E_NULL_POINTER` for NULL and
+/// `MSSTORE_E_INVALID_HANDLE` for a bad handle.
 /// Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_error_code(e: *const msstore_error) -> msstore_result {
-    with_error(e, msstore_result::MSSTORE_E_INVALID_HANDLE, |o| o.code)
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(o.code)
+    })
 }
 
 /// The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
 /// `msstore_error_free`. NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_error_kind(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| o.kind.as_ptr())
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(o.kind.as_ptr())
+    })
 }
 
 /// A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
 /// NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_error_message(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| o.message.as_ptr())
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(o.message.as_ptr())
+    })
 }
 
 /// Copies the message into a caller buffer (for callers that cannot hold a library pointer):
@@ -257,7 +264,7 @@ pub unsafe extern "C" fn msstore_error_copy_message(
     capacity: usize,
     needed: *mut usize,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let o = handles::get::<ErrorObj>(handles::id_of(e))?;
         let msg = o.message.to_str().unwrap_or("");
         // SAFETY: forwarded contract.
@@ -268,50 +275,74 @@ pub unsafe extern "C" fn msstore_error_copy_message(
 /// HTTP status of the failing response, or 0 when no response arrived.
 #[no_mangle]
 pub extern "C" fn msstore_error_http_status(e: *const msstore_error) -> u16 {
-    with_error(e, 0, |o| o.http_status)
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(o.http_status)
+    })
 }
 
 /// The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.
 #[no_mangle]
 pub extern "C" fn msstore_error_service_code(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| opt_ptr(&o.service_code))
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(opt_ptr(&o.service_code))
+    })
 }
 
 /// The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error.
 #[no_mangle]
 pub extern "C" fn msstore_error_inner_code(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| opt_ptr(&o.inner_code))
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(opt_ptr(&o.inner_code))
+    })
 }
 
 /// The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.
 #[no_mangle]
 pub extern "C" fn msstore_error_ms_cv(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| opt_ptr(&o.ms_cv))
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(opt_ptr(&o.ms_cv))
+    })
 }
 
 /// MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.
 #[no_mangle]
 pub extern "C" fn msstore_error_correlation_id(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| opt_ptr(&o.correlation_id))
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(opt_ptr(&o.correlation_id))
+    })
 }
 
 /// How long the service asked us to wait, in milliseconds; -1 when it did not say.
 #[no_mangle]
 pub extern "C" fn msstore_error_retry_after_ms(e: *const msstore_error) -> i64 {
-    with_error(e, -1, |o| o.retry_after_ms)
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(o.retry_after_ms)
+    })
 }
 
 /// For consume: the tracking id to resend with, or NULL. Owned by the error.
 #[no_mangle]
 pub extern "C" fn msstore_error_tracking_id(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| opt_ptr(&o.tracking_id))
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(opt_ptr(&o.tracking_id))
+    })
 }
 
 /// The whole error as one JSON object (kind, message, codes, ids, Entra details). Owned by the
 /// error. NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_error_json(e: *const msstore_error) -> *const c_char {
-    with_error(e, std::ptr::null(), |o| o.json.as_ptr())
+    boundary!({
+        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        Ok(o.json.as_ptr())
+    })
 }
 
 /// Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
@@ -319,15 +350,7 @@ pub extern "C" fn msstore_error_json(e: *const msstore_error) -> *const c_char {
 /// strings from this error.
 #[no_mangle]
 pub extern "C" fn msstore_error_free(e: *mut msstore_error) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        if e.is_null() {
-            return msstore_result::MSSTORE_OK;
-        }
-        match handles::remove::<ErrorObj>(handles::id_of(e)) {
-            Ok(_) => msstore_result::MSSTORE_OK,
-            Err(c) => c,
-        }
-    })
+    boundary!({ free::<ErrorObj, _>(e) })
 }
 
 #[cfg(test)]

@@ -115,20 +115,6 @@ pub(crate) fn count() -> usize {
         .sum()
 }
 
-/// Runs `f` on the live `T` behind a C handle, inside the panic boundary; `default` when the
-/// handle is NULL, not live, of another type, or `f` panics.
-pub(crate) fn with<T: Any + Send + Sync, P, R>(
-    p: *const P,
-    default: R,
-    f: impl FnOnce(&T) -> R,
-) -> R {
-    let id = id_of(p);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| get::<T>(id).map(|o| f(&o)))) {
-        Ok(Ok(r)) => r,
-        _ => default,
-    }
-}
-
 /// Handle id of a C pointer (never dereferenced).
 pub(crate) fn id_of<T>(p: *const T) -> usize {
     p as usize

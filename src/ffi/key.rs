@@ -3,7 +3,7 @@
 
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
-use super::panic::{guard, guard_result};
+use super::panic::boundary;
 use super::results::{free, Views};
 use super::strings::{cstring, in_str, write_out, write_view, Arena, MAX_STR};
 use super::types::{
@@ -69,31 +69,26 @@ pub unsafe extern "C" fn msstore_key_decode(
     out: *mut *mut msstore_key,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
+    boundary!({
+        // SAFETY: `key` is NULL or NUL-terminated; `err` NULL or writable (the contract).
+        let decoded = unsafe { in_str(key, MAX_STR) }
+            .map_err(|c| (c, error_for_code(c, "the key string is unusable")))
+            .and_then(|s| StoreIdKey::decode(s).map_err(|e| (code_of(e.kind), e)));
         if out.is_null() {
             let code = msstore_result::MSSTORE_E_NULL_POINTER;
             // SAFETY: `err` is NULL or writable per the contract.
-            return unsafe { fail(err, code, &error_for_code(code, "out is NULL")) };
+            return Ok(unsafe { fail(err, code, &error_for_code(code, "out is NULL")) });
         }
-        // SAFETY: forwarded contract.
-        let s = match unsafe { in_str(key, MAX_STR) } {
-            Ok(s) => s,
-            Err(c) => {
-                let e = error_for_code(c, "the key string is unusable");
-                // SAFETY: `err` is NULL or writable per the contract.
-                return unsafe { fail(err, c, &e) };
-            }
-        };
-        match StoreIdKey::decode(s) {
+        Ok(match decoded {
             Ok(k) => {
                 let id = handles::register(KeyObj::new(&k, k.as_secret().expose(), DEFAULT_MARGIN));
-                // SAFETY: checked non-null above.
+                // SAFETY: checked non-null above; writable per the contract.
                 let _ = unsafe { write_out(out, handles::ptr_of(id)) };
                 msstore_result::MSSTORE_OK
             }
             // SAFETY: `err` is NULL or writable per the contract.
-            Err(e) => unsafe { fail(err, code_of(e.kind), &e) },
-        }
+            Err((code, e)) => unsafe { fail(err, code, &e) },
+        })
     })
 }
 
@@ -108,7 +103,7 @@ pub unsafe extern "C" fn msstore_key_get_info(
     key: *const msstore_key,
     out: *mut msstore_key_info,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<KeyObj>(handles::id_of(key))?;
         // SAFETY: forwarded contract.
         unsafe { write_view(out, &o.info.0[0]) }
@@ -119,17 +114,23 @@ pub unsafe extern "C" fn msstore_key_get_info(
 /// secret: never log it. Owned by `key`. NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_key_value(key: *const msstore_key) -> *const c_char {
-    handles::with::<KeyObj, _, _>(key, std::ptr::null(), |o| o.value.as_ptr())
+    boundary!({
+        let o = handles::get::<KeyObj>(handles::id_of(key))?;
+        Ok(o.value.as_ptr())
+    })
 }
 
 /// A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
 #[no_mangle]
 pub extern "C" fn msstore_key_json(key: *const msstore_key) -> *const c_char {
-    handles::with::<KeyObj, _, _>(key, std::ptr::null(), |o| o.json.as_ptr())
+    boundary!({
+        let o = handles::get::<KeyObj>(handles::id_of(key))?;
+        Ok(o.json.as_ptr())
+    })
 }
 
 /// Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn msstore_key_free(key: *mut msstore_key) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || free::<KeyObj, _>(key))
+    boundary!({ free::<KeyObj, _>(key) })
 }

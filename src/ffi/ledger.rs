@@ -8,7 +8,7 @@
 use super::completion::start;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
-use super::panic::guard;
+use super::panic::boundary;
 use super::results::{free, Payload, Views};
 use super::strings::{
     cstring, in_opt_str, in_str, read_versioned, write_out, write_view, Arena, MAX_STR,
@@ -378,7 +378,8 @@ unsafe fn report(err: *mut *mut msstore_error, e: &Error) -> msstore_result {
     unsafe { fail(err, code_of(e.kind), e) }
 }
 
-/// Runs a synchronous ledger call: argument codes and core errors both go to `err`.
+/// The body of a synchronous ledger call (inside the export's boundary): argument codes and
+/// core errors both go to `err`.
 ///
 /// # Safety
 /// `err` is NULL or writable.
@@ -386,7 +387,7 @@ unsafe fn sync_call(
     err: *mut *mut msstore_error,
     f: impl FnOnce() -> std::result::Result<Result<()>, msstore_result>,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || match f() {
+    match f() {
         Ok(Ok(())) => msstore_result::MSSTORE_OK,
         // SAFETY: forwarded contract.
         Ok(Err(e)) => unsafe { report(err, &e) },
@@ -398,7 +399,7 @@ unsafe fn sync_call(
             // SAFETY: forwarded contract.
             unsafe { fail(err, code, &e) }
         }
-    })
+    }
 }
 
 /// # Safety
@@ -437,7 +438,7 @@ unsafe fn give_items(out: *mut *mut msstore_ledger_items, items: LedgerItemsObj)
 pub unsafe extern "C" fn msstore_ledger_options_init(
     opts: *mut msstore_ledger_options,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let v = msstore_ledger_options {
             struct_size: std::mem::size_of::<msstore_ledger_options>() as u32,
             ..Default::default()
@@ -464,54 +465,56 @@ pub unsafe extern "C" fn msstore_ledger_open(
     out: *mut *mut msstore_ledger,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            if out.is_null() {
-                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-            }
-            let o = read_versioned(opts)?;
-            let mut c = LedgerConfig::default();
-            if let Some(p) = opt(o.sqlite_path)? {
-                c.sqlite_path = p;
-            }
-            if let Some(u) = opt(o.postgres_url)? {
-                c.postgres_url = u.into();
-            }
-            if let Some(i) = opt(o.instance_id)? {
-                c.instance_id = i;
-            }
-            if o.claim_lease_ms != 0 {
-                c.claim_lease = Duration::from_millis(o.claim_lease_ms.into());
-            }
-            if o.send_rounds != 0 {
-                c.send_rounds = o.send_rounds;
-            }
-            if o.resend_delay_ms != 0 {
-                c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
-            }
-            c.retention_days = o.retention_days;
-            for (ms, field) in [
-                (o.pg_connect_timeout_ms, &mut c.pg_connect_timeout),
-                (o.pg_statement_timeout_ms, &mut c.pg_statement_timeout),
-                (o.pg_keepalive_idle_ms, &mut c.pg_keepalive_idle),
-            ] {
-                if ms != 0 {
-                    *field = Duration::from_millis(ms.into());
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                if out.is_null() {
+                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
                 }
-            }
-            Ok(Ledger::open(&c).map(|l| {
-                let id = handles::register(LedgerObj(l));
-                let _ = write_out(out, handles::ptr_of(id));
-            }))
+                let o = read_versioned(opts)?;
+                let mut c = LedgerConfig::default();
+                if let Some(p) = opt(o.sqlite_path)? {
+                    c.sqlite_path = p;
+                }
+                if let Some(u) = opt(o.postgres_url)? {
+                    c.postgres_url = u.into();
+                }
+                if let Some(i) = opt(o.instance_id)? {
+                    c.instance_id = i;
+                }
+                if o.claim_lease_ms != 0 {
+                    c.claim_lease = Duration::from_millis(o.claim_lease_ms.into());
+                }
+                if o.send_rounds != 0 {
+                    c.send_rounds = o.send_rounds;
+                }
+                if o.resend_delay_ms != 0 {
+                    c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
+                }
+                c.retention_days = o.retention_days;
+                for (ms, field) in [
+                    (o.pg_connect_timeout_ms, &mut c.pg_connect_timeout),
+                    (o.pg_statement_timeout_ms, &mut c.pg_statement_timeout),
+                    (o.pg_keepalive_idle_ms, &mut c.pg_keepalive_idle),
+                ] {
+                    if ms != 0 {
+                        *field = Duration::from_millis(ms.into());
+                    }
+                }
+                Ok(Ledger::open(&c).map(|l| {
+                    let id = handles::register(LedgerObj(l));
+                    let _ = write_out(out, handles::ptr_of(id));
+                }))
+            })
         })
-    }
+    })
 }
 
 /// Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_ledger_free(l: *mut msstore_ledger) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || free::<LedgerObj, _>(l))
+    boundary!({ free::<LedgerObj, _>(l) })
 }
 
 /// Consumes through the ledger: records the entry durably, sends (and resends with the same
@@ -537,7 +540,7 @@ pub unsafe extern "C" fn msstore_ledger_consume(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
@@ -580,7 +583,7 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
         unsafe {
@@ -623,7 +626,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         let o = if opts.is_null() {
             msstore_clawback_ingest_options::default()
@@ -682,7 +685,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
         let key = unsafe { req(purchase_key) }?;
@@ -714,20 +717,22 @@ pub unsafe extern "C" fn msstore_ledger_pending(
     out: *mut *mut msstore_ledger_items,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            if out.is_null() {
-                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-            }
-            let l = ledger_of(ledger)?;
-            Ok((|| {
-                let items = LedgerItemsObj::new(&l.pending()?, &l.open_revocations()?);
-                give_items(out, items);
-                Ok(())
-            })())
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                if out.is_null() {
+                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+                }
+                let l = ledger_of(ledger)?;
+                Ok((|| {
+                    let items = LedgerItemsObj::new(&l.pending()?, &l.open_revocations()?);
+                    give_items(out, items);
+                    Ok(())
+                })())
+            })
         })
-    }
+    })
 }
 
 /// The game granted an APPLIED entry: completes it. Idempotent. Errors:
@@ -742,14 +747,16 @@ pub unsafe extern "C" fn msstore_ledger_acknowledge(
     entry_id: *const c_char,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            let l = ledger_of(ledger)?;
-            let id = req(entry_id)?;
-            Ok(l.acknowledge(&id).map(drop))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                let l = ledger_of(ledger)?;
+                let id = req(entry_id)?;
+                Ok(l.acknowledge(&id).map(drop))
+            })
         })
-    }
+    })
 }
 
 /// Matches a clawback event against the consumes the ledger recorded and records the
@@ -769,38 +776,40 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
     out_duplicate: *mut u32,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            let l = ledger_of(ledger)?;
-            let o = read_versioned(m)?;
-            use msstore_ledger_clawback_state::*;
-            let state = match o.state {
-                x if x == MSSTORE_LEDGER_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
-                x if x == MSSTORE_LEDGER_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
-                x if x == MSSTORE_LEDGER_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
-                x if x == MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
-                    ClawbackState::ChargebackReversal
-                }
-                _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
-            };
-            let mm = ClawbackMatch {
-                event_id: req(o.event_id)?,
-                order_id: req(o.order_id)?,
-                line_item_id: req(o.line_item_id)?,
-                product_id: req(o.product_id)?,
-                state,
-            };
-            Ok(l.apply_clawback(&mm).map(|r| {
-                if !out_duplicate.is_null() {
-                    let _ = write_out(out_duplicate, u32::from(r.duplicate));
-                }
-                if !out.is_null() {
-                    give_items(out, LedgerItemsObj::new(&[], &r.revocations));
-                }
-            }))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                let l = ledger_of(ledger)?;
+                let o = read_versioned(m)?;
+                use msstore_ledger_clawback_state::*;
+                let state = match o.state {
+                    x if x == MSSTORE_LEDGER_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
+                    x if x == MSSTORE_LEDGER_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
+                    x if x == MSSTORE_LEDGER_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
+                    x if x == MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
+                        ClawbackState::ChargebackReversal
+                    }
+                    _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+                };
+                let mm = ClawbackMatch {
+                    event_id: req(o.event_id)?,
+                    order_id: req(o.order_id)?,
+                    line_item_id: req(o.line_item_id)?,
+                    product_id: req(o.product_id)?,
+                    state,
+                };
+                Ok(l.apply_clawback(&mm).map(|r| {
+                    if !out_duplicate.is_null() {
+                        let _ = write_out(out_duplicate, u32::from(r.duplicate));
+                    }
+                    if !out.is_null() {
+                        give_items(out, LedgerItemsObj::new(&[], &r.revocations));
+                    }
+                }))
+            })
         })
-    }
+    })
 }
 
 /// Unacknowledged revocations not yet handed to this process's game, claimed for this
@@ -816,17 +825,19 @@ pub unsafe extern "C" fn msstore_ledger_revocations_to_apply(
     out: *mut *mut msstore_ledger_items,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            if out.is_null() {
-                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-            }
-            let l = ledger_of(ledger)?;
-            Ok(l.revocations_to_apply()
-                .map(|r| give_items(out, LedgerItemsObj::new(&[], &r))))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                if out.is_null() {
+                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+                }
+                let l = ledger_of(ledger)?;
+                Ok(l.revocations_to_apply()
+                    .map(|r| give_items(out, LedgerItemsObj::new(&[], &r))))
+            })
         })
-    }
+    })
 }
 
 /// The game applied a revocation. Idempotent. Errors: `MSSTORE_E_NOT_FOUND`,
@@ -840,20 +851,25 @@ pub unsafe extern "C" fn msstore_ledger_acknowledge_revocation(
     revocation_id: *const c_char,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            let l = ledger_of(ledger)?;
-            let id = req(revocation_id)?;
-            Ok(l.acknowledge_revocation(&id).map(drop))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                let l = ledger_of(ledger)?;
+                let id = req(revocation_id)?;
+                Ok(l.acknowledge_revocation(&id).map(drop))
+            })
         })
-    }
+    })
 }
 
 /// Number of entries (0 for a bad handle).
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_entry_count(h: *const msstore_ledger_items) -> usize {
-    handles::with::<LedgerItemsObj, _, _>(h, 0, |o| o.entries.0.len())
+    boundary!({
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        Ok(o.entries.0.len())
+    })
 }
 
 /// Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -867,7 +883,7 @@ pub unsafe extern "C" fn msstore_ledger_items_entry(
     index: usize,
     out: *mut msstore_ledger_entry,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
         let v = o
             .entries
@@ -890,7 +906,7 @@ pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
     tx: usize,
     out: *mut msstore_order_transaction,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
         let v = o
             .transactions
@@ -905,7 +921,10 @@ pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
 /// Number of revocations (0 for a bad handle).
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_revocation_count(h: *const msstore_ledger_items) -> usize {
-    handles::with::<LedgerItemsObj, _, _>(h, 0, |o| o.revocations.0.len())
+    boundary!({
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        Ok(o.revocations.0.len())
+    })
 }
 
 /// Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -918,7 +937,7 @@ pub unsafe extern "C" fn msstore_ledger_items_revocation(
     index: usize,
     out: *mut msstore_ledger_revocation,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
         let v = o
             .revocations
@@ -941,7 +960,7 @@ pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
     h: *const msstore_ledger_items,
     out: *mut msstore_clawback_ingest_summary,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
         let v = o
             .summary
@@ -955,15 +974,16 @@ pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
 /// `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *const c_char {
-    handles::with::<LedgerItemsObj, _, _>(h, std::ptr::null(), |o| o.json.as_ptr())
+    boundary!({
+        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        Ok(o.json.as_ptr())
+    })
 }
 
 /// Frees an items handle. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_free(h: *mut msstore_ledger_items) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        free::<LedgerItemsObj, _>(h)
-    })
+    boundary!({ free::<LedgerItemsObj, _>(h) })
 }
 
 /// Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
@@ -977,7 +997,7 @@ pub unsafe extern "C" fn msstore_op_take_ledger_items(
     op: *mut msstore_op,
     out: *mut *mut msstore_ledger_items,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         if out.is_null() {
             return Err(msstore_result::MSSTORE_E_NULL_POINTER);
         }

@@ -1,6 +1,6 @@
 //! The log callback: routes the library's log records to the engine (UE_LOG, Debug.Log).
 
-use super::panic::guard_result;
+use super::panic::boundary;
 use super::strings::cstring;
 use super::types::{msstore_log_cb, msstore_result};
 use crate::log::{set_sink, Level};
@@ -40,7 +40,7 @@ pub extern "C" fn msstore_set_log_callback(
     user_data: *mut c_void,
     max_level: i32,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let Some(cb) = cb else {
             set_sink(None, Level::Error);
             return Ok(());

@@ -41,6 +41,7 @@ pub mod results;
 pub mod strings;
 pub mod types;
 
+use panic::boundary;
 use std::ffi::c_char;
 
 static VERSION_C: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
@@ -51,7 +52,7 @@ static VERSION_C: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
 /// Compare with `MSSTORE_VERSION_STRING` to detect a header/library mismatch.
 #[no_mangle]
 pub extern "C" fn msstore_version() -> *const c_char {
-    VERSION_C.as_ptr().cast()
+    boundary!({ Ok(VERSION_C.as_ptr().cast()) })
 }
 
 /// The number of live library objects (clients, operations, errors and result handles) in the
@@ -60,7 +61,7 @@ pub extern "C" fn msstore_version() -> *const c_char {
 /// Threading: any thread. Errors: none.
 #[no_mangle]
 pub extern "C" fn msstore_live_objects() -> usize {
-    panic::guard(0, handles::count)
+    boundary!({ Ok(handles::count()) })
 }
 
 /// Diagnostics: panics inside the library on purpose, to show that the panic boundary turns it
@@ -68,8 +69,10 @@ pub extern "C" fn msstore_live_objects() -> usize {
 ///
 /// Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
 #[no_mangle]
+#[allow(unreachable_code)] // the `Ok(())` that gives the body its type
 pub extern "C" fn msstore_debug_trigger_panic() -> types::msstore_result {
-    panic::guard_result(|| -> Result<(), types::msstore_result> {
+    boundary!({
         panic!("msstore_debug_trigger_panic called");
+        Ok(())
     })
 }

@@ -18,7 +18,7 @@
 
 use super::completion::start;
 use super::key::KeyObj;
-use super::panic::guard_result;
+use super::panic::boundary;
 use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
 use super::strings::{in_opt_str, in_str, read_versioned, MAX_PRODUCTS, MAX_STR};
 use super::types::*;
@@ -94,7 +94,7 @@ pub unsafe extern "C" fn msstore_get_token(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         use msstore_audience::*;
         let aud = match audience {
             x if x == MSSTORE_AUDIENCE_SERVICE as i32 => Audience::Service,
@@ -130,7 +130,7 @@ pub unsafe extern "C" fn msstore_renew_key(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let key = unsafe { req(key) }?;
         // SAFETY: forwarded contract.
@@ -167,7 +167,7 @@ pub unsafe extern "C" fn msstore_query_entitlements(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let q = unsafe { read_versioned(query) }?;
         // SAFETY: the struct's pointers are NULL or valid per the contract.
@@ -259,7 +259,7 @@ pub unsafe extern "C" fn msstore_consume(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
@@ -310,7 +310,7 @@ pub unsafe extern "C" fn msstore_consume_v6(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
@@ -366,7 +366,7 @@ pub unsafe extern "C" fn msstore_grant_free_product(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
@@ -412,7 +412,7 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
@@ -457,7 +457,7 @@ pub unsafe extern "C" fn msstore_change_subscription(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         use msstore_change_type::*;

@@ -7,7 +7,7 @@
 use super::completion::take_result;
 use super::handles;
 use super::key::KeyObj;
-use super::panic::guard_result;
+use super::panic::boundary;
 use super::strings::{cstring, write_out, write_view, Arena};
 use super::types::*;
 use crate::collections::{EntitlementItem, QueryPage, QueryResult};
@@ -109,32 +109,42 @@ impl TokenObj {
 /// game clients, never the service token. Owned by the token handle. NULL for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_token_value(t: *const msstore_token) -> *const c_char {
-    handles::with::<TokenObj, _, _>(t, std::ptr::null(), |o| o.token.as_ptr())
+    boundary!({
+        let o = handles::get::<TokenObj>(handles::id_of(t))?;
+        Ok(o.token.as_ptr())
+    })
 }
 
 /// The token's audience (a `msstore_audience`), or -1 for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_token_audience(t: *const msstore_token) -> i32 {
-    handles::with::<TokenObj, _, _>(t, -1, |o| o.audience)
+    boundary!({
+        let o = handles::get::<TokenObj>(handles::id_of(t))?;
+        Ok(o.audience)
+    })
 }
 
-/// When the token expires (local clock), Unix milliseconds; 0 for a bad handle.
+/// When the token expires (local clock), Unix milliseconds; -1 for a bad handle.
 #[no_mangle]
 pub extern "C" fn msstore_token_expires_at_unix_ms(t: *const msstore_token) -> i64 {
-    handles::with::<TokenObj, _, _>(t, 0, |o| o.expires_at_ms)
+    boundary!({
+        let o = handles::get::<TokenObj>(handles::id_of(t))?;
+        Ok(o.expires_at_ms)
+    })
 }
 
 /// Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn msstore_token_free(t: *mut msstore_token) -> msstore_result {
-    free::<TokenObj, _>(t)
+    boundary!({ free::<TokenObj, _>(t) })
 }
 
-pub(crate) fn free<T: Send + Sync + 'static, P>(p: *mut P) -> msstore_result {
+/// The body of every `_free`: NULL is a no-op; a stale or foreign handle is an error.
+pub(crate) fn free<T: Send + Sync + 'static, P>(p: *mut P) -> Result<(), msstore_result> {
     if p.is_null() {
-        return msstore_result::MSSTORE_OK;
+        return Ok(());
     }
-    guard_result(|| handles::remove::<T>(handles::id_of(p)).map(drop))
+    handles::remove::<T>(handles::id_of(p)).map(drop)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -219,7 +229,10 @@ impl EntitlementsObj {
 /// Number of entitlements (0 for a bad handle). Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_count(h: *const msstore_entitlements) -> usize {
-    handles::with::<EntitlementsObj, _, _>(h, 0, |o| o.items.0.len())
+    boundary!({
+        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        Ok(o.items.0.len())
+    })
 }
 
 /// Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
@@ -235,7 +248,7 @@ pub unsafe extern "C" fn msstore_entitlements_get(
     index: usize,
     out: *mut msstore_entitlement,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
         let v = o
             .items
@@ -253,23 +266,32 @@ pub unsafe extern "C" fn msstore_entitlements_get(
 pub extern "C" fn msstore_entitlements_continuation_token(
     h: *const msstore_entitlements,
 ) -> *const c_char {
-    handles::with::<EntitlementsObj, _, _>(h, std::ptr::null(), |o| {
-        o.continuation
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.as_ptr())
+    boundary!({
+        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        Ok({
+            o.continuation
+                .as_ref()
+                .map_or(std::ptr::null(), |c| c.as_ptr())
+        })
     })
 }
 
 /// Pages fetched (1 for a single-page query).
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_pages(h: *const msstore_entitlements) -> u32 {
-    handles::with::<EntitlementsObj, _, _>(h, 0, |o| o.pages)
+    boundary!({
+        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        Ok(o.pages)
+    })
 }
 
 /// Items dropped as duplicates across pages (all-pages queries).
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_duplicates_removed(h: *const msstore_entitlements) -> u32 {
-    handles::with::<EntitlementsObj, _, _>(h, 0, |o| o.duplicates_removed)
+    boundary!({
+        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        Ok(o.duplicates_removed)
+    })
 }
 
 /// JSON of the result: for a single-page query the response body exactly as received; for an
@@ -277,13 +299,16 @@ pub extern "C" fn msstore_entitlements_duplicates_removed(h: *const msstore_enti
 /// Owned by `h`.
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_raw_json(h: *const msstore_entitlements) -> *const c_char {
-    handles::with::<EntitlementsObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
+    boundary!({
+        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        Ok(o.raw_json.as_ptr())
+    })
 }
 
 /// Frees an entitlements handle and every string it owns. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_free(h: *mut msstore_entitlements) -> msstore_result {
-    free::<EntitlementsObj, _>(h)
+    boundary!({ free::<EntitlementsObj, _>(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,7 +360,7 @@ pub unsafe extern "C" fn msstore_consume_result_get(
     h: *const msstore_consume_result,
     out: *mut msstore_consume_info,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
         // SAFETY: forwarded contract.
         unsafe { write_view(out, &o.info.0[0]) }
@@ -352,7 +377,7 @@ pub unsafe extern "C" fn msstore_consume_result_transaction(
     index: usize,
     out: *mut msstore_order_transaction,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
         let v = o
             .transactions
@@ -367,13 +392,16 @@ pub unsafe extern "C" fn msstore_consume_result_transaction(
 /// The consume result as JSON (the service's fields). Owned by `h`.
 #[no_mangle]
 pub extern "C" fn msstore_consume_result_json(h: *const msstore_consume_result) -> *const c_char {
-    handles::with::<ConsumeObj, _, _>(h, std::ptr::null(), |o| o.json.as_ptr())
+    boundary!({
+        let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
+        Ok(o.json.as_ptr())
+    })
 }
 
 /// Frees a consume result. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_consume_result_free(h: *mut msstore_consume_result) -> msstore_result {
-    free::<ConsumeObj, _>(h)
+    boundary!({ free::<ConsumeObj, _>(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +466,7 @@ pub unsafe extern "C" fn msstore_order_get(
     h: *const msstore_order,
     out: *mut msstore_order_info,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<OrderObj>(handles::id_of(h))?;
         // SAFETY: forwarded contract.
         unsafe { write_view(out, &o.info.0[0]) }
@@ -455,7 +483,7 @@ pub unsafe extern "C" fn msstore_order_line_item_get(
     index: usize,
     out: *mut msstore_order_line_item,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<OrderObj>(handles::id_of(h))?;
         let v = o
             .lines
@@ -470,13 +498,16 @@ pub unsafe extern "C" fn msstore_order_line_item_get(
 /// The order response body as received. Owned by `h`.
 #[no_mangle]
 pub extern "C" fn msstore_order_raw_json(h: *const msstore_order) -> *const c_char {
-    handles::with::<OrderObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
+    boundary!({
+        let o = handles::get::<OrderObj>(handles::id_of(h))?;
+        Ok(o.raw_json.as_ptr())
+    })
 }
 
 /// Frees an order. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_order_free(h: *mut msstore_order) -> msstore_result {
-    free::<OrderObj, _>(h)
+    boundary!({ free::<OrderObj, _>(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,7 +560,10 @@ impl SubscriptionsObj {
 /// Number of subscriptions (0 for a bad handle).
 #[no_mangle]
 pub extern "C" fn msstore_subscriptions_count(h: *const msstore_subscriptions) -> usize {
-    handles::with::<SubscriptionsObj, _, _>(h, 0, |o| o.items.0.len())
+    boundary!({
+        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        Ok(o.items.0.len())
+    })
 }
 
 /// Copies subscription `index` into `*out` (set `struct_size` first). Strings owned by `h`.
@@ -543,7 +577,7 @@ pub unsafe extern "C" fn msstore_subscriptions_get(
     index: usize,
     out: *mut msstore_subscription,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
         let v = o
             .items
@@ -560,23 +594,29 @@ pub unsafe extern "C" fn msstore_subscriptions_get(
 pub extern "C" fn msstore_subscriptions_continuation_token(
     h: *const msstore_subscriptions,
 ) -> *const c_char {
-    handles::with::<SubscriptionsObj, _, _>(h, std::ptr::null(), |o| {
-        o.continuation
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.as_ptr())
+    boundary!({
+        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        Ok({
+            o.continuation
+                .as_ref()
+                .map_or(std::ptr::null(), |c| c.as_ptr())
+        })
     })
 }
 
 /// JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`.
 #[no_mangle]
 pub extern "C" fn msstore_subscriptions_raw_json(h: *const msstore_subscriptions) -> *const c_char {
-    handles::with::<SubscriptionsObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
+    boundary!({
+        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        Ok(o.raw_json.as_ptr())
+    })
 }
 
 /// Frees a subscriptions handle. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> msstore_result {
-    free::<SubscriptionsObj, _>(h)
+    boundary!({ free::<SubscriptionsObj, _>(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,15 +630,13 @@ pub(crate) unsafe fn take_into<T>(
     op: *mut msstore_op,
     kind: ResultKind,
     out: *mut *mut T,
-) -> msstore_result {
-    guard_result(|| {
-        if out.is_null() {
-            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-        }
-        let id = take_result(op, kind)?;
-        // SAFETY: non-null; the caller promises it is writable.
-        unsafe { write_out(out, handles::ptr_of(id)) }
-    })
+) -> Result<(), msstore_result> {
+    if out.is_null() {
+        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    let id = take_result(op, kind)?;
+    // SAFETY: non-null; the caller promises it is writable.
+    unsafe { write_out(out, handles::ptr_of(id)) }
 }
 
 /// Takes the token of a `msstore_get_token` operation.
@@ -617,7 +655,7 @@ pub unsafe extern "C" fn msstore_op_take_token(
     out: *mut *mut msstore_token,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Token, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::Token, out) } })
 }
 
 /// Takes the renewed key of a `msstore_renew_key` operation.
@@ -636,7 +674,7 @@ pub unsafe extern "C" fn msstore_op_take_key(
     out: *mut *mut msstore_key,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Key, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::Key, out) } })
 }
 
 /// Takes the entitlements of a `msstore_query_entitlements` operation.
@@ -655,7 +693,7 @@ pub unsafe extern "C" fn msstore_op_take_entitlements(
     out: *mut *mut msstore_entitlements,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Entitlements, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::Entitlements, out) } })
 }
 
 /// Takes the result of a `msstore_consume` operation.
@@ -674,7 +712,7 @@ pub unsafe extern "C" fn msstore_op_take_consume_result(
     out: *mut *mut msstore_consume_result,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Consume, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::Consume, out) } })
 }
 
 /// Takes the order of a `msstore_grant_free_product` operation.
@@ -693,7 +731,7 @@ pub unsafe extern "C" fn msstore_op_take_order(
     out: *mut *mut msstore_order,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Order, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::Order, out) } })
 }
 
 /// Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
@@ -712,5 +750,5 @@ pub unsafe extern "C" fn msstore_op_take_subscriptions(
     out: *mut *mut msstore_subscriptions,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Subscriptions, out) }
+    boundary!({ unsafe { take_into(op, ResultKind::Subscriptions, out) } })
 }
