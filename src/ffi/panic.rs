@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_return_type() {
-        let r: msstore_result = boundary!({ Err(msstore_result::MSSTORE_E_NULL_POINTER) });
+        let r: msstore_result = boundary!({ Err::<(), _>(msstore_result::MSSTORE_E_NULL_POINTER) });
         assert_eq!(r, msstore_result::MSSTORE_E_NULL_POINTER);
         let r: msstore_result = boundary!({ Ok(()) });
         assert_eq!(r, msstore_result::MSSTORE_OK);
@@ -166,11 +166,12 @@ mod tests {
             Ok(())
         });
         assert_eq!(r, msstore_result::MSSTORE_E_PANIC);
-        let p: *const u8 = boundary!({ Err(msstore_result::MSSTORE_E_INVALID_HANDLE) });
+        let p: *const u8 =
+            boundary!({ Err::<*const u8, _>(msstore_result::MSSTORE_E_INVALID_HANDLE) });
         assert!(p.is_null());
         let n: usize = boundary!({ Ok(7usize) });
         assert_eq!(n, 7);
-        let n: i64 = boundary!({ Err(msstore_result::MSSTORE_E_INVALID_HANDLE) });
+        let n: i64 = boundary!({ Err::<i64, _>(msstore_result::MSSTORE_E_INVALID_HANDLE) });
         assert_eq!(n, -1);
     }
 }
