@@ -10,7 +10,7 @@
 use super::completion::start;
 use super::handles;
 use super::panic::boundary;
-use super::results::{free, take_into, Payload, ResultKind, Views};
+use super::results::{take_into, Payload, Views};
 use super::strings::{cstring, in_opt_str, in_str, read_versioned, write_view, Arena, MAX_STR};
 use super::types::*;
 use crate::clawback::{
@@ -353,7 +353,7 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
                 } else {
                     ClawbackOrdersObj::new(&c.clawback_orders(r).await?, None, String::new())
                 };
-                Ok(Payload::ClawbackOrders(obj))
+                Ok(Payload::new(obj))
             })
         }
     })
@@ -405,7 +405,7 @@ pub unsafe extern "C" fn msstore_clawback_receive(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let msgs = c.clawback_receive(r).await?;
-                Ok(Payload::ClawbackMessages(ClawbackMessagesObj::new(&msgs)))
+                Ok(Payload::new(ClawbackMessagesObj::new(&msgs)))
             })
         }
     })
@@ -433,7 +433,7 @@ pub unsafe extern "C" fn msstore_clawback_peek(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let msgs = c.clawback_peek(max_messages).await?;
-                Ok(Payload::ClawbackMessages(ClawbackMessagesObj::new(&msgs)))
+                Ok(Payload::new(ClawbackMessagesObj::new(&msgs)))
             })
         }
     })
@@ -463,7 +463,7 @@ pub unsafe extern "C" fn msstore_clawback_delete(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 c.clawback_delete(&id, &receipt).await?;
-                Ok(Payload::ClawbackMessages(ClawbackMessagesObj::new(&[])))
+                Ok(Payload::new(ClawbackMessagesObj::new(&[])))
             })
         }
     })
@@ -473,7 +473,7 @@ pub unsafe extern "C" fn msstore_clawback_delete(
 #[no_mangle]
 pub extern "C" fn msstore_clawback_orders_count(h: *const msstore_clawback_orders) -> usize {
     boundary!({
-        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.lines.0.len())
     })
 }
@@ -490,7 +490,7 @@ pub unsafe extern "C" fn msstore_clawback_orders_get(
     out: *mut msstore_clawback_order_line,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .lines
             .0
@@ -507,7 +507,7 @@ pub extern "C" fn msstore_clawback_orders_continuation_token(
     h: *const msstore_clawback_orders,
 ) -> *const c_char {
     boundary!({
-        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok({
             o.continuation
                 .as_ref()
@@ -522,7 +522,7 @@ pub extern "C" fn msstore_clawback_orders_raw_json(
     h: *const msstore_clawback_orders,
 ) -> *const c_char {
     boundary!({
-        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.raw_json.as_ptr())
     })
 }
@@ -530,14 +530,14 @@ pub extern "C" fn msstore_clawback_orders_raw_json(
 /// Frees a v1 result. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_clawback_orders_free(h: *mut msstore_clawback_orders) -> msstore_result {
-    boundary!({ free::<ClawbackOrdersObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 /// Number of messages (0 for a bad handle).
 #[no_mangle]
 pub extern "C" fn msstore_clawback_messages_count(h: *const msstore_clawback_messages) -> usize {
     boundary!({
-        let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.items.0.len())
     })
 }
@@ -555,7 +555,7 @@ pub unsafe extern "C" fn msstore_clawback_messages_get(
     out: *mut msstore_clawback_message,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .items
             .0
@@ -572,7 +572,7 @@ pub extern "C" fn msstore_clawback_messages_raw_json(
     h: *const msstore_clawback_messages,
 ) -> *const c_char {
     boundary!({
-        let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.raw_json.as_ptr())
     })
 }
@@ -582,7 +582,7 @@ pub extern "C" fn msstore_clawback_messages_raw_json(
 pub extern "C" fn msstore_clawback_messages_free(
     h: *mut msstore_clawback_messages,
 ) -> msstore_result {
-    boundary!({ free::<ClawbackMessagesObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 /// Takes the order lines of a `msstore_clawback_orders_query` operation.
@@ -598,7 +598,7 @@ pub unsafe extern "C" fn msstore_op_take_clawback_orders(
     out: *mut *mut msstore_clawback_orders,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::ClawbackOrders, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
 
 /// Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
@@ -614,5 +614,5 @@ pub unsafe extern "C" fn msstore_op_take_clawback_messages(
     out: *mut *mut msstore_clawback_messages,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::ClawbackMessages, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }

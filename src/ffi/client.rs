@@ -198,7 +198,7 @@ fn create(
     config: ClientConfig,
     mode: Mode,
     timeout_ms: u32,
-) -> Result<usize, (msstore_result, Error)> {
+) -> Result<*mut msstore_client, (msstore_result, Error)> {
     let client = Client::new(config).map_err(|e| (code_of(e.kind), e))?;
     Ok(handles::register(ClientObj::new(client, mode, timeout_ms)))
 }
@@ -397,14 +397,14 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
 /// # Safety
 /// `out` is non-null and writable; `err` is NULL or writable.
 unsafe fn deliver_new(
-    r: Result<usize, (msstore_result, Error)>,
+    r: Result<*mut msstore_client, (msstore_result, Error)>,
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
     match r {
-        Ok(id) => {
+        Ok(h) => {
             // SAFETY: forwarded contract.
-            let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+            let _ = unsafe { write_out(out, h) };
             msstore_result::MSSTORE_OK
         }
         // SAFETY: forwarded contract.
@@ -419,7 +419,7 @@ unsafe fn deliver_new(
 #[no_mangle]
 pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> usize {
     boundary!({
-        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        let c = handles::get(client)?;
         let limit = if max_callbacks == 0 {
             lock(&c.queue).len()
         } else {
@@ -448,7 +448,7 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
 #[no_mangle]
 pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> usize {
     boundary!({
-        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        let c = handles::get(client)?;
         Ok(c.wait_ready(Duration::from_millis(timeout_ms.into())))
     })
 }
@@ -464,7 +464,7 @@ pub extern "C" fn msstore_client_tick(client: *mut msstore_client, max_callbacks
 #[no_mangle]
 pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize {
     boundary!({
-        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        let c = handles::get(client)?;
         let n = lock(&c.state).ops.len();
         Ok(n)
     })
@@ -480,7 +480,7 @@ pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize
 #[no_mangle]
 pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstore_result {
     boundary!({
-        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+        let c = handles::get(client)?;
         c.shutdown();
         Ok(())
     })
@@ -496,7 +496,7 @@ pub extern "C" fn msstore_client_free(client: *mut msstore_client) -> msstore_re
         if client.is_null() {
             return Ok(());
         }
-        handles::remove::<ClientObj>(handles::id_of(client))?.shutdown();
+        handles::remove(client)?.shutdown();
         Ok(())
     })
 }
@@ -523,7 +523,7 @@ mod tests {
         // SAFETY: `o` is a valid options struct; `out` is a writable local; `err` is NULL.
         let r = unsafe { msstore_client_new(o, &mut out, std::ptr::null_mut()) };
         assert_eq!(r, msstore_result::MSSTORE_OK);
-        let c = handles::get::<ClientObj>(handles::id_of(out)).unwrap();
+        let c = handles::get(out).unwrap();
         let config = lock(&c.state).client.as_ref().unwrap().config().clone();
         assert_eq!(msstore_client_free(out), msstore_result::MSSTORE_OK);
         config

@@ -15,8 +15,9 @@
 use super::client::ClientObj;
 use super::error::{code_of, error_for_code, register_error};
 use super::handles;
+use super::handles::Handle;
 use super::panic::{boundary, CatchUnwind};
-use super::results::{register_payload, Payload, ResultKind};
+use super::results::Payload;
 use super::strings::{read_versioned, write_out};
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_completion_mode,
@@ -70,7 +71,7 @@ pub(crate) fn callback_depth(client_key: usize) -> usize {
 
 struct OpState {
     code: Option<msstore_result>,
-    result: Option<(ResultKind, usize)>,
+    result: Option<usize>,
     error: Option<usize>,
     /// The caller asked for the handle (out_op) and has not freed it.
     user_holds: bool,
@@ -118,7 +119,7 @@ impl Op {
         }
         match outcome {
             Ok(p) => {
-                st.result = Some(register_payload(p));
+                st.result = Some(p.register());
                 st.code = Some(msstore_result::MSSTORE_OK);
             }
             Err((code, e)) => {
@@ -198,7 +199,7 @@ impl Op {
         st.delivery_pending = false;
         let free = !st.user_holds;
         let leftovers = if free {
-            (st.result.take().map(|r| r.1), st.error.take())
+            (st.result.take(), st.error.take())
         } else {
             (None, None)
         };
@@ -225,7 +226,7 @@ impl Op {
         st.user_holds = false;
         let free = !st.delivery_pending;
         let leftovers = if free {
-            (st.result.take().map(|r| r.1), st.error.take())
+            (st.result.take(), st.error.take())
         } else {
             (None, None)
         };
@@ -300,7 +301,7 @@ pub(crate) unsafe fn start<Fut>(
 where
     Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
 {
-    let c = handles::get::<ClientObj>(handles::id_of(client))?;
+    let c = handles::get(client)?;
     let call = if call.is_null() {
         msstore_call_options::default()
     } else {
@@ -341,7 +342,7 @@ where
             (Some(cl), false) => cl.clone(),
             _ => return Err(msstore_result::MSSTORE_E_SHUTTING_DOWN),
         };
-        let id = handles::register_arc(op.clone());
+        let id = handles::id_of(handles::register_arc::<msstore_op>(op.clone()));
         op.id.store(id, Ordering::Release);
         st.ops.insert(id, op.clone());
         client
@@ -430,7 +431,7 @@ where
 #[no_mangle]
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
     boundary!({
-        let o = handles::get::<Op>(handles::id_of(op))?;
+        let o = handles::get(op)?;
         if o.code().is_none() {
             o.cancel_code
                 .store(msstore_result::MSSTORE_E_CANCELED as i32, Ordering::Release);
@@ -448,7 +449,7 @@ pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
 #[no_mangle]
 pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
     boundary!({
-        let o = handles::get::<Op>(handles::id_of(op))?;
+        let o = handles::get(op)?;
         let t = (timeout_ms != u32::MAX).then(|| Duration::from_millis(timeout_ms.into()));
         Ok(o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
@@ -458,25 +459,22 @@ pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> mssto
 #[no_mangle]
 pub extern "C" fn msstore_op_status(op: *const msstore_op) -> msstore_result {
     boundary!({
-        let o = handles::get::<Op>(handles::id_of(op))?;
+        let o = handles::get(op)?;
         Ok(o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
 }
 
-/// Takes a result of kind `kind` out of a completed op.
-pub(crate) fn take_result(
-    op: *const msstore_op,
-    kind: ResultKind,
-) -> Result<usize, msstore_result> {
-    let o = handles::get::<Op>(handles::id_of(op))?;
+/// Takes a result of handle type `H` out of a completed op.
+pub(crate) fn take_result<H: Handle>(op: *const msstore_op) -> Result<*mut H, msstore_result> {
+    let o = handles::get(op)?;
     let mut st = lock(&o.st);
     if st.code.is_none() {
         return Err(msstore_result::MSSTORE_E_PENDING);
     }
     match st.result {
-        Some((k, id)) if k == kind => {
+        Some(id) if handles::holds::<H>(id) => {
             st.result = None;
-            Ok(id)
+            Ok(handles::ptr_of(id))
         }
         Some(_) => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
         None => Err(msstore_result::MSSTORE_E_NO_RESULT),
@@ -495,7 +493,7 @@ pub unsafe extern "C" fn msstore_op_take_error(
     out: *mut *mut msstore_error,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<Op>(handles::id_of(op))?;
+        let o = handles::get(op)?;
         if out.is_null() {
             return Err(msstore_result::MSSTORE_E_NULL_POINTER);
         }
@@ -516,7 +514,7 @@ pub unsafe extern "C" fn msstore_op_take_error(
 #[no_mangle]
 pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_error {
     boundary!({
-        let o = handles::get::<Op>(handles::id_of(op))?;
+        let o = handles::get(op)?;
         let error = lock(&o.st).error;
         Ok(error.map_or(std::ptr::null(), |id| {
             handles::ptr_of::<msstore_error>(id).cast_const()
@@ -534,7 +532,7 @@ pub extern "C" fn msstore_op_free(op: *mut msstore_op) -> msstore_result {
         if op.is_null() {
             return Ok(());
         }
-        handles::get::<Op>(handles::id_of(op))?.user_release()
+        handles::get(op)?.user_release()
     })
 }
 

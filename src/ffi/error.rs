@@ -2,7 +2,6 @@
 
 use super::handles;
 use super::panic::boundary;
-use super::results::free;
 use super::strings::{copy_to_buffer, cstring, write_out};
 use super::types::{msstore_error, msstore_result};
 use crate::error::{Error, ErrorKind};
@@ -173,7 +172,7 @@ impl ErrorObj {
 
 /// Registers an error object; returns its handle id.
 pub(crate) fn register_error(code: msstore_result, e: &Error) -> usize {
-    handles::register(ErrorObj::new(code, e))
+    handles::id_of(handles::register::<msstore_error>(ErrorObj::new(code, e)))
 }
 
 /// Stores an error in an optional `msstore_error**` out-parameter and returns the code.
@@ -186,9 +185,8 @@ pub(crate) unsafe fn fail(
     e: &Error,
 ) -> msstore_result {
     if !out.is_null() {
-        let id = register_error(code, e);
         // SAFETY: forwarded contract; non-null checked.
-        let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+        let _ = unsafe { write_out(out, handles::register(ErrorObj::new(code, e))) };
     }
     code
 }
@@ -225,7 +223,7 @@ fn opt_ptr(c: &Option<CString>) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn msstore_error_code(e: *const msstore_error) -> msstore_result {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(o.code)
     })
 }
@@ -235,7 +233,7 @@ pub extern "C" fn msstore_error_code(e: *const msstore_error) -> msstore_result 
 #[no_mangle]
 pub extern "C" fn msstore_error_kind(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(o.kind.as_ptr())
     })
 }
@@ -245,7 +243,7 @@ pub extern "C" fn msstore_error_kind(e: *const msstore_error) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn msstore_error_message(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(o.message.as_ptr())
     })
 }
@@ -265,7 +263,7 @@ pub unsafe extern "C" fn msstore_error_copy_message(
     needed: *mut usize,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         let msg = o.message.to_str().unwrap_or("");
         // SAFETY: forwarded contract.
         unsafe { copy_to_buffer(msg, buf, capacity, needed) }
@@ -276,7 +274,7 @@ pub unsafe extern "C" fn msstore_error_copy_message(
 #[no_mangle]
 pub extern "C" fn msstore_error_http_status(e: *const msstore_error) -> u16 {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(o.http_status)
     })
 }
@@ -285,7 +283,7 @@ pub extern "C" fn msstore_error_http_status(e: *const msstore_error) -> u16 {
 #[no_mangle]
 pub extern "C" fn msstore_error_service_code(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(opt_ptr(&o.service_code))
     })
 }
@@ -294,7 +292,7 @@ pub extern "C" fn msstore_error_service_code(e: *const msstore_error) -> *const 
 #[no_mangle]
 pub extern "C" fn msstore_error_inner_code(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(opt_ptr(&o.inner_code))
     })
 }
@@ -303,7 +301,7 @@ pub extern "C" fn msstore_error_inner_code(e: *const msstore_error) -> *const c_
 #[no_mangle]
 pub extern "C" fn msstore_error_ms_cv(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(opt_ptr(&o.ms_cv))
     })
 }
@@ -312,7 +310,7 @@ pub extern "C" fn msstore_error_ms_cv(e: *const msstore_error) -> *const c_char 
 #[no_mangle]
 pub extern "C" fn msstore_error_correlation_id(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(opt_ptr(&o.correlation_id))
     })
 }
@@ -321,7 +319,7 @@ pub extern "C" fn msstore_error_correlation_id(e: *const msstore_error) -> *cons
 #[no_mangle]
 pub extern "C" fn msstore_error_retry_after_ms(e: *const msstore_error) -> i64 {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(o.retry_after_ms)
     })
 }
@@ -330,7 +328,7 @@ pub extern "C" fn msstore_error_retry_after_ms(e: *const msstore_error) -> i64 {
 #[no_mangle]
 pub extern "C" fn msstore_error_tracking_id(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(opt_ptr(&o.tracking_id))
     })
 }
@@ -340,7 +338,7 @@ pub extern "C" fn msstore_error_tracking_id(e: *const msstore_error) -> *const c
 #[no_mangle]
 pub extern "C" fn msstore_error_json(e: *const msstore_error) -> *const c_char {
     boundary!({
-        let o = handles::get::<ErrorObj>(handles::id_of(e))?;
+        let o = handles::get(e)?;
         Ok(o.json.as_ptr())
     })
 }
@@ -350,7 +348,7 @@ pub extern "C" fn msstore_error_json(e: *const msstore_error) -> *const c_char {
 /// strings from this error.
 #[no_mangle]
 pub extern "C" fn msstore_error_free(e: *mut msstore_error) -> msstore_result {
-    boundary!({ free::<ErrorObj, _>(e) })
+    boundary!({ handles::free(e) })
 }
 
 #[cfg(test)]

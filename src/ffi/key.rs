@@ -4,7 +4,7 @@
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
-use super::results::{free, Views};
+use super::results::Views;
 use super::strings::{cstring, in_str, write_out, write_view, Arena, MAX_STR};
 use super::types::{
     msstore_error, msstore_key, msstore_key_info, msstore_key_kind, msstore_result,
@@ -81,9 +81,9 @@ pub unsafe extern "C" fn msstore_key_decode(
         }
         Ok(match decoded {
             Ok(k) => {
-                let id = handles::register(KeyObj::new(&k, k.as_secret().expose(), DEFAULT_MARGIN));
+                let h = handles::register(KeyObj::new(&k, k.as_secret().expose(), DEFAULT_MARGIN));
                 // SAFETY: checked non-null above; writable per the contract.
-                let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+                let _ = unsafe { write_out(out, h) };
                 msstore_result::MSSTORE_OK
             }
             // SAFETY: `err` is NULL or writable per the contract.
@@ -104,7 +104,7 @@ pub unsafe extern "C" fn msstore_key_get_info(
     out: *mut msstore_key_info,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<KeyObj>(handles::id_of(key))?;
+        let o = handles::get(key)?;
         // SAFETY: forwarded contract.
         unsafe { write_view(out, &o.info.0[0]) }
     })
@@ -115,7 +115,7 @@ pub unsafe extern "C" fn msstore_key_get_info(
 #[no_mangle]
 pub extern "C" fn msstore_key_value(key: *const msstore_key) -> *const c_char {
     boundary!({
-        let o = handles::get::<KeyObj>(handles::id_of(key))?;
+        let o = handles::get(key)?;
         Ok(o.value.as_ptr())
     })
 }
@@ -124,7 +124,7 @@ pub extern "C" fn msstore_key_value(key: *const msstore_key) -> *const c_char {
 #[no_mangle]
 pub extern "C" fn msstore_key_json(key: *const msstore_key) -> *const c_char {
     boundary!({
-        let o = handles::get::<KeyObj>(handles::id_of(key))?;
+        let o = handles::get(key)?;
         Ok(o.json.as_ptr())
     })
 }
@@ -132,5 +132,5 @@ pub extern "C" fn msstore_key_json(key: *const msstore_key) -> *const c_char {
 /// Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn msstore_key_free(key: *mut msstore_key) -> msstore_result {
-    boundary!({ free::<KeyObj, _>(key) })
+    boundary!({ handles::free(key) })
 }

@@ -9,7 +9,7 @@ use super::completion::start;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
-use super::results::{free, Payload, Views};
+use super::results::{take_into, Payload, Views};
 use super::strings::{
     cstring, in_opt_str, in_str, read_versioned, write_out, write_view, Arena, MAX_STR,
 };
@@ -417,7 +417,7 @@ unsafe fn opt(p: *const c_char) -> std::result::Result<Option<String>, msstore_r
 }
 
 fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_result> {
-    Ok(handles::get::<LedgerObj>(handles::id_of(l))?.0.clone())
+    Ok(handles::get(l)?.0.clone())
 }
 
 /// Writes a new items handle to `out` (which must not be NULL; checked by the caller).
@@ -425,9 +425,8 @@ fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_re
 /// # Safety
 /// `out` is writable.
 unsafe fn give_items(out: *mut *mut msstore_ledger_items, items: LedgerItemsObj) {
-    let id = handles::register(items);
     // SAFETY: forwarded contract.
-    let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+    let _ = unsafe { write_out(out, handles::register(items)) };
 }
 
 /// Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
@@ -503,8 +502,7 @@ pub unsafe extern "C" fn msstore_ledger_open(
                     }
                 }
                 Ok(Ledger::open(&c).map(|l| {
-                    let id = handles::register(LedgerObj(l));
-                    let _ = write_out(out, handles::ptr_of(id));
+                    let _ = write_out(out, handles::register(LedgerObj(l)));
                 }))
             })
         })
@@ -514,7 +512,7 @@ pub unsafe extern "C" fn msstore_ledger_open(
 /// Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_ledger_free(l: *mut msstore_ledger) -> msstore_result {
-    boundary!({ free::<LedgerObj, _>(l) })
+    boundary!({ handles::free(l) })
 }
 
 /// Consumes through the ledger: records the entry durably, sends (and resends with the same
@@ -560,7 +558,7 @@ pub unsafe extern "C" fn msstore_ledger_consume(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let e = l.consume(&c, r).await?;
-                Ok(Payload::LedgerItems(LedgerItemsObj::new(&[e], &[])))
+                Ok(Payload::new(LedgerItemsObj::new(&[e], &[])))
             })
         }
     })
@@ -592,10 +590,7 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
                 let mut entries = r.to_grant;
                 entries.extend(r.failed);
                 entries.extend(r.still_pending);
-                Ok(Payload::LedgerItems(LedgerItemsObj::new(
-                    &entries,
-                    &r.revocations,
-                )))
+                Ok(Payload::new(LedgerItemsObj::new(&entries, &r.revocations)))
             })
         }
     })
@@ -660,7 +655,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let s = l.ingest_clawback_queue(&c, r).await?;
-                Ok(Payload::LedgerItems(LedgerItemsObj::from_summary(&s)))
+                Ok(Payload::new(LedgerItemsObj::from_summary(&s)))
             })
         }
     })
@@ -698,7 +693,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let s = l.ingest_clawback_orders(&c, &key, opts).await?;
-                Ok(Payload::LedgerItems(LedgerItemsObj::from_summary(&s)))
+                Ok(Payload::new(LedgerItemsObj::from_summary(&s)))
             })
         }
     })
@@ -867,7 +862,7 @@ pub unsafe extern "C" fn msstore_ledger_acknowledge_revocation(
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_entry_count(h: *const msstore_ledger_items) -> usize {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.entries.0.len())
     })
 }
@@ -884,7 +879,7 @@ pub unsafe extern "C" fn msstore_ledger_items_entry(
     out: *mut msstore_ledger_entry,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .entries
             .0
@@ -907,7 +902,7 @@ pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
     out: *mut msstore_order_transaction,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .transactions
             .get(index)
@@ -922,7 +917,7 @@ pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_revocation_count(h: *const msstore_ledger_items) -> usize {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.revocations.0.len())
     })
 }
@@ -938,7 +933,7 @@ pub unsafe extern "C" fn msstore_ledger_items_revocation(
     out: *mut msstore_ledger_revocation,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .revocations
             .0
@@ -961,7 +956,7 @@ pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
     out: *mut msstore_clawback_ingest_summary,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .summary
             .as_ref()
@@ -975,7 +970,7 @@ pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *const c_char {
     boundary!({
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.json.as_ptr())
     })
 }
@@ -983,7 +978,7 @@ pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *
 /// Frees an items handle. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_ledger_items_free(h: *mut msstore_ledger_items) -> msstore_result {
-    boundary!({ free::<LedgerItemsObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 /// Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
@@ -997,12 +992,6 @@ pub unsafe extern "C" fn msstore_op_take_ledger_items(
     op: *mut msstore_op,
     out: *mut *mut msstore_ledger_items,
 ) -> msstore_result {
-    boundary!({
-        if out.is_null() {
-            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-        }
-        let id = super::completion::take_result(op, super::results::ResultKind::LedgerItems)?;
-        // SAFETY: non-null; the caller promises it is writable.
-        unsafe { write_out(out, handles::ptr_of(id)) }
-    })
+    // SAFETY: forwarded contract.
+    boundary!({ unsafe { take_into(op, out) } })
 }

@@ -108,7 +108,7 @@ pub unsafe extern "C" fn msstore_get_token(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let t = c.access_token(aud).await?;
-                Ok(Payload::Token(TokenObj::new(&t)))
+                Ok(Payload::new(TokenObj::new(&t)))
             })
         }
     })
@@ -138,7 +138,7 @@ pub unsafe extern "C" fn msstore_renew_key(
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let margin = c.config().key_renew_margin;
                 let r = c.renew_key(&key).await?;
-                Ok(Payload::Key(KeyObj::new(
+                Ok(Payload::new(KeyObj::new(
                     &r.decoded,
                     r.key.expose(),
                     margin,
@@ -194,7 +194,7 @@ pub unsafe extern "C" fn msstore_query_entitlements(
                         } else {
                             EntitlementsObj::from_all(&c.$all(r).await?)
                         };
-                        Ok(Payload::Entitlements(obj))
+                        Ok(Payload::new(obj))
                     })
                 }
             }};
@@ -284,7 +284,7 @@ pub unsafe extern "C" fn msstore_consume(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume(r).await.into_result()?;
-                Ok(Payload::Consume(ConsumeObj::new(&res)))
+                Ok(Payload::new(ConsumeObj::new(&res)))
             })
         }
     })
@@ -345,7 +345,7 @@ pub unsafe extern "C" fn msstore_consume_v6(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume_v6(r).await.into_result()?;
-                Ok(Payload::Consume(ConsumeObj::new(&res)))
+                Ok(Payload::new(ConsumeObj::new(&res)))
             })
         }
     })
@@ -392,7 +392,7 @@ pub unsafe extern "C" fn msstore_grant_free_product(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let order = c.grant_free_product(r).await?;
-                Ok(Payload::Order(OrderObj::new(&order)))
+                Ok(Payload::new(OrderObj::new(&order)))
             })
         }
     })
@@ -436,7 +436,7 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
                     let items = c.query_subscriptions(r).await?;
                     SubscriptionsObj::new(&items, None, String::new())
                 };
-                Ok(Payload::Subscriptions(obj))
+                Ok(Payload::new(obj))
             })
         }
     })
@@ -482,7 +482,7 @@ pub unsafe extern "C" fn msstore_change_subscription(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let item = c.change_subscription(r).await?;
-                Ok(Payload::Subscriptions(SubscriptionsObj::new(
+                Ok(Payload::new(SubscriptionsObj::new(
                     std::slice::from_ref(&item),
                     None,
                     String::new(),

@@ -5,8 +5,7 @@
 //! views hold raw pointers into the object's own [`Arena`].
 
 use super::completion::take_result;
-use super::handles;
-use super::key::KeyObj;
+use super::handles::{self, Handle};
 use super::panic::boundary;
 use super::strings::{cstring, write_out, write_view, Arena};
 use super::types::*;
@@ -15,45 +14,21 @@ use crate::consume::ConsumeResult;
 use crate::purchase::{Order, RecurrenceItem};
 use crate::time::Timestamp;
 use crate::token::{AccessToken, Audience};
+use std::any::Any;
 use std::ffi::{c_char, CString};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResultKind {
-    Token,
-    Key,
-    Entitlements,
-    Consume,
-    Order,
-    Subscriptions,
-    ClawbackOrders,
-    ClawbackMessages,
-    LedgerItems,
-}
+/// What a successful operation produced: a result object, registered when the operation
+/// completes and typed when the caller takes it (`msstore_op_take_*`).
+pub(crate) struct Payload(Arc<dyn Any + Send + Sync>);
 
-/// What a successful operation produced.
-pub(crate) enum Payload {
-    Token(TokenObj),
-    Key(KeyObj),
-    Entitlements(EntitlementsObj),
-    Consume(ConsumeObj),
-    Order(OrderObj),
-    Subscriptions(SubscriptionsObj),
-    ClawbackOrders(super::clawback::ClawbackOrdersObj),
-    ClawbackMessages(super::clawback::ClawbackMessagesObj),
-    LedgerItems(super::ledger::LedgerItemsObj),
-}
+impl Payload {
+    pub(crate) fn new<T: Any + Send + Sync>(obj: T) -> Payload {
+        Payload(Arc::new(obj))
+    }
 
-pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
-    match p {
-        Payload::Token(o) => (ResultKind::Token, handles::register(o)),
-        Payload::Key(o) => (ResultKind::Key, handles::register(o)),
-        Payload::Entitlements(o) => (ResultKind::Entitlements, handles::register(o)),
-        Payload::Consume(o) => (ResultKind::Consume, handles::register(o)),
-        Payload::Order(o) => (ResultKind::Order, handles::register(o)),
-        Payload::Subscriptions(o) => (ResultKind::Subscriptions, handles::register(o)),
-        Payload::ClawbackOrders(o) => (ResultKind::ClawbackOrders, handles::register(o)),
-        Payload::ClawbackMessages(o) => (ResultKind::ClawbackMessages, handles::register(o)),
-        Payload::LedgerItems(o) => (ResultKind::LedgerItems, handles::register(o)),
+    pub(crate) fn register(self) -> usize {
+        handles::register_any(self.0)
     }
 }
 
@@ -110,7 +85,7 @@ impl TokenObj {
 #[no_mangle]
 pub extern "C" fn msstore_token_value(t: *const msstore_token) -> *const c_char {
     boundary!({
-        let o = handles::get::<TokenObj>(handles::id_of(t))?;
+        let o = handles::get(t)?;
         Ok(o.token.as_ptr())
     })
 }
@@ -119,7 +94,7 @@ pub extern "C" fn msstore_token_value(t: *const msstore_token) -> *const c_char 
 #[no_mangle]
 pub extern "C" fn msstore_token_audience(t: *const msstore_token) -> i32 {
     boundary!({
-        let o = handles::get::<TokenObj>(handles::id_of(t))?;
+        let o = handles::get(t)?;
         Ok(o.audience)
     })
 }
@@ -128,7 +103,7 @@ pub extern "C" fn msstore_token_audience(t: *const msstore_token) -> i32 {
 #[no_mangle]
 pub extern "C" fn msstore_token_expires_at_unix_ms(t: *const msstore_token) -> i64 {
     boundary!({
-        let o = handles::get::<TokenObj>(handles::id_of(t))?;
+        let o = handles::get(t)?;
         Ok(o.expires_at_ms)
     })
 }
@@ -136,15 +111,7 @@ pub extern "C" fn msstore_token_expires_at_unix_ms(t: *const msstore_token) -> i
 /// Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn msstore_token_free(t: *mut msstore_token) -> msstore_result {
-    boundary!({ free::<TokenObj, _>(t) })
-}
-
-/// The body of every `_free`: NULL is a no-op; a stale or foreign handle is an error.
-pub(crate) fn free<T: Send + Sync + 'static, P>(p: *mut P) -> Result<(), msstore_result> {
-    if p.is_null() {
-        return Ok(());
-    }
-    handles::remove::<T>(handles::id_of(p)).map(drop)
+    boundary!({ handles::free(t) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,7 +197,7 @@ impl EntitlementsObj {
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_count(h: *const msstore_entitlements) -> usize {
     boundary!({
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.items.0.len())
     })
 }
@@ -249,7 +216,7 @@ pub unsafe extern "C" fn msstore_entitlements_get(
     out: *mut msstore_entitlement,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .items
             .0
@@ -267,7 +234,7 @@ pub extern "C" fn msstore_entitlements_continuation_token(
     h: *const msstore_entitlements,
 ) -> *const c_char {
     boundary!({
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok({
             o.continuation
                 .as_ref()
@@ -280,7 +247,7 @@ pub extern "C" fn msstore_entitlements_continuation_token(
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_pages(h: *const msstore_entitlements) -> u32 {
     boundary!({
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.pages)
     })
 }
@@ -289,7 +256,7 @@ pub extern "C" fn msstore_entitlements_pages(h: *const msstore_entitlements) -> 
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_duplicates_removed(h: *const msstore_entitlements) -> u32 {
     boundary!({
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.duplicates_removed)
     })
 }
@@ -300,7 +267,7 @@ pub extern "C" fn msstore_entitlements_duplicates_removed(h: *const msstore_enti
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_raw_json(h: *const msstore_entitlements) -> *const c_char {
     boundary!({
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.raw_json.as_ptr())
     })
 }
@@ -308,7 +275,7 @@ pub extern "C" fn msstore_entitlements_raw_json(h: *const msstore_entitlements) 
 /// Frees an entitlements handle and every string it owns. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_entitlements_free(h: *mut msstore_entitlements) -> msstore_result {
-    boundary!({ free::<EntitlementsObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,7 +328,7 @@ pub unsafe extern "C" fn msstore_consume_result_get(
     out: *mut msstore_consume_info,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         // SAFETY: forwarded contract.
         unsafe { write_view(out, &o.info.0[0]) }
     })
@@ -378,7 +345,7 @@ pub unsafe extern "C" fn msstore_consume_result_transaction(
     out: *mut msstore_order_transaction,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .transactions
             .0
@@ -393,7 +360,7 @@ pub unsafe extern "C" fn msstore_consume_result_transaction(
 #[no_mangle]
 pub extern "C" fn msstore_consume_result_json(h: *const msstore_consume_result) -> *const c_char {
     boundary!({
-        let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.json.as_ptr())
     })
 }
@@ -401,7 +368,7 @@ pub extern "C" fn msstore_consume_result_json(h: *const msstore_consume_result) 
 /// Frees a consume result. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_consume_result_free(h: *mut msstore_consume_result) -> msstore_result {
-    boundary!({ free::<ConsumeObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,7 +434,7 @@ pub unsafe extern "C" fn msstore_order_get(
     out: *mut msstore_order_info,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<OrderObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         // SAFETY: forwarded contract.
         unsafe { write_view(out, &o.info.0[0]) }
     })
@@ -484,7 +451,7 @@ pub unsafe extern "C" fn msstore_order_line_item_get(
     out: *mut msstore_order_line_item,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<OrderObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .lines
             .0
@@ -499,7 +466,7 @@ pub unsafe extern "C" fn msstore_order_line_item_get(
 #[no_mangle]
 pub extern "C" fn msstore_order_raw_json(h: *const msstore_order) -> *const c_char {
     boundary!({
-        let o = handles::get::<OrderObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.raw_json.as_ptr())
     })
 }
@@ -507,7 +474,7 @@ pub extern "C" fn msstore_order_raw_json(h: *const msstore_order) -> *const c_ch
 /// Frees an order. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_order_free(h: *mut msstore_order) -> msstore_result {
-    boundary!({ free::<OrderObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,7 +528,7 @@ impl SubscriptionsObj {
 #[no_mangle]
 pub extern "C" fn msstore_subscriptions_count(h: *const msstore_subscriptions) -> usize {
     boundary!({
-        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.items.0.len())
     })
 }
@@ -578,7 +545,7 @@ pub unsafe extern "C" fn msstore_subscriptions_get(
     out: *mut msstore_subscription,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         let v = o
             .items
             .0
@@ -595,7 +562,7 @@ pub extern "C" fn msstore_subscriptions_continuation_token(
     h: *const msstore_subscriptions,
 ) -> *const c_char {
     boundary!({
-        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok({
             o.continuation
                 .as_ref()
@@ -608,7 +575,7 @@ pub extern "C" fn msstore_subscriptions_continuation_token(
 #[no_mangle]
 pub extern "C" fn msstore_subscriptions_raw_json(h: *const msstore_subscriptions) -> *const c_char {
     boundary!({
-        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
+        let o = handles::get(h)?;
         Ok(o.raw_json.as_ptr())
     })
 }
@@ -616,7 +583,7 @@ pub extern "C" fn msstore_subscriptions_raw_json(h: *const msstore_subscriptions
 /// Frees a subscriptions handle. NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> msstore_result {
-    boundary!({ free::<SubscriptionsObj, _>(h) })
+    boundary!({ handles::free(h) })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -626,17 +593,16 @@ pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> m
 ///
 /// # Safety
 /// `out` is NULL or writable.
-pub(crate) unsafe fn take_into<T>(
+pub(crate) unsafe fn take_into<H: Handle>(
     op: *mut msstore_op,
-    kind: ResultKind,
-    out: *mut *mut T,
+    out: *mut *mut H,
 ) -> Result<(), msstore_result> {
     if out.is_null() {
         return Err(msstore_result::MSSTORE_E_NULL_POINTER);
     }
-    let id = take_result(op, kind)?;
+    let h = take_result::<H>(op)?;
     // SAFETY: non-null; the caller promises it is writable.
-    unsafe { write_out(out, handles::ptr_of(id)) }
+    unsafe { write_out(out, h) }
 }
 
 /// Takes the token of a `msstore_get_token` operation.
@@ -655,7 +621,7 @@ pub unsafe extern "C" fn msstore_op_take_token(
     out: *mut *mut msstore_token,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::Token, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
 
 /// Takes the renewed key of a `msstore_renew_key` operation.
@@ -674,7 +640,7 @@ pub unsafe extern "C" fn msstore_op_take_key(
     out: *mut *mut msstore_key,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::Key, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
 
 /// Takes the entitlements of a `msstore_query_entitlements` operation.
@@ -693,7 +659,7 @@ pub unsafe extern "C" fn msstore_op_take_entitlements(
     out: *mut *mut msstore_entitlements,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::Entitlements, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
 
 /// Takes the result of a `msstore_consume` operation.
@@ -712,7 +678,7 @@ pub unsafe extern "C" fn msstore_op_take_consume_result(
     out: *mut *mut msstore_consume_result,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::Consume, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
 
 /// Takes the order of a `msstore_grant_free_product` operation.
@@ -731,7 +697,7 @@ pub unsafe extern "C" fn msstore_op_take_order(
     out: *mut *mut msstore_order,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::Order, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
 
 /// Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
@@ -750,5 +716,5 @@ pub unsafe extern "C" fn msstore_op_take_subscriptions(
     out: *mut *mut msstore_subscriptions,
 ) -> msstore_result {
     // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, ResultKind::Subscriptions, out) } })
+    boundary!({ unsafe { take_into(op, out) } })
 }
