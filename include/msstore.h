@@ -563,91 +563,6 @@ typedef struct msstore_clawback_receive_options {
 } msstore_clawback_receive_options;
 
 /*
- One order line of a v1 query with its order's fields, filled by
- `msstore_clawback_orders_get`. Strings owned by the handle; NULL = absent.
- */
-typedef struct msstore_clawback_order_line {
-  uint32_t struct_size;
-  const char *order_id;
-  const char *short_order_id;
-  const char *order_purchased_date;
-  const char *order_refunded_date;
-  /*
-   0 when absent.
-   */
-  int64_t order_refunded_date_unix_ms;
-  const char *line_item_id;
-  /*
-   "Purchased", "Revoked" (refunded after consumption) or "Refunded".
-   */
-  const char *line_item_state;
-  const char *product_id;
-  const char *sku_id;
-  int64_t quantity;
-  uint32_t was_consumable_quantity_revoked;
-} msstore_clawback_order_line;
-
-/*
- One queue message and its decoded event, filled by `msstore_clawback_messages_get`.
- Strings owned by the handle; NULL = absent. Event fields are NULL/0 unless `event_decoded`.
- */
-typedef struct msstore_clawback_message {
-  uint32_t struct_size;
-  const char *message_id;
-  /*
-   Pass to `msstore_clawback_delete`. NULL for peeked messages.
-   */
-  const char *pop_receipt;
-  uint32_t dequeue_count;
-  const char *insertion_time;
-  const char *expiration_time;
-  const char *time_next_visible;
-  /*
-   `MessageText` as received (base64 of the event JSON).
-   */
-  const char *text;
-  /*
-   1 when `text` decoded into an event; 0: see `event_error` (delete or park the message).
-   */
-  uint32_t event_decoded;
-  const char *event_error;
-  const char *event_id;
-  /*
-   "/Purchase/Refund" or "/Purchase/Chargeback".
-   */
-  const char *event_source;
-  /*
-   A `msstore_clawback_event_state` value.
-   */
-  int32_t event_state;
-  const char *event_state_name;
-  /*
-   Non-zero only for Revoked: take the in-game value back.
-   */
-  uint32_t requires_revocation;
-  const char *order_id;
-  const char *line_item_id;
-  const char *product_id;
-  const char *product_type;
-  const char *sku_id;
-  const char *sandbox_id;
-  const char *purchased_date;
-  const char *event_date;
-  uint32_t has_recurrence_data;
-  const char *recurrence_id;
-  /*
-   "Full" or "Partial".
-   */
-  const char *refund_type;
-  int64_t duration_in_days;
-  int64_t consumed_duration_in_days;
-  /*
-   The decoded event JSON.
-   */
-  const char *event_json;
-} msstore_clawback_message;
-
-/*
  Client options for `msstore_client_new`. Set `struct_size = sizeof(msstore_client_options)`
  (`msstore_client_options_init` does it); fields a caller's older header lacks take their
  defaults. Strings are NUL-terminated UTF-8, copied during the call; NULL means "default".
@@ -728,42 +643,6 @@ typedef struct msstore_client_options {
    */
   uint64_t max_response_bytes;
 } msstore_client_options;
-
-/*
- A decoded Store ID key, filled by `msstore_key_get_info`. Strings owned by the key handle.
- */
-typedef struct msstore_key_info {
-  uint32_t struct_size;
-  /*
-   A `msstore_key_kind` value.
-   */
-  int32_t kind;
-  const char *audience;
-  /*
-   Entra client id the key was minted for.
-   */
-  const char *client_id;
-  /*
-   The publisherUserId the game passed when minting, or NULL.
-   */
-  const char *user_id;
-  /*
-   Informational only: renewal never goes there.
-   */
-  const char *refresh_uri;
-  int64_t issued_at_unix_ms;
-  /*
-   0 when absent.
-   */
-  int64_t not_before_unix_ms;
-  int64_t expires_at_unix_ms;
-  /*
-   When to renew: min(iat + 14 days, exp - margin).
-   */
-  int64_t renew_after_unix_ms;
-  uint32_t is_expired;
-  uint32_t needs_renewal;
-} msstore_key_info;
 
 /*
  Options of `msstore_ledger_open` (`msstore_ledger_options_init` fills defaults).
@@ -886,127 +765,6 @@ typedef struct msstore_clawback_match_options {
    */
   int32_t state;
 } msstore_clawback_match_options;
-
-/*
- One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
- */
-typedef struct msstore_ledger_entry {
-  uint32_t struct_size;
-  /*
-   The entry id, which is also the consume's tracking id.
-   */
-  const char *id;
-  const char *player_ref;
-  const char *product_id;
-  uint32_t quantity;
-  /*
-   A `msstore_ledger_state` value.
-   */
-  int32_t state;
-  uint32_t attempts;
-  /*
-   The Store's remaining balance once applied; -1 before.
-   */
-  int64_t new_quantity;
-  /*
-   Order lines drawn from (`msstore_ledger_items_entry_transaction`).
-   */
-  size_t transaction_count;
-  /*
-   Why it is still pending or failed; NULL when none.
-   */
-  const char *last_error;
-  int64_t created_unix_ms;
-  /*
-   1 on an APPLIED entry this process was handed before (by an earlier
-   `msstore_ledger_consume` with the same tracking id, or a reconcile) and has not
-   acknowledged: whoever received it first grants it; do NOT grant it again. 0 otherwise.
-   A restart hands the entry out again with 0.
-   */
-  uint32_t already_handed_out;
-} msstore_ledger_entry;
-
-/*
- One order line a consume drew from. Strings owned by the consume result handle.
- */
-typedef struct msstore_order_transaction {
-  uint32_t struct_size;
-  const char *order_id;
-  const char *order_line_item_id;
-  int64_t quantity_consumed;
-} msstore_order_transaction;
-
-/*
- One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
- */
-typedef struct msstore_ledger_revocation {
-  uint32_t struct_size;
-  const char *id;
-  /*
-   A `msstore_revocation_kind` value.
-   */
-  int32_t kind;
-  const char *player_ref;
-  const char *product_id;
-  int64_t quantity;
-  /*
-   The consume entry whose value is taken back.
-   */
-  const char *entry_id;
-  const char *order_id;
-  const char *line_item_id;
-  const char *event_id;
-  /*
-   For a restore: the revocation it undoes; else NULL.
-   */
-  const char *reverses;
-  uint32_t acknowledged;
-  int64_t created_unix_ms;
-} msstore_ledger_revocation;
-
-/*
- What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
- revocations it created are the items' revocations (apply each, then acknowledge it).
- */
-typedef struct msstore_clawback_ingest_summary {
-  uint32_t struct_size;
-  /*
-   Queue messages received (v1: order lines examined).
-   */
-  uint32_t received;
-  /*
-   Events recorded for the first time.
-   */
-  uint32_t applied;
-  /*
-   Events recorded before (redeliveries): nothing new.
-   */
-  uint32_t duplicates;
-  /*
-   Of `applied`: events for lines no recorded consume drew from yet (matched later).
-   */
-  uint32_t unmatched;
-  /*
-   Events of another sandbox, left in the queue.
-   */
-  uint32_t ignored;
-  /*
-   Unusable messages, recorded as dead letters and deleted.
-   */
-  uint32_t dead_lettered;
-  /*
-   Messages deleted after being recorded.
-   */
-  uint32_t deleted;
-  /*
-   Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).
-   */
-  uint32_t delete_conflicts;
-  /*
-   Other delete failures (the events are recorded; the messages come back as duplicates).
-   */
-  uint32_t delete_errors;
-} msstore_clawback_ingest_summary;
 
 /*
  Log callback: `target` and `message` are valid during the call only; secrets are redacted.
@@ -1192,6 +950,42 @@ typedef struct msstore_subscription_change_options {
 } msstore_subscription_change_options;
 
 /*
+ A decoded Store ID key, filled by `msstore_key_get_info`. Strings owned by the key handle.
+ */
+typedef struct msstore_key_info {
+  uint32_t struct_size;
+  /*
+   A `msstore_key_kind` value.
+   */
+  int32_t kind;
+  const char *audience;
+  /*
+   Entra client id the key was minted for.
+   */
+  const char *client_id;
+  /*
+   The publisherUserId the game passed when minting, or NULL.
+   */
+  const char *user_id;
+  /*
+   Informational only: renewal never goes there.
+   */
+  const char *refresh_uri;
+  int64_t issued_at_unix_ms;
+  /*
+   0 when absent.
+   */
+  int64_t not_before_unix_ms;
+  int64_t expires_at_unix_ms;
+  /*
+   When to renew: min(iat + 14 days, exp - margin).
+   */
+  int64_t renew_after_unix_ms;
+  uint32_t is_expired;
+  uint32_t needs_renewal;
+} msstore_key_info;
+
+/*
  One entitlement, filled by `msstore_entitlements_get`. String pointers are owned by the
  `msstore_entitlements` handle and valid until it is freed; NULL means absent. Dates are
  ISO 8601 strings and Unix milliseconds (0 when absent).
@@ -1265,6 +1059,16 @@ typedef struct msstore_consume_info {
 } msstore_consume_info;
 
 /*
+ One order line a consume drew from. Strings owned by the consume result handle.
+ */
+typedef struct msstore_order_transaction {
+  uint32_t struct_size;
+  const char *order_id;
+  const char *order_line_item_id;
+  int64_t quantity_consumed;
+} msstore_order_transaction;
+
+/*
  Summary of an order, filled by `msstore_order_get`. Strings owned by the handle.
  */
 typedef struct msstore_order_info {
@@ -1321,6 +1125,202 @@ typedef struct msstore_subscription {
   int64_t expiration_time_with_grace_unix_ms;
   const char *market;
 } msstore_subscription;
+
+/*
+ One order line of a v1 query with its order's fields, filled by
+ `msstore_clawback_orders_get`. Strings owned by the handle; NULL = absent.
+ */
+typedef struct msstore_clawback_order_line {
+  uint32_t struct_size;
+  const char *order_id;
+  const char *short_order_id;
+  const char *order_purchased_date;
+  const char *order_refunded_date;
+  /*
+   0 when absent.
+   */
+  int64_t order_refunded_date_unix_ms;
+  const char *line_item_id;
+  /*
+   "Purchased", "Revoked" (refunded after consumption) or "Refunded".
+   */
+  const char *line_item_state;
+  const char *product_id;
+  const char *sku_id;
+  int64_t quantity;
+  uint32_t was_consumable_quantity_revoked;
+} msstore_clawback_order_line;
+
+/*
+ One queue message and its decoded event, filled by `msstore_clawback_messages_get`.
+ Strings owned by the handle; NULL = absent. Event fields are NULL/0 unless `event_decoded`.
+ */
+typedef struct msstore_clawback_message {
+  uint32_t struct_size;
+  const char *message_id;
+  /*
+   Pass to `msstore_clawback_delete`. NULL for peeked messages.
+   */
+  const char *pop_receipt;
+  uint32_t dequeue_count;
+  const char *insertion_time;
+  const char *expiration_time;
+  const char *time_next_visible;
+  /*
+   `MessageText` as received (base64 of the event JSON).
+   */
+  const char *text;
+  /*
+   1 when `text` decoded into an event; 0: see `event_error` (delete or park the message).
+   */
+  uint32_t event_decoded;
+  const char *event_error;
+  const char *event_id;
+  /*
+   "/Purchase/Refund" or "/Purchase/Chargeback".
+   */
+  const char *event_source;
+  /*
+   A `msstore_clawback_event_state` value.
+   */
+  int32_t event_state;
+  const char *event_state_name;
+  /*
+   Non-zero only for Revoked: take the in-game value back.
+   */
+  uint32_t requires_revocation;
+  const char *order_id;
+  const char *line_item_id;
+  const char *product_id;
+  const char *product_type;
+  const char *sku_id;
+  const char *sandbox_id;
+  const char *purchased_date;
+  const char *event_date;
+  uint32_t has_recurrence_data;
+  const char *recurrence_id;
+  /*
+   "Full" or "Partial".
+   */
+  const char *refund_type;
+  int64_t duration_in_days;
+  int64_t consumed_duration_in_days;
+  /*
+   The decoded event JSON.
+   */
+  const char *event_json;
+} msstore_clawback_message;
+
+/*
+ One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
+ */
+typedef struct msstore_ledger_entry {
+  uint32_t struct_size;
+  /*
+   The entry id, which is also the consume's tracking id.
+   */
+  const char *id;
+  const char *player_ref;
+  const char *product_id;
+  uint32_t quantity;
+  /*
+   A `msstore_ledger_state` value.
+   */
+  int32_t state;
+  uint32_t attempts;
+  /*
+   The Store's remaining balance once applied; -1 before.
+   */
+  int64_t new_quantity;
+  /*
+   Order lines drawn from (`msstore_ledger_items_entry_transaction`).
+   */
+  size_t transaction_count;
+  /*
+   Why it is still pending or failed; NULL when none.
+   */
+  const char *last_error;
+  int64_t created_unix_ms;
+  /*
+   1 on an APPLIED entry this process was handed before (by an earlier
+   `msstore_ledger_consume` with the same tracking id, or a reconcile) and has not
+   acknowledged: whoever received it first grants it; do NOT grant it again. 0 otherwise.
+   A restart hands the entry out again with 0.
+   */
+  uint32_t already_handed_out;
+} msstore_ledger_entry;
+
+/*
+ One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
+ */
+typedef struct msstore_ledger_revocation {
+  uint32_t struct_size;
+  const char *id;
+  /*
+   A `msstore_revocation_kind` value.
+   */
+  int32_t kind;
+  const char *player_ref;
+  const char *product_id;
+  int64_t quantity;
+  /*
+   The consume entry whose value is taken back.
+   */
+  const char *entry_id;
+  const char *order_id;
+  const char *line_item_id;
+  const char *event_id;
+  /*
+   For a restore: the revocation it undoes; else NULL.
+   */
+  const char *reverses;
+  uint32_t acknowledged;
+  int64_t created_unix_ms;
+} msstore_ledger_revocation;
+
+/*
+ What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
+ revocations it created are the items' revocations (apply each, then acknowledge it).
+ */
+typedef struct msstore_clawback_ingest_summary {
+  uint32_t struct_size;
+  /*
+   Queue messages received (v1: order lines examined).
+   */
+  uint32_t received;
+  /*
+   Events recorded for the first time.
+   */
+  uint32_t applied;
+  /*
+   Events recorded before (redeliveries): nothing new.
+   */
+  uint32_t duplicates;
+  /*
+   Of `applied`: events for lines no recorded consume drew from yet (matched later).
+   */
+  uint32_t unmatched;
+  /*
+   Events of another sandbox, left in the queue.
+   */
+  uint32_t ignored;
+  /*
+   Unusable messages, recorded as dead letters and deleted.
+   */
+  uint32_t dead_lettered;
+  /*
+   Messages deleted after being recorded.
+   */
+  uint32_t deleted;
+  /*
+   Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).
+   */
+  uint32_t delete_conflicts;
+  /*
+   Other delete failures (the events are recorded; the messages come back as duplicates).
+   */
+  uint32_t delete_errors;
+} msstore_clawback_ingest_summary;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1419,95 +1419,6 @@ msstore_result msstore_clawback_delete(struct msstore_client *client,
                                        msstore_completion_cb cb,
                                        void *user_data,
                                        struct msstore_op **out_op);
-
-/*
- Number of order lines (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_clawback_orders_count(const struct msstore_clawback_orders *h);
-
-/*
- Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_clawback_orders_get(const struct msstore_clawback_orders *h,
-                                           size_t index,
-                                           struct msstore_clawback_order_line *out);
-
-/*
- Continuation token of a single-page query, or NULL. Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_clawback_orders_continuation_token(const struct msstore_clawback_orders *h);
-
-/*
- JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_clawback_orders_raw_json(const struct msstore_clawback_orders *h);
-
-/*
- Frees a v1 result. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
-
-/*
- Number of messages (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_clawback_messages_count(const struct msstore_clawback_messages *h);
-
-/*
- Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
- Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
- `MSSTORE_E_INVALID_ARGUMENT`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_clawback_messages_get(const struct msstore_clawback_messages *h,
-                                             size_t index,
-                                             struct msstore_clawback_message *out);
-
-/*
- JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_clawback_messages_raw_json(const struct msstore_clawback_messages *h);
-
-/*
- Frees a messages handle. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
-
-/*
- Takes the order lines of a `msstore_clawback_orders_query` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
- `msstore_clawback_orders_free`). Errors as for the other `msstore_op_take_*` functions.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
-                                               struct msstore_clawback_orders **out);
-
-/*
- Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
- `msstore_clawback_messages_free`). Errors as for the other `msstore_op_take_*` functions.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
-                                                 struct msstore_clawback_messages **out);
 
 /*
  Fills `opts` with defaults and `struct_size = sizeof(msstore_client_options)`. Call it, then
@@ -1675,25 +1586,6 @@ MSSTORE_EXPORT const char *msstore_result_name(int32_t code);
 MSSTORE_EXPORT const char *msstore_result_description(int32_t code);
 
 /*
- The error's result code (`MSSTORE_E_…`); `MSSTORE_E_NULL_POINTER` for NULL and
- `MSSTORE_E_INVALID_HANDLE` for a bad handle.
- Threading: any thread.
- */
-MSSTORE_EXPORT msstore_result msstore_error_code(const struct msstore_error *e);
-
-/*
- The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
- `msstore_error_free`. NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_error_kind(const struct msstore_error *e);
-
-/*
- A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
- NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_error_message(const struct msstore_error *e);
-
-/*
  Copies the message into a caller buffer (for callers that cannot hold a library pointer):
  writes the needed size including the NUL to `*needed` (if not NULL); returns
  `MSSTORE_E_BUFFER_TOO_SMALL` when `capacity` is too small (pass `buf = NULL, capacity = 0`
@@ -1707,54 +1599,6 @@ msstore_result msstore_error_copy_message(const struct msstore_error *e,
                                           char *buf,
                                           size_t capacity,
                                           size_t *needed);
-
-/*
- HTTP status of the failing response, or 0 when no response arrived.
- */
-MSSTORE_EXPORT uint16_t msstore_error_http_status(const struct msstore_error *e);
-
-/*
- The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_service_code(const struct msstore_error *e);
-
-/*
- The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_inner_code(const struct msstore_error *e);
-
-/*
- The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_ms_cv(const struct msstore_error *e);
-
-/*
- MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_correlation_id(const struct msstore_error *e);
-
-/*
- How long the service asked us to wait, in milliseconds; -1 when it did not say.
- */
-MSSTORE_EXPORT int64_t msstore_error_retry_after_ms(const struct msstore_error *e);
-
-/*
- For consume: the tracking id to resend with, or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_tracking_id(const struct msstore_error *e);
-
-/*
- The whole error as one JSON object (kind, message, codes, ids, Entra details). Owned by the
- error. NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_error_json(const struct msstore_error *e);
-
-/*
- Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
- `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
- strings from this error.
- */
-MSSTORE_EXPORT msstore_result msstore_error_free(struct msstore_error *e);
 
 /*
  Decodes (does not verify) a Store ID key, synchronously and without the network.
@@ -1771,34 +1615,6 @@ MSSTORE_EXPORT
 msstore_result msstore_key_decode(const char *key,
                                   struct msstore_key **out,
                                   struct msstore_error **err);
-
-/*
- Copies the decoded claims into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
- are owned by `key`. Renewal advice uses a 24 h margin for decoded keys and the client's
- `key_renew_margin` for renewed ones.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_key_get_info(const struct msstore_key *key,
-                                    struct msstore_key_info *out);
-
-/*
- The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
- secret: never log it. Owned by `key`. NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_key_value(const struct msstore_key *key);
-
-/*
- A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
- */
-MSSTORE_EXPORT const char *msstore_key_json(const struct msstore_key *key);
-
-/*
- Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
- */
-MSSTORE_EXPORT msstore_result msstore_key_free(struct msstore_key *key);
 
 /*
  Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
@@ -1825,11 +1641,6 @@ MSSTORE_EXPORT
 msstore_result msstore_ledger_open(const struct msstore_ledger_options *opts,
                                    struct msstore_ledger **out,
                                    struct msstore_error **err);
-
-/*
- Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_ledger_free(struct msstore_ledger *l);
 
 /*
  Consumes through the ledger: records the entry durably, sends (and resends with the same
@@ -1991,86 +1802,6 @@ msstore_result msstore_ledger_acknowledge_revocation(struct msstore_ledger *ledg
                                                      struct msstore_error **err);
 
 /*
- Number of entries (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_ledger_items_entry_count(const struct msstore_ledger_items *h);
-
-/*
- Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_entry(const struct msstore_ledger_items *h,
-                                          size_t index,
-                                          struct msstore_ledger_entry *out);
-
-/*
- Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_entry_transaction(const struct msstore_ledger_items *h,
-                                                      size_t index,
-                                                      size_t tx,
-                                                      struct msstore_order_transaction *out);
-
-/*
- Number of revocations (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_ledger_items_revocation_count(const struct msstore_ledger_items *h);
-
-/*
- Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items *h,
-                                               size_t index,
-                                               struct msstore_ledger_revocation *out);
-
-/*
- Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
- (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_ingest_summary(const struct msstore_ledger_items *h,
-                                                   struct msstore_clawback_ingest_summary *out);
-
-/*
- `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
- */
-MSSTORE_EXPORT
-const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
-
-/*
- Frees an items handle. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
-
-/*
- Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
- Ownership and errors as the other `msstore_op_take_*` functions: on `MSSTORE_OK` the caller
- owns `*out` (`msstore_ledger_items_free`).
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
-                                            struct msstore_ledger_items **out);
-
-/*
  Installs a process-wide log callback receiving records at `max_level` (a `msstore_log_level`,
  1 = errors only … 5 = trace) and below; `cb = NULL` removes it. `user_data` is passed through
  untouched. The callback runs on any library or caller thread, possibly concurrently; its
@@ -2223,6 +1954,73 @@ msstore_result msstore_change_subscription(struct msstore_client *client,
                                            struct msstore_op **out_op);
 
 /*
+ The error's result code (`MSSTORE_E_…`); `MSSTORE_E_NULL_POINTER` for NULL and
+ `MSSTORE_E_INVALID_HANDLE` for a bad handle.
+ Threading: any thread.
+ */
+MSSTORE_EXPORT msstore_result msstore_error_code(const struct msstore_error *e);
+
+/*
+ The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
+ `msstore_error_free`. NULL for a bad handle.
+ */
+MSSTORE_EXPORT const char *msstore_error_kind(const struct msstore_error *e);
+
+/*
+ A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
+ NULL for a bad handle.
+ */
+MSSTORE_EXPORT const char *msstore_error_message(const struct msstore_error *e);
+
+/*
+ HTTP status of the failing response, or 0 when no response arrived.
+ */
+MSSTORE_EXPORT uint16_t msstore_error_http_status(const struct msstore_error *e);
+
+/*
+ The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.
+ */
+MSSTORE_EXPORT const char *msstore_error_service_code(const struct msstore_error *e);
+
+/*
+ The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error.
+ */
+MSSTORE_EXPORT const char *msstore_error_inner_code(const struct msstore_error *e);
+
+/*
+ The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.
+ */
+MSSTORE_EXPORT const char *msstore_error_ms_cv(const struct msstore_error *e);
+
+/*
+ MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.
+ */
+MSSTORE_EXPORT const char *msstore_error_correlation_id(const struct msstore_error *e);
+
+/*
+ How long the service asked us to wait, in milliseconds; -1 when it did not say.
+ */
+MSSTORE_EXPORT int64_t msstore_error_retry_after_ms(const struct msstore_error *e);
+
+/*
+ For consume: the tracking id to resend with, or NULL. Owned by the error.
+ */
+MSSTORE_EXPORT const char *msstore_error_tracking_id(const struct msstore_error *e);
+
+/*
+ The whole error as one JSON object (kind, message, codes, ids, Entra details). Owned by the
+ error. NULL for a bad handle.
+ */
+MSSTORE_EXPORT const char *msstore_error_json(const struct msstore_error *e);
+
+/*
+ Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
+ `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
+ strings from this error.
+ */
+MSSTORE_EXPORT msstore_result msstore_error_free(struct msstore_error *e);
+
+/*
  The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
  game clients, never the service token. Owned by the token handle. NULL for a bad handle.
  */
@@ -2239,9 +2037,71 @@ MSSTORE_EXPORT int32_t msstore_token_audience(const struct msstore_token *t);
 MSSTORE_EXPORT int64_t msstore_token_expires_at_unix_ms(const struct msstore_token *t);
 
 /*
+ Takes the token of a `msstore_get_token` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_token_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_token(struct msstore_op *op,
+                                     struct msstore_token **out);
+
+/*
  Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
  */
 MSSTORE_EXPORT msstore_result msstore_token_free(struct msstore_token *t);
+
+/*
+ Copies the decoded claims into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
+ are owned by `key`. Renewal advice uses a 24 h margin for decoded keys and the client's
+ `key_renew_margin` for renewed ones.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_key_get_info(const struct msstore_key *key,
+                                    struct msstore_key_info *out);
+
+/*
+ The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
+ secret: never log it. Owned by `key`. NULL for a bad handle.
+ */
+MSSTORE_EXPORT const char *msstore_key_value(const struct msstore_key *key);
+
+/*
+ A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
+ */
+MSSTORE_EXPORT const char *msstore_key_json(const struct msstore_key *key);
+
+/*
+ Takes the renewed key of a `msstore_renew_key` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_key_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_key(struct msstore_op *op,
+                                   struct msstore_key **out);
+
+/*
+ Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
+ */
+MSSTORE_EXPORT msstore_result msstore_key_free(struct msstore_key *key);
 
 /*
  Number of entitlements (0 for a bad handle). Threading: any thread.
@@ -2288,6 +2148,23 @@ uint32_t msstore_entitlements_duplicates_removed(const struct msstore_entitlemen
 MSSTORE_EXPORT const char *msstore_entitlements_raw_json(const struct msstore_entitlements *h);
 
 /*
+ Takes the entitlements of a `msstore_query_entitlements` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_entitlements_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_entitlements(struct msstore_op *op,
+                                            struct msstore_entitlements **out);
+
+/*
  Frees an entitlements handle and every string it owns. NULL is a no-op.
  */
 MSSTORE_EXPORT msstore_result msstore_entitlements_free(struct msstore_entitlements *h);
@@ -2319,6 +2196,23 @@ msstore_result msstore_consume_result_transaction(const struct msstore_consume_r
 MSSTORE_EXPORT const char *msstore_consume_result_json(const struct msstore_consume_result *h);
 
 /*
+ Takes the result of a `msstore_consume` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_consume_result_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_consume_result(struct msstore_op *op,
+                                              struct msstore_consume_result **out);
+
+/*
  Frees a consume result. NULL is a no-op.
  */
 MSSTORE_EXPORT msstore_result msstore_consume_result_free(struct msstore_consume_result *h);
@@ -2348,6 +2242,23 @@ msstore_result msstore_order_line_item_get(const struct msstore_order *h,
  The order response body as received. Owned by `h`.
  */
 MSSTORE_EXPORT const char *msstore_order_raw_json(const struct msstore_order *h);
+
+/*
+ Takes the order of a `msstore_grant_free_product` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_order_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_order(struct msstore_op *op,
+                                     struct msstore_order **out);
 
 /*
  Frees an order. NULL is a no-op.
@@ -2383,98 +2294,14 @@ const char *msstore_subscriptions_continuation_token(const struct msstore_subscr
 MSSTORE_EXPORT const char *msstore_subscriptions_raw_json(const struct msstore_subscriptions *h);
 
 /*
- Frees a subscriptions handle. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
-
-/*
- Takes the token of a `msstore_get_token` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_token_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_token(struct msstore_op *op,
-                                     struct msstore_token **out);
-
-/*
- Takes the renewed key of a `msstore_renew_key` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_key_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_key(struct msstore_op *op,
-                                   struct msstore_key **out);
-
-/*
- Takes the entitlements of a `msstore_query_entitlements` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_entitlements_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_entitlements(struct msstore_op *op,
-                                            struct msstore_entitlements **out);
-
-/*
- Takes the result of a `msstore_consume` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_consume_result_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_consume_result(struct msstore_op *op,
-                                              struct msstore_consume_result **out);
-
-/*
- Takes the order of a `msstore_grant_free_product` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_order_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_order(struct msstore_op *op,
-                                     struct msstore_order **out);
-
-/*
  Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
 
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_subscriptions_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_subscriptions_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
 
  # Safety
  `out` is NULL or writable.
@@ -2482,6 +2309,198 @@ msstore_result msstore_op_take_order(struct msstore_op *op,
 MSSTORE_EXPORT
 msstore_result msstore_op_take_subscriptions(struct msstore_op *op,
                                              struct msstore_subscriptions **out);
+
+/*
+ Frees a subscriptions handle. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
+
+/*
+ Number of order lines (0 for a bad handle).
+ */
+MSSTORE_EXPORT size_t msstore_clawback_orders_count(const struct msstore_clawback_orders *h);
+
+/*
+ Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_clawback_orders_get(const struct msstore_clawback_orders *h,
+                                           size_t index,
+                                           struct msstore_clawback_order_line *out);
+
+/*
+ Continuation token of a single-page query, or NULL. Owned by `h`.
+ */
+MSSTORE_EXPORT
+const char *msstore_clawback_orders_continuation_token(const struct msstore_clawback_orders *h);
+
+/*
+ JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
+ */
+MSSTORE_EXPORT
+const char *msstore_clawback_orders_raw_json(const struct msstore_clawback_orders *h);
+
+/*
+ Takes the order lines of a `msstore_clawback_orders_query` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_clawback_orders_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
+                                               struct msstore_clawback_orders **out);
+
+/*
+ Frees a v1 result. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
+
+/*
+ Number of messages (0 for a bad handle).
+ */
+MSSTORE_EXPORT size_t msstore_clawback_messages_count(const struct msstore_clawback_messages *h);
+
+/*
+ Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
+ Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
+ `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_clawback_messages_get(const struct msstore_clawback_messages *h,
+                                             size_t index,
+                                             struct msstore_clawback_message *out);
+
+/*
+ JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
+ */
+MSSTORE_EXPORT
+const char *msstore_clawback_messages_raw_json(const struct msstore_clawback_messages *h);
+
+/*
+ Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_clawback_messages_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
+                                                 struct msstore_clawback_messages **out);
+
+/*
+ Frees a messages handle. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
+
+/*
+ Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_ledger_free(struct msstore_ledger *l);
+
+/*
+ Number of entries (0 for a bad handle).
+ */
+MSSTORE_EXPORT size_t msstore_ledger_items_entry_count(const struct msstore_ledger_items *h);
+
+/*
+ Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_entry(const struct msstore_ledger_items *h,
+                                          size_t index,
+                                          struct msstore_ledger_entry *out);
+
+/*
+ Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_entry_transaction(const struct msstore_ledger_items *h,
+                                                      size_t index,
+                                                      size_t tx,
+                                                      struct msstore_order_transaction *out);
+
+/*
+ Number of revocations (0 for a bad handle).
+ */
+MSSTORE_EXPORT size_t msstore_ledger_items_revocation_count(const struct msstore_ledger_items *h);
+
+/*
+ Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items *h,
+                                               size_t index,
+                                               struct msstore_ledger_revocation *out);
+
+/*
+ Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
+ (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_ingest_summary(const struct msstore_ledger_items *h,
+                                                   struct msstore_clawback_ingest_summary *out);
+
+/*
+ `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
+ */
+MSSTORE_EXPORT
+const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
+
+/*
+ Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_ledger_items_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
+                                            struct msstore_ledger_items **out);
+
+/*
+ Frees an items handle. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,10 +8,9 @@
 //! `MSSTORE_E_MESSAGE_NOT_FOUND` from a delete are expected outcomes, not failures.
 
 use super::completion::start;
-use super::handles;
 use super::panic::boundary;
-use super::results::{take_into, Payload, Views};
-use super::strings::{cstring, in_opt_str, in_str, read_versioned, write_view, Arena, MAX_STR};
+use super::results::{Payload, Views};
+use super::strings::{cstring, in_opt_string, in_string, read_versioned, Arena};
 use super::types::*;
 use crate::clawback::{
     ClawbackEventState, ClawbackOrder, ClawbackOrdersRequest, QueueMessage, ReceiveOptions,
@@ -142,18 +141,7 @@ pub struct msstore_clawback_message {
     pub event_json: *const c_char,
 }
 
-macro_rules! zeroed {
-    ($($t:ty),*) => {$(
-        impl Default for $t {
-            fn default() -> Self {
-                // SAFETY: the type holds only integers and raw pointers, for which all-zero bytes
-                // (0, NULL) are valid values.
-                unsafe { std::mem::zeroed() }
-            }
-        }
-    )*};
-}
-zeroed!(
+zeroed_default!(
     msstore_clawback_orders_options,
     msstore_clawback_receive_options,
     msstore_clawback_order_line,
@@ -166,9 +154,9 @@ fn iso(a: &mut Arena, t: Option<Timestamp>) -> *const c_char {
 
 pub(crate) struct ClawbackOrdersObj {
     _arena: Arena,
-    lines: Views<msstore_clawback_order_line>,
-    continuation: Option<CString>,
-    raw_json: CString,
+    pub(crate) lines: Views<msstore_clawback_order_line>,
+    pub(crate) continuation: Option<CString>,
+    pub(crate) raw_json: CString,
 }
 
 impl ClawbackOrdersObj {
@@ -211,8 +199,8 @@ impl ClawbackOrdersObj {
 
 pub(crate) struct ClawbackMessagesObj {
     _arena: Arena,
-    items: Views<msstore_clawback_message>,
-    raw_json: CString,
+    pub(crate) items: Views<msstore_clawback_message>,
+    pub(crate) raw_json: CString,
 }
 
 fn state_code(s: &ClawbackEventState) -> msstore_clawback_event_state {
@@ -288,20 +276,6 @@ impl ClawbackMessagesObj {
     }
 }
 
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn req(p: *const c_char) -> Result<String, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn opt(p: *const c_char) -> Result<Option<String>, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
-}
-
 /// Clawback v1: the user's consumable orders of the last 90 days in the requested line states
 /// (all pages, or one page). Result: `msstore_op_take_clawback_orders`. Synchronous errors add
 /// `MSSTORE_E_TOO_LONG` (more than 16 states). Errors in the callback:
@@ -331,14 +305,14 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
         }
         // SAFETY: the struct's pointers are NULL or valid per the contract.
         let r = unsafe {
-            let mut r = ClawbackOrdersRequest::new(&req(o.purchase_key)?);
+            let mut r = ClawbackOrdersRequest::new(&in_string(o.purchase_key)?);
             if o.line_item_state_count > 0 {
                 r.line_item_state_filter = (0..o.line_item_state_count)
-                    .map(|i| req(*o.line_item_states.add(i)))
+                    .map(|i| in_string(*o.line_item_states.add(i)))
                     .collect::<Result<_, _>>()?;
             }
-            r.continuation_token = opt(o.continuation_token)?;
-            r.sbx = opt(o.sbx)?;
+            r.continuation_token = in_opt_string(o.continuation_token)?;
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         r.validate()
@@ -458,7 +432,7 @@ pub unsafe extern "C" fn msstore_clawback_delete(
 ) -> msstore_result {
     boundary!({
         // SAFETY: forwarded contract.
-        let (id, receipt) = unsafe { (req(message_id)?, req(pop_receipt)?) };
+        let (id, receipt) = unsafe { (in_string(message_id)?, in_string(pop_receipt)?) };
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
@@ -467,152 +441,4 @@ pub unsafe extern "C" fn msstore_clawback_delete(
             })
         }
     })
-}
-
-/// Number of order lines (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_count(h: *const msstore_clawback_orders) -> usize {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.lines.0.len())
-    })
-}
-
-/// Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_orders_get(
-    h: *const msstore_clawback_orders,
-    index: usize,
-    out: *mut msstore_clawback_order_line,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .lines
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Continuation token of a single-page query, or NULL. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_continuation_token(
-    h: *const msstore_clawback_orders,
-) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok({
-            o.continuation
-                .as_ref()
-                .map_or(std::ptr::null(), |c| c.as_ptr())
-        })
-    })
-}
-
-/// JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_raw_json(
-    h: *const msstore_clawback_orders,
-) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.raw_json.as_ptr())
-    })
-}
-
-/// Frees a v1 result. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_free(h: *mut msstore_clawback_orders) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
-/// Number of messages (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_clawback_messages_count(h: *const msstore_clawback_messages) -> usize {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.items.0.len())
-    })
-}
-
-/// Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
-/// Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
-/// `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_messages_get(
-    h: *const msstore_clawback_messages,
-    index: usize,
-    out: *mut msstore_clawback_message,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .items
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_messages_raw_json(
-    h: *const msstore_clawback_messages,
-) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.raw_json.as_ptr())
-    })
-}
-
-/// Frees a messages handle. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_messages_free(
-    h: *mut msstore_clawback_messages,
-) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
-/// Takes the order lines of a `msstore_clawback_orders_query` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
-/// `msstore_clawback_orders_free`). Errors as for the other `msstore_op_take_*` functions.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_clawback_orders(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_clawback_orders,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
-}
-
-/// Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
-/// `msstore_clawback_messages_free`). Errors as for the other `msstore_op_take_*` functions.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_clawback_messages(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_clawback_messages,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
 }

@@ -127,17 +127,17 @@ pub(crate) fn error_for_code(code: msstore_result, message: &str) -> Error {
 
 /// What C sees of an error: the code plus every detail as ready-made C strings.
 pub(crate) struct ErrorObj {
-    pub code: msstore_result,
-    pub http_status: u16,
-    pub retry_after_ms: i64,
-    kind: CString,
-    message: CString,
-    service_code: Option<CString>,
-    inner_code: Option<CString>,
-    ms_cv: Option<CString>,
-    correlation_id: Option<CString>,
-    tracking_id: Option<CString>,
-    json: CString,
+    pub(crate) code: msstore_result,
+    pub(crate) http_status: u16,
+    pub(crate) retry_after_ms: i64,
+    pub(crate) kind: CString,
+    pub(crate) message: CString,
+    pub(crate) service_code: Option<CString>,
+    pub(crate) inner_code: Option<CString>,
+    pub(crate) ms_cv: Option<CString>,
+    pub(crate) correlation_id: Option<CString>,
+    pub(crate) tracking_id: Option<CString>,
+    pub(crate) json: CString,
 }
 
 impl ErrorObj {
@@ -213,41 +213,6 @@ pub extern "C" fn msstore_result_description(code: i32) -> *const c_char {
     })
 }
 
-fn opt_ptr(c: &Option<CString>) -> *const c_char {
-    c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
-}
-
-/// The error's result code (`MSSTORE_E_…`); `MSSTORE_E_NULL_POINTER` for NULL and
-/// `MSSTORE_E_INVALID_HANDLE` for a bad handle.
-/// Threading: any thread.
-#[no_mangle]
-pub extern "C" fn msstore_error_code(e: *const msstore_error) -> msstore_result {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(o.code)
-    })
-}
-
-/// The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
-/// `msstore_error_free`. NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_error_kind(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(o.kind.as_ptr())
-    })
-}
-
-/// A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
-/// NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_error_message(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(o.message.as_ptr())
-    })
-}
-
 /// Copies the message into a caller buffer (for callers that cannot hold a library pointer):
 /// writes the needed size including the NUL to `*needed` (if not NULL); returns
 /// `MSSTORE_E_BUFFER_TOO_SMALL` when `capacity` is too small (pass `buf = NULL, capacity = 0`
@@ -268,87 +233,6 @@ pub unsafe extern "C" fn msstore_error_copy_message(
         // SAFETY: forwarded contract.
         unsafe { copy_to_buffer(msg, buf, capacity, needed) }
     })
-}
-
-/// HTTP status of the failing response, or 0 when no response arrived.
-#[no_mangle]
-pub extern "C" fn msstore_error_http_status(e: *const msstore_error) -> u16 {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(o.http_status)
-    })
-}
-
-/// The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.
-#[no_mangle]
-pub extern "C" fn msstore_error_service_code(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(opt_ptr(&o.service_code))
-    })
-}
-
-/// The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error.
-#[no_mangle]
-pub extern "C" fn msstore_error_inner_code(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(opt_ptr(&o.inner_code))
-    })
-}
-
-/// The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.
-#[no_mangle]
-pub extern "C" fn msstore_error_ms_cv(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(opt_ptr(&o.ms_cv))
-    })
-}
-
-/// MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.
-#[no_mangle]
-pub extern "C" fn msstore_error_correlation_id(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(opt_ptr(&o.correlation_id))
-    })
-}
-
-/// How long the service asked us to wait, in milliseconds; -1 when it did not say.
-#[no_mangle]
-pub extern "C" fn msstore_error_retry_after_ms(e: *const msstore_error) -> i64 {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(o.retry_after_ms)
-    })
-}
-
-/// For consume: the tracking id to resend with, or NULL. Owned by the error.
-#[no_mangle]
-pub extern "C" fn msstore_error_tracking_id(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(opt_ptr(&o.tracking_id))
-    })
-}
-
-/// The whole error as one JSON object (kind, message, codes, ids, Entra details). Owned by the
-/// error. NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_error_json(e: *const msstore_error) -> *const c_char {
-    boundary!({
-        let o = handles::get(e)?;
-        Ok(o.json.as_ptr())
-    })
-}
-
-/// Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
-/// `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
-/// strings from this error.
-#[no_mangle]
-pub extern "C" fn msstore_error_free(e: *mut msstore_error) -> msstore_result {
-    boundary!({ handles::free(e) })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
 use super::results::Views;
-use super::strings::{cstring, in_str, write_out, write_view, Arena, MAX_STR};
+use super::strings::{cstring, in_str, write_out, Arena, MAX_STR};
 use super::types::{
     msstore_error, msstore_key, msstore_key_info, msstore_key_kind, msstore_result,
 };
@@ -19,9 +19,9 @@ const DEFAULT_MARGIN: Duration = Duration::from_secs(24 * 3600);
 
 pub(crate) struct KeyObj {
     _arena: Arena,
-    info: Views<msstore_key_info>,
-    value: CString,
-    json: CString,
+    pub(crate) info: Views<msstore_key_info>,
+    pub(crate) value: CString,
+    pub(crate) json: CString,
 }
 
 impl KeyObj {
@@ -90,47 +90,4 @@ pub unsafe extern "C" fn msstore_key_decode(
             Err((code, e)) => unsafe { fail(err, code, &e) },
         })
     })
-}
-
-/// Copies the decoded claims into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
-/// are owned by `key`. Renewal advice uses a 24 h margin for decoded keys and the client's
-/// `key_renew_margin` for renewed ones.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_key_get_info(
-    key: *const msstore_key,
-    out: *mut msstore_key_info,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(key)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, &o.info.0[0]) }
-    })
-}
-
-/// The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
-/// secret: never log it. Owned by `key`. NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_key_value(key: *const msstore_key) -> *const c_char {
-    boundary!({
-        let o = handles::get(key)?;
-        Ok(o.value.as_ptr())
-    })
-}
-
-/// A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
-#[no_mangle]
-pub extern "C" fn msstore_key_json(key: *const msstore_key) -> *const c_char {
-    boundary!({
-        let o = handles::get(key)?;
-        Ok(o.json.as_ptr())
-    })
-}
-
-/// Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
-#[no_mangle]
-pub extern "C" fn msstore_key_free(key: *mut msstore_key) -> msstore_result {
-    boundary!({ handles::free(key) })
 }

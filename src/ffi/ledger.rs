@@ -9,13 +9,11 @@ use super::completion::start;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
-use super::results::{take_into, Payload, Views};
-use super::strings::{
-    cstring, in_opt_str, in_str, read_versioned, write_out, write_view, Arena, MAX_STR,
-};
+use super::results::{Payload, Views};
+use super::strings::{cstring, in_opt_string, in_string, read_versioned, write_out, Arena};
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
-    msstore_order_transaction, msstore_result, Versioned,
+    msstore_order_transaction, msstore_result, zeroed_default, Versioned,
 };
 use crate::clawback::ReceiveOptions;
 use crate::error::{Error, Result};
@@ -239,17 +237,6 @@ pub struct msstore_ledger_revocation {
     pub created_unix_ms: i64,
 }
 
-macro_rules! zeroed_default {
-    ($($t:ty),*) => {$(
-        impl Default for $t {
-            fn default() -> Self {
-                // SAFETY: the type holds only integers and raw pointers, for which all-zero
-                // bytes (0, NULL) are valid values.
-                unsafe { std::mem::zeroed() }
-            }
-        }
-    )*};
-}
 zeroed_default!(
     msstore_ledger_options,
     msstore_ledger_consume_options,
@@ -264,12 +251,12 @@ pub(crate) struct LedgerObj(Ledger);
 
 pub(crate) struct LedgerItemsObj {
     _arena: Arena,
-    entries: Views<msstore_ledger_entry>,
-    transactions: Vec<Views<msstore_order_transaction>>,
-    revocations: Views<msstore_ledger_revocation>,
+    pub(crate) entries: Views<msstore_ledger_entry>,
+    pub(crate) transactions: Vec<Views<msstore_order_transaction>>,
+    pub(crate) revocations: Views<msstore_ledger_revocation>,
     /// Set for the result of a clawback ingestion.
-    summary: Option<msstore_clawback_ingest_summary>,
-    json: CString,
+    pub(crate) summary: Option<msstore_clawback_ingest_summary>,
+    pub(crate) json: CString,
 }
 
 fn state_c(s: EntryState) -> i32 {
@@ -402,20 +389,6 @@ unsafe fn sync_call(
     }
 }
 
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn req(p: *const c_char) -> std::result::Result<String, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn opt(p: *const c_char) -> std::result::Result<Option<String>, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
-}
-
 fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_result> {
     Ok(handles::get(l)?.0.clone())
 }
@@ -473,13 +446,13 @@ pub unsafe extern "C" fn msstore_ledger_open(
                 }
                 let o = read_versioned(opts)?;
                 let mut c = LedgerConfig::default();
-                if let Some(p) = opt(o.sqlite_path)? {
+                if let Some(p) = in_opt_string(o.sqlite_path)? {
                     c.sqlite_path = p;
                 }
-                if let Some(u) = opt(o.postgres_url)? {
+                if let Some(u) = in_opt_string(o.postgres_url)? {
                     c.postgres_url = u.into();
                 }
-                if let Some(i) = opt(o.instance_id)? {
+                if let Some(i) = in_opt_string(o.instance_id)? {
                     c.instance_id = i;
                 }
                 if o.claim_lease_ms != 0 {
@@ -507,12 +480,6 @@ pub unsafe extern "C" fn msstore_ledger_open(
             })
         })
     })
-}
-
-/// Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_ledger_free(l: *mut msstore_ledger) -> msstore_result {
-    boundary!({ handles::free(l) })
 }
 
 /// Consumes through the ledger: records the entry durably, sends (and resends with the same
@@ -545,13 +512,13 @@ pub unsafe extern "C" fn msstore_ledger_consume(
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let r = unsafe {
             let mut r = LedgerConsume::new(
-                &req(o.player_ref)?,
-                &req(o.collections_key)?,
-                &req(o.product_id)?,
+                &in_string(o.player_ref)?,
+                &in_string(o.collections_key)?,
+                &in_string(o.product_id)?,
                 o.quantity,
             );
-            r.tracking_id = opt(o.tracking_id)?;
-            r.sbx = opt(o.sbx)?;
+            r.tracking_id = in_opt_string(o.tracking_id)?;
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         // SAFETY: forwarded contract.
@@ -633,7 +600,8 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
         let nonzero = |v: u32, default: u32| if v == 0 { default } else { v };
         let r = ClawbackIngestOptions {
             // SAFETY: the struct's string is NULL or NUL-terminated per the contract.
-            expected_sandbox: unsafe { opt(o.expected_sandbox) }?.unwrap_or(d.expected_sandbox),
+            expected_sandbox: unsafe { in_opt_string(o.expected_sandbox) }?
+                .unwrap_or(d.expected_sandbox),
             receive: ReceiveOptions {
                 max_messages: nonzero(o.max_messages, d.receive.max_messages),
                 visibility_timeout_secs: nonzero(
@@ -683,10 +651,10 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
     boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
-        let key = unsafe { req(purchase_key) }?;
+        let key = unsafe { in_string(purchase_key) }?;
         let opts = ClawbackOrdersIngestOptions {
             // SAFETY: forwarded contract.
-            sbx: unsafe { opt(sbx) }?,
+            sbx: unsafe { in_opt_string(sbx) }?,
             ..ClawbackOrdersIngestOptions::default()
         };
         // SAFETY: forwarded contract.
@@ -747,7 +715,7 @@ pub unsafe extern "C" fn msstore_ledger_acknowledge(
         Ok(unsafe {
             sync_call(err, || {
                 let l = ledger_of(ledger)?;
-                let id = req(entry_id)?;
+                let id = in_string(entry_id)?;
                 Ok(l.acknowledge(&id).map(drop))
             })
         })
@@ -788,10 +756,10 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
                     _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
                 };
                 let mm = ClawbackMatch {
-                    event_id: req(o.event_id)?,
-                    order_id: req(o.order_id)?,
-                    line_item_id: req(o.line_item_id)?,
-                    product_id: req(o.product_id)?,
+                    event_id: in_string(o.event_id)?,
+                    order_id: in_string(o.order_id)?,
+                    line_item_id: in_string(o.line_item_id)?,
+                    product_id: in_string(o.product_id)?,
                     state,
                 };
                 Ok(l.apply_clawback(&mm).map(|r| {
@@ -851,147 +819,9 @@ pub unsafe extern "C" fn msstore_ledger_acknowledge_revocation(
         Ok(unsafe {
             sync_call(err, || {
                 let l = ledger_of(ledger)?;
-                let id = req(revocation_id)?;
+                let id = in_string(revocation_id)?;
                 Ok(l.acknowledge_revocation(&id).map(drop))
             })
         })
     })
-}
-
-/// Number of entries (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_entry_count(h: *const msstore_ledger_items) -> usize {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.entries.0.len())
-    })
-}
-
-/// Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_entry(
-    h: *const msstore_ledger_items,
-    index: usize,
-    out: *mut msstore_ledger_entry,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .entries
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
-    h: *const msstore_ledger_items,
-    index: usize,
-    tx: usize,
-    out: *mut msstore_order_transaction,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .transactions
-            .get(index)
-            .and_then(|t| t.0.get(tx))
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Number of revocations (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_revocation_count(h: *const msstore_ledger_items) -> usize {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.revocations.0.len())
-    })
-}
-
-/// Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_revocation(
-    h: *const msstore_ledger_items,
-    index: usize,
-    out: *mut msstore_ledger_revocation,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .revocations
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
-/// (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
-    h: *const msstore_ledger_items,
-    out: *mut msstore_clawback_ingest_summary,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .summary
-            .as_ref()
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.json.as_ptr())
-    })
-}
-
-/// Frees an items handle. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_free(h: *mut msstore_ledger_items) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
-/// Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
-/// Ownership and errors as the other `msstore_op_take_*` functions: on `MSSTORE_OK` the caller
-/// owns `*out` (`msstore_ledger_items_free`).
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_ledger_items(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_ledger_items,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
 }

@@ -1,6 +1,8 @@
 //! The C ABI (`msstore_*`), the only way game engines reach the library.
 //!
 //! One job per module:
+//! - `accessors`: the accessors, takes and frees of result handles, generated from
+//!   `exports_table.rs` by build.rs;
 //! - [`types`]: `repr(C)` enums and structs shared with C (result codes, options, item views);
 //! - [`handles`]: the registry of live handles (freed-handle detection, `msstore_live_objects`);
 //! - [`panic`]: the panic boundary every export runs inside;
@@ -25,6 +27,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod accessors;
 pub mod clawback;
 pub mod client;
 pub mod completion;

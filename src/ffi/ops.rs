@@ -20,7 +20,7 @@ use super::completion::start;
 use super::key::KeyObj;
 use super::panic::boundary;
 use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
-use super::strings::{in_opt_str, in_str, read_versioned, MAX_PRODUCTS, MAX_STR};
+use super::strings::{in_opt_string, in_string, read_versioned, MAX_PRODUCTS};
 use super::types::*;
 use crate::collections::UserIdentity;
 use crate::collections::{ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request};
@@ -28,20 +28,6 @@ use crate::consume::{ConsumeRequest, ConsumeV6Request};
 use crate::purchase::{ChangeType, GrantRequest, RecurrenceChangeRequest, RecurrenceQueryRequest};
 use crate::token::Audience;
 use std::ffi::{c_char, c_void};
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn req(p: *const c_char) -> Result<String, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn opt(p: *const c_char) -> Result<Option<String>, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
-}
 
 /// # Safety
 /// `ids` (and `skus` when not NULL) point to `count` pointers, each NULL (skus only) or
@@ -63,12 +49,12 @@ unsafe fn products(
     (0..count)
         .map(|i| {
             // SAFETY: `ids` has `count` readable elements.
-            let id = unsafe { req(*ids.add(i)) }?;
+            let id = unsafe { in_string(*ids.add(i)) }?;
             let sku = if skus.is_null() {
                 None
             } else {
                 // SAFETY: `skus` has `count` readable elements, each NULL or NUL-terminated.
-                unsafe { opt(*skus.add(i)) }?
+                unsafe { in_opt_string(*skus.add(i)) }?
             };
             Ok(match sku {
                 Some(s) => ProductSkuId::with_sku(id, s),
@@ -132,7 +118,7 @@ pub unsafe extern "C" fn msstore_renew_key(
 ) -> msstore_result {
     boundary!({
         // SAFETY: forwarded contract.
-        let key = unsafe { req(key) }?;
+        let key = unsafe { in_string(key) }?;
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
@@ -173,11 +159,11 @@ pub unsafe extern "C" fn msstore_query_entitlements(
         // SAFETY: the struct's pointers are NULL or valid per the contract.
         let (key, prods, token, validity, sbx) = unsafe {
             (
-                req(q.collections_key)?,
+                in_string(q.collections_key)?,
                 products(q.product_ids, q.sku_ids, q.product_count)?,
-                opt(q.continuation_token)?,
-                opt(q.validity_type)?,
-                opt(q.sbx)?,
+                in_opt_string(q.continuation_token)?,
+                in_opt_string(q.validity_type)?,
+                in_opt_string(q.sbx)?,
             )
         };
         let single = q.single_page != 0;
@@ -265,10 +251,10 @@ pub unsafe extern "C" fn msstore_consume(
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let (key, product, tracking, sbx) = unsafe {
             (
-                req(o.collections_key)?,
-                req(o.product_id)?,
-                opt(o.tracking_id)?,
-                opt(o.sbx)?,
+                in_string(o.collections_key)?,
+                in_string(o.product_id)?,
+                in_opt_string(o.tracking_id)?,
+                in_opt_string(o.sbx)?,
             )
         };
         let mut r = if o.quantity == 0 {
@@ -316,11 +302,11 @@ pub unsafe extern "C" fn msstore_consume_v6(
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let (key, item, tracking, product, transaction) = unsafe {
             (
-                req(o.collections_key)?,
-                opt(o.item_id)?,
-                opt(o.tracking_id)?,
-                opt(o.product_id)?,
-                opt(o.transaction_id)?,
+                in_string(o.collections_key)?,
+                in_opt_string(o.item_id)?,
+                in_opt_string(o.tracking_id)?,
+                in_opt_string(o.product_id)?,
+                in_opt_string(o.transaction_id)?,
             )
         };
         let r = match item {
@@ -372,19 +358,19 @@ pub unsafe extern "C" fn msstore_grant_free_product(
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
             let mut r = GrantRequest::new(
-                &req(o.purchase_key)?,
-                &req(o.product_id)?,
-                &req(o.sku_id)?,
-                &req(o.availability_id)?,
+                &in_string(o.purchase_key)?,
+                &in_string(o.product_id)?,
+                &in_string(o.sku_id)?,
+                &in_string(o.availability_id)?,
             );
-            if let Some(l) = opt(o.language)? {
+            if let Some(l) = in_opt_string(o.language)? {
                 r.language = l;
             }
-            if let Some(m) = opt(o.market)? {
+            if let Some(m) = in_opt_string(o.market)? {
                 r.market = m;
             }
-            r.order_id = opt(o.order_id)?;
-            r.dev_offer_id = opt(o.dev_offer_id)?;
+            r.order_id = in_opt_string(o.order_id)?;
+            r.dev_offer_id = in_opt_string(o.dev_offer_id)?;
             r
         };
         r.quantity = 1;
@@ -417,9 +403,9 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
-            let mut r = RecurrenceQueryRequest::new(&req(o.purchase_key)?);
-            r.continuation_token = opt(o.continuation_token)?;
-            r.sbx = opt(o.sbx)?;
+            let mut r = RecurrenceQueryRequest::new(&in_string(o.purchase_key)?);
+            r.continuation_token = in_opt_string(o.continuation_token)?;
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         if o.page_size != 0 {
@@ -470,9 +456,12 @@ pub unsafe extern "C" fn msstore_change_subscription(
         };
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
-            let mut r =
-                RecurrenceChangeRequest::new(&req(o.purchase_key)?, &req(o.recurrence_id)?, ct);
-            r.sbx = opt(o.sbx)?;
+            let mut r = RecurrenceChangeRequest::new(
+                &in_string(o.purchase_key)?,
+                &in_string(o.recurrence_id)?,
+                ct,
+            );
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         if ct == ChangeType::Extend {

@@ -6,8 +6,7 @@
 
 use super::completion::take_result;
 use super::handles::{self, Handle};
-use super::panic::boundary;
-use super::strings::{cstring, write_out, write_view, Arena};
+use super::strings::{cstring, write_out, Arena};
 use super::types::*;
 use crate::collections::{EntitlementItem, QueryPage, QueryResult};
 use crate::consume::ConsumeResult;
@@ -53,13 +52,26 @@ unsafe impl<T> Send for Views<T> {}
 // SAFETY: as above; nothing is ever written through them.
 unsafe impl<T> Sync for Views<T> {}
 
+impl<T> Views<T> {
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// View `index`, or `MSSTORE_E_INVALID_ARGUMENT` past the end.
+    pub(crate) fn at(&self, index: usize) -> Result<&T, msstore_result> {
+        self.0
+            .get(index)
+            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
 pub(crate) struct TokenObj {
-    audience: i32,
-    token: CString,
-    expires_at_ms: i64,
+    pub(crate) audience: i32,
+    pub(crate) token: CString,
+    pub(crate) expires_at_ms: i64,
 }
 
 impl TokenObj {
@@ -80,50 +92,16 @@ impl TokenObj {
     }
 }
 
-/// The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
-/// game clients, never the service token. Owned by the token handle. NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_token_value(t: *const msstore_token) -> *const c_char {
-    boundary!({
-        let o = handles::get(t)?;
-        Ok(o.token.as_ptr())
-    })
-}
-
-/// The token's audience (a `msstore_audience`), or -1 for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_token_audience(t: *const msstore_token) -> i32 {
-    boundary!({
-        let o = handles::get(t)?;
-        Ok(o.audience)
-    })
-}
-
-/// When the token expires (local clock), Unix milliseconds; -1 for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_token_expires_at_unix_ms(t: *const msstore_token) -> i64 {
-    boundary!({
-        let o = handles::get(t)?;
-        Ok(o.expires_at_ms)
-    })
-}
-
-/// Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
-#[no_mangle]
-pub extern "C" fn msstore_token_free(t: *mut msstore_token) -> msstore_result {
-    boundary!({ handles::free(t) })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Entitlements
 
 pub(crate) struct EntitlementsObj {
     _arena: Arena,
-    items: Views<msstore_entitlement>,
-    continuation: Option<CString>,
-    pages: u32,
-    duplicates_removed: u32,
-    raw_json: CString,
+    pub(crate) items: Views<msstore_entitlement>,
+    pub(crate) continuation: Option<CString>,
+    pub(crate) pages: u32,
+    pub(crate) duplicates_removed: u32,
+    pub(crate) raw_json: CString,
 }
 
 fn entitlement_view(a: &mut Arena, i: &EntitlementItem) -> msstore_entitlement {
@@ -193,99 +171,14 @@ impl EntitlementsObj {
     }
 }
 
-/// Number of entitlements (0 for a bad handle). Threading: any thread.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_count(h: *const msstore_entitlements) -> usize {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.items.0.len())
-    })
-}
-
-/// Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
-/// are owned by `h`, valid until `msstore_entitlements_free(h)`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
-/// (index out of range or bad struct_size).
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_entitlements_get(
-    h: *const msstore_entitlements,
-    index: usize,
-    out: *mut msstore_entitlement,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .items
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// The continuation token of a single-page query (pass it back for the next page), or NULL on
-/// the last page and for all-pages queries. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_continuation_token(
-    h: *const msstore_entitlements,
-) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok({
-            o.continuation
-                .as_ref()
-                .map_or(std::ptr::null(), |c| c.as_ptr())
-        })
-    })
-}
-
-/// Pages fetched (1 for a single-page query).
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_pages(h: *const msstore_entitlements) -> u32 {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.pages)
-    })
-}
-
-/// Items dropped as duplicates across pages (all-pages queries).
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_duplicates_removed(h: *const msstore_entitlements) -> u32 {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.duplicates_removed)
-    })
-}
-
-/// JSON of the result: for a single-page query the response body exactly as received; for an
-/// all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
-/// Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_raw_json(h: *const msstore_entitlements) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.raw_json.as_ptr())
-    })
-}
-
-/// Frees an entitlements handle and every string it owns. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_free(h: *mut msstore_entitlements) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Consume
 
 pub(crate) struct ConsumeObj {
     _arena: Arena,
-    info: Views<msstore_consume_info>,
-    transactions: Views<msstore_order_transaction>,
-    json: CString,
+    pub(crate) info: Views<msstore_consume_info>,
+    pub(crate) transactions: Views<msstore_order_transaction>,
+    pub(crate) json: CString,
 }
 
 impl ConsumeObj {
@@ -318,67 +211,14 @@ impl ConsumeObj {
     }
 }
 
-/// Copies the consume summary into `*out` (set `struct_size` first). Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_consume_result_get(
-    h: *const msstore_consume_result,
-    out: *mut msstore_consume_info,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, &o.info.0[0]) }
-    })
-}
-
-/// Copies order transaction `index` into `*out`. Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_consume_result_transaction(
-    h: *const msstore_consume_result,
-    index: usize,
-    out: *mut msstore_order_transaction,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .transactions
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// The consume result as JSON (the service's fields). Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_consume_result_json(h: *const msstore_consume_result) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.json.as_ptr())
-    })
-}
-
-/// Frees a consume result. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_consume_result_free(h: *mut msstore_consume_result) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Orders
 
 pub(crate) struct OrderObj {
     _arena: Arena,
-    info: Views<msstore_order_info>,
-    lines: Views<msstore_order_line_item>,
-    raw_json: CString,
+    pub(crate) info: Views<msstore_order_info>,
+    pub(crate) lines: Views<msstore_order_line_item>,
+    pub(crate) raw_json: CString,
 }
 
 impl OrderObj {
@@ -424,67 +264,14 @@ impl OrderObj {
     }
 }
 
-/// Copies the order summary into `*out` (set `struct_size` first). Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_order_get(
-    h: *const msstore_order,
-    out: *mut msstore_order_info,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, &o.info.0[0]) }
-    })
-}
-
-/// Copies order line `index` into `*out`. Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_order_line_item_get(
-    h: *const msstore_order,
-    index: usize,
-    out: *mut msstore_order_line_item,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .lines
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// The order response body as received. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_order_raw_json(h: *const msstore_order) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.raw_json.as_ptr())
-    })
-}
-
-/// Frees an order. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_order_free(h: *mut msstore_order) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Subscriptions
 
 pub(crate) struct SubscriptionsObj {
     _arena: Arena,
-    items: Views<msstore_subscription>,
-    continuation: Option<CString>,
-    raw_json: CString,
+    pub(crate) items: Views<msstore_subscription>,
+    pub(crate) continuation: Option<CString>,
+    pub(crate) raw_json: CString,
 }
 
 impl SubscriptionsObj {
@@ -524,68 +311,6 @@ impl SubscriptionsObj {
     }
 }
 
-/// Number of subscriptions (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_count(h: *const msstore_subscriptions) -> usize {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.items.0.len())
-    })
-}
-
-/// Copies subscription `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_subscriptions_get(
-    h: *const msstore_subscriptions,
-    index: usize,
-    out: *mut msstore_subscription,
-) -> msstore_result {
-    boundary!({
-        let o = handles::get(h)?;
-        let v = o
-            .items
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Continuation token of a single-page query, or NULL. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_continuation_token(
-    h: *const msstore_subscriptions,
-) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok({
-            o.continuation
-                .as_ref()
-                .map_or(std::ptr::null(), |c| c.as_ptr())
-        })
-    })
-}
-
-/// JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_raw_json(h: *const msstore_subscriptions) -> *const c_char {
-    boundary!({
-        let o = handles::get(h)?;
-        Ok(o.raw_json.as_ptr())
-    })
-}
-
-/// Frees a subscriptions handle. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> msstore_result {
-    boundary!({ handles::free(h) })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Taking results out of an operation
 
@@ -603,118 +328,4 @@ pub(crate) unsafe fn take_into<H: Handle>(
     let h = take_result::<H>(op)?;
     // SAFETY: non-null; the caller promises it is writable.
     unsafe { write_out(out, h) }
-}
-
-/// Takes the token of a `msstore_get_token` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_token_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_token(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_token,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
-}
-
-/// Takes the renewed key of a `msstore_renew_key` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_key_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_key(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_key,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
-}
-
-/// Takes the entitlements of a `msstore_query_entitlements` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_entitlements_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_entitlements(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_entitlements,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
-}
-
-/// Takes the result of a `msstore_consume` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_consume_result_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_consume_result(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_consume_result,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
-}
-
-/// Takes the order of a `msstore_grant_free_product` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_order_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_order(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_order,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
-}
-
-/// Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_subscriptions_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_subscriptions(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_subscriptions,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    boundary!({ unsafe { take_into(op, out) } })
 }

@@ -45,6 +45,24 @@ pub(crate) unsafe fn in_opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>,
     unsafe { in_str(p, MAX_STR) }.map(Some)
 }
 
+/// An owned copy of a required string argument ([`in_str`], at most `MAX_STR`).
+///
+/// # Safety
+/// As [`in_str`].
+pub(crate) unsafe fn in_string(p: *const c_char) -> Result<String, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
+}
+
+/// An owned copy of an optional string argument ([`in_opt_str`]).
+///
+/// # Safety
+/// As [`in_str`].
+pub(crate) unsafe fn in_opt_string(p: *const c_char) -> Result<Option<String>, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
+}
+
 /// Reads a versioned options struct: copies `min(struct_size, sizeof(T))` bytes over a zeroed
 /// (default) value, so a caller built against an older, shorter struct gets defaults for the
 /// fields it does not know.
@@ -118,6 +136,11 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), msstore_resul
 /// A `CString` from Rust text (interior NULs, impossible in JSON-derived text, become spaces).
 pub(crate) fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+/// The pointer of an optional owned string: NULL when absent.
+pub(crate) fn opt_ptr(c: &Option<CString>) -> *const c_char {
+    c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
 }
 
 /// Owns the strings a result handle exposes; the pointers it hands out stay valid as long as

@@ -567,6 +567,8 @@ pub struct msstore_key_info {
     pub needs_renewal: u32,
 }
 
+/// `Default` as all-zero bytes, for C structs (options: "every default"; views: empty).
+/// Only for `repr(C)` structs of integers, floats and raw pointers.
 macro_rules! zeroed_default {
     ($($t:ty),*) => {$(
         impl Default for $t {
@@ -578,6 +580,7 @@ macro_rules! zeroed_default {
         }
     )*};
 }
+pub(crate) use zeroed_default;
 zeroed_default!(
     msstore_client_options,
     msstore_call_options,
