@@ -40,8 +40,8 @@ fi
 note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
 
 # ---- native library and emulator -------------------------------------------------------------
-note "cargo build --lib --bins"
-if ! cargo build --lib --bins 2>"$OUT/build.log"; then
+note "cargo build --lib --bins --features ffi-test-hooks (the tests call msstore_debug_trigger_panic)"
+if ! cargo build --lib --bins --features ffi-test-hooks 2>"$OUT/build.log"; then
   cat "$OUT/build.log" >&2
   failed=1
   finish

@@ -7,7 +7,7 @@ use super::handles;
 use super::ledger::*;
 use super::panic::boundary;
 use super::results::take_into;
-use super::strings::{opt_ptr, write_view};
+use super::strings::write_view;
 use super::types::*;
 use std::ffi::c_char;
 

@@ -254,6 +254,8 @@ pub unsafe extern "C" fn msstore_client_new(
             if let Some(s) = req(o.service_identity, "service_identity")? {
                 cfg.service_identity = s;
             }
+            cfg.extra_root_cert_pem = req(o.extra_root_cert_pem, "extra_root_cert_pem")?;
+            cfg.extra_root_cert_path = req(o.extra_root_cert_path, "extra_root_cert_path")?;
             cfg.entra_version = match o.entra_version {
                 0 | 2 => EntraVersion::V2,
                 1 => EntraVersion::V1,
@@ -273,6 +275,15 @@ pub unsafe extern "C" fn msstore_client_new(
             };
             cfg.connect_timeout = ms(o.connect_timeout_ms, cfg.connect_timeout);
             cfg.request_timeout = ms(o.request_timeout_ms, cfg.request_timeout);
+            cfg.token_refresh_margin = ms(o.token_refresh_margin_ms, cfg.token_refresh_margin);
+            cfg.key_renew_margin = ms(o.key_renew_margin_ms, cfg.key_renew_margin);
+            let r = &mut cfg.retry;
+            r.base_delay = ms(o.retry_base_delay_ms, r.base_delay);
+            r.max_delay = ms(o.retry_max_delay_ms, r.max_delay);
+            r.max_retry_after = ms(o.max_retry_after_ms, r.max_retry_after);
+            if o.max_idle_connections_per_host != 0 {
+                cfg.max_idle_connections_per_host = o.max_idle_connections_per_host as usize;
+            }
             if o.max_attempts != 0 {
                 cfg.retry.max_attempts = o.max_attempts;
             }
@@ -413,11 +424,12 @@ unsafe fn deliver_new(
 }
 
 /// Runs the callbacks of completed QUEUED operations on the calling thread: at most
-/// `max_callbacks` (0: every one queued when the call starts). Returns how many ran (0 for a NULL
-/// or invalid client). Callbacks may call any msstore function, including this one and
+/// `max_callbacks` (0: every one queued when the call starts). Returns how many ran, or -1 when
+/// `client` is NULL or not a live client (freed, never created): a caller bug, not "nothing
+/// ran". Callbacks may call any msstore function, including this one and
 /// `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
 #[no_mangle]
-pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> usize {
+pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> isize {
     boundary!({
         let c = handles::get(client)?;
         let limit = if max_callbacks == 0 {
@@ -433,30 +445,26 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
             deliver(&op);
             ran += 1;
         }
-        Ok(ran)
+        Ok(isize::try_from(ran).unwrap_or(isize::MAX))
     })
 }
 
 /// Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
 /// `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
-/// are ready (0 on timeout, or for a NULL or invalid client); it runs no callback. For a
+/// are ready (0 on timeout), or -1 when `client` is NULL or not a live client; it runs no
+/// callback. For a
 /// service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
 /// msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
 /// just calls `msstore_client_poll` once per frame. Threading: any thread (not from inside a
 /// callback of the same client with a long timeout: its own completion cannot be polled
 /// meanwhile).
 #[no_mangle]
-pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> usize {
+pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> isize {
     boundary!({
         let c = handles::get(client)?;
-        Ok(c.wait_ready(Duration::from_millis(timeout_ms.into())))
+        let ready = c.wait_ready(Duration::from_millis(timeout_ms.into()));
+        Ok(isize::try_from(ready).unwrap_or(isize::MAX))
     })
-}
-
-/// Same as `msstore_client_poll` (the name engines' tick loops expect).
-#[no_mangle]
-pub extern "C" fn msstore_client_tick(client: *mut msstore_client, max_callbacks: usize) -> usize {
-    boundary!({ Ok(msstore_client_poll(client, max_callbacks)) })
 }
 
 /// Operations started on this client whose callback has not returned yet (in flight, queued, or
@@ -565,7 +573,49 @@ mod tests {
         assert!(out.is_null());
         assert!(!err.is_null());
         assert_eq!(
-            super::super::error::msstore_error_free(err),
+            super::super::accessors::msstore_error_free(err),
+            msstore_result::MSSTORE_OK
+        );
+    }
+
+    #[test]
+    fn every_json_setting_has_an_option_field() {
+        let mut o = opts(std::mem::size_of::<msstore_client_options>(), 0);
+        o.token_refresh_margin_ms = 1_000;
+        o.key_renew_margin_ms = 2_000;
+        o.retry_base_delay_ms = 3;
+        o.retry_max_delay_ms = 4_000;
+        o.max_retry_after_ms = 5_000;
+        o.max_idle_connections_per_host = 6;
+        let c = config_of(&o);
+        assert_eq!(c.extra_root_cert_pem, None);
+        assert_eq!(c.token_refresh_margin, Duration::from_secs(1));
+        assert_eq!(c.key_renew_margin, Duration::from_secs(2));
+        assert_eq!(c.retry.base_delay, Duration::from_millis(3));
+        assert_eq!(c.retry.max_delay, Duration::from_secs(4));
+        assert_eq!(c.retry.max_retry_after, Duration::from_secs(5));
+        assert_eq!(c.max_idle_connections_per_host, 6);
+        // Zero (and an older caller's shorter struct) keeps the defaults.
+        let d = ClientConfig::default();
+        let old = std::mem::offset_of!(msstore_client_options, extra_root_cert_pem);
+        let c = config_of(&opts(old, 0));
+        assert_eq!(c.extra_root_cert_pem, None);
+        assert_eq!(c.key_renew_margin, d.key_renew_margin);
+        assert_eq!(c.retry.base_delay, d.retry.base_delay);
+        assert_eq!(
+            c.max_idle_connections_per_host,
+            d.max_idle_connections_per_host
+        );
+        // The extra root is read: a PEM without a certificate is refused.
+        o.extra_root_cert_pem = c"not a certificate".as_ptr();
+        let mut out: *mut msstore_client = std::ptr::null_mut();
+        let mut err: *mut msstore_error = std::ptr::null_mut();
+        // SAFETY: `o` is a valid options struct; `out` and `err` are writable locals.
+        let r = unsafe { msstore_client_new(&o, &mut out, &mut err) };
+        assert_eq!(r, msstore_result::MSSTORE_E_CONFIGURATION);
+        assert!(out.is_null());
+        assert_eq!(
+            super::super::accessors::msstore_error_free(err),
             msstore_result::MSSTORE_OK
         );
     }

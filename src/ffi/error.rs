@@ -2,8 +2,9 @@
 
 use super::handles;
 use super::panic::boundary;
-use super::strings::{copy_to_buffer, cstring, write_out};
-use super::types::{msstore_error, msstore_result};
+use super::results::Views;
+use super::strings::{copy_to_buffer, cstring, write_out, Arena};
+use super::types::{msstore_error, msstore_error_info, msstore_result};
 use crate::error::{Error, ErrorKind};
 use std::ffi::{c_char, CStr, CString};
 
@@ -127,44 +128,46 @@ pub(crate) fn error_for_code(code: msstore_result, message: &str) -> Error {
 
 /// What C sees of an error: the code plus every detail as ready-made C strings.
 pub(crate) struct ErrorObj {
-    pub(crate) code: msstore_result,
-    pub(crate) http_status: u16,
-    pub(crate) retry_after_ms: i64,
-    pub(crate) kind: CString,
-    pub(crate) message: CString,
-    pub(crate) service_code: Option<CString>,
-    pub(crate) inner_code: Option<CString>,
-    pub(crate) ms_cv: Option<CString>,
-    pub(crate) correlation_id: Option<CString>,
-    pub(crate) tracking_id: Option<CString>,
+    _arena: Arena,
+    pub(crate) info: Views<msstore_error_info>,
+    /// For `msstore_error_copy_message`.
+    pub(crate) message: String,
     pub(crate) json: CString,
 }
 
 impl ErrorObj {
     pub(crate) fn new(code: msstore_result, e: &Error) -> ErrorObj {
-        let o = |v: &Option<String>| v.as_deref().map(cstring);
         let mut json = e.to_json();
         json["code"] = serde_json::json!(code as i32);
         json["code_name"] = serde_json::json!(code.name().to_str().unwrap_or_default());
-        ErrorObj {
-            code,
-            http_status: e.http_status.unwrap_or(0),
+        let entra = e.entra.as_ref();
+        let mut a = Arena::default();
+        let info = msstore_error_info {
+            struct_size: std::mem::size_of::<msstore_error_info>() as u32,
+            code: code as i32,
+            kind: a.s(e.kind.as_str()),
+            message: a.s(&e.message),
+            http_status: e.http_status.unwrap_or(0).into(),
             retry_after_ms: e
                 .retry_after
                 .map(|d| d.as_millis().min(i64::MAX as u128) as i64)
                 .unwrap_or(-1),
-            kind: cstring(e.kind.as_str()),
-            message: cstring(&e.message),
-            service_code: o(&e.service_code)
-                .or_else(|| e.entra.as_ref().map(|en| cstring(&en.error))),
-            inner_code: o(&e.inner_code),
-            ms_cv: o(&e.ms_cv),
-            correlation_id: o(&e.correlation_id).or_else(|| {
-                e.entra
-                    .as_ref()
-                    .and_then(|en| en.correlation_id.as_deref().map(cstring))
-            }),
-            tracking_id: o(&e.tracking_id),
+            service_code: a
+                .o(e.service_code
+                    .as_deref()
+                    .or(entra.map(|en| en.error.as_str()))),
+            inner_code: a.o(e.inner_code.as_deref()),
+            ms_cv: a.o(e.ms_cv.as_deref()),
+            correlation_id: a
+                .o(e.correlation_id
+                    .as_deref()
+                    .or(entra.and_then(|en| en.correlation_id.as_deref()))),
+            tracking_id: a.o(e.tracking_id.as_deref()),
+        };
+        ErrorObj {
+            _arena: a,
+            info: Views(vec![info]),
+            message: e.message.clone(),
             json: cstring(&json.to_string()),
         }
     }
@@ -229,7 +232,7 @@ pub unsafe extern "C" fn msstore_error_copy_message(
 ) -> msstore_result {
     boundary!({
         let o = handles::get(e)?;
-        let msg = o.message.to_str().unwrap_or("");
+        let msg = o.message.as_str();
         // SAFETY: forwarded contract.
         unsafe { copy_to_buffer(msg, buf, capacity, needed) }
     })

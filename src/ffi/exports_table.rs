@@ -10,75 +10,16 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_error",
         arg: "e",
         exports: &[
-            Value {
-                name: "msstore_error_code",
-                ty: "msstore_result",
-                expr: "o.code",
+            Copy {
+                name: "msstore_error_get_info",
+                params: "",
+                view: "msstore_error_info",
+                expr: "o.info.at(0)?",
                 doc: r#"
-                The error's result code (`MSSTORE_E_…`); `MSSTORE_E_NULL_POINTER` for NULL and
-                `MSSTORE_E_INVALID_HANDLE` for a bad handle.
-                Threading: any thread.
+                Copies the error's code, kind, message, HTTP status, service codes, correlation ids, retry hint and tracking id into `*out` (set `out->struct_size = sizeof(*out)` first).
+                Strings are owned by the error, valid until `msstore_error_free`.
+                Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size). Threading: any thread.
             "#,
-            },
-            Value {
-                name: "msstore_error_kind",
-                ty: "*const c_char",
-                expr: "o.kind.as_ptr()",
-                doc: r#"
-                The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
-                `msstore_error_free`. NULL for a bad handle.
-            "#,
-            },
-            Value {
-                name: "msstore_error_message",
-                ty: "*const c_char",
-                expr: "o.message.as_ptr()",
-                doc: r#"
-                A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
-                NULL for a bad handle.
-            "#,
-            },
-            Value {
-                name: "msstore_error_http_status",
-                ty: "u16",
-                expr: "o.http_status",
-                doc: "HTTP status of the failing response, or 0 when no response arrived.",
-            },
-            Value {
-                name: "msstore_error_service_code",
-                ty: "*const c_char",
-                expr: "opt_ptr(&o.service_code)",
-                doc: "The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.",
-            },
-            Value {
-                name: "msstore_error_inner_code",
-                ty: "*const c_char",
-                expr: "opt_ptr(&o.inner_code)",
-                doc: r#"The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error."#,
-            },
-            Value {
-                name: "msstore_error_ms_cv",
-                ty: "*const c_char",
-                expr: "opt_ptr(&o.ms_cv)",
-                doc: "The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.",
-            },
-            Value {
-                name: "msstore_error_correlation_id",
-                ty: "*const c_char",
-                expr: "opt_ptr(&o.correlation_id)",
-                doc: "MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.",
-            },
-            Value {
-                name: "msstore_error_retry_after_ms",
-                ty: "i64",
-                expr: "o.retry_after_ms",
-                doc: "How long the service asked us to wait, in milliseconds; -1 when it did not say.",
-            },
-            Value {
-                name: "msstore_error_tracking_id",
-                ty: "*const c_char",
-                expr: "opt_ptr(&o.tracking_id)",
-                doc: "For consume: the tracking id to resend with, or NULL. Owned by the error.",
             },
             Value {
                 name: "msstore_error_json",
@@ -103,30 +44,18 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_token",
         arg: "t",
         exports: &[
-            Value {
-                name: "msstore_token_value",
-                ty: "*const c_char",
-                expr: "o.token.as_ptr()",
+            Copy {
+                name: "msstore_token_get_info",
+                params: "",
+                view: "msstore_token_info",
+                expr: "o.info.at(0)?",
                 doc: r#"
-                The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
-                game clients, never the service token. Owned by the token handle. NULL for a bad handle.
+                Copies the token (its value, audience and expiry) into `*out` (set `struct_size` first). Strings owned by the token handle.
             "#,
-            },
-            Value {
-                name: "msstore_token_audience",
-                ty: "i32",
-                expr: "o.audience",
-                doc: "The token's audience (a `msstore_audience`), or -1 for a bad handle.",
-            },
-            Value {
-                name: "msstore_token_expires_at_unix_ms",
-                ty: "i64",
-                expr: "o.expires_at_ms",
-                doc: "When the token expires (local clock), Unix milliseconds; -1 for a bad handle.",
             },
             Take {
                 name: "msstore_op_take_token",
-                doc: "Takes the token of a `msstore_get_token` operation.",
+                doc: "Takes the token of a `msstore_client_get_token` operation.",
             },
             Free {
                 name: "msstore_token_free",
@@ -150,15 +79,6 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             "#,
             },
             Value {
-                name: "msstore_key_value",
-                ty: "*const c_char",
-                expr: "o.value.as_ptr()",
-                doc: r#"
-                The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
-                secret: never log it. Owned by `key`. NULL for a bad handle.
-            "#,
-            },
-            Value {
                 name: "msstore_key_json",
                 ty: "*const c_char",
                 expr: "o.json.as_ptr()",
@@ -166,7 +86,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             },
             Take {
                 name: "msstore_op_take_key",
-                doc: "Takes the renewed key of a `msstore_renew_key` operation.",
+                doc: "Takes the renewed key of a `msstore_client_renew_key` operation.",
             },
             Free {
                 name: "msstore_key_free",
@@ -178,14 +98,17 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_entitlements",
         arg: "h",
         exports: &[
-            Value {
-                name: "msstore_entitlements_count",
-                ty: "usize",
-                expr: "o.items.len()",
-                doc: "Number of entitlements (0 for a bad handle). Threading: any thread.",
+            Copy {
+                name: "msstore_entitlements_get_info",
+                params: "",
+                view: "msstore_entitlements_info",
+                expr: "o.info.at(0)?",
+                doc: r#"
+                Copies the summary of the result (count, pages, duplicates removed, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
+            "#,
             },
             Copy {
-                name: "msstore_entitlements_get",
+                name: "msstore_entitlements_item_at",
                 params: "index: usize",
                 view: "msstore_entitlement",
                 expr: "o.items.at(index)?",
@@ -197,30 +120,9 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             "#,
             },
             Value {
-                name: "msstore_entitlements_continuation_token",
+                name: "msstore_entitlements_json",
                 ty: "*const c_char",
-                expr: "opt_ptr(&o.continuation)",
-                doc: r#"
-                The continuation token of a single-page query (pass it back for the next page), or NULL on
-                the last page and for all-pages queries. Owned by `h`.
-            "#,
-            },
-            Value {
-                name: "msstore_entitlements_pages",
-                ty: "u32",
-                expr: "o.pages",
-                doc: "Pages fetched (1 for a single-page query).",
-            },
-            Value {
-                name: "msstore_entitlements_duplicates_removed",
-                ty: "u32",
-                expr: "o.duplicates_removed",
-                doc: "Items dropped as duplicates across pages (all-pages queries).",
-            },
-            Value {
-                name: "msstore_entitlements_raw_json",
-                ty: "*const c_char",
-                expr: "o.raw_json.as_ptr()",
+                expr: "o.json.as_ptr()",
                 doc: r#"
                 JSON of the result: for a single-page query the response body exactly as received; for an
                 all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
@@ -229,7 +131,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             },
             Take {
                 name: "msstore_op_take_entitlements",
-                doc: "Takes the entitlements of a `msstore_query_entitlements` operation.",
+                doc: "Takes the entitlements of a `msstore_client_query_entitlements` operation.",
             },
             Free {
                 name: "msstore_entitlements_free",
@@ -242,14 +144,14 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         arg: "h",
         exports: &[
             Copy {
-                name: "msstore_consume_result_get",
+                name: "msstore_consume_result_get_info",
                 params: "",
-                view: "msstore_consume_info",
+                view: "msstore_consume_result_info",
                 expr: "o.info.at(0)?",
                 doc: "Copies the consume summary into `*out` (set `struct_size` first). Strings owned by `h`.",
             },
             Copy {
-                name: "msstore_consume_result_transaction",
+                name: "msstore_consume_result_transaction_at",
                 params: "index: usize",
                 view: "msstore_order_transaction",
                 expr: "o.transactions.at(index)?",
@@ -263,7 +165,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             },
             Take {
                 name: "msstore_op_take_consume_result",
-                doc: "Takes the result of a `msstore_consume` operation.",
+                doc: "Takes the result of a `msstore_client_consume` operation.",
             },
             Free {
                 name: "msstore_consume_result_free",
@@ -276,28 +178,28 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         arg: "h",
         exports: &[
             Copy {
-                name: "msstore_order_get",
+                name: "msstore_order_get_info",
                 params: "",
                 view: "msstore_order_info",
                 expr: "o.info.at(0)?",
                 doc: "Copies the order summary into `*out` (set `struct_size` first). Strings owned by `h`.",
             },
             Copy {
-                name: "msstore_order_line_item_get",
+                name: "msstore_order_line_item_at",
                 params: "index: usize",
                 view: "msstore_order_line_item",
                 expr: "o.lines.at(index)?",
                 doc: "Copies order line `index` into `*out`. Strings owned by `h`.",
             },
             Value {
-                name: "msstore_order_raw_json",
+                name: "msstore_order_json",
                 ty: "*const c_char",
-                expr: "o.raw_json.as_ptr()",
+                expr: "o.json.as_ptr()",
                 doc: "The order response body as received. Owned by `h`.",
             },
             Take {
                 name: "msstore_op_take_order",
-                doc: "Takes the order of a `msstore_grant_free_product` operation.",
+                doc: "Takes the order of a `msstore_client_grant_free_product` operation.",
             },
             Free {
                 name: "msstore_order_free",
@@ -309,14 +211,17 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_subscriptions",
         arg: "h",
         exports: &[
-            Value {
-                name: "msstore_subscriptions_count",
-                ty: "usize",
-                expr: "o.items.len()",
-                doc: "Number of subscriptions (0 for a bad handle).",
+            Copy {
+                name: "msstore_subscriptions_get_info",
+                params: "",
+                view: "msstore_subscriptions_info",
+                expr: "o.info.at(0)?",
+                doc: r#"
+                Copies the summary (count, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
+            "#,
             },
             Copy {
-                name: "msstore_subscriptions_get",
+                name: "msstore_subscriptions_item_at",
                 params: "index: usize",
                 view: "msstore_subscription",
                 expr: "o.items.at(index)?",
@@ -326,20 +231,14 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             "#,
             },
             Value {
-                name: "msstore_subscriptions_continuation_token",
+                name: "msstore_subscriptions_json",
                 ty: "*const c_char",
-                expr: "opt_ptr(&o.continuation)",
-                doc: "Continuation token of a single-page query, or NULL. Owned by `h`.",
-            },
-            Value {
-                name: "msstore_subscriptions_raw_json",
-                ty: "*const c_char",
-                expr: "o.raw_json.as_ptr()",
+                expr: "o.json.as_ptr()",
                 doc: r#"JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`."#,
             },
             Take {
                 name: "msstore_op_take_subscriptions",
-                doc: "Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.",
+                doc: "Takes the subscriptions of `msstore_client_query_subscriptions` / `msstore_client_change_subscription`.",
             },
             Free {
                 name: "msstore_subscriptions_free",
@@ -351,14 +250,17 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_clawback_orders",
         arg: "h",
         exports: &[
-            Value {
-                name: "msstore_clawback_orders_count",
-                ty: "usize",
-                expr: "o.lines.len()",
-                doc: "Number of order lines (0 for a bad handle).",
+            Copy {
+                name: "msstore_clawback_orders_get_info",
+                params: "",
+                view: "msstore_clawback_orders_info",
+                expr: "o.info.at(0)?",
+                doc: r#"
+                Copies the summary (count of order lines, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
+            "#,
             },
             Copy {
-                name: "msstore_clawback_orders_get",
+                name: "msstore_clawback_orders_line_at",
                 params: "index: usize",
                 view: "msstore_clawback_order_line",
                 expr: "o.lines.at(index)?",
@@ -368,20 +270,14 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             "#,
             },
             Value {
-                name: "msstore_clawback_orders_continuation_token",
+                name: "msstore_clawback_orders_json",
                 ty: "*const c_char",
-                expr: "opt_ptr(&o.continuation)",
-                doc: "Continuation token of a single-page query, or NULL. Owned by `h`.",
-            },
-            Value {
-                name: "msstore_clawback_orders_raw_json",
-                ty: "*const c_char",
-                expr: "o.raw_json.as_ptr()",
+                expr: "o.json.as_ptr()",
                 doc: r#"JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`."#,
             },
             Take {
                 name: "msstore_op_take_clawback_orders",
-                doc: "Takes the order lines of a `msstore_clawback_orders_query` operation.",
+                doc: "Takes the order lines of a `msstore_client_query_clawback_orders` operation.",
             },
             Free {
                 name: "msstore_clawback_orders_free",
@@ -393,14 +289,17 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_clawback_messages",
         arg: "h",
         exports: &[
-            Value {
-                name: "msstore_clawback_messages_count",
-                ty: "usize",
-                expr: "o.items.len()",
-                doc: "Number of messages (0 for a bad handle).",
+            Copy {
+                name: "msstore_clawback_messages_get_info",
+                params: "",
+                view: "msstore_clawback_messages_info",
+                expr: "o.info.at(0)?",
+                doc: r#"
+                Copies the summary (count of messages) into `*out` (set `struct_size` first).
+            "#,
             },
             Copy {
-                name: "msstore_clawback_messages_get",
+                name: "msstore_clawback_messages_item_at",
                 params: "index: usize",
                 view: "msstore_clawback_message",
                 expr: "o.items.at(index)?",
@@ -411,14 +310,14 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             "#,
             },
             Value {
-                name: "msstore_clawback_messages_raw_json",
+                name: "msstore_clawback_messages_json",
                 ty: "*const c_char",
-                expr: "o.raw_json.as_ptr()",
+                expr: "o.json.as_ptr()",
                 doc: "JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.",
             },
             Take {
                 name: "msstore_op_take_clawback_messages",
-                doc: "Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.",
+                doc: "Takes the messages of a `msstore_client_receive_clawback_messages` / `msstore_client_peek_clawback_messages` operation.",
             },
             Free {
                 name: "msstore_clawback_messages_free",
@@ -440,14 +339,17 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
         handle: "msstore_ledger_items",
         arg: "h",
         exports: &[
-            Value {
-                name: "msstore_ledger_items_entry_count",
-                ty: "usize",
-                expr: "o.entries.len()",
-                doc: "Number of entries (0 for a bad handle).",
+            Copy {
+                name: "msstore_ledger_items_get_info",
+                params: "",
+                view: "msstore_ledger_items_info",
+                expr: "o.info.at(0)?",
+                doc: r#"
+                Copies the counts of entries and revocations, and for the result of `msstore_ledger_ingest_clawback[_orders]` the counts of the ingestion pass, into `*out` (set `struct_size` first).
+            "#,
             },
             Copy {
-                name: "msstore_ledger_items_entry",
+                name: "msstore_ledger_items_entry_at",
                 params: "index: usize",
                 view: "msstore_ledger_entry",
                 expr: "o.entries.at(index)?",
@@ -457,35 +359,18 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             "#,
             },
             Copy {
-                name: "msstore_ledger_items_entry_transaction",
+                name: "msstore_ledger_items_entry_transaction_at",
                 params: "index: usize, tx: usize",
                 view: "msstore_order_transaction",
                 expr: "o.transactions.get(index).ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?.at(tx)?",
                 doc: "Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.",
             },
-            Value {
-                name: "msstore_ledger_items_revocation_count",
-                ty: "usize",
-                expr: "o.revocations.len()",
-                doc: "Number of revocations (0 for a bad handle).",
-            },
             Copy {
-                name: "msstore_ledger_items_revocation",
+                name: "msstore_ledger_items_revocation_at",
                 params: "index: usize",
                 view: "msstore_ledger_revocation",
                 expr: "o.revocations.at(index)?",
                 doc: "Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.",
-            },
-            Copy {
-                name: "msstore_ledger_items_ingest_summary",
-                params: "",
-                view: "msstore_clawback_ingest_summary",
-                expr: "o.summary.as_ref().ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?",
-                doc: r#"
-                Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
-                Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
-                (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
-            "#,
             },
             Value {
                 name: "msstore_ledger_items_json",

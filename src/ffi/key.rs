@@ -20,7 +20,6 @@ const DEFAULT_MARGIN: Duration = Duration::from_secs(24 * 3600);
 pub(crate) struct KeyObj {
     _arena: Arena,
     pub(crate) info: Views<msstore_key_info>,
-    pub(crate) value: CString,
     pub(crate) json: CString,
 }
 
@@ -44,11 +43,11 @@ impl KeyObj {
             renew_after_unix_ms: k.renew_after(margin).unix_millis(),
             is_expired: u32::from(k.is_expired(now)),
             needs_renewal: u32::from(k.needs_renewal(now, margin)),
+            value: a.s(raw),
         };
         KeyObj {
             _arena: a,
             info: Views(vec![info]),
-            value: cstring(raw),
             json: cstring(&k.describe(now, margin).to_string()),
         }
     }

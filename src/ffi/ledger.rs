@@ -5,6 +5,7 @@
 //!
 //! Threading: a `msstore_ledger` is safe to share across threads and clients.
 
+use super::clawback::msstore_clawback_event_state;
 use super::completion::start;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
@@ -42,7 +43,7 @@ pub struct msstore_ledger_items {
 pub enum msstore_ledger_state {
     /// Recorded; the outcome is not known yet. Do not grant; reconcile resends it.
     MSSTORE_LEDGER_PENDING = 1,
-    /// The Store applied it: grant the value, then `msstore_ledger_acknowledge`.
+    /// The Store applied it: grant the value, then `msstore_ledger_acknowledge_entry`.
     MSSTORE_LEDGER_APPLIED = 2,
     /// Granted and acknowledged. Final.
     MSSTORE_LEDGER_COMPLETED = 3,
@@ -58,20 +59,6 @@ pub enum msstore_revocation_kind {
     MSSTORE_REVOCATION_REVOKE = 1,
     /// Give it back (a chargeback reversal of revocation `reverses`).
     MSSTORE_REVOCATION_RESTORE = 2,
-}
-
-/// A clawback event's state (`msstore_clawback_match_options.state`), spec §3.10.
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum msstore_ledger_clawback_state {
-    /// The Store took the item back: revoked in game only if the ledger shows it consumed.
-    MSSTORE_LEDGER_CLAWBACK_RETURNED = 1,
-    /// Refunded after being consumed: the game must take the value back.
-    MSSTORE_LEDGER_CLAWBACK_REVOKED = 2,
-    /// Refunded, the customer keeps the item: recorded only, not a revocation.
-    MSSTORE_LEDGER_CLAWBACK_REFUNDED = 3,
-    /// A chargeback was reversed: earlier revocations of the line are undone.
-    MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL = 4,
 }
 
 /// Options of `msstore_ledger_open` (`msstore_ledger_options_init` fills defaults).
@@ -139,7 +126,7 @@ pub struct msstore_clawback_match_options {
     pub order_id: *const c_char,
     pub line_item_id: *const c_char,
     pub product_id: *const c_char,
-    /// A `msstore_ledger_clawback_state` value.
+    /// A `msstore_clawback_event_state` value other than `MSSTORE_CLAWBACK_OTHER`.
     pub state: i32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
@@ -162,12 +149,20 @@ pub struct msstore_clawback_ingest_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_clawback_ingest_options {}
 
-/// What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
-/// revocations it created are the items' revocations (apply each, then acknowledge it).
+/// The summary of a ledger items handle, filled by `msstore_ledger_items_get_info`: its counts
+/// and, for the result of a clawback ingestion pass, what the pass did (the revocations it
+/// created are the items' revocations: apply each, then acknowledge it).
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct msstore_clawback_ingest_summary {
+pub struct msstore_ledger_items_info {
     pub struct_size: u32,
+    /// 1 for the result of `msstore_ledger_ingest_clawback[_orders]` (the counts from
+    /// `received` on are set); else 0.
+    pub is_ingest_summary: u32,
+    /// Entries (`msstore_ledger_items_entry_at`).
+    pub entry_count: usize,
+    /// Revocations (`msstore_ledger_items_revocation_at`).
+    pub revocation_count: usize,
     /// Queue messages received (v1: order lines examined).
     pub received: u32,
     /// Events recorded for the first time.
@@ -188,7 +183,7 @@ pub struct msstore_clawback_ingest_summary {
     pub delete_errors: u32,
 }
 
-/// One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
+/// One ledger entry, filled by `msstore_ledger_items_entry_at`. Strings owned by the items handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_ledger_entry {
@@ -203,7 +198,7 @@ pub struct msstore_ledger_entry {
     pub attempts: u32,
     /// The Store's remaining balance once applied; -1 before.
     pub new_quantity: i64,
-    /// Order lines drawn from (`msstore_ledger_items_entry_transaction`).
+    /// Order lines drawn from (`msstore_ledger_items_entry_transaction_at`).
     pub transaction_count: usize,
     /// Why it is still pending or failed; NULL when none.
     pub last_error: *const c_char,
@@ -215,7 +210,7 @@ pub struct msstore_ledger_entry {
     pub already_handed_out: u32,
 }
 
-/// One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
+/// One revocation, filled by `msstore_ledger_items_revocation_at`. Strings owned by the handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_ledger_revocation {
@@ -244,7 +239,7 @@ zeroed_default!(
     msstore_ledger_entry,
     msstore_ledger_revocation,
     msstore_clawback_ingest_options,
-    msstore_clawback_ingest_summary
+    msstore_ledger_items_info
 );
 
 pub(crate) struct LedgerObj(Ledger);
@@ -254,8 +249,7 @@ pub(crate) struct LedgerItemsObj {
     pub(crate) entries: Views<msstore_ledger_entry>,
     pub(crate) transactions: Vec<Views<msstore_order_transaction>>,
     pub(crate) revocations: Views<msstore_ledger_revocation>,
-    /// Set for the result of a clawback ingestion.
-    pub(crate) summary: Option<msstore_clawback_ingest_summary>,
+    pub(crate) info: Views<msstore_ledger_items_info>,
     pub(crate) json: CString,
 }
 
@@ -325,12 +319,18 @@ impl LedgerItemsObj {
             })
             .collect();
         let json = serde_json::json!({ "entries": entries, "revocations": revocations });
+        let info = msstore_ledger_items_info {
+            struct_size: std::mem::size_of::<msstore_ledger_items_info>() as u32,
+            entry_count: entries.len(),
+            revocation_count: revocations.len(),
+            ..Default::default()
+        };
         LedgerItemsObj {
             _arena: a,
             entries: Views(views),
             transactions,
             revocations: Views(revs),
-            summary: None,
+            info: Views(vec![info]),
             json: cstring(&json.to_string()),
         }
     }
@@ -338,8 +338,8 @@ impl LedgerItemsObj {
     /// The result of an ingestion pass: its revocations, its counts, and the summary as JSON.
     pub(crate) fn from_summary(s: &ClawbackIngestSummary) -> LedgerItemsObj {
         let mut o = LedgerItemsObj::new(&[], &s.revocations);
-        o.summary = Some(msstore_clawback_ingest_summary {
-            struct_size: std::mem::size_of::<msstore_clawback_ingest_summary>() as u32,
+        o.info = Views(vec![msstore_ledger_items_info {
+            is_ingest_summary: 1,
             received: s.received,
             applied: s.applied,
             duplicates: s.duplicates,
@@ -349,7 +349,8 @@ impl LedgerItemsObj {
             deleted: s.deleted,
             delete_conflicts: s.delete_conflicts,
             delete_errors: s.delete_errors,
-        });
+            ..o.info.0[0]
+        }]);
         let json = serde_json::json!({ "entries": [], "revocations": s.revocations, "summary": s });
         o.json = cstring(&json.to_string());
         o
@@ -484,7 +485,7 @@ pub unsafe extern "C" fn msstore_ledger_open(
 
 /// Consumes through the ledger: records the entry durably, sends (and resends with the same
 /// tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
-/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`; but if
+/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge_entry`; but if
 /// `already_handed_out` is 1, this process was handed it before, e.g. the game repeated its
 /// own call, and has not acknowledged it: do NOT grant again), FAILED (the Store's verdict
 /// refused it, or no send could have reached the Store; nothing applied), PENDING (it may
@@ -569,11 +570,11 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
 /// letters and deleted; other sandboxes' messages are left alone. Result:
 /// `msstore_op_take_ledger_items`: the revocations this pass created, claimed for this server
 /// (apply each, then `msstore_ledger_acknowledge_revocation`), and the counts through
-/// `msstore_ledger_items_ingest_summary`. `opts` may be NULL (defaults). Errors at start:
+/// `msstore_ledger_items_get_info`. `opts` may be NULL (defaults). Errors at start:
 /// `MSSTORE_E_INVALID_ARGUMENT` (struct_size, max_messages > 32, empty sandbox), argument
 /// codes; in the callback: queue or SAS failures, `MSSTORE_E_STORAGE` (events recorded before
 /// the failure stay recorded; their revocations come out of
-/// `msstore_ledger_revocations_to_apply`).
+/// `msstore_ledger_claim_revocations`).
 ///
 /// # Safety
 /// See the operations contract in `ops`; `opts` is NULL or points to a valid
@@ -675,7 +676,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
 /// # Safety
 /// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_pending(
+pub unsafe extern "C" fn msstore_ledger_list_pending(
     ledger: *mut msstore_ledger,
     out: *mut *mut msstore_ledger_items,
     err: *mut *mut msstore_error,
@@ -705,7 +706,7 @@ pub unsafe extern "C" fn msstore_ledger_pending(
 /// # Safety
 /// `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_acknowledge(
+pub unsafe extern "C" fn msstore_ledger_acknowledge_entry(
     ledger: *mut msstore_ledger,
     entry_id: *const c_char,
     err: *mut *mut msstore_error,
@@ -745,12 +746,12 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
             sync_call(err, || {
                 let l = ledger_of(ledger)?;
                 let o = read_versioned(m)?;
-                use msstore_ledger_clawback_state::*;
+                use msstore_clawback_event_state::*;
                 let state = match o.state {
-                    x if x == MSSTORE_LEDGER_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
-                    x if x == MSSTORE_LEDGER_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
-                    x if x == MSSTORE_LEDGER_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
-                    x if x == MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
+                    x if x == MSSTORE_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
+                    x if x == MSSTORE_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
+                    x if x == MSSTORE_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
+                    x if x == MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
                         ClawbackState::ChargebackReversal
                     }
                     _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
@@ -783,7 +784,7 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
 /// # Safety
 /// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_revocations_to_apply(
+pub unsafe extern "C" fn msstore_ledger_claim_revocations(
     ledger: *mut msstore_ledger,
     out: *mut *mut msstore_ledger_items,
     err: *mut *mut msstore_error,

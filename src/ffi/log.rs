@@ -35,7 +35,7 @@ pub(crate) fn redact(s: &str) -> String {
 /// strings are valid during the call only. Secrets (client secret, tokens, keys) never appear.
 /// Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
 #[no_mangle]
-pub extern "C" fn msstore_set_log_callback(
+pub extern "C" fn msstore_log_set_callback(
     cb: msstore_log_cb,
     user_data: *mut c_void,
     max_level: i32,

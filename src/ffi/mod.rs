@@ -67,10 +67,13 @@ pub extern "C" fn msstore_live_objects() -> usize {
     boundary!({ Ok(handles::count()) })
 }
 
-/// Diagnostics: panics inside the library on purpose, to show that the panic boundary turns it
-/// into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`.
+/// Test hook: panics inside the library on purpose, to show that the panic boundary turns it
+/// into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`. Only
+/// in builds with the Cargo feature `ffi-test-hooks` (the test suites'; never shipped), and
+/// declared only when `MSSTORE_TEST_HOOKS` is defined.
 ///
 /// Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
+#[cfg(feature = "ffi-test-hooks")]
 #[no_mangle]
 #[allow(unreachable_code)] // the `Ok(())` that gives the body its type
 pub extern "C" fn msstore_debug_trigger_panic() -> types::msstore_result {

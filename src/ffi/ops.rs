@@ -72,7 +72,7 @@ unsafe fn products(
 /// # Safety
 /// See the module contract: `call` NULL or valid; `out_op` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_get_token(
+pub unsafe extern "C" fn msstore_client_get_token(
     client: *mut msstore_client,
     audience: i32,
     call: *const msstore_call_options,
@@ -108,7 +108,7 @@ pub unsafe extern "C" fn msstore_get_token(
 /// # Safety
 /// See the module contract; `key` NULL or NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_renew_key(
+pub unsafe extern "C" fn msstore_client_renew_key(
     client: *mut msstore_client,
     key: *const c_char,
     call: *const msstore_call_options,
@@ -145,7 +145,7 @@ pub unsafe extern "C" fn msstore_renew_key(
 /// See the module contract; `query` points to a valid `msstore_query_options` whose pointers are
 /// NULL or valid as documented on the struct.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_query_entitlements(
+pub unsafe extern "C" fn msstore_client_query_entitlements(
     client: *mut msstore_client,
     query: *const msstore_query_options,
     call: *const msstore_call_options,
@@ -237,7 +237,7 @@ pub unsafe extern "C" fn msstore_query_entitlements(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_consume_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_consume(
+pub unsafe extern "C" fn msstore_client_consume(
     client: *mut msstore_client,
     opts: *const msstore_consume_options,
     call: *const msstore_call_options,
@@ -277,7 +277,7 @@ pub unsafe extern "C" fn msstore_consume(
 }
 
 /// Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
-/// form B (`product_id` + `transaction_id`). Completes like `msstore_consume`: on `MSSTORE_OK`
+/// form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on `MSSTORE_OK`
 /// take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
 /// (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
 /// (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
@@ -288,7 +288,7 @@ pub unsafe extern "C" fn msstore_consume(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_consume_v6(
+pub unsafe extern "C" fn msstore_client_consume_v6(
     client: *mut msstore_client,
     opts: *const msstore_consume_v6_options,
     call: *const msstore_call_options,
@@ -344,7 +344,7 @@ pub unsafe extern "C" fn msstore_consume_v6(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_grant_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_grant_free_product(
+pub unsafe extern "C" fn msstore_client_grant_free_product(
     client: *mut msstore_client,
     opts: *const msstore_grant_options,
     call: *const msstore_call_options,
@@ -390,7 +390,7 @@ pub unsafe extern "C" fn msstore_grant_free_product(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_subscription_query_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_query_subscriptions(
+pub unsafe extern "C" fn msstore_client_query_subscriptions(
     client: *mut msstore_client,
     opts: *const msstore_subscription_query_options,
     call: *const msstore_call_options,
@@ -435,7 +435,7 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_subscription_change_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_change_subscription(
+pub unsafe extern "C" fn msstore_client_change_subscription(
     client: *mut msstore_client,
     opts: *const msstore_subscription_change_options,
     call: *const msstore_call_options,

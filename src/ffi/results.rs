@@ -53,10 +53,6 @@ unsafe impl<T> Send for Views<T> {}
 unsafe impl<T> Sync for Views<T> {}
 
 impl<T> Views<T> {
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// View `index`, or `MSSTORE_E_INVALID_ARGUMENT` past the end.
     pub(crate) fn at(&self, index: usize) -> Result<&T, msstore_result> {
         self.0
@@ -69,14 +65,15 @@ impl<T> Views<T> {
 // Tokens
 
 pub(crate) struct TokenObj {
-    pub(crate) audience: i32,
-    pub(crate) token: CString,
-    pub(crate) expires_at_ms: i64,
+    _token: CString,
+    pub(crate) info: Views<msstore_token_info>,
 }
 
 impl TokenObj {
     pub(crate) fn new(t: &AccessToken) -> TokenObj {
-        TokenObj {
+        let token = cstring(t.token.expose());
+        let info = msstore_token_info {
+            struct_size: std::mem::size_of::<msstore_token_info>() as u32,
             audience: match t.audience {
                 Audience::Service => msstore_audience::MSSTORE_AUDIENCE_SERVICE as i32,
                 Audience::CollectionsKeyCreate => {
@@ -86,8 +83,12 @@ impl TokenObj {
                     msstore_audience::MSSTORE_AUDIENCE_PURCHASE_KEY_CREATE as i32
                 }
             },
-            token: cstring(t.token.expose()),
-            expires_at_ms: t.expires_at.unix_millis(),
+            value: token.as_ptr(),
+            expires_at_unix_ms: t.expires_at.unix_millis(),
+        };
+        TokenObj {
+            _token: token,
+            info: Views(vec![info]),
         }
     }
 }
@@ -97,11 +98,9 @@ impl TokenObj {
 
 pub(crate) struct EntitlementsObj {
     _arena: Arena,
+    pub(crate) info: Views<msstore_entitlements_info>,
     pub(crate) items: Views<msstore_entitlement>,
-    pub(crate) continuation: Option<CString>,
-    pub(crate) pages: u32,
-    pub(crate) duplicates_removed: u32,
-    pub(crate) raw_json: CString,
+    pub(crate) json: CString,
 }
 
 fn entitlement_view(a: &mut Arena, i: &EntitlementItem) -> msstore_entitlement {
@@ -144,14 +143,19 @@ impl EntitlementsObj {
         raw: String,
     ) -> Self {
         let mut a = Arena::default();
-        let views = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
+        let views: Vec<_> = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
+        let info = msstore_entitlements_info {
+            struct_size: std::mem::size_of::<msstore_entitlements_info>() as u32,
+            pages,
+            count: views.len(),
+            duplicates_removed: dups,
+            continuation_token: a.o(continuation),
+        };
         EntitlementsObj {
             _arena: a,
+            info: Views(vec![info]),
             items: Views(views),
-            continuation: continuation.map(cstring),
-            pages,
-            duplicates_removed: dups,
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
 
@@ -176,7 +180,7 @@ impl EntitlementsObj {
 
 pub(crate) struct ConsumeObj {
     _arena: Arena,
-    pub(crate) info: Views<msstore_consume_info>,
+    pub(crate) info: Views<msstore_consume_result_info>,
     pub(crate) transactions: Views<msstore_order_transaction>,
     pub(crate) json: CString,
 }
@@ -194,8 +198,8 @@ impl ConsumeObj {
                 quantity_consumed: t.quantity_consumed,
             })
             .collect();
-        let info = msstore_consume_info {
-            struct_size: std::mem::size_of::<msstore_consume_info>() as u32,
+        let info = msstore_consume_result_info {
+            struct_size: std::mem::size_of::<msstore_consume_result_info>() as u32,
             item_id: a.s(&r.item_id),
             product_id: a.s(&r.product_id),
             tracking_id: a.s(&r.tracking_id),
@@ -218,7 +222,7 @@ pub(crate) struct OrderObj {
     _arena: Arena,
     pub(crate) info: Views<msstore_order_info>,
     pub(crate) lines: Views<msstore_order_line_item>,
-    pub(crate) raw_json: CString,
+    pub(crate) json: CString,
 }
 
 impl OrderObj {
@@ -259,7 +263,7 @@ impl OrderObj {
             _arena: a,
             info: Views(vec![info]),
             lines: Views(lines),
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
 }
@@ -269,15 +273,15 @@ impl OrderObj {
 
 pub(crate) struct SubscriptionsObj {
     _arena: Arena,
+    pub(crate) info: Views<msstore_subscriptions_info>,
     pub(crate) items: Views<msstore_subscription>,
-    pub(crate) continuation: Option<CString>,
-    pub(crate) raw_json: CString,
+    pub(crate) json: CString,
 }
 
 impl SubscriptionsObj {
     pub(crate) fn new(items: &[RecurrenceItem], continuation: Option<&str>, raw: String) -> Self {
         let mut a = Arena::default();
-        let views = items
+        let views: Vec<_> = items
             .iter()
             .map(|r| msstore_subscription {
                 struct_size: std::mem::size_of::<msstore_subscription>() as u32,
@@ -302,11 +306,16 @@ impl SubscriptionsObj {
         } else {
             raw
         };
+        let info = msstore_subscriptions_info {
+            struct_size: std::mem::size_of::<msstore_subscriptions_info>() as u32,
+            count: views.len(),
+            continuation_token: a.o(continuation),
+        };
         SubscriptionsObj {
             _arena: a,
+            info: Views(vec![info]),
             items: Views(views),
-            continuation: continuation.map(cstring),
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
 }

@@ -138,11 +138,6 @@ pub(crate) fn cstring(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
-/// The pointer of an optional owned string: NULL when absent.
-pub(crate) fn opt_ptr(c: &Option<CString>) -> *const c_char {
-    c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
-}
-
 /// Owns the strings a result handle exposes; the pointers it hands out stay valid as long as
 /// the arena lives (a `CString`'s bytes never move when the arena's vector grows).
 #[derive(Default)]

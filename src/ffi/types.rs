@@ -116,7 +116,7 @@ pub enum msstore_completion_mode {
     MSSTORE_COMPLETION_BLOCKING = 3,
 }
 
-/// Token audiences for `msstore_get_token`.
+/// Token audiences for `msstore_client_get_token`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_audience {
@@ -138,7 +138,7 @@ pub enum msstore_key_kind {
     MSSTORE_KEY_PURCHASE = 2,
 }
 
-/// Subscription changes for `msstore_change_subscription`.
+/// Subscription changes for `msstore_client_change_subscription`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_change_type {
@@ -152,7 +152,7 @@ pub enum msstore_change_type {
     MSSTORE_CHANGE_TOGGLE_AUTO_RENEW = 4,
 }
 
-/// Log levels for `msstore_set_log_callback`.
+/// Log levels for `msstore_log_set_callback`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_log_level {
@@ -282,6 +282,25 @@ pub struct msstore_client_options {
     /// exactly at the older struct's end on every ABI (never in its tail padding, which an older
     /// caller may leave uninitialised): callers built with an older header get the default.
     pub max_response_bytes: u64,
+    /// Extra trusted root certificate(s), PEM text, added to the built-in roots (a
+    /// TLS-inspecting proxy, the emulator's TLS mode). NULL = none. Added in 0.1 after
+    /// `max_response_bytes`, like every field below: callers built with an older header get
+    /// the defaults.
+    pub extra_root_cert_pem: *const c_char,
+    /// The same, read from a PEM file when the client is created. NULL = none.
+    pub extra_root_cert_path: *const c_char,
+    /// Refresh a cached service token when less than this remains; 0 = default (300 000).
+    pub token_refresh_margin_ms: u32,
+    /// Renew a Store ID key at least this long before it expires; 0 = default (86 400 000).
+    pub key_renew_margin_ms: u32,
+    /// First retry delay (doubled on each retry, with jitter); 0 = default (200).
+    pub retry_base_delay_ms: u32,
+    /// Longest retry delay; 0 = default (5 000).
+    pub retry_max_delay_ms: u32,
+    /// Longest `Retry-After` honoured; 0 = default (30 000).
+    pub max_retry_after_ms: u32,
+    /// Idle keep-alive connections kept per host; 0 = default (256).
+    pub max_idle_connections_per_host: u32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_client_options {}
@@ -300,7 +319,7 @@ pub struct msstore_call_options {
 // SAFETY: repr(C), u32 first, only integers.
 unsafe impl Versioned for msstore_call_options {}
 
-/// An entitlement query (`msstore_query_entitlements`).
+/// An entitlement query (`msstore_client_query_entitlements`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_query_options {
@@ -330,7 +349,7 @@ pub struct msstore_query_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_query_options {}
 
-/// A consume (`msstore_consume`).
+/// A consume (`msstore_client_consume`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_consume_options {
@@ -348,7 +367,7 @@ pub struct msstore_consume_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_consume_options {}
 
-/// A legacy v6 consume (`msstore_consume_v6`), in one of two forms: A = `item_id` (from a v6
+/// A legacy v6 consume (`msstore_client_consume_v6`), in one of two forms: A = `item_id` (from a v6
 /// query) + `tracking_id`; B = `product_id` + `transaction_id` (from the purchase or a query).
 /// Set the fields of exactly one form.
 #[repr(C)]
@@ -370,7 +389,7 @@ pub struct msstore_consume_v6_options {
 // SAFETY: repr(C), u32 first, only raw pointers.
 unsafe impl Versioned for msstore_consume_v6_options {}
 
-/// A free-product grant (`msstore_grant_free_product`).
+/// A free-product grant (`msstore_client_grant_free_product`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_grant_options {
@@ -391,7 +410,7 @@ pub struct msstore_grant_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_grant_options {}
 
-/// A subscription query (`msstore_query_subscriptions`).
+/// A subscription query (`msstore_client_query_subscriptions`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_subscription_query_options {
@@ -408,7 +427,7 @@ pub struct msstore_subscription_query_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_subscription_query_options {}
 
-/// A subscription change (`msstore_change_subscription`).
+/// A subscription change (`msstore_client_change_subscription`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_subscription_change_options {
@@ -426,7 +445,7 @@ pub struct msstore_subscription_change_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_subscription_change_options {}
 
-/// One entitlement, filled by `msstore_entitlements_get`. String pointers are owned by the
+/// One entitlement, filled by `msstore_entitlements_item_at`. String pointers are owned by the
 /// `msstore_entitlements` handle and valid until it is freed; NULL means absent. Dates are
 /// ISO 8601 strings and Unix milliseconds (0 when absent).
 #[repr(C)]
@@ -452,7 +471,7 @@ pub struct msstore_entitlement {
     pub start_date_unix_ms: i64,
     pub end_date_unix_ms: i64,
     pub transaction_id: *const c_char,
-    /// Subscription recurrence id (pass to `msstore_change_subscription`), or NULL.
+    /// Subscription recurrence id (pass to `msstore_client_change_subscription`), or NULL.
     pub recurrence_id: *const c_char,
     pub order_id: *const c_char,
     /// Non-zero when the item carries trial data.
@@ -465,17 +484,17 @@ pub struct msstore_entitlement {
     pub trial_seconds_remaining: i64,
 }
 
-/// Summary of a consume, filled by `msstore_consume_result_get`. Strings owned by the handle.
+/// Summary of a consume, filled by `msstore_consume_result_get_info`. Strings owned by the handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct msstore_consume_info {
+pub struct msstore_consume_result_info {
     pub struct_size: u32,
     pub item_id: *const c_char,
     pub product_id: *const c_char,
     pub tracking_id: *const c_char,
     /// Remaining balance (0 for developer-managed consumables).
     pub new_quantity: i64,
-    /// Number of order transactions (`msstore_consume_result_transaction`).
+    /// Number of order transactions (`msstore_consume_result_transaction_at`).
     pub transaction_count: usize,
 }
 
@@ -489,7 +508,7 @@ pub struct msstore_order_transaction {
     pub quantity_consumed: i64,
 }
 
-/// Summary of an order, filled by `msstore_order_get`. Strings owned by the handle.
+/// Summary of an order, filled by `msstore_order_get_info`. Strings owned by the handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_order_info {
@@ -519,7 +538,7 @@ pub struct msstore_order_line_item {
     pub title: *const c_char,
 }
 
-/// One subscription, filled by `msstore_subscriptions_get`. Strings owned by the handle; dates
+/// One subscription, filled by `msstore_subscriptions_item_at`. Strings owned by the handle; dates
 /// ISO 8601 (NULL when absent) plus Unix milliseconds (0 when absent).
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -565,10 +584,82 @@ pub struct msstore_key_info {
     pub renew_after_unix_ms: i64,
     pub is_expired: u32,
     pub needs_renewal: u32,
+    /// The key itself (for a renewed key: the new key, which replaces the old one; persist it).
+    /// A secret: never log it. Added in 0.1 after `needs_renewal`.
+    pub value: *const c_char,
 }
 
 /// `Default` as all-zero bytes, for C structs (options: "every default"; views: empty).
 /// Only for `repr(C)` structs of integers, floats and raw pointers.
+/// An error's details, filled by `msstore_error_get_info`. Strings owned by the error (valid
+/// until `msstore_error_free`); NULL means absent. Never holds a secret.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_error_info {
+    pub struct_size: u32,
+    /// The result code (a `msstore_result` value).
+    pub code: i32,
+    /// The error kind as a stable snake_case name (`"throttled"`).
+    pub kind: *const c_char,
+    /// A sentence for logs.
+    pub message: *const c_char,
+    /// HTTP status of the failing response, or 0 when no response arrived.
+    pub http_status: u32,
+    /// How long the service asked us to wait, in milliseconds; -1 when it did not say.
+    pub retry_after_ms: i64,
+    /// The service's error code (ServiceError `code`, or Entra's `error`).
+    pub service_code: *const c_char,
+    /// The service's inner error code (e.g. `"InconsistentClientId"`).
+    pub inner_code: *const c_char,
+    /// The MS-CV correlation vector of the failing exchange.
+    pub ms_cv: *const c_char,
+    /// MS-CorrelationId / MS-RequestId (or Entra's correlation id).
+    pub correlation_id: *const c_char,
+    /// For a consume, grant or subscription change: the id to resend with.
+    pub tracking_id: *const c_char,
+}
+
+/// A token, filled by `msstore_token_get_info`. Strings owned by the token handle.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_token_info {
+    pub struct_size: u32,
+    /// A `msstore_audience` value.
+    pub audience: i32,
+    /// The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
+    /// game clients, never the service token.
+    pub value: *const c_char,
+    /// When the token expires (local clock), Unix milliseconds.
+    pub expires_at_unix_ms: i64,
+}
+
+/// The summary of an entitlements result, filled by `msstore_entitlements_get_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_entitlements_info {
+    pub struct_size: u32,
+    /// Pages fetched (1 for a single-page query).
+    pub pages: u32,
+    /// Number of entitlements (`msstore_entitlements_item_at`).
+    pub count: usize,
+    /// Items dropped as duplicates across pages (all-pages queries).
+    pub duplicates_removed: u32,
+    /// The continuation token of a single-page query (pass it back for the next page); NULL on
+    /// the last page and for all-pages queries. Owned by the handle.
+    pub continuation_token: *const c_char,
+}
+
+/// The summary of a subscriptions result, filled by `msstore_subscriptions_get_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_subscriptions_info {
+    pub struct_size: u32,
+    /// Number of subscriptions (`msstore_subscriptions_item_at`).
+    pub count: usize,
+    /// Continuation token of a single-page query, or NULL. Owned by the handle.
+    pub continuation_token: *const c_char,
+}
+
 macro_rules! zeroed_default {
     ($($t:ty),*) => {$(
         impl Default for $t {
@@ -591,10 +682,14 @@ zeroed_default!(
     msstore_subscription_query_options,
     msstore_subscription_change_options,
     msstore_entitlement,
-    msstore_consume_info,
+    msstore_consume_result_info,
     msstore_order_transaction,
     msstore_order_info,
     msstore_order_line_item,
     msstore_subscription,
-    msstore_key_info
+    msstore_key_info,
+    msstore_error_info,
+    msstore_token_info,
+    msstore_entitlements_info,
+    msstore_subscriptions_info
 );

@@ -593,10 +593,10 @@ enum class RevocationKind : int32_t {
 
 /// The state of a clawback event handed to Ledger::apply_clawback.
 enum class LedgerClawbackState : int32_t {
-  Returned = MSSTORE_LEDGER_CLAWBACK_RETURNED,
-  Revoked = MSSTORE_LEDGER_CLAWBACK_REVOKED,
-  Refunded = MSSTORE_LEDGER_CLAWBACK_REFUNDED,
-  ChargebackReversal = MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL,
+  Returned = MSSTORE_CLAWBACK_RETURNED,
+  Revoked = MSSTORE_CLAWBACK_REVOKED,
+  Refunded = MSSTORE_CLAWBACK_REFUNDED,
+  ChargebackReversal = MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL,
 };
 
 /// One consume recorded in the ledger.
@@ -750,7 +750,7 @@ class Entitlements : public detail::Owner<msstore_entitlements, msstore_entitlem
   Result<Entitlement> at(std::size_t index) const {
     msstore_entitlement e{};
     e.struct_size = sizeof e;
-    const Code c = static_cast<Code>(msstore_entitlements_get(get(), index, &e));
+    const Code c = static_cast<Code>(msstore_entitlements_item_at(get(), index, &e));
     if (c != Code::Ok) return Error::from_code(c);
     return Entitlement::from(e);
   }
@@ -768,7 +768,7 @@ class Entitlements : public detail::Owner<msstore_entitlements, msstore_entitlem
   std::string continuation_token() const { return detail::str(msstore_entitlements_continuation_token(get())); }
   uint32_t pages() const noexcept { return msstore_entitlements_pages(get()); }
   uint32_t duplicates_removed() const noexcept { return msstore_entitlements_duplicates_removed(get()); }
-  std::string raw_json() const { return detail::str(msstore_entitlements_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_entitlements_json(get())); }
 };
 
 /// The result of a consume.
@@ -777,9 +777,9 @@ class ConsumeResult : public detail::Owner<msstore_consume_result, msstore_consu
   using Native = msstore_consume_result;
   using Owner::Owner;
   Result<ConsumeInfo> info() const {
-    msstore_consume_info ci{};
+    msstore_consume_result_info ci{};
     ci.struct_size = sizeof ci;
-    const Code c = static_cast<Code>(msstore_consume_result_get(get(), &ci));
+    const Code c = static_cast<Code>(msstore_consume_result_get_info(get(), &ci));
     if (c != Code::Ok) return Error::from_code(c);
     ConsumeInfo o;
     o.item_id = detail::str(ci.item_id);
@@ -789,7 +789,7 @@ class ConsumeResult : public detail::Owner<msstore_consume_result, msstore_consu
     for (std::size_t i = 0; i < ci.transaction_count; ++i) {
       msstore_order_transaction t{};
       t.struct_size = sizeof t;
-      if (msstore_consume_result_transaction(get(), i, &t) != MSSTORE_OK) continue;
+      if (msstore_consume_result_transaction_at(get(), i, &t) != MSSTORE_OK) continue;
       o.transactions.push_back({detail::str(t.order_id), detail::str(t.order_line_item_id), t.quantity_consumed});
     }
     return o;
@@ -805,7 +805,7 @@ class Order : public detail::Owner<msstore_order, msstore_order_free> {
   Result<OrderInfo> info() const {
     msstore_order_info oi{};
     oi.struct_size = sizeof oi;
-    const Code c = static_cast<Code>(msstore_order_get(get(), &oi));
+    const Code c = static_cast<Code>(msstore_order_get_info(get(), &oi));
     if (c != Code::Ok) return Error::from_code(c);
     OrderInfo o;
     o.order_id = detail::str(oi.order_id);
@@ -817,7 +817,7 @@ class Order : public detail::Owner<msstore_order, msstore_order_free> {
     for (std::size_t i = 0; i < oi.line_item_count; ++i) {
       msstore_order_line_item li{};
       li.struct_size = sizeof li;
-      if (msstore_order_line_item_get(get(), i, &li) != MSSTORE_OK) continue;
+      if (msstore_order_line_item_at(get(), i, &li) != MSSTORE_OK) continue;
       OrderLineItem l;
       l.line_item_id = detail::str(li.line_item_id);
       l.product_id = detail::str(li.product_id);
@@ -832,7 +832,7 @@ class Order : public detail::Owner<msstore_order, msstore_order_free> {
     }
     return o;
   }
-  std::string raw_json() const { return detail::str(msstore_order_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_order_json(get())); }
 };
 
 /// Subscriptions: a query's, or the single one a change returned.
@@ -845,7 +845,7 @@ class Subscriptions : public detail::Owner<msstore_subscriptions, msstore_subscr
   Result<Subscription> at(std::size_t index) const {
     msstore_subscription s{};
     s.struct_size = sizeof s;
-    const Code c = static_cast<Code>(msstore_subscriptions_get(get(), index, &s));
+    const Code c = static_cast<Code>(msstore_subscriptions_item_at(get(), index, &s));
     if (c != Code::Ok) return Error::from_code(c);
     return Subscription::from(s);
   }
@@ -860,7 +860,7 @@ class Subscriptions : public detail::Owner<msstore_subscriptions, msstore_subscr
     return out;
   }
   std::string continuation_token() const { return detail::str(msstore_subscriptions_continuation_token(get())); }
-  std::string raw_json() const { return detail::str(msstore_subscriptions_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_subscriptions_json(get())); }
 };
 
 /// The order lines of a clawback v1 query (all pages, or one page).
@@ -873,7 +873,7 @@ class ClawbackOrders : public detail::Owner<msstore_clawback_orders, msstore_cla
   Result<ClawbackOrderLine> at(std::size_t index) const {
     msstore_clawback_order_line l{};
     l.struct_size = sizeof l;
-    const Code c = static_cast<Code>(msstore_clawback_orders_get(get(), index, &l));
+    const Code c = static_cast<Code>(msstore_clawback_orders_line_at(get(), index, &l));
     if (c != Code::Ok) return Error::from_code(c);
     return ClawbackOrderLine::from(l);
   }
@@ -889,7 +889,7 @@ class ClawbackOrders : public detail::Owner<msstore_clawback_orders, msstore_cla
   }
   /// Continue a single-page query with this token; empty on the last page.
   std::string continuation_token() const { return detail::str(msstore_clawback_orders_continuation_token(get())); }
-  std::string raw_json() const { return detail::str(msstore_clawback_orders_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_clawback_orders_json(get())); }
 };
 
 /// Clawback queue messages (received or peeked).
@@ -902,7 +902,7 @@ class ClawbackMessages : public detail::Owner<msstore_clawback_messages, msstore
   Result<ClawbackMessage> at(std::size_t index) const {
     msstore_clawback_message m{};
     m.struct_size = sizeof m;
-    const Code c = static_cast<Code>(msstore_clawback_messages_get(get(), index, &m));
+    const Code c = static_cast<Code>(msstore_clawback_messages_item_at(get(), index, &m));
     if (c != Code::Ok) return Error::from_code(c);
     return ClawbackMessage::from(m);
   }
@@ -917,7 +917,7 @@ class ClawbackMessages : public detail::Owner<msstore_clawback_messages, msstore
     return out;
   }
   /// JSON array of the messages, each with its decoded `event` (or `event_error`).
-  std::string raw_json() const { return detail::str(msstore_clawback_messages_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_clawback_messages_json(get())); }
 };
 
 /// A pass of the clawback queue into the ledger (Ledger::ingest_clawback). Zero/empty = default.
@@ -953,7 +953,7 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
   Result<LedgerEntry> entry(std::size_t index) const {
     msstore_ledger_entry e{};
     e.struct_size = sizeof e;
-    const Code c = static_cast<Code>(msstore_ledger_items_entry(get(), index, &e));
+    const Code c = static_cast<Code>(msstore_ledger_items_entry_at(get(), index, &e));
     if (c != Code::Ok) return Error::from_code(c);
     LedgerEntry o;
     o.id = detail::str(e.id);
@@ -967,7 +967,7 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
     for (std::size_t i = 0; i < e.transaction_count; ++i) {
       msstore_order_transaction t{};
       t.struct_size = sizeof t;
-      if (msstore_ledger_items_entry_transaction(get(), index, i, &t) != MSSTORE_OK) continue;
+      if (msstore_ledger_items_entry_transaction_at(get(), index, i, &t) != MSSTORE_OK) continue;
       o.transactions.push_back({detail::str(t.order_id), detail::str(t.order_line_item_id), t.quantity_consumed});
     }
     o.last_error = detail::str(e.last_error);
@@ -989,7 +989,7 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
   Result<Revocation> revocation(std::size_t index) const {
     msstore_ledger_revocation r{};
     r.struct_size = sizeof r;
-    const Code c = static_cast<Code>(msstore_ledger_items_revocation(get(), index, &r));
+    const Code c = static_cast<Code>(msstore_ledger_items_revocation_at(get(), index, &r));
     if (c != Code::Ok) return Error::from_code(c);
     return Revocation::from(r);
   }
@@ -1479,7 +1479,7 @@ class Client {
   Operation<Token> get_token(Audience aud, const CallOptions &call = {}) { return get_token(aud, nullptr, call); }
   Operation<Token> get_token(Audience aud, Callback<Token> cb, const CallOptions &call = {}) {
     return start<Token>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_get_token(c_.get(), static_cast<int32_t>(aud), co, f, ud, op);
+      return msstore_client_get_token(c_.get(), static_cast<int32_t>(aud), co, f, ud, op);
     });
   }
 
@@ -1489,7 +1489,7 @@ class Client {
     const char *k = s.req(key, "key");
     if (!s.ok()) return Operation<Key>(s.error());
     return start<Key>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_renew_key(c_.get(), k, co, f, ud, op);
+      return msstore_client_renew_key(c_.get(), k, co, f, ud, op);
     });
   }
 
@@ -1518,7 +1518,7 @@ class Client {
     n.sbx = s.opt(q.sbx, "sbx");
     if (!s.ok()) return Operation<Entitlements>(s.error());
     return start<Entitlements>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_query_entitlements(c_.get(), &n, co, f, ud, op);
+      return msstore_client_query_entitlements(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1534,7 +1534,7 @@ class Client {
     n.sbx = s.opt(r.sbx, "sbx");
     if (!s.ok()) return Operation<ConsumeResult>(s.error());
     return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_consume(c_.get(), &n, co, f, ud, op);
+      return msstore_client_consume(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1553,7 +1553,7 @@ class Client {
     n.transaction_id = s.opt(r.transaction_id, "transaction_id");
     if (!s.ok()) return Operation<ConsumeResult>(s.error());
     return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_consume_v6(c_.get(), &n, co, f, ud, op);
+      return msstore_client_consume_v6(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1572,7 +1572,7 @@ class Client {
     n.dev_offer_id = s.opt(r.dev_offer_id, "dev_offer_id");
     if (!s.ok()) return Operation<Order>(s.error());
     return start<Order>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_grant_free_product(c_.get(), &n, co, f, ud, op);
+      return msstore_client_grant_free_product(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1590,7 +1590,7 @@ class Client {
     n.sbx = s.opt(q.sbx, "sbx");
     if (!s.ok()) return Operation<Subscriptions>(s.error());
     return start<Subscriptions>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_query_subscriptions(c_.get(), &n, co, f, ud, op);
+      return msstore_client_query_subscriptions(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1608,7 +1608,7 @@ class Client {
     n.sbx = s.opt(r.sbx, "sbx");
     if (!s.ok()) return Operation<Subscriptions>(s.error());
     return start<Subscriptions>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_change_subscription(c_.get(), &n, co, f, ud, op);
+      return msstore_client_change_subscription(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1637,7 +1637,7 @@ class Client {
     n.sbx = s.opt(q.sbx, "sbx");
     if (!s.ok()) return Operation<ClawbackOrders>(s.error());
     return start<ClawbackOrders>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_orders_query(c_.get(), &n, co, f, ud, op);
+      return msstore_client_query_clawback_orders(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1649,13 +1649,13 @@ class Client {
   Operation<ClawbackMessages> receive_clawback(const ClawbackReceive &r, Callback<ClawbackMessages> cb, const CallOptions &call = {}) {
     const long long secs = r.visibility_timeout.count();
     if (secs < 0) return Operation<ClawbackMessages>(Error::from_code(Code::InvalidArgument, "visibility_timeout is negative"));
-    msstore_clawback_receive_options n{};
+    msstore_clawback_queue_options n{};
     n.struct_size = sizeof n;
     n.max_messages = r.max_messages;
     // Too long is passed on saturated so the library refuses it with its own message.
     n.visibility_timeout_secs = secs >= static_cast<long long>(UINT32_MAX) ? UINT32_MAX : static_cast<uint32_t>(secs);
     return start<ClawbackMessages>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_receive(c_.get(), &n, co, f, ud, op);
+      return msstore_client_receive_clawback_messages(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1666,7 +1666,7 @@ class Client {
   }
   Operation<ClawbackMessages> peek_clawback(uint32_t max_messages, Callback<ClawbackMessages> cb, const CallOptions &call = {}) {
     return start<ClawbackMessages>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_peek(c_.get(), max_messages, co, f, ud, op);
+      return msstore_client_peek_clawback_messages(c_.get(), max_messages, co, f, ud, op);
     });
   }
 
@@ -1682,7 +1682,7 @@ class Client {
     const char *receipt = s.req(pop_receipt, "pop_receipt");
     if (!s.ok()) return Operation<void>(s.error());
     return start<void>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_delete(c_.get(), id, receipt, co, f, ud, op);
+      return msstore_client_delete_clawback_message(c_.get(), id, receipt, co, f, ud, op);
     });
   }
   /// Deletes a received message (its id and pop receipt).
@@ -1865,7 +1865,7 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
   Result<LedgerItems> pending() const {
     msstore_ledger_items *out = nullptr;
     msstore_error *err = nullptr;
-    const Code c = static_cast<Code>(msstore_ledger_pending(get(), &out, &err));
+    const Code c = static_cast<Code>(msstore_ledger_list_pending(get(), &out, &err));
     if (c != Code::Ok) return detail::sync_error(c, err);
     return LedgerItems(out);
   }
@@ -1877,7 +1877,7 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
     const char *id = s.req(entry_id, "entry_id");
     if (!s.ok()) return s.error();
     msstore_error *err = nullptr;
-    const Code c = static_cast<Code>(msstore_ledger_acknowledge(get(), id, &err));
+    const Code c = static_cast<Code>(msstore_ledger_acknowledge_entry(get(), id, &err));
     if (c != Code::Ok) return detail::sync_error(c, err);
     return Status();
   }
@@ -1910,7 +1910,7 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
   Result<LedgerItems> revocations_to_apply() {
     msstore_ledger_items *out = nullptr;
     msstore_error *err = nullptr;
-    const Code c = static_cast<Code>(msstore_ledger_revocations_to_apply(get(), &out, &err));
+    const Code c = static_cast<Code>(msstore_ledger_claim_revocations(get(), &out, &err));
     if (c != Code::Ok) return detail::sync_error(c, err);
     return LedgerItems(out);
   }
@@ -1948,8 +1948,8 @@ inline void log_trampoline(void *, int32_t level, const char *target, const char
 /// Installs a process-wide log handler for records at `max_level` and below; nullptr removes it.
 inline Status set_log_handler(LogHandler handler, LogLevel max_level = LogLevel::Info) {
   detail::log_handler().store(handler, std::memory_order_release);
-  const Code c = static_cast<Code>(handler ? msstore_set_log_callback(&detail::log_trampoline, nullptr, static_cast<int32_t>(max_level))
-                                           : msstore_set_log_callback(nullptr, nullptr, 0));
+  const Code c = static_cast<Code>(handler ? msstore_log_set_callback(&detail::log_trampoline, nullptr, static_cast<int32_t>(max_level))
+                                           : msstore_log_set_callback(nullptr, nullptr, 0));
   return Status::from_code(c);
 }
 

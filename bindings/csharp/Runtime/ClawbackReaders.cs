@@ -19,7 +19,7 @@ namespace Msstore
                 {
                     var l = new Native.ClawbackOrderLine();
                     l.struct_size = SizeOf<Native.ClawbackOrderLine>();
-                    Check(NativeMethods.msstore_clawback_orders_get(h, (UIntPtr)i, ref l));
+                    Check(NativeMethods.msstore_clawback_orders_line_at(h, (UIntPtr)i, ref l));
                     string state = Utf8.FromNative(l.line_item_state);
                     items.Add(new ClawbackOrderLine
                     {
@@ -41,7 +41,7 @@ namespace Msstore
                 {
                     Items = items.AsReadOnly(),
                     ContinuationToken = Utf8.FromNative(NativeMethods.msstore_clawback_orders_continuation_token(h)),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_clawback_orders_raw_json(h)),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_clawback_orders_json(h)),
                 };
             }
         }
@@ -58,7 +58,7 @@ namespace Msstore
                 {
                     var m = new Native.ClawbackMessage();
                     m.struct_size = SizeOf<Native.ClawbackMessage>();
-                    Check(NativeMethods.msstore_clawback_messages_get(h, (UIntPtr)i, ref m));
+                    Check(NativeMethods.msstore_clawback_messages_item_at(h, (UIntPtr)i, ref m));
                     items.Add(Message(ref m));
                 }
                 return items.AsReadOnly();

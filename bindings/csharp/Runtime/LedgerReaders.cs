@@ -75,7 +75,7 @@ namespace Msstore
             {
                 var r = new Native.LedgerRevocation();
                 r.struct_size = SizeOf<Native.LedgerRevocation>();
-                Check(NativeMethods.msstore_ledger_items_revocation(h, (UIntPtr)i, ref r));
+                Check(NativeMethods.msstore_ledger_items_revocation_at(h, (UIntPtr)i, ref r));
                 revs.Add(new LedgerRevocation
                 {
                     Id = Utf8.FromNative(r.id),
@@ -99,14 +99,14 @@ namespace Msstore
         {
             var e = new Native.LedgerEntry();
             e.struct_size = SizeOf<Native.LedgerEntry>();
-            Check(NativeMethods.msstore_ledger_items_entry(h, (UIntPtr)index, ref e));
+            Check(NativeMethods.msstore_ledger_items_entry_at(h, (UIntPtr)index, ref e));
             int n = (int)e.transaction_count;
             var txs = new List<OrderTransactionInfo>(n);
             for (int t = 0; t < n; t++)
             {
                 var tx = new OrderTransaction();
                 tx.struct_size = SizeOf<OrderTransaction>();
-                Check(NativeMethods.msstore_ledger_items_entry_transaction(h, (UIntPtr)index, (UIntPtr)t, ref tx));
+                Check(NativeMethods.msstore_ledger_items_entry_transaction_at(h, (UIntPtr)index, (UIntPtr)t, ref tx));
                 txs.Add(new OrderTransactionInfo
                 {
                     OrderId = Utf8.FromNative(tx.order_id),

@@ -51,7 +51,7 @@ namespace Msstore
                 {
                     var e = new Entitlement();
                     e.struct_size = SizeOf<Entitlement>();
-                    Check(NativeMethods.msstore_entitlements_get(h, (UIntPtr)i, ref e));
+                    Check(NativeMethods.msstore_entitlements_item_at(h, (UIntPtr)i, ref e));
                     items.Add(Item(ref e));
                 }
                 return new EntitlementPage
@@ -60,7 +60,7 @@ namespace Msstore
                     ContinuationToken = Utf8.FromNative(NativeMethods.msstore_entitlements_continuation_token(h)),
                     Pages = (int)NativeMethods.msstore_entitlements_pages(h),
                     DuplicatesRemoved = (int)NativeMethods.msstore_entitlements_duplicates_removed(h),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_entitlements_raw_json(h)),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_entitlements_json(h)),
                 };
             }
         }
@@ -106,14 +106,14 @@ namespace Msstore
             {
                 var info = new ConsumeInfo();
                 info.struct_size = SizeOf<ConsumeInfo>();
-                Check(NativeMethods.msstore_consume_result_get(h, ref info));
+                Check(NativeMethods.msstore_consume_result_get_info(h, ref info));
                 int n = (int)info.transaction_count;
                 var txs = new List<OrderTransactionInfo>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var tx = new OrderTransaction();
                     tx.struct_size = SizeOf<OrderTransaction>();
-                    Check(NativeMethods.msstore_consume_result_transaction(h, (UIntPtr)i, ref tx));
+                    Check(NativeMethods.msstore_consume_result_transaction_at(h, (UIntPtr)i, ref tx));
                     txs.Add(new OrderTransactionInfo
                     {
                         OrderId = Utf8.FromNative(tx.order_id),
@@ -141,14 +141,14 @@ namespace Msstore
             {
                 var info = new OrderInfo();
                 info.struct_size = SizeOf<OrderInfo>();
-                Check(NativeMethods.msstore_order_get(h, ref info));
+                Check(NativeMethods.msstore_order_get_info(h, ref info));
                 int n = (int)info.line_item_count;
                 var lines = new List<OrderLine>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var li = new OrderLineItem();
                     li.struct_size = SizeOf<OrderLineItem>();
-                    Check(NativeMethods.msstore_order_line_item_get(h, (UIntPtr)i, ref li));
+                    Check(NativeMethods.msstore_order_line_item_at(h, (UIntPtr)i, ref li));
                     lines.Add(new OrderLine
                     {
                         LineItemId = Utf8.FromNative(li.line_item_id),
@@ -171,7 +171,7 @@ namespace Msstore
                     Market = Utf8.FromNative(info.market),
                     TotalAmount = info.total_amount,
                     LineItems = lines.AsReadOnly(),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_order_raw_json(h)),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_order_json(h)),
                 };
             }
         }
@@ -188,7 +188,7 @@ namespace Msstore
                 {
                     var s = new Subscription();
                     s.struct_size = SizeOf<Subscription>();
-                    Check(NativeMethods.msstore_subscriptions_get(h, (UIntPtr)i, ref s));
+                    Check(NativeMethods.msstore_subscriptions_item_at(h, (UIntPtr)i, ref s));
                     var state = Utf8.FromNative(s.recurrence_state);
                     items.Add(new SubscriptionItem
                     {
@@ -212,7 +212,7 @@ namespace Msstore
                 {
                     Items = items.AsReadOnly(),
                     ContinuationToken = Utf8.FromNative(NativeMethods.msstore_subscriptions_continuation_token(h)),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_subscriptions_raw_json(h)),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_subscriptions_json(h)),
                 };
             }
         }

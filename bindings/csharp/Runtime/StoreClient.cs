@@ -132,7 +132,7 @@ namespace Msstore
         public Task<StoreToken> GetTokenAsync(StoreAudience audience, CancellationToken cancellationToken = default(CancellationToken))
         {
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_get_token(handle, (int)audience, ref c, PendingOperation.Callback, ud, out op),
+                NativeMethods.msstore_client_get_token(handle, (int)audience, ref c, PendingOperation.Callback, ud, out op),
                 ResultReaders.Token, cancellationToken);
         }
 
@@ -142,7 +142,7 @@ namespace Msstore
         {
             if (key == null) throw new ArgumentNullException("key");
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_renew_key(handle, a.Str(key), ref c, PendingOperation.Callback, ud, out op),
+                NativeMethods.msstore_client_renew_key(handle, a.Str(key), ref c, PendingOperation.Callback, ud, out op),
                 ResultReaders.Key, cancellationToken);
         }
 
@@ -179,7 +179,7 @@ namespace Msstore
                 q.include_duplicates = query.IncludeDuplicates ? 1u : 0u;
                 q.validity_type = a.Str(query.ValidityType);
                 q.sbx = a.Str(query.Sandbox);
-                return NativeMethods.msstore_query_entitlements(handle, ref q, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_query_entitlements(handle, ref q, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Entitlements, ct);
         }
 
@@ -198,7 +198,7 @@ namespace Msstore
                 o.quantity = (uint)request.Quantity;
                 o.tracking_id = a.Str(request.TrackingId);
                 o.sbx = a.Str(request.Sandbox);
-                return NativeMethods.msstore_consume(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_consume(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Consume, cancellationToken);
         }
 
@@ -217,7 +217,7 @@ namespace Msstore
                 o.tracking_id = a.Str(request.TrackingId);
                 o.product_id = a.Str(request.ProductId);
                 o.transaction_id = a.Str(request.TransactionId);
-                return NativeMethods.msstore_consume_v6(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_consume_v6(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Consume, cancellationToken);
         }
 
@@ -237,7 +237,7 @@ namespace Msstore
                 o.market = a.Str(request.Market);
                 o.order_id = a.Str(request.OrderId);
                 o.dev_offer_id = a.Str(request.DevOfferId);
-                return NativeMethods.msstore_grant_free_product(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_grant_free_product(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Order, cancellationToken);
         }
 
@@ -266,7 +266,7 @@ namespace Msstore
                 o.single_page = singlePage ? 1u : 0u;
                 o.continuation_token = a.Str(continuation);
                 o.page_size = (uint)pageSize;
-                return NativeMethods.msstore_query_subscriptions(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_query_subscriptions(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Subscriptions, ct);
         }
 
@@ -283,7 +283,7 @@ namespace Msstore
                 o.recurrence_id = a.Str(recurrenceId);
                 o.change_type = (int)change;
                 o.extension_days = extensionDays;
-                return NativeMethods.msstore_change_subscription(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_change_subscription(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, FirstSubscription, cancellationToken);
         }
 

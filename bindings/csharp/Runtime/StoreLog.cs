@@ -22,7 +22,7 @@ namespace Msstore
             lock (Gate)
             {
                 handler = onLog;
-                int rc = NativeMethods.msstore_set_log_callback(onLog == null ? null : Callback, IntPtr.Zero, (int)maxLevel);
+                int rc = NativeMethods.msstore_log_set_callback(onLog == null ? null : Callback, IntPtr.Zero, (int)maxLevel);
                 if (rc != 0) throw StoreException.FromCode(rc);
             }
         }
