@@ -13,7 +13,10 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_clawback_orders(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_clawback_orders_count(h);
+                var info = new ClawbackOrdersInfo();
+                info.struct_size = SizeOf<ClawbackOrdersInfo>();
+                Check(NativeMethods.msstore_clawback_orders_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<ClawbackOrderLine>(n);
                 for (int i = 0; i < n; i++)
                 {
@@ -40,7 +43,7 @@ namespace Msstore
                 return new ClawbackOrderPage
                 {
                     Items = items.AsReadOnly(),
-                    ContinuationToken = Utf8.FromNative(NativeMethods.msstore_clawback_orders_continuation_token(h)),
+                    ContinuationToken = Utf8.FromNative(info.continuation_token),
                     RawJson = Utf8.FromNative(NativeMethods.msstore_clawback_orders_json(h)),
                 };
             }
@@ -52,7 +55,10 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_clawback_messages(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_clawback_messages_count(h);
+                var info = new ClawbackMessagesInfo();
+                info.struct_size = SizeOf<ClawbackMessagesInfo>();
+                Check(NativeMethods.msstore_clawback_messages_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<ClawbackMessage>(n);
                 for (int i = 0; i < n; i++)
                 {

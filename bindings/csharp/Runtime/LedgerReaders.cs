@@ -33,9 +33,8 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_ledger_items(op, out h));
             using (h)
             {
-                var s = new ClawbackIngestSummary();
-                s.struct_size = SizeOf<ClawbackIngestSummary>();
-                Check(NativeMethods.msstore_ledger_items_ingest_summary(h, ref s));
+                LedgerItemsInfo s = Info(h);
+                if (s.is_ingest_summary == 0) throw StoreException.FromCode((int)StoreResult.InvalidArgument);
                 return new ClawbackIngestResult
                 {
                     Received = (int)s.received,
@@ -53,10 +52,18 @@ namespace Msstore
             }
         }
 
+        private static LedgerItemsInfo Info(LedgerItemsHandle h)
+        {
+            var s = new LedgerItemsInfo();
+            s.struct_size = SizeOf<LedgerItemsInfo>();
+            Check(NativeMethods.msstore_ledger_items_get_info(h, ref s));
+            return s;
+        }
+
         /// <summary>Copies every entry and revocation; does not free <paramref name="h"/>.</summary>
         internal static LedgerItems Items(LedgerItemsHandle h)
         {
-            int n = (int)NativeMethods.msstore_ledger_items_entry_count(h);
+            int n = (int)Info(h).entry_count.ToUInt64();
             var entries = new List<LedgerEntry>(n);
             for (int i = 0; i < n; i++) entries.Add(Entry(h, i));
             return new LedgerItems
@@ -69,7 +76,7 @@ namespace Msstore
 
         internal static IList<LedgerRevocation> Revocations(LedgerItemsHandle h)
         {
-            int n = (int)NativeMethods.msstore_ledger_items_revocation_count(h);
+            int n = (int)Info(h).revocation_count.ToUInt64();
             var revs = new List<LedgerRevocation>(n);
             for (int i = 0; i < n; i++)
             {

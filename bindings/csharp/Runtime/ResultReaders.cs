@@ -23,11 +23,14 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_token(op, out h));
             using (h)
             {
+                var t = new TokenInfo();
+                t.struct_size = SizeOf<TokenInfo>();
+                Check(NativeMethods.msstore_token_get_info(h, ref t));
                 return new StoreToken
                 {
-                    Value = Utf8.FromNative(NativeMethods.msstore_token_value(h)),
-                    Audience = (StoreAudience)NativeMethods.msstore_token_audience(h),
-                    ExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(NativeMethods.msstore_token_expires_at_unix_ms(h)),
+                    Value = Utf8.FromNative(t.value),
+                    Audience = (StoreAudience)t.audience,
+                    ExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(t.expires_at_unix_ms),
                 };
             }
         }
@@ -45,7 +48,10 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_entitlements(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_entitlements_count(h);
+                var info = new EntitlementsInfo();
+                info.struct_size = SizeOf<EntitlementsInfo>();
+                Check(NativeMethods.msstore_entitlements_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<EntitlementItem>(n);
                 for (int i = 0; i < n; i++)
                 {
@@ -57,9 +63,9 @@ namespace Msstore
                 return new EntitlementPage
                 {
                     Items = items.AsReadOnly(),
-                    ContinuationToken = Utf8.FromNative(NativeMethods.msstore_entitlements_continuation_token(h)),
-                    Pages = (int)NativeMethods.msstore_entitlements_pages(h),
-                    DuplicatesRemoved = (int)NativeMethods.msstore_entitlements_duplicates_removed(h),
+                    ContinuationToken = Utf8.FromNative(info.continuation_token),
+                    Pages = (int)info.pages,
+                    DuplicatesRemoved = (int)info.duplicates_removed,
                     RawJson = Utf8.FromNative(NativeMethods.msstore_entitlements_json(h)),
                 };
             }
@@ -182,7 +188,10 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_subscriptions(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_subscriptions_count(h);
+                var info = new SubscriptionsInfo();
+                info.struct_size = SizeOf<SubscriptionsInfo>();
+                Check(NativeMethods.msstore_subscriptions_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<SubscriptionItem>(n);
                 for (int i = 0; i < n; i++)
                 {
@@ -211,7 +220,7 @@ namespace Msstore
                 return new SubscriptionPage
                 {
                     Items = items.AsReadOnly(),
-                    ContinuationToken = Utf8.FromNative(NativeMethods.msstore_subscriptions_continuation_token(h)),
+                    ContinuationToken = Utf8.FromNative(info.continuation_token),
                     RawJson = Utf8.FromNative(NativeMethods.msstore_subscriptions_json(h)),
                 };
             }

@@ -111,7 +111,7 @@ namespace Msstore
         public int Pump(int maxCompletions = 0)
         {
             if (maxCompletions < 0) throw new ArgumentOutOfRangeException("maxCompletions");
-            try { return (int)NativeMethods.msstore_client_poll(handle, (UIntPtr)(uint)maxCompletions).ToUInt64(); }
+            try { return Count(NativeMethods.msstore_client_poll(handle, (UIntPtr)(uint)maxCompletions)); }
             catch (ObjectDisposedException) { return 0; }
         }
 
@@ -124,8 +124,15 @@ namespace Msstore
         {
             if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout");
             double ms = Math.Min(timeout.TotalMilliseconds, uint.MaxValue);
-            try { return (int)NativeMethods.msstore_client_wait(handle, (uint)ms).ToUInt64(); }
+            try { return Count(NativeMethods.msstore_client_wait(handle, (uint)ms)); }
             catch (ObjectDisposedException) { return 0; }
+        }
+
+        // The library's -1 (not a live client) cannot come from a live handle; 0 if it does.
+        private static int Count(IntPtr n)
+        {
+            long v = n.ToInt64();
+            return v < 0 ? 0 : (int)Math.Min(v, int.MaxValue);
         }
 
         /// <summary>A service token or a key-create token to hand to your game client.</summary>

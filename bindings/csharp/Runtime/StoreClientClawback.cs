@@ -92,8 +92,12 @@ namespace Msstore
             if (maxMessages < 1 || maxMessages > MaxQueueMessages)
                 throw new ArgumentOutOfRangeException("maxMessages", "1..32");
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_client_peek_clawback_messages(handle, (uint)maxMessages, ref c, PendingOperation.Callback, ud, out op),
-                ResultReaders.ClawbackMessages, cancellationToken);
+            {
+                var o = new ClawbackReceiveOptions();
+                o.struct_size = (uint)Marshal.SizeOf(typeof(ClawbackReceiveOptions));
+                o.max_messages = (uint)maxMessages;
+                return NativeMethods.msstore_client_peek_clawback_messages(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+            }, ResultReaders.ClawbackMessages, cancellationToken);
         }
 
         /// <summary>Clawback v2: deletes a received message (after reconciling it durably).

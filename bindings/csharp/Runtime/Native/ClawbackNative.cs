@@ -17,7 +17,7 @@ namespace Msstore.Native
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_client_peek_clawback_messages(ClientHandle client, uint maxMessages,
+        internal static extern int msstore_client_peek_clawback_messages(ClientHandle client, ref ClawbackReceiveOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -32,13 +32,10 @@ namespace Msstore.Native
         internal static extern int msstore_op_take_clawback_messages(IntPtr op, out ClawbackMessagesHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_clawback_orders_count(ClawbackOrdersHandle h);
+        internal static extern int msstore_clawback_orders_get_info(ClawbackOrdersHandle h, ref ClawbackOrdersInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_clawback_orders_line_at(ClawbackOrdersHandle h, UIntPtr index, ref ClawbackOrderLine line);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_clawback_orders_continuation_token(ClawbackOrdersHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_clawback_orders_json(ClawbackOrdersHandle h);
@@ -47,7 +44,7 @@ namespace Msstore.Native
         internal static extern int msstore_clawback_orders_free(IntPtr h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_clawback_messages_count(ClawbackMessagesHandle h);
+        internal static extern int msstore_clawback_messages_get_info(ClawbackMessagesHandle h, ref ClawbackMessagesInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_clawback_messages_item_at(ClawbackMessagesHandle h, UIntPtr index, ref ClawbackMessage m);

@@ -59,7 +59,7 @@ namespace Msstore.Native
 
         // ---- items -------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_ledger_items_entry_count(LedgerItemsHandle h);
+        internal static extern int msstore_ledger_items_get_info(LedgerItemsHandle h, ref LedgerItemsInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_ledger_items_entry_at(LedgerItemsHandle h, UIntPtr index, ref LedgerEntry e);
@@ -69,14 +69,7 @@ namespace Msstore.Native
             ref OrderTransaction t);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_ledger_items_revocation_count(LedgerItemsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_ledger_items_revocation_at(LedgerItemsHandle h, UIntPtr index, ref LedgerRevocation r);
-
-        // MSSTORE_E_INVALID_ARGUMENT when the items are not an ingestion's.
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_items_ingest_summary(LedgerItemsHandle h, ref ClawbackIngestSummary s);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_ledger_items_json(LedgerItemsHandle h);
@@ -135,9 +128,12 @@ namespace Msstore.Native
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    internal struct ClawbackIngestSummary
+    internal struct LedgerItemsInfo
     {
         public uint struct_size;
+        public uint is_ingest_summary;
+        public UIntPtr entry_count;
+        public UIntPtr revocation_count;
         public uint received;
         public uint applied;
         public uint duplicates;

@@ -31,9 +31,6 @@ namespace Msstore.Native
         internal static extern UIntPtr msstore_live_objects();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_debug_trigger_panic();
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_result_name(int code);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -56,13 +53,10 @@ namespace Msstore.Native
         internal static extern int msstore_client_new_from_json(IntPtr json, out ClientHandle client, out ErrorHandle err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_client_poll(ClientHandle client, UIntPtr maxCallbacks);
+        internal static extern IntPtr msstore_client_poll(ClientHandle client, UIntPtr maxCallbacks);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_client_tick(ClientHandle client, UIntPtr maxCallbacks);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_client_wait(ClientHandle client, uint timeoutMs);
+        internal static extern IntPtr msstore_client_wait(ClientHandle client, uint timeoutMs);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern UIntPtr msstore_client_pending(ClientHandle client);
@@ -145,37 +139,10 @@ namespace Msstore.Native
 
         // ---- errors -----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_error_code(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_kind(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_message(ErrorHandle e);
+        internal static extern int msstore_error_get_info(ErrorHandle e, ref ErrorInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_error_copy_message(ErrorHandle e, byte[] buf, UIntPtr capacity, out UIntPtr needed);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ushort msstore_error_http_status(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_service_code(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_inner_code(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_ms_cv(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_correlation_id(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern long msstore_error_retry_after_ms(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_tracking_id(ErrorHandle e);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_error_json(ErrorHandle e);
@@ -191,9 +158,6 @@ namespace Msstore.Native
         internal static extern int msstore_key_get_info(KeyHandle key, ref KeyInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_key_value(KeyHandle key);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_key_json(KeyHandle key);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -201,32 +165,17 @@ namespace Msstore.Native
 
         // ---- tokens -----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_token_value(TokenHandle t);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_token_audience(TokenHandle t);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern long msstore_token_expires_at_unix_ms(TokenHandle t);
+        internal static extern int msstore_token_get_info(TokenHandle t, ref TokenInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_token_free(IntPtr t);
 
         // ---- entitlements -----------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_entitlements_count(EntitlementsHandle h);
+        internal static extern int msstore_entitlements_get_info(EntitlementsHandle h, ref EntitlementsInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_entitlements_item_at(EntitlementsHandle h, UIntPtr index, ref Entitlement e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_entitlements_continuation_token(EntitlementsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint msstore_entitlements_pages(EntitlementsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint msstore_entitlements_duplicates_removed(EntitlementsHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_entitlements_json(EntitlementsHandle h);
@@ -262,13 +211,10 @@ namespace Msstore.Native
 
         // ---- subscriptions ----------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_subscriptions_count(SubscriptionsHandle h);
+        internal static extern int msstore_subscriptions_get_info(SubscriptionsHandle h, ref SubscriptionsInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_subscriptions_item_at(SubscriptionsHandle h, UIntPtr index, ref Subscription s);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_subscriptions_continuation_token(SubscriptionsHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_subscriptions_json(SubscriptionsHandle h);
