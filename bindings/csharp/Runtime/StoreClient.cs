@@ -50,6 +50,8 @@ namespace Msstore
                     o.collections_base_url = a.Str(options.CollectionsBaseUrl);
                     o.purchase_base_url = a.Str(options.PurchaseBaseUrl);
                     o.service_identity = a.Str(options.ServiceIdentity);
+                    o.extra_root_cert_pem = a.Str(options.ExtraRootCertPem);
+                    o.extra_root_cert_path = a.Str(options.ExtraRootCertPath);
                 }
                 catch (ArgumentException e)
                 {
@@ -65,6 +67,12 @@ namespace Msstore
                 o.max_connections_per_host = NonNegative(options.MaxConnectionsPerHost, "MaxConnectionsPerHost");
                 if (options.MaxResponseBytes < 0) throw new ArgumentOutOfRangeException("MaxResponseBytes");
                 o.max_response_bytes = (ulong)options.MaxResponseBytes;
+                o.token_refresh_margin_ms = Millis(options.TokenRefreshMargin, "TokenRefreshMargin");
+                o.key_renew_margin_ms = Millis(options.KeyRenewMargin, "KeyRenewMargin");
+                o.retry_base_delay_ms = Millis(options.RetryBaseDelay, "RetryBaseDelay");
+                o.retry_max_delay_ms = Millis(options.RetryMaxDelay, "RetryMaxDelay");
+                o.max_retry_after_ms = Millis(options.MaxRetryAfter, "MaxRetryAfter");
+                o.max_idle_connections_per_host = NonNegative(options.MaxIdleConnectionsPerHost, "MaxIdleConnectionsPerHost");
                 o.completion_mode = completion == StoreCompletion.Pump ? CompletionQueued : CompletionImmediate;
                 rc = NativeMethods.msstore_client_new(ref o, out handle, out err);
             }
