@@ -194,15 +194,6 @@ unsafe fn field(p: *const c_char, name: &str) -> Result<Option<String>, (msstore
         })
 }
 
-fn create(
-    config: ClientConfig,
-    mode: Mode,
-    timeout_ms: u32,
-) -> Result<*mut msstore_client, (msstore_result, Error)> {
-    let client = Client::new(config).map_err(|e| (code_of(e.kind), e))?;
-    Ok(handles::register(ClientObj::new(client, mode, timeout_ms)))
-}
-
 /// Creates a client from an options struct. Validates the configuration (no network).
 ///
 /// Ownership: on `MSSTORE_OK`, `*out` is a new client the caller owns: free it with
@@ -222,13 +213,7 @@ pub unsafe extern "C" fn msstore_client_new(
     err: *mut *mut msstore_error,
 ) -> msstore_result {
     boundary!({
-        let r = (|| {
-            if out.is_null() {
-                return Err(bad_arg(
-                    msstore_result::MSSTORE_E_NULL_POINTER,
-                    "out is NULL",
-                ));
-            }
+        let settings = || {
             // SAFETY: forwarded contract.
             let o = unsafe { read_versioned(opts) }
                 .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
@@ -304,11 +289,10 @@ pub unsafe extern "C" fn msstore_client_new(
             let mode = Mode::from_c(o.completion_mode)
                 .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
                 .unwrap_or(Mode::Queued);
-            create(cfg, mode, o.operation_timeout_ms)
-        })();
-        // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
-        // contract.
-        Ok(unsafe { deliver_new(r, out, err) })
+            Ok((cfg, mode, o.operation_timeout_ms))
+        };
+        // SAFETY: forwarded contract.
+        Ok(unsafe { new_client(out, err, settings) })
     })
 }
 
@@ -327,13 +311,7 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
     err: *mut *mut msstore_error,
 ) -> msstore_result {
     boundary!({
-        let r = (|| {
-            if out.is_null() {
-                return Err(bad_arg(
-                    msstore_result::MSSTORE_E_NULL_POINTER,
-                    "out is NULL",
-                ));
-            }
+        let settings = || {
             // SAFETY: forwarded contract.
             let text = unsafe { in_str(json, MAX_JSON) }
                 .map_err(|c| bad_arg(c, "the JSON configuration string is unusable"))?;
@@ -394,31 +372,42 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
                     cfg.purchase_base_url = p;
                 }
             }
-            create(cfg, mode, timeout)
-        })();
-        // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
-        // contract.
-        Ok(unsafe { deliver_new(r, out, err) })
+            Ok((cfg, mode, timeout))
+        };
+        // SAFETY: forwarded contract.
+        Ok(unsafe { new_client(out, err, settings) })
     })
 }
 
-/// Writes a new client handle to `out`, or the error to `err`: the common tail of both
-/// constructors.
+/// The body of both constructors: checks `out`, builds the client from what `settings` read
+/// (configuration, default completion mode, default operation timeout), and writes the handle
+/// to `out` or the error to `err`.
 ///
 /// # Safety
-/// `out` is non-null and writable; `err` is NULL or writable.
-unsafe fn deliver_new(
-    r: Result<*mut msstore_client, (msstore_result, Error)>,
+/// `out` is NULL or writable; `err` is NULL or writable.
+unsafe fn new_client(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
+    settings: impl FnOnce() -> Result<(ClientConfig, Mode, u32), (msstore_result, Error)>,
 ) -> msstore_result {
-    match r {
+    let made = if out.is_null() {
+        Err(bad_arg(
+            msstore_result::MSSTORE_E_NULL_POINTER,
+            "out is NULL",
+        ))
+    } else {
+        settings().and_then(|(config, mode, timeout_ms)| {
+            let client = Client::new(config).map_err(|e| (code_of(e.kind), e))?;
+            Ok(handles::register(ClientObj::new(client, mode, timeout_ms)))
+        })
+    };
+    match made {
         Ok(h) => {
-            // SAFETY: forwarded contract.
+            // SAFETY: non-null (checked) and writable per the contract.
             let _ = unsafe { write_out(out, h) };
             msstore_result::MSSTORE_OK
         }
-        // SAFETY: forwarded contract.
+        // SAFETY: `err` is NULL or writable per the contract.
         Err((code, e)) => unsafe { fail(err, code, &e) },
     }
 }

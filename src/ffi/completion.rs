@@ -18,7 +18,7 @@ use super::handles;
 use super::handles::Handle;
 use super::panic::{boundary, CatchUnwind};
 use super::results::Payload;
-use super::strings::{read_versioned, write_out};
+use super::strings::{non_null, read_versioned, write_out};
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_completion_mode,
     msstore_error, msstore_op, msstore_result,
@@ -197,16 +197,7 @@ impl Op {
     fn delivery_done(&self) {
         let mut st = lock(&self.st);
         st.delivery_pending = false;
-        let free = !st.user_holds;
-        let leftovers = if free {
-            (st.result.take(), st.error.take())
-        } else {
-            (None, None)
-        };
-        drop(st);
-        if free {
-            self.unregister(leftovers);
-        }
+        self.release_if_unheld(st);
         if let Some(c) = self.client.upgrade() {
             let mut st = lock(&c.state);
             st.ops.remove(&self.id());
@@ -224,25 +215,20 @@ impl Op {
             return Err(msstore_result::MSSTORE_E_INVALID_HANDLE);
         }
         st.user_holds = false;
-        let free = !st.delivery_pending;
-        let leftovers = if free {
-            (st.result.take(), st.error.take())
-        } else {
-            (None, None)
-        };
-        drop(st);
-        if free {
-            self.unregister(leftovers);
-        }
+        self.release_if_unheld(st);
         Ok(())
     }
 
-    fn unregister(&self, (result, error): (Option<usize>, Option<usize>)) {
-        if let Some(r) = result {
-            handles::remove_any(r);
+    /// After one of the two holds went (the caller's handle, the pending delivery): when
+    /// neither remains, unregisters the operation and whatever result or error was not taken.
+    fn release_if_unheld(&self, mut st: MutexGuard<'_, OpState>) {
+        if st.user_holds || st.delivery_pending {
+            return;
         }
-        if let Some(e) = error {
-            handles::remove_any(e);
+        let leftovers = [st.result.take(), st.error.take()];
+        drop(st);
+        for id in leftovers.into_iter().flatten() {
+            handles::remove_any(id);
         }
         handles::remove_any(self.id());
     }
@@ -494,9 +480,7 @@ pub unsafe extern "C" fn msstore_op_take_error(
 ) -> msstore_result {
     boundary!({
         let o = handles::get(op)?;
-        if out.is_null() {
-            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-        }
+        non_null(out)?;
         let mut st = lock(&o.st);
         if st.code.is_none() {
             return Err(msstore_result::MSSTORE_E_PENDING);

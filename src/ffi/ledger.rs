@@ -10,8 +10,10 @@ use super::completion::start;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
-use super::results::{Payload, Views};
-use super::strings::{cstring, in_opt_string, in_string, read_versioned, write_out, Arena};
+use super::results::{transaction_view, Payload, Views};
+use super::strings::{
+    cstring, in_opt_string, in_string, non_null, read_versioned, write_out, Arena,
+};
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
     msstore_order_transaction, msstore_result, zeroed_default, Versioned,
@@ -273,12 +275,7 @@ impl LedgerItemsObj {
                 transactions.push(Views(
                     e.transactions
                         .iter()
-                        .map(|t| msstore_order_transaction {
-                            struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
-                            order_id: a.s(&t.order_id),
-                            order_line_item_id: a.s(&t.order_line_item_id),
-                            quantity_consumed: t.quantity_consumed,
-                        })
+                        .map(|t| transaction_view(&mut a, t))
                         .collect(),
                 ));
                 msstore_ledger_entry {
@@ -442,9 +439,7 @@ pub unsafe extern "C" fn msstore_ledger_open(
         // SAFETY: forwarded contract.
         Ok(unsafe {
             sync_call(err, || {
-                if out.is_null() {
-                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-                }
+                non_null(out)?;
                 let o = read_versioned(opts)?;
                 let mut c = LedgerConfig::default();
                 if let Some(p) = in_opt_string(o.sqlite_path)? {
@@ -685,9 +680,7 @@ pub unsafe extern "C" fn msstore_ledger_list_pending(
         // SAFETY: forwarded contract.
         Ok(unsafe {
             sync_call(err, || {
-                if out.is_null() {
-                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-                }
+                non_null(out)?;
                 let l = ledger_of(ledger)?;
                 Ok((|| {
                     let items = LedgerItemsObj::new(&l.pending()?, &l.open_revocations()?);
@@ -793,9 +786,7 @@ pub unsafe extern "C" fn msstore_ledger_claim_revocations(
         // SAFETY: forwarded contract.
         Ok(unsafe {
             sync_call(err, || {
-                if out.is_null() {
-                    return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-                }
+                non_null(out)?;
                 let l = ledger_of(ledger)?;
                 Ok(l.revocations_to_apply()
                     .map(|r| give_items(out, LedgerItemsObj::new(&[], &r))))

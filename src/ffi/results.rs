@@ -6,10 +6,10 @@
 
 use super::completion::take_result;
 use super::handles::{self, Handle};
-use super::strings::{cstring, write_out, Arena};
+use super::strings::{cstring, non_null, write_out, Arena};
 use super::types::*;
 use crate::collections::{EntitlementItem, QueryPage, QueryResult};
-use crate::consume::ConsumeResult;
+use crate::consume::{ConsumeResult, OrderTransaction};
 use crate::purchase::{Order, RecurrenceItem};
 use crate::time::Timestamp;
 use crate::token::{AccessToken, Audience};
@@ -185,18 +185,23 @@ pub(crate) struct ConsumeObj {
     pub(crate) json: CString,
 }
 
+/// One order line a consume drew from (a consume result's, or a ledger entry's).
+pub(crate) fn transaction_view(a: &mut Arena, t: &OrderTransaction) -> msstore_order_transaction {
+    msstore_order_transaction {
+        struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
+        order_id: a.s(&t.order_id),
+        order_line_item_id: a.s(&t.order_line_item_id),
+        quantity_consumed: t.quantity_consumed,
+    }
+}
+
 impl ConsumeObj {
     pub(crate) fn new(r: &ConsumeResult) -> Self {
         let mut a = Arena::default();
         let transactions = r
             .order_transactions
             .iter()
-            .map(|t| msstore_order_transaction {
-                struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
-                order_id: a.s(&t.order_id),
-                order_line_item_id: a.s(&t.order_line_item_id),
-                quantity_consumed: t.quantity_consumed,
-            })
+            .map(|t| transaction_view(&mut a, t))
             .collect();
         let info = msstore_consume_result_info {
             struct_size: std::mem::size_of::<msstore_consume_result_info>() as u32,
@@ -331,9 +336,7 @@ pub(crate) unsafe fn take_into<H: Handle>(
     op: *mut msstore_op,
     out: *mut *mut H,
 ) -> Result<(), msstore_result> {
-    if out.is_null() {
-        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-    }
+    non_null(out)?;
     let h = take_result::<H>(op)?;
     // SAFETY: non-null; the caller promises it is writable.
     unsafe { write_out(out, h) }

@@ -97,9 +97,7 @@ pub(crate) unsafe fn read_versioned<T: Versioned + Default>(
 /// # Safety
 /// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
 pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), msstore_result> {
-    if out.is_null() {
-        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-    }
+    non_null(out)?;
     // SAFETY: the caller promises `out` points to a struct starting with a u32 struct_size.
     let size = unsafe { std::ptr::read_unaligned(out.cast::<u32>()) } as usize;
     if !(4..=64 * 1024).contains(&size) {
@@ -120,14 +118,21 @@ pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), mssto
     Ok(())
 }
 
+/// `MSSTORE_E_NULL_POINTER` for a NULL (out-)pointer.
+pub(crate) fn non_null<T>(p: *mut T) -> Result<*mut T, msstore_result> {
+    if p.is_null() {
+        Err(msstore_result::MSSTORE_E_NULL_POINTER)
+    } else {
+        Ok(p)
+    }
+}
+
 /// Writes an out-parameter.
 ///
 /// # Safety
 /// `out` is NULL or valid for a write of `T`.
 pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), msstore_result> {
-    if out.is_null() {
-        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-    }
+    non_null(out)?;
     // SAFETY: non-null, and the caller promises it is valid for writes.
     unsafe { out.write(v) };
     Ok(())
