@@ -308,7 +308,7 @@ enum msstore_result
    */
   MSSTORE_E_MISSING_SERVICE_TOKEN = 7124,
   /*
-   Rate limited (429) and retries ran out. Wait `msstore_error_retry_after_ms` and retry.
+   Rate limited (429) and retries ran out. Wait the error's `retry_after_ms` and retry.
    */
   MSSTORE_E_THROTTLED = 7130,
   /*
@@ -331,7 +331,7 @@ enum msstore_result
   /*
    A consume, grant or subscription change may or may not have been applied (an attempt
    may have reached the Store and no verdict came back). Never grant on it, never treat it
-   as failed: resend with the id in `msstore_error_tracking_id` (the consume's tracking id
+   as failed: resend with the id in the error's `tracking_id` (the consume's tracking id
    or v6 transaction id, the grant's order id, the subscription's recurrence id) until it
    resolves; that is safe (for an Extend, look at the expiration time first).
    */
@@ -898,7 +898,7 @@ typedef struct msstore_query_options {
    */
   uint32_t single_page;
   /*
-   Continue a single-page query (from `msstore_entitlements_continuation_token`).
+   Continue a single-page query (`msstore_entitlements_info.continuation_token`).
    */
   const char *continuation_token;
   /*
@@ -1585,7 +1585,7 @@ msstore_result msstore_client_change_subscription(struct msstore_client *client,
  Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
  (`quantity == 0`). Result: `msstore_op_take_consume_result`.
  Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend with
- `msstore_error_tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
+ the error's `tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
  `MSSTORE_E_INVALID_ARGUMENT` (tracking id not a GUID), `MSSTORE_E_UNAUTHORIZED`, …
 
  # Safety
@@ -1601,11 +1601,11 @@ msstore_result msstore_client_consume(struct msstore_client *client,
 
 /*
  Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
- form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on `MSSTORE_OK`
- take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
+ form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on
+ `MSSTORE_OK` take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
  (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
  (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
- with `msstore_error_tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
+ with the error's `tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
  unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
  Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
 
@@ -1829,7 +1829,7 @@ msstore_result msstore_client_receive_clawback_messages(struct msstore_client *c
 
 /*
  Renews a Store ID key at the documented renew endpoint for its kind (never at the key's own
- refreshUri). Result: `msstore_op_take_key` (the new key: `msstore_key_value`).
+ refreshUri). Result: `msstore_op_take_key` (the new key: `value` of `msstore_key_get_info`).
  Errors in the callback: `MSSTORE_E_INVALID_KEY`, `MSSTORE_E_KEY_MUST_BE_REMINTED`,
  `MSSTORE_E_ENTRA_AUTH`, transient codes, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
 

@@ -1,10 +1,10 @@
 //! C ABI for refunds (clawback v1 and v2): start functions following the contract of
-//! [`super::ops`], their result handles with copy-by-index accessors, and raw JSON.
+//! [`super::ops`], their result handles (accessors generated from `exports_table.rs`).
 //!
 //! v2 processing loop from C: `msstore_client_receive_clawback_messages` → for each message
 //! `msstore_clawback_messages_item_at` (the event is decoded for you: `event_decoded`,
-//! `event_state`, order/line/product ids) → reconcile durably → `msstore_client_delete_clawback_message` with
-//! the message id and pop receipt. `MSSTORE_E_POP_RECEIPT_MISMATCH` and
+//! `event_state`, order/line/product ids) → reconcile durably →
+//! `msstore_client_delete_clawback_message` with the message id and pop receipt. `MSSTORE_E_POP_RECEIPT_MISMATCH` and
 //! `MSSTORE_E_MESSAGE_NOT_FOUND` from a delete are expected outcomes, not failures.
 
 use super::completion::start;

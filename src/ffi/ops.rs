@@ -101,7 +101,7 @@ pub unsafe extern "C" fn msstore_client_get_token(
 }
 
 /// Renews a Store ID key at the documented renew endpoint for its kind (never at the key's own
-/// refreshUri). Result: `msstore_op_take_key` (the new key: `msstore_key_value`).
+/// refreshUri). Result: `msstore_op_take_key` (the new key: `value` of `msstore_key_get_info`).
 /// Errors in the callback: `MSSTORE_E_INVALID_KEY`, `MSSTORE_E_KEY_MUST_BE_REMINTED`,
 /// `MSSTORE_E_ENTRA_AUTH`, transient codes, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
 ///
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn msstore_client_query_entitlements(
 /// Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
 /// (`quantity == 0`). Result: `msstore_op_take_consume_result`.
 /// Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend with
-/// `msstore_error_tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
+/// the error's `tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
 /// `MSSTORE_E_INVALID_ARGUMENT` (tracking id not a GUID), `MSSTORE_E_UNAUTHORIZED`, …
 ///
 /// # Safety
@@ -277,11 +277,11 @@ pub unsafe extern "C" fn msstore_client_consume(
 }
 
 /// Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
-/// form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on `MSSTORE_OK`
-/// take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
+/// form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on
+/// `MSSTORE_OK` take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
 /// (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
 /// (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
-/// with `msstore_error_tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
+/// with the error's `tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
 /// unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
 /// Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
 ///

@@ -17,8 +17,8 @@ use std::task::{Context, Poll};
 ///
 /// ```ignore
 /// #[no_mangle]
-/// pub extern "C" fn msstore_error_message(e: *const msstore_error) -> *const c_char {
-///     boundary!({ Ok(handles::get(e)?.message.as_ptr()) })
+/// pub extern "C" fn msstore_error_json(e: *const msstore_error) -> *const c_char {
+///     boundary!({ Ok(handles::get(e)?.json.as_ptr()) })
 /// }
 /// ```
 macro_rules! boundary {

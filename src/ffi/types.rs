@@ -55,7 +55,7 @@ pub enum msstore_result {
     MSSTORE_E_CLIENT_ID_MISMATCH = 7123,
     /// No Entra token reached the service (401 PartnerAadTicketRequired). A bug; report it.
     MSSTORE_E_MISSING_SERVICE_TOKEN = 7124,
-    /// Rate limited (429) and retries ran out. Wait `msstore_error_retry_after_ms` and retry.
+    /// Rate limited (429) and retries ran out. Wait the error's `retry_after_ms` and retry.
     MSSTORE_E_THROTTLED = 7130,
     /// Connection failure or 5xx after retries. Transient: retry later with backoff.
     MSSTORE_E_NETWORK = 7131,
@@ -68,7 +68,7 @@ pub enum msstore_result {
     MSSTORE_E_SERVICE = 7141,
     /// A consume, grant or subscription change may or may not have been applied (an attempt
     /// may have reached the Store and no verdict came back). Never grant on it, never treat it
-    /// as failed: resend with the id in `msstore_error_tracking_id` (the consume's tracking id
+    /// as failed: resend with the id in the error's `tracking_id` (the consume's tracking id
     /// or v6 transaction id, the grant's order id, the subscription's recurrence id) until it
     /// resolves; that is safe (for an Extend, look at the expiration time first).
     MSSTORE_E_CONSUME_OUTCOME_UNKNOWN = 7142,
@@ -335,7 +335,7 @@ pub struct msstore_query_options {
     pub product_count: usize,
     /// Non-zero: fetch one page only (see `continuation_token`); 0: follow all pages.
     pub single_page: u32,
-    /// Continue a single-page query (from `msstore_entitlements_continuation_token`).
+    /// Continue a single-page query (`msstore_entitlements_info.continuation_token`).
     pub continuation_token: *const c_char,
     /// 0 = default (100).
     pub max_page_size: u32,
