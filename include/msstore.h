@@ -31,7 +31,7 @@
 
 
 /*
- Token audiences for `msstore_get_token`.
+ Token audiences for `msstore_client_get_token`.
  */
 enum msstore_audience
 #ifdef __cplusplus
@@ -56,7 +56,7 @@ typedef int32_t msstore_audience;
 #endif // __cplusplus
 
 /*
- Subscription changes for `msstore_change_subscription`.
+ Subscription changes for `msstore_client_change_subscription`.
  */
 enum msstore_change_type
 #ifdef __cplusplus
@@ -85,7 +85,9 @@ typedef int32_t msstore_change_type;
 #endif // __cplusplus
 
 /*
- Clawback v2 event states (`msstore_clawback_message.event_state`).
+ States of a clawback event: what a decoded queue message says
+ (`msstore_clawback_message.event_state`) and what `msstore_ledger_apply_clawback` matches
+ (`msstore_clawback_match_options.state`, which must not be `MSSTORE_CLAWBACK_OTHER`).
  */
 enum msstore_clawback_event_state
 #ifdef __cplusplus
@@ -97,7 +99,8 @@ enum msstore_clawback_event_state
    */
   MSSTORE_CLAWBACK_OTHER = 0,
   /*
-   Payment returned and the item removed by the Store. Nothing to take back in-game.
+   Payment returned and the item removed by the Store. Nothing to take back in-game (the
+   ledger revokes it only if it recorded the item as consumed).
    */
   MSSTORE_CLAWBACK_RETURNED = 1,
   /*
@@ -170,35 +173,6 @@ typedef int32_t msstore_key_kind;
 #endif // __cplusplus
 
 /*
- A clawback event's state (`msstore_clawback_match_options.state`), spec §3.10.
- */
-enum msstore_ledger_clawback_state
-#ifdef __cplusplus
-  : int32_t
-#endif // __cplusplus
- {
-  /*
-   The Store took the item back: revoked in game only if the ledger shows it consumed.
-   */
-  MSSTORE_LEDGER_CLAWBACK_RETURNED = 1,
-  /*
-   Refunded after being consumed: the game must take the value back.
-   */
-  MSSTORE_LEDGER_CLAWBACK_REVOKED = 2,
-  /*
-   Refunded, the customer keeps the item: recorded only, not a revocation.
-   */
-  MSSTORE_LEDGER_CLAWBACK_REFUNDED = 3,
-  /*
-   A chargeback was reversed: earlier revocations of the line are undone.
-   */
-  MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL = 4,
-};
-#ifndef __cplusplus
-typedef int32_t msstore_ledger_clawback_state;
-#endif // __cplusplus
-
-/*
  State of a ledger entry (`msstore_ledger_entry.state`).
  */
 enum msstore_ledger_state
@@ -211,7 +185,7 @@ enum msstore_ledger_state
    */
   MSSTORE_LEDGER_PENDING = 1,
   /*
-   The Store applied it: grant the value, then `msstore_ledger_acknowledge`.
+   The Store applied it: grant the value, then `msstore_ledger_acknowledge_entry`.
    */
   MSSTORE_LEDGER_APPLIED = 2,
   /*
@@ -228,7 +202,7 @@ typedef int32_t msstore_ledger_state;
 #endif // __cplusplus
 
 /*
- Log levels for `msstore_set_log_callback`.
+ Log levels for `msstore_log_set_callback`.
  */
 enum msstore_log_level
 #ifdef __cplusplus
@@ -249,6 +223,10 @@ typedef int32_t msstore_log_level;
  Result codes. `MSSTORE_OK` is 0; every error lives in the private range 7100..7199 so that it
  cannot be confused with errno or HRESULT values. `msstore_result_name` and
  `msstore_result_description` give static strings for each.
+
+ The names, descriptions, error kinds and the list of all codes come from the one table in
+ `error.rs` (`result_codes!`), whose exhaustive matches do not compile when it and this enum
+ differ. cbindgen reads this enum as written, so it stays literal here.
  */
 enum msstore_result
 #ifdef __cplusplus
@@ -330,7 +308,7 @@ enum msstore_result
    */
   MSSTORE_E_MISSING_SERVICE_TOKEN = 7124,
   /*
-   Rate limited (429) and retries ran out. Wait `msstore_error_retry_after_ms` and retry.
+   Rate limited (429) and retries ran out. Wait the error's `retry_after_ms` and retry.
    */
   MSSTORE_E_THROTTLED = 7130,
   /*
@@ -353,7 +331,7 @@ enum msstore_result
   /*
    A consume, grant or subscription change may or may not have been applied (an attempt
    may have reached the Store and no verdict came back). Never grant on it, never treat it
-   as failed: resend with the id in `msstore_error_tracking_id` (the consume's tracking id
+   as failed: resend with the id in the error's `tracking_id` (the consume's tracking id
    or v6 transaction id, the grant's order id, the subscription's recurrence id) until it
    resolves; that is safe (for an Extend, look at the expiration time first).
    */
@@ -391,9 +369,8 @@ enum msstore_result
    */
   MSSTORE_E_STORAGE = 7170,
   /*
-   The ledger store the configuration names (SQLite or PostgreSQL) is not compiled into this
-   build of the library (Cargo features `sqlite` / `postgres`). Use the other store or a
-   build that has it; retrying cannot help.
+   The ledger backend named by the options was not compiled into this build (Cargo
+   features `sqlite` / `postgres`). Use a build with that backend, or the other backend.
    */
   MSSTORE_E_BACKEND_NOT_COMPILED = 7171,
   /*
@@ -499,29 +476,6 @@ typedef struct msstore_subscriptions msstore_subscriptions;
 typedef struct msstore_token msstore_token;
 
 /*
- A clawback v1 query (`msstore_clawback_orders_query`).
- */
-typedef struct msstore_clawback_orders_options {
-  uint32_t struct_size;
-  /*
-   The UserPurchaseId. Required.
-   */
-  const char *purchase_key;
-  /*
-   `line_item_state_count` states ("Purchased", "Revoked", "Refunded"); count 0 = the
-   default `Revoked` + `Refunded`.
-   */
-  const char *const *line_item_states;
-  size_t line_item_state_count;
-  /*
-   Non-zero: one page only (see `continuation_token`); 0: follow all pages.
-   */
-  uint32_t single_page;
-  const char *continuation_token;
-  const char *sbx;
-} msstore_clawback_orders_options;
-
-/*
  Per-call options (every network operation takes one; NULL = client defaults).
  */
 typedef struct msstore_call_options {
@@ -538,61 +492,25 @@ typedef struct msstore_call_options {
 } msstore_call_options;
 
 /*
- Completion callback of every network operation. Called exactly once per started operation
- (also on cancel, timeout and shutdown). `op` is valid during the call: take results with the
- `msstore_op_take_*` functions; whatever is not taken is freed with the operation.
+ The summary of received or peeked messages, filled by `msstore_clawback_messages_get_info`.
  */
-typedef void (*msstore_completion_cb)(void *user_data, msstore_result code, struct msstore_op *op);
-
-/*
- What to receive (`msstore_clawback_receive`; NULL = 32 messages, 30 s).
- */
-typedef struct msstore_clawback_receive_options {
+typedef struct msstore_clawback_messages_info {
   uint32_t struct_size;
   /*
-   1..32; 0 = 32.
+   Number of messages (`msstore_clawback_messages_item_at`).
    */
-  uint32_t max_messages;
-  /*
-   Seconds the received messages stay hidden, 1..604800; 0 = 30. Delete before it lapses.
-   */
-  uint32_t visibility_timeout_secs;
-} msstore_clawback_receive_options;
+  size_t count;
+} msstore_clawback_messages_info;
 
 /*
- One order line of a v1 query with its order's fields, filled by
- `msstore_clawback_orders_get`. Strings owned by the handle; NULL = absent.
- */
-typedef struct msstore_clawback_order_line {
-  uint32_t struct_size;
-  const char *order_id;
-  const char *short_order_id;
-  const char *order_purchased_date;
-  const char *order_refunded_date;
-  /*
-   0 when absent.
-   */
-  int64_t order_refunded_date_unix_ms;
-  const char *line_item_id;
-  /*
-   "Purchased", "Revoked" (refunded after consumption) or "Refunded".
-   */
-  const char *line_item_state;
-  const char *product_id;
-  const char *sku_id;
-  int64_t quantity;
-  uint32_t was_consumable_quantity_revoked;
-} msstore_clawback_order_line;
-
-/*
- One queue message and its decoded event, filled by `msstore_clawback_messages_get`.
+ One queue message and its decoded event, filled by `msstore_clawback_messages_item_at`.
  Strings owned by the handle; NULL = absent. Event fields are NULL/0 unless `event_decoded`.
  */
 typedef struct msstore_clawback_message {
   uint32_t struct_size;
   const char *message_id;
   /*
-   Pass to `msstore_clawback_delete`. NULL for peeked messages.
+   Pass to `msstore_client_delete_clawback_message`. NULL for peeked messages.
    */
   const char *pop_receipt;
   uint32_t dequeue_count;
@@ -643,6 +561,158 @@ typedef struct msstore_clawback_message {
    */
   const char *event_json;
 } msstore_clawback_message;
+
+/*
+ The summary of a clawback v1 result, filled by `msstore_clawback_orders_get_info`.
+ */
+typedef struct msstore_clawback_orders_info {
+  uint32_t struct_size;
+  /*
+   Number of order lines (`msstore_clawback_orders_line_at`).
+   */
+  size_t count;
+  /*
+   Continuation token of a single-page query, or NULL. Owned by the handle.
+   */
+  const char *continuation_token;
+} msstore_clawback_orders_info;
+
+/*
+ One order line of a v1 query with its order's fields, filled by
+ `msstore_clawback_orders_line_at`. Strings owned by the handle; NULL = absent.
+ */
+typedef struct msstore_clawback_order_line {
+  uint32_t struct_size;
+  const char *order_id;
+  const char *short_order_id;
+  const char *order_purchased_date;
+  const char *order_refunded_date;
+  /*
+   0 when absent.
+   */
+  int64_t order_refunded_date_unix_ms;
+  const char *line_item_id;
+  /*
+   "Purchased", "Revoked" (refunded after consumption) or "Refunded".
+   */
+  const char *line_item_state;
+  const char *product_id;
+  const char *sku_id;
+  int64_t quantity;
+  uint32_t was_consumable_quantity_revoked;
+} msstore_clawback_order_line;
+
+/*
+ A subscription change (`msstore_client_change_subscription`).
+ */
+typedef struct msstore_subscription_change_options {
+  uint32_t struct_size;
+  /*
+   The UserPurchaseId. Required.
+   */
+  const char *purchase_key;
+  /*
+   Required (`msstore_subscription.id` / `msstore_entitlement.recurrence_id`).
+   */
+  const char *recurrence_id;
+  /*
+   A `msstore_change_type` value.
+   */
+  int32_t change_type;
+  /*
+   Days for `MSSTORE_CHANGE_EXTEND`.
+   */
+  int32_t extension_days;
+  const char *sbx;
+} msstore_subscription_change_options;
+
+/*
+ Completion callback of every network operation. Called exactly once per started operation
+ (also on cancel, timeout and shutdown). `op` is valid during the call: take results with the
+ `msstore_op_take_*` functions; whatever is not taken is freed with the operation.
+ */
+typedef void (*msstore_completion_cb)(void *user_data, msstore_result code, struct msstore_op *op);
+
+/*
+ A consume (`msstore_client_consume`).
+ */
+typedef struct msstore_consume_options {
+  uint32_t struct_size;
+  /*
+   The UserCollectionsId. Required.
+   */
+  const char *collections_key;
+  /*
+   Required.
+   */
+  const char *product_id;
+  /*
+   Store-managed: units to remove (>= 1). 0 = developer-managed consumable (whole item).
+   */
+  uint32_t quantity;
+  /*
+   A GUID; NULL = generated. Resend with the same id after `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN`.
+   */
+  const char *tracking_id;
+  const char *sbx;
+} msstore_consume_options;
+
+/*
+ A legacy v6 consume (`msstore_client_consume_v6`), in one of two forms: A = `item_id` (from a v6
+ query) + `tracking_id`; B = `product_id` + `transaction_id` (from the purchase or a query).
+ Set the fields of exactly one form.
+ */
+typedef struct msstore_consume_v6_options {
+  uint32_t struct_size;
+  /*
+   The UserCollectionsId. Required.
+   */
+  const char *collections_key;
+  /*
+   Form A: the collection item id.
+   */
+  const char *item_id;
+  /*
+   Form A: a GUID; NULL = generated. Resend with the same id after
+   `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN`. Must be NULL in form B.
+   */
+  const char *tracking_id;
+  /*
+   Form B: the product id.
+   */
+  const char *product_id;
+  /*
+   Form B: the purchase's transaction id.
+   */
+  const char *transaction_id;
+} msstore_consume_v6_options;
+
+/*
+ A free-product grant (`msstore_client_grant_free_product`).
+ */
+typedef struct msstore_grant_options {
+  uint32_t struct_size;
+  /*
+   The UserPurchaseId. Required.
+   */
+  const char *purchase_key;
+  const char *product_id;
+  const char *sku_id;
+  const char *availability_id;
+  /*
+   NULL = "en-us".
+   */
+  const char *language;
+  /*
+   NULL = "us".
+   */
+  const char *market;
+  /*
+   A GUID; NULL = generated (and reused on retries).
+   */
+  const char *order_id;
+  const char *dev_offer_id;
+} msstore_grant_options;
 
 /*
  Client options for `msstore_client_new`. Set `struct_size = sizeof(msstore_client_options)`
@@ -724,7 +794,308 @@ typedef struct msstore_client_options {
    caller may leave uninitialised): callers built with an older header get the default.
    */
   uint64_t max_response_bytes;
+  /*
+   Extra trusted root certificate(s), PEM text, added to the built-in roots (a
+   TLS-inspecting proxy, the emulator's TLS mode). NULL = none. Added in 0.1 after
+   `max_response_bytes`, like every field below: callers built with an older header get
+   the defaults.
+   */
+  const char *extra_root_cert_pem;
+  /*
+   The same, read from a PEM file when the client is created. NULL = none.
+   */
+  const char *extra_root_cert_path;
+  /*
+   Refresh a cached service token when less than this remains; 0 = default (300 000).
+   */
+  uint32_t token_refresh_margin_ms;
+  /*
+   Renew a Store ID key at least this long before it expires; 0 = default (86 400 000).
+   */
+  uint32_t key_renew_margin_ms;
+  /*
+   First retry delay (doubled on each retry, with jitter); 0 = default (200).
+   */
+  uint32_t retry_base_delay_ms;
+  /*
+   Longest retry delay; 0 = default (5 000).
+   */
+  uint32_t retry_max_delay_ms;
+  /*
+   Longest `Retry-After` honoured; 0 = default (30 000).
+   */
+  uint32_t max_retry_after_ms;
+  /*
+   Idle keep-alive connections kept per host; 0 = default (256).
+   */
+  uint32_t max_idle_connections_per_host;
 } msstore_client_options;
+
+/*
+ What to receive or peek (`msstore_client_receive_clawback_messages`,
+ `msstore_client_peek_clawback_messages`; NULL = 32 messages, 30 s).
+ */
+typedef struct msstore_clawback_queue_options {
+  uint32_t struct_size;
+  /*
+   1..32; 0 = 32.
+   */
+  uint32_t max_messages;
+  /*
+   Seconds the received messages stay hidden, 1..604800; 0 = 30. Delete before it lapses.
+   Not used by a peek.
+   */
+  uint32_t visibility_timeout_secs;
+} msstore_clawback_queue_options;
+
+/*
+ A clawback v1 query (`msstore_client_query_clawback_orders`).
+ */
+typedef struct msstore_clawback_orders_options {
+  uint32_t struct_size;
+  /*
+   The UserPurchaseId. Required.
+   */
+  const char *purchase_key;
+  /*
+   `line_item_state_count` states ("Purchased", "Revoked", "Refunded"); count 0 = the
+   default `Revoked` + `Refunded`.
+   */
+  const char *const *line_item_states;
+  size_t line_item_state_count;
+  /*
+   Non-zero: one page only (see `continuation_token`); 0: follow all pages.
+   */
+  uint32_t single_page;
+  const char *continuation_token;
+  const char *sbx;
+} msstore_clawback_orders_options;
+
+/*
+ An entitlement query (`msstore_client_query_entitlements`).
+ */
+typedef struct msstore_query_options {
+  uint32_t struct_size;
+  /*
+   9 (default when 0; publisherQuery, needs product ids), 8 (b2bLicensePreview) or 6.
+   */
+  uint32_t api_version;
+  /*
+   The UserCollectionsId. Required.
+   */
+  const char *collections_key;
+  /*
+   `product_count` product ids (required for v9, optional filters for v6/v8).
+   */
+  const char *const *product_ids;
+  /*
+   Optional parallel array of sku ids (entries may be NULL).
+   */
+  const char *const *sku_ids;
+  size_t product_count;
+  /*
+   Non-zero: fetch one page only (see `continuation_token`); 0: follow all pages.
+   */
+  uint32_t single_page;
+  /*
+   Continue a single-page query (`msstore_entitlements_info.continuation_token`).
+   */
+  const char *continuation_token;
+  /*
+   0 = default (100).
+   */
+  uint32_t max_page_size;
+  /*
+   Non-zero: keep duplicates (v8/v9 `excludeDuplicates=false`).
+   */
+  uint32_t include_duplicates;
+  /*
+   `"All"`, `"Valid"`, `"Invalid"`; NULL = service default.
+   */
+  const char *validity_type;
+  /*
+   Sandbox id; NULL = none.
+   */
+  const char *sbx;
+} msstore_query_options;
+
+/*
+ A subscription query (`msstore_client_query_subscriptions`).
+ */
+typedef struct msstore_subscription_query_options {
+  uint32_t struct_size;
+  /*
+   The UserPurchaseId. Required.
+   */
+  const char *purchase_key;
+  /*
+   Non-zero: one page only.
+   */
+  uint32_t single_page;
+  const char *continuation_token;
+  /*
+   0 = service default.
+   */
+  uint32_t page_size;
+  const char *sbx;
+} msstore_subscription_query_options;
+
+/*
+ Summary of a consume, filled by `msstore_consume_result_get_info`. Strings owned by the handle.
+ */
+typedef struct msstore_consume_result_info {
+  uint32_t struct_size;
+  const char *item_id;
+  const char *product_id;
+  const char *tracking_id;
+  /*
+   Remaining balance (0 for developer-managed consumables).
+   */
+  int64_t new_quantity;
+  /*
+   Number of order transactions (`msstore_consume_result_transaction_at`).
+   */
+  size_t transaction_count;
+} msstore_consume_result_info;
+
+/*
+ One order line a consume drew from. Strings owned by the consume result handle.
+ */
+typedef struct msstore_order_transaction {
+  uint32_t struct_size;
+  const char *order_id;
+  const char *order_line_item_id;
+  int64_t quantity_consumed;
+} msstore_order_transaction;
+
+/*
+ The summary of an entitlements result, filled by `msstore_entitlements_get_info`.
+ */
+typedef struct msstore_entitlements_info {
+  uint32_t struct_size;
+  /*
+   Pages fetched (1 for a single-page query).
+   */
+  uint32_t pages;
+  /*
+   Number of entitlements (`msstore_entitlements_item_at`).
+   */
+  size_t count;
+  /*
+   Items dropped as duplicates across pages (all-pages queries).
+   */
+  uint32_t duplicates_removed;
+  /*
+   The continuation token of a single-page query (pass it back for the next page); NULL on
+   the last page and for all-pages queries. Owned by the handle.
+   */
+  const char *continuation_token;
+} msstore_entitlements_info;
+
+/*
+ One entitlement, filled by `msstore_entitlements_item_at`. String pointers are owned by the
+ `msstore_entitlements` handle and valid until it is freed; NULL means absent. Dates are
+ ISO 8601 strings and Unix milliseconds (0 when absent).
+ */
+typedef struct msstore_entitlement {
+  /*
+   Set by the caller to `sizeof(msstore_entitlement)`; the library writes at most that much.
+   */
+  uint32_t struct_size;
+  const char *id;
+  const char *product_id;
+  const char *sku_id;
+  /*
+   "Durable", "Consumable", "UnmanagedConsumable", "Game", "Pass", …
+   */
+  const char *product_kind;
+  /*
+   "Active", "Expired", "Revoked", "Banned", "Suspended", …
+   */
+  const char *status;
+  /*
+   Non-zero when the status is Active and the end date (if any) is in the future.
+   */
+  uint32_t is_active;
+  int64_t quantity;
+  const char *acquisition_type;
+  const char *acquired_date;
+  const char *start_date;
+  const char *end_date;
+  const char *modified_date;
+  int64_t start_date_unix_ms;
+  int64_t end_date_unix_ms;
+  const char *transaction_id;
+  /*
+   Subscription recurrence id (pass to `msstore_client_change_subscription`), or NULL.
+   */
+  const char *recurrence_id;
+  const char *order_id;
+  /*
+   Non-zero when the item carries trial data.
+   */
+  uint32_t has_trial_data;
+  uint32_t is_trial;
+  uint32_t is_in_trial_period;
+  /*
+   .NET TimeSpan string as sent, or NULL.
+   */
+  const char *trial_time_remaining;
+  /*
+   Parsed `trial_time_remaining` in seconds, or -1.
+   */
+  int64_t trial_seconds_remaining;
+} msstore_entitlement;
+
+/*
+ `Default` as all-zero bytes, for C structs (options: "every default"; views: empty).
+ Only for `repr(C)` structs of integers, floats and raw pointers.
+ An error's details, filled by `msstore_error_get_info`. Strings owned by the error (valid
+ until `msstore_error_free`); NULL means absent. Never holds a secret.
+ */
+typedef struct msstore_error_info {
+  uint32_t struct_size;
+  /*
+   The result code (a `msstore_result` value).
+   */
+  int32_t code;
+  /*
+   The error kind as a stable snake_case name (`"throttled"`).
+   */
+  const char *kind;
+  /*
+   A sentence for logs.
+   */
+  const char *message;
+  /*
+   HTTP status of the failing response, or 0 when no response arrived.
+   */
+  uint32_t http_status;
+  /*
+   How long the service asked us to wait, in milliseconds; -1 when it did not say.
+   */
+  int64_t retry_after_ms;
+  /*
+   The service's error code (ServiceError `code`, or Entra's `error`).
+   */
+  const char *service_code;
+  /*
+   The service's inner error code (e.g. `"InconsistentClientId"`).
+   */
+  const char *inner_code;
+  /*
+   The MS-CV correlation vector of the failing exchange.
+   */
+  const char *ms_cv;
+  /*
+   MS-CorrelationId / MS-RequestId (or Entra's correlation id).
+   */
+  const char *correlation_id;
+  /*
+   For a consume, grant or subscription change: the id to resend with.
+   */
+  const char *tracking_id;
+} msstore_error_info;
 
 /*
  A decoded Store ID key, filled by `msstore_key_get_info`. Strings owned by the key handle.
@@ -760,7 +1131,206 @@ typedef struct msstore_key_info {
   int64_t renew_after_unix_ms;
   uint32_t is_expired;
   uint32_t needs_renewal;
+  /*
+   The key itself (for a renewed key: the new key, which replaces the old one; persist it).
+   A secret: never log it. Added in 0.1 after `needs_renewal`.
+   */
+  const char *value;
 } msstore_key_info;
+
+/*
+ A clawback event to match (`msstore_ledger_apply_clawback`). All strings required.
+ */
+typedef struct msstore_clawback_match_options {
+  uint32_t struct_size;
+  /*
+   The event id (idempotency key).
+   */
+  const char *event_id;
+  const char *order_id;
+  const char *line_item_id;
+  const char *product_id;
+  /*
+   A `msstore_clawback_event_state` value other than `MSSTORE_CLAWBACK_OTHER`.
+   */
+  int32_t state;
+} msstore_clawback_match_options;
+
+/*
+ A consume through the ledger (`msstore_ledger_consume`).
+ */
+typedef struct msstore_ledger_consume_options {
+  uint32_t struct_size;
+  /*
+   The game's reference of the player who gets the value. Required.
+   */
+  const char *player_ref;
+  /*
+   The UserCollectionsId. Required. Stored in the ledger for replays; never logged.
+   */
+  const char *collections_key;
+  /*
+   Required.
+   */
+  const char *product_id;
+  /*
+   Store-managed: units (>= 1). 0 = developer-managed consumable.
+   */
+  uint32_t quantity;
+  /*
+   A GUID; NULL = generated. Passing an earlier entry's id returns that entry.
+   */
+  const char *tracking_id;
+  const char *sbx;
+} msstore_ledger_consume_options;
+
+/*
+ Options of `msstore_ledger_ingest_clawback`; NULL options = all defaults.
+ */
+typedef struct msstore_clawback_ingest_options {
+  uint32_t struct_size;
+  /*
+   Events of other sandboxes are left in the queue. NULL = `RETAIL`.
+   */
+  const char *expected_sandbox;
+  /*
+   Messages per receive, 1..32; 0 = 32.
+   */
+  uint32_t max_messages;
+  /*
+   How long received messages stay hidden while being recorded; 0 = 30 s.
+   */
+  uint32_t visibility_timeout_secs;
+  /*
+   Receives per call at most (a call also stops at the first short batch); 0 = 16.
+   */
+  uint32_t max_batches;
+} msstore_clawback_ingest_options;
+
+/*
+ One ledger entry, filled by `msstore_ledger_items_entry_at`. Strings owned by the items handle.
+ */
+typedef struct msstore_ledger_entry {
+  uint32_t struct_size;
+  /*
+   The entry id, which is also the consume's tracking id.
+   */
+  const char *id;
+  const char *player_ref;
+  const char *product_id;
+  uint32_t quantity;
+  /*
+   A `msstore_ledger_state` value.
+   */
+  int32_t state;
+  uint32_t attempts;
+  /*
+   The Store's remaining balance once applied; -1 before.
+   */
+  int64_t new_quantity;
+  /*
+   Order lines drawn from (`msstore_ledger_items_entry_transaction_at`).
+   */
+  size_t transaction_count;
+  /*
+   Why it is still pending or failed; NULL when none.
+   */
+  const char *last_error;
+  int64_t created_unix_ms;
+  /*
+   1 on an APPLIED entry this process was handed before (by an earlier
+   `msstore_ledger_consume` with the same tracking id, or a reconcile) and has not
+   acknowledged: whoever received it first grants it; do NOT grant it again. 0 otherwise.
+   A restart hands the entry out again with 0.
+   */
+  uint32_t already_handed_out;
+} msstore_ledger_entry;
+
+/*
+ The summary of a ledger items handle, filled by `msstore_ledger_items_get_info`: its counts
+ and, for the result of a clawback ingestion pass, what the pass did (the revocations it
+ created are the items' revocations: apply each, then acknowledge it).
+ */
+typedef struct msstore_ledger_items_info {
+  uint32_t struct_size;
+  /*
+   1 for the result of `msstore_ledger_ingest_clawback[_orders]` (the counts from
+   `received` on are set); else 0.
+   */
+  uint32_t is_ingest_summary;
+  /*
+   Entries (`msstore_ledger_items_entry_at`).
+   */
+  size_t entry_count;
+  /*
+   Revocations (`msstore_ledger_items_revocation_at`).
+   */
+  size_t revocation_count;
+  /*
+   Queue messages received (v1: order lines examined).
+   */
+  uint32_t received;
+  /*
+   Events recorded for the first time.
+   */
+  uint32_t applied;
+  /*
+   Events recorded before (redeliveries): nothing new.
+   */
+  uint32_t duplicates;
+  /*
+   Of `applied`: events for lines no recorded consume drew from yet (matched later).
+   */
+  uint32_t unmatched;
+  /*
+   Events of another sandbox, left in the queue.
+   */
+  uint32_t ignored;
+  /*
+   Unusable messages, recorded as dead letters and deleted.
+   */
+  uint32_t dead_lettered;
+  /*
+   Messages deleted after being recorded.
+   */
+  uint32_t deleted;
+  /*
+   Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).
+   */
+  uint32_t delete_conflicts;
+  /*
+   Other delete failures (the events are recorded; the messages come back as duplicates).
+   */
+  uint32_t delete_errors;
+} msstore_ledger_items_info;
+
+/*
+ One revocation, filled by `msstore_ledger_items_revocation_at`. Strings owned by the handle.
+ */
+typedef struct msstore_ledger_revocation {
+  uint32_t struct_size;
+  const char *id;
+  /*
+   A `msstore_revocation_kind` value.
+   */
+  int32_t kind;
+  const char *player_ref;
+  const char *product_id;
+  int64_t quantity;
+  /*
+   The consume entry whose value is taken back.
+   */
+  const char *entry_id;
+  const char *order_id;
+  const char *line_item_id;
+  const char *event_id;
+  /*
+   For a restore: the revocation it undoes; else NULL.
+   */
+  const char *reverses;
+  uint32_t acknowledged;
+  int64_t created_unix_ms;
+} msstore_ledger_revocation;
 
 /*
  Options of `msstore_ledger_open` (`msstore_ledger_options_init` fills defaults).
@@ -816,196 +1386,6 @@ typedef struct msstore_ledger_options {
 } msstore_ledger_options;
 
 /*
- A consume through the ledger (`msstore_ledger_consume`).
- */
-typedef struct msstore_ledger_consume_options {
-  uint32_t struct_size;
-  /*
-   The game's reference of the player who gets the value. Required.
-   */
-  const char *player_ref;
-  /*
-   The UserCollectionsId. Required. Stored in the ledger for replays; never logged.
-   */
-  const char *collections_key;
-  /*
-   Required.
-   */
-  const char *product_id;
-  /*
-   Store-managed: units (>= 1). 0 = developer-managed consumable.
-   */
-  uint32_t quantity;
-  /*
-   A GUID; NULL = generated. Passing an earlier entry's id returns that entry.
-   */
-  const char *tracking_id;
-  const char *sbx;
-} msstore_ledger_consume_options;
-
-/*
- Options of `msstore_ledger_ingest_clawback`; NULL options = all defaults.
- */
-typedef struct msstore_clawback_ingest_options {
-  uint32_t struct_size;
-  /*
-   Events of other sandboxes are left in the queue. NULL = `RETAIL`.
-   */
-  const char *expected_sandbox;
-  /*
-   Messages per receive, 1..32; 0 = 32.
-   */
-  uint32_t max_messages;
-  /*
-   How long received messages stay hidden while being recorded; 0 = 30 s.
-   */
-  uint32_t visibility_timeout_secs;
-  /*
-   Receives per call at most (a call also stops at the first short batch); 0 = 16.
-   */
-  uint32_t max_batches;
-} msstore_clawback_ingest_options;
-
-/*
- A clawback event to match (`msstore_ledger_apply_clawback`). All strings required.
- */
-typedef struct msstore_clawback_match_options {
-  uint32_t struct_size;
-  /*
-   The event id (idempotency key).
-   */
-  const char *event_id;
-  const char *order_id;
-  const char *line_item_id;
-  const char *product_id;
-  /*
-   A `msstore_ledger_clawback_state` value.
-   */
-  int32_t state;
-} msstore_clawback_match_options;
-
-/*
- One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
- */
-typedef struct msstore_ledger_entry {
-  uint32_t struct_size;
-  /*
-   The entry id, which is also the consume's tracking id.
-   */
-  const char *id;
-  const char *player_ref;
-  const char *product_id;
-  uint32_t quantity;
-  /*
-   A `msstore_ledger_state` value.
-   */
-  int32_t state;
-  uint32_t attempts;
-  /*
-   The Store's remaining balance once applied; -1 before.
-   */
-  int64_t new_quantity;
-  /*
-   Order lines drawn from (`msstore_ledger_items_entry_transaction`).
-   */
-  size_t transaction_count;
-  /*
-   Why it is still pending or failed; NULL when none.
-   */
-  const char *last_error;
-  int64_t created_unix_ms;
-  /*
-   1 on an APPLIED entry this process was handed before (by an earlier
-   `msstore_ledger_consume` with the same tracking id, or a reconcile) and has not
-   acknowledged: whoever received it first grants it; do NOT grant it again. 0 otherwise.
-   A restart hands the entry out again with 0.
-   */
-  uint32_t already_handed_out;
-} msstore_ledger_entry;
-
-/*
- One order line a consume drew from. Strings owned by the consume result handle.
- */
-typedef struct msstore_order_transaction {
-  uint32_t struct_size;
-  const char *order_id;
-  const char *order_line_item_id;
-  int64_t quantity_consumed;
-} msstore_order_transaction;
-
-/*
- One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
- */
-typedef struct msstore_ledger_revocation {
-  uint32_t struct_size;
-  const char *id;
-  /*
-   A `msstore_revocation_kind` value.
-   */
-  int32_t kind;
-  const char *player_ref;
-  const char *product_id;
-  int64_t quantity;
-  /*
-   The consume entry whose value is taken back.
-   */
-  const char *entry_id;
-  const char *order_id;
-  const char *line_item_id;
-  const char *event_id;
-  /*
-   For a restore: the revocation it undoes; else NULL.
-   */
-  const char *reverses;
-  uint32_t acknowledged;
-  int64_t created_unix_ms;
-} msstore_ledger_revocation;
-
-/*
- What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
- revocations it created are the items' revocations (apply each, then acknowledge it).
- */
-typedef struct msstore_clawback_ingest_summary {
-  uint32_t struct_size;
-  /*
-   Queue messages received (v1: order lines examined).
-   */
-  uint32_t received;
-  /*
-   Events recorded for the first time.
-   */
-  uint32_t applied;
-  /*
-   Events recorded before (redeliveries): nothing new.
-   */
-  uint32_t duplicates;
-  /*
-   Of `applied`: events for lines no recorded consume drew from yet (matched later).
-   */
-  uint32_t unmatched;
-  /*
-   Events of another sandbox, left in the queue.
-   */
-  uint32_t ignored;
-  /*
-   Unusable messages, recorded as dead letters and deleted.
-   */
-  uint32_t dead_lettered;
-  /*
-   Messages deleted after being recorded.
-   */
-  uint32_t deleted;
-  /*
-   Deletes answered PopReceiptMismatch / MessageNotFound (expected, not failures).
-   */
-  uint32_t delete_conflicts;
-  /*
-   Other delete failures (the events are recorded; the messages come back as duplicates).
-   */
-  uint32_t delete_errors;
-} msstore_clawback_ingest_summary;
-
-/*
  Log callback: `target` and `message` are valid during the call only; secrets are redacted.
  Called from any thread, possibly concurrently.
  */
@@ -1015,254 +1395,7 @@ typedef void (*msstore_log_cb)(void *user_data,
                                const char *message);
 
 /*
- An entitlement query (`msstore_query_entitlements`).
- */
-typedef struct msstore_query_options {
-  uint32_t struct_size;
-  /*
-   9 (default when 0; publisherQuery, needs product ids), 8 (b2bLicensePreview) or 6.
-   */
-  uint32_t api_version;
-  /*
-   The UserCollectionsId. Required.
-   */
-  const char *collections_key;
-  /*
-   `product_count` product ids (required for v9, optional filters for v6/v8).
-   */
-  const char *const *product_ids;
-  /*
-   Optional parallel array of sku ids (entries may be NULL).
-   */
-  const char *const *sku_ids;
-  size_t product_count;
-  /*
-   Non-zero: fetch one page only (see `continuation_token`); 0: follow all pages.
-   */
-  uint32_t single_page;
-  /*
-   Continue a single-page query (from `msstore_entitlements_continuation_token`).
-   */
-  const char *continuation_token;
-  /*
-   0 = default (100).
-   */
-  uint32_t max_page_size;
-  /*
-   Non-zero: keep duplicates (v8/v9 `excludeDuplicates=false`).
-   */
-  uint32_t include_duplicates;
-  /*
-   `"All"`, `"Valid"`, `"Invalid"`; NULL = service default.
-   */
-  const char *validity_type;
-  /*
-   Sandbox id; NULL = none.
-   */
-  const char *sbx;
-} msstore_query_options;
-
-/*
- A consume (`msstore_consume`).
- */
-typedef struct msstore_consume_options {
-  uint32_t struct_size;
-  /*
-   The UserCollectionsId. Required.
-   */
-  const char *collections_key;
-  /*
-   Required.
-   */
-  const char *product_id;
-  /*
-   Store-managed: units to remove (>= 1). 0 = developer-managed consumable (whole item).
-   */
-  uint32_t quantity;
-  /*
-   A GUID; NULL = generated. Resend with the same id after `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN`.
-   */
-  const char *tracking_id;
-  const char *sbx;
-} msstore_consume_options;
-
-/*
- A legacy v6 consume (`msstore_consume_v6`), in one of two forms: A = `item_id` (from a v6
- query) + `tracking_id`; B = `product_id` + `transaction_id` (from the purchase or a query).
- Set the fields of exactly one form.
- */
-typedef struct msstore_consume_v6_options {
-  uint32_t struct_size;
-  /*
-   The UserCollectionsId. Required.
-   */
-  const char *collections_key;
-  /*
-   Form A: the collection item id.
-   */
-  const char *item_id;
-  /*
-   Form A: a GUID; NULL = generated. Resend with the same id after
-   `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN`. Must be NULL in form B.
-   */
-  const char *tracking_id;
-  /*
-   Form B: the product id.
-   */
-  const char *product_id;
-  /*
-   Form B: the purchase's transaction id.
-   */
-  const char *transaction_id;
-} msstore_consume_v6_options;
-
-/*
- A free-product grant (`msstore_grant_free_product`).
- */
-typedef struct msstore_grant_options {
-  uint32_t struct_size;
-  /*
-   The UserPurchaseId. Required.
-   */
-  const char *purchase_key;
-  const char *product_id;
-  const char *sku_id;
-  const char *availability_id;
-  /*
-   NULL = "en-us".
-   */
-  const char *language;
-  /*
-   NULL = "us".
-   */
-  const char *market;
-  /*
-   A GUID; NULL = generated (and reused on retries).
-   */
-  const char *order_id;
-  const char *dev_offer_id;
-} msstore_grant_options;
-
-/*
- A subscription query (`msstore_query_subscriptions`).
- */
-typedef struct msstore_subscription_query_options {
-  uint32_t struct_size;
-  /*
-   The UserPurchaseId. Required.
-   */
-  const char *purchase_key;
-  /*
-   Non-zero: one page only.
-   */
-  uint32_t single_page;
-  const char *continuation_token;
-  /*
-   0 = service default.
-   */
-  uint32_t page_size;
-  const char *sbx;
-} msstore_subscription_query_options;
-
-/*
- A subscription change (`msstore_change_subscription`).
- */
-typedef struct msstore_subscription_change_options {
-  uint32_t struct_size;
-  /*
-   The UserPurchaseId. Required.
-   */
-  const char *purchase_key;
-  /*
-   Required (`msstore_subscription.id` / `msstore_entitlement.recurrence_id`).
-   */
-  const char *recurrence_id;
-  /*
-   A `msstore_change_type` value.
-   */
-  int32_t change_type;
-  /*
-   Days for `MSSTORE_CHANGE_EXTEND`.
-   */
-  int32_t extension_days;
-  const char *sbx;
-} msstore_subscription_change_options;
-
-/*
- One entitlement, filled by `msstore_entitlements_get`. String pointers are owned by the
- `msstore_entitlements` handle and valid until it is freed; NULL means absent. Dates are
- ISO 8601 strings and Unix milliseconds (0 when absent).
- */
-typedef struct msstore_entitlement {
-  /*
-   Set by the caller to `sizeof(msstore_entitlement)`; the library writes at most that much.
-   */
-  uint32_t struct_size;
-  const char *id;
-  const char *product_id;
-  const char *sku_id;
-  /*
-   "Durable", "Consumable", "UnmanagedConsumable", "Game", "Pass", …
-   */
-  const char *product_kind;
-  /*
-   "Active", "Expired", "Revoked", "Banned", "Suspended", …
-   */
-  const char *status;
-  /*
-   Non-zero when the status is Active and the end date (if any) is in the future.
-   */
-  uint32_t is_active;
-  int64_t quantity;
-  const char *acquisition_type;
-  const char *acquired_date;
-  const char *start_date;
-  const char *end_date;
-  const char *modified_date;
-  int64_t start_date_unix_ms;
-  int64_t end_date_unix_ms;
-  const char *transaction_id;
-  /*
-   Subscription recurrence id (pass to `msstore_change_subscription`), or NULL.
-   */
-  const char *recurrence_id;
-  const char *order_id;
-  /*
-   Non-zero when the item carries trial data.
-   */
-  uint32_t has_trial_data;
-  uint32_t is_trial;
-  uint32_t is_in_trial_period;
-  /*
-   .NET TimeSpan string as sent, or NULL.
-   */
-  const char *trial_time_remaining;
-  /*
-   Parsed `trial_time_remaining` in seconds, or -1.
-   */
-  int64_t trial_seconds_remaining;
-} msstore_entitlement;
-
-/*
- Summary of a consume, filled by `msstore_consume_result_get`. Strings owned by the handle.
- */
-typedef struct msstore_consume_info {
-  uint32_t struct_size;
-  const char *item_id;
-  const char *product_id;
-  const char *tracking_id;
-  /*
-   Remaining balance (0 for developer-managed consumables).
-   */
-  int64_t new_quantity;
-  /*
-   Number of order transactions (`msstore_consume_result_transaction`).
-   */
-  size_t transaction_count;
-} msstore_consume_info;
-
-/*
- Summary of an order, filled by `msstore_order_get`. Strings owned by the handle.
+ Summary of an order, filled by `msstore_order_get_info`. Strings owned by the handle.
  */
 typedef struct msstore_order_info {
   uint32_t struct_size;
@@ -1292,7 +1425,22 @@ typedef struct msstore_order_line_item {
 } msstore_order_line_item;
 
 /*
- One subscription, filled by `msstore_subscriptions_get`. Strings owned by the handle; dates
+ The summary of a subscriptions result, filled by `msstore_subscriptions_get_info`.
+ */
+typedef struct msstore_subscriptions_info {
+  uint32_t struct_size;
+  /*
+   Number of subscriptions (`msstore_subscriptions_item_at`).
+   */
+  size_t count;
+  /*
+   Continuation token of a single-page query, or NULL. Owned by the handle.
+   */
+  const char *continuation_token;
+} msstore_subscriptions_info;
+
+/*
+ One subscription, filled by `msstore_subscriptions_item_at`. Strings owned by the handle; dates
  ISO 8601 (NULL when absent) plus Unix milliseconds (0 when absent).
  */
 typedef struct msstore_subscription {
@@ -1319,85 +1467,158 @@ typedef struct msstore_subscription {
   const char *market;
 } msstore_subscription;
 
+/*
+ A token, filled by `msstore_token_get_info`. Strings owned by the token handle.
+ */
+typedef struct msstore_token_info {
+  uint32_t struct_size;
+  /*
+   A `msstore_audience` value.
+   */
+  int32_t audience;
+  /*
+   The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
+   game clients, never the service token.
+   */
+  const char *value;
+  /*
+   When the token expires (local clock), Unix milliseconds.
+   */
+  int64_t expires_at_unix_ms;
+} msstore_token_info;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /*
- The library version as a static NUL-terminated string `"MAJOR.MINOR.PATCH"`.
-
- Ownership: static; never free it. Threading: any thread. Errors: none.
- Compare with `MSSTORE_VERSION_STRING` to detect a header/library mismatch.
- */
-MSSTORE_EXPORT const char *msstore_version(void);
-
-/*
- The number of live library objects (clients, operations, errors and result handles) in the
- process. A leak check for tests: after every object has been freed it is 0.
-
- Threading: any thread. Errors: none.
- */
-MSSTORE_EXPORT size_t msstore_live_objects(void);
-
-/*
- Diagnostics: panics inside the library on purpose, to show that the panic boundary turns it
- into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`.
-
- Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
- */
-MSSTORE_EXPORT msstore_result msstore_debug_trigger_panic(void);
-
-/*
- Clawback v1: the user's consumable orders of the last 90 days in the requested line states
- (all pages, or one page). Result: `msstore_op_take_clawback_orders`. Synchronous errors add
- `MSSTORE_E_TOO_LONG` (more than 16 states). Errors in the callback:
- `MSSTORE_E_INVALID_ARGUMENT`, `MSSTORE_E_UNAUTHORIZED`, `MSSTORE_E_CLIENT_ID_MISMATCH`,
- transient codes, …
+ Fills `opts` with defaults (client's mode and timeout) and its `struct_size`.
 
  # Safety
- See the module contract of `ops`; `opts` points to a valid `msstore_clawback_orders_options`
- whose `line_item_states` holds `line_item_state_count` NUL-terminated strings.
+ `opts` is NULL or points to a writable `msstore_call_options`.
  */
-MSSTORE_EXPORT
-msstore_result msstore_clawback_orders_query(struct msstore_client *client,
-                                             const struct msstore_clawback_orders_options *opts,
-                                             const struct msstore_call_options *call,
-                                             msstore_completion_cb cb,
-                                             void *user_data,
-                                             struct msstore_op **out_op);
+MSSTORE_EXPORT msstore_result msstore_call_options_init(struct msstore_call_options *opts);
 
 /*
- Clawback v2: receives up to `max_messages` queue messages and hides them for the visibility
- timeout (the SAS is fetched, cached and renewed for you). Result:
- `msstore_op_take_clawback_messages`. Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT`
- (counts out of range).
-
- # Safety
- See the module contract of `ops`; `opts` is NULL or a valid
- `msstore_clawback_receive_options`.
+ Frees a messages handle. NULL is a no-op.
  */
-MSSTORE_EXPORT
-msstore_result msstore_clawback_receive(struct msstore_client *client,
-                                        const struct msstore_clawback_receive_options *opts,
-                                        const struct msstore_call_options *call,
-                                        msstore_completion_cb cb,
-                                        void *user_data,
-                                        struct msstore_op **out_op);
+MSSTORE_EXPORT msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
 
 /*
- Clawback v2: looks at up to `max_messages` (1..32) visible messages without receiving them
- (no pop receipts; nothing changes). Result: `msstore_op_take_clawback_messages`.
+ Copies the summary (count of messages) into `*out` (set `struct_size` first).
 
  # Safety
- See the module contract of `ops`.
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
 MSSTORE_EXPORT
-msstore_result msstore_clawback_peek(struct msstore_client *client,
-                                     uint32_t max_messages,
-                                     const struct msstore_call_options *call,
-                                     msstore_completion_cb cb,
-                                     void *user_data,
-                                     struct msstore_op **out_op);
+msstore_result msstore_clawback_messages_get_info(const struct msstore_clawback_messages *h,
+                                                  struct msstore_clawback_messages_info *out);
+
+/*
+ Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
+ Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
+ `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_clawback_messages_item_at(const struct msstore_clawback_messages *h,
+                                                 size_t index,
+                                                 struct msstore_clawback_message *out);
+
+/*
+ JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
+ */
+MSSTORE_EXPORT
+const char *msstore_clawback_messages_json(const struct msstore_clawback_messages *h);
+
+/*
+ Frees a v1 result. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
+
+/*
+ Copies the summary (count of order lines, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_clawback_orders_get_info(const struct msstore_clawback_orders *h,
+                                                struct msstore_clawback_orders_info *out);
+
+/*
+ JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
+ */
+MSSTORE_EXPORT const char *msstore_clawback_orders_json(const struct msstore_clawback_orders *h);
+
+/*
+ Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_clawback_orders_line_at(const struct msstore_clawback_orders *h,
+                                               size_t index,
+                                               struct msstore_clawback_order_line *out);
+
+/*
+ Cancels, extends, refunds or turns off auto-renew of a subscription. Result:
+ `msstore_op_take_subscriptions` (one item: the new state). Synchronous errors add
+ `MSSTORE_E_INVALID_ARGUMENT` for a `change_type` that is not a `msstore_change_type`.
+
+ # Safety
+ See the module contract; `opts` points to a valid `msstore_subscription_change_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_change_subscription(struct msstore_client *client,
+                                                  const struct msstore_subscription_change_options *opts,
+                                                  const struct msstore_call_options *call,
+                                                  msstore_completion_cb cb,
+                                                  void *user_data,
+                                                  struct msstore_op **out_op);
+
+/*
+ Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
+ (`quantity == 0`). Result: `msstore_op_take_consume_result`.
+ Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend with
+ the error's `tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
+ `MSSTORE_E_INVALID_ARGUMENT` (tracking id not a GUID), `MSSTORE_E_UNAUTHORIZED`, …
+
+ # Safety
+ See the module contract; `opts` points to a valid `msstore_consume_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_consume(struct msstore_client *client,
+                                      const struct msstore_consume_options *opts,
+                                      const struct msstore_call_options *call,
+                                      msstore_completion_cb cb,
+                                      void *user_data,
+                                      struct msstore_op **out_op);
+
+/*
+ Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
+ form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on
+ `MSSTORE_OK` take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
+ (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
+ (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
+ with the error's `tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
+ unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
+ Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
+
+ # Safety
+ See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_consume_v6(struct msstore_client *client,
+                                         const struct msstore_consume_v6_options *opts,
+                                         const struct msstore_call_options *call,
+                                         msstore_completion_cb cb,
+                                         void *user_data,
+                                         struct msstore_op **out_op);
 
 /*
  Clawback v2: deletes a received message (after reconciling it durably). No result to take.
@@ -1409,119 +1630,54 @@ msstore_result msstore_clawback_peek(struct msstore_client *client,
  See the module contract of `ops`; `message_id` and `pop_receipt` NULL or NUL-terminated.
  */
 MSSTORE_EXPORT
-msstore_result msstore_clawback_delete(struct msstore_client *client,
-                                       const char *message_id,
-                                       const char *pop_receipt,
-                                       const struct msstore_call_options *call,
-                                       msstore_completion_cb cb,
-                                       void *user_data,
-                                       struct msstore_op **out_op);
+msstore_result msstore_client_delete_clawback_message(struct msstore_client *client,
+                                                      const char *message_id,
+                                                      const char *pop_receipt,
+                                                      const struct msstore_call_options *call,
+                                                      msstore_completion_cb cb,
+                                                      void *user_data,
+                                                      struct msstore_op **out_op);
 
 /*
- Number of order lines (0 for a bad handle).
+ Shuts the client down (as `msstore_client_shutdown`) and frees the handle. NULL is a no-op;
+ a freed or foreign handle is ignored and gives `MSSTORE_E_INVALID_HANDLE`. Result and error
+ handles obtained from this client stay valid and must still be freed. Threading: any thread;
+ other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
  */
-MSSTORE_EXPORT size_t msstore_clawback_orders_count(const struct msstore_clawback_orders *h);
+MSSTORE_EXPORT msstore_result msstore_client_free(struct msstore_client *client);
 
 /*
- Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+ Gets a token: the service token (`MSSTORE_AUDIENCE_SERVICE`) or a key-create token to hand to
+ a game client. Cached and single-flight. Result: `msstore_op_take_token`.
+ Errors in the callback: `MSSTORE_E_ENTRA_AUTH`, `MSSTORE_E_NETWORK`, `MSSTORE_E_TIMEOUT`,
+ `MSSTORE_E_THROTTLED`, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
 
  # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ See the module contract: `call` NULL or valid; `out_op` NULL or writable.
  */
 MSSTORE_EXPORT
-msstore_result msstore_clawback_orders_get(const struct msstore_clawback_orders *h,
-                                           size_t index,
-                                           struct msstore_clawback_order_line *out);
+msstore_result msstore_client_get_token(struct msstore_client *client,
+                                        int32_t audience,
+                                        const struct msstore_call_options *call,
+                                        msstore_completion_cb cb,
+                                        void *user_data,
+                                        struct msstore_op **out_op);
 
 /*
- Continuation token of a single-page query, or NULL. Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_clawback_orders_continuation_token(const struct msstore_clawback_orders *h);
-
-/*
- JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_clawback_orders_raw_json(const struct msstore_clawback_orders *h);
-
-/*
- Frees a v1 result. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_clawback_orders_free(struct msstore_clawback_orders *h);
-
-/*
- Number of messages (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_clawback_messages_count(const struct msstore_clawback_messages *h);
-
-/*
- Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
- Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
- `MSSTORE_E_INVALID_ARGUMENT`.
+ Grants a free (zero-price) product to the user of a UserPurchaseId. Result:
+ `msstore_op_take_order`. Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT`,
+ `MSSTORE_E_SERVICE` (not free, already owned), `MSSTORE_E_UNAUTHORIZED`, transient codes, …
 
  # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ See the module contract; `opts` points to a valid `msstore_grant_options`.
  */
 MSSTORE_EXPORT
-msstore_result msstore_clawback_messages_get(const struct msstore_clawback_messages *h,
-                                             size_t index,
-                                             struct msstore_clawback_message *out);
-
-/*
- JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_clawback_messages_raw_json(const struct msstore_clawback_messages *h);
-
-/*
- Frees a messages handle. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
-
-/*
- Takes the order lines of a `msstore_clawback_orders_query` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
- `msstore_clawback_orders_free`). Errors as for the other `msstore_op_take_*` functions.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
-                                               struct msstore_clawback_orders **out);
-
-/*
- Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
- `msstore_clawback_messages_free`). Errors as for the other `msstore_op_take_*` functions.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
-                                                 struct msstore_clawback_messages **out);
-
-/*
- Fills `opts` with defaults and `struct_size = sizeof(msstore_client_options)`. Call it, then
- set the credentials. Returns `MSSTORE_E_NULL_POINTER` for NULL.
-
- # Safety
- `opts` is NULL or points to a writable `msstore_client_options`.
- */
-MSSTORE_EXPORT msstore_result msstore_client_options_init(struct msstore_client_options *opts);
-
-/*
- Fills `opts` with defaults (client's mode and timeout) and its `struct_size`.
-
- # Safety
- `opts` is NULL or points to a writable `msstore_call_options`.
- */
-MSSTORE_EXPORT msstore_result msstore_call_options_init(struct msstore_call_options *opts);
+msstore_result msstore_client_grant_free_product(struct msstore_client *client,
+                                                 const struct msstore_grant_options *opts,
+                                                 const struct msstore_call_options *call,
+                                                 msstore_completion_cb cb,
+                                                 void *user_data,
+                                                 struct msstore_op **out_op);
 
 /*
  Creates a client from an options struct. Validates the configuration (no network).
@@ -1558,35 +1714,135 @@ msstore_result msstore_client_new_from_json(const char *json,
                                             struct msstore_error **err);
 
 /*
- Runs the callbacks of completed QUEUED operations on the calling thread: at most
- `max_callbacks` (0: every one queued when the call starts). Returns how many ran (0 for a NULL
- or invalid client). Callbacks may call any msstore function, including this one and
- `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
+ Fills `opts` with defaults and `struct_size = sizeof(msstore_client_options)`. Call it, then
+ set the credentials. Returns `MSSTORE_E_NULL_POINTER` for NULL.
+
+ # Safety
+ `opts` is NULL or points to a writable `msstore_client_options`.
  */
-MSSTORE_EXPORT size_t msstore_client_poll(struct msstore_client *client, size_t max_callbacks);
+MSSTORE_EXPORT msstore_result msstore_client_options_init(struct msstore_client_options *opts);
 
 /*
- Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
- `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
- are ready (0 on timeout, or for a NULL or invalid client); it runs no callback. For a
- service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
- msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
- just calls `msstore_client_poll` once per frame. Threading: any thread (not from inside a
- callback of the same client with a long timeout: its own completion cannot be polled
- meanwhile).
- */
-MSSTORE_EXPORT size_t msstore_client_wait(struct msstore_client *client, uint32_t timeout_ms);
+ Clawback v2: looks at up to `opts->max_messages` visible messages without receiving them (no
+ pop receipts; nothing changes; `visibility_timeout_secs` is not used). Options as for
+ `msstore_client_receive_clawback_messages` (NULL: 32 messages). Result:
+ `msstore_op_take_clawback_messages`. Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT`.
 
-/*
- Same as `msstore_client_poll` (the name engines' tick loops expect).
+ # Safety
+ See the module contract of `ops`; `opts` is NULL or a valid
+ `msstore_clawback_queue_options`.
  */
-MSSTORE_EXPORT size_t msstore_client_tick(struct msstore_client *client, size_t max_callbacks);
+MSSTORE_EXPORT
+msstore_result msstore_client_peek_clawback_messages(struct msstore_client *client,
+                                                     const struct msstore_clawback_queue_options *opts,
+                                                     const struct msstore_call_options *call,
+                                                     msstore_completion_cb cb,
+                                                     void *user_data,
+                                                     struct msstore_op **out_op);
 
 /*
  Operations started on this client whose callback has not returned yet (in flight, queued, or
  running). Threading: any thread.
  */
 MSSTORE_EXPORT size_t msstore_client_pending(const struct msstore_client *client);
+
+/*
+ Runs the callbacks of completed QUEUED operations on the calling thread: at most
+ `max_callbacks` (0: every one queued when the call starts). Returns how many ran, or -1 when
+ `client` is NULL or not a live client (freed, never created): a caller bug, not "nothing
+ ran". Callbacks may call any msstore function, including this one and
+ `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
+ */
+MSSTORE_EXPORT ptrdiff_t msstore_client_poll(struct msstore_client *client, size_t max_callbacks);
+
+/*
+ Clawback v1: the user's consumable orders of the last 90 days in the requested line states
+ (all pages, or one page). Result: `msstore_op_take_clawback_orders`. Synchronous errors add
+ `MSSTORE_E_TOO_LONG` (more than 16 states). Errors in the callback:
+ `MSSTORE_E_INVALID_ARGUMENT`, `MSSTORE_E_UNAUTHORIZED`, `MSSTORE_E_CLIENT_ID_MISMATCH`,
+ transient codes, …
+
+ # Safety
+ See the module contract of `ops`; `opts` points to a valid `msstore_clawback_orders_options`
+ whose `line_item_states` holds `line_item_state_count` NUL-terminated strings.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_query_clawback_orders(struct msstore_client *client,
+                                                    const struct msstore_clawback_orders_options *opts,
+                                                    const struct msstore_call_options *call,
+                                                    msstore_completion_cb cb,
+                                                    void *user_data,
+                                                    struct msstore_op **out_op);
+
+/*
+ Queries a user's entitlements (v9 publisherQuery by default, v8 or v6), all pages
+ (de-duplicated) or one page. Result: `msstore_op_take_entitlements`.
+ Synchronous errors add: `MSSTORE_E_INVALID_ARGUMENT` (api_version not 6/8/9, bad struct_size),
+ `MSSTORE_E_TOO_LONG` (> 1000 products). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT`
+ (e.g. v9 without products), `MSSTORE_E_UNAUTHORIZED`, `MSSTORE_E_CLIENT_ID_MISMATCH`,
+ `MSSTORE_E_THROTTLED`, `MSSTORE_E_NETWORK`, `MSSTORE_E_TIMEOUT`, `MSSTORE_E_SERVICE`, …
+
+ # Safety
+ See the module contract; `query` points to a valid `msstore_query_options` whose pointers are
+ NULL or valid as documented on the struct.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_query_entitlements(struct msstore_client *client,
+                                                 const struct msstore_query_options *query,
+                                                 const struct msstore_call_options *call,
+                                                 msstore_completion_cb cb,
+                                                 void *user_data,
+                                                 struct msstore_op **out_op);
+
+/*
+ Queries a user's subscriptions (all pages, or one page). Result:
+ `msstore_op_take_subscriptions`.
+
+ # Safety
+ See the module contract; `opts` points to a valid `msstore_subscription_query_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_query_subscriptions(struct msstore_client *client,
+                                                  const struct msstore_subscription_query_options *opts,
+                                                  const struct msstore_call_options *call,
+                                                  msstore_completion_cb cb,
+                                                  void *user_data,
+                                                  struct msstore_op **out_op);
+
+/*
+ Clawback v2: receives up to `max_messages` queue messages and hides them for the visibility
+ timeout (the SAS is fetched, cached and renewed for you). Result:
+ `msstore_op_take_clawback_messages`. Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT`
+ (counts out of range).
+
+ # Safety
+ See the module contract of `ops`; `opts` is NULL or a valid
+ `msstore_clawback_queue_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_receive_clawback_messages(struct msstore_client *client,
+                                                        const struct msstore_clawback_queue_options *opts,
+                                                        const struct msstore_call_options *call,
+                                                        msstore_completion_cb cb,
+                                                        void *user_data,
+                                                        struct msstore_op **out_op);
+
+/*
+ Renews a Store ID key at the documented renew endpoint for its kind (never at the key's own
+ refreshUri). Result: `msstore_op_take_key` (the new key: `value` of `msstore_key_get_info`).
+ Errors in the callback: `MSSTORE_E_INVALID_KEY`, `MSSTORE_E_KEY_MUST_BE_REMINTED`,
+ `MSSTORE_E_ENTRA_AUTH`, transient codes, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
+
+ # Safety
+ See the module contract; `key` NULL or NUL-terminated.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_renew_key(struct msstore_client *client,
+                                        const char *key,
+                                        const struct msstore_call_options *call,
+                                        msstore_completion_cb cb,
+                                        void *user_data,
+                                        struct msstore_op **out_op);
 
 /*
  Shuts the client down without freeing the handle: new operations fail with
@@ -1600,94 +1856,96 @@ MSSTORE_EXPORT size_t msstore_client_pending(const struct msstore_client *client
 MSSTORE_EXPORT msstore_result msstore_client_shutdown(struct msstore_client *client);
 
 /*
- Shuts the client down (as `msstore_client_shutdown`) and frees the handle. NULL is a no-op;
- a freed or foreign handle is ignored and gives `MSSTORE_E_INVALID_HANDLE`. Result and error
- handles obtained from this client stay valid and must still be freed. Threading: any thread;
- other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
+ Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
+ `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
+ are ready (0 on timeout), or -1 when `client` is NULL or not a live client; it runs no
+ callback. For a
+ service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
+ msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
+ just calls `msstore_client_poll` once per frame. Threading: any thread (not from inside a
+ callback of the same client with a long timeout: its own completion cannot be polled
+ meanwhile).
  */
-MSSTORE_EXPORT msstore_result msstore_client_free(struct msstore_client *client);
+MSSTORE_EXPORT ptrdiff_t msstore_client_wait(struct msstore_client *client, uint32_t timeout_ms);
 
 /*
- Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
- (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
- the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
-
- Returns `MSSTORE_OK` (also when the operation had already completed), or
- `MSSTORE_E_NULL_POINTER` / `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including from
- inside a callback.
+ Frees a consume result. NULL is a no-op.
  */
-MSSTORE_EXPORT msstore_result msstore_op_cancel(struct msstore_op *op);
+MSSTORE_EXPORT msstore_result msstore_consume_result_free(struct msstore_consume_result *h);
 
 /*
- Waits up to `timeout_ms` (0: do not wait; `UINT32_MAX`: forever) for the operation to
- complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
- Completion is independent of the callback: in QUEUED mode the callback still fires at the
- next poll. Threading: any thread; do not wait forever on a QUEUED operation from the thread
- that polls if you also need its callback first.
- */
-MSSTORE_EXPORT msstore_result msstore_op_wait(struct msstore_op *op, uint32_t timeout_ms);
-
-/*
- The operation's result code without waiting: `MSSTORE_E_PENDING` while it runs.
- */
-MSSTORE_EXPORT msstore_result msstore_op_status(const struct msstore_op *op);
-
-/*
- Takes ownership of the operation's error (free it with `msstore_error_free`). Returns
- `MSSTORE_E_NO_RESULT` when the operation succeeded or the error was already taken,
- `MSSTORE_E_PENDING` while it runs. `*out` is written only on success.
+ Copies the consume summary into `*out` (set `struct_size` first). Strings owned by `h`.
 
  # Safety
- `out` is NULL or writable.
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
 MSSTORE_EXPORT
-msstore_result msstore_op_take_error(struct msstore_op *op,
-                                     struct msstore_error **out);
+msstore_result msstore_consume_result_get_info(const struct msstore_consume_result *h,
+                                               struct msstore_consume_result_info *out);
 
 /*
- The operation's error, borrowed: owned by the operation, valid until the operation is freed
- (or, for an operation started without `out_op`, until its callback returns). NULL when the
- operation succeeded, is pending, or the error was taken.
+ The consume result as JSON (the service's fields). Owned by `h`.
  */
-MSSTORE_EXPORT const struct msstore_error *msstore_op_error(const struct msstore_op *op);
+MSSTORE_EXPORT const char *msstore_consume_result_json(const struct msstore_consume_result *h);
 
 /*
- Releases the caller's handle to an operation (the one written to `out_op`). Does not cancel
- it: the callback still fires exactly once, and the operation's resources (and any result not
- taken) are freed after both this call and the callback. NULL is a no-op; a second free gives
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
+ Copies order transaction `index` into `*out`. Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_EXPORT msstore_result msstore_op_free(struct msstore_op *op);
+MSSTORE_EXPORT
+msstore_result msstore_consume_result_transaction_at(const struct msstore_consume_result *h,
+                                                     size_t index,
+                                                     struct msstore_order_transaction *out);
+
+#if defined(MSSTORE_TEST_HOOKS)
+/*
+ Test hook: panics inside the library on purpose, to show that the panic boundary turns it
+ into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`. Only
+ in builds with the Cargo feature `ffi-test-hooks` (the test suites'; never shipped), and
+ declared only when `MSSTORE_TEST_HOOKS` is defined.
+
+ Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
+ */
+MSSTORE_EXPORT msstore_result msstore_debug_trigger_panic(void);
+#endif
 
 /*
- The name of a result code (`"MSSTORE_E_THROTTLED"`), or `"MSSTORE_UNKNOWN"` for a value that
- is not a code. Ownership: static string, never free. Threading: any thread.
+ Frees an entitlements handle and every string it owns. NULL is a no-op.
  */
-MSSTORE_EXPORT const char *msstore_result_name(int32_t code);
+MSSTORE_EXPORT msstore_result msstore_entitlements_free(struct msstore_entitlements *h);
 
 /*
- A one-line description of a result code saying what the caller should do. Ownership: static
- string, never free. Threading: any thread.
+ Copies the summary of the result (count, pages, duplicates removed, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_EXPORT const char *msstore_result_description(int32_t code);
+MSSTORE_EXPORT
+msstore_result msstore_entitlements_get_info(const struct msstore_entitlements *h,
+                                             struct msstore_entitlements_info *out);
 
 /*
- The error's result code (`MSSTORE_E_…`); `MSSTORE_E_INVALID_HANDLE` for a bad handle.
- Threading: any thread.
+ Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
+ are owned by `h`, valid until `msstore_entitlements_free(h)`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
+ (index out of range or bad struct_size).
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_EXPORT msstore_result msstore_error_code(const struct msstore_error *e);
+MSSTORE_EXPORT
+msstore_result msstore_entitlements_item_at(const struct msstore_entitlements *h,
+                                            size_t index,
+                                            struct msstore_entitlement *out);
 
 /*
- The error kind as a stable snake_case name (`"throttled"`). Owned by the error; valid until
- `msstore_error_free`. NULL for a bad handle.
+ JSON of the result: for a single-page query the response body exactly as received; for an
+ all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
+ Owned by `h`.
  */
-MSSTORE_EXPORT const char *msstore_error_kind(const struct msstore_error *e);
-
-/*
- A sentence for logs (never contains secrets). Owned by the error; valid until it is freed.
- NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_error_message(const struct msstore_error *e);
+MSSTORE_EXPORT const char *msstore_entitlements_json(const struct msstore_entitlements *h);
 
 /*
  Copies the message into a caller buffer (for callers that cannot hold a library pointer):
@@ -1705,52 +1963,29 @@ msstore_result msstore_error_copy_message(const struct msstore_error *e,
                                           size_t *needed);
 
 /*
- HTTP status of the failing response, or 0 when no response arrived.
+ Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
+ `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
+ strings from this error.
  */
-MSSTORE_EXPORT uint16_t msstore_error_http_status(const struct msstore_error *e);
+MSSTORE_EXPORT msstore_result msstore_error_free(struct msstore_error *e);
 
 /*
- The service's error code (ServiceError `code`, or Entra's `error`), or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_service_code(const struct msstore_error *e);
+ Copies the error's code, kind, message, HTTP status, service codes, correlation ids, retry hint and tracking id into `*out` (set `out->struct_size = sizeof(*out)` first).
+ Strings are owned by the error, valid until `msstore_error_free`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size). Threading: any thread.
 
-/*
- The service's inner error code (e.g. `"InconsistentClientId"`), or NULL. Owned by the error.
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
  */
-MSSTORE_EXPORT const char *msstore_error_inner_code(const struct msstore_error *e);
-
-/*
- The MS-CV correlation vector of the failing exchange, or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_ms_cv(const struct msstore_error *e);
-
-/*
- MS-CorrelationId / MS-RequestId (or Entra's correlation id), or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_correlation_id(const struct msstore_error *e);
-
-/*
- How long the service asked us to wait, in milliseconds; -1 when it did not say.
- */
-MSSTORE_EXPORT int64_t msstore_error_retry_after_ms(const struct msstore_error *e);
-
-/*
- For consume: the tracking id to resend with, or NULL. Owned by the error.
- */
-MSSTORE_EXPORT const char *msstore_error_tracking_id(const struct msstore_error *e);
+MSSTORE_EXPORT
+msstore_result msstore_error_get_info(const struct msstore_error *e,
+                                      struct msstore_error_info *out);
 
 /*
  The whole error as one JSON object (kind, message, codes, ids, Entra details). Owned by the
  error. NULL for a bad handle.
  */
 MSSTORE_EXPORT const char *msstore_error_json(const struct msstore_error *e);
-
-/*
- Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
- `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
- strings from this error.
- */
-MSSTORE_EXPORT msstore_result msstore_error_free(struct msstore_error *e);
 
 /*
  Decodes (does not verify) a Store ID key, synchronously and without the network.
@@ -1769,6 +2004,11 @@ msstore_result msstore_key_decode(const char *key,
                                   struct msstore_error **err);
 
 /*
+ Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
+ */
+MSSTORE_EXPORT msstore_result msstore_key_free(struct msstore_key *key);
+
+/*
  Copies the decoded claims into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
  are owned by `key`. Renewal advice uses a 24 h margin for decoded keys and the client's
  `key_renew_margin` for renewed ones.
@@ -1781,56 +2021,71 @@ msstore_result msstore_key_get_info(const struct msstore_key *key,
                                     struct msstore_key_info *out);
 
 /*
- The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
- secret: never log it. Owned by `key`. NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_key_value(const struct msstore_key *key);
-
-/*
  A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
  */
 MSSTORE_EXPORT const char *msstore_key_json(const struct msstore_key *key);
 
 /*
- Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
- */
-MSSTORE_EXPORT msstore_result msstore_key_free(struct msstore_key *key);
-
-/*
- Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
+ The game granted an APPLIED entry: completes it. Idempotent. Errors:
+ `MSSTORE_E_NOT_FOUND` (unknown id), `MSSTORE_E_INVALID_ARGUMENT` (still pending, or failed:
+ nothing to grant), `MSSTORE_E_STORAGE`, argument codes.
 
  # Safety
- `opts` is NULL or points to a writable `msstore_ledger_options`.
- */
-MSSTORE_EXPORT msstore_result msstore_ledger_options_init(struct msstore_ledger_options *opts);
-
-/*
- Opens (creating its tables if needed) a ledger. Ownership: on `MSSTORE_OK` the caller owns
- `*out` (free it with `msstore_ledger_free` after the operations using it completed); on
- failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
- `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
- `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
- URL, an `sslmode` asking for TLS, which this build has not), `MSSTORE_E_STORAGE` (cannot
- open the file or reach the server), `MSSTORE_E_TIMEOUT` (PostgreSQL did not answer within
- `pg_connect_timeout_ms` + `pg_statement_timeout_ms`). Threading: any thread.
-
- # Safety
- `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
+ `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
  */
 MSSTORE_EXPORT
-msstore_result msstore_ledger_open(const struct msstore_ledger_options *opts,
-                                   struct msstore_ledger **out,
-                                   struct msstore_error **err);
+msstore_result msstore_ledger_acknowledge_entry(struct msstore_ledger *ledger,
+                                                const char *entry_id,
+                                                struct msstore_error **err);
 
 /*
- Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
+ The game applied a revocation. Idempotent. Errors: `MSSTORE_E_NOT_FOUND`,
+ `MSSTORE_E_STORAGE`, argument codes.
+
+ # Safety
+ `revocation_id` is NULL or NUL-terminated; `err` is NULL or writable.
  */
-MSSTORE_EXPORT msstore_result msstore_ledger_free(struct msstore_ledger *l);
+MSSTORE_EXPORT
+msstore_result msstore_ledger_acknowledge_revocation(struct msstore_ledger *ledger,
+                                                     const char *revocation_id,
+                                                     struct msstore_error **err);
+
+/*
+ Matches a clawback event against the consumes the ledger recorded and records the
+ revocations the game must apply. Idempotent by event id. `out` (may be NULL) receives the
+ revocations this event produced (for a duplicate: the earlier ones); `out_duplicate` (may be
+ NULL) is set to 1 when the event had been applied before. Errors:
+ `MSSTORE_E_INVALID_ARGUMENT` (empty field, bad state), `MSSTORE_E_STORAGE`, argument codes.
+
+ # Safety
+ `m` points to a valid `msstore_clawback_match_options`; `out`, `out_duplicate` and `err` are
+ NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_apply_clawback(struct msstore_ledger *ledger,
+                                             const struct msstore_clawback_match_options *m,
+                                             struct msstore_ledger_items **out,
+                                             uint32_t *out_duplicate,
+                                             struct msstore_error **err);
+
+/*
+ Unacknowledged revocations not yet handed to this process's game, claimed for this
+ instance: apply each, then `msstore_ledger_acknowledge_revocation`. Ownership: on
+ `MSSTORE_OK` the caller owns `*out`. Errors: `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_STORAGE`.
+
+ # Safety
+ `out` is writable; `err` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_claim_revocations(struct msstore_ledger *ledger,
+                                                struct msstore_ledger_items **out,
+                                                struct msstore_error **err);
 
 /*
  Consumes through the ledger: records the entry durably, sends (and resends with the same
  tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
- whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`; but if
+ whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge_entry`; but if
  `already_handed_out` is 1, this process was handed it before, e.g. the game repeated its
  own call, and has not acknowledged it: do NOT grant again), FAILED (the Store's verdict
  refused it, or no send could have reached the Store; nothing applied), PENDING (it may
@@ -1852,22 +2107,9 @@ msstore_result msstore_ledger_consume(struct msstore_client *client,
                                       struct msstore_op **out_op);
 
 /*
- The start-up (and periodic) pass: resends pending consumes this server may take, and hands
- back what its game must act on. Result: `msstore_op_take_ledger_items`: entries APPLIED
- (grant, acknowledge), FAILED (refused during the replay) or PENDING (still unknown), and
- revocations to apply (then `msstore_ledger_acknowledge_revocation`). Each item is handed out
- once per process.
-
- # Safety
- See the operations contract in `ops`.
+ Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
  */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_reconcile(struct msstore_client *client,
-                                        struct msstore_ledger *ledger,
-                                        const struct msstore_call_options *call,
-                                        msstore_completion_cb cb,
-                                        void *user_data,
-                                        struct msstore_op **out_op);
+MSSTORE_EXPORT msstore_result msstore_ledger_free(struct msstore_ledger *l);
 
 /*
  Clawback v2 into the ledger: receives the queue (up to `max_batches` times), records every
@@ -1876,11 +2118,11 @@ msstore_result msstore_ledger_reconcile(struct msstore_client *client,
  letters and deleted; other sandboxes' messages are left alone. Result:
  `msstore_op_take_ledger_items`: the revocations this pass created, claimed for this server
  (apply each, then `msstore_ledger_acknowledge_revocation`), and the counts through
- `msstore_ledger_items_ingest_summary`. `opts` may be NULL (defaults). Errors at start:
+ `msstore_ledger_items_get_info`. `opts` may be NULL (defaults). Errors at start:
  `MSSTORE_E_INVALID_ARGUMENT` (struct_size, max_messages > 32, empty sandbox), argument
  codes; in the callback: queue or SAS failures, `MSSTORE_E_STORAGE` (events recorded before
  the failure stay recorded; their revocations come out of
- `msstore_ledger_revocations_to_apply`).
+ `msstore_ledger_claim_revocations`).
 
  # Safety
  See the operations contract in `ops`; `opts` is NULL or points to a valid
@@ -1916,6 +2158,62 @@ msstore_result msstore_ledger_ingest_clawback_orders(struct msstore_client *clie
                                                      struct msstore_op **out_op);
 
 /*
+ Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_entry_at(const struct msstore_ledger_items *h,
+                                             size_t index,
+                                             struct msstore_ledger_entry *out);
+
+/*
+ Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_entry_transaction_at(const struct msstore_ledger_items *h,
+                                                         size_t index,
+                                                         size_t tx,
+                                                         struct msstore_order_transaction *out);
+
+/*
+ Frees an items handle. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
+
+/*
+ Copies the counts of entries and revocations, and for the result of `msstore_ledger_ingest_clawback[_orders]` the counts of the ingestion pass, into `*out` (set `struct_size` first).
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_get_info(const struct msstore_ledger_items *h,
+                                             struct msstore_ledger_items_info *out);
+
+/*
+ `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
+ */
+MSSTORE_EXPORT
+const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
+
+/*
+ Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_ledger_items_revocation_at(const struct msstore_ledger_items *h,
+                                                  size_t index,
+                                                  struct msstore_ledger_revocation *out);
+
+/*
  Lists (without claiming) every entry that is pending or applied-but-unacknowledged and every
  unacknowledged revocation. Ownership: on `MSSTORE_OK` the caller owns `*out`
  (`msstore_ledger_items_free`). Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
@@ -1925,146 +2223,61 @@ msstore_result msstore_ledger_ingest_clawback_orders(struct msstore_client *clie
  `out` is writable; `err` is NULL or writable.
  */
 MSSTORE_EXPORT
-msstore_result msstore_ledger_pending(struct msstore_ledger *ledger,
-                                      struct msstore_ledger_items **out,
-                                      struct msstore_error **err);
+msstore_result msstore_ledger_list_pending(struct msstore_ledger *ledger,
+                                           struct msstore_ledger_items **out,
+                                           struct msstore_error **err);
 
 /*
- The game granted an APPLIED entry: completes it. Idempotent. Errors:
- `MSSTORE_E_NOT_FOUND` (unknown id), `MSSTORE_E_INVALID_ARGUMENT` (still pending, or failed:
- nothing to grant), `MSSTORE_E_STORAGE`, argument codes.
+ Opens (creating its tables if needed) a ledger. Ownership: on `MSSTORE_OK` the caller owns
+ `*out` (free it with `msstore_ledger_free` after the operations using it completed); on
+ failure `*out` is untouched and `*err` (if not NULL) is a new error to free. Errors:
+ `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (struct_size),
+ `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_CONFIGURATION` (no instance_id with PostgreSQL, bad
+ URL, an `sslmode` asking for TLS, which this build has not), `MSSTORE_E_STORAGE` (cannot
+ open the file or reach the server), `MSSTORE_E_TIMEOUT` (PostgreSQL did not answer within
+ `pg_connect_timeout_ms` + `pg_statement_timeout_ms`). Threading: any thread.
 
  # Safety
- `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
+ `opts` points to a valid `msstore_ledger_options`; `out` is writable; `err` NULL or writable.
  */
 MSSTORE_EXPORT
-msstore_result msstore_ledger_acknowledge(struct msstore_ledger *ledger,
-                                          const char *entry_id,
-                                          struct msstore_error **err);
+msstore_result msstore_ledger_open(const struct msstore_ledger_options *opts,
+                                   struct msstore_ledger **out,
+                                   struct msstore_error **err);
 
 /*
- Matches a clawback event against the consumes the ledger recorded and records the
- revocations the game must apply. Idempotent by event id. `out` (may be NULL) receives the
- revocations this event produced (for a duplicate: the earlier ones); `out_duplicate` (may be
- NULL) is set to 1 when the event had been applied before. Errors:
- `MSSTORE_E_INVALID_ARGUMENT` (empty field, bad state), `MSSTORE_E_STORAGE`, argument codes.
+ Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
 
  # Safety
- `m` points to a valid `msstore_clawback_match_options`; `out`, `out_duplicate` and `err` are
- NULL or writable.
+ `opts` is NULL or points to a writable `msstore_ledger_options`.
  */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_apply_clawback(struct msstore_ledger *ledger,
-                                             const struct msstore_clawback_match_options *m,
-                                             struct msstore_ledger_items **out,
-                                             uint32_t *out_duplicate,
-                                             struct msstore_error **err);
+MSSTORE_EXPORT msstore_result msstore_ledger_options_init(struct msstore_ledger_options *opts);
 
 /*
- Unacknowledged revocations not yet handed to this process's game, claimed for this
- instance: apply each, then `msstore_ledger_acknowledge_revocation`. Ownership: on
- `MSSTORE_OK` the caller owns `*out`. Errors: `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_STORAGE`.
+ The start-up (and periodic) pass: resends pending consumes this server may take, and hands
+ back what its game must act on. Result: `msstore_op_take_ledger_items`: entries APPLIED
+ (grant, acknowledge), FAILED (refused during the replay) or PENDING (still unknown), and
+ revocations to apply (then `msstore_ledger_acknowledge_revocation`). Each item is handed out
+ once per process.
 
  # Safety
- `out` is writable; `err` is NULL or writable.
+ See the operations contract in `ops`.
  */
 MSSTORE_EXPORT
-msstore_result msstore_ledger_revocations_to_apply(struct msstore_ledger *ledger,
-                                                   struct msstore_ledger_items **out,
-                                                   struct msstore_error **err);
+msstore_result msstore_ledger_reconcile(struct msstore_client *client,
+                                        struct msstore_ledger *ledger,
+                                        const struct msstore_call_options *call,
+                                        msstore_completion_cb cb,
+                                        void *user_data,
+                                        struct msstore_op **out_op);
 
 /*
- The game applied a revocation. Idempotent. Errors: `MSSTORE_E_NOT_FOUND`,
- `MSSTORE_E_STORAGE`, argument codes.
+ The number of live library objects (clients, operations, errors and result handles) in the
+ process. A leak check for tests: after every object has been freed it is 0.
 
- # Safety
- `revocation_id` is NULL or NUL-terminated; `err` is NULL or writable.
+ Threading: any thread. Errors: none.
  */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_acknowledge_revocation(struct msstore_ledger *ledger,
-                                                     const char *revocation_id,
-                                                     struct msstore_error **err);
-
-/*
- Number of entries (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_ledger_items_entry_count(const struct msstore_ledger_items *h);
-
-/*
- Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_entry(const struct msstore_ledger_items *h,
-                                          size_t index,
-                                          struct msstore_ledger_entry *out);
-
-/*
- Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_entry_transaction(const struct msstore_ledger_items *h,
-                                                      size_t index,
-                                                      size_t tx,
-                                                      struct msstore_order_transaction *out);
-
-/*
- Number of revocations (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_ledger_items_revocation_count(const struct msstore_ledger_items *h);
-
-/*
- Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_revocation(const struct msstore_ledger_items *h,
-                                               size_t index,
-                                               struct msstore_ledger_revocation *out);
-
-/*
- Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
- (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_ledger_items_ingest_summary(const struct msstore_ledger_items *h,
-                                                   struct msstore_clawback_ingest_summary *out);
-
-/*
- `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
- */
-MSSTORE_EXPORT
-const char *msstore_ledger_items_json(const struct msstore_ledger_items *h);
-
-/*
- Frees an items handle. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_ledger_items_free(struct msstore_ledger_items *h);
-
-/*
- Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
- Ownership and errors as the other `msstore_op_take_*` functions: on `MSSTORE_OK` the caller
- owns `*out` (`msstore_ledger_items_free`).
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
-                                            struct msstore_ledger_items **out);
+MSSTORE_EXPORT size_t msstore_live_objects(void);
 
 /*
  Installs a process-wide log callback receiving records at `max_level` (a `msstore_log_level`,
@@ -2077,371 +2290,84 @@ msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
  Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
  */
 MSSTORE_EXPORT
-msstore_result msstore_set_log_callback(msstore_log_cb cb,
+msstore_result msstore_log_set_callback(msstore_log_cb cb,
                                         void *user_data,
                                         int32_t max_level);
 
 /*
- Gets a token: the service token (`MSSTORE_AUDIENCE_SERVICE`) or a key-create token to hand to
- a game client. Cached and single-flight. Result: `msstore_op_take_token`.
- Errors in the callback: `MSSTORE_E_ENTRA_AUTH`, `MSSTORE_E_NETWORK`, `MSSTORE_E_TIMEOUT`,
- `MSSTORE_E_THROTTLED`, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
+ Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
+ (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
+ the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
 
- # Safety
- See the module contract: `call` NULL or valid; `out_op` NULL or writable.
+ Returns `MSSTORE_OK` (also when the operation had already completed), or
+ `MSSTORE_E_NULL_POINTER` / `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including from
+ inside a callback.
  */
-MSSTORE_EXPORT
-msstore_result msstore_get_token(struct msstore_client *client,
-                                 int32_t audience,
-                                 const struct msstore_call_options *call,
-                                 msstore_completion_cb cb,
-                                 void *user_data,
-                                 struct msstore_op **out_op);
+MSSTORE_EXPORT msstore_result msstore_op_cancel(struct msstore_op *op);
 
 /*
- Renews a Store ID key at the documented renew endpoint for its kind (never at the key's own
- refreshUri). Result: `msstore_op_take_key` (the new key: `msstore_key_value`).
- Errors in the callback: `MSSTORE_E_INVALID_KEY`, `MSSTORE_E_KEY_MUST_BE_REMINTED`,
- `MSSTORE_E_ENTRA_AUTH`, transient codes, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
-
- # Safety
- See the module contract; `key` NULL or NUL-terminated.
+ The operation's error, borrowed: owned by the operation, valid until the operation is freed
+ (or, for an operation started without `out_op`, until its callback returns). NULL when the
+ operation succeeded, is pending, or the error was taken.
  */
-MSSTORE_EXPORT
-msstore_result msstore_renew_key(struct msstore_client *client,
-                                 const char *key,
-                                 const struct msstore_call_options *call,
-                                 msstore_completion_cb cb,
-                                 void *user_data,
-                                 struct msstore_op **out_op);
+MSSTORE_EXPORT const struct msstore_error *msstore_op_error(const struct msstore_op *op);
 
 /*
- Queries a user's entitlements (v9 publisherQuery by default, v8 or v6), all pages
- (de-duplicated) or one page. Result: `msstore_op_take_entitlements`.
- Synchronous errors add: `MSSTORE_E_INVALID_ARGUMENT` (api_version not 6/8/9, bad struct_size),
- `MSSTORE_E_TOO_LONG` (> 1000 products). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT`
- (e.g. v9 without products), `MSSTORE_E_UNAUTHORIZED`, `MSSTORE_E_CLIENT_ID_MISMATCH`,
- `MSSTORE_E_THROTTLED`, `MSSTORE_E_NETWORK`, `MSSTORE_E_TIMEOUT`, `MSSTORE_E_SERVICE`, …
-
- # Safety
- See the module contract; `query` points to a valid `msstore_query_options` whose pointers are
- NULL or valid as documented on the struct.
+ Releases the caller's handle to an operation (the one written to `out_op`). Does not cancel
+ it: the callback still fires exactly once, and the operation's resources (and any result not
+ taken) are freed after both this call and the callback. NULL is a no-op; a second free gives
+ `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
  */
-MSSTORE_EXPORT
-msstore_result msstore_query_entitlements(struct msstore_client *client,
-                                          const struct msstore_query_options *query,
-                                          const struct msstore_call_options *call,
-                                          msstore_completion_cb cb,
-                                          void *user_data,
-                                          struct msstore_op **out_op);
+MSSTORE_EXPORT msstore_result msstore_op_free(struct msstore_op *op);
 
 /*
- Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
- (`quantity == 0`). Result: `msstore_op_take_consume_result`.
- Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend with
- `msstore_error_tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
- `MSSTORE_E_INVALID_ARGUMENT` (tracking id not a GUID), `MSSTORE_E_UNAUTHORIZED`, …
-
- # Safety
- See the module contract; `opts` points to a valid `msstore_consume_options`.
+ The operation's result code without waiting: `MSSTORE_E_PENDING` while it runs.
  */
-MSSTORE_EXPORT
-msstore_result msstore_consume(struct msstore_client *client,
-                               const struct msstore_consume_options *opts,
-                               const struct msstore_call_options *call,
-                               msstore_completion_cb cb,
-                               void *user_data,
-                               struct msstore_op **out_op);
+MSSTORE_EXPORT msstore_result msstore_op_status(const struct msstore_op *op);
 
 /*
- Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
- form B (`product_id` + `transaction_id`). Completes like `msstore_consume`: on `MSSTORE_OK`
- take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
- (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
- (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
- with `msstore_error_tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
- unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
- Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
+ Takes the messages of a `msstore_client_receive_clawback_messages` / `msstore_client_peek_clawback_messages` operation.
 
- # Safety
- See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
- */
-MSSTORE_EXPORT
-msstore_result msstore_consume_v6(struct msstore_client *client,
-                                  const struct msstore_consume_v6_options *opts,
-                                  const struct msstore_call_options *call,
-                                  msstore_completion_cb cb,
-                                  void *user_data,
-                                  struct msstore_op **out_op);
-
-/*
- Grants a free (zero-price) product to the user of a UserPurchaseId. Result:
- `msstore_op_take_order`. Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT`,
- `MSSTORE_E_SERVICE` (not free, already owned), `MSSTORE_E_UNAUTHORIZED`, transient codes, …
-
- # Safety
- See the module contract; `opts` points to a valid `msstore_grant_options`.
- */
-MSSTORE_EXPORT
-msstore_result msstore_grant_free_product(struct msstore_client *client,
-                                          const struct msstore_grant_options *opts,
-                                          const struct msstore_call_options *call,
-                                          msstore_completion_cb cb,
-                                          void *user_data,
-                                          struct msstore_op **out_op);
-
-/*
- Queries a user's subscriptions (all pages, or one page). Result:
- `msstore_op_take_subscriptions`.
-
- # Safety
- See the module contract; `opts` points to a valid `msstore_subscription_query_options`.
- */
-MSSTORE_EXPORT
-msstore_result msstore_query_subscriptions(struct msstore_client *client,
-                                           const struct msstore_subscription_query_options *opts,
-                                           const struct msstore_call_options *call,
-                                           msstore_completion_cb cb,
-                                           void *user_data,
-                                           struct msstore_op **out_op);
-
-/*
- Cancels, extends, refunds or turns off auto-renew of a subscription. Result:
- `msstore_op_take_subscriptions` (one item: the new state). Synchronous errors add
- `MSSTORE_E_INVALID_ARGUMENT` for a `change_type` that is not a `msstore_change_type`.
-
- # Safety
- See the module contract; `opts` points to a valid `msstore_subscription_change_options`.
- */
-MSSTORE_EXPORT
-msstore_result msstore_change_subscription(struct msstore_client *client,
-                                           const struct msstore_subscription_change_options *opts,
-                                           const struct msstore_call_options *call,
-                                           msstore_completion_cb cb,
-                                           void *user_data,
-                                           struct msstore_op **out_op);
-
-/*
- The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
- game clients, never the service token. Owned by the token handle. NULL for a bad handle.
- */
-MSSTORE_EXPORT const char *msstore_token_value(const struct msstore_token *t);
-
-/*
- The token's audience (a `msstore_audience`), or -1 for a bad handle.
- */
-MSSTORE_EXPORT int32_t msstore_token_audience(const struct msstore_token *t);
-
-/*
- When the token expires (local clock), Unix milliseconds; 0 for a bad handle.
- */
-MSSTORE_EXPORT int64_t msstore_token_expires_at_unix_ms(const struct msstore_token *t);
-
-/*
- Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
- */
-MSSTORE_EXPORT msstore_result msstore_token_free(struct msstore_token *t);
-
-/*
- Number of entitlements (0 for a bad handle). Threading: any thread.
- */
-MSSTORE_EXPORT size_t msstore_entitlements_count(const struct msstore_entitlements *h);
-
-/*
- Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
- are owned by `h`, valid until `msstore_entitlements_free(h)`.
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
- (index out of range or bad struct_size).
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_entitlements_get(const struct msstore_entitlements *h,
-                                        size_t index,
-                                        struct msstore_entitlement *out);
-
-/*
- The continuation token of a single-page query (pass it back for the next page), or NULL on
- the last page and for all-pages queries. Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_entitlements_continuation_token(const struct msstore_entitlements *h);
-
-/*
- Pages fetched (1 for a single-page query).
- */
-MSSTORE_EXPORT uint32_t msstore_entitlements_pages(const struct msstore_entitlements *h);
-
-/*
- Items dropped as duplicates across pages (all-pages queries).
- */
-MSSTORE_EXPORT
-uint32_t msstore_entitlements_duplicates_removed(const struct msstore_entitlements *h);
-
-/*
- JSON of the result: for a single-page query the response body exactly as received; for an
- all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
- Owned by `h`.
- */
-MSSTORE_EXPORT const char *msstore_entitlements_raw_json(const struct msstore_entitlements *h);
-
-/*
- Frees an entitlements handle and every string it owns. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_entitlements_free(struct msstore_entitlements *h);
-
-/*
- Copies the consume summary into `*out` (set `struct_size` first). Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_consume_result_get(const struct msstore_consume_result *h,
-                                          struct msstore_consume_info *out);
-
-/*
- Copies order transaction `index` into `*out`. Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_consume_result_transaction(const struct msstore_consume_result *h,
-                                                  size_t index,
-                                                  struct msstore_order_transaction *out);
-
-/*
- The consume result as JSON (the service's fields). Owned by `h`.
- */
-MSSTORE_EXPORT const char *msstore_consume_result_json(const struct msstore_consume_result *h);
-
-/*
- Frees a consume result. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_consume_result_free(struct msstore_consume_result *h);
-
-/*
- Copies the order summary into `*out` (set `struct_size` first). Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_order_get(const struct msstore_order *h,
-                                 struct msstore_order_info *out);
-
-/*
- Copies order line `index` into `*out`. Strings owned by `h`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_order_line_item_get(const struct msstore_order *h,
-                                           size_t index,
-                                           struct msstore_order_line_item *out);
-
-/*
- The order response body as received. Owned by `h`.
- */
-MSSTORE_EXPORT const char *msstore_order_raw_json(const struct msstore_order *h);
-
-/*
- Frees an order. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_order_free(struct msstore_order *h);
-
-/*
- Number of subscriptions (0 for a bad handle).
- */
-MSSTORE_EXPORT size_t msstore_subscriptions_count(const struct msstore_subscriptions *h);
-
-/*
- Copies subscription `index` into `*out` (set `struct_size` first). Strings owned by `h`.
- Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-
- # Safety
- `out` is NULL or points to a writable struct of `out->struct_size` bytes.
- */
-MSSTORE_EXPORT
-msstore_result msstore_subscriptions_get(const struct msstore_subscriptions *h,
-                                         size_t index,
-                                         struct msstore_subscription *out);
-
-/*
- Continuation token of a single-page query, or NULL. Owned by `h`.
- */
-MSSTORE_EXPORT
-const char *msstore_subscriptions_continuation_token(const struct msstore_subscriptions *h);
-
-/*
- JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`.
- */
-MSSTORE_EXPORT const char *msstore_subscriptions_raw_json(const struct msstore_subscriptions *h);
-
-/*
- Frees a subscriptions handle. NULL is a no-op.
- */
-MSSTORE_EXPORT msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
-
-/*
- Takes the token of a `msstore_get_token` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_token_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_clawback_messages_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
 
  # Safety
  `out` is NULL or writable.
  */
 MSSTORE_EXPORT
-msstore_result msstore_op_take_token(struct msstore_op *op,
-                                     struct msstore_token **out);
+msstore_result msstore_op_take_clawback_messages(struct msstore_op *op,
+                                                 struct msstore_clawback_messages **out);
 
 /*
- Takes the renewed key of a `msstore_renew_key` operation.
+ Takes the order lines of a `msstore_client_query_clawback_orders` operation.
 
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_key_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_clawback_orders_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
 
  # Safety
  `out` is NULL or writable.
  */
 MSSTORE_EXPORT
-msstore_result msstore_op_take_key(struct msstore_op *op,
-                                   struct msstore_key **out);
+msstore_result msstore_op_take_clawback_orders(struct msstore_op *op,
+                                               struct msstore_clawback_orders **out);
 
 /*
- Takes the entitlements of a `msstore_query_entitlements` operation.
+ Takes the result of a `msstore_client_consume` operation.
 
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_entitlements_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-
- # Safety
- `out` is NULL or writable.
- */
-MSSTORE_EXPORT
-msstore_result msstore_op_take_entitlements(struct msstore_op *op,
-                                            struct msstore_entitlements **out);
-
-/*
- Takes the result of a `msstore_consume` operation.
-
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_consume_result_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_consume_result_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
 
  # Safety
  `out` is NULL or writable.
@@ -2451,13 +2377,77 @@ msstore_result msstore_op_take_consume_result(struct msstore_op *op,
                                               struct msstore_consume_result **out);
 
 /*
- Takes the order of a `msstore_grant_free_product` operation.
+ Takes the entitlements of a `msstore_client_query_entitlements` operation.
 
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_order_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_entitlements_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_entitlements(struct msstore_op *op,
+                                            struct msstore_entitlements **out);
+
+/*
+ Takes ownership of the operation's error (free it with `msstore_error_free`). Returns
+ `MSSTORE_E_NO_RESULT` when the operation succeeded or the error was already taken,
+ `MSSTORE_E_PENDING` while it runs. `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_error(struct msstore_op *op,
+                                     struct msstore_error **out);
+
+/*
+ Takes the renewed key of a `msstore_client_renew_key` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_key_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_key(struct msstore_op *op,
+                                   struct msstore_key **out);
+
+/*
+ Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_ledger_items_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_ledger_items(struct msstore_op *op,
+                                            struct msstore_ledger_items **out);
+
+/*
+ Takes the order of a `msstore_client_grant_free_product` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_order_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
 
  # Safety
  `out` is NULL or writable.
@@ -2467,13 +2457,14 @@ msstore_result msstore_op_take_order(struct msstore_op *op,
                                      struct msstore_order **out);
 
 /*
- Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
+ Takes the subscriptions of `msstore_client_query_subscriptions` / `msstore_client_change_subscription`.
 
- Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_subscriptions_free`); the operation no
- longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
- (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
- `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_subscriptions_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
 
  # Safety
  `out` is NULL or writable.
@@ -2481,6 +2472,130 @@ msstore_result msstore_op_take_order(struct msstore_op *op,
 MSSTORE_EXPORT
 msstore_result msstore_op_take_subscriptions(struct msstore_op *op,
                                              struct msstore_subscriptions **out);
+
+/*
+ Takes the token of a `msstore_client_get_token` operation.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
+ `msstore_token_free`); the operation no longer holds it.
+ Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING` (not complete),
+ `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
+ `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`.
+ Threading: any thread; `*out` is written only on success.
+
+ # Safety
+ `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_op_take_token(struct msstore_op *op,
+                                     struct msstore_token **out);
+
+/*
+ Waits up to `timeout_ms` (0: do not wait; `UINT32_MAX`: forever) for the operation to
+ complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
+ Completion is independent of the callback: in QUEUED mode the callback still fires at the
+ next poll. Threading: any thread; do not wait forever on a QUEUED operation from the thread
+ that polls if you also need its callback first.
+ */
+MSSTORE_EXPORT msstore_result msstore_op_wait(struct msstore_op *op, uint32_t timeout_ms);
+
+/*
+ Frees an order. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_order_free(struct msstore_order *h);
+
+/*
+ Copies the order summary into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_order_get_info(const struct msstore_order *h,
+                                      struct msstore_order_info *out);
+
+/*
+ The order response body as received. Owned by `h`.
+ */
+MSSTORE_EXPORT const char *msstore_order_json(const struct msstore_order *h);
+
+/*
+ Copies order line `index` into `*out`. Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_order_line_item_at(const struct msstore_order *h,
+                                          size_t index,
+                                          struct msstore_order_line_item *out);
+
+/*
+ A one-line description of a result code saying what the caller should do. Ownership: static
+ string, never free. Threading: any thread.
+ */
+MSSTORE_EXPORT const char *msstore_result_description(int32_t code);
+
+/*
+ The name of a result code (`"MSSTORE_E_THROTTLED"`), or `"MSSTORE_UNKNOWN"` for a value that
+ is not a code. Ownership: static string, never free. Threading: any thread.
+ */
+MSSTORE_EXPORT const char *msstore_result_name(int32_t code);
+
+/*
+ Frees a subscriptions handle. NULL is a no-op.
+ */
+MSSTORE_EXPORT msstore_result msstore_subscriptions_free(struct msstore_subscriptions *h);
+
+/*
+ Copies the summary (count, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_subscriptions_get_info(const struct msstore_subscriptions *h,
+                                              struct msstore_subscriptions_info *out);
+
+/*
+ Copies subscription `index` into `*out` (set `struct_size` first). Strings owned by `h`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_subscriptions_item_at(const struct msstore_subscriptions *h,
+                                             size_t index,
+                                             struct msstore_subscription *out);
+
+/*
+ JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`.
+ */
+MSSTORE_EXPORT const char *msstore_subscriptions_json(const struct msstore_subscriptions *h);
+
+/*
+ Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
+ */
+MSSTORE_EXPORT msstore_result msstore_token_free(struct msstore_token *t);
+
+/*
+ Copies the token (its value, audience and expiry) into `*out` (set `struct_size` first). Strings owned by the token handle.
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_token_get_info(const struct msstore_token *t,
+                                      struct msstore_token_info *out);
+
+/*
+ The library version as a static NUL-terminated string `"MAJOR.MINOR.PATCH"`.
+
+ Ownership: static; never free it. Threading: any thread. Errors: none.
+ Compare with `MSSTORE_VERSION_STRING` to detect a header/library mismatch.
+ */
+MSSTORE_EXPORT const char *msstore_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 CC=${CC:-cc}
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude -Itests/c)
+# The tests call the test-only exports (the library is built with the ffi-test-hooks feature);
+# the example is compiled against the shipped declarations only.
+TEST_CFLAGS=("${CFLAGS[@]}" -DMSSTORE_TEST_HOOKS)
 OUT=target/c-tests
 mkdir -p "$OUT"
 passed=0
@@ -16,8 +19,8 @@ failed=0
 
 note() { printf '[test-c] %s\n' "$*" >&2; }
 
-note "header drift check + library build (cargo build -p msstore --lib --features header), emulator build"
-if cargo build -p msstore --lib --features header 2>"$OUT/build.log" \
+note "header drift check + library build (cargo build -p msstore --lib --features header,ffi-test-hooks), emulator build"
+if cargo build -p msstore --lib --features header,ffi-test-hooks 2>"$OUT/build.log" \
   && cargo build -p msstore-emulator --bin msstore-emulator 2>>"$OUT/build.log"; then
   passed=$((passed + 1))
 else
@@ -30,7 +33,7 @@ LIB=target/debug
 LINK=(-L"$LIB" -Wl,-rpath,"$PWD/$LIB" -lmsstore -lpthread -ldl -lm)
 
 note "compiling C sources"
-"$CC" "${CFLAGS[@]}" -o "$OUT/test_msstore" tests/c/test_msstore.c "${LINK[@]}"
+"$CC" "${TEST_CFLAGS[@]}" -o "$OUT/test_msstore" tests/c/test_msstore.c "${LINK[@]}"
 "$CC" "${CFLAGS[@]}" -o "$OUT/quickstart" examples/c/quickstart.c "${LINK[@]}"
 # The header must also be valid C++ (cpp_compat).
 if command -v c++ >/dev/null; then

@@ -62,8 +62,8 @@ for tool in g++ clang++ cmake; do
 done
 
 # ---- library, package -----------------------------------------------------------------------
-note "building the library and the emulator (cargo build -p msstore --lib, -p msstore-emulator)"
-if ! check cargo-build cargo build -p msstore --lib \
+note "building the library and the emulator (cargo build -p msstore --lib --features ffi-test-hooks, -p msstore-emulator)"
+if ! check cargo-build cargo build -p msstore --lib --features ffi-test-hooks \
   || ! check emulator-build cargo build -p msstore-emulator --bin msstore-emulator; then
   echo "$passed passed, $failed failed"
   exit 1
@@ -90,7 +90,7 @@ for cxx in g++ clang++; do
     tests/cpp/instantiate_all.cpp "${LINK[@]}" && check "instantiate-run-$cxx" "$OUT/instantiate-$cxx" || true
   check "instantiate-cxx20-$cxx" "$cxx" "${CXXFLAGS[@]/-std=c++17/-std=c++20}" "${STRICT[@]}" -I"$PREFIX/include" \
     -c -o "$OUT/instantiate-cxx20-$cxx.o" tests/cpp/instantiate_all.cpp || true
-  check "gtest-build-$cxx" "$cxx" "${CXXFLAGS[@]}" -I"$PREFIX/include" -Itests/c -Itests/cpp -o "$OUT/test_msstore-$cxx" \
+  check "gtest-build-$cxx" "$cxx" "${CXXFLAGS[@]}" -DMSSTORE_TEST_HOOKS -I"$PREFIX/include" -Itests/c -Itests/cpp -o "$OUT/test_msstore-$cxx" \
     tests/cpp/test_msstore.cpp "${LINK[@]}" "${GTEST_LIBS[@]}" || true
 done
 # pkg-config consumers: same TU, flags from msstore.pc.

@@ -40,8 +40,8 @@ fi
 note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
 
 # ---- native library and emulator -------------------------------------------------------------
-note "cargo build -p msstore --lib; cargo build -p msstore-emulator"
-if ! { cargo build -p msstore --lib && cargo build -p msstore-emulator --bin msstore-emulator; } \
+note "cargo build -p msstore --lib --features ffi-test-hooks (the tests call msstore_debug_trigger_panic); cargo build -p msstore-emulator"
+if ! { cargo build -p msstore --lib --features ffi-test-hooks && cargo build -p msstore-emulator --bin msstore-emulator; } \
   2>"$OUT/build.log"; then
   cat "$OUT/build.log" >&2
   failed=1

@@ -262,12 +262,14 @@ impl Core {
             )
             .await;
         let settled = settle("consume_v6", sent, earlier);
-        // 204 No Content: nothing to read; the result echoes what was sent.
+        // 204 No Content: nothing to read but the id.
+        // The result echoes the request's item / product (v6 reports no balance).
+        let (item_id, product_id) = (req.item_id.clone(), req.product_id.clone());
         ConsumeOutcome::from_settled(settled, id.clone(), |_| {
             Ok(ConsumeResult {
                 tracking_id: id.clone(),
-                item_id: req.item_id.clone().unwrap_or_default(),
-                product_id: req.product_id.clone().unwrap_or_default(),
+                item_id: item_id.unwrap_or_default(),
+                product_id: product_id.unwrap_or_default(),
                 ..ConsumeResult::default()
             })
         })

@@ -62,9 +62,8 @@ pub enum ErrorKind {
     /// The consume ledger's database failed (cannot open, write or read it: disk full, file
     /// locked, PostgreSQL unreachable). Nothing was lost that had been recorded; retry later.
     Storage,
-    /// The ledger store the configuration names (SQLite or PostgreSQL) was not compiled into
-    /// this build (Cargo features `sqlite` / `postgres`). Rebuild with the feature, or use the
-    /// other store.
+    /// The ledger backend named by the options was not compiled into this build (Cargo
+    /// features `sqlite` / `postgres`). A build or configuration error; never retry.
     BackendNotCompiled,
     /// A bug in msstore (a caught panic or broken invariant).
     Internal,

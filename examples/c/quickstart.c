@@ -25,7 +25,7 @@ static void on_query(void *user_data, msstore_result code, msstore_op *op) {
   } else {
     const msstore_error *e = msstore_op_error(op); /* borrowed: valid during the callback */
     fprintf(stderr, "query failed: %s (%s)\n", msstore_result_name(code),
-            msstore_error_message(e));
+            error_info(e).message);
   }
   /* the op was started without out_op: it frees itself after this callback */
 }
@@ -59,7 +59,7 @@ int main(void) {
   durable = json_field(seed, "durable_product_id");
   consumable = json_field(seed, "consumable_product_id");
   printf("msstore %s\n", msstore_version());
-  msstore_set_log_callback(on_log, NULL, MSSTORE_LOG_INFO);
+  msstore_log_set_callback(on_log, NULL, MSSTORE_LOG_INFO);
 
   /* 1. a client (queued completion is the default) */
   msstore_client_options_init(&opts);
@@ -68,7 +68,7 @@ int main(void) {
   opts.client_secret = secret;
   opts.emulator_base_url = base;
   if (msstore_client_new(&opts, &client, &err) != MSSTORE_OK) {
-    fprintf(stderr, "cannot create the client: %s\n", msstore_error_message(err));
+    fprintf(stderr, "cannot create the client: %s\n", error_info(err).message);
     msstore_error_free(err);
     return 1;
   }
@@ -81,7 +81,7 @@ int main(void) {
   q.collections_key = key;
   q.product_ids = products;
   q.product_count = 2;
-  if (msstore_query_entitlements(client, &q, NULL, on_query, &st, NULL) != MSSTORE_OK) return 1;
+  if (msstore_client_query_entitlements(client, &q, NULL, on_query, &st, NULL) != MSSTORE_OK) return 1;
 
   /* 3. the game loop: poll once per frame; the callback runs here, on this thread */
   for (frames = 0; !st.done && frames < 1000; frames++) {
@@ -92,19 +92,19 @@ int main(void) {
   printf("completed after %d frames: %s\n", frames, msstore_result_name(st.code));
   st.code == MSSTORE_OK ? passed++ : failed++;
 
-  for (i = 0; st.owned && i < msstore_entitlements_count(st.owned); i++) {
+  for (i = 0; st.owned && i < entitlements_info(st.owned).count; i++) {
     msstore_entitlement e;
     memset(&e, 0, sizeof e);
     e.struct_size = sizeof e;
-    msstore_entitlements_get(st.owned, i, &e);
+    msstore_entitlements_item_at(st.owned, i, &e);
     printf("  %s  %-20s  %-8s  quantity %lld\n", e.product_id, e.product_kind, e.status,
            (long long)e.quantity);
   }
-  (st.owned && msstore_entitlements_count(st.owned) == 2) ? passed++ : failed++;
+  (st.owned && entitlements_info(st.owned).count == 2) ? passed++ : failed++;
 
   msstore_entitlements_free(st.owned);
   msstore_client_free(client);
-  msstore_set_log_callback(NULL, NULL, 0);
+  msstore_log_set_callback(NULL, NULL, 0);
   msstore_live_objects() == 0 ? passed++ : failed++;
   free(base); free(tenant); free(client_id); free(secret); free(key); free(durable);
   free(consumable);

@@ -1,17 +1,16 @@
 //! C ABI for refunds (clawback v1 and v2): start functions following the contract of
-//! [`super::ops`], their result handles with copy-by-index accessors, and raw JSON.
+//! [`super::ops`], their result handles (accessors generated from `exports_table.rs`).
 //!
-//! v2 processing loop from C: `msstore_clawback_receive` → for each message
-//! `msstore_clawback_messages_get` (the event is decoded for you: `event_decoded`,
-//! `event_state`, order/line/product ids) → reconcile durably → `msstore_clawback_delete` with
-//! the message id and pop receipt. `MSSTORE_E_POP_RECEIPT_MISMATCH` and
+//! v2 processing loop from C: `msstore_client_receive_clawback_messages` → for each message
+//! `msstore_clawback_messages_item_at` (the event is decoded for you: `event_decoded`,
+//! `event_state`, order/line/product ids) → reconcile durably →
+//! `msstore_client_delete_clawback_message` with the message id and pop receipt. `MSSTORE_E_POP_RECEIPT_MISMATCH` and
 //! `MSSTORE_E_MESSAGE_NOT_FOUND` from a delete are expected outcomes, not failures.
 
 use super::completion::start;
-use super::handles;
-use super::panic::guard_result;
-use super::results::{free, take_into, Payload, ResultKind, Views};
-use super::strings::{cstring, in_opt_str, in_str, read_versioned, write_view, Arena, MAX_STR};
+use super::panic::boundary;
+use super::results::{Payload, Views};
+use super::strings::{cstring, in_opt_string, in_string, read_versioned, Arena};
 use super::types::*;
 use crate::clawback::{
     ClawbackEventState, ClawbackOrder, ClawbackOrdersRequest, QueueMessage, ReceiveOptions,
@@ -19,13 +18,16 @@ use crate::clawback::{
 use crate::time::Timestamp;
 use std::ffi::{c_char, c_void, CString};
 
-/// Clawback v2 event states (`msstore_clawback_message.event_state`).
+/// States of a clawback event: what a decoded queue message says
+/// (`msstore_clawback_message.event_state`) and what `msstore_ledger_apply_clawback` matches
+/// (`msstore_clawback_match_options.state`, which must not be `MSSTORE_CLAWBACK_OTHER`).
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_clawback_event_state {
     /// A state this library does not know (see `event_state_name`), or no decoded event.
     MSSTORE_CLAWBACK_OTHER = 0,
-    /// Payment returned and the item removed by the Store. Nothing to take back in-game.
+    /// Payment returned and the item removed by the Store. Nothing to take back in-game (the
+    /// ledger revokes it only if it recorded the item as consumed).
     MSSTORE_CLAWBACK_RETURNED = 1,
     /// Payment returned but the item was already consumed: take its in-game value back.
     MSSTORE_CLAWBACK_REVOKED = 2,
@@ -45,7 +47,7 @@ pub struct msstore_clawback_messages {
     _private: [u8; 0],
 }
 
-/// A clawback v1 query (`msstore_clawback_orders_query`).
+/// A clawback v1 query (`msstore_client_query_clawback_orders`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_clawback_orders_options {
@@ -64,21 +66,43 @@ pub struct msstore_clawback_orders_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_clawback_orders_options {}
 
-/// What to receive (`msstore_clawback_receive`; NULL = 32 messages, 30 s).
+/// What to receive or peek (`msstore_client_receive_clawback_messages`,
+/// `msstore_client_peek_clawback_messages`; NULL = 32 messages, 30 s).
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct msstore_clawback_receive_options {
+pub struct msstore_clawback_queue_options {
     pub struct_size: u32,
     /// 1..32; 0 = 32.
     pub max_messages: u32,
     /// Seconds the received messages stay hidden, 1..604800; 0 = 30. Delete before it lapses.
+    /// Not used by a peek.
     pub visibility_timeout_secs: u32,
 }
 // SAFETY: repr(C), u32 first, only integers.
-unsafe impl Versioned for msstore_clawback_receive_options {}
+unsafe impl Versioned for msstore_clawback_queue_options {}
+
+/// The summary of a clawback v1 result, filled by `msstore_clawback_orders_get_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_clawback_orders_info {
+    pub struct_size: u32,
+    /// Number of order lines (`msstore_clawback_orders_line_at`).
+    pub count: usize,
+    /// Continuation token of a single-page query, or NULL. Owned by the handle.
+    pub continuation_token: *const c_char,
+}
+
+/// The summary of received or peeked messages, filled by `msstore_clawback_messages_get_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_clawback_messages_info {
+    pub struct_size: u32,
+    /// Number of messages (`msstore_clawback_messages_item_at`).
+    pub count: usize,
+}
 
 /// One order line of a v1 query with its order's fields, filled by
-/// `msstore_clawback_orders_get`. Strings owned by the handle; NULL = absent.
+/// `msstore_clawback_orders_line_at`. Strings owned by the handle; NULL = absent.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_clawback_order_line {
@@ -98,14 +122,14 @@ pub struct msstore_clawback_order_line {
     pub was_consumable_quantity_revoked: u32,
 }
 
-/// One queue message and its decoded event, filled by `msstore_clawback_messages_get`.
+/// One queue message and its decoded event, filled by `msstore_clawback_messages_item_at`.
 /// Strings owned by the handle; NULL = absent. Event fields are NULL/0 unless `event_decoded`.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_clawback_message {
     pub struct_size: u32,
     pub message_id: *const c_char,
-    /// Pass to `msstore_clawback_delete`. NULL for peeked messages.
+    /// Pass to `msstore_client_delete_clawback_message`. NULL for peeked messages.
     pub pop_receipt: *const c_char,
     pub dequeue_count: u32,
     pub insertion_time: *const c_char,
@@ -142,20 +166,11 @@ pub struct msstore_clawback_message {
     pub event_json: *const c_char,
 }
 
-macro_rules! zeroed {
-    ($($t:ty),*) => {$(
-        impl Default for $t {
-            fn default() -> Self {
-                // SAFETY: the type holds only integers and raw pointers, for which all-zero bytes
-                // (0, NULL) are valid values.
-                unsafe { std::mem::zeroed() }
-            }
-        }
-    )*};
-}
-zeroed!(
+zeroed_default!(
+    msstore_clawback_orders_info,
+    msstore_clawback_messages_info,
     msstore_clawback_orders_options,
-    msstore_clawback_receive_options,
+    msstore_clawback_queue_options,
     msstore_clawback_order_line,
     msstore_clawback_message
 );
@@ -166,9 +181,9 @@ fn iso(a: &mut Arena, t: Option<Timestamp>) -> *const c_char {
 
 pub(crate) struct ClawbackOrdersObj {
     _arena: Arena,
-    lines: Views<msstore_clawback_order_line>,
-    continuation: Option<CString>,
-    raw_json: CString,
+    pub(crate) info: Views<msstore_clawback_orders_info>,
+    pub(crate) lines: Views<msstore_clawback_order_line>,
+    pub(crate) json: CString,
 }
 
 impl ClawbackOrdersObj {
@@ -200,19 +215,25 @@ impl ClawbackOrdersObj {
         } else {
             raw
         };
+        let info = msstore_clawback_orders_info {
+            struct_size: std::mem::size_of::<msstore_clawback_orders_info>() as u32,
+            count: lines.len(),
+            continuation_token: a.o(continuation),
+        };
         ClawbackOrdersObj {
             _arena: a,
+            info: Views(vec![info]),
             lines: Views(lines),
-            continuation: continuation.map(cstring),
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
 }
 
 pub(crate) struct ClawbackMessagesObj {
     _arena: Arena,
-    items: Views<msstore_clawback_message>,
-    raw_json: CString,
+    pub(crate) info: Views<msstore_clawback_messages_info>,
+    pub(crate) items: Views<msstore_clawback_message>,
+    pub(crate) json: CString,
 }
 
 fn state_code(s: &ClawbackEventState) -> msstore_clawback_event_state {
@@ -230,7 +251,7 @@ impl ClawbackMessagesObj {
     pub(crate) fn new(msgs: &[QueueMessage]) -> Self {
         let mut a = Arena::default();
         let mut json_items = Vec::new();
-        let items = msgs
+        let items: Vec<_> = msgs
             .iter()
             .map(|m| {
                 let mut v = msstore_clawback_message {
@@ -282,24 +303,14 @@ impl ClawbackMessagesObj {
             .collect();
         ClawbackMessagesObj {
             _arena: a,
+            info: Views(vec![msstore_clawback_messages_info {
+                struct_size: std::mem::size_of::<msstore_clawback_messages_info>() as u32,
+                count: items.len(),
+            }]),
             items: Views(items),
-            raw_json: cstring(&serde_json::Value::Array(json_items).to_string()),
+            json: cstring(&serde_json::Value::Array(json_items).to_string()),
         }
     }
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn req(p: *const c_char) -> Result<String, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn opt(p: *const c_char) -> Result<Option<String>, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
 }
 
 /// Clawback v1: the user's consumable orders of the last 90 days in the requested line states
@@ -312,7 +323,7 @@ unsafe fn opt(p: *const c_char) -> Result<Option<String>, msstore_result> {
 /// See the module contract of `ops`; `opts` points to a valid `msstore_clawback_orders_options`
 /// whose `line_item_states` holds `line_item_state_count` NUL-terminated strings.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_orders_query(
+pub unsafe extern "C" fn msstore_client_query_clawback_orders(
     client: *mut msstore_client,
     opts: *const msstore_clawback_orders_options,
     call: *const msstore_call_options,
@@ -320,7 +331,7 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         if o.line_item_state_count > 16 {
@@ -331,14 +342,14 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
         }
         // SAFETY: the struct's pointers are NULL or valid per the contract.
         let r = unsafe {
-            let mut r = ClawbackOrdersRequest::new(&req(o.purchase_key)?);
+            let mut r = ClawbackOrdersRequest::new(&in_string(o.purchase_key)?);
             if o.line_item_state_count > 0 {
                 r.line_item_state_filter = (0..o.line_item_state_count)
-                    .map(|i| req(*o.line_item_states.add(i)))
+                    .map(|i| in_string(*o.line_item_states.add(i)))
                     .collect::<Result<_, _>>()?;
             }
-            r.continuation_token = opt(o.continuation_token)?;
-            r.sbx = opt(o.sbx)?;
+            r.continuation_token = in_opt_string(o.continuation_token)?;
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         r.validate()
@@ -353,10 +364,37 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
                 } else {
                     ClawbackOrdersObj::new(&c.clawback_orders(r).await?, None, String::new())
                 };
-                Ok(Payload::ClawbackOrders(obj))
+                Ok(Payload::new(obj))
             })
         }
     })
+}
+
+/// Reads the queue options of a receive or peek (NULL: every default).
+///
+/// # Safety
+/// `opts` is NULL or a valid `msstore_clawback_queue_options`.
+unsafe fn queue_options(
+    opts: *const msstore_clawback_queue_options,
+) -> Result<ReceiveOptions, msstore_result> {
+    let o = if opts.is_null() {
+        msstore_clawback_queue_options::default()
+    } else {
+        // SAFETY: non-null; forwarded contract.
+        unsafe { read_versioned(opts) }?
+    };
+    let d = ReceiveOptions::default();
+    let or = |v: u32, default: u32| if v == 0 { default } else { v };
+    let r = ReceiveOptions {
+        max_messages: or(o.max_messages, d.max_messages),
+        visibility_timeout_secs: or(o.visibility_timeout_secs, d.visibility_timeout_secs),
+    };
+    if r.max_messages > crate::clawback::queue::MAX_MESSAGES
+        || r.visibility_timeout_secs > crate::clawback::queue::MAX_VISIBILITY_TIMEOUT_SECS
+    {
+        return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
+    }
+    Ok(r)
 }
 
 /// Clawback v2: receives up to `max_messages` queue messages and hides them for the visibility
@@ -366,74 +404,54 @@ pub unsafe extern "C" fn msstore_clawback_orders_query(
 ///
 /// # Safety
 /// See the module contract of `ops`; `opts` is NULL or a valid
-/// `msstore_clawback_receive_options`.
+/// `msstore_clawback_queue_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_receive(
+pub unsafe extern "C" fn msstore_client_receive_clawback_messages(
     client: *mut msstore_client,
-    opts: *const msstore_clawback_receive_options,
+    opts: *const msstore_clawback_queue_options,
     call: *const msstore_call_options,
     cb: msstore_completion_cb,
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
-        let o = if opts.is_null() {
-            msstore_clawback_receive_options::default()
-        } else {
-            // SAFETY: non-null; forwarded contract.
-            unsafe { read_versioned(opts) }?
-        };
-        let d = ReceiveOptions::default();
-        let r = ReceiveOptions {
-            max_messages: if o.max_messages == 0 {
-                d.max_messages
-            } else {
-                o.max_messages
-            },
-            visibility_timeout_secs: if o.visibility_timeout_secs == 0 {
-                d.visibility_timeout_secs
-            } else {
-                o.visibility_timeout_secs
-            },
-        };
-        if r.max_messages > crate::clawback::queue::MAX_MESSAGES
-            || r.visibility_timeout_secs > crate::clawback::queue::MAX_VISIBILITY_TIMEOUT_SECS
-        {
-            return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
-        }
+    boundary!({
+        // SAFETY: forwarded contract.
+        let r = unsafe { queue_options(opts) }?;
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let msgs = c.clawback_receive(r).await?;
-                Ok(Payload::ClawbackMessages(ClawbackMessagesObj::new(&msgs)))
+                Ok(Payload::new(ClawbackMessagesObj::new(&msgs)))
             })
         }
     })
 }
 
-/// Clawback v2: looks at up to `max_messages` (1..32) visible messages without receiving them
-/// (no pop receipts; nothing changes). Result: `msstore_op_take_clawback_messages`.
+/// Clawback v2: looks at up to `opts->max_messages` visible messages without receiving them (no
+/// pop receipts; nothing changes; `visibility_timeout_secs` is not used). Options as for
+/// `msstore_client_receive_clawback_messages` (NULL: 32 messages). Result:
+/// `msstore_op_take_clawback_messages`. Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT`.
 ///
 /// # Safety
-/// See the module contract of `ops`.
+/// See the module contract of `ops`; `opts` is NULL or a valid
+/// `msstore_clawback_queue_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_peek(
+pub unsafe extern "C" fn msstore_client_peek_clawback_messages(
     client: *mut msstore_client,
-    max_messages: u32,
+    opts: *const msstore_clawback_queue_options,
     call: *const msstore_call_options,
     cb: msstore_completion_cb,
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
-        if !(1..=crate::clawback::queue::MAX_MESSAGES).contains(&max_messages) {
-            return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
-        }
+    boundary!({
+        // SAFETY: forwarded contract.
+        let max = unsafe { queue_options(opts) }?.max_messages;
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
-                let msgs = c.clawback_peek(max_messages).await?;
-                Ok(Payload::ClawbackMessages(ClawbackMessagesObj::new(&msgs)))
+                let msgs = c.clawback_peek(max).await?;
+                Ok(Payload::new(ClawbackMessagesObj::new(&msgs)))
             })
         }
     })
@@ -447,7 +465,7 @@ pub unsafe extern "C" fn msstore_clawback_peek(
 /// # Safety
 /// See the module contract of `ops`; `message_id` and `pop_receipt` NULL or NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_delete(
+pub unsafe extern "C" fn msstore_client_delete_clawback_message(
     client: *mut msstore_client,
     message_id: *const c_char,
     pop_receipt: *const c_char,
@@ -456,148 +474,15 @@ pub unsafe extern "C" fn msstore_clawback_delete(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
-        let (id, receipt) = unsafe { (req(message_id)?, req(pop_receipt)?) };
+        let (id, receipt) = unsafe { (in_string(message_id)?, in_string(pop_receipt)?) };
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 c.clawback_delete(&id, &receipt).await?;
-                Ok(Payload::ClawbackMessages(ClawbackMessagesObj::new(&[])))
+                Ok(Payload::new(ClawbackMessagesObj::new(&[])))
             })
         }
     })
-}
-
-/// Number of order lines (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_count(h: *const msstore_clawback_orders) -> usize {
-    handles::with::<ClawbackOrdersObj, _, _>(h, 0, |o| o.lines.0.len())
-}
-
-/// Copies order line `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_orders_get(
-    h: *const msstore_clawback_orders,
-    index: usize,
-    out: *mut msstore_clawback_order_line,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<ClawbackOrdersObj>(handles::id_of(h))?;
-        let v = o
-            .lines
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Continuation token of a single-page query, or NULL. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_continuation_token(
-    h: *const msstore_clawback_orders,
-) -> *const c_char {
-    handles::with::<ClawbackOrdersObj, _, _>(h, std::ptr::null(), |o| {
-        o.continuation
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.as_ptr())
-    })
-}
-
-/// JSON: the response body for a single page, else `{"items":[…]}`. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_raw_json(
-    h: *const msstore_clawback_orders,
-) -> *const c_char {
-    handles::with::<ClawbackOrdersObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
-}
-
-/// Frees a v1 result. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_orders_free(h: *mut msstore_clawback_orders) -> msstore_result {
-    free::<ClawbackOrdersObj, _>(h)
-}
-
-/// Number of messages (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_clawback_messages_count(h: *const msstore_clawback_messages) -> usize {
-    handles::with::<ClawbackMessagesObj, _, _>(h, 0, |o| o.items.0.len())
-}
-
-/// Copies message `index` (with its decoded event) into `*out` (set `struct_size` first).
-/// Strings owned by `h`. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
-/// `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_clawback_messages_get(
-    h: *const msstore_clawback_messages,
-    index: usize,
-    out: *mut msstore_clawback_message,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<ClawbackMessagesObj>(handles::id_of(h))?;
-        let v = o
-            .items
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// JSON array of the messages, each with its decoded `event` (or `event_error`). Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_messages_raw_json(
-    h: *const msstore_clawback_messages,
-) -> *const c_char {
-    handles::with::<ClawbackMessagesObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
-}
-
-/// Frees a messages handle. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_clawback_messages_free(
-    h: *mut msstore_clawback_messages,
-) -> msstore_result {
-    free::<ClawbackMessagesObj, _>(h)
-}
-
-/// Takes the order lines of a `msstore_clawback_orders_query` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
-/// `msstore_clawback_orders_free`). Errors as for the other `msstore_op_take_*` functions.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_clawback_orders(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_clawback_orders,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::ClawbackOrders, out) }
-}
-
-/// Takes the messages of a `msstore_clawback_receive` / `msstore_clawback_peek` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with
-/// `msstore_clawback_messages_free`). Errors as for the other `msstore_op_take_*` functions.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_clawback_messages(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_clawback_messages,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::ClawbackMessages, out) }
 }

@@ -3,7 +3,7 @@
 use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, Op};
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
-use super::panic::{guard, guard_result};
+use super::panic::boundary;
 use super::strings::{in_opt_str, in_str, read_versioned, write_out, MAX_JSON};
 use super::types::{
     msstore_call_options, msstore_client, msstore_client_options, msstore_error, msstore_result,
@@ -145,7 +145,7 @@ impl ClientObj {
 pub unsafe extern "C" fn msstore_client_options_init(
     opts: *mut msstore_client_options,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let v = msstore_client_options {
             struct_size: std::mem::size_of::<msstore_client_options>() as u32,
             entra_version: 2,
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn msstore_client_options_init(
 pub unsafe extern "C" fn msstore_call_options_init(
     opts: *mut msstore_call_options,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let v = msstore_call_options {
             struct_size: std::mem::size_of::<msstore_call_options>() as u32,
             ..Default::default()
@@ -189,18 +189,9 @@ unsafe fn field(p: *const c_char, name: &str) -> Result<Option<String>, (msstore
         .map_err(|c| {
             bad_arg(
                 c,
-                &format!("client option {name}: {}", super::error::name(c)),
+                &format!("client option {name}: {}", c.name().to_string_lossy()),
             )
         })
-}
-
-fn create(
-    config: ClientConfig,
-    mode: Mode,
-    timeout_ms: u32,
-) -> Result<usize, (msstore_result, Error)> {
-    let client = Client::new(config).map_err(|e| (code_of(e.kind), e))?;
-    Ok(handles::register(ClientObj::new(client, mode, timeout_ms)))
 }
 
 /// Creates a client from an options struct. Validates the configuration (no network).
@@ -221,14 +212,8 @@ pub unsafe extern "C" fn msstore_client_new(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        let r = (|| {
-            if out.is_null() {
-                return Err(bad_arg(
-                    msstore_result::MSSTORE_E_NULL_POINTER,
-                    "out is NULL",
-                ));
-            }
+    boundary!({
+        let settings = || {
             // SAFETY: forwarded contract.
             let o = unsafe { read_versioned(opts) }
                 .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
@@ -254,6 +239,8 @@ pub unsafe extern "C" fn msstore_client_new(
             if let Some(s) = req(o.service_identity, "service_identity")? {
                 cfg.service_identity = s;
             }
+            cfg.extra_root_cert_pem = req(o.extra_root_cert_pem, "extra_root_cert_pem")?;
+            cfg.extra_root_cert_path = req(o.extra_root_cert_path, "extra_root_cert_path")?;
             cfg.entra_version = match o.entra_version {
                 0 | 2 => EntraVersion::V2,
                 1 => EntraVersion::V1,
@@ -273,6 +260,15 @@ pub unsafe extern "C" fn msstore_client_new(
             };
             cfg.connect_timeout = ms(o.connect_timeout_ms, cfg.connect_timeout);
             cfg.request_timeout = ms(o.request_timeout_ms, cfg.request_timeout);
+            cfg.token_refresh_margin = ms(o.token_refresh_margin_ms, cfg.token_refresh_margin);
+            cfg.key_renew_margin = ms(o.key_renew_margin_ms, cfg.key_renew_margin);
+            let r = &mut cfg.retry;
+            r.base_delay = ms(o.retry_base_delay_ms, r.base_delay);
+            r.max_delay = ms(o.retry_max_delay_ms, r.max_delay);
+            r.max_retry_after = ms(o.max_retry_after_ms, r.max_retry_after);
+            if o.max_idle_connections_per_host != 0 {
+                cfg.max_idle_connections_per_host = o.max_idle_connections_per_host as usize;
+            }
             if o.max_attempts != 0 {
                 cfg.retry.max_attempts = o.max_attempts;
             }
@@ -293,11 +289,10 @@ pub unsafe extern "C" fn msstore_client_new(
             let mode = Mode::from_c(o.completion_mode)
                 .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
                 .unwrap_or(Mode::Queued);
-            create(cfg, mode, o.operation_timeout_ms)
-        })();
-        // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
-        // contract.
-        unsafe { deliver_new(r, out, err) }
+            Ok((cfg, mode, o.operation_timeout_ms))
+        };
+        // SAFETY: forwarded contract.
+        Ok(unsafe { new_client(out, err, settings) })
     })
 }
 
@@ -315,14 +310,8 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        let r = (|| {
-            if out.is_null() {
-                return Err(bad_arg(
-                    msstore_result::MSSTORE_E_NULL_POINTER,
-                    "out is NULL",
-                ));
-            }
+    boundary!({
+        let settings = || {
             // SAFETY: forwarded contract.
             let text = unsafe { in_str(json, MAX_JSON) }
                 .map_err(|c| bad_arg(c, "the JSON configuration string is unusable"))?;
@@ -383,45 +372,55 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
                     cfg.purchase_base_url = p;
                 }
             }
-            create(cfg, mode, timeout)
-        })();
-        // SAFETY: `out` was checked non-null and is writable, `err` is NULL or writable, per the
-        // contract.
-        unsafe { deliver_new(r, out, err) }
+            Ok((cfg, mode, timeout))
+        };
+        // SAFETY: forwarded contract.
+        Ok(unsafe { new_client(out, err, settings) })
     })
 }
 
-/// Writes a new client handle to `out`, or the error to `err`: the common tail of both
-/// constructors.
+/// The body of both constructors: checks `out`, builds the client from what `settings` read
+/// (configuration, default completion mode, default operation timeout), and writes the handle
+/// to `out` or the error to `err`.
 ///
 /// # Safety
-/// `out` is non-null and writable; `err` is NULL or writable.
-unsafe fn deliver_new(
-    r: Result<usize, (msstore_result, Error)>,
+/// `out` is NULL or writable; `err` is NULL or writable.
+unsafe fn new_client(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
+    settings: impl FnOnce() -> Result<(ClientConfig, Mode, u32), (msstore_result, Error)>,
 ) -> msstore_result {
-    match r {
-        Ok(id) => {
-            // SAFETY: forwarded contract.
-            let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+    let made = if out.is_null() {
+        Err(bad_arg(
+            msstore_result::MSSTORE_E_NULL_POINTER,
+            "out is NULL",
+        ))
+    } else {
+        settings().and_then(|(config, mode, timeout_ms)| {
+            let client = Client::new(config).map_err(|e| (code_of(e.kind), e))?;
+            Ok(handles::register(ClientObj::new(client, mode, timeout_ms)))
+        })
+    };
+    match made {
+        Ok(h) => {
+            // SAFETY: non-null (checked) and writable per the contract.
+            let _ = unsafe { write_out(out, h) };
             msstore_result::MSSTORE_OK
         }
-        // SAFETY: forwarded contract.
+        // SAFETY: `err` is NULL or writable per the contract.
         Err((code, e)) => unsafe { fail(err, code, &e) },
     }
 }
 
 /// Runs the callbacks of completed QUEUED operations on the calling thread: at most
-/// `max_callbacks` (0: every one queued when the call starts). Returns how many ran (0 for a NULL
-/// or invalid client). Callbacks may call any msstore function, including this one and
+/// `max_callbacks` (0: every one queued when the call starts). Returns how many ran, or -1 when
+/// `client` is NULL or not a live client (freed, never created): a caller bug, not "nothing
+/// ran". Callbacks may call any msstore function, including this one and
 /// `msstore_client_free`. Threading: any thread; typically the game thread, once per frame.
 #[no_mangle]
-pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> usize {
-    guard(0, || {
-        let Ok(c) = handles::get::<ClientObj>(handles::id_of(client)) else {
-            return 0;
-        };
+pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks: usize) -> isize {
+    boundary!({
+        let c = handles::get(client)?;
         let limit = if max_callbacks == 0 {
             lock(&c.queue).len()
         } else {
@@ -435,39 +434,37 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
             deliver(&op);
             ran += 1;
         }
-        ran
+        Ok(isize::try_from(ran).unwrap_or(isize::MAX))
     })
 }
 
 /// Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
 /// `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
-/// are ready (0 on timeout, or for a NULL or invalid client); it runs no callback. For a
+/// are ready (0 on timeout), or -1 when `client` is NULL or not a live client; it runs no
+/// callback. For a
 /// service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
 /// msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
 /// just calls `msstore_client_poll` once per frame. Threading: any thread (not from inside a
 /// callback of the same client with a long timeout: its own completion cannot be polled
 /// meanwhile).
 #[no_mangle]
-pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> usize {
-    guard(0, || {
-        let Ok(c) = handles::get::<ClientObj>(handles::id_of(client)) else {
-            return 0;
-        };
-        c.wait_ready(Duration::from_millis(timeout_ms.into()))
+pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> isize {
+    boundary!({
+        let c = handles::get(client)?;
+        let ready = c.wait_ready(Duration::from_millis(timeout_ms.into()));
+        Ok(isize::try_from(ready).unwrap_or(isize::MAX))
     })
-}
-
-/// Same as `msstore_client_poll` (the name engines' tick loops expect).
-#[no_mangle]
-pub extern "C" fn msstore_client_tick(client: *mut msstore_client, max_callbacks: usize) -> usize {
-    msstore_client_poll(client, max_callbacks)
 }
 
 /// Operations started on this client whose callback has not returned yet (in flight, queued, or
 /// running). Threading: any thread.
 #[no_mangle]
 pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize {
-    handles::with::<ClientObj, _, _>(client, 0, |c| lock(&c.state).ops.len())
+    boundary!({
+        let c = handles::get(client)?;
+        let n = lock(&c.state).ops.len();
+        Ok(n)
+    })
 }
 
 /// Shuts the client down without freeing the handle: new operations fail with
@@ -479,8 +476,8 @@ pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize
 /// Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER` or `MSSTORE_E_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstore_result {
-    guard_result(|| {
-        let c = handles::get::<ClientObj>(handles::id_of(client))?;
+    boundary!({
+        let c = handles::get(client)?;
         c.shutdown();
         Ok(())
     })
@@ -492,17 +489,12 @@ pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstor
 /// other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
 #[no_mangle]
 pub extern "C" fn msstore_client_free(client: *mut msstore_client) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
+    boundary!({
         if client.is_null() {
-            return msstore_result::MSSTORE_OK;
+            return Ok(());
         }
-        match handles::remove::<ClientObj>(handles::id_of(client)) {
-            Ok(c) => {
-                c.shutdown();
-                msstore_result::MSSTORE_OK
-            }
-            Err(code) => code,
-        }
+        handles::remove(client)?.shutdown();
+        Ok(())
     })
 }
 
@@ -528,7 +520,7 @@ mod tests {
         // SAFETY: `o` is a valid options struct; `out` is a writable local; `err` is NULL.
         let r = unsafe { msstore_client_new(o, &mut out, std::ptr::null_mut()) };
         assert_eq!(r, msstore_result::MSSTORE_OK);
-        let c = handles::get::<ClientObj>(handles::id_of(out)).unwrap();
+        let c = handles::get(out).unwrap();
         let config = lock(&c.state).client.as_ref().unwrap().config().clone();
         assert_eq!(msstore_client_free(out), msstore_result::MSSTORE_OK);
         config
@@ -570,7 +562,49 @@ mod tests {
         assert!(out.is_null());
         assert!(!err.is_null());
         assert_eq!(
-            super::super::error::msstore_error_free(err),
+            super::super::accessors::msstore_error_free(err),
+            msstore_result::MSSTORE_OK
+        );
+    }
+
+    #[test]
+    fn every_json_setting_has_an_option_field() {
+        let mut o = opts(std::mem::size_of::<msstore_client_options>(), 0);
+        o.token_refresh_margin_ms = 1_000;
+        o.key_renew_margin_ms = 2_000;
+        o.retry_base_delay_ms = 3;
+        o.retry_max_delay_ms = 4_000;
+        o.max_retry_after_ms = 5_000;
+        o.max_idle_connections_per_host = 6;
+        let c = config_of(&o);
+        assert_eq!(c.extra_root_cert_pem, None);
+        assert_eq!(c.token_refresh_margin, Duration::from_secs(1));
+        assert_eq!(c.key_renew_margin, Duration::from_secs(2));
+        assert_eq!(c.retry.base_delay, Duration::from_millis(3));
+        assert_eq!(c.retry.max_delay, Duration::from_secs(4));
+        assert_eq!(c.retry.max_retry_after, Duration::from_secs(5));
+        assert_eq!(c.max_idle_connections_per_host, 6);
+        // Zero (and an older caller's shorter struct) keeps the defaults.
+        let d = ClientConfig::default();
+        let old = std::mem::offset_of!(msstore_client_options, extra_root_cert_pem);
+        let c = config_of(&opts(old, 0));
+        assert_eq!(c.extra_root_cert_pem, None);
+        assert_eq!(c.key_renew_margin, d.key_renew_margin);
+        assert_eq!(c.retry.base_delay, d.retry.base_delay);
+        assert_eq!(
+            c.max_idle_connections_per_host,
+            d.max_idle_connections_per_host
+        );
+        // The extra root is read: a PEM without a certificate is refused.
+        o.extra_root_cert_pem = c"not a certificate".as_ptr();
+        let mut out: *mut msstore_client = std::ptr::null_mut();
+        let mut err: *mut msstore_error = std::ptr::null_mut();
+        // SAFETY: `o` is a valid options struct; `out` and `err` are writable locals.
+        let r = unsafe { msstore_client_new(&o, &mut out, &mut err) };
+        assert_eq!(r, msstore_result::MSSTORE_E_CONFIGURATION);
+        assert!(out.is_null());
+        assert_eq!(
+            super::super::accessors::msstore_error_free(err),
             msstore_result::MSSTORE_OK
         );
     }

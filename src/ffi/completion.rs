@@ -15,9 +15,10 @@
 use super::client::ClientObj;
 use super::error::{code_of, error_for_code, register_error};
 use super::handles;
-use super::panic::{guard, guard_result, CatchUnwind};
-use super::results::{register_payload, Payload, ResultKind};
-use super::strings::{read_versioned, write_out};
+use super::handles::Handle;
+use super::panic::{boundary, CatchUnwind};
+use super::results::Payload;
+use super::strings::{non_null, read_versioned, write_out};
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_completion_mode,
     msstore_error, msstore_op, msstore_result,
@@ -70,7 +71,7 @@ pub(crate) fn callback_depth(client_key: usize) -> usize {
 
 struct OpState {
     code: Option<msstore_result>,
-    result: Option<(ResultKind, usize)>,
+    result: Option<usize>,
     error: Option<usize>,
     /// The caller asked for the handle (out_op) and has not freed it.
     user_holds: bool,
@@ -117,7 +118,7 @@ impl Op {
         }
         match outcome {
             Ok(p) => {
-                st.result = Some(register_payload(p));
+                st.result = Some(p.register());
                 st.code = Some(msstore_result::MSSTORE_OK);
             }
             Err((code, e)) => {
@@ -195,16 +196,7 @@ impl Op {
     fn delivery_done(&self) {
         let mut st = lock(&self.st);
         st.delivery_pending = false;
-        let free = !st.user_holds;
-        let leftovers = if free {
-            (st.result.take().map(|r| r.1), st.error.take())
-        } else {
-            (None, None)
-        };
-        drop(st);
-        if free {
-            self.unregister(leftovers);
-        }
+        self.release_if_unheld(st);
         if let Some(c) = self.client.upgrade() {
             let mut st = lock(&c.state);
             st.ops.remove(&self.id());
@@ -222,25 +214,20 @@ impl Op {
             return Err(msstore_result::MSSTORE_E_INVALID_HANDLE);
         }
         st.user_holds = false;
-        let free = !st.delivery_pending;
-        let leftovers = if free {
-            (st.result.take().map(|r| r.1), st.error.take())
-        } else {
-            (None, None)
-        };
-        drop(st);
-        if free {
-            self.unregister(leftovers);
-        }
+        self.release_if_unheld(st);
         Ok(())
     }
 
-    fn unregister(&self, (result, error): (Option<usize>, Option<usize>)) {
-        if let Some(r) = result {
-            handles::remove_any(r);
+    /// After one of the two holds went (the caller's handle, the pending delivery): when
+    /// neither remains, unregisters the operation and whatever result or error was not taken.
+    fn release_if_unheld(&self, mut st: MutexGuard<'_, OpState>) {
+        if st.user_holds || st.delivery_pending {
+            return;
         }
-        if let Some(e) = error {
-            handles::remove_any(e);
+        let leftovers = [st.result.take(), st.error.take()];
+        drop(st);
+        for id in leftovers.into_iter().flatten() {
+            handles::remove_any(id);
         }
         handles::remove_any(self.id());
     }
@@ -299,7 +286,7 @@ pub(crate) unsafe fn start<Fut>(
 where
     Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
 {
-    let c = handles::get::<ClientObj>(handles::id_of(client))?;
+    let c = handles::get(client)?;
     let call = if call.is_null() {
         msstore_call_options::default()
     } else {
@@ -339,7 +326,7 @@ where
             (Some(cl), false) => cl.clone(),
             _ => return Err(msstore_result::MSSTORE_E_SHUTTING_DOWN),
         };
-        let id = handles::register_arc(op.clone());
+        let id = handles::id_of(handles::register_arc::<msstore_op>(op.clone()));
         op.id.store(id, Ordering::Release);
         st.ops.insert(id, op.clone());
         client
@@ -417,16 +404,6 @@ where
     Ok(())
 }
 
-fn op_call(
-    op: *const msstore_op,
-    f: impl FnOnce(&Arc<Op>) -> Result<(), msstore_result>,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<Op>(handles::id_of(op))?;
-        f(&o)
-    })
-}
-
 /// Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
 /// (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
 /// the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
@@ -436,7 +413,8 @@ fn op_call(
 /// inside a callback.
 #[no_mangle]
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
-    op_call(op, |o| {
+    boundary!({
+        let o = handles::get(op)?;
         if o.code().is_none() {
             o.cancel.notify_one();
         }
@@ -451,41 +429,33 @@ pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
 /// that polls if you also need its callback first.
 #[no_mangle]
 pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        let o = match handles::get::<Op>(handles::id_of(op)) {
-            Ok(o) => o,
-            Err(c) => return c,
-        };
+    boundary!({
+        let o = handles::get(op)?;
         let t = (timeout_ms != u32::MAX).then(|| Duration::from_millis(timeout_ms.into()));
-        o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING)
+        Ok(o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
 }
 
 /// The operation's result code without waiting: `MSSTORE_E_PENDING` while it runs.
 #[no_mangle]
 pub extern "C" fn msstore_op_status(op: *const msstore_op) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        match handles::get::<Op>(handles::id_of(op)) {
-            Ok(o) => o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING),
-            Err(c) => c,
-        }
+    boundary!({
+        let o = handles::get(op)?;
+        Ok(o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
 }
 
-/// Takes a result of kind `kind` out of a completed op.
-pub(crate) fn take_result(
-    op: *const msstore_op,
-    kind: ResultKind,
-) -> Result<usize, msstore_result> {
-    let o = handles::get::<Op>(handles::id_of(op))?;
+/// Takes a result of handle type `H` out of a completed op.
+pub(crate) fn take_result<H: Handle>(op: *const msstore_op) -> Result<*mut H, msstore_result> {
+    let o = handles::get(op)?;
     let mut st = lock(&o.st);
     if st.code.is_none() {
         return Err(msstore_result::MSSTORE_E_PENDING);
     }
     match st.result {
-        Some((k, id)) if k == kind => {
+        Some(id) if handles::holds::<H>(id) => {
             st.result = None;
-            Ok(id)
+            Ok(handles::ptr_of(id))
         }
         Some(_) => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
         None => Err(msstore_result::MSSTORE_E_NO_RESULT),
@@ -503,10 +473,9 @@ pub unsafe extern "C" fn msstore_op_take_error(
     op: *mut msstore_op,
     out: *mut *mut msstore_error,
 ) -> msstore_result {
-    op_call(op, |o| {
-        if out.is_null() {
-            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-        }
+    boundary!({
+        let o = handles::get(op)?;
+        non_null(out)?;
         let mut st = lock(&o.st);
         if st.code.is_none() {
             return Err(msstore_result::MSSTORE_E_PENDING);
@@ -523,10 +492,12 @@ pub unsafe extern "C" fn msstore_op_take_error(
 /// operation succeeded, is pending, or the error was taken.
 #[no_mangle]
 pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_error {
-    handles::with::<Op, _, _>(op, std::ptr::null(), |o| {
-        lock(&o.st)
-            .error
-            .map_or(std::ptr::null(), |id| handles::ptr_of(id))
+    boundary!({
+        let o = handles::get(op)?;
+        let error = lock(&o.st).error;
+        Ok(error.map_or(std::ptr::null(), |id| {
+            handles::ptr_of::<msstore_error>(id).cast_const()
+        }))
     })
 }
 
@@ -536,10 +507,12 @@ pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_erro
 /// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
 #[no_mangle]
 pub extern "C" fn msstore_op_free(op: *mut msstore_op) -> msstore_result {
-    if op.is_null() {
-        return msstore_result::MSSTORE_OK;
-    }
-    op_call(op, |o| o.user_release())
+    boundary!({
+        if op.is_null() {
+            return Ok(());
+        }
+        handles::get(op)?.user_release()
+    })
 }
 
 /// Shutdown's part: completes every pending op with SHUTTING_DOWN; returns those it must

@@ -9,7 +9,8 @@ use super::client::msstore_client_new_from_json;
 use super::client::{msstore_client_free, msstore_client_new, msstore_client_options_init};
 use super::client::{msstore_client_pending, msstore_client_poll, msstore_client_wait};
 use super::ops::{
-    msstore_consume, msstore_get_token, msstore_query_entitlements, msstore_renew_key,
+    msstore_client_consume, msstore_client_get_token, msstore_client_query_entitlements,
+    msstore_client_renew_key,
 };
 use super::types::{
     msstore_audience, msstore_client, msstore_client_options, msstore_completion_cb,
@@ -40,9 +41,9 @@ pub struct CClientConfig<'a> {
     pub completion_mode: msstore_completion_mode,
     /// 0 = library default.
     pub worker_threads: u32,
-    /// An extra trusted root (PEM), e.g. the emulator's TLS test certificate. The options
-    /// struct has no such field, so a client with one is made as a C caller would make it:
-    /// through `msstore_client_new_from_json`.
+    /// An extra trusted root (PEM), e.g. the emulator's TLS test certificate. A client with one
+    /// is made through `msstore_client_new_from_json`, so that the benchmarks drive that
+    /// constructor too.
     pub extra_root_cert_pem: Option<&'a str>,
 }
 
@@ -140,7 +141,7 @@ impl CClient {
         // SAFETY: `opts` points into `q`, whose strings are NUL-terminated and live for the
         // call (the library copies them); `call` and `out_op` are NULL.
         unsafe {
-            msstore_query_entitlements(
+            msstore_client_query_entitlements(
                 self.raw,
                 &opts,
                 std::ptr::null(),
@@ -168,7 +169,7 @@ impl CClient {
         };
         // SAFETY: as in `query`: valid NUL-terminated strings owned by `c`, NULL call/out_op.
         unsafe {
-            msstore_consume(
+            msstore_client_consume(
                 self.raw,
                 &opts,
                 std::ptr::null(),
@@ -188,7 +189,7 @@ impl CClient {
     ) -> msstore_result {
         // SAFETY: `key` is NUL-terminated and outlives the call; NULL call/out_op.
         unsafe {
-            msstore_renew_key(
+            msstore_client_renew_key(
                 self.raw,
                 key.as_ptr(),
                 std::ptr::null(),
@@ -203,7 +204,7 @@ impl CClient {
     pub fn service_token(&self, cb: msstore_completion_cb, user_data: usize) -> msstore_result {
         // SAFETY: NULL call options and out_op are allowed.
         unsafe {
-            msstore_get_token(
+            msstore_client_get_token(
                 self.raw,
                 msstore_audience::MSSTORE_AUDIENCE_SERVICE as i32,
                 std::ptr::null(),
@@ -216,12 +217,13 @@ impl CClient {
 
     /// Runs queued callbacks on this thread (0 = all queued).
     pub fn poll(&self, max_callbacks: usize) -> usize {
-        msstore_client_poll(self.raw, max_callbacks)
+        // -1 (an invalid client) cannot happen: `self` owns a live client.
+        usize::try_from(msstore_client_poll(self.raw, max_callbacks)).unwrap_or(0)
     }
 
     /// Blocks until a queued completion is ready or `timeout_ms` passes; how many are ready.
     pub fn wait(&self, timeout_ms: u32) -> usize {
-        msstore_client_wait(self.raw, timeout_ms)
+        usize::try_from(msstore_client_wait(self.raw, timeout_ms)).unwrap_or(0)
     }
 
     /// Operations whose callback has not returned yet.

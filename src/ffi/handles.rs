@@ -11,7 +11,8 @@
 //! into shards, each a mutex around a map keyed with a cheap hash of the id: consecutive ids
 //! land in different shards, and no lock is shared by unrelated handles.
 
-use super::types::msstore_result;
+use super::types::{self, msstore_result};
+use super::{clawback, client, completion, error, key, ledger, results};
 use once_cell::sync::Lazy;
 use std::any::Any;
 use std::collections::HashMap;
@@ -60,19 +61,59 @@ fn shard(
         .unwrap_or_else(|p| p.into_inner())
 }
 
-/// Registers an object and returns its new handle id.
-pub(crate) fn register<T: Any + Send + Sync>(value: T) -> usize {
+/// Pairs a C handle type with the Rust object behind it. Every lookup, registration and free is
+/// typed by the C handle, so giving a `msstore_key*` where the code expects a
+/// `msstore_error*`, or pairing a handle with the wrong object, does not compile; at run time a
+/// stale or foreign handle is still only an `MSSTORE_E_INVALID_HANDLE`.
+pub(crate) trait Handle: 'static {
+    type Obj: Any + Send + Sync;
+}
+
+macro_rules! handle_types {
+    ($($c:ty => $obj:ty,)*) => {
+        $(impl Handle for $c { type Obj = $obj; })*
+    };
+}
+
+// The pairs, written once.
+handle_types! {
+    types::msstore_client => client::ClientObj,
+    types::msstore_op => completion::Op,
+    types::msstore_error => error::ErrorObj,
+    types::msstore_token => results::TokenObj,
+    types::msstore_key => key::KeyObj,
+    types::msstore_entitlements => results::EntitlementsObj,
+    types::msstore_consume_result => results::ConsumeObj,
+    types::msstore_order => results::OrderObj,
+    types::msstore_subscriptions => results::SubscriptionsObj,
+    clawback::msstore_clawback_orders => clawback::ClawbackOrdersObj,
+    clawback::msstore_clawback_messages => clawback::ClawbackMessagesObj,
+    ledger::msstore_ledger => ledger::LedgerObj,
+    ledger::msstore_ledger_items => ledger::LedgerItemsObj,
+}
+
+/// Registers an object and returns its new handle.
+pub(crate) fn register<H: Handle>(value: H::Obj) -> *mut H {
     register_arc(Arc::new(value))
 }
 
-pub(crate) fn register_arc<T: Any + Send + Sync>(value: Arc<T>) -> usize {
+pub(crate) fn register_arc<H: Handle>(value: Arc<H::Obj>) -> *mut H {
+    ptr_of(register_any(value))
+}
+
+/// Registers an object of any type (an operation's result, typed when it is taken).
+pub(crate) fn register_any(value: Obj) -> usize {
     let id = NEXT.fetch_add(16, Ordering::Relaxed);
     shard(id).insert(id, value);
     id
 }
 
-/// Looks up a live handle of type `T`.
-pub(crate) fn get<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
+/// Looks up a live handle.
+pub(crate) fn get<H: Handle>(p: *const H) -> Result<Arc<H::Obj>, msstore_result> {
+    get_id::<H::Obj>(id_of(p))
+}
+
+fn get_id<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
     if id == 0 {
         return Err(msstore_result::MSSTORE_E_NULL_POINTER);
     }
@@ -84,23 +125,37 @@ pub(crate) fn get<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_res
         .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
 }
 
-/// Unregisters a live handle of type `T` and returns the object (dropped when the last `Arc`
-/// goes). Fails, leaving the registry unchanged, when the id is not a live `T`.
-pub(crate) fn remove<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
+/// Whether `id` is a live object of handle type `H` (a result an operation holds).
+pub(crate) fn holds<H: Handle>(id: usize) -> bool {
+    get_id::<H::Obj>(id).is_ok()
+}
+
+/// Unregisters a live handle and returns the object (dropped when the last `Arc` goes). Fails,
+/// leaving the registry unchanged, when the handle is not live or of another type.
+pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result> {
+    let id = id_of(p);
     if id == 0 {
         return Err(msstore_result::MSSTORE_E_NULL_POINTER);
     }
     let mut map = shard(id);
     match map.get(&id) {
-        Some(o) if o.is::<T>() => {}
+        Some(o) if o.is::<H::Obj>() => {}
         _ => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
     }
     let obj = map
         .remove(&id)
         .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
     drop(map);
-    obj.downcast::<T>()
+    obj.downcast::<H::Obj>()
         .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
+}
+
+/// The body of every `_free`: NULL is a no-op; a stale or foreign handle is an error.
+pub(crate) fn free<H: Handle>(p: *mut H) -> Result<(), msstore_result> {
+    if p.is_null() {
+        return Ok(());
+    }
+    remove(p).map(drop)
 }
 
 /// Unregisters whatever the id is (used for result handles an operation still owns).
@@ -113,20 +168,6 @@ pub(crate) fn count() -> usize {
     LIVE.iter()
         .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
         .sum()
-}
-
-/// Runs `f` on the live `T` behind a C handle, inside the panic boundary; `default` when the
-/// handle is NULL, not live, of another type, or `f` panics.
-pub(crate) fn with<T: Any + Send + Sync, P, R>(
-    p: *const P,
-    default: R,
-    f: impl FnOnce(&T) -> R,
-) -> R {
-    let id = id_of(p);
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| get::<T>(id).map(|o| f(&o)))) {
-        Ok(Ok(r)) => r,
-        _ => default,
-    }
 }
 
 /// Handle id of a C pointer (never dereferenced).
@@ -143,41 +184,57 @@ pub(crate) fn ptr_of<T>(id: usize) -> *mut T {
 mod tests {
     use super::*;
 
+    struct Small;
+    impl Handle for Small {
+        type Obj = u32;
+    }
+    struct Text;
+    impl Handle for Text {
+        type Obj = String;
+    }
+    struct Index;
+    impl Handle for Index {
+        type Obj = usize;
+    }
+
     #[test]
     fn typed_lookup_and_removal() {
-        let a = register(5u32);
-        assert_eq!(*get::<u32>(a).unwrap(), 5);
+        let a: *mut Small = register(5u32);
+        assert_eq!(*get(a).unwrap(), 5);
+        let wrong: *mut Text = a.cast();
         assert_eq!(
-            get::<String>(a).unwrap_err(),
+            get(wrong).unwrap_err(),
             msstore_result::MSSTORE_E_INVALID_HANDLE
         );
-        assert!(remove::<String>(a).is_err());
-        assert!(remove::<u32>(a).is_ok());
+        assert!(remove(wrong).is_err());
+        assert!(remove(a).is_ok());
         assert_eq!(
-            get::<u32>(a).unwrap_err(),
+            get(a).unwrap_err(),
             msstore_result::MSSTORE_E_INVALID_HANDLE
         );
         assert_eq!(
-            get::<u32>(0).unwrap_err(),
+            get::<Small>(std::ptr::null()).unwrap_err(),
             msstore_result::MSSTORE_E_NULL_POINTER
         );
+        assert_eq!(free::<Small>(std::ptr::null_mut()), Ok(()));
+        assert_eq!(free(a), Err(msstore_result::MSSTORE_E_INVALID_HANDLE));
     }
 
     #[test]
     fn ids_spread_over_shards_and_garbage_is_not_found() {
-        let ids: Vec<usize> = (0..64usize).map(register).collect();
+        let ids: Vec<*mut Index> = (0..64usize).map(register).collect();
         let used: std::collections::HashSet<usize> =
-            ids.iter().map(|id| (id >> 4) % SHARDS).collect();
+            ids.iter().map(|p| (id_of(*p) >> 4) % SHARDS).collect();
         assert_eq!(used.len(), SHARDS, "consecutive ids use every shard");
-        for (n, id) in ids.iter().enumerate() {
-            assert_eq!(*get::<usize>(*id).unwrap(), n);
+        for (n, p) in ids.iter().enumerate() {
+            assert_eq!(*get(*p).unwrap(), n);
             // Unaligned or never-issued values are not handles.
-            assert!(get::<usize>(id + 1).is_err());
+            assert!(get::<Index>(ptr_of(id_of(*p) + 1)).is_err());
         }
-        assert!(get::<usize>(usize::MAX).is_err());
-        for id in ids {
-            remove::<usize>(id).unwrap();
-            assert!(get::<usize>(id).is_err());
+        assert!(get::<Index>(ptr_of(usize::MAX)).is_err());
+        for p in ids {
+            remove(p).unwrap();
+            assert!(get(p).is_err());
         }
     }
 }

@@ -3,9 +3,9 @@
 
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
-use super::panic::{guard, guard_result};
-use super::results::{free, Views};
-use super::strings::{cstring, in_str, write_out, write_view, Arena, MAX_STR};
+use super::panic::boundary;
+use super::results::Views;
+use super::strings::{cstring, in_str, write_out, Arena, MAX_STR};
 use super::types::{
     msstore_error, msstore_key, msstore_key_info, msstore_key_kind, msstore_result,
 };
@@ -19,9 +19,8 @@ const DEFAULT_MARGIN: Duration = Duration::from_secs(24 * 3600);
 
 pub(crate) struct KeyObj {
     _arena: Arena,
-    info: Views<msstore_key_info>,
-    value: CString,
-    json: CString,
+    pub(crate) info: Views<msstore_key_info>,
+    pub(crate) json: CString,
 }
 
 impl KeyObj {
@@ -44,11 +43,11 @@ impl KeyObj {
             renew_after_unix_ms: k.renew_after(margin).unix_millis(),
             is_expired: u32::from(k.is_expired(now)),
             needs_renewal: u32::from(k.needs_renewal(now, margin)),
+            value: a.s(raw),
         };
         KeyObj {
             _arena: a,
             info: Views(vec![info]),
-            value: cstring(raw),
             json: cstring(&k.describe(now, margin).to_string()),
         }
     }
@@ -69,67 +68,25 @@ pub unsafe extern "C" fn msstore_key_decode(
     out: *mut *mut msstore_key,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
+    boundary!({
+        // SAFETY: `key` is NULL or NUL-terminated; `err` NULL or writable (the contract).
+        let decoded = unsafe { in_str(key, MAX_STR) }
+            .map_err(|c| (c, error_for_code(c, "the key string is unusable")))
+            .and_then(|s| StoreIdKey::decode(s).map_err(|e| (code_of(e.kind), e)));
         if out.is_null() {
             let code = msstore_result::MSSTORE_E_NULL_POINTER;
             // SAFETY: `err` is NULL or writable per the contract.
-            return unsafe { fail(err, code, &error_for_code(code, "out is NULL")) };
+            return Ok(unsafe { fail(err, code, &error_for_code(code, "out is NULL")) });
         }
-        // SAFETY: forwarded contract.
-        let s = match unsafe { in_str(key, MAX_STR) } {
-            Ok(s) => s,
-            Err(c) => {
-                let e = error_for_code(c, "the key string is unusable");
-                // SAFETY: `err` is NULL or writable per the contract.
-                return unsafe { fail(err, c, &e) };
-            }
-        };
-        match StoreIdKey::decode(s) {
+        Ok(match decoded {
             Ok(k) => {
-                let id = handles::register(KeyObj::new(&k, k.as_secret().expose(), DEFAULT_MARGIN));
-                // SAFETY: checked non-null above.
-                let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+                let h = handles::register(KeyObj::new(&k, k.as_secret().expose(), DEFAULT_MARGIN));
+                // SAFETY: checked non-null above; writable per the contract.
+                let _ = unsafe { write_out(out, h) };
                 msstore_result::MSSTORE_OK
             }
             // SAFETY: `err` is NULL or writable per the contract.
-            Err(e) => unsafe { fail(err, code_of(e.kind), &e) },
-        }
+            Err((code, e)) => unsafe { fail(err, code, &e) },
+        })
     })
-}
-
-/// Copies the decoded claims into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
-/// are owned by `key`. Renewal advice uses a 24 h margin for decoded keys and the client's
-/// `key_renew_margin` for renewed ones.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_key_get_info(
-    key: *const msstore_key,
-    out: *mut msstore_key_info,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<KeyObj>(handles::id_of(key))?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, &o.info.0[0]) }
-    })
-}
-
-/// The key itself (for a renewed key: the new key, which replaces the old one; persist it). A
-/// secret: never log it. Owned by `key`. NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_key_value(key: *const msstore_key) -> *const c_char {
-    handles::with::<KeyObj, _, _>(key, std::ptr::null(), |o| o.value.as_ptr())
-}
-
-/// A JSON description of the key's claims with renewal advice (no secret). Owned by `key`.
-#[no_mangle]
-pub extern "C" fn msstore_key_json(key: *const msstore_key) -> *const c_char {
-    handles::with::<KeyObj, _, _>(key, std::ptr::null(), |o| o.json.as_ptr())
-}
-
-/// Frees a key. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
-#[no_mangle]
-pub extern "C" fn msstore_key_free(key: *mut msstore_key) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || free::<KeyObj, _>(key))
 }

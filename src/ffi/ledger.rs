@@ -5,17 +5,18 @@
 //!
 //! Threading: a `msstore_ledger` is safe to share across threads and clients.
 
+use super::clawback::msstore_clawback_event_state;
 use super::completion::start;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
-use super::panic::guard;
-use super::results::{free, Payload, Views};
+use super::panic::boundary;
+use super::results::{transaction_view, Payload, Views};
 use super::strings::{
-    cstring, in_opt_str, in_str, read_versioned, write_out, write_view, Arena, MAX_STR,
+    cstring, in_opt_string, in_string, non_null, read_versioned, write_out, Arena,
 };
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
-    msstore_order_transaction, msstore_result, Versioned,
+    msstore_order_transaction, msstore_result, zeroed_default, Versioned,
 };
 use crate::clawback::ReceiveOptions;
 use crate::error::{Error, Result};
@@ -44,7 +45,7 @@ pub struct msstore_ledger_items {
 pub enum msstore_ledger_state {
     /// Recorded; the outcome is not known yet. Do not grant; reconcile resends it.
     MSSTORE_LEDGER_PENDING = 1,
-    /// The Store applied it: grant the value, then `msstore_ledger_acknowledge`.
+    /// The Store applied it: grant the value, then `msstore_ledger_acknowledge_entry`.
     MSSTORE_LEDGER_APPLIED = 2,
     /// Granted and acknowledged. Final.
     MSSTORE_LEDGER_COMPLETED = 3,
@@ -60,20 +61,6 @@ pub enum msstore_revocation_kind {
     MSSTORE_REVOCATION_REVOKE = 1,
     /// Give it back (a chargeback reversal of revocation `reverses`).
     MSSTORE_REVOCATION_RESTORE = 2,
-}
-
-/// A clawback event's state (`msstore_clawback_match_options.state`), spec §3.10.
-#[repr(i32)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum msstore_ledger_clawback_state {
-    /// The Store took the item back: revoked in game only if the ledger shows it consumed.
-    MSSTORE_LEDGER_CLAWBACK_RETURNED = 1,
-    /// Refunded after being consumed: the game must take the value back.
-    MSSTORE_LEDGER_CLAWBACK_REVOKED = 2,
-    /// Refunded, the customer keeps the item: recorded only, not a revocation.
-    MSSTORE_LEDGER_CLAWBACK_REFUNDED = 3,
-    /// A chargeback was reversed: earlier revocations of the line are undone.
-    MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL = 4,
 }
 
 /// Options of `msstore_ledger_open` (`msstore_ledger_options_init` fills defaults).
@@ -141,7 +128,7 @@ pub struct msstore_clawback_match_options {
     pub order_id: *const c_char,
     pub line_item_id: *const c_char,
     pub product_id: *const c_char,
-    /// A `msstore_ledger_clawback_state` value.
+    /// A `msstore_clawback_event_state` value other than `MSSTORE_CLAWBACK_OTHER`.
     pub state: i32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
@@ -164,12 +151,20 @@ pub struct msstore_clawback_ingest_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_clawback_ingest_options {}
 
-/// What a clawback ingestion pass did, filled by `msstore_ledger_items_ingest_summary`. The
-/// revocations it created are the items' revocations (apply each, then acknowledge it).
+/// The summary of a ledger items handle, filled by `msstore_ledger_items_get_info`: its counts
+/// and, for the result of a clawback ingestion pass, what the pass did (the revocations it
+/// created are the items' revocations: apply each, then acknowledge it).
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct msstore_clawback_ingest_summary {
+pub struct msstore_ledger_items_info {
     pub struct_size: u32,
+    /// 1 for the result of `msstore_ledger_ingest_clawback[_orders]` (the counts from
+    /// `received` on are set); else 0.
+    pub is_ingest_summary: u32,
+    /// Entries (`msstore_ledger_items_entry_at`).
+    pub entry_count: usize,
+    /// Revocations (`msstore_ledger_items_revocation_at`).
+    pub revocation_count: usize,
     /// Queue messages received (v1: order lines examined).
     pub received: u32,
     /// Events recorded for the first time.
@@ -190,7 +185,7 @@ pub struct msstore_clawback_ingest_summary {
     pub delete_errors: u32,
 }
 
-/// One ledger entry, filled by `msstore_ledger_items_entry`. Strings owned by the items handle.
+/// One ledger entry, filled by `msstore_ledger_items_entry_at`. Strings owned by the items handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_ledger_entry {
@@ -205,7 +200,7 @@ pub struct msstore_ledger_entry {
     pub attempts: u32,
     /// The Store's remaining balance once applied; -1 before.
     pub new_quantity: i64,
-    /// Order lines drawn from (`msstore_ledger_items_entry_transaction`).
+    /// Order lines drawn from (`msstore_ledger_items_entry_transaction_at`).
     pub transaction_count: usize,
     /// Why it is still pending or failed; NULL when none.
     pub last_error: *const c_char,
@@ -217,7 +212,7 @@ pub struct msstore_ledger_entry {
     pub already_handed_out: u32,
 }
 
-/// One revocation, filled by `msstore_ledger_items_revocation`. Strings owned by the handle.
+/// One revocation, filled by `msstore_ledger_items_revocation_at`. Strings owned by the handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_ledger_revocation {
@@ -239,17 +234,6 @@ pub struct msstore_ledger_revocation {
     pub created_unix_ms: i64,
 }
 
-macro_rules! zeroed_default {
-    ($($t:ty),*) => {$(
-        impl Default for $t {
-            fn default() -> Self {
-                // SAFETY: the type holds only integers and raw pointers, for which all-zero
-                // bytes (0, NULL) are valid values.
-                unsafe { std::mem::zeroed() }
-            }
-        }
-    )*};
-}
 zeroed_default!(
     msstore_ledger_options,
     msstore_ledger_consume_options,
@@ -257,19 +241,18 @@ zeroed_default!(
     msstore_ledger_entry,
     msstore_ledger_revocation,
     msstore_clawback_ingest_options,
-    msstore_clawback_ingest_summary
+    msstore_ledger_items_info
 );
 
 pub(crate) struct LedgerObj(Ledger);
 
 pub(crate) struct LedgerItemsObj {
     _arena: Arena,
-    entries: Views<msstore_ledger_entry>,
-    transactions: Vec<Views<msstore_order_transaction>>,
-    revocations: Views<msstore_ledger_revocation>,
-    /// Set for the result of a clawback ingestion.
-    summary: Option<msstore_clawback_ingest_summary>,
-    json: CString,
+    pub(crate) entries: Views<msstore_ledger_entry>,
+    pub(crate) transactions: Vec<Views<msstore_order_transaction>>,
+    pub(crate) revocations: Views<msstore_ledger_revocation>,
+    pub(crate) info: Views<msstore_ledger_items_info>,
+    pub(crate) json: CString,
 }
 
 fn state_c(s: EntryState) -> i32 {
@@ -292,12 +275,7 @@ impl LedgerItemsObj {
                 transactions.push(Views(
                     e.transactions
                         .iter()
-                        .map(|t| msstore_order_transaction {
-                            struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
-                            order_id: a.s(&t.order_id),
-                            order_line_item_id: a.s(&t.order_line_item_id),
-                            quantity_consumed: t.quantity_consumed,
-                        })
+                        .map(|t| transaction_view(&mut a, t))
                         .collect(),
                 ));
                 msstore_ledger_entry {
@@ -338,12 +316,18 @@ impl LedgerItemsObj {
             })
             .collect();
         let json = serde_json::json!({ "entries": entries, "revocations": revocations });
+        let info = msstore_ledger_items_info {
+            struct_size: std::mem::size_of::<msstore_ledger_items_info>() as u32,
+            entry_count: entries.len(),
+            revocation_count: revocations.len(),
+            ..Default::default()
+        };
         LedgerItemsObj {
             _arena: a,
             entries: Views(views),
             transactions,
             revocations: Views(revs),
-            summary: None,
+            info: Views(vec![info]),
             json: cstring(&json.to_string()),
         }
     }
@@ -351,8 +335,8 @@ impl LedgerItemsObj {
     /// The result of an ingestion pass: its revocations, its counts, and the summary as JSON.
     pub(crate) fn from_summary(s: &ClawbackIngestSummary) -> LedgerItemsObj {
         let mut o = LedgerItemsObj::new(&[], &s.revocations);
-        o.summary = Some(msstore_clawback_ingest_summary {
-            struct_size: std::mem::size_of::<msstore_clawback_ingest_summary>() as u32,
+        o.info = Views(vec![msstore_ledger_items_info {
+            is_ingest_summary: 1,
             received: s.received,
             applied: s.applied,
             duplicates: s.duplicates,
@@ -362,7 +346,8 @@ impl LedgerItemsObj {
             deleted: s.deleted,
             delete_conflicts: s.delete_conflicts,
             delete_errors: s.delete_errors,
-        });
+            ..o.info.0[0]
+        }]);
         let json = serde_json::json!({ "entries": [], "revocations": s.revocations, "summary": s });
         o.json = cstring(&json.to_string());
         o
@@ -378,7 +363,8 @@ unsafe fn report(err: *mut *mut msstore_error, e: &Error) -> msstore_result {
     unsafe { fail(err, code_of(e.kind), e) }
 }
 
-/// Runs a synchronous ledger call: argument codes and core errors both go to `err`.
+/// The body of a synchronous ledger call (inside the export's boundary): argument codes and
+/// core errors both go to `err`.
 ///
 /// # Safety
 /// `err` is NULL or writable.
@@ -386,7 +372,7 @@ unsafe fn sync_call(
     err: *mut *mut msstore_error,
     f: impl FnOnce() -> std::result::Result<Result<()>, msstore_result>,
 ) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || match f() {
+    match f() {
         Ok(Ok(())) => msstore_result::MSSTORE_OK,
         // SAFETY: forwarded contract.
         Ok(Err(e)) => unsafe { report(err, &e) },
@@ -398,25 +384,11 @@ unsafe fn sync_call(
             // SAFETY: forwarded contract.
             unsafe { fail(err, code, &e) }
         }
-    })
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn req(p: *const c_char) -> std::result::Result<String, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn opt(p: *const c_char) -> std::result::Result<Option<String>, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
+    }
 }
 
 fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_result> {
-    Ok(handles::get::<LedgerObj>(handles::id_of(l))?.0.clone())
+    Ok(handles::get(l)?.0.clone())
 }
 
 /// Writes a new items handle to `out` (which must not be NULL; checked by the caller).
@@ -424,9 +396,8 @@ fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_re
 /// # Safety
 /// `out` is writable.
 unsafe fn give_items(out: *mut *mut msstore_ledger_items, items: LedgerItemsObj) {
-    let id = handles::register(items);
     // SAFETY: forwarded contract.
-    let _ = unsafe { write_out(out, handles::ptr_of(id)) };
+    let _ = unsafe { write_out(out, handles::register(items)) };
 }
 
 /// Fills `opts` with defaults and its `struct_size`. Returns `MSSTORE_E_NULL_POINTER` for NULL.
@@ -437,7 +408,7 @@ unsafe fn give_items(out: *mut *mut msstore_ledger_items, items: LedgerItemsObj)
 pub unsafe extern "C" fn msstore_ledger_options_init(
     opts: *mut msstore_ledger_options,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let v = msstore_ledger_options {
             struct_size: std::mem::size_of::<msstore_ledger_options>() as u32,
             ..Default::default()
@@ -464,59 +435,52 @@ pub unsafe extern "C" fn msstore_ledger_open(
     out: *mut *mut msstore_ledger,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            if out.is_null() {
-                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-            }
-            let o = read_versioned(opts)?;
-            let mut c = LedgerConfig::default();
-            if let Some(p) = opt(o.sqlite_path)? {
-                c.sqlite_path = p;
-            }
-            if let Some(u) = opt(o.postgres_url)? {
-                c.postgres_url = u.into();
-            }
-            if let Some(i) = opt(o.instance_id)? {
-                c.instance_id = i;
-            }
-            if o.claim_lease_ms != 0 {
-                c.claim_lease = Duration::from_millis(o.claim_lease_ms.into());
-            }
-            if o.send_rounds != 0 {
-                c.send_rounds = o.send_rounds;
-            }
-            if o.resend_delay_ms != 0 {
-                c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
-            }
-            c.retention_days = o.retention_days;
-            for (ms, field) in [
-                (o.pg_connect_timeout_ms, &mut c.pg_connect_timeout),
-                (o.pg_statement_timeout_ms, &mut c.pg_statement_timeout),
-                (o.pg_keepalive_idle_ms, &mut c.pg_keepalive_idle),
-            ] {
-                if ms != 0 {
-                    *field = Duration::from_millis(ms.into());
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                non_null(out)?;
+                let o = read_versioned(opts)?;
+                let mut c = LedgerConfig::default();
+                if let Some(p) = in_opt_string(o.sqlite_path)? {
+                    c.sqlite_path = p;
                 }
-            }
-            Ok(Ledger::open(&c).map(|l| {
-                let id = handles::register(LedgerObj(l));
-                let _ = write_out(out, handles::ptr_of(id));
-            }))
+                if let Some(u) = in_opt_string(o.postgres_url)? {
+                    c.postgres_url = u.into();
+                }
+                if let Some(i) = in_opt_string(o.instance_id)? {
+                    c.instance_id = i;
+                }
+                if o.claim_lease_ms != 0 {
+                    c.claim_lease = Duration::from_millis(o.claim_lease_ms.into());
+                }
+                if o.send_rounds != 0 {
+                    c.send_rounds = o.send_rounds;
+                }
+                if o.resend_delay_ms != 0 {
+                    c.resend_delay = Duration::from_millis(o.resend_delay_ms.into());
+                }
+                c.retention_days = o.retention_days;
+                for (ms, field) in [
+                    (o.pg_connect_timeout_ms, &mut c.pg_connect_timeout),
+                    (o.pg_statement_timeout_ms, &mut c.pg_statement_timeout),
+                    (o.pg_keepalive_idle_ms, &mut c.pg_keepalive_idle),
+                ] {
+                    if ms != 0 {
+                        *field = Duration::from_millis(ms.into());
+                    }
+                }
+                Ok(Ledger::open(&c).map(|l| {
+                    let _ = write_out(out, handles::register(LedgerObj(l)));
+                }))
+            })
         })
-    }
-}
-
-/// Frees a ledger (closing its connection once no operation uses it). NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_ledger_free(l: *mut msstore_ledger) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || free::<LedgerObj, _>(l))
+    })
 }
 
 /// Consumes through the ledger: records the entry durably, sends (and resends with the same
 /// tracking id), records the outcome. Result: `msstore_op_take_ledger_items` with one entry
-/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge`; but if
+/// whose state says what to do: APPLIED (grant, then `msstore_ledger_acknowledge_entry`; but if
 /// `already_handed_out` is 1, this process was handed it before, e.g. the game repeated its
 /// own call, and has not acknowledged it: do NOT grant again), FAILED (the Store's verdict
 /// refused it, or no send could have reached the Store; nothing applied), PENDING (it may
@@ -537,27 +501,27 @@ pub unsafe extern "C" fn msstore_ledger_consume(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let r = unsafe {
             let mut r = LedgerConsume::new(
-                &req(o.player_ref)?,
-                &req(o.collections_key)?,
-                &req(o.product_id)?,
+                &in_string(o.player_ref)?,
+                &in_string(o.collections_key)?,
+                &in_string(o.product_id)?,
                 o.quantity,
             );
-            r.tracking_id = opt(o.tracking_id)?;
-            r.sbx = opt(o.sbx)?;
+            r.tracking_id = in_opt_string(o.tracking_id)?;
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let e = l.consume(&c, r).await?;
-                Ok(Payload::LedgerItems(LedgerItemsObj::new(&[e], &[])))
+                Ok(Payload::new(LedgerItemsObj::new(&[e], &[])))
             })
         }
     })
@@ -580,7 +544,7 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
         unsafe {
@@ -589,10 +553,7 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
                 let mut entries = r.to_grant;
                 entries.extend(r.failed);
                 entries.extend(r.still_pending);
-                Ok(Payload::LedgerItems(LedgerItemsObj::new(
-                    &entries,
-                    &r.revocations,
-                )))
+                Ok(Payload::new(LedgerItemsObj::new(&entries, &r.revocations)))
             })
         }
     })
@@ -604,11 +565,11 @@ pub unsafe extern "C" fn msstore_ledger_reconcile(
 /// letters and deleted; other sandboxes' messages are left alone. Result:
 /// `msstore_op_take_ledger_items`: the revocations this pass created, claimed for this server
 /// (apply each, then `msstore_ledger_acknowledge_revocation`), and the counts through
-/// `msstore_ledger_items_ingest_summary`. `opts` may be NULL (defaults). Errors at start:
+/// `msstore_ledger_items_get_info`. `opts` may be NULL (defaults). Errors at start:
 /// `MSSTORE_E_INVALID_ARGUMENT` (struct_size, max_messages > 32, empty sandbox), argument
 /// codes; in the callback: queue or SAS failures, `MSSTORE_E_STORAGE` (events recorded before
 /// the failure stay recorded; their revocations come out of
-/// `msstore_ledger_revocations_to_apply`).
+/// `msstore_ledger_claim_revocations`).
 ///
 /// # Safety
 /// See the operations contract in `ops`; `opts` is NULL or points to a valid
@@ -623,7 +584,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         let o = if opts.is_null() {
             msstore_clawback_ingest_options::default()
@@ -635,7 +596,8 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
         let nonzero = |v: u32, default: u32| if v == 0 { default } else { v };
         let r = ClawbackIngestOptions {
             // SAFETY: the struct's string is NULL or NUL-terminated per the contract.
-            expected_sandbox: unsafe { opt(o.expected_sandbox) }?.unwrap_or(d.expected_sandbox),
+            expected_sandbox: unsafe { in_opt_string(o.expected_sandbox) }?
+                .unwrap_or(d.expected_sandbox),
             receive: ReceiveOptions {
                 max_messages: nonzero(o.max_messages, d.receive.max_messages),
                 visibility_timeout_secs: nonzero(
@@ -657,7 +619,7 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let s = l.ingest_clawback_queue(&c, r).await?;
-                Ok(Payload::LedgerItems(LedgerItemsObj::from_summary(&s)))
+                Ok(Payload::new(LedgerItemsObj::from_summary(&s)))
             })
         }
     })
@@ -682,20 +644,20 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    super::panic::guard_result(|| {
+    boundary!({
         let l = ledger_of(ledger)?;
         // SAFETY: forwarded contract.
-        let key = unsafe { req(purchase_key) }?;
+        let key = unsafe { in_string(purchase_key) }?;
         let opts = ClawbackOrdersIngestOptions {
             // SAFETY: forwarded contract.
-            sbx: unsafe { opt(sbx) }?,
+            sbx: unsafe { in_opt_string(sbx) }?,
             ..ClawbackOrdersIngestOptions::default()
         };
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let s = l.ingest_clawback_orders(&c, &key, opts).await?;
-                Ok(Payload::LedgerItems(LedgerItemsObj::from_summary(&s)))
+                Ok(Payload::new(LedgerItemsObj::from_summary(&s)))
             })
         }
     })
@@ -709,25 +671,25 @@ pub unsafe extern "C" fn msstore_ledger_ingest_clawback_orders(
 /// # Safety
 /// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_pending(
+pub unsafe extern "C" fn msstore_ledger_list_pending(
     ledger: *mut msstore_ledger,
     out: *mut *mut msstore_ledger_items,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            if out.is_null() {
-                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-            }
-            let l = ledger_of(ledger)?;
-            Ok((|| {
-                let items = LedgerItemsObj::new(&l.pending()?, &l.open_revocations()?);
-                give_items(out, items);
-                Ok(())
-            })())
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                non_null(out)?;
+                let l = ledger_of(ledger)?;
+                Ok((|| {
+                    let items = LedgerItemsObj::new(&l.pending()?, &l.open_revocations()?);
+                    give_items(out, items);
+                    Ok(())
+                })())
+            })
         })
-    }
+    })
 }
 
 /// The game granted an APPLIED entry: completes it. Idempotent. Errors:
@@ -737,19 +699,21 @@ pub unsafe extern "C" fn msstore_ledger_pending(
 /// # Safety
 /// `entry_id` is NULL or NUL-terminated; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_acknowledge(
+pub unsafe extern "C" fn msstore_ledger_acknowledge_entry(
     ledger: *mut msstore_ledger,
     entry_id: *const c_char,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            let l = ledger_of(ledger)?;
-            let id = req(entry_id)?;
-            Ok(l.acknowledge(&id).map(drop))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                let l = ledger_of(ledger)?;
+                let id = in_string(entry_id)?;
+                Ok(l.acknowledge(&id).map(drop))
+            })
         })
-    }
+    })
 }
 
 /// Matches a clawback event against the consumes the ledger recorded and records the
@@ -769,38 +733,40 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
     out_duplicate: *mut u32,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            let l = ledger_of(ledger)?;
-            let o = read_versioned(m)?;
-            use msstore_ledger_clawback_state::*;
-            let state = match o.state {
-                x if x == MSSTORE_LEDGER_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
-                x if x == MSSTORE_LEDGER_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
-                x if x == MSSTORE_LEDGER_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
-                x if x == MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
-                    ClawbackState::ChargebackReversal
-                }
-                _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
-            };
-            let mm = ClawbackMatch {
-                event_id: req(o.event_id)?,
-                order_id: req(o.order_id)?,
-                line_item_id: req(o.line_item_id)?,
-                product_id: req(o.product_id)?,
-                state,
-            };
-            Ok(l.apply_clawback(&mm).map(|r| {
-                if !out_duplicate.is_null() {
-                    let _ = write_out(out_duplicate, u32::from(r.duplicate));
-                }
-                if !out.is_null() {
-                    give_items(out, LedgerItemsObj::new(&[], &r.revocations));
-                }
-            }))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                let l = ledger_of(ledger)?;
+                let o = read_versioned(m)?;
+                use msstore_clawback_event_state::*;
+                let state = match o.state {
+                    x if x == MSSTORE_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,
+                    x if x == MSSTORE_CLAWBACK_REVOKED as i32 => ClawbackState::Revoked,
+                    x if x == MSSTORE_CLAWBACK_REFUNDED as i32 => ClawbackState::Refunded,
+                    x if x == MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL as i32 => {
+                        ClawbackState::ChargebackReversal
+                    }
+                    _ => return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
+                };
+                let mm = ClawbackMatch {
+                    event_id: in_string(o.event_id)?,
+                    order_id: in_string(o.order_id)?,
+                    line_item_id: in_string(o.line_item_id)?,
+                    product_id: in_string(o.product_id)?,
+                    state,
+                };
+                Ok(l.apply_clawback(&mm).map(|r| {
+                    if !out_duplicate.is_null() {
+                        let _ = write_out(out_duplicate, u32::from(r.duplicate));
+                    }
+                    if !out.is_null() {
+                        give_items(out, LedgerItemsObj::new(&[], &r.revocations));
+                    }
+                }))
+            })
         })
-    }
+    })
 }
 
 /// Unacknowledged revocations not yet handed to this process's game, claimed for this
@@ -811,22 +777,22 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
 /// # Safety
 /// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_revocations_to_apply(
+pub unsafe extern "C" fn msstore_ledger_claim_revocations(
     ledger: *mut msstore_ledger,
     out: *mut *mut msstore_ledger_items,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            if out.is_null() {
-                return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-            }
-            let l = ledger_of(ledger)?;
-            Ok(l.revocations_to_apply()
-                .map(|r| give_items(out, LedgerItemsObj::new(&[], &r))))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                non_null(out)?;
+                let l = ledger_of(ledger)?;
+                Ok(l.revocations_to_apply()
+                    .map(|r| give_items(out, LedgerItemsObj::new(&[], &r))))
+            })
         })
-    }
+    })
 }
 
 /// The game applied a revocation. Idempotent. Errors: `MSSTORE_E_NOT_FOUND`,
@@ -840,149 +806,14 @@ pub unsafe extern "C" fn msstore_ledger_acknowledge_revocation(
     revocation_id: *const c_char,
     err: *mut *mut msstore_error,
 ) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe {
-        sync_call(err, || {
-            let l = ledger_of(ledger)?;
-            let id = req(revocation_id)?;
-            Ok(l.acknowledge_revocation(&id).map(drop))
+    boundary!({
+        // SAFETY: forwarded contract.
+        Ok(unsafe {
+            sync_call(err, || {
+                let l = ledger_of(ledger)?;
+                let id = in_string(revocation_id)?;
+                Ok(l.acknowledge_revocation(&id).map(drop))
+            })
         })
-    }
-}
-
-/// Number of entries (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_entry_count(h: *const msstore_ledger_items) -> usize {
-    handles::with::<LedgerItemsObj, _, _>(h, 0, |o| o.entries.0.len())
-}
-
-/// Copies entry `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_entry(
-    h: *const msstore_ledger_items,
-    index: usize,
-    out: *mut msstore_ledger_entry,
-) -> msstore_result {
-    super::panic::guard_result(|| {
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
-        let v = o
-            .entries
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Copies order transaction `tx` of entry `index` into `*out`. Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_entry_transaction(
-    h: *const msstore_ledger_items,
-    index: usize,
-    tx: usize,
-    out: *mut msstore_order_transaction,
-) -> msstore_result {
-    super::panic::guard_result(|| {
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
-        let v = o
-            .transactions
-            .get(index)
-            .and_then(|t| t.0.get(tx))
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Number of revocations (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_revocation_count(h: *const msstore_ledger_items) -> usize {
-    handles::with::<LedgerItemsObj, _, _>(h, 0, |o| o.revocations.0.len())
-}
-
-/// Copies revocation `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_revocation(
-    h: *const msstore_ledger_items,
-    index: usize,
-    out: *mut msstore_ledger_revocation,
-) -> msstore_result {
-    super::panic::guard_result(|| {
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
-        let v = o
-            .revocations
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Copies the counts of a clawback ingestion result into `*out` (set `struct_size` first).
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
-/// (the items are not the result of `msstore_ledger_ingest_clawback[_orders]`).
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_ledger_items_ingest_summary(
-    h: *const msstore_ledger_items,
-    out: *mut msstore_clawback_ingest_summary,
-) -> msstore_result {
-    super::panic::guard_result(|| {
-        let o = handles::get::<LedgerItemsObj>(handles::id_of(h))?;
-        let v = o
-            .summary
-            .as_ref()
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// `{"entries":[…],"revocations":[…]}` (plus `"summary"` for an ingestion; no keys). Owned by `h`; NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_json(h: *const msstore_ledger_items) -> *const c_char {
-    handles::with::<LedgerItemsObj, _, _>(h, std::ptr::null(), |o| o.json.as_ptr())
-}
-
-/// Frees an items handle. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_ledger_items_free(h: *mut msstore_ledger_items) -> msstore_result {
-    guard(msstore_result::MSSTORE_E_PANIC, || {
-        free::<LedgerItemsObj, _>(h)
-    })
-}
-
-/// Takes the items of a `msstore_ledger_consume` or `msstore_ledger_reconcile` operation.
-/// Ownership and errors as the other `msstore_op_take_*` functions: on `MSSTORE_OK` the caller
-/// owns `*out` (`msstore_ledger_items_free`).
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_ledger_items(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_ledger_items,
-) -> msstore_result {
-    super::panic::guard_result(|| {
-        if out.is_null() {
-            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-        }
-        let id = super::completion::take_result(op, super::results::ResultKind::LedgerItems)?;
-        // SAFETY: non-null; the caller promises it is writable.
-        unsafe { write_out(out, handles::ptr_of(id)) }
     })
 }

@@ -1,6 +1,6 @@
 //! The log callback: routes the library's log records to the engine (UE_LOG, Debug.Log).
 
-use super::panic::guard_result;
+use super::panic::boundary;
 use super::strings::cstring;
 use super::types::{msstore_log_cb, msstore_result};
 use crate::log::{set_sink, Level};
@@ -38,12 +38,12 @@ pub(crate) fn redact(s: &str) -> String {
 /// than 5 seconds; called from inside the callback, it does not wait for that call.
 /// Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
 #[no_mangle]
-pub extern "C" fn msstore_set_log_callback(
+pub extern "C" fn msstore_log_set_callback(
     cb: msstore_log_cb,
     user_data: *mut c_void,
     max_level: i32,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         let Some(cb) = cb else {
             set_sink(None, Level::Error);
             return Ok(());

@@ -1,6 +1,8 @@
 //! The C ABI (`msstore_*`), the only way game engines reach the library.
 //!
 //! One job per module:
+//! - `accessors`: the accessors, takes and frees of result handles, generated from
+//!   `exports_table.rs` by build.rs;
 //! - [`types`]: `repr(C)` enums and structs shared with C (result codes, options, item views);
 //! - [`handles`]: the registry of live handles (freed-handle detection, `msstore_live_objects`);
 //! - [`panic`]: the panic boundary every export runs inside;
@@ -25,6 +27,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod accessors;
 pub mod clawback;
 pub mod client;
 pub mod completion;
@@ -42,6 +45,7 @@ pub mod results;
 pub mod strings;
 pub mod types;
 
+use panic::boundary;
 use std::ffi::c_char;
 
 static VERSION_C: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
@@ -52,7 +56,7 @@ static VERSION_C: &[u8] = concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes();
 /// Compare with `MSSTORE_VERSION_STRING` to detect a header/library mismatch.
 #[no_mangle]
 pub extern "C" fn msstore_version() -> *const c_char {
-    VERSION_C.as_ptr().cast()
+    boundary!({ Ok(VERSION_C.as_ptr().cast()) })
 }
 
 /// The number of live library objects (clients, operations, errors and result handles) in the
@@ -61,16 +65,21 @@ pub extern "C" fn msstore_version() -> *const c_char {
 /// Threading: any thread. Errors: none.
 #[no_mangle]
 pub extern "C" fn msstore_live_objects() -> usize {
-    panic::guard(0, handles::count)
+    boundary!({ Ok(handles::count()) })
 }
 
-/// Diagnostics: panics inside the library on purpose, to show that the panic boundary turns it
-/// into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`.
+/// Test hook: panics inside the library on purpose, to show that the panic boundary turns it
+/// into `MSSTORE_E_PANIC` instead of aborting the host. Always returns `MSSTORE_E_PANIC`. Only
+/// in builds with the Cargo feature `ffi-test-hooks` (the test suites'; never shipped), and
+/// declared only when `MSSTORE_TEST_HOOKS` is defined.
 ///
 /// Threading: any thread. The panic message is printed to stderr by the Rust panic hook.
+#[cfg(feature = "ffi-test-hooks")]
 #[no_mangle]
+#[allow(unreachable_code)] // the `Ok(())` that gives the body its type
 pub extern "C" fn msstore_debug_trigger_panic() -> types::msstore_result {
-    panic::guard_result(|| -> Result<(), types::msstore_result> {
+    boundary!({
         panic!("msstore_debug_trigger_panic called");
+        Ok(())
     })
 }

@@ -18,9 +18,9 @@
 
 use super::completion::start;
 use super::key::KeyObj;
-use super::panic::guard_result;
+use super::panic::boundary;
 use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
-use super::strings::{in_opt_str, in_str, read_versioned, MAX_PRODUCTS, MAX_STR};
+use super::strings::{in_opt_string, in_string, read_versioned, MAX_PRODUCTS};
 use super::types::*;
 use crate::collections::UserIdentity;
 use crate::collections::{ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request};
@@ -28,20 +28,6 @@ use crate::consume::{ConsumeRequest, ConsumeV6Request};
 use crate::purchase::{ChangeType, GrantRequest, RecurrenceChangeRequest, RecurrenceQueryRequest};
 use crate::token::Audience;
 use std::ffi::{c_char, c_void};
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn req(p: *const c_char) -> Result<String, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
-}
-
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn opt(p: *const c_char) -> Result<Option<String>, msstore_result> {
-    // SAFETY: forwarded contract.
-    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
-}
 
 /// # Safety
 /// `ids` (and `skus` when not NULL) point to `count` pointers, each NULL (skus only) or
@@ -63,12 +49,12 @@ unsafe fn products(
     (0..count)
         .map(|i| {
             // SAFETY: `ids` has `count` readable elements.
-            let id = unsafe { req(*ids.add(i)) }?;
+            let id = unsafe { in_string(*ids.add(i)) }?;
             let sku = if skus.is_null() {
                 None
             } else {
                 // SAFETY: `skus` has `count` readable elements, each NULL or NUL-terminated.
-                unsafe { opt(*skus.add(i)) }?
+                unsafe { in_opt_string(*skus.add(i)) }?
             };
             Ok(match sku {
                 Some(s) => ProductSkuId::with_sku(id, s),
@@ -86,7 +72,7 @@ unsafe fn products(
 /// # Safety
 /// See the module contract: `call` NULL or valid; `out_op` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_get_token(
+pub unsafe extern "C" fn msstore_client_get_token(
     client: *mut msstore_client,
     audience: i32,
     call: *const msstore_call_options,
@@ -94,7 +80,7 @@ pub unsafe extern "C" fn msstore_get_token(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         use msstore_audience::*;
         let aud = match audience {
             x if x == MSSTORE_AUDIENCE_SERVICE as i32 => Audience::Service,
@@ -108,21 +94,21 @@ pub unsafe extern "C" fn msstore_get_token(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let t = c.access_token(aud).await?;
-                Ok(Payload::Token(TokenObj::new(&t)))
+                Ok(Payload::new(TokenObj::new(&t)))
             })
         }
     })
 }
 
 /// Renews a Store ID key at the documented renew endpoint for its kind (never at the key's own
-/// refreshUri). Result: `msstore_op_take_key` (the new key: `msstore_key_value`).
+/// refreshUri). Result: `msstore_op_take_key` (the new key: `value` of `msstore_key_get_info`).
 /// Errors in the callback: `MSSTORE_E_INVALID_KEY`, `MSSTORE_E_KEY_MUST_BE_REMINTED`,
 /// `MSSTORE_E_ENTRA_AUTH`, transient codes, `MSSTORE_E_CANCELED`, `MSSTORE_E_SHUTTING_DOWN`.
 ///
 /// # Safety
 /// See the module contract; `key` NULL or NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_renew_key(
+pub unsafe extern "C" fn msstore_client_renew_key(
     client: *mut msstore_client,
     key: *const c_char,
     call: *const msstore_call_options,
@@ -130,15 +116,15 @@ pub unsafe extern "C" fn msstore_renew_key(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
-        let key = unsafe { req(key) }?;
+        let key = unsafe { in_string(key) }?;
         // SAFETY: forwarded contract.
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let margin = c.config().key_renew_margin;
                 let r = c.renew_key(&key).await?;
-                Ok(Payload::Key(KeyObj::new(
+                Ok(Payload::new(KeyObj::new(
                     &r.decoded,
                     r.key.expose(),
                     margin,
@@ -159,7 +145,7 @@ pub unsafe extern "C" fn msstore_renew_key(
 /// See the module contract; `query` points to a valid `msstore_query_options` whose pointers are
 /// NULL or valid as documented on the struct.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_query_entitlements(
+pub unsafe extern "C" fn msstore_client_query_entitlements(
     client: *mut msstore_client,
     query: *const msstore_query_options,
     call: *const msstore_call_options,
@@ -167,17 +153,17 @@ pub unsafe extern "C" fn msstore_query_entitlements(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let q = unsafe { read_versioned(query) }?;
         // SAFETY: the struct's pointers are NULL or valid per the contract.
         let (key, prods, token, validity, sbx) = unsafe {
             (
-                req(q.collections_key)?,
+                in_string(q.collections_key)?,
                 products(q.product_ids, q.sku_ids, q.product_count)?,
-                opt(q.continuation_token)?,
-                opt(q.validity_type)?,
-                opt(q.sbx)?,
+                in_opt_string(q.continuation_token)?,
+                in_opt_string(q.validity_type)?,
+                in_opt_string(q.sbx)?,
             )
         };
         let single = q.single_page != 0;
@@ -194,7 +180,7 @@ pub unsafe extern "C" fn msstore_query_entitlements(
                         } else {
                             EntitlementsObj::from_all(&c.$all(r).await?)
                         };
-                        Ok(Payload::Entitlements(obj))
+                        Ok(Payload::new(obj))
                     })
                 }
             }};
@@ -245,13 +231,13 @@ pub unsafe extern "C" fn msstore_query_entitlements(
 /// Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
 /// (`quantity == 0`). Result: `msstore_op_take_consume_result`.
 /// Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend with
-/// `msstore_error_tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
+/// the error's `tracking_id`), `MSSTORE_E_SERVICE` (e.g. insufficient quantity),
 /// `MSSTORE_E_INVALID_ARGUMENT` (tracking id not a GUID), `MSSTORE_E_UNAUTHORIZED`, …
 ///
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_consume_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_consume(
+pub unsafe extern "C" fn msstore_client_consume(
     client: *mut msstore_client,
     opts: *const msstore_consume_options,
     call: *const msstore_call_options,
@@ -259,16 +245,16 @@ pub unsafe extern "C" fn msstore_consume(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let (key, product, tracking, sbx) = unsafe {
             (
-                req(o.collections_key)?,
-                req(o.product_id)?,
-                opt(o.tracking_id)?,
-                opt(o.sbx)?,
+                in_string(o.collections_key)?,
+                in_string(o.product_id)?,
+                in_opt_string(o.tracking_id)?,
+                in_opt_string(o.sbx)?,
             )
         };
         let mut r = if o.quantity == 0 {
@@ -284,25 +270,25 @@ pub unsafe extern "C" fn msstore_consume(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume(r).await.into_result()?;
-                Ok(Payload::Consume(ConsumeObj::new(&res)))
+                Ok(Payload::new(ConsumeObj::new(&res)))
             })
         }
     })
 }
 
 /// Consumes through the legacy v6 endpoint (answers 204), form A (`item_id` + `tracking_id`) or
-/// form B (`product_id` + `transaction_id`). Completes like `msstore_consume`: on `MSSTORE_OK`
-/// take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
+/// form B (`product_id` + `transaction_id`). Completes like `msstore_client_consume`: on
+/// `MSSTORE_OK` take the result with `msstore_op_take_consume_result`; its `tracking_id` is the one sent
 /// (form B: the transaction id), `item_id`/`product_id` echo the request and `new_quantity` is 0
 /// (v6 reports no balance). Errors in the callback: `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` (resend
-/// with `msstore_error_tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
+/// with the error's `tracking_id`), `MSSTORE_E_INVALID_ARGUMENT` (both forms or neither, an
 /// unknown item), `MSSTORE_E_SERVICE` (e.g. nothing left to consume), `MSSTORE_E_UNAUTHORIZED`, …
 /// Synchronous errors add `MSSTORE_E_INVALID_ARGUMENT` for a `tracking_id` without `item_id`.
 ///
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_consume_v6_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_consume_v6(
+pub unsafe extern "C" fn msstore_client_consume_v6(
     client: *mut msstore_client,
     opts: *const msstore_consume_v6_options,
     call: *const msstore_call_options,
@@ -310,17 +296,17 @@ pub unsafe extern "C" fn msstore_consume_v6(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let (key, item, tracking, product, transaction) = unsafe {
             (
-                req(o.collections_key)?,
-                opt(o.item_id)?,
-                opt(o.tracking_id)?,
-                opt(o.product_id)?,
-                opt(o.transaction_id)?,
+                in_string(o.collections_key)?,
+                in_opt_string(o.item_id)?,
+                in_opt_string(o.tracking_id)?,
+                in_opt_string(o.product_id)?,
+                in_opt_string(o.transaction_id)?,
             )
         };
         let r = match item {
@@ -345,7 +331,7 @@ pub unsafe extern "C" fn msstore_consume_v6(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume_v6(r).await.into_result()?;
-                Ok(Payload::Consume(ConsumeObj::new(&res)))
+                Ok(Payload::new(ConsumeObj::new(&res)))
             })
         }
     })
@@ -358,7 +344,7 @@ pub unsafe extern "C" fn msstore_consume_v6(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_grant_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_grant_free_product(
+pub unsafe extern "C" fn msstore_client_grant_free_product(
     client: *mut msstore_client,
     opts: *const msstore_grant_options,
     call: *const msstore_call_options,
@@ -366,25 +352,25 @@ pub unsafe extern "C" fn msstore_grant_free_product(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
             let mut r = GrantRequest::new(
-                &req(o.purchase_key)?,
-                &req(o.product_id)?,
-                &req(o.sku_id)?,
-                &req(o.availability_id)?,
+                &in_string(o.purchase_key)?,
+                &in_string(o.product_id)?,
+                &in_string(o.sku_id)?,
+                &in_string(o.availability_id)?,
             );
-            if let Some(l) = opt(o.language)? {
+            if let Some(l) = in_opt_string(o.language)? {
                 r.language = l;
             }
-            if let Some(m) = opt(o.market)? {
+            if let Some(m) = in_opt_string(o.market)? {
                 r.market = m;
             }
-            r.order_id = opt(o.order_id)?;
-            r.dev_offer_id = opt(o.dev_offer_id)?;
+            r.order_id = in_opt_string(o.order_id)?;
+            r.dev_offer_id = in_opt_string(o.dev_offer_id)?;
             r
         };
         r.quantity = 1;
@@ -392,7 +378,7 @@ pub unsafe extern "C" fn msstore_grant_free_product(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let order = c.grant_free_product(r).await?;
-                Ok(Payload::Order(OrderObj::new(&order)))
+                Ok(Payload::new(OrderObj::new(&order)))
             })
         }
     })
@@ -404,7 +390,7 @@ pub unsafe extern "C" fn msstore_grant_free_product(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_subscription_query_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_query_subscriptions(
+pub unsafe extern "C" fn msstore_client_query_subscriptions(
     client: *mut msstore_client,
     opts: *const msstore_subscription_query_options,
     call: *const msstore_call_options,
@@ -412,14 +398,14 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
-            let mut r = RecurrenceQueryRequest::new(&req(o.purchase_key)?);
-            r.continuation_token = opt(o.continuation_token)?;
-            r.sbx = opt(o.sbx)?;
+            let mut r = RecurrenceQueryRequest::new(&in_string(o.purchase_key)?);
+            r.continuation_token = in_opt_string(o.continuation_token)?;
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         if o.page_size != 0 {
@@ -436,7 +422,7 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
                     let items = c.query_subscriptions(r).await?;
                     SubscriptionsObj::new(&items, None, String::new())
                 };
-                Ok(Payload::Subscriptions(obj))
+                Ok(Payload::new(obj))
             })
         }
     })
@@ -449,7 +435,7 @@ pub unsafe extern "C" fn msstore_query_subscriptions(
 /// # Safety
 /// See the module contract; `opts` points to a valid `msstore_subscription_change_options`.
 #[no_mangle]
-pub unsafe extern "C" fn msstore_change_subscription(
+pub unsafe extern "C" fn msstore_client_change_subscription(
     client: *mut msstore_client,
     opts: *const msstore_subscription_change_options,
     call: *const msstore_call_options,
@@ -457,7 +443,7 @@ pub unsafe extern "C" fn msstore_change_subscription(
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
 ) -> msstore_result {
-    guard_result(|| {
+    boundary!({
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         use msstore_change_type::*;
@@ -470,9 +456,12 @@ pub unsafe extern "C" fn msstore_change_subscription(
         };
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
         let mut r = unsafe {
-            let mut r =
-                RecurrenceChangeRequest::new(&req(o.purchase_key)?, &req(o.recurrence_id)?, ct);
-            r.sbx = opt(o.sbx)?;
+            let mut r = RecurrenceChangeRequest::new(
+                &in_string(o.purchase_key)?,
+                &in_string(o.recurrence_id)?,
+                ct,
+            );
+            r.sbx = in_opt_string(o.sbx)?;
             r
         };
         if ct == ChangeType::Extend {
@@ -482,7 +471,7 @@ pub unsafe extern "C" fn msstore_change_subscription(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let item = c.change_subscription(r).await?;
-                Ok(Payload::Subscriptions(SubscriptionsObj::new(
+                Ok(Payload::new(SubscriptionsObj::new(
                     std::slice::from_ref(&item),
                     None,
                     String::new(),

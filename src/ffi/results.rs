@@ -5,55 +5,29 @@
 //! views hold raw pointers into the object's own [`Arena`].
 
 use super::completion::take_result;
-use super::handles;
-use super::key::KeyObj;
-use super::panic::guard_result;
-use super::strings::{cstring, write_out, write_view, Arena};
+use super::handles::{self, Handle};
+use super::strings::{cstring, non_null, write_out, Arena};
 use super::types::*;
 use crate::collections::{EntitlementItem, QueryPage, QueryResult};
-use crate::consume::ConsumeResult;
+use crate::consume::{ConsumeResult, OrderTransaction};
 use crate::purchase::{Order, RecurrenceItem};
 use crate::time::Timestamp;
 use crate::token::{AccessToken, Audience};
+use std::any::Any;
 use std::ffi::{c_char, CString};
+use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResultKind {
-    Token,
-    Key,
-    Entitlements,
-    Consume,
-    Order,
-    Subscriptions,
-    ClawbackOrders,
-    ClawbackMessages,
-    LedgerItems,
-}
+/// What a successful operation produced: a result object, registered when the operation
+/// completes and typed when the caller takes it (`msstore_op_take_*`).
+pub(crate) struct Payload(Arc<dyn Any + Send + Sync>);
 
-/// What a successful operation produced.
-pub(crate) enum Payload {
-    Token(TokenObj),
-    Key(KeyObj),
-    Entitlements(EntitlementsObj),
-    Consume(ConsumeObj),
-    Order(OrderObj),
-    Subscriptions(SubscriptionsObj),
-    ClawbackOrders(super::clawback::ClawbackOrdersObj),
-    ClawbackMessages(super::clawback::ClawbackMessagesObj),
-    LedgerItems(super::ledger::LedgerItemsObj),
-}
+impl Payload {
+    pub(crate) fn new<T: Any + Send + Sync>(obj: T) -> Payload {
+        Payload(Arc::new(obj))
+    }
 
-pub(crate) fn register_payload(p: Payload) -> (ResultKind, usize) {
-    match p {
-        Payload::Token(o) => (ResultKind::Token, handles::register(o)),
-        Payload::Key(o) => (ResultKind::Key, handles::register(o)),
-        Payload::Entitlements(o) => (ResultKind::Entitlements, handles::register(o)),
-        Payload::Consume(o) => (ResultKind::Consume, handles::register(o)),
-        Payload::Order(o) => (ResultKind::Order, handles::register(o)),
-        Payload::Subscriptions(o) => (ResultKind::Subscriptions, handles::register(o)),
-        Payload::ClawbackOrders(o) => (ResultKind::ClawbackOrders, handles::register(o)),
-        Payload::ClawbackMessages(o) => (ResultKind::ClawbackMessages, handles::register(o)),
-        Payload::LedgerItems(o) => (ResultKind::LedgerItems, handles::register(o)),
+    pub(crate) fn register(self) -> usize {
+        handles::register_any(self.0)
     }
 }
 
@@ -78,18 +52,28 @@ unsafe impl<T> Send for Views<T> {}
 // SAFETY: as above; nothing is ever written through them.
 unsafe impl<T> Sync for Views<T> {}
 
+impl<T> Views<T> {
+    /// View `index`, or `MSSTORE_E_INVALID_ARGUMENT` past the end.
+    pub(crate) fn at(&self, index: usize) -> Result<&T, msstore_result> {
+        self.0
+            .get(index)
+            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
 pub(crate) struct TokenObj {
-    audience: i32,
-    token: CString,
-    expires_at_ms: i64,
+    _token: CString,
+    pub(crate) info: Views<msstore_token_info>,
 }
 
 impl TokenObj {
     pub(crate) fn new(t: &AccessToken) -> TokenObj {
-        TokenObj {
+        let token = cstring(t.token.expose());
+        let info = msstore_token_info {
+            struct_size: std::mem::size_of::<msstore_token_info>() as u32,
             audience: match t.audience {
                 Audience::Service => msstore_audience::MSSTORE_AUDIENCE_SERVICE as i32,
                 Audience::CollectionsKeyCreate => {
@@ -99,42 +83,14 @@ impl TokenObj {
                     msstore_audience::MSSTORE_AUDIENCE_PURCHASE_KEY_CREATE as i32
                 }
             },
-            token: cstring(t.token.expose()),
-            expires_at_ms: t.expires_at.unix_millis(),
+            value: token.as_ptr(),
+            expires_at_unix_ms: t.expires_at.unix_millis(),
+        };
+        TokenObj {
+            _token: token,
+            info: Views(vec![info]),
         }
     }
-}
-
-/// The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
-/// game clients, never the service token. Owned by the token handle. NULL for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_token_value(t: *const msstore_token) -> *const c_char {
-    handles::with::<TokenObj, _, _>(t, std::ptr::null(), |o| o.token.as_ptr())
-}
-
-/// The token's audience (a `msstore_audience`), or -1 for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_token_audience(t: *const msstore_token) -> i32 {
-    handles::with::<TokenObj, _, _>(t, -1, |o| o.audience)
-}
-
-/// When the token expires (local clock), Unix milliseconds; 0 for a bad handle.
-#[no_mangle]
-pub extern "C" fn msstore_token_expires_at_unix_ms(t: *const msstore_token) -> i64 {
-    handles::with::<TokenObj, _, _>(t, 0, |o| o.expires_at_ms)
-}
-
-/// Frees a token. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
-#[no_mangle]
-pub extern "C" fn msstore_token_free(t: *mut msstore_token) -> msstore_result {
-    free::<TokenObj, _>(t)
-}
-
-pub(crate) fn free<T: Send + Sync + 'static, P>(p: *mut P) -> msstore_result {
-    if p.is_null() {
-        return msstore_result::MSSTORE_OK;
-    }
-    guard_result(|| handles::remove::<T>(handles::id_of(p)).map(drop))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,11 +98,9 @@ pub(crate) fn free<T: Send + Sync + 'static, P>(p: *mut P) -> msstore_result {
 
 pub(crate) struct EntitlementsObj {
     _arena: Arena,
-    items: Views<msstore_entitlement>,
-    continuation: Option<CString>,
-    pages: u32,
-    duplicates_removed: u32,
-    raw_json: CString,
+    pub(crate) info: Views<msstore_entitlements_info>,
+    pub(crate) items: Views<msstore_entitlement>,
+    pub(crate) json: CString,
 }
 
 fn entitlement_view(a: &mut Arena, i: &EntitlementItem) -> msstore_entitlement {
@@ -189,14 +143,19 @@ impl EntitlementsObj {
         raw: String,
     ) -> Self {
         let mut a = Arena::default();
-        let views = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
+        let views: Vec<_> = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
+        let info = msstore_entitlements_info {
+            struct_size: std::mem::size_of::<msstore_entitlements_info>() as u32,
+            pages,
+            count: views.len(),
+            duplicates_removed: dups,
+            continuation_token: a.o(continuation),
+        };
         EntitlementsObj {
             _arena: a,
+            info: Views(vec![info]),
             items: Views(views),
-            continuation: continuation.map(cstring),
-            pages,
-            duplicates_removed: dups,
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
 
@@ -216,84 +175,24 @@ impl EntitlementsObj {
     }
 }
 
-/// Number of entitlements (0 for a bad handle). Threading: any thread.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_count(h: *const msstore_entitlements) -> usize {
-    handles::with::<EntitlementsObj, _, _>(h, 0, |o| o.items.0.len())
-}
-
-/// Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
-/// are owned by `h`, valid until `msstore_entitlements_free(h)`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`
-/// (index out of range or bad struct_size).
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_entitlements_get(
-    h: *const msstore_entitlements,
-    index: usize,
-    out: *mut msstore_entitlement,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<EntitlementsObj>(handles::id_of(h))?;
-        let v = o
-            .items
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// The continuation token of a single-page query (pass it back for the next page), or NULL on
-/// the last page and for all-pages queries. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_continuation_token(
-    h: *const msstore_entitlements,
-) -> *const c_char {
-    handles::with::<EntitlementsObj, _, _>(h, std::ptr::null(), |o| {
-        o.continuation
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.as_ptr())
-    })
-}
-
-/// Pages fetched (1 for a single-page query).
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_pages(h: *const msstore_entitlements) -> u32 {
-    handles::with::<EntitlementsObj, _, _>(h, 0, |o| o.pages)
-}
-
-/// Items dropped as duplicates across pages (all-pages queries).
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_duplicates_removed(h: *const msstore_entitlements) -> u32 {
-    handles::with::<EntitlementsObj, _, _>(h, 0, |o| o.duplicates_removed)
-}
-
-/// JSON of the result: for a single-page query the response body exactly as received; for an
-/// all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
-/// Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_raw_json(h: *const msstore_entitlements) -> *const c_char {
-    handles::with::<EntitlementsObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
-}
-
-/// Frees an entitlements handle and every string it owns. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_entitlements_free(h: *mut msstore_entitlements) -> msstore_result {
-    free::<EntitlementsObj, _>(h)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Consume
 
 pub(crate) struct ConsumeObj {
     _arena: Arena,
-    info: Views<msstore_consume_info>,
-    transactions: Views<msstore_order_transaction>,
-    json: CString,
+    pub(crate) info: Views<msstore_consume_result_info>,
+    pub(crate) transactions: Views<msstore_order_transaction>,
+    pub(crate) json: CString,
+}
+
+/// One order line a consume drew from (a consume result's, or a ledger entry's).
+pub(crate) fn transaction_view(a: &mut Arena, t: &OrderTransaction) -> msstore_order_transaction {
+    msstore_order_transaction {
+        struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
+        order_id: a.s(&t.order_id),
+        order_line_item_id: a.s(&t.order_line_item_id),
+        quantity_consumed: t.quantity_consumed,
+    }
 }
 
 impl ConsumeObj {
@@ -302,15 +201,10 @@ impl ConsumeObj {
         let transactions = r
             .order_transactions
             .iter()
-            .map(|t| msstore_order_transaction {
-                struct_size: std::mem::size_of::<msstore_order_transaction>() as u32,
-                order_id: a.s(&t.order_id),
-                order_line_item_id: a.s(&t.order_line_item_id),
-                quantity_consumed: t.quantity_consumed,
-            })
+            .map(|t| transaction_view(&mut a, t))
             .collect();
-        let info = msstore_consume_info {
-            struct_size: std::mem::size_of::<msstore_consume_info>() as u32,
+        let info = msstore_consume_result_info {
+            struct_size: std::mem::size_of::<msstore_consume_result_info>() as u32,
             item_id: a.s(&r.item_id),
             product_id: a.s(&r.product_id),
             tracking_id: a.s(&r.tracking_id),
@@ -326,64 +220,14 @@ impl ConsumeObj {
     }
 }
 
-/// Copies the consume summary into `*out` (set `struct_size` first). Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_consume_result_get(
-    h: *const msstore_consume_result,
-    out: *mut msstore_consume_info,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, &o.info.0[0]) }
-    })
-}
-
-/// Copies order transaction `index` into `*out`. Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_consume_result_transaction(
-    h: *const msstore_consume_result,
-    index: usize,
-    out: *mut msstore_order_transaction,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<ConsumeObj>(handles::id_of(h))?;
-        let v = o
-            .transactions
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// The consume result as JSON (the service's fields). Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_consume_result_json(h: *const msstore_consume_result) -> *const c_char {
-    handles::with::<ConsumeObj, _, _>(h, std::ptr::null(), |o| o.json.as_ptr())
-}
-
-/// Frees a consume result. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_consume_result_free(h: *mut msstore_consume_result) -> msstore_result {
-    free::<ConsumeObj, _>(h)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Orders
 
 pub(crate) struct OrderObj {
     _arena: Arena,
-    info: Views<msstore_order_info>,
-    lines: Views<msstore_order_line_item>,
-    raw_json: CString,
+    pub(crate) info: Views<msstore_order_info>,
+    pub(crate) lines: Views<msstore_order_line_item>,
+    pub(crate) json: CString,
 }
 
 impl OrderObj {
@@ -424,59 +268,9 @@ impl OrderObj {
             _arena: a,
             info: Views(vec![info]),
             lines: Views(lines),
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
-}
-
-/// Copies the order summary into `*out` (set `struct_size` first). Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_order_get(
-    h: *const msstore_order,
-    out: *mut msstore_order_info,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<OrderObj>(handles::id_of(h))?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, &o.info.0[0]) }
-    })
-}
-
-/// Copies order line `index` into `*out`. Strings owned by `h`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_order_line_item_get(
-    h: *const msstore_order,
-    index: usize,
-    out: *mut msstore_order_line_item,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<OrderObj>(handles::id_of(h))?;
-        let v = o
-            .lines
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// The order response body as received. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_order_raw_json(h: *const msstore_order) -> *const c_char {
-    handles::with::<OrderObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
-}
-
-/// Frees an order. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_order_free(h: *mut msstore_order) -> msstore_result {
-    free::<OrderObj, _>(h)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,15 +278,15 @@ pub extern "C" fn msstore_order_free(h: *mut msstore_order) -> msstore_result {
 
 pub(crate) struct SubscriptionsObj {
     _arena: Arena,
-    items: Views<msstore_subscription>,
-    continuation: Option<CString>,
-    raw_json: CString,
+    pub(crate) info: Views<msstore_subscriptions_info>,
+    pub(crate) items: Views<msstore_subscription>,
+    pub(crate) json: CString,
 }
 
 impl SubscriptionsObj {
     pub(crate) fn new(items: &[RecurrenceItem], continuation: Option<&str>, raw: String) -> Self {
         let mut a = Arena::default();
-        let views = items
+        let views: Vec<_> = items
             .iter()
             .map(|r| msstore_subscription {
                 struct_size: std::mem::size_of::<msstore_subscription>() as u32,
@@ -517,66 +311,18 @@ impl SubscriptionsObj {
         } else {
             raw
         };
+        let info = msstore_subscriptions_info {
+            struct_size: std::mem::size_of::<msstore_subscriptions_info>() as u32,
+            count: views.len(),
+            continuation_token: a.o(continuation),
+        };
         SubscriptionsObj {
             _arena: a,
+            info: Views(vec![info]),
             items: Views(views),
-            continuation: continuation.map(cstring),
-            raw_json: cstring(&raw),
+            json: cstring(&raw),
         }
     }
-}
-
-/// Number of subscriptions (0 for a bad handle).
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_count(h: *const msstore_subscriptions) -> usize {
-    handles::with::<SubscriptionsObj, _, _>(h, 0, |o| o.items.0.len())
-}
-
-/// Copies subscription `index` into `*out` (set `struct_size` first). Strings owned by `h`.
-/// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT`.
-///
-/// # Safety
-/// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_subscriptions_get(
-    h: *const msstore_subscriptions,
-    index: usize,
-    out: *mut msstore_subscription,
-) -> msstore_result {
-    guard_result(|| {
-        let o = handles::get::<SubscriptionsObj>(handles::id_of(h))?;
-        let v = o
-            .items
-            .0
-            .get(index)
-            .ok_or(msstore_result::MSSTORE_E_INVALID_ARGUMENT)?;
-        // SAFETY: forwarded contract.
-        unsafe { write_view(out, v) }
-    })
-}
-
-/// Continuation token of a single-page query, or NULL. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_continuation_token(
-    h: *const msstore_subscriptions,
-) -> *const c_char {
-    handles::with::<SubscriptionsObj, _, _>(h, std::ptr::null(), |o| {
-        o.continuation
-            .as_ref()
-            .map_or(std::ptr::null(), |c| c.as_ptr())
-    })
-}
-
-/// JSON: the response body as received for a single page, else `{"items":[…]}`. Owned by `h`.
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_raw_json(h: *const msstore_subscriptions) -> *const c_char {
-    handles::with::<SubscriptionsObj, _, _>(h, std::ptr::null(), |o| o.raw_json.as_ptr())
-}
-
-/// Frees a subscriptions handle. NULL is a no-op.
-#[no_mangle]
-pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> msstore_result {
-    free::<SubscriptionsObj, _>(h)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,131 +332,12 @@ pub extern "C" fn msstore_subscriptions_free(h: *mut msstore_subscriptions) -> m
 ///
 /// # Safety
 /// `out` is NULL or writable.
-pub(crate) unsafe fn take_into<T>(
+pub(crate) unsafe fn take_into<H: Handle>(
     op: *mut msstore_op,
-    kind: ResultKind,
-    out: *mut *mut T,
-) -> msstore_result {
-    guard_result(|| {
-        if out.is_null() {
-            return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-        }
-        let id = take_result(op, kind)?;
-        // SAFETY: non-null; the caller promises it is writable.
-        unsafe { write_out(out, handles::ptr_of(id)) }
-    })
-}
-
-/// Takes the token of a `msstore_get_token` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_token_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_token(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_token,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Token, out) }
-}
-
-/// Takes the renewed key of a `msstore_renew_key` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_key_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_key(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_key,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Key, out) }
-}
-
-/// Takes the entitlements of a `msstore_query_entitlements` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_entitlements_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_entitlements(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_entitlements,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Entitlements, out) }
-}
-
-/// Takes the result of a `msstore_consume` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_consume_result_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_consume_result(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_consume_result,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Consume, out) }
-}
-
-/// Takes the order of a `msstore_grant_free_product` operation.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_order_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_order(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_order,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Order, out) }
-}
-
-/// Takes the subscriptions of `msstore_query_subscriptions` / `msstore_change_subscription`.
-///
-/// Ownership: on `MSSTORE_OK` the caller owns `*out` (free it with `msstore_subscriptions_free`); the operation no
-/// longer holds it. Results not taken are freed with the operation. Errors: `MSSTORE_E_PENDING`
-/// (not complete), `MSSTORE_E_NO_RESULT` (the operation failed or the result was taken),
-/// `MSSTORE_E_INVALID_ARGUMENT` (the operation produces another type), `MSSTORE_E_NULL_POINTER`,
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread; `*out` is written only on success.
-///
-/// # Safety
-/// `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn msstore_op_take_subscriptions(
-    op: *mut msstore_op,
-    out: *mut *mut msstore_subscriptions,
-) -> msstore_result {
-    // SAFETY: forwarded contract.
-    unsafe { take_into(op, ResultKind::Subscriptions, out) }
+    out: *mut *mut H,
+) -> Result<(), msstore_result> {
+    non_null(out)?;
+    let h = take_result::<H>(op)?;
+    // SAFETY: non-null; the caller promises it is writable.
+    unsafe { write_out(out, h) }
 }

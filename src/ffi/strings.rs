@@ -45,6 +45,24 @@ pub(crate) unsafe fn in_opt_str<'a>(p: *const c_char) -> Result<Option<&'a str>,
     unsafe { in_str(p, MAX_STR) }.map(Some)
 }
 
+/// An owned copy of a required string argument ([`in_str`], at most `MAX_STR`).
+///
+/// # Safety
+/// As [`in_str`].
+pub(crate) unsafe fn in_string(p: *const c_char) -> Result<String, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_str(p, MAX_STR) }.map(str::to_string)
+}
+
+/// An owned copy of an optional string argument ([`in_opt_str`]).
+///
+/// # Safety
+/// As [`in_str`].
+pub(crate) unsafe fn in_opt_string(p: *const c_char) -> Result<Option<String>, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
+}
+
 /// Reads a versioned options struct: copies `min(struct_size, sizeof(T))` bytes over a zeroed
 /// (default) value, so a caller built against an older, shorter struct gets defaults for the
 /// fields it does not know.
@@ -79,9 +97,7 @@ pub(crate) unsafe fn read_versioned<T: Versioned + Default>(
 /// # Safety
 /// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
 pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), msstore_result> {
-    if out.is_null() {
-        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-    }
+    non_null(out)?;
     // SAFETY: the caller promises `out` points to a struct starting with a u32 struct_size.
     let size = unsafe { std::ptr::read_unaligned(out.cast::<u32>()) } as usize;
     if !(4..=64 * 1024).contains(&size) {
@@ -102,14 +118,21 @@ pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), mssto
     Ok(())
 }
 
+/// `MSSTORE_E_NULL_POINTER` for a NULL (out-)pointer.
+pub(crate) fn non_null<T>(p: *mut T) -> Result<*mut T, msstore_result> {
+    if p.is_null() {
+        Err(msstore_result::MSSTORE_E_NULL_POINTER)
+    } else {
+        Ok(p)
+    }
+}
+
 /// Writes an out-parameter.
 ///
 /// # Safety
 /// `out` is NULL or valid for a write of `T`.
 pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), msstore_result> {
-    if out.is_null() {
-        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
-    }
+    non_null(out)?;
     // SAFETY: non-null, and the caller promises it is valid for writes.
     unsafe { out.write(v) };
     Ok(())

@@ -6,6 +6,10 @@ use std::ffi::{c_char, c_void};
 /// Result codes. `MSSTORE_OK` is 0; every error lives in the private range 7100..7199 so that it
 /// cannot be confused with errno or HRESULT values. `msstore_result_name` and
 /// `msstore_result_description` give static strings for each.
+///
+/// The names, descriptions, error kinds and the list of all codes come from the one table in
+/// `error.rs` (`result_codes!`), whose exhaustive matches do not compile when it and this enum
+/// differ. cbindgen reads this enum as written, so it stays literal here.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_result {
@@ -51,7 +55,7 @@ pub enum msstore_result {
     MSSTORE_E_CLIENT_ID_MISMATCH = 7123,
     /// No Entra token reached the service (401 PartnerAadTicketRequired). A bug; report it.
     MSSTORE_E_MISSING_SERVICE_TOKEN = 7124,
-    /// Rate limited (429) and retries ran out. Wait `msstore_error_retry_after_ms` and retry.
+    /// Rate limited (429) and retries ran out. Wait the error's `retry_after_ms` and retry.
     MSSTORE_E_THROTTLED = 7130,
     /// Connection failure or 5xx after retries. Transient: retry later with backoff.
     MSSTORE_E_NETWORK = 7131,
@@ -64,7 +68,7 @@ pub enum msstore_result {
     MSSTORE_E_SERVICE = 7141,
     /// A consume, grant or subscription change may or may not have been applied (an attempt
     /// may have reached the Store and no verdict came back). Never grant on it, never treat it
-    /// as failed: resend with the id in `msstore_error_tracking_id` (the consume's tracking id
+    /// as failed: resend with the id in the error's `tracking_id` (the consume's tracking id
     /// or v6 transaction id, the grant's order id, the subscription's recurrence id) until it
     /// resolves; that is safe (for an Extend, look at the expiration time first).
     MSSTORE_E_CONSUME_OUTCOME_UNKNOWN = 7142,
@@ -86,59 +90,14 @@ pub enum msstore_result {
     /// The consume ledger's database failed (cannot open, write or read it; PostgreSQL
     /// unreachable). What was recorded is kept; retry later.
     MSSTORE_E_STORAGE = 7170,
-    /// The ledger store the configuration names (SQLite or PostgreSQL) is not compiled into this
-    /// build of the library (Cargo features `sqlite` / `postgres`). Use the other store or a
-    /// build that has it; retrying cannot help.
+    /// The ledger backend named by the options was not compiled into this build (Cargo
+    /// features `sqlite` / `postgres`). Use a build with that backend, or the other backend.
     MSSTORE_E_BACKEND_NOT_COMPILED = 7171,
     /// A panic inside msstore was caught at the boundary. The call failed; the process is fine.
     /// Please report it.
     MSSTORE_E_PANIC = 7190,
     /// An internal error (a bug in msstore). Please report it.
     MSSTORE_E_INTERNAL = 7191,
-}
-
-impl msstore_result {
-    pub const ALL: [msstore_result; 32] = {
-        use msstore_result::*;
-        [
-            MSSTORE_OK,
-            MSSTORE_E_INVALID_ARGUMENT,
-            MSSTORE_E_NULL_POINTER,
-            MSSTORE_E_INVALID_UTF8,
-            MSSTORE_E_TOO_LONG,
-            MSSTORE_E_INVALID_HANDLE,
-            MSSTORE_E_BUFFER_TOO_SMALL,
-            MSSTORE_E_PENDING,
-            MSSTORE_E_NO_RESULT,
-            MSSTORE_E_CONFIGURATION,
-            MSSTORE_E_INVALID_KEY,
-            MSSTORE_E_ENTRA_AUTH,
-            MSSTORE_E_UNAUTHORIZED,
-            MSSTORE_E_KEY_MUST_BE_REMINTED,
-            MSSTORE_E_CLIENT_ID_MISMATCH,
-            MSSTORE_E_MISSING_SERVICE_TOKEN,
-            MSSTORE_E_THROTTLED,
-            MSSTORE_E_NETWORK,
-            MSSTORE_E_TIMEOUT,
-            MSSTORE_E_NOT_FOUND,
-            MSSTORE_E_SERVICE,
-            MSSTORE_E_CONSUME_OUTCOME_UNKNOWN,
-            MSSTORE_E_MALFORMED_RESPONSE,
-            MSSTORE_E_CANCELED,
-            MSSTORE_E_SHUTTING_DOWN,
-            MSSTORE_E_POP_RECEIPT_MISMATCH,
-            MSSTORE_E_MESSAGE_NOT_FOUND,
-            MSSTORE_E_INVALID_CLAWBACK_EVENT,
-            MSSTORE_E_STORAGE,
-            MSSTORE_E_BACKEND_NOT_COMPILED,
-            MSSTORE_E_PANIC,
-            MSSTORE_E_INTERNAL,
-        ]
-    };
-
-    pub fn from_i32(v: i32) -> Option<msstore_result> {
-        Self::ALL.iter().copied().find(|c| *c as i32 == v)
-    }
 }
 
 /// How an operation delivers its completion (`msstore_call_options.completion_mode`,
@@ -157,7 +116,7 @@ pub enum msstore_completion_mode {
     MSSTORE_COMPLETION_BLOCKING = 3,
 }
 
-/// Token audiences for `msstore_get_token`.
+/// Token audiences for `msstore_client_get_token`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_audience {
@@ -179,7 +138,7 @@ pub enum msstore_key_kind {
     MSSTORE_KEY_PURCHASE = 2,
 }
 
-/// Subscription changes for `msstore_change_subscription`.
+/// Subscription changes for `msstore_client_change_subscription`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum msstore_change_type {
@@ -193,7 +152,7 @@ pub enum msstore_change_type {
     MSSTORE_CHANGE_TOGGLE_AUTO_RENEW = 4,
 }
 
-/// Log levels for `msstore_set_log_callback`.
+/// Log levels for `msstore_log_set_callback`.
 #[repr(i32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 // Declared for the header only: C passes the level as an `int32_t`.
@@ -325,6 +284,25 @@ pub struct msstore_client_options {
     /// exactly at the older struct's end on every ABI (never in its tail padding, which an older
     /// caller may leave uninitialised): callers built with an older header get the default.
     pub max_response_bytes: u64,
+    /// Extra trusted root certificate(s), PEM text, added to the built-in roots (a
+    /// TLS-inspecting proxy, the emulator's TLS mode). NULL = none. Added in 0.1 after
+    /// `max_response_bytes`, like every field below: callers built with an older header get
+    /// the defaults.
+    pub extra_root_cert_pem: *const c_char,
+    /// The same, read from a PEM file when the client is created. NULL = none.
+    pub extra_root_cert_path: *const c_char,
+    /// Refresh a cached service token when less than this remains; 0 = default (300 000).
+    pub token_refresh_margin_ms: u32,
+    /// Renew a Store ID key at least this long before it expires; 0 = default (86 400 000).
+    pub key_renew_margin_ms: u32,
+    /// First retry delay (doubled on each retry, with jitter); 0 = default (200).
+    pub retry_base_delay_ms: u32,
+    /// Longest retry delay; 0 = default (5 000).
+    pub retry_max_delay_ms: u32,
+    /// Longest `Retry-After` honoured; 0 = default (30 000).
+    pub max_retry_after_ms: u32,
+    /// Idle keep-alive connections kept per host; 0 = default (256).
+    pub max_idle_connections_per_host: u32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_client_options {}
@@ -343,7 +321,7 @@ pub struct msstore_call_options {
 // SAFETY: repr(C), u32 first, only integers.
 unsafe impl Versioned for msstore_call_options {}
 
-/// An entitlement query (`msstore_query_entitlements`).
+/// An entitlement query (`msstore_client_query_entitlements`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_query_options {
@@ -359,7 +337,7 @@ pub struct msstore_query_options {
     pub product_count: usize,
     /// Non-zero: fetch one page only (see `continuation_token`); 0: follow all pages.
     pub single_page: u32,
-    /// Continue a single-page query (from `msstore_entitlements_continuation_token`).
+    /// Continue a single-page query (`msstore_entitlements_info.continuation_token`).
     pub continuation_token: *const c_char,
     /// 0 = default (100).
     pub max_page_size: u32,
@@ -373,7 +351,7 @@ pub struct msstore_query_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_query_options {}
 
-/// A consume (`msstore_consume`).
+/// A consume (`msstore_client_consume`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_consume_options {
@@ -391,7 +369,7 @@ pub struct msstore_consume_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_consume_options {}
 
-/// A legacy v6 consume (`msstore_consume_v6`), in one of two forms: A = `item_id` (from a v6
+/// A legacy v6 consume (`msstore_client_consume_v6`), in one of two forms: A = `item_id` (from a v6
 /// query) + `tracking_id`; B = `product_id` + `transaction_id` (from the purchase or a query).
 /// Set the fields of exactly one form.
 #[repr(C)]
@@ -413,7 +391,7 @@ pub struct msstore_consume_v6_options {
 // SAFETY: repr(C), u32 first, only raw pointers.
 unsafe impl Versioned for msstore_consume_v6_options {}
 
-/// A free-product grant (`msstore_grant_free_product`).
+/// A free-product grant (`msstore_client_grant_free_product`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_grant_options {
@@ -434,7 +412,7 @@ pub struct msstore_grant_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_grant_options {}
 
-/// A subscription query (`msstore_query_subscriptions`).
+/// A subscription query (`msstore_client_query_subscriptions`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_subscription_query_options {
@@ -451,7 +429,7 @@ pub struct msstore_subscription_query_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_subscription_query_options {}
 
-/// A subscription change (`msstore_change_subscription`).
+/// A subscription change (`msstore_client_change_subscription`).
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_subscription_change_options {
@@ -469,7 +447,7 @@ pub struct msstore_subscription_change_options {
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_subscription_change_options {}
 
-/// One entitlement, filled by `msstore_entitlements_get`. String pointers are owned by the
+/// One entitlement, filled by `msstore_entitlements_item_at`. String pointers are owned by the
 /// `msstore_entitlements` handle and valid until it is freed; NULL means absent. Dates are
 /// ISO 8601 strings and Unix milliseconds (0 when absent).
 #[repr(C)]
@@ -495,7 +473,7 @@ pub struct msstore_entitlement {
     pub start_date_unix_ms: i64,
     pub end_date_unix_ms: i64,
     pub transaction_id: *const c_char,
-    /// Subscription recurrence id (pass to `msstore_change_subscription`), or NULL.
+    /// Subscription recurrence id (pass to `msstore_client_change_subscription`), or NULL.
     pub recurrence_id: *const c_char,
     pub order_id: *const c_char,
     /// Non-zero when the item carries trial data.
@@ -508,17 +486,17 @@ pub struct msstore_entitlement {
     pub trial_seconds_remaining: i64,
 }
 
-/// Summary of a consume, filled by `msstore_consume_result_get`. Strings owned by the handle.
+/// Summary of a consume, filled by `msstore_consume_result_get_info`. Strings owned by the handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct msstore_consume_info {
+pub struct msstore_consume_result_info {
     pub struct_size: u32,
     pub item_id: *const c_char,
     pub product_id: *const c_char,
     pub tracking_id: *const c_char,
     /// Remaining balance (0 for developer-managed consumables).
     pub new_quantity: i64,
-    /// Number of order transactions (`msstore_consume_result_transaction`).
+    /// Number of order transactions (`msstore_consume_result_transaction_at`).
     pub transaction_count: usize,
 }
 
@@ -532,7 +510,7 @@ pub struct msstore_order_transaction {
     pub quantity_consumed: i64,
 }
 
-/// Summary of an order, filled by `msstore_order_get`. Strings owned by the handle.
+/// Summary of an order, filled by `msstore_order_get_info`. Strings owned by the handle.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_order_info {
@@ -562,7 +540,7 @@ pub struct msstore_order_line_item {
     pub title: *const c_char,
 }
 
-/// One subscription, filled by `msstore_subscriptions_get`. Strings owned by the handle; dates
+/// One subscription, filled by `msstore_subscriptions_item_at`. Strings owned by the handle; dates
 /// ISO 8601 (NULL when absent) plus Unix milliseconds (0 when absent).
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -608,6 +586,80 @@ pub struct msstore_key_info {
     pub renew_after_unix_ms: i64,
     pub is_expired: u32,
     pub needs_renewal: u32,
+    /// The key itself (for a renewed key: the new key, which replaces the old one; persist it).
+    /// A secret: never log it. Added in 0.1 after `needs_renewal`.
+    pub value: *const c_char,
+}
+
+/// `Default` as all-zero bytes, for C structs (options: "every default"; views: empty).
+/// Only for `repr(C)` structs of integers, floats and raw pointers.
+/// An error's details, filled by `msstore_error_get_info`. Strings owned by the error (valid
+/// until `msstore_error_free`); NULL means absent. Never holds a secret.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_error_info {
+    pub struct_size: u32,
+    /// The result code (a `msstore_result` value).
+    pub code: i32,
+    /// The error kind as a stable snake_case name (`"throttled"`).
+    pub kind: *const c_char,
+    /// A sentence for logs.
+    pub message: *const c_char,
+    /// HTTP status of the failing response, or 0 when no response arrived.
+    pub http_status: u32,
+    /// How long the service asked us to wait, in milliseconds; -1 when it did not say.
+    pub retry_after_ms: i64,
+    /// The service's error code (ServiceError `code`, or Entra's `error`).
+    pub service_code: *const c_char,
+    /// The service's inner error code (e.g. `"InconsistentClientId"`).
+    pub inner_code: *const c_char,
+    /// The MS-CV correlation vector of the failing exchange.
+    pub ms_cv: *const c_char,
+    /// MS-CorrelationId / MS-RequestId (or Entra's correlation id).
+    pub correlation_id: *const c_char,
+    /// For a consume, grant or subscription change: the id to resend with.
+    pub tracking_id: *const c_char,
+}
+
+/// A token, filled by `msstore_token_get_info`. Strings owned by the token handle.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_token_info {
+    pub struct_size: u32,
+    /// A `msstore_audience` value.
+    pub audience: i32,
+    /// The bearer token (a JWT). A secret: never log it; hand key-create tokens only to your own
+    /// game clients, never the service token.
+    pub value: *const c_char,
+    /// When the token expires (local clock), Unix milliseconds.
+    pub expires_at_unix_ms: i64,
+}
+
+/// The summary of an entitlements result, filled by `msstore_entitlements_get_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_entitlements_info {
+    pub struct_size: u32,
+    /// Pages fetched (1 for a single-page query).
+    pub pages: u32,
+    /// Number of entitlements (`msstore_entitlements_item_at`).
+    pub count: usize,
+    /// Items dropped as duplicates across pages (all-pages queries).
+    pub duplicates_removed: u32,
+    /// The continuation token of a single-page query (pass it back for the next page); NULL on
+    /// the last page and for all-pages queries. Owned by the handle.
+    pub continuation_token: *const c_char,
+}
+
+/// The summary of a subscriptions result, filled by `msstore_subscriptions_get_info`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct msstore_subscriptions_info {
+    pub struct_size: u32,
+    /// Number of subscriptions (`msstore_subscriptions_item_at`).
+    pub count: usize,
+    /// Continuation token of a single-page query, or NULL. Owned by the handle.
+    pub continuation_token: *const c_char,
 }
 
 macro_rules! zeroed_default {
@@ -621,6 +673,7 @@ macro_rules! zeroed_default {
         }
     )*};
 }
+pub(crate) use zeroed_default;
 zeroed_default!(
     msstore_client_options,
     msstore_call_options,
@@ -631,10 +684,14 @@ zeroed_default!(
     msstore_subscription_query_options,
     msstore_subscription_change_options,
     msstore_entitlement,
-    msstore_consume_info,
+    msstore_consume_result_info,
     msstore_order_transaction,
     msstore_order_info,
     msstore_order_line_item,
     msstore_subscription,
-    msstore_key_info
+    msstore_key_info,
+    msstore_error_info,
+    msstore_token_info,
+    msstore_entitlements_info,
+    msstore_subscriptions_info
 );

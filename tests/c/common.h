@@ -4,6 +4,7 @@
 #ifndef MSSTORE_TEST_COMMON_H
 #define MSSTORE_TEST_COMMON_H
 
+#include "msstore.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -12,6 +13,26 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+/* One-call reads of the info structs (msstore_<handle>_get_info), for terse checks: on a NULL
+ * or stale handle every field but struct_size is zero / NULL. */
+#define MSSTORE_TEST_INFO(fn, handle, info)                                                      \
+  static inline info fn(const handle *h) {                                                       \
+    info i;                                                                                      \
+    memset(&i, 0, sizeof i);                                                                     \
+    i.struct_size = sizeof i;                                                                    \
+    (void)handle##_get_info(h, &i);                                                              \
+    return i;                                                                                    \
+  }
+MSSTORE_TEST_INFO(error_info, msstore_error, msstore_error_info)
+MSSTORE_TEST_INFO(token_info, msstore_token, msstore_token_info)
+MSSTORE_TEST_INFO(key_info, msstore_key, msstore_key_info)
+MSSTORE_TEST_INFO(entitlements_info, msstore_entitlements, msstore_entitlements_info)
+MSSTORE_TEST_INFO(subscriptions_info, msstore_subscriptions, msstore_subscriptions_info)
+MSSTORE_TEST_INFO(clawback_orders_info, msstore_clawback_orders, msstore_clawback_orders_info)
+MSSTORE_TEST_INFO(clawback_messages_info, msstore_clawback_messages,
+                  msstore_clawback_messages_info)
+MSSTORE_TEST_INFO(ledger_items_info, msstore_ledger_items, msstore_ledger_items_info)
 
 /* Copies the string value of "field" from a flat JSON object into a new malloc'd string
  * (NULL if absent). Good enough for the emulator's seed line (no escapes in values). */

@@ -149,50 +149,50 @@ static void print_error(msstore_op *op) {
 static msstore_result st_token(msstore_client *c, const msstore_call_options *call,
                                msstore_completion_cb cb, void *ud, msstore_op **op,
                                const void *arg) {
-  return msstore_get_token(c, *(const int *)arg, call, cb, ud, op);
+  return msstore_client_get_token(c, *(const int *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_renew(msstore_client *c, const msstore_call_options *call,
                                msstore_completion_cb cb, void *ud, msstore_op **op,
                                const void *arg) {
-  return msstore_renew_key(c, (const char *)arg, call, cb, ud, op);
+  return msstore_client_renew_key(c, (const char *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_query(msstore_client *c, const msstore_call_options *call,
                                msstore_completion_cb cb, void *ud, msstore_op **op,
                                const void *arg) {
-  return msstore_query_entitlements(c, (const msstore_query_options *)arg, call, cb, ud, op);
+  return msstore_client_query_entitlements(c, (const msstore_query_options *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_consume(msstore_client *c, const msstore_call_options *call,
                                  msstore_completion_cb cb, void *ud, msstore_op **op,
                                  const void *arg) {
-  return msstore_consume(c, (const msstore_consume_options *)arg, call, cb, ud, op);
+  return msstore_client_consume(c, (const msstore_consume_options *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_consume_v6(msstore_client *c, const msstore_call_options *call,
                                     msstore_completion_cb cb, void *ud, msstore_op **op,
                                     const void *arg) {
-  return msstore_consume_v6(c, (const msstore_consume_v6_options *)arg, call, cb, ud, op);
+  return msstore_client_consume_v6(c, (const msstore_consume_v6_options *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_grant(msstore_client *c, const msstore_call_options *call,
                                msstore_completion_cb cb, void *ud, msstore_op **op,
                                const void *arg) {
-  return msstore_grant_free_product(c, (const msstore_grant_options *)arg, call, cb, ud, op);
+  return msstore_client_grant_free_product(c, (const msstore_grant_options *)arg, call, cb, ud, op);
 }
 
 static msstore_result st_subs(msstore_client *c, const msstore_call_options *call,
                               msstore_completion_cb cb, void *ud, msstore_op **op,
                               const void *arg) {
-  return msstore_query_subscriptions(c, (const msstore_subscription_query_options *)arg, call,
+  return msstore_client_query_subscriptions(c, (const msstore_subscription_query_options *)arg, call,
                                      cb, ud, op);
 }
 
 static msstore_result st_change(msstore_client *c, const msstore_call_options *call,
                                 msstore_completion_cb cb, void *ud, msstore_op **op,
                                 const void *arg) {
-  return msstore_change_subscription(c, (const msstore_subscription_change_options *)arg, call,
+  return msstore_client_change_subscription(c, (const msstore_subscription_change_options *)arg, call,
                                      cb, ud, op);
 }
 
@@ -256,15 +256,15 @@ static void test_sync_errors(void) {
   /* NULL pointers */
   CHECK_CODE(msstore_key_decode(NULL, &k, &err), MSSTORE_E_NULL_POINTER);
   CHECK(k == NULL);
-  CHECK(err != NULL && msstore_error_code(err) == MSSTORE_E_NULL_POINTER);
+  CHECK(err != NULL && error_info(err).code == MSSTORE_E_NULL_POINTER);
   msstore_error_free(err);
   err = NULL;
   CHECK_CODE(msstore_key_decode(CKEY, NULL, NULL), MSSTORE_E_NULL_POINTER);
   CHECK_CODE(msstore_client_new(NULL, &c, NULL), MSSTORE_E_NULL_POINTER);
   CHECK_CODE(msstore_client_options_init(NULL), MSSTORE_E_NULL_POINTER);
-  CHECK_CODE(msstore_get_token(NULL, 0, NULL, NULL, NULL, NULL), MSSTORE_E_NULL_POINTER);
-  CHECK(msstore_error_message(NULL) == NULL);
-  CHECK(msstore_entitlements_count(NULL) == 0);
+  CHECK_CODE(msstore_client_get_token(NULL, 0, NULL, NULL, NULL, NULL), MSSTORE_E_NULL_POINTER);
+  CHECK(error_info(NULL).message == NULL);
+  CHECK(entitlements_info(NULL).count == 0);
 
   /* invalid UTF-8 and oversized strings */
   CHECK_CODE(msstore_key_decode("\xff\xfe bad", &k, NULL), MSSTORE_E_INVALID_UTF8);
@@ -276,13 +276,16 @@ static void test_sync_errors(void) {
 
   /* invalid key */
   CHECK_CODE(msstore_key_decode("not-a-key", &k, &err), MSSTORE_E_INVALID_KEY);
-  CHECK(err != NULL && strcmp(msstore_error_kind(err), "invalid_key") == 0);
+  CHECK(err != NULL && strcmp(error_info(err).kind, "invalid_key") == 0);
   CHECK_CODE(msstore_error_copy_message(err, buf, sizeof buf, &need), MSSTORE_E_BUFFER_TOO_SMALL);
   CHECK(need > sizeof buf);
   msstore_error_free(err);
   /* freed handle: an error code, not a crash */
   CHECK_CODE(msstore_error_free(err), MSSTORE_E_INVALID_HANDLE);
-  CHECK(msstore_error_code(err) == MSSTORE_E_INVALID_HANDLE);
+  {
+    msstore_error_info ei = error_info(NULL);
+    CHECK_CODE(msstore_error_get_info(err, &ei), MSSTORE_E_INVALID_HANDLE);
+  }
   err = NULL;
 
   /* decode a real key (no network) */
@@ -294,7 +297,7 @@ static void test_sync_errors(void) {
   CHECK(strcmp(info.client_id, CLIENT_ID) == 0);
   CHECK(info.user_id && strcmp(info.user_id, "player-004512") == 0);
   CHECK(info.expires_at_unix_ms > info.issued_at_unix_ms);
-  CHECK(strcmp(msstore_key_value(k), CKEY) == 0);
+  CHECK(strcmp(key_info(k).value, CKEY) == 0);
   CHECK(strstr(msstore_key_json(k), "eyJ") == NULL); /* no secret in the description */
   /* an older, shorter struct only gets what it has room for */
   {
@@ -312,7 +315,7 @@ static void test_sync_errors(void) {
   o.client_id = CLIENT_ID;
   o.client_secret = SECRET;
   CHECK_CODE(msstore_client_new(&o, &c, &err), MSSTORE_E_CONFIGURATION);
-  CHECK(c == NULL && err && msstore_error_code(err) == MSSTORE_E_CONFIGURATION);
+  CHECK(c == NULL && err && error_info(err).code == MSSTORE_E_CONFIGURATION);
   msstore_error_free(err);
   err = NULL;
   o.tenant_id = TENANT;
@@ -325,7 +328,7 @@ static void test_sync_errors(void) {
   o.struct_size = 2;
   CHECK_CODE(msstore_client_new(&o, &c, NULL), MSSTORE_E_INVALID_ARGUMENT);
   CHECK_CODE(msstore_client_new_from_json("{not json", &c, &err), MSSTORE_E_CONFIGURATION);
-  CHECK(err && strstr(msstore_error_message(err), "JSON") != NULL);
+  CHECK(err && strstr(error_info(err).message, "JSON") != NULL);
   msstore_error_free(err);
   err = NULL;
   CHECK_CODE(msstore_client_new_from_json("\xc3\x28", &c, NULL), MSSTORE_E_INVALID_UTF8);
@@ -344,18 +347,18 @@ static void test_client_from_json(void) {
            TENANT, CLIENT_ID, SECRET, BASE);
   CHECK_CODE(msstore_client_new_from_json(json, &c, NULL), MSSTORE_OK);
   /* client default mode = blocking: returns the result */
-  CHECK_CODE(msstore_get_token(c, aud, NULL, NULL, NULL, &op), MSSTORE_OK);
+  CHECK_CODE(msstore_client_get_token(c, aud, NULL, NULL, NULL, &op), MSSTORE_OK);
   CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_OK);
   CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_E_NO_RESULT);
-  CHECK(t && strlen(msstore_token_value(t)) > 20);
-  CHECK(msstore_token_expires_at_unix_ms(t) > 0);
+  CHECK(t && strlen(token_info(t).value) > 20);
+  CHECK(token_info(t).expires_at_unix_ms > 0);
   msstore_token_free(t);
   msstore_op_free(op);
   CHECK_CODE(msstore_op_free(op), MSSTORE_E_INVALID_HANDLE);
   msstore_client_free(c);
   /* use after free */
-  CHECK_CODE(msstore_get_token(c, aud, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_HANDLE);
-  CHECK(msstore_client_poll(c, 0) == 0);
+  CHECK_CODE(msstore_client_get_token(c, aud, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_HANDLE);
+  CHECK(msstore_client_poll(c, 0) == -1); /* a freed client says so */
   CHECK_CODE(msstore_client_free(c), MSSTORE_E_INVALID_HANDLE);
 }
 
@@ -375,8 +378,8 @@ static void test_all_operations(msstore_client *c) {
       r = run_op(c, mode, st_token, &aud, &op);
       CHECK_CODE(r, MSSTORE_OK);
       CHECK_CODE(msstore_op_take_token(op, &t), MSSTORE_OK);
-      CHECK(msstore_token_audience(t) == aud);
-      CHECK(t && strncmp(msstore_token_value(t), "eyJ", 3) == 0);
+      CHECK(token_info(t).audience == aud);
+      CHECK(t && strncmp(token_info(t).value, "eyJ", 3) == 0);
       /* wrong result type */
       {
         msstore_key *k = NULL;
@@ -401,7 +404,7 @@ static void test_all_operations(msstore_client *c) {
       info.struct_size = sizeof info;
       CHECK_CODE(msstore_key_get_info(k, &info), MSSTORE_OK);
       CHECK(info.kind == MSSTORE_KEY_COLLECTIONS);
-      CHECK(msstore_key_value(k) && strncmp(msstore_key_value(k), "eyJ", 3) == 0);
+      CHECK(key_info(k).value && strncmp(key_info(k).value, "eyJ", 3) == 0);
       msstore_key_free(k);
       msstore_op_free(op);
       free(key);
@@ -432,12 +435,12 @@ static void test_all_operations(msstore_client *c) {
         CHECK_CODE(r, MSSTORE_OK);
         if (r != MSSTORE_OK) print_error(op);
         CHECK_CODE(msstore_op_take_entitlements(op, &e), MSSTORE_OK);
-        n = msstore_entitlements_count(e);
+        n = entitlements_info(e).count;
         CHECK(n >= 1);
         for (i = 0; i < n; i++) {
           memset(&it, 0, sizeof it);
           it.struct_size = sizeof it;
-          CHECK_CODE(msstore_entitlements_get(e, i, &it), MSSTORE_OK);
+          CHECK_CODE(msstore_entitlements_item_at(e, i, &it), MSSTORE_OK);
           CHECK(it.product_id != NULL && it.status != NULL);
           if (strcmp(it.product_id, DURABLE) == 0) {
             found = 1;
@@ -446,9 +449,9 @@ static void test_all_operations(msstore_client *c) {
           }
         }
         CHECK(found);
-        CHECK_CODE(msstore_entitlements_get(e, n, &it), MSSTORE_E_INVALID_ARGUMENT);
-        CHECK(msstore_entitlements_raw_json(e) && msstore_entitlements_raw_json(e)[0] == '{');
-        CHECK(msstore_entitlements_pages(e) >= 1);
+        CHECK_CODE(msstore_entitlements_item_at(e, n, &it), MSSTORE_E_INVALID_ARGUMENT);
+        CHECK(msstore_entitlements_json(e) && msstore_entitlements_json(e)[0] == '{');
+        CHECK(entitlements_info(e).pages >= 1);
         msstore_entitlements_free(e);
         msstore_op_free(op);
       }
@@ -457,7 +460,7 @@ static void test_all_operations(msstore_client *c) {
     { /* consume one unit of the store-managed consumable */
       msstore_consume_options co;
       msstore_consume_result *cr = NULL;
-      msstore_consume_info ci;
+      msstore_consume_result_info ci;
       memset(&co, 0, sizeof co);
       co.struct_size = sizeof co;
       co.collections_key = CKEY;
@@ -469,7 +472,7 @@ static void test_all_operations(msstore_client *c) {
       CHECK_CODE(msstore_op_take_consume_result(op, &cr), MSSTORE_OK);
       memset(&ci, 0, sizeof ci);
       ci.struct_size = sizeof ci;
-      CHECK_CODE(msstore_consume_result_get(cr, &ci), MSSTORE_OK);
+      CHECK_CODE(msstore_consume_result_get_info(cr, &ci), MSSTORE_OK);
       CHECK(ci.new_quantity == 9 - m);
       CHECK(ci.tracking_id && strlen(ci.tracking_id) == 36);
       CHECK(ci.transaction_count >= 1);
@@ -477,7 +480,7 @@ static void test_all_operations(msstore_client *c) {
         msstore_order_transaction tx;
         memset(&tx, 0, sizeof tx);
         tx.struct_size = sizeof tx;
-        CHECK_CODE(msstore_consume_result_transaction(cr, 0, &tx), MSSTORE_OK);
+        CHECK_CODE(msstore_consume_result_transaction_at(cr, 0, &tx), MSSTORE_OK);
         CHECK(tx.order_id != NULL && tx.quantity_consumed == 1);
       }
       msstore_consume_result_free(cr);
@@ -504,17 +507,17 @@ static void test_all_operations(msstore_client *c) {
       CHECK_CODE(msstore_op_take_order(op, &o), MSSTORE_OK);
       memset(&oi, 0, sizeof oi);
       oi.struct_size = sizeof oi;
-      CHECK_CODE(msstore_order_get(o, &oi), MSSTORE_OK);
+      CHECK_CODE(msstore_order_get_info(o, &oi), MSSTORE_OK);
       CHECK(oi.order_id && strlen(oi.order_id) > 0);
       CHECK(oi.line_item_count == 1);
       if (oi.line_item_count == 1) {
         msstore_order_line_item li;
         memset(&li, 0, sizeof li);
         li.struct_size = sizeof li;
-        CHECK_CODE(msstore_order_line_item_get(o, 0, &li), MSSTORE_OK);
+        CHECK_CODE(msstore_order_line_item_at(o, 0, &li), MSSTORE_OK);
         CHECK(li.product_id && strcmp(li.product_id, FREE_PID) == 0);
       }
-      CHECK(msstore_order_raw_json(o) != NULL);
+      CHECK(msstore_order_json(o) != NULL);
       msstore_order_free(o);
       msstore_op_free(op);
       free(pk);
@@ -533,10 +536,10 @@ static void test_all_operations(msstore_client *c) {
       CHECK_CODE(r, MSSTORE_OK);
       if (r != MSSTORE_OK) print_error(op);
       CHECK_CODE(msstore_op_take_subscriptions(op, &s), MSSTORE_OK);
-      CHECK(msstore_subscriptions_count(s) >= 1);
+      CHECK(subscriptions_info(s).count >= 1);
       memset(&it, 0, sizeof it);
       it.struct_size = sizeof it;
-      CHECK_CODE(msstore_subscriptions_get(s, 0, &it), MSSTORE_OK);
+      CHECK_CODE(msstore_subscriptions_item_at(s, 0, &it), MSSTORE_OK);
       CHECK(it.id && strcmp(it.id, RECURRENCE) == 0);
       CHECK(it.expiration_time_unix_ms > 0);
       msstore_subscriptions_free(s);
@@ -553,7 +556,7 @@ static void test_all_operations(msstore_client *c) {
       if (r != MSSTORE_OK) print_error(op);
       s = NULL;
       CHECK_CODE(msstore_op_take_subscriptions(op, &s), MSSTORE_OK);
-      CHECK(msstore_subscriptions_count(s) == 1);
+      CHECK(subscriptions_info(s).count == 1);
       msstore_subscriptions_free(s);
       msstore_op_free(op);
     }
@@ -567,21 +570,22 @@ static void test_all_operations(msstore_client *c) {
 static msstore_result st_cb_orders(msstore_client *c, const msstore_call_options *call,
                                    msstore_completion_cb cb, void *ud, msstore_op **op,
                                    const void *arg) {
-  return msstore_clawback_orders_query(c, (const msstore_clawback_orders_options *)arg, call, cb,
+  return msstore_client_query_clawback_orders(c, (const msstore_clawback_orders_options *)arg, call, cb,
                                        ud, op);
 }
 
 static msstore_result st_cb_receive(msstore_client *c, const msstore_call_options *call,
                                     msstore_completion_cb cb, void *ud, msstore_op **op,
                                     const void *arg) {
-  return msstore_clawback_receive(c, (const msstore_clawback_receive_options *)arg, call, cb, ud,
+  return msstore_client_receive_clawback_messages(c, (const msstore_clawback_queue_options *)arg, call, cb, ud,
                                   op);
 }
 
 static msstore_result st_cb_peek(msstore_client *c, const msstore_call_options *call,
                                  msstore_completion_cb cb, void *ud, msstore_op **op,
                                  const void *arg) {
-  return msstore_clawback_peek(c, *(const uint32_t *)arg, call, cb, ud, op);
+  return msstore_client_peek_clawback_messages(c, (const msstore_clawback_queue_options *)arg, call, cb,
+                                               ud, op);
 }
 
 typedef struct {
@@ -592,7 +596,7 @@ static msstore_result st_cb_delete(msstore_client *c, const msstore_call_options
                                    msstore_completion_cb cb, void *ud, msstore_op **op,
                                    const void *arg) {
   const cb_delete_arg *a = (const cb_delete_arg *)arg;
-  return msstore_clawback_delete(c, a->id, a->receipt, call, cb, ud, op);
+  return msstore_client_delete_clawback_message(c, a->id, a->receipt, call, cb, ud, op);
 }
 
 /* Buys `qty` of `product` for `user` and claws it back with `action`; returns the order id. */
@@ -617,13 +621,13 @@ static msstore_clawback_messages *cb_fetch(msstore_client *c, int mode, int peek
                                            uint32_t visibility) {
   msstore_op *op = NULL;
   msstore_clawback_messages *m = NULL;
-  msstore_clawback_receive_options ro;
-  uint32_t n = 32;
+  msstore_clawback_queue_options ro;
   msstore_result r;
   memset(&ro, 0, sizeof ro);
   ro.struct_size = sizeof ro;
   ro.visibility_timeout_secs = visibility;
-  r = peek ? run_op(c, mode, st_cb_peek, &n, &op) : run_op(c, mode, st_cb_receive, &ro, &op);
+  ro.max_messages = 32;
+  r = run_op(c, mode, peek ? st_cb_peek : st_cb_receive, &ro, &op);
   CHECK_CODE(r, MSSTORE_OK);
   if (r != MSSTORE_OK) print_error(op);
   if (r == MSSTORE_OK) CHECK_CODE(msstore_op_take_clawback_messages(op, &m), MSSTORE_OK);
@@ -661,7 +665,7 @@ static void test_clawback(msstore_client *c) {
   msstore_op *op = NULL;
   const char *purchased[1] = {"Purchased"};
   int mode;
-  uint32_t zero = 0;
+  msstore_clawback_queue_options qo;
 
   clear_faults();
   admin("DELETE", "/admin/queue", NULL, NULL);
@@ -676,17 +680,17 @@ static void test_clawback(msstore_client *c) {
     CHECK_CODE(run_op(c, MODES[mode], st_cb_orders, &oo, &op), MSSTORE_OK);
     CHECK_CODE(msstore_op_take_clawback_orders(op, &orders), MSSTORE_OK);
     msstore_op_free(op);
-    CHECK(msstore_clawback_orders_count(orders) == 1);
+    CHECK(clawback_orders_info(orders).count == 1);
     memset(&line, 0, sizeof line);
     line.struct_size = sizeof line;
-    CHECK_CODE(msstore_clawback_orders_get(orders, 0, &line), MSSTORE_OK);
+    CHECK_CODE(msstore_clawback_orders_line_at(orders, 0, &line), MSSTORE_OK);
     CHECK(returned && line.order_id && strcmp(line.order_id, returned) == 0);
     CHECK(line.line_item_state && strcmp(line.line_item_state, "Refunded") == 0);
     CHECK(line.was_consumable_quantity_revoked == 1);
     CHECK(line.quantity == 3);
     CHECK(line.order_refunded_date != NULL && line.order_refunded_date_unix_ms > 0);
-    CHECK(msstore_clawback_orders_raw_json(orders) != NULL);
-    CHECK_CODE(msstore_clawback_orders_get(orders, 1, &line), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK(msstore_clawback_orders_json(orders) != NULL);
+    CHECK_CODE(msstore_clawback_orders_line_at(orders, 1, &line), MSSTORE_E_INVALID_ARGUMENT);
     CHECK_CODE(msstore_clawback_orders_free(orders), MSSTORE_OK);
   }
   /* v1: a filter and a single page. */
@@ -699,25 +703,25 @@ static void test_clawback(msstore_client *c) {
   CHECK_CODE(run_op(c, MSSTORE_COMPLETION_BLOCKING, st_cb_orders, &oo, &op), MSSTORE_OK);
   CHECK_CODE(msstore_op_take_clawback_orders(op, &orders), MSSTORE_OK);
   msstore_op_free(op);
-  CHECK(msstore_clawback_orders_count(orders) == 0);
-  CHECK(msstore_clawback_orders_continuation_token(orders) == NULL);
+  CHECK(clawback_orders_info(orders).count == 0);
+  CHECK(clawback_orders_info(orders).continuation_token == NULL);
   msstore_clawback_orders_free(orders);
 
   /* v2: peek shows the event without a pop receipt. */
   m = cb_fetch(c, MSSTORE_COMPLETION_QUEUED, 1, 0);
-  CHECK(msstore_clawback_messages_count(m) == 1);
+  CHECK(clawback_messages_info(m).count == 1);
   memset(&msg, 0, sizeof msg);
   msg.struct_size = sizeof msg;
-  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK_CODE(msstore_clawback_messages_item_at(m, 0, &msg), MSSTORE_OK);
   CHECK(msg.pop_receipt == NULL && msg.dequeue_count == 0);
   CHECK(msg.event_decoded == 1 && msg.event_state == MSSTORE_CLAWBACK_RETURNED);
-  CHECK_CODE(msstore_clawback_messages_get(m, 5, &msg), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_clawback_messages_item_at(m, 5, &msg), MSSTORE_E_INVALID_ARGUMENT);
   msstore_clawback_messages_free(m);
 
   /* v2: receive, let the visibility lapse, receive again; the old receipt is stale. */
   m = cb_fetch(c, MSSTORE_COMPLETION_IMMEDIATE, 0, 30);
-  CHECK(msstore_clawback_messages_count(m) == 1);
-  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(clawback_messages_info(m).count == 1);
+  CHECK_CODE(msstore_clawback_messages_item_at(m, 0, &msg), MSSTORE_OK);
   CHECK(msg.dequeue_count == 1 && msg.pop_receipt != NULL);
   CHECK(msg.order_id && returned && strcmp(msg.order_id, returned) == 0);
   CHECK(msg.event_state_name && strcmp(msg.event_state_name, "Returned") == 0);
@@ -726,17 +730,17 @@ static void test_clawback(msstore_client *c) {
   CHECK(msg.product_type && strcmp(msg.product_type, "Consumable") == 0);
   CHECK(msg.sandbox_id && strcmp(msg.sandbox_id, "RETAIL") == 0);
   CHECK(msg.event_json != NULL && msg.has_recurrence_data == 0);
-  CHECK(strstr(msstore_clawback_messages_raw_json(m), "\"event\"") != NULL);
+  CHECK(strstr(msstore_clawback_messages_json(m), "\"event\"") != NULL);
   msg_id = dup_str(msg.message_id);
   old_receipt = dup_str(msg.pop_receipt);
   msstore_clawback_messages_free(m);
   m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
-  CHECK(msstore_clawback_messages_count(m) == 0); /* hidden */
+  CHECK(clawback_messages_info(m).count == 0); /* hidden */
   msstore_clawback_messages_free(m);
   CHECK(admin("POST", "/admin/clock/advance", "{\"seconds\":31}", NULL) == 200);
   m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
-  CHECK(msstore_clawback_messages_count(m) == 1);
-  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(clawback_messages_info(m).count == 1);
+  CHECK_CODE(msstore_clawback_messages_item_at(m, 0, &msg), MSSTORE_OK);
   CHECK(msg.dequeue_count == 2);
   new_receipt = dup_str(msg.pop_receipt);
   msstore_clawback_messages_free(m);
@@ -751,8 +755,8 @@ static void test_clawback(msstore_client *c) {
   /* Refunded: the customer keeps the item; not a revocation. */
   refunded = buy_and_claw(user, DURABLE, 1, "refund");
   m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
-  CHECK(msstore_clawback_messages_count(m) == 1);
-  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(clawback_messages_info(m).count == 1);
+  CHECK_CODE(msstore_clawback_messages_item_at(m, 0, &msg), MSSTORE_OK);
   CHECK(msg.event_state == MSSTORE_CLAWBACK_REFUNDED && msg.requires_revocation == 0);
   CHECK(msg.order_id && refunded && strcmp(msg.order_id, refunded) == 0);
   CHECK_CODE(cb_delete(c, msg.message_id, msg.pop_receipt), MSSTORE_OK);
@@ -761,28 +765,38 @@ static void test_clawback(msstore_client *c) {
   /* An undecodable message is reported, not fatal. */
   CHECK(admin("POST", "/admin/queue", "{\"text\":\"!! not base64\"}", NULL) == 200);
   m = cb_fetch(c, MSSTORE_COMPLETION_BLOCKING, 0, 30);
-  CHECK(msstore_clawback_messages_count(m) == 1);
-  CHECK_CODE(msstore_clawback_messages_get(m, 0, &msg), MSSTORE_OK);
+  CHECK(clawback_messages_info(m).count == 1);
+  CHECK_CODE(msstore_clawback_messages_item_at(m, 0, &msg), MSSTORE_OK);
   CHECK(msg.event_decoded == 0 && msg.event_error != NULL && msg.order_id == NULL);
   CHECK(msg.event_state == MSSTORE_CLAWBACK_OTHER);
   CHECK_CODE(cb_delete(c, msg.message_id, msg.pop_receipt), MSSTORE_OK);
   msstore_clawback_messages_free(m);
 
   /* Synchronous argument errors: nothing starts, no callback. */
-  CHECK_CODE(msstore_clawback_peek(c, zero, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
-  CHECK_CODE(msstore_clawback_peek(c, 33, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
-  CHECK_CODE(msstore_clawback_delete(c, NULL, "r", NULL, NULL, NULL, NULL),
+  memset(&qo, 0, sizeof qo);
+  qo.struct_size = sizeof qo;
+  qo.max_messages = 33;
+  CHECK_CODE(msstore_client_peek_clawback_messages(c, &qo, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_client_receive_clawback_messages(c, &qo, NULL, NULL, NULL, NULL),
+             MSSTORE_E_INVALID_ARGUMENT);
+  qo.max_messages = 0;
+  qo.visibility_timeout_secs = 604801;
+  CHECK_CODE(msstore_client_receive_clawback_messages(c, &qo, NULL, NULL, NULL, NULL),
+             MSSTORE_E_INVALID_ARGUMENT);
+  qo.struct_size = 2; /* not a versioned struct */
+  CHECK_CODE(msstore_client_peek_clawback_messages(c, &qo, NULL, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_client_delete_clawback_message(c, NULL, "r", NULL, NULL, NULL, NULL),
              MSSTORE_E_NULL_POINTER);
-  CHECK_CODE(msstore_clawback_orders_query(c, NULL, NULL, NULL, NULL, NULL),
+  CHECK_CODE(msstore_client_query_clawback_orders(c, NULL, NULL, NULL, NULL, NULL),
              MSSTORE_E_NULL_POINTER);
   memset(&oo, 0, sizeof oo);
   oo.struct_size = sizeof oo;
   oo.purchase_key = pkey;
   oo.line_item_state_count = 1; /* with a NULL array */
-  CHECK_CODE(msstore_clawback_orders_query(c, &oo, NULL, NULL, NULL, NULL),
+  CHECK_CODE(msstore_client_query_clawback_orders(c, &oo, NULL, NULL, NULL, NULL),
              MSSTORE_E_NULL_POINTER);
-  CHECK_CODE(msstore_clawback_messages_get(NULL, 0, &msg), MSSTORE_E_NULL_POINTER);
-  CHECK(msstore_clawback_messages_count(NULL) == 0);
+  CHECK_CODE(msstore_clawback_messages_item_at(NULL, 0, &msg), MSSTORE_E_NULL_POINTER);
+  CHECK(clawback_messages_info(NULL).count == 0);
   CHECK_CODE(msstore_clawback_orders_free(NULL), MSSTORE_OK);
   free(pkey);
   free(returned);
@@ -805,7 +819,7 @@ static msstore_result query_code(msstore_client *c, const char *key, int mode, u
   msstore_call_options_init(&call);
   call.completion_mode = mode;
   call.timeout_ms = timeout;
-  r = msstore_query_entitlements(c, &q, &call, NULL, NULL, &op);
+  r = msstore_client_query_entitlements(c, &q, &call, NULL, NULL, &op);
   if (mode != MSSTORE_COMPLETION_BLOCKING) r = msstore_op_wait(op, 30000);
   if (err_out) {
     *err_out = NULL;
@@ -833,23 +847,23 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
     q.struct_size = sizeof q;
     q.api_version = 7;
     q.collections_key = CKEY;
-    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK_CODE(msstore_client_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_INVALID_ARGUMENT);
     CHECK(op == NULL);
     q.api_version = 9;
     q.collections_key = NULL;
-    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_NULL_POINTER);
+    CHECK_CODE(msstore_client_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_NULL_POINTER);
     q.collections_key = "\xff";
-    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_INVALID_UTF8);
+    CHECK_CODE(msstore_client_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_INVALID_UTF8);
     q.collections_key = CKEY;
     q.product_count = 5000;
     q.product_ids = NULL;
-    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_TOO_LONG);
-    CHECK_CODE(msstore_get_token(c, 99, NULL, on_done, &s, &op), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK_CODE(msstore_client_query_entitlements(c, &q, NULL, on_done, &s, &op), MSSTORE_E_TOO_LONG);
+    CHECK_CODE(msstore_client_get_token(c, 99, NULL, on_done, &s, &op), MSSTORE_E_INVALID_ARGUMENT);
     msstore_client_poll(c, 0);
     CHECK(atomic_load(&s.calls) == 0);
     /* a request the core rejects (v9 without products) completes with INVALID_ARGUMENT */
     q.product_count = 0;
-    CHECK_CODE(msstore_query_entitlements(c, &q, NULL, NULL, NULL, &op), MSSTORE_OK);
+    CHECK_CODE(msstore_client_query_entitlements(c, &q, NULL, NULL, NULL, &op), MSSTORE_OK);
     CHECK_CODE(msstore_op_wait(op, 10000), MSSTORE_E_INVALID_ARGUMENT);
     msstore_op_free(op);
   }
@@ -862,9 +876,9 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
   o.emulator_base_url = BASE;
   o.completion_mode = MSSTORE_COMPLETION_BLOCKING;
   CHECK_CODE(msstore_client_new(&o, &bad, NULL), MSSTORE_OK);
-  CHECK_CODE(msstore_get_token(bad, aud, NULL, NULL, NULL, &op), MSSTORE_E_ENTRA_AUTH);
+  CHECK_CODE(msstore_client_get_token(bad, aud, NULL, NULL, NULL, &op), MSSTORE_E_ENTRA_AUTH);
   CHECK(msstore_op_error(op) != NULL);
-  CHECK(msstore_error_service_code(msstore_op_error(op)) != NULL);
+  CHECK(error_info(msstore_op_error(op)).service_code != NULL);
   CHECK(strstr(msstore_error_json(msstore_op_error(op)), "wrong-secret") == NULL);
   msstore_op_free(op);
   msstore_client_free(bad);
@@ -874,22 +888,22 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
   o.emulator_base_url = "http://127.0.0.1:1";
   o.max_attempts = 1;
   CHECK_CODE(msstore_client_new(&o, &bad, NULL), MSSTORE_OK);
-  CHECK_CODE(msstore_get_token(bad, aud, NULL, NULL, NULL, NULL), MSSTORE_E_NETWORK);
+  CHECK_CODE(msstore_client_get_token(bad, aud, NULL, NULL, NULL, NULL), MSSTORE_E_NETWORK);
   msstore_client_free(bad);
 
   /* throttled, with Retry-After longer than the library waits */
   add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"throttle\",\"retry_after_secs\":120,\"times\":1}");
   CHECK_CODE(query_code(c, CKEY, MSSTORE_COMPLETION_BLOCKING, 0, &err), MSSTORE_E_THROTTLED);
-  CHECK(err && msstore_error_http_status(err) == 429);
-  CHECK(err && msstore_error_retry_after_ms(err) == 120000);
-  CHECK(err && msstore_error_ms_cv(err) != NULL);
+  CHECK(err && error_info(err).http_status == 429);
+  CHECK(err && error_info(err).retry_after_ms == 120000);
+  CHECK(err && error_info(err).ms_cv != NULL);
   msstore_error_free(err);
   clear_faults();
 
   /* 5xx after retries: network */
   add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"status\",\"status\":503}");
   CHECK_CODE(query_code(noretry, CKEY, MSSTORE_COMPLETION_IMMEDIATE, 0, &err), MSSTORE_E_NETWORK);
-  CHECK(err && msstore_error_http_status(err) == 503);
+  CHECK(err && error_info(err).http_status == 503);
   msstore_error_free(err);
   clear_faults();
 
@@ -908,8 +922,8 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
     call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
     snprintf(body, sizeof body, "{\"key\":\"%s\"}", key);
     CHECK(admin("POST", "/admin/keys/revoke", body, NULL) == 200);
-    CHECK_CODE(msstore_renew_key(c, key, &call, NULL, NULL, &op), MSSTORE_E_KEY_MUST_BE_REMINTED);
-    CHECK(msstore_error_http_status(msstore_op_error(op)) == 401);
+    CHECK_CODE(msstore_client_renew_key(c, key, &call, NULL, NULL, &op), MSSTORE_E_KEY_MUST_BE_REMINTED);
+    CHECK(error_info(msstore_op_error(op)).http_status == 401);
     msstore_op_free(op);
     free(key);
   }
@@ -927,7 +941,7 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
     key = mint_key("collections", STORE_USER, "11111111-2222-3333-4444-555555555555");
     CHECK_CODE(query_code(c, key, MSSTORE_COMPLETION_BLOCKING, 0, &err), MSSTORE_E_CLIENT_ID_MISMATCH);
     e = err;
-    CHECK(e && msstore_error_inner_code(e) && strcmp(msstore_error_inner_code(e), "InconsistentClientId") == 0);
+    CHECK(e && error_info(e).inner_code && strcmp(error_info(e).inner_code, "InconsistentClientId") == 0);
     msstore_error_free(err);
     free(key);
   }
@@ -944,22 +958,22 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
     msstore_call_options_init(&call);
     call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
     add_fault("{\"route\":\"collections_v8_consume\",\"kind\":\"drop_after_apply\",\"times\":1}");
-    r = msstore_consume(noretry, &co, &call, NULL, NULL, &op);
+    r = msstore_client_consume(noretry, &co, &call, NULL, NULL, &op);
     CHECK_CODE(r, MSSTORE_E_CONSUME_OUTCOME_UNKNOWN);
-    CHECK(msstore_error_tracking_id(msstore_op_error(op)) != NULL);
-    if (msstore_error_tracking_id(msstore_op_error(op))) {
+    CHECK(error_info(msstore_op_error(op)).tracking_id != NULL);
+    if (error_info(msstore_op_error(op)).tracking_id) {
       /* resending with the same tracking id resolves it without consuming twice */
       char tracking[64];
       msstore_consume_result *cr = NULL;
-      msstore_consume_info ci;
-      snprintf(tracking, sizeof tracking, "%s", msstore_error_tracking_id(msstore_op_error(op)));
+      msstore_consume_result_info ci;
+      snprintf(tracking, sizeof tracking, "%s", error_info(msstore_op_error(op)).tracking_id);
       msstore_op_free(op);
       co.tracking_id = tracking;
-      CHECK_CODE(msstore_consume(noretry, &co, &call, NULL, NULL, &op), MSSTORE_OK);
+      CHECK_CODE(msstore_client_consume(noretry, &co, &call, NULL, NULL, &op), MSSTORE_OK);
       CHECK_CODE(msstore_op_take_consume_result(op, &cr), MSSTORE_OK);
       memset(&ci, 0, sizeof ci);
       ci.struct_size = sizeof ci;
-      msstore_consume_result_get(cr, &ci);
+      msstore_consume_result_get_info(cr, &ci);
       CHECK(ci.new_quantity == 6);
       msstore_consume_result_free(cr);
     }
@@ -978,9 +992,9 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
     sc.change_type = MSSTORE_CHANGE_CANCEL;
     msstore_call_options_init(&call);
     call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
-    CHECK_CODE(msstore_change_subscription(c, &sc, &call, NULL, NULL, NULL), MSSTORE_E_NOT_FOUND);
+    CHECK_CODE(msstore_client_change_subscription(c, &sc, &call, NULL, NULL, NULL), MSSTORE_E_NOT_FOUND);
     sc.change_type = 77;
-    CHECK_CODE(msstore_change_subscription(c, &sc, &call, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK_CODE(msstore_client_change_subscription(c, &sc, &call, NULL, NULL, NULL), MSSTORE_E_INVALID_ARGUMENT);
   }
 
   /* canceled, in each non-blocking mode; the callback still fires exactly once */
@@ -1002,7 +1016,7 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
       memset(&s, 0, sizeof s);
       msstore_call_options_init(&call);
       call.completion_mode = MODES[m];
-      CHECK_CODE(msstore_query_entitlements(c, &q, &call, on_done, &s, &op), MSSTORE_OK);
+      CHECK_CODE(msstore_client_query_entitlements(c, &q, &call, on_done, &s, &op), MSSTORE_OK);
       CHECK_CODE(msstore_op_status(op), MSSTORE_E_PENDING);
       CHECK_CODE(msstore_op_wait(op, 10), MSSTORE_E_PENDING);
       CHECK_CODE(msstore_op_cancel(op), MSSTORE_OK);
@@ -1020,7 +1034,7 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
       msstore_client_poll(c, 0);
       CHECK(atomic_load(&s.calls) == 1);
       CHECK_CODE(msstore_op_take_error(op, &err), MSSTORE_OK);
-      CHECK(msstore_error_code(err) == MSSTORE_E_CANCELED);
+      CHECK(error_info(err).code == MSSTORE_E_CANCELED);
       msstore_error_free(err);
       err = NULL;
       msstore_op_free(op);
@@ -1056,7 +1070,7 @@ static void on_outer(void *ud, msstore_result code, msstore_op *op) {
   CHECK_CODE(msstore_key_decode(CKEY, &k, NULL), MSSTORE_OK);
   msstore_key_free(k);
   msstore_client_poll(s->c, 0); /* nested poll */
-  CHECK_CODE(msstore_get_token(s->c, aud, NULL, on_inner, s, NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_client_get_token(s->c, aud, NULL, on_inner, s, NULL), MSSTORE_OK);
   atomic_fetch_add(&s->outer, 1);
 }
 
@@ -1067,7 +1081,7 @@ static void test_reentrancy(msstore_client *c) {
   fprintf(stderr, "-- reentrancy\n");
   memset(&s, 0, sizeof s);
   s.c = c;
-  CHECK_CODE(msstore_get_token(c, aud, NULL, on_outer, &s, &op), MSSTORE_OK);
+  CHECK_CODE(msstore_client_get_token(c, aud, NULL, on_outer, &s, &op), MSSTORE_OK);
   for (i = 0; i < 2000 && atomic_load(&s.inner) == 0; i++) {
     msstore_client_poll(c, 0);
     sleep_ms(2);
@@ -1096,7 +1110,7 @@ static void *worker(void *p) {
     msstore_entitlements *e = NULL;
     msstore_call_options_init(&call);
     call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
-    CHECK_CODE(msstore_get_token(a->c, aud, &call, NULL, NULL, NULL), MSSTORE_OK);
+    CHECK_CODE(msstore_client_get_token(a->c, aud, &call, NULL, NULL, NULL), MSSTORE_OK);
     ids[0] = DURABLE;
     memset(&q, 0, sizeof q);
     q.struct_size = sizeof q;
@@ -1104,10 +1118,10 @@ static void *worker(void *p) {
     q.product_ids = ids;
     q.product_count = 1;
     call.completion_mode = (i % 2) ? MSSTORE_COMPLETION_IMMEDIATE : MSSTORE_COMPLETION_QUEUED;
-    CHECK_CODE(msstore_query_entitlements(a->c, &q, &call, NULL, NULL, &op), MSSTORE_OK);
+    CHECK_CODE(msstore_client_query_entitlements(a->c, &q, &call, NULL, NULL, &op), MSSTORE_OK);
     CHECK_CODE(msstore_op_wait(op, 30000), MSSTORE_OK);
     CHECK_CODE(msstore_op_take_entitlements(op, &e), MSSTORE_OK);
-    CHECK(msstore_entitlements_count(e) == 1);
+    CHECK(entitlements_info(e).count == 1);
     msstore_entitlements_free(e);
     msstore_op_free(op);
     msstore_client_poll(a->c, 0);
@@ -1148,9 +1162,11 @@ static void test_client_wait(msstore_client *c) {
   msstore_query_options q;
   const char *ids[1];
   double t0;
-  size_t ready;
+  intptr_t ready;
   fprintf(stderr, "-- client_wait\n");
-  CHECK(msstore_client_wait(NULL, 10) == 0);
+  /* an invalid client is -1, not "nothing ran" */
+  CHECK(msstore_client_wait(NULL, 10) == -1);
+  CHECK(msstore_client_poll(NULL, 0) == -1);
   while (msstore_client_poll(c, 0) > 0) {
   }
   /* nothing queued: a 0 timeout returns at once, a 50 ms one waits it out */
@@ -1168,7 +1184,7 @@ static void test_client_wait(msstore_client *c) {
   ids[0] = DURABLE;
   q.product_ids = ids;
   q.product_count = 1;
-  CHECK_CODE(msstore_query_entitlements(c, &q, &call, on_done, &s, NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_client_query_entitlements(c, &q, &call, on_done, &s, NULL), MSSTORE_OK);
   t0 = mono_ms();
   ready = msstore_client_wait(c, 20000);
   CHECK(ready == 1);
@@ -1213,7 +1229,7 @@ static void *blocked_call(void *p) {
   q.product_count = 1;
   msstore_call_options_init(&call);
   call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
-  a->code = msstore_query_entitlements(a->c, &q, &call, NULL, NULL, NULL);
+  a->code = msstore_client_query_entitlements(a->c, &q, &call, NULL, NULL, NULL);
   return NULL;
 }
 
@@ -1230,7 +1246,7 @@ static void test_shutdown(void) {
   fprintf(stderr, "-- shutdown with %d operations in flight\n", IN_FLIGHT);
   add_fault("{\"route\":\"collections_v9_query\",\"kind\":\"delay\",\"ms\":20000}");
   /* warm the token so all 100 reach the delayed route */
-  CHECK_CODE(msstore_get_token(c, 0, NULL, NULL, NULL, &ops[0]), MSSTORE_OK);
+  CHECK_CODE(msstore_client_get_token(c, 0, NULL, NULL, NULL, &ops[0]), MSSTORE_OK);
   CHECK_CODE(msstore_op_wait(ops[0], 10000), MSSTORE_OK);
   msstore_op_free(ops[0]);
   /* deliver the warm-up completion (it may reach the queue just after op_wait returns) */
@@ -1252,7 +1268,7 @@ static void test_shutdown(void) {
     atomic_store(&slots[i], 0);
     call.completion_mode = (i % 2) ? MSSTORE_COMPLETION_IMMEDIATE : MSSTORE_COMPLETION_QUEUED;
     ops[i] = NULL;
-    CHECK_CODE(msstore_query_entitlements(c, &q, &call, on_shutdown_cb, &slots[i],
+    CHECK_CODE(msstore_client_query_entitlements(c, &q, &call, on_shutdown_cb, &slots[i],
                                           (i % 4 < 2) ? &ops[i] : NULL),
                MSSTORE_OK);
   }
@@ -1273,7 +1289,7 @@ static void test_shutdown(void) {
   pthread_join(th, NULL);
   CHECK_CODE(ba.code, MSSTORE_E_SHUTTING_DOWN);
   /* new operations are refused synchronously */
-  CHECK_CODE(msstore_get_token(c, 0, NULL, on_shutdown_cb, &slots[0], NULL), MSSTORE_E_SHUTTING_DOWN);
+  CHECK_CODE(msstore_client_get_token(c, 0, NULL, on_shutdown_cb, &slots[0], NULL), MSSTORE_E_SHUTTING_DOWN);
   for (i = 0; i < IN_FLIGHT; i++) {
     if (ops[i]) {
       CHECK_CODE(msstore_op_status(ops[i]), MSSTORE_E_SHUTTING_DOWN);
@@ -1298,7 +1314,7 @@ static void test_free_inside_callback(void) {
   for (m = 0; m < 2; m++) {
     msstore_client *c = new_client(1, MODES[m]);
     int i;
-    CHECK_CODE(msstore_get_token(c, 0, NULL, on_free_inside, &c, NULL), MSSTORE_OK);
+    CHECK_CODE(msstore_client_get_token(c, 0, NULL, on_free_inside, &c, NULL), MSSTORE_OK);
     for (i = 0; i < 2000 && msstore_client_pending(c) > 0; i++) {
       msstore_client_poll(c, 0);
       sleep_ms(2);
@@ -1381,10 +1397,10 @@ static int ledger_consume(msstore_client *c, int mode, ledger_consume_arg *a, ch
     msstore_ledger_entry e;
     memset(&e, 0, sizeof e);
     e.struct_size = sizeof e;
-    CHECK(msstore_ledger_items_entry_count(items) == 1);
-    CHECK(msstore_ledger_items_revocation_count(items) == 0);
-    CHECK_CODE(msstore_ledger_items_entry(items, 0, &e), MSSTORE_OK);
-    CHECK_CODE(msstore_ledger_items_entry(items, 1, &e), MSSTORE_E_INVALID_ARGUMENT);
+    CHECK(ledger_items_info(items).entry_count == 1);
+    CHECK(ledger_items_info(items).revocation_count == 0);
+    CHECK_CODE(msstore_ledger_items_entry_at(items, 0, &e), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_items_entry_at(items, 1, &e), MSSTORE_E_INVALID_ARGUMENT);
     CHECK(strcmp(e.player_ref, "c-player") == 0);
     CHECK(strcmp(e.product_id, CONSUMABLE) == 0);
     CHECK(strstr(msstore_ledger_items_json(items), CKEY) == NULL);
@@ -1467,8 +1483,8 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
     memset(&e, 0, sizeof e);
     CHECK(ledger_consume(c, MODES[m], &a, id, sizeof id, &e) == MSSTORE_LEDGER_APPLIED);
     CHECK(e.transaction_count == 1 && e.attempts == 1 && e.new_quantity == 19 - m);
-    CHECK_CODE(msstore_ledger_acknowledge(l, id, NULL), MSSTORE_OK);
-    CHECK_CODE(msstore_ledger_acknowledge(l, id, NULL), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_acknowledge_entry(l, id, NULL), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_acknowledge_entry(l, id, NULL), MSSTORE_OK);
   }
   CHECK(ledger_balance(user) == before - 3);
 
@@ -1478,22 +1494,22 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
   CHECK(ledger_consume(noretry, MSSTORE_COMPLETION_QUEUED, &a, pending_id, sizeof pending_id,
                        NULL) == MSSTORE_LEDGER_PENDING);
   CHECK(ledger_balance(user) == before - 5);
-  CHECK_CODE(msstore_ledger_acknowledge(l, pending_id, &err), MSSTORE_E_INVALID_ARGUMENT);
-  CHECK(err != NULL && msstore_error_code(err) == MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_ledger_acknowledge_entry(l, pending_id, &err), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK(err != NULL && error_info(err).code == MSSTORE_E_INVALID_ARGUMENT);
   msstore_error_free(err);
   err = NULL;
-  CHECK_CODE(msstore_ledger_acknowledge(l, "no-such-entry", NULL), MSSTORE_E_NOT_FOUND);
+  CHECK_CODE(msstore_ledger_acknowledge_entry(l, "no-such-entry", NULL), MSSTORE_E_NOT_FOUND);
 
   /* "Restart": a new ledger handle over the same file lists and replays it, once. */
   CHECK_CODE(msstore_ledger_free(l), MSSTORE_OK);
-  CHECK_CODE(msstore_ledger_pending(l, &items, NULL), MSSTORE_E_INVALID_HANDLE);
+  CHECK_CODE(msstore_ledger_list_pending(l, &items, NULL), MSSTORE_E_INVALID_HANDLE);
   l = open_ledger(path);
   a.ledger = l;
-  CHECK_CODE(msstore_ledger_pending(l, &items, NULL), MSSTORE_OK);
-  CHECK(msstore_ledger_items_entry_count(items) == 1);
+  CHECK_CODE(msstore_ledger_list_pending(l, &items, NULL), MSSTORE_OK);
+  CHECK(ledger_items_info(items).entry_count == 1);
   memset(&e, 0, sizeof e);
   e.struct_size = sizeof e;
-  CHECK_CODE(msstore_ledger_items_entry(items, 0, &e), MSSTORE_OK);
+  CHECK_CODE(msstore_ledger_items_entry_at(items, 0, &e), MSSTORE_OK);
   CHECK(e.state == MSSTORE_LEDGER_PENDING && strcmp(e.id, pending_id) == 0);
   CHECK(e.last_error != NULL && e.new_quantity == -1);
   msstore_ledger_items_free(items);
@@ -1501,8 +1517,8 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
   CHECK_CODE(run_op(c, MSSTORE_COMPLETION_QUEUED, st_ledger_reconcile, l, &op), MSSTORE_OK);
   CHECK_CODE(msstore_op_take_ledger_items(op, &items), MSSTORE_OK);
   CHECK_CODE(msstore_op_take_ledger_items(op, &items), MSSTORE_E_NO_RESULT);
-  CHECK(msstore_ledger_items_entry_count(items) == 1);
-  CHECK_CODE(msstore_ledger_items_entry(items, 0, &e), MSSTORE_OK);
+  CHECK(ledger_items_info(items).entry_count == 1);
+  CHECK_CODE(msstore_ledger_items_entry_at(items, 0, &e), MSSTORE_OK);
   CHECK(e.state == MSSTORE_LEDGER_APPLIED && strcmp(e.id, pending_id) == 0 && e.attempts == 2);
   CHECK(ledger_balance(user) == before - 5); /* applied exactly once */
   {
@@ -1514,28 +1530,28 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
     uint32_t dup = 7;
     memset(&t, 0, sizeof t);
     t.struct_size = sizeof t;
-    CHECK_CODE(msstore_ledger_items_entry_transaction(items, 0, 0, &t), MSSTORE_OK);
-    CHECK_CODE(msstore_ledger_items_entry_transaction(items, 0, 9, &t),
+    CHECK_CODE(msstore_ledger_items_entry_transaction_at(items, 0, 0, &t), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_items_entry_transaction_at(items, 0, 9, &t),
                MSSTORE_E_INVALID_ARGUMENT);
-    CHECK_CODE(msstore_ledger_acknowledge(l, pending_id, NULL), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_acknowledge_entry(l, pending_id, NULL), MSSTORE_OK);
     memset(&cm, 0, sizeof cm);
     cm.struct_size = sizeof cm;
     cm.event_id = "c-event-1";
     cm.order_id = t.order_id;
     cm.line_item_id = t.order_line_item_id;
     cm.product_id = CONSUMABLE;
-    cm.state = MSSTORE_LEDGER_CLAWBACK_REVOKED;
+    cm.state = MSSTORE_CLAWBACK_REVOKED;
     CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, &revs, &dup, NULL), MSSTORE_OK);
     CHECK(dup == 0);
     /* One revocation per consume that drew from the line: 1 + 1 + 1 + 2 units. */
-    CHECK(msstore_ledger_items_revocation_count(revs) == 4);
+    CHECK(ledger_items_info(revs).revocation_count == 4);
     memset(&rv, 0, sizeof rv);
     rv.struct_size = sizeof rv;
     {
       long long units = 0;
       size_t i;
-      for (i = 0; i < msstore_ledger_items_revocation_count(revs); i++) {
-        CHECK_CODE(msstore_ledger_items_revocation(revs, i, &rv), MSSTORE_OK);
+      for (i = 0; i < ledger_items_info(revs).revocation_count; i++) {
+        CHECK_CODE(msstore_ledger_items_revocation_at(revs, i, &rv), MSSTORE_OK);
         CHECK(rv.kind == MSSTORE_REVOCATION_REVOKE && rv.reverses == NULL);
         CHECK(strcmp(rv.player_ref, "c-player") == 0 && rv.acknowledged == 0);
         units += rv.quantity;
@@ -1549,18 +1565,18 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
     cm.state = 99;
     CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, NULL, NULL, NULL),
                MSSTORE_E_INVALID_ARGUMENT);
-    cm.state = MSSTORE_LEDGER_CLAWBACK_REFUNDED;
+    cm.state = MSSTORE_CLAWBACK_REFUNDED;
     cm.event_id = "c-event-2";
     CHECK_CODE(msstore_ledger_apply_clawback(l, &cm, &revs, &dup, NULL), MSSTORE_OK);
-    CHECK(dup == 0 && msstore_ledger_items_revocation_count(revs) == 0);
+    CHECK(dup == 0 && ledger_items_info(revs).revocation_count == 0);
     msstore_ledger_items_free(revs);
     revs = NULL;
-    CHECK_CODE(msstore_ledger_revocations_to_apply(l, &revs, NULL), MSSTORE_OK);
-    CHECK(msstore_ledger_items_revocation_count(revs) == 4);
+    CHECK_CODE(msstore_ledger_claim_revocations(l, &revs, NULL), MSSTORE_OK);
+    CHECK(ledger_items_info(revs).revocation_count == 4);
     {
       size_t i;
-      for (i = 0; i < msstore_ledger_items_revocation_count(revs); i++) {
-        CHECK_CODE(msstore_ledger_items_revocation(revs, i, &rv), MSSTORE_OK);
+      for (i = 0; i < ledger_items_info(revs).revocation_count; i++) {
+        CHECK_CODE(msstore_ledger_items_revocation_at(revs, i, &rv), MSSTORE_OK);
         CHECK_CODE(msstore_ledger_acknowledge_revocation(l, rv.id, NULL), MSSTORE_OK);
       }
     }
@@ -1576,9 +1592,9 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
              MSSTORE_E_NULL_POINTER);
   CHECK_CODE(msstore_ledger_consume(c, NULL, &a.opts, NULL, NULL, NULL, NULL),
              MSSTORE_E_NULL_POINTER);
-  CHECK_CODE(msstore_ledger_pending(l, &items, NULL), MSSTORE_OK);
-  CHECK(msstore_ledger_items_entry_count(items) == 0);
-  CHECK(msstore_ledger_items_revocation_count(items) == 0);
+  CHECK_CODE(msstore_ledger_list_pending(l, &items, NULL), MSSTORE_OK);
+  CHECK(ledger_items_info(items).entry_count == 0);
+  CHECK(ledger_items_info(items).revocation_count == 0);
   msstore_ledger_items_free(items);
   CHECK(ledger_balance(user) == before - 5);
 
@@ -1612,7 +1628,7 @@ static msstore_result st_ledger_ingest(msstore_client *c, const msstore_call_opt
 
 /* Runs one ingestion; fills *sum and returns the items (caller frees) or NULL. */
 static msstore_ledger_items *ingest(msstore_client *c, int mode, const ingest_arg *a,
-                                    msstore_clawback_ingest_summary *sum) {
+                                    msstore_ledger_items_info *sum) {
   msstore_op *op = NULL;
   msstore_ledger_items *items = NULL;
   msstore_result r = run_op(c, mode, st_ledger_ingest, a, &op);
@@ -1621,7 +1637,8 @@ static msstore_ledger_items *ingest(msstore_client *c, int mode, const ingest_ar
   memset(sum, 0, sizeof *sum);
   sum->struct_size = sizeof *sum;
   if (r == MSSTORE_OK && msstore_op_take_ledger_items(op, &items) == MSSTORE_OK)
-    CHECK_CODE(msstore_ledger_items_ingest_summary(items, sum), MSSTORE_OK);
+    CHECK_CODE(msstore_ledger_items_get_info(items, sum), MSSTORE_OK);
+  CHECK(items == NULL || sum->is_ingest_summary == 1);
   msstore_op_free(op);
   return items;
 }
@@ -1631,7 +1648,7 @@ static void test_ledger_ingest(msstore_client *c) {
   const char *user = "c-ingest-user";
   msstore_ledger *l;
   msstore_ledger_items *items, *other = NULL;
-  msstore_clawback_ingest_summary sum;
+  msstore_ledger_items_info sum;
   msstore_clawback_ingest_options io;
   msstore_ledger_revocation rv;
   ledger_consume_arg a;
@@ -1661,7 +1678,7 @@ static void test_ledger_ingest(msstore_client *c) {
   a.opts.quantity = 3;
   CHECK(ledger_consume(c, MSSTORE_COMPLETION_BLOCKING, &a, id, sizeof id, NULL) ==
         MSSTORE_LEDGER_APPLIED);
-  CHECK_CODE(msstore_ledger_acknowledge(l, id, NULL), MSSTORE_OK);
+  CHECK_CODE(msstore_ledger_acknowledge_entry(l, id, NULL), MSSTORE_OK);
   snprintf(body, sizeof body,
            "{\"action\":\"return\",\"store_user_id\":\"%s\",\"order_id\":\"%s\"}", user,
            order ? order : "");
@@ -1678,11 +1695,11 @@ static void test_ledger_ingest(msstore_client *c) {
   CHECK(items != NULL);
   CHECK(sum.received == 2 && sum.applied == 1 && sum.dead_lettered == 1);
   CHECK(sum.deleted == 2 && sum.duplicates == 0 && sum.ignored == 0 && sum.delete_errors == 0);
-  CHECK(msstore_ledger_items_entry_count(items) == 0);
-  CHECK(msstore_ledger_items_revocation_count(items) == 1);
+  CHECK(ledger_items_info(items).entry_count == 0);
+  CHECK(ledger_items_info(items).revocation_count == 1);
   memset(&rv, 0, sizeof rv);
   rv.struct_size = sizeof rv;
-  CHECK_CODE(msstore_ledger_items_revocation(items, 0, &rv), MSSTORE_OK);
+  CHECK_CODE(msstore_ledger_items_revocation_at(items, 0, &rv), MSSTORE_OK);
   CHECK(rv.kind == MSSTORE_REVOCATION_REVOKE && rv.quantity == 3);
   CHECK(strcmp(rv.player_ref, "c-player") == 0 && strcmp(rv.entry_id, id) == 0);
   CHECK(order && strcmp(rv.order_id, order) == 0);
@@ -1691,18 +1708,19 @@ static void test_ledger_ingest(msstore_client *c) {
   msstore_ledger_items_free(items);
 
   /* Handed out already; the queue is empty now. */
-  CHECK_CODE(msstore_ledger_revocations_to_apply(l, &other, NULL), MSSTORE_OK);
-  CHECK(msstore_ledger_items_revocation_count(other) == 0);
-  CHECK_CODE(msstore_ledger_items_ingest_summary(other, &sum), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_ledger_claim_revocations(l, &other, NULL), MSSTORE_OK);
+  CHECK(ledger_items_info(other).revocation_count == 0);
+  CHECK_CODE(msstore_ledger_items_get_info(other, &sum), MSSTORE_OK);
+  CHECK(sum.is_ingest_summary == 0 && sum.received == 0);
   msstore_ledger_items_free(other);
   items = ingest(c, MSSTORE_COMPLETION_IMMEDIATE, &ia, &sum);
-  CHECK(sum.received == 0 && msstore_ledger_items_revocation_count(items) == 0);
+  CHECK(sum.received == 0 && ledger_items_info(items).revocation_count == 0);
   msstore_ledger_items_free(items);
 
   /* v1 reports the same line: recorded under its own id, but no second revocation. */
   ia.purchase_key = pkey;
   items = ingest(c, MSSTORE_COMPLETION_BLOCKING, &ia, &sum);
-  CHECK(sum.applied == 1 && msstore_ledger_items_revocation_count(items) == 0);
+  CHECK(sum.applied == 1 && ledger_items_info(items).revocation_count == 0);
   msstore_ledger_items_free(items);
   ia.purchase_key = NULL;
 
@@ -1720,7 +1738,7 @@ static void test_ledger_ingest(msstore_client *c) {
              MSSTORE_E_NULL_POINTER);
   CHECK_CODE(msstore_ledger_ingest_clawback_orders(c, l, NULL, NULL, NULL, NULL, NULL, NULL),
              MSSTORE_E_NULL_POINTER);
-  CHECK_CODE(msstore_ledger_items_ingest_summary(NULL, &sum), MSSTORE_E_NULL_POINTER);
+  CHECK_CODE(msstore_ledger_items_get_info(NULL, &sum), MSSTORE_E_NULL_POINTER);
 
   CHECK_CODE(msstore_ledger_free(l), MSSTORE_OK);
   free(order);
@@ -1758,8 +1776,8 @@ int main(void) {
   UNMANAGED = json_field(SEED, "unmanaged_consumable_product_id");
   PORT = url_port(BASE);
 
-  CHECK_CODE(msstore_set_log_callback(on_log, NULL, 7), MSSTORE_E_INVALID_ARGUMENT);
-  CHECK_CODE(msstore_set_log_callback(on_log, NULL, MSSTORE_LOG_TRACE), MSSTORE_OK);
+  CHECK_CODE(msstore_log_set_callback(on_log, NULL, 7), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE(msstore_log_set_callback(on_log, NULL, MSSTORE_LOG_TRACE), MSSTORE_OK);
 
   test_version_and_codes();
   test_sync_errors();
@@ -1782,7 +1800,7 @@ int main(void) {
   CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
 
   CHECK(atomic_load(&g_log_leaks) == 0);
-  CHECK_CODE(msstore_set_log_callback(NULL, NULL, 0), MSSTORE_OK);
+  CHECK_CODE(msstore_log_set_callback(NULL, NULL, 0), MSSTORE_OK);
   CHECK(msstore_live_objects() == 0);
   if (msstore_live_objects() != 0) fprintf(stderr, "live objects: %zu\n", msstore_live_objects());
 

@@ -151,7 +151,8 @@ TEST(Basics, EveryCodeHasANameKindAndDescription) {
                       Code::Throttled, Code::Network, Code::Timeout, Code::NotFound, Code::Service,
                       Code::ConsumeOutcomeUnknown, Code::MalformedResponse, Code::Canceled,
                       Code::ShuttingDown, Code::PopReceiptMismatch, Code::MessageNotFound,
-                      Code::InvalidClawbackEvent, Code::Storage, Code::Panic, Code::Internal};
+                      Code::InvalidClawbackEvent, Code::Storage, Code::BackendNotCompiled,
+                      Code::Panic, Code::Internal};
   for (Code c : all) {
     EXPECT_STRNE(msstore::code_name(c), "MSSTORE_UNKNOWN") << static_cast<int>(c);
     EXPECT_GT(std::strlen(msstore::code_description(c)), 5u);
@@ -164,6 +165,7 @@ TEST(Basics, EveryCodeHasANameKindAndDescription) {
   }
   EXPECT_EQ(msstore::Error::from_code(Code::MissingServiceToken).kind, "missing_service_token");
   EXPECT_EQ(msstore::Error::from_code(Code::Storage).kind, "storage");
+  EXPECT_EQ(msstore::Error::from_code(Code::BackendNotCompiled).kind, "backend_not_compiled");
   EXPECT_EQ(msstore::Error::from_code(Code::PopReceiptMismatch).kind, "pop_receipt_mismatch");
   EXPECT_TRUE(msstore::is_transient(Code::Throttled));
   EXPECT_FALSE(msstore::is_transient(Code::ClientIdMismatch));

@@ -68,7 +68,7 @@ enum class Code : int32_t {
   MessageNotFound = MSSTORE_E_MESSAGE_NOT_FOUND,        // clawback delete: already gone
   InvalidClawbackEvent = MSSTORE_E_INVALID_CLAWBACK_EVENT,
   Storage = MSSTORE_E_STORAGE,  // the ledger's database failed; what was recorded is kept
-  BackendNotCompiled = MSSTORE_E_BACKEND_NOT_COMPILED,  // that ledger store is not in this build
+  BackendNotCompiled = MSSTORE_E_BACKEND_NOT_COMPILED,  // ledger backend not in this build
   Panic = MSSTORE_E_PANIC,
   Internal = MSSTORE_E_INTERNAL,
 };
@@ -99,6 +99,18 @@ inline std::size_t live_objects() noexcept { return msstore_live_objects(); }
 
 namespace detail {
 inline std::string str(const char *p) { return p ? std::string(p) : std::string(); }
+
+// The info struct of a handle (msstore_<handle>_get_info); all zero for a NULL or stale handle.
+template <class V, class H>
+V info(msstore_result (*get_info)(const H *, V *), const H *h) noexcept {
+  V v{};
+  v.struct_size = sizeof v;
+  if (get_info(h, &v) != MSSTORE_OK) {
+    v = V{};
+    v.struct_size = sizeof v;
+  }
+  return v;
+}
 
 // The error kind the library reports for codes this wrapper (or a synchronous start) produces.
 inline const char *kind_of(Code c) noexcept {
@@ -162,16 +174,19 @@ struct Error {
   static Error from_native(const msstore_error *e, Code fallback) {
     if (e == nullptr) return from_code(fallback);
     Error out;
-    out.code = static_cast<Code>(msstore_error_code(e));
-    out.kind = detail::str(msstore_error_kind(e));
-    out.message = detail::str(msstore_error_message(e));
-    out.http_status = msstore_error_http_status(e);
-    out.service_code = detail::str(msstore_error_service_code(e));
-    out.inner_code = detail::str(msstore_error_inner_code(e));
-    out.ms_cv = detail::str(msstore_error_ms_cv(e));
-    out.correlation_id = detail::str(msstore_error_correlation_id(e));
-    out.tracking_id = detail::str(msstore_error_tracking_id(e));
-    const int64_t ra = msstore_error_retry_after_ms(e);
+    msstore_error_info i{};
+    i.struct_size = sizeof i;
+    if (msstore_error_get_info(e, &i) != MSSTORE_OK) return from_code(fallback);
+    out.code = static_cast<Code>(i.code);
+    out.kind = detail::str(i.kind);
+    out.message = detail::str(i.message);
+    out.http_status = static_cast<uint16_t>(i.http_status);
+    out.service_code = detail::str(i.service_code);
+    out.inner_code = detail::str(i.inner_code);
+    out.ms_cv = detail::str(i.ms_cv);
+    out.correlation_id = detail::str(i.correlation_id);
+    out.tracking_id = detail::str(i.tracking_id);
+    const int64_t ra = i.retry_after_ms;
     if (ra >= 0) out.retry_after = std::chrono::milliseconds(ra);
     out.json = detail::str(msstore_error_json(e));
     return out;
@@ -593,10 +608,10 @@ enum class RevocationKind : int32_t {
 
 /// The state of a clawback event handed to Ledger::apply_clawback.
 enum class LedgerClawbackState : int32_t {
-  Returned = MSSTORE_LEDGER_CLAWBACK_RETURNED,
-  Revoked = MSSTORE_LEDGER_CLAWBACK_REVOKED,
-  Refunded = MSSTORE_LEDGER_CLAWBACK_REFUNDED,
-  ChargebackReversal = MSSTORE_LEDGER_CLAWBACK_CHARGEBACK_REVERSAL,
+  Returned = MSSTORE_CLAWBACK_RETURNED,
+  Revoked = MSSTORE_CLAWBACK_REVOKED,
+  Refunded = MSSTORE_CLAWBACK_REFUNDED,
+  ChargebackReversal = MSSTORE_CLAWBACK_CHARGEBACK_REVERSAL,
 };
 
 /// One consume recorded in the ledger.
@@ -696,11 +711,14 @@ class Token : public detail::Owner<msstore_token, msstore_token_free> {
   using Native = msstore_token;
   using Owner::Owner;
   std::string_view value() const noexcept {
-    const char *v = msstore_token_value(get());
+    const char *v = info().value;
     return v ? std::string_view(v) : std::string_view();
   }
-  Audience audience() const noexcept { return static_cast<Audience>(msstore_token_audience(get())); }
-  Timestamp expires_at() const { return detail::time_from_ms(msstore_token_expires_at_unix_ms(get())).value_or(Timestamp{}); }
+  Audience audience() const noexcept { return static_cast<Audience>(info().audience); }
+  Timestamp expires_at() const { return detail::time_from_ms(info().expires_at_unix_ms).value_or(Timestamp{}); }
+
+ private:
+  msstore_token_info info() const noexcept { return detail::info(msstore_token_get_info, get()); }
 };
 
 /// A decoded (or renewed) Store ID key. The value is a secret: never log it.
@@ -714,7 +732,7 @@ class Key : public detail::Owner<msstore_key, msstore_key_free> {
 
   /// The key itself (for a renewed key: the new one; persist it).
   std::string_view value() const noexcept {
-    const char *v = msstore_key_value(get());
+    const char *v = detail::info(msstore_key_get_info, get()).value;
     return v ? std::string_view(v) : std::string_view();
   }
   /// The claims as JSON with renewal advice (no secret).
@@ -745,12 +763,12 @@ class Entitlements : public detail::Owner<msstore_entitlements, msstore_entitlem
  public:
   using Native = msstore_entitlements;
   using Owner::Owner;
-  std::size_t size() const noexcept { return msstore_entitlements_count(get()); }
+  std::size_t size() const noexcept { return info().count; }
   bool empty() const noexcept { return size() == 0; }
   Result<Entitlement> at(std::size_t index) const {
     msstore_entitlement e{};
     e.struct_size = sizeof e;
-    const Code c = static_cast<Code>(msstore_entitlements_get(get(), index, &e));
+    const Code c = static_cast<Code>(msstore_entitlements_item_at(get(), index, &e));
     if (c != Code::Ok) return Error::from_code(c);
     return Entitlement::from(e);
   }
@@ -765,10 +783,13 @@ class Entitlements : public detail::Owner<msstore_entitlements, msstore_entitlem
     return out;
   }
   /// Continue a single-page query with this token; empty on the last page.
-  std::string continuation_token() const { return detail::str(msstore_entitlements_continuation_token(get())); }
-  uint32_t pages() const noexcept { return msstore_entitlements_pages(get()); }
-  uint32_t duplicates_removed() const noexcept { return msstore_entitlements_duplicates_removed(get()); }
-  std::string raw_json() const { return detail::str(msstore_entitlements_raw_json(get())); }
+  std::string continuation_token() const { return detail::str(info().continuation_token); }
+  uint32_t pages() const noexcept { return info().pages; }
+  uint32_t duplicates_removed() const noexcept { return info().duplicates_removed; }
+  std::string raw_json() const { return detail::str(msstore_entitlements_json(get())); }
+
+ private:
+  msstore_entitlements_info info() const noexcept { return detail::info(msstore_entitlements_get_info, get()); }
 };
 
 /// The result of a consume.
@@ -777,9 +798,9 @@ class ConsumeResult : public detail::Owner<msstore_consume_result, msstore_consu
   using Native = msstore_consume_result;
   using Owner::Owner;
   Result<ConsumeInfo> info() const {
-    msstore_consume_info ci{};
+    msstore_consume_result_info ci{};
     ci.struct_size = sizeof ci;
-    const Code c = static_cast<Code>(msstore_consume_result_get(get(), &ci));
+    const Code c = static_cast<Code>(msstore_consume_result_get_info(get(), &ci));
     if (c != Code::Ok) return Error::from_code(c);
     ConsumeInfo o;
     o.item_id = detail::str(ci.item_id);
@@ -789,7 +810,7 @@ class ConsumeResult : public detail::Owner<msstore_consume_result, msstore_consu
     for (std::size_t i = 0; i < ci.transaction_count; ++i) {
       msstore_order_transaction t{};
       t.struct_size = sizeof t;
-      if (msstore_consume_result_transaction(get(), i, &t) != MSSTORE_OK) continue;
+      if (msstore_consume_result_transaction_at(get(), i, &t) != MSSTORE_OK) continue;
       o.transactions.push_back({detail::str(t.order_id), detail::str(t.order_line_item_id), t.quantity_consumed});
     }
     return o;
@@ -805,7 +826,7 @@ class Order : public detail::Owner<msstore_order, msstore_order_free> {
   Result<OrderInfo> info() const {
     msstore_order_info oi{};
     oi.struct_size = sizeof oi;
-    const Code c = static_cast<Code>(msstore_order_get(get(), &oi));
+    const Code c = static_cast<Code>(msstore_order_get_info(get(), &oi));
     if (c != Code::Ok) return Error::from_code(c);
     OrderInfo o;
     o.order_id = detail::str(oi.order_id);
@@ -817,7 +838,7 @@ class Order : public detail::Owner<msstore_order, msstore_order_free> {
     for (std::size_t i = 0; i < oi.line_item_count; ++i) {
       msstore_order_line_item li{};
       li.struct_size = sizeof li;
-      if (msstore_order_line_item_get(get(), i, &li) != MSSTORE_OK) continue;
+      if (msstore_order_line_item_at(get(), i, &li) != MSSTORE_OK) continue;
       OrderLineItem l;
       l.line_item_id = detail::str(li.line_item_id);
       l.product_id = detail::str(li.product_id);
@@ -832,7 +853,7 @@ class Order : public detail::Owner<msstore_order, msstore_order_free> {
     }
     return o;
   }
-  std::string raw_json() const { return detail::str(msstore_order_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_order_json(get())); }
 };
 
 /// Subscriptions: a query's, or the single one a change returned.
@@ -840,12 +861,12 @@ class Subscriptions : public detail::Owner<msstore_subscriptions, msstore_subscr
  public:
   using Native = msstore_subscriptions;
   using Owner::Owner;
-  std::size_t size() const noexcept { return msstore_subscriptions_count(get()); }
+  std::size_t size() const noexcept { return info().count; }
   bool empty() const noexcept { return size() == 0; }
   Result<Subscription> at(std::size_t index) const {
     msstore_subscription s{};
     s.struct_size = sizeof s;
-    const Code c = static_cast<Code>(msstore_subscriptions_get(get(), index, &s));
+    const Code c = static_cast<Code>(msstore_subscriptions_item_at(get(), index, &s));
     if (c != Code::Ok) return Error::from_code(c);
     return Subscription::from(s);
   }
@@ -859,8 +880,11 @@ class Subscriptions : public detail::Owner<msstore_subscriptions, msstore_subscr
     }
     return out;
   }
-  std::string continuation_token() const { return detail::str(msstore_subscriptions_continuation_token(get())); }
-  std::string raw_json() const { return detail::str(msstore_subscriptions_raw_json(get())); }
+  std::string continuation_token() const { return detail::str(info().continuation_token); }
+  std::string raw_json() const { return detail::str(msstore_subscriptions_json(get())); }
+
+ private:
+  msstore_subscriptions_info info() const noexcept { return detail::info(msstore_subscriptions_get_info, get()); }
 };
 
 /// The order lines of a clawback v1 query (all pages, or one page).
@@ -868,12 +892,12 @@ class ClawbackOrders : public detail::Owner<msstore_clawback_orders, msstore_cla
  public:
   using Native = msstore_clawback_orders;
   using Owner::Owner;
-  std::size_t size() const noexcept { return msstore_clawback_orders_count(get()); }
+  std::size_t size() const noexcept { return info().count; }
   bool empty() const noexcept { return size() == 0; }
   Result<ClawbackOrderLine> at(std::size_t index) const {
     msstore_clawback_order_line l{};
     l.struct_size = sizeof l;
-    const Code c = static_cast<Code>(msstore_clawback_orders_get(get(), index, &l));
+    const Code c = static_cast<Code>(msstore_clawback_orders_line_at(get(), index, &l));
     if (c != Code::Ok) return Error::from_code(c);
     return ClawbackOrderLine::from(l);
   }
@@ -888,8 +912,11 @@ class ClawbackOrders : public detail::Owner<msstore_clawback_orders, msstore_cla
     return out;
   }
   /// Continue a single-page query with this token; empty on the last page.
-  std::string continuation_token() const { return detail::str(msstore_clawback_orders_continuation_token(get())); }
-  std::string raw_json() const { return detail::str(msstore_clawback_orders_raw_json(get())); }
+  std::string continuation_token() const { return detail::str(info().continuation_token); }
+  std::string raw_json() const { return detail::str(msstore_clawback_orders_json(get())); }
+
+ private:
+  msstore_clawback_orders_info info() const noexcept { return detail::info(msstore_clawback_orders_get_info, get()); }
 };
 
 /// Clawback queue messages (received or peeked).
@@ -897,12 +924,12 @@ class ClawbackMessages : public detail::Owner<msstore_clawback_messages, msstore
  public:
   using Native = msstore_clawback_messages;
   using Owner::Owner;
-  std::size_t size() const noexcept { return msstore_clawback_messages_count(get()); }
+  std::size_t size() const noexcept { return detail::info(msstore_clawback_messages_get_info, get()).count; }
   bool empty() const noexcept { return size() == 0; }
   Result<ClawbackMessage> at(std::size_t index) const {
     msstore_clawback_message m{};
     m.struct_size = sizeof m;
-    const Code c = static_cast<Code>(msstore_clawback_messages_get(get(), index, &m));
+    const Code c = static_cast<Code>(msstore_clawback_messages_item_at(get(), index, &m));
     if (c != Code::Ok) return Error::from_code(c);
     return ClawbackMessage::from(m);
   }
@@ -917,7 +944,7 @@ class ClawbackMessages : public detail::Owner<msstore_clawback_messages, msstore
     return out;
   }
   /// JSON array of the messages, each with its decoded `event` (or `event_error`).
-  std::string raw_json() const { return detail::str(msstore_clawback_messages_raw_json(get())); }
+  std::string raw_json() const { return detail::str(msstore_clawback_messages_json(get())); }
 };
 
 /// A pass of the clawback queue into the ledger (Ledger::ingest_clawback). Zero/empty = default.
@@ -946,14 +973,14 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
  public:
   using Native = msstore_ledger_items;
   using Owner::Owner;
-  std::size_t entry_count() const noexcept { return msstore_ledger_items_entry_count(get()); }
-  std::size_t revocation_count() const noexcept { return msstore_ledger_items_revocation_count(get()); }
+  std::size_t entry_count() const noexcept { return detail::info(msstore_ledger_items_get_info, get()).entry_count; }
+  std::size_t revocation_count() const noexcept { return detail::info(msstore_ledger_items_get_info, get()).revocation_count; }
   bool empty() const noexcept { return entry_count() == 0 && revocation_count() == 0; }
 
   Result<LedgerEntry> entry(std::size_t index) const {
     msstore_ledger_entry e{};
     e.struct_size = sizeof e;
-    const Code c = static_cast<Code>(msstore_ledger_items_entry(get(), index, &e));
+    const Code c = static_cast<Code>(msstore_ledger_items_entry_at(get(), index, &e));
     if (c != Code::Ok) return Error::from_code(c);
     LedgerEntry o;
     o.id = detail::str(e.id);
@@ -967,7 +994,7 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
     for (std::size_t i = 0; i < e.transaction_count; ++i) {
       msstore_order_transaction t{};
       t.struct_size = sizeof t;
-      if (msstore_ledger_items_entry_transaction(get(), index, i, &t) != MSSTORE_OK) continue;
+      if (msstore_ledger_items_entry_transaction_at(get(), index, i, &t) != MSSTORE_OK) continue;
       o.transactions.push_back({detail::str(t.order_id), detail::str(t.order_line_item_id), t.quantity_consumed});
     }
     o.last_error = detail::str(e.last_error);
@@ -989,7 +1016,7 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
   Result<Revocation> revocation(std::size_t index) const {
     msstore_ledger_revocation r{};
     r.struct_size = sizeof r;
-    const Code c = static_cast<Code>(msstore_ledger_items_revocation(get(), index, &r));
+    const Code c = static_cast<Code>(msstore_ledger_items_revocation_at(get(), index, &r));
     if (c != Code::Ok) return Error::from_code(c);
     return Revocation::from(r);
   }
@@ -1005,10 +1032,11 @@ class LedgerItems : public detail::Owner<msstore_ledger_items, msstore_ledger_it
   }
   /// The counts of an ingestion result (InvalidArgument for other ledger results).
   Result<ClawbackIngestSummary> ingest_summary() const {
-    msstore_clawback_ingest_summary n{};
+    msstore_ledger_items_info n{};
     n.struct_size = sizeof n;
-    const Code c = static_cast<Code>(msstore_ledger_items_ingest_summary(get(), &n));
+    const Code c = static_cast<Code>(msstore_ledger_items_get_info(get(), &n));
     if (c != Code::Ok) return Error::from_code(c);
+    if (!n.is_ingest_summary) return Error::from_code(Code::InvalidArgument, "not the result of an ingestion");
     ClawbackIngestSummary o;
     o.received = n.received;
     o.applied = n.applied;
@@ -1411,6 +1439,12 @@ struct ClientOptions {
   // Largest response body read from any service, however framed (0 = default, 8 MiB).
   uint64_t max_response_bytes = 0;
   CompletionMode completion_mode = CompletionMode::Default;  // Default = Queued
+  // Extra trusted root certificate(s): PEM text and/or a PEM file (empty = none).
+  std::string extra_root_cert_pem, extra_root_cert_path;
+  // 0 = the library's defaults (5 min, 24 h, 200 ms, 5 s, 30 s).
+  std::chrono::milliseconds token_refresh_margin{0}, key_renew_margin{0};
+  std::chrono::milliseconds retry_base_delay{0}, retry_max_delay{0}, max_retry_after{0};
+  uint32_t max_idle_connections_per_host = 0;  // 0 = default (256)
 };
 
 class Ledger;
@@ -1435,8 +1469,16 @@ class Client {
     n.collections_base_url = s.opt(o.collections_base_url, "collections_base_url");
     n.purchase_base_url = s.opt(o.purchase_base_url, "purchase_base_url");
     n.service_identity = s.opt(o.service_identity, "service_identity");
+    n.extra_root_cert_pem = s.opt(o.extra_root_cert_pem, "extra_root_cert_pem");
+    n.extra_root_cert_path = s.opt(o.extra_root_cert_path, "extra_root_cert_path");
     if (!s.ok()) return s.error();
     n.entra_version = o.entra_version;
+    n.token_refresh_margin_ms = ms32(o.token_refresh_margin);
+    n.key_renew_margin_ms = ms32(o.key_renew_margin);
+    n.retry_base_delay_ms = ms32(o.retry_base_delay);
+    n.retry_max_delay_ms = ms32(o.retry_max_delay);
+    n.max_retry_after_ms = ms32(o.max_retry_after);
+    n.max_idle_connections_per_host = o.max_idle_connections_per_host;
     n.connect_timeout_ms = ms32(o.connect_timeout);
     n.request_timeout_ms = ms32(o.request_timeout);
     n.operation_timeout_ms = ms32(o.operation_timeout);
@@ -1458,11 +1500,12 @@ class Client {
   }
 
   /// Runs completed QUEUED callbacks on this thread (at most `max_callbacks`; 0 = all queued).
-  std::size_t poll(std::size_t max_callbacks = 0) noexcept { return msstore_client_poll(c_.get(), max_callbacks); }
+  /// 0 for a moved-from client.
+  std::size_t poll(std::size_t max_callbacks = 0) noexcept { return count(msstore_client_poll(c_.get(), max_callbacks)); }
   /// Blocks until a QUEUED completion is ready for poll() or `timeout` passes; returns how many
   /// are ready and runs no callback. For a service thread owning completions:
   /// `while (running) { client.wait(100ms); client.poll(); }`. Games just poll() per frame.
-  std::size_t wait(std::chrono::milliseconds timeout) noexcept { return msstore_client_wait(c_.get(), ms32(timeout)); }
+  std::size_t wait(std::chrono::milliseconds timeout) noexcept { return count(msstore_client_wait(c_.get(), ms32(timeout))); }
   /// Operations whose callback has not returned yet.
   std::size_t pending() const noexcept { return msstore_client_pending(c_.get()); }
   /// Completes every operation in flight with ShuttingDown (callbacks run here) and refuses new
@@ -1479,7 +1522,7 @@ class Client {
   Operation<Token> get_token(Audience aud, const CallOptions &call = {}) { return get_token(aud, nullptr, call); }
   Operation<Token> get_token(Audience aud, Callback<Token> cb, const CallOptions &call = {}) {
     return start<Token>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_get_token(c_.get(), static_cast<int32_t>(aud), co, f, ud, op);
+      return msstore_client_get_token(c_.get(), static_cast<int32_t>(aud), co, f, ud, op);
     });
   }
 
@@ -1489,7 +1532,7 @@ class Client {
     const char *k = s.req(key, "key");
     if (!s.ok()) return Operation<Key>(s.error());
     return start<Key>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_renew_key(c_.get(), k, co, f, ud, op);
+      return msstore_client_renew_key(c_.get(), k, co, f, ud, op);
     });
   }
 
@@ -1518,7 +1561,7 @@ class Client {
     n.sbx = s.opt(q.sbx, "sbx");
     if (!s.ok()) return Operation<Entitlements>(s.error());
     return start<Entitlements>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_query_entitlements(c_.get(), &n, co, f, ud, op);
+      return msstore_client_query_entitlements(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1534,7 +1577,7 @@ class Client {
     n.sbx = s.opt(r.sbx, "sbx");
     if (!s.ok()) return Operation<ConsumeResult>(s.error());
     return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_consume(c_.get(), &n, co, f, ud, op);
+      return msstore_client_consume(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1553,7 +1596,7 @@ class Client {
     n.transaction_id = s.opt(r.transaction_id, "transaction_id");
     if (!s.ok()) return Operation<ConsumeResult>(s.error());
     return start<ConsumeResult>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_consume_v6(c_.get(), &n, co, f, ud, op);
+      return msstore_client_consume_v6(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1572,7 +1615,7 @@ class Client {
     n.dev_offer_id = s.opt(r.dev_offer_id, "dev_offer_id");
     if (!s.ok()) return Operation<Order>(s.error());
     return start<Order>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_grant_free_product(c_.get(), &n, co, f, ud, op);
+      return msstore_client_grant_free_product(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1590,7 +1633,7 @@ class Client {
     n.sbx = s.opt(q.sbx, "sbx");
     if (!s.ok()) return Operation<Subscriptions>(s.error());
     return start<Subscriptions>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_query_subscriptions(c_.get(), &n, co, f, ud, op);
+      return msstore_client_query_subscriptions(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1608,7 +1651,7 @@ class Client {
     n.sbx = s.opt(r.sbx, "sbx");
     if (!s.ok()) return Operation<Subscriptions>(s.error());
     return start<Subscriptions>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_change_subscription(c_.get(), &n, co, f, ud, op);
+      return msstore_client_change_subscription(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1637,7 +1680,7 @@ class Client {
     n.sbx = s.opt(q.sbx, "sbx");
     if (!s.ok()) return Operation<ClawbackOrders>(s.error());
     return start<ClawbackOrders>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_orders_query(c_.get(), &n, co, f, ud, op);
+      return msstore_client_query_clawback_orders(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1649,13 +1692,13 @@ class Client {
   Operation<ClawbackMessages> receive_clawback(const ClawbackReceive &r, Callback<ClawbackMessages> cb, const CallOptions &call = {}) {
     const long long secs = r.visibility_timeout.count();
     if (secs < 0) return Operation<ClawbackMessages>(Error::from_code(Code::InvalidArgument, "visibility_timeout is negative"));
-    msstore_clawback_receive_options n{};
+    msstore_clawback_queue_options n{};
     n.struct_size = sizeof n;
     n.max_messages = r.max_messages;
     // Too long is passed on saturated so the library refuses it with its own message.
     n.visibility_timeout_secs = secs >= static_cast<long long>(UINT32_MAX) ? UINT32_MAX : static_cast<uint32_t>(secs);
     return start<ClawbackMessages>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_receive(c_.get(), &n, co, f, ud, op);
+      return msstore_client_receive_clawback_messages(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1665,8 +1708,13 @@ class Client {
     return peek_clawback(max_messages, nullptr, call);
   }
   Operation<ClawbackMessages> peek_clawback(uint32_t max_messages, Callback<ClawbackMessages> cb, const CallOptions &call = {}) {
+    // The library reads 0 as "the default"; here the count is explicit (1..32).
+    if (max_messages == 0) return Operation<ClawbackMessages>(Error::from_code(Code::InvalidArgument, "max_messages is 0"));
+    msstore_clawback_queue_options n{};
+    n.struct_size = sizeof n;
+    n.max_messages = max_messages;
     return start<ClawbackMessages>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_peek(c_.get(), max_messages, co, f, ud, op);
+      return msstore_client_peek_clawback_messages(c_.get(), &n, co, f, ud, op);
     });
   }
 
@@ -1682,7 +1730,7 @@ class Client {
     const char *receipt = s.req(pop_receipt, "pop_receipt");
     if (!s.ok()) return Operation<void>(s.error());
     return start<void>(std::move(cb), call, [&](const msstore_call_options *co, msstore_completion_cb f, void *ud, msstore_op **op) {
-      return msstore_clawback_delete(c_.get(), id, receipt, co, f, ud, op);
+      return msstore_client_delete_clawback_message(c_.get(), id, receipt, co, f, ud, op);
     });
   }
   /// Deletes a received message (its id and pop receipt).
@@ -1692,6 +1740,9 @@ class Client {
 
  private:
   friend class Ledger;  // starts its operations through start() and converts with ms32()
+
+  // poll()/wait() counts: the library's -1 (not a live client) is 0 here (a moved-from Client).
+  static std::size_t count(intptr_t n) noexcept { return n < 0 ? 0 : static_cast<std::size_t>(n); }
 
   static uint32_t ms32(std::chrono::milliseconds d) noexcept {
     const long long v = d.count();
@@ -1865,7 +1916,7 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
   Result<LedgerItems> pending() const {
     msstore_ledger_items *out = nullptr;
     msstore_error *err = nullptr;
-    const Code c = static_cast<Code>(msstore_ledger_pending(get(), &out, &err));
+    const Code c = static_cast<Code>(msstore_ledger_list_pending(get(), &out, &err));
     if (c != Code::Ok) return detail::sync_error(c, err);
     return LedgerItems(out);
   }
@@ -1877,7 +1928,7 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
     const char *id = s.req(entry_id, "entry_id");
     if (!s.ok()) return s.error();
     msstore_error *err = nullptr;
-    const Code c = static_cast<Code>(msstore_ledger_acknowledge(get(), id, &err));
+    const Code c = static_cast<Code>(msstore_ledger_acknowledge_entry(get(), id, &err));
     if (c != Code::Ok) return detail::sync_error(c, err);
     return Status();
   }
@@ -1910,7 +1961,7 @@ class Ledger : public detail::Owner<msstore_ledger, msstore_ledger_free> {
   Result<LedgerItems> revocations_to_apply() {
     msstore_ledger_items *out = nullptr;
     msstore_error *err = nullptr;
-    const Code c = static_cast<Code>(msstore_ledger_revocations_to_apply(get(), &out, &err));
+    const Code c = static_cast<Code>(msstore_ledger_claim_revocations(get(), &out, &err));
     if (c != Code::Ok) return detail::sync_error(c, err);
     return LedgerItems(out);
   }
@@ -1948,8 +1999,8 @@ inline void log_trampoline(void *, int32_t level, const char *target, const char
 /// Installs a process-wide log handler for records at `max_level` and below; nullptr removes it.
 inline Status set_log_handler(LogHandler handler, LogLevel max_level = LogLevel::Info) {
   detail::log_handler().store(handler, std::memory_order_release);
-  const Code c = static_cast<Code>(handler ? msstore_set_log_callback(&detail::log_trampoline, nullptr, static_cast<int32_t>(max_level))
-                                           : msstore_set_log_callback(nullptr, nullptr, 0));
+  const Code c = static_cast<Code>(handler ? msstore_log_set_callback(&detail::log_trampoline, nullptr, static_cast<int32_t>(max_level))
+                                           : msstore_log_set_callback(nullptr, nullptr, 0));
   return Status::from_code(c);
 }
 

@@ -13,13 +13,16 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_clawback_orders(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_clawback_orders_count(h);
+                var info = new ClawbackOrdersInfo();
+                info.struct_size = SizeOf<ClawbackOrdersInfo>();
+                Check(NativeMethods.msstore_clawback_orders_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<ClawbackOrderLine>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var l = new Native.ClawbackOrderLine();
                     l.struct_size = SizeOf<Native.ClawbackOrderLine>();
-                    Check(NativeMethods.msstore_clawback_orders_get(h, (UIntPtr)i, ref l));
+                    Check(NativeMethods.msstore_clawback_orders_line_at(h, (UIntPtr)i, ref l));
                     string state = Utf8.FromNative(l.line_item_state);
                     items.Add(new ClawbackOrderLine
                     {
@@ -40,8 +43,8 @@ namespace Msstore
                 return new ClawbackOrderPage
                 {
                     Items = items.AsReadOnly(),
-                    ContinuationToken = Utf8.FromNative(NativeMethods.msstore_clawback_orders_continuation_token(h)),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_clawback_orders_raw_json(h)),
+                    ContinuationToken = Utf8.FromNative(info.continuation_token),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_clawback_orders_json(h)),
                 };
             }
         }
@@ -52,13 +55,16 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_clawback_messages(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_clawback_messages_count(h);
+                var info = new ClawbackMessagesInfo();
+                info.struct_size = SizeOf<ClawbackMessagesInfo>();
+                Check(NativeMethods.msstore_clawback_messages_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<ClawbackMessage>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var m = new Native.ClawbackMessage();
                     m.struct_size = SizeOf<Native.ClawbackMessage>();
-                    Check(NativeMethods.msstore_clawback_messages_get(h, (UIntPtr)i, ref m));
+                    Check(NativeMethods.msstore_clawback_messages_item_at(h, (UIntPtr)i, ref m));
                     items.Add(Message(ref m));
                 }
                 return items.AsReadOnly();

@@ -33,9 +33,8 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_ledger_items(op, out h));
             using (h)
             {
-                var s = new ClawbackIngestSummary();
-                s.struct_size = SizeOf<ClawbackIngestSummary>();
-                Check(NativeMethods.msstore_ledger_items_ingest_summary(h, ref s));
+                LedgerItemsInfo s = Info(h);
+                if (s.is_ingest_summary == 0) throw StoreException.FromCode((int)StoreResult.InvalidArgument);
                 return new ClawbackIngestResult
                 {
                     Received = (int)s.received,
@@ -53,10 +52,18 @@ namespace Msstore
             }
         }
 
+        private static LedgerItemsInfo Info(LedgerItemsHandle h)
+        {
+            var s = new LedgerItemsInfo();
+            s.struct_size = SizeOf<LedgerItemsInfo>();
+            Check(NativeMethods.msstore_ledger_items_get_info(h, ref s));
+            return s;
+        }
+
         /// <summary>Copies every entry and revocation; does not free <paramref name="h"/>.</summary>
         internal static LedgerItems Items(LedgerItemsHandle h)
         {
-            int n = (int)NativeMethods.msstore_ledger_items_entry_count(h);
+            int n = (int)Info(h).entry_count.ToUInt64();
             var entries = new List<LedgerEntry>(n);
             for (int i = 0; i < n; i++) entries.Add(Entry(h, i));
             return new LedgerItems
@@ -69,13 +76,13 @@ namespace Msstore
 
         internal static IList<LedgerRevocation> Revocations(LedgerItemsHandle h)
         {
-            int n = (int)NativeMethods.msstore_ledger_items_revocation_count(h);
+            int n = (int)Info(h).revocation_count.ToUInt64();
             var revs = new List<LedgerRevocation>(n);
             for (int i = 0; i < n; i++)
             {
                 var r = new Native.LedgerRevocation();
                 r.struct_size = SizeOf<Native.LedgerRevocation>();
-                Check(NativeMethods.msstore_ledger_items_revocation(h, (UIntPtr)i, ref r));
+                Check(NativeMethods.msstore_ledger_items_revocation_at(h, (UIntPtr)i, ref r));
                 revs.Add(new LedgerRevocation
                 {
                     Id = Utf8.FromNative(r.id),
@@ -99,14 +106,14 @@ namespace Msstore
         {
             var e = new Native.LedgerEntry();
             e.struct_size = SizeOf<Native.LedgerEntry>();
-            Check(NativeMethods.msstore_ledger_items_entry(h, (UIntPtr)index, ref e));
+            Check(NativeMethods.msstore_ledger_items_entry_at(h, (UIntPtr)index, ref e));
             int n = (int)e.transaction_count;
             var txs = new List<OrderTransactionInfo>(n);
             for (int t = 0; t < n; t++)
             {
                 var tx = new OrderTransaction();
                 tx.struct_size = SizeOf<OrderTransaction>();
-                Check(NativeMethods.msstore_ledger_items_entry_transaction(h, (UIntPtr)index, (UIntPtr)t, ref tx));
+                Check(NativeMethods.msstore_ledger_items_entry_transaction_at(h, (UIntPtr)index, (UIntPtr)t, ref tx));
                 txs.Add(new OrderTransactionInfo
                 {
                     OrderId = Utf8.FromNative(tx.order_id),

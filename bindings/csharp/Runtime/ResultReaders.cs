@@ -23,11 +23,14 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_token(op, out h));
             using (h)
             {
+                var t = new TokenInfo();
+                t.struct_size = SizeOf<TokenInfo>();
+                Check(NativeMethods.msstore_token_get_info(h, ref t));
                 return new StoreToken
                 {
-                    Value = Utf8.FromNative(NativeMethods.msstore_token_value(h)),
-                    Audience = (StoreAudience)NativeMethods.msstore_token_audience(h),
-                    ExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(NativeMethods.msstore_token_expires_at_unix_ms(h)),
+                    Value = Utf8.FromNative(t.value),
+                    Audience = (StoreAudience)t.audience,
+                    ExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(t.expires_at_unix_ms),
                 };
             }
         }
@@ -45,22 +48,25 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_entitlements(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_entitlements_count(h);
+                var info = new EntitlementsInfo();
+                info.struct_size = SizeOf<EntitlementsInfo>();
+                Check(NativeMethods.msstore_entitlements_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<EntitlementItem>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var e = new Entitlement();
                     e.struct_size = SizeOf<Entitlement>();
-                    Check(NativeMethods.msstore_entitlements_get(h, (UIntPtr)i, ref e));
+                    Check(NativeMethods.msstore_entitlements_item_at(h, (UIntPtr)i, ref e));
                     items.Add(Item(ref e));
                 }
                 return new EntitlementPage
                 {
                     Items = items.AsReadOnly(),
-                    ContinuationToken = Utf8.FromNative(NativeMethods.msstore_entitlements_continuation_token(h)),
-                    Pages = (int)NativeMethods.msstore_entitlements_pages(h),
-                    DuplicatesRemoved = (int)NativeMethods.msstore_entitlements_duplicates_removed(h),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_entitlements_raw_json(h)),
+                    ContinuationToken = Utf8.FromNative(info.continuation_token),
+                    Pages = (int)info.pages,
+                    DuplicatesRemoved = (int)info.duplicates_removed,
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_entitlements_json(h)),
                 };
             }
         }
@@ -106,14 +112,14 @@ namespace Msstore
             {
                 var info = new ConsumeInfo();
                 info.struct_size = SizeOf<ConsumeInfo>();
-                Check(NativeMethods.msstore_consume_result_get(h, ref info));
+                Check(NativeMethods.msstore_consume_result_get_info(h, ref info));
                 int n = (int)info.transaction_count;
                 var txs = new List<OrderTransactionInfo>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var tx = new OrderTransaction();
                     tx.struct_size = SizeOf<OrderTransaction>();
-                    Check(NativeMethods.msstore_consume_result_transaction(h, (UIntPtr)i, ref tx));
+                    Check(NativeMethods.msstore_consume_result_transaction_at(h, (UIntPtr)i, ref tx));
                     txs.Add(new OrderTransactionInfo
                     {
                         OrderId = Utf8.FromNative(tx.order_id),
@@ -141,14 +147,14 @@ namespace Msstore
             {
                 var info = new OrderInfo();
                 info.struct_size = SizeOf<OrderInfo>();
-                Check(NativeMethods.msstore_order_get(h, ref info));
+                Check(NativeMethods.msstore_order_get_info(h, ref info));
                 int n = (int)info.line_item_count;
                 var lines = new List<OrderLine>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var li = new OrderLineItem();
                     li.struct_size = SizeOf<OrderLineItem>();
-                    Check(NativeMethods.msstore_order_line_item_get(h, (UIntPtr)i, ref li));
+                    Check(NativeMethods.msstore_order_line_item_at(h, (UIntPtr)i, ref li));
                     lines.Add(new OrderLine
                     {
                         LineItemId = Utf8.FromNative(li.line_item_id),
@@ -171,7 +177,7 @@ namespace Msstore
                     Market = Utf8.FromNative(info.market),
                     TotalAmount = info.total_amount,
                     LineItems = lines.AsReadOnly(),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_order_raw_json(h)),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_order_json(h)),
                 };
             }
         }
@@ -182,13 +188,16 @@ namespace Msstore
             Check(NativeMethods.msstore_op_take_subscriptions(op, out h));
             using (h)
             {
-                int n = (int)NativeMethods.msstore_subscriptions_count(h);
+                var info = new SubscriptionsInfo();
+                info.struct_size = SizeOf<SubscriptionsInfo>();
+                Check(NativeMethods.msstore_subscriptions_get_info(h, ref info));
+                int n = (int)info.count.ToUInt64();
                 var items = new List<SubscriptionItem>(n);
                 for (int i = 0; i < n; i++)
                 {
                     var s = new Subscription();
                     s.struct_size = SizeOf<Subscription>();
-                    Check(NativeMethods.msstore_subscriptions_get(h, (UIntPtr)i, ref s));
+                    Check(NativeMethods.msstore_subscriptions_item_at(h, (UIntPtr)i, ref s));
                     var state = Utf8.FromNative(s.recurrence_state);
                     items.Add(new SubscriptionItem
                     {
@@ -211,8 +220,8 @@ namespace Msstore
                 return new SubscriptionPage
                 {
                     Items = items.AsReadOnly(),
-                    ContinuationToken = Utf8.FromNative(NativeMethods.msstore_subscriptions_continuation_token(h)),
-                    RawJson = Utf8.FromNative(NativeMethods.msstore_subscriptions_raw_json(h)),
+                    ContinuationToken = Utf8.FromNative(info.continuation_token),
+                    RawJson = Utf8.FromNative(NativeMethods.msstore_subscriptions_json(h)),
                 };
             }
         }

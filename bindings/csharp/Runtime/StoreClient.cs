@@ -50,6 +50,8 @@ namespace Msstore
                     o.collections_base_url = a.Str(options.CollectionsBaseUrl);
                     o.purchase_base_url = a.Str(options.PurchaseBaseUrl);
                     o.service_identity = a.Str(options.ServiceIdentity);
+                    o.extra_root_cert_pem = a.Str(options.ExtraRootCertPem);
+                    o.extra_root_cert_path = a.Str(options.ExtraRootCertPath);
                 }
                 catch (ArgumentException e)
                 {
@@ -65,6 +67,12 @@ namespace Msstore
                 o.max_connections_per_host = NonNegative(options.MaxConnectionsPerHost, "MaxConnectionsPerHost");
                 if (options.MaxResponseBytes < 0) throw new ArgumentOutOfRangeException("MaxResponseBytes");
                 o.max_response_bytes = (ulong)options.MaxResponseBytes;
+                o.token_refresh_margin_ms = Millis(options.TokenRefreshMargin, "TokenRefreshMargin");
+                o.key_renew_margin_ms = Millis(options.KeyRenewMargin, "KeyRenewMargin");
+                o.retry_base_delay_ms = Millis(options.RetryBaseDelay, "RetryBaseDelay");
+                o.retry_max_delay_ms = Millis(options.RetryMaxDelay, "RetryMaxDelay");
+                o.max_retry_after_ms = Millis(options.MaxRetryAfter, "MaxRetryAfter");
+                o.max_idle_connections_per_host = NonNegative(options.MaxIdleConnectionsPerHost, "MaxIdleConnectionsPerHost");
                 o.completion_mode = completion == StoreCompletion.Pump ? CompletionQueued : CompletionImmediate;
                 rc = NativeMethods.msstore_client_new(ref o, out handle, out err);
             }
@@ -111,7 +119,7 @@ namespace Msstore
         public int Pump(int maxCompletions = 0)
         {
             if (maxCompletions < 0) throw new ArgumentOutOfRangeException("maxCompletions");
-            try { return (int)NativeMethods.msstore_client_poll(handle, (UIntPtr)(uint)maxCompletions).ToUInt64(); }
+            try { return Count(NativeMethods.msstore_client_poll(handle, (UIntPtr)(uint)maxCompletions)); }
             catch (ObjectDisposedException) { return 0; }
         }
 
@@ -124,15 +132,22 @@ namespace Msstore
         {
             if (timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException("timeout");
             double ms = Math.Min(timeout.TotalMilliseconds, uint.MaxValue);
-            try { return (int)NativeMethods.msstore_client_wait(handle, (uint)ms).ToUInt64(); }
+            try { return Count(NativeMethods.msstore_client_wait(handle, (uint)ms)); }
             catch (ObjectDisposedException) { return 0; }
+        }
+
+        // The library's -1 (not a live client) cannot come from a live handle; 0 if it does.
+        private static int Count(IntPtr n)
+        {
+            long v = n.ToInt64();
+            return v < 0 ? 0 : (int)Math.Min(v, int.MaxValue);
         }
 
         /// <summary>A service token or a key-create token to hand to your game client.</summary>
         public Task<StoreToken> GetTokenAsync(StoreAudience audience, CancellationToken cancellationToken = default(CancellationToken))
         {
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_get_token(handle, (int)audience, ref c, PendingOperation.Callback, ud, out op),
+                NativeMethods.msstore_client_get_token(handle, (int)audience, ref c, PendingOperation.Callback, ud, out op),
                 ResultReaders.Token, cancellationToken);
         }
 
@@ -142,7 +157,7 @@ namespace Msstore
         {
             if (key == null) throw new ArgumentNullException("key");
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_renew_key(handle, a.Str(key), ref c, PendingOperation.Callback, ud, out op),
+                NativeMethods.msstore_client_renew_key(handle, a.Str(key), ref c, PendingOperation.Callback, ud, out op),
                 ResultReaders.Key, cancellationToken);
         }
 
@@ -179,7 +194,7 @@ namespace Msstore
                 q.include_duplicates = query.IncludeDuplicates ? 1u : 0u;
                 q.validity_type = a.Str(query.ValidityType);
                 q.sbx = a.Str(query.Sandbox);
-                return NativeMethods.msstore_query_entitlements(handle, ref q, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_query_entitlements(handle, ref q, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Entitlements, ct);
         }
 
@@ -198,7 +213,7 @@ namespace Msstore
                 o.quantity = (uint)request.Quantity;
                 o.tracking_id = a.Str(request.TrackingId);
                 o.sbx = a.Str(request.Sandbox);
-                return NativeMethods.msstore_consume(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_consume(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Consume, cancellationToken);
         }
 
@@ -217,7 +232,7 @@ namespace Msstore
                 o.tracking_id = a.Str(request.TrackingId);
                 o.product_id = a.Str(request.ProductId);
                 o.transaction_id = a.Str(request.TransactionId);
-                return NativeMethods.msstore_consume_v6(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_consume_v6(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Consume, cancellationToken);
         }
 
@@ -237,7 +252,7 @@ namespace Msstore
                 o.market = a.Str(request.Market);
                 o.order_id = a.Str(request.OrderId);
                 o.dev_offer_id = a.Str(request.DevOfferId);
-                return NativeMethods.msstore_grant_free_product(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_grant_free_product(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Order, cancellationToken);
         }
 
@@ -266,7 +281,7 @@ namespace Msstore
                 o.single_page = singlePage ? 1u : 0u;
                 o.continuation_token = a.Str(continuation);
                 o.page_size = (uint)pageSize;
-                return NativeMethods.msstore_query_subscriptions(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_query_subscriptions(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.Subscriptions, ct);
         }
 
@@ -283,7 +298,7 @@ namespace Msstore
                 o.recurrence_id = a.Str(recurrenceId);
                 o.change_type = (int)change;
                 o.extension_days = extensionDays;
-                return NativeMethods.msstore_change_subscription(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_change_subscription(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, FirstSubscription, cancellationToken);
         }
 

@@ -53,7 +53,7 @@ namespace Msstore
                 o.single_page = singlePage ? 1u : 0u;
                 o.continuation_token = a.Str(continuation);
                 o.sbx = a.Str(query.Sandbox);
-                return NativeMethods.msstore_clawback_orders_query(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_query_clawback_orders(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.ClawbackOrders, ct);
         }
 
@@ -80,7 +80,7 @@ namespace Msstore
                 o.struct_size = (uint)Marshal.SizeOf(typeof(ClawbackReceiveOptions));
                 o.max_messages = (uint)maxMessages;
                 o.visibility_timeout_secs = visibility;
-                return NativeMethods.msstore_clawback_receive(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+                return NativeMethods.msstore_client_receive_clawback_messages(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
             }, ResultReaders.ClawbackMessages, cancellationToken);
         }
 
@@ -92,8 +92,12 @@ namespace Msstore
             if (maxMessages < 1 || maxMessages > MaxQueueMessages)
                 throw new ArgumentOutOfRangeException("maxMessages", "1..32");
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_clawback_peek(handle, (uint)maxMessages, ref c, PendingOperation.Callback, ud, out op),
-                ResultReaders.ClawbackMessages, cancellationToken);
+            {
+                var o = new ClawbackReceiveOptions();
+                o.struct_size = (uint)Marshal.SizeOf(typeof(ClawbackReceiveOptions));
+                o.max_messages = (uint)maxMessages;
+                return NativeMethods.msstore_client_peek_clawback_messages(handle, ref o, ref c, PendingOperation.Callback, ud, out op);
+            }, ResultReaders.ClawbackMessages, cancellationToken);
         }
 
         /// <summary>Clawback v2: deletes a received message (after reconciling it durably).
@@ -105,7 +109,7 @@ namespace Msstore
             if (messageId == null) throw new ArgumentNullException("messageId");
             if (popReceipt == null) throw new ArgumentNullException("popReceipt");
             return Start((NativeArena a, ref CallOptions c, IntPtr ud, out OpHandle op) =>
-                NativeMethods.msstore_clawback_delete(handle, a.Str(messageId), a.Str(popReceipt), ref c,
+                NativeMethods.msstore_client_delete_clawback_message(handle, a.Str(messageId), a.Str(popReceipt), ref c,
                     PendingOperation.Callback, ud, out op),
                 ResultReaders.Nothing, cancellationToken);
         }

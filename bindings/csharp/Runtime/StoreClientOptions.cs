@@ -46,6 +46,22 @@ namespace Msstore
         /// one fails with a malformed-response error naming the cap. 0 = default (8 MiB); else
         /// 65536..=1073741824.</summary>
         public long MaxResponseBytes { get; set; }
+        /// <summary>Extra trusted root certificate(s), PEM text (a TLS-inspecting proxy); null = none.</summary>
+        public string ExtraRootCertPem { get; set; }
+        /// <summary>The same, read from a PEM file when the client is created; null = none.</summary>
+        public string ExtraRootCertPath { get; set; }
+        /// <summary>Refresh a cached service token when less than this remains; null = 5 min.</summary>
+        public TimeSpan? TokenRefreshMargin { get; set; }
+        /// <summary>Renew a Store ID key at least this long before it expires; null = 24 h.</summary>
+        public TimeSpan? KeyRenewMargin { get; set; }
+        /// <summary>First retry delay (doubled per retry, with jitter); null = 200 ms.</summary>
+        public TimeSpan? RetryBaseDelay { get; set; }
+        /// <summary>Longest retry delay; null = 5 s.</summary>
+        public TimeSpan? RetryMaxDelay { get; set; }
+        /// <summary>Longest Retry-After honoured; null = 30 s.</summary>
+        public TimeSpan? MaxRetryAfter { get; set; }
+        /// <summary>Idle keep-alive connections kept per host; 0 = default (256).</summary>
+        public int MaxIdleConnectionsPerHost { get; set; }
         /// <summary>On which thread Tasks complete. Default: inside <see cref="StoreClient.Pump"/>.</summary>
         public StoreCompletion Completion { get; set; }
 

@@ -70,7 +70,6 @@ namespace Msstore
                 case StoreResult.MessageNotFound: return new MessageNotFoundException(code, message);
                 case StoreResult.InvalidClawbackEvent: return new InvalidClawbackEventException(code, message);
                 case StoreResult.Storage: return new LedgerStorageException(code, message);
-                // A store left out of the native build: a deployment error, like a bad setting.
                 case StoreResult.BackendNotCompiled: return new StoreConfigurationException(code, message);
                 default: return new StoreInternalException(code, message);
             }
@@ -88,17 +87,20 @@ namespace Msstore
         internal static StoreException FromError(int code, ErrorHandle e)
         {
             if (e == null || e.IsInvalid) return FromCode(code);
-            var rc = (StoreResult)NativeMethods.msstore_error_code(e);
-            var ex = Create(rc, Utf8.FromNative(NativeMethods.msstore_error_message(e)) ?? Describe(rc));
-            ex.Kind = Utf8.FromNative(NativeMethods.msstore_error_kind(e)) ?? ex.Kind;
-            ex.HttpStatus = NativeMethods.msstore_error_http_status(e);
-            ex.ServiceCode = Utf8.FromNative(NativeMethods.msstore_error_service_code(e));
-            ex.InnerCode = Utf8.FromNative(NativeMethods.msstore_error_inner_code(e));
-            ex.MsCv = Utf8.FromNative(NativeMethods.msstore_error_ms_cv(e));
-            ex.CorrelationId = Utf8.FromNative(NativeMethods.msstore_error_correlation_id(e));
-            long ms = NativeMethods.msstore_error_retry_after_ms(e);
+            var i = new ErrorInfo();
+            i.struct_size = (uint)System.Runtime.InteropServices.Marshal.SizeOf(typeof(ErrorInfo));
+            if (NativeMethods.msstore_error_get_info(e, ref i) != 0) return FromCode(code);
+            var rc = (StoreResult)i.code;
+            var ex = Create(rc, Utf8.FromNative(i.message) ?? Describe(rc));
+            ex.Kind = Utf8.FromNative(i.kind) ?? ex.Kind;
+            ex.HttpStatus = (ushort)i.http_status;
+            ex.ServiceCode = Utf8.FromNative(i.service_code);
+            ex.InnerCode = Utf8.FromNative(i.inner_code);
+            ex.MsCv = Utf8.FromNative(i.ms_cv);
+            ex.CorrelationId = Utf8.FromNative(i.correlation_id);
+            long ms = i.retry_after_ms;
             ex.RetryAfter = ms >= 0 ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
-            ex.TrackingId = Utf8.FromNative(NativeMethods.msstore_error_tracking_id(e));
+            ex.TrackingId = Utf8.FromNative(i.tracking_id);
             ex.Json = Utf8.FromNative(NativeMethods.msstore_error_json(e));
             return ex;
         }

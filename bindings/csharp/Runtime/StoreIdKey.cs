@@ -59,7 +59,7 @@ namespace Msstore
             if (rc != 0) throw StoreException.FromCode(rc);
             return new StoreIdKey
             {
-                Value = Utf8.FromNative(NativeMethods.msstore_key_value(h)),
+                Value = Utf8.FromNative(info.value),
                 Json = Utf8.FromNative(NativeMethods.msstore_key_json(h)),
                 Kind = info.kind == 1 || info.kind == 2 ? (StoreKeyKind)info.kind : StoreKeyKind.Unknown,
                 Audience = Utf8.FromNative(info.audience),

@@ -143,7 +143,7 @@ namespace Msstore
         {
             LedgerItemsHandle items;
             ErrorHandle err;
-            int rc = NativeMethods.msstore_ledger_pending(handle, out items, out err);
+            int rc = NativeMethods.msstore_ledger_list_pending(handle, out items, out err);
             return TakeItems(rc, items, err, ResultReaders.Items);
         }
 
@@ -156,7 +156,7 @@ namespace Msstore
             ErrorHandle err;
             int rc;
             using (var a = new NativeArena())
-                rc = NativeMethods.msstore_ledger_acknowledge(handle, Utf8Arg(a, entryId, "entryId"), out err);
+                rc = NativeMethods.msstore_ledger_acknowledge_entry(handle, Utf8Arg(a, entryId, "entryId"), out err);
             ThrowIfFailed(rc, err);
         }
 
@@ -192,7 +192,7 @@ namespace Msstore
         {
             LedgerItemsHandle items;
             ErrorHandle err;
-            int rc = NativeMethods.msstore_ledger_revocations_to_apply(handle, out items, out err);
+            int rc = NativeMethods.msstore_ledger_claim_revocations(handle, out items, out err);
             return TakeItems(rc, items, err, ResultReaders.Revocations);
         }
 

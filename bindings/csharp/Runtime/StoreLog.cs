@@ -31,7 +31,7 @@ namespace Msstore
             {
                 if (handler == null) return;
                 handler = null;
-                NativeMethods.msstore_set_log_callback(null, IntPtr.Zero, (int)StoreLogLevel.Error);
+                NativeMethods.msstore_log_set_callback(null, IntPtr.Zero, (int)StoreLogLevel.Error);
             }
         }
 
@@ -44,7 +44,7 @@ namespace Msstore
             lock (Gate)
             {
                 handler = onLog;
-                int rc = NativeMethods.msstore_set_log_callback(onLog == null ? null : Callback, IntPtr.Zero, (int)maxLevel);
+                int rc = NativeMethods.msstore_log_set_callback(onLog == null ? null : Callback, IntPtr.Zero, (int)maxLevel);
                 if (rc != 0) throw StoreException.FromCode(rc);
             }
         }

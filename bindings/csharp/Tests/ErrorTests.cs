@@ -25,6 +25,22 @@ namespace Msstore.Tests
         }
 
         [Test]
+        public void Configuration_TheOptionsReachTheLibrary_ExtraRootAndMargins()
+        {
+            var o = new StoreClientOptions(Emulator.TenantId, Emulator.ClientId, Emulator.ClientSecret)
+            {
+                EmulatorBaseUrl = Emulator.BaseUrl,
+                KeyRenewMargin = TimeSpan.FromHours(1),
+                RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+                MaxIdleConnectionsPerHost = 4,
+            };
+            new StoreClient(o).Dispose();
+            o.ExtraRootCertPem = "not a certificate";
+            var e = Assert.Throws<StoreConfigurationException>(() => new StoreClient(o).Dispose());
+            Assert.AreEqual(StoreResult.Configuration, e.Code);
+        }
+
+        [Test]
         public void Configuration_PlainHttpToARemoteHost_IsRefused()
         {
             var o = new StoreClientOptions(Emulator.TenantId, Emulator.ClientId, Emulator.ClientSecret)

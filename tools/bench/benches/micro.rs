@@ -2,7 +2,7 @@
 //! - decoding a Store ID key (target < 2 us);
 //! - parsing a 100-item v9 query page (the library's item type, as the client parses it);
 //! - one C ABI round trip: start a call and run its QUEUED callback via `msstore_client_poll`
-//!   (a warm-cache `msstore_get_token`, so no network; target < 5 us).
+//!   (a warm-cache `msstore_client_get_token`, so no network; target < 5 us).
 //!
 //! `cargo bench --bench micro`. The emulator runs in-process on loopback and stops on drop.
 

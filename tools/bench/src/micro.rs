@@ -34,7 +34,7 @@ extern "C" fn on_token(_ud: *mut c_void, code: msstore_result, _op: *mut msstore
     CALLBACKS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Mean time of one C ABI round trip: `msstore_get_token` (served from the warm cache, so no
+/// Mean time of one C ABI round trip: `msstore_client_get_token` (served from the warm cache, so no
 /// network) plus polling until its QUEUED callback has run. The median of 5 batches.
 pub fn ffi_round_trip(world: &World, budget: Duration) -> Result<Duration, String> {
     let client = CClient::new(&CClientConfig {
@@ -51,7 +51,7 @@ pub fn ffi_round_trip(world: &World, budget: Duration) -> Result<Duration, Strin
         let want = CALLBACKS.load(Ordering::Relaxed) + 1;
         let r = client.service_token(Some(on_token), 0);
         if r != msstore_result::MSSTORE_OK {
-            return Err(format!("msstore_get_token: {r:?}"));
+            return Err(format!("msstore_client_get_token: {r:?}"));
         }
         let t0 = Instant::now();
         while CALLBACKS.load(Ordering::Relaxed) < want {

@@ -9,19 +9,19 @@ namespace Msstore.Native
     {
         // ---- starts ------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_clawback_orders_query(ClientHandle client, ref ClawbackOrdersOptions opts,
+        internal static extern int msstore_client_query_clawback_orders(ClientHandle client, ref ClawbackOrdersOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_clawback_receive(ClientHandle client, ref ClawbackReceiveOptions opts,
+        internal static extern int msstore_client_receive_clawback_messages(ClientHandle client, ref ClawbackReceiveOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_clawback_peek(ClientHandle client, uint maxMessages,
+        internal static extern int msstore_client_peek_clawback_messages(ClientHandle client, ref ClawbackReceiveOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_clawback_delete(ClientHandle client, IntPtr messageId, IntPtr popReceipt,
+        internal static extern int msstore_client_delete_clawback_message(ClientHandle client, IntPtr messageId, IntPtr popReceipt,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         // ---- results -----------------------------------------------------------------------
@@ -32,28 +32,25 @@ namespace Msstore.Native
         internal static extern int msstore_op_take_clawback_messages(IntPtr op, out ClawbackMessagesHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_clawback_orders_count(ClawbackOrdersHandle h);
+        internal static extern int msstore_clawback_orders_get_info(ClawbackOrdersHandle h, ref ClawbackOrdersInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_clawback_orders_get(ClawbackOrdersHandle h, UIntPtr index, ref ClawbackOrderLine line);
+        internal static extern int msstore_clawback_orders_line_at(ClawbackOrdersHandle h, UIntPtr index, ref ClawbackOrderLine line);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_clawback_orders_continuation_token(ClawbackOrdersHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_clawback_orders_raw_json(ClawbackOrdersHandle h);
+        internal static extern IntPtr msstore_clawback_orders_json(ClawbackOrdersHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_clawback_orders_free(IntPtr h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_clawback_messages_count(ClawbackMessagesHandle h);
+        internal static extern int msstore_clawback_messages_get_info(ClawbackMessagesHandle h, ref ClawbackMessagesInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_clawback_messages_get(ClawbackMessagesHandle h, UIntPtr index, ref ClawbackMessage m);
+        internal static extern int msstore_clawback_messages_item_at(ClawbackMessagesHandle h, UIntPtr index, ref ClawbackMessage m);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_clawback_messages_raw_json(ClawbackMessagesHandle h);
+        internal static extern IntPtr msstore_clawback_messages_json(ClawbackMessagesHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_clawback_messages_free(IntPtr h);

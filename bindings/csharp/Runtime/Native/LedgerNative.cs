@@ -40,17 +40,17 @@ namespace Msstore.Native
 
         // ---- synchronous calls -----------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_pending(LedgerHandle ledger, out LedgerItemsHandle items, out ErrorHandle err);
+        internal static extern int msstore_ledger_list_pending(LedgerHandle ledger, out LedgerItemsHandle items, out ErrorHandle err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_acknowledge(LedgerHandle ledger, IntPtr entryId, out ErrorHandle err);
+        internal static extern int msstore_ledger_acknowledge_entry(LedgerHandle ledger, IntPtr entryId, out ErrorHandle err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_ledger_apply_clawback(LedgerHandle ledger, ref ClawbackMatchOptions m,
             out LedgerItemsHandle items, out uint duplicate, out ErrorHandle err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_revocations_to_apply(LedgerHandle ledger, out LedgerItemsHandle items,
+        internal static extern int msstore_ledger_claim_revocations(LedgerHandle ledger, out LedgerItemsHandle items,
             out ErrorHandle err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -59,24 +59,17 @@ namespace Msstore.Native
 
         // ---- items -------------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_ledger_items_entry_count(LedgerItemsHandle h);
+        internal static extern int msstore_ledger_items_get_info(LedgerItemsHandle h, ref LedgerItemsInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_items_entry(LedgerItemsHandle h, UIntPtr index, ref LedgerEntry e);
+        internal static extern int msstore_ledger_items_entry_at(LedgerItemsHandle h, UIntPtr index, ref LedgerEntry e);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_items_entry_transaction(LedgerItemsHandle h, UIntPtr index, UIntPtr tx,
+        internal static extern int msstore_ledger_items_entry_transaction_at(LedgerItemsHandle h, UIntPtr index, UIntPtr tx,
             ref OrderTransaction t);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_ledger_items_revocation_count(LedgerItemsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_items_revocation(LedgerItemsHandle h, UIntPtr index, ref LedgerRevocation r);
-
-        // MSSTORE_E_INVALID_ARGUMENT when the items are not an ingestion's.
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_ledger_items_ingest_summary(LedgerItemsHandle h, ref ClawbackIngestSummary s);
+        internal static extern int msstore_ledger_items_revocation_at(LedgerItemsHandle h, UIntPtr index, ref LedgerRevocation r);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_ledger_items_json(LedgerItemsHandle h);
@@ -135,9 +128,12 @@ namespace Msstore.Native
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    internal struct ClawbackIngestSummary
+    internal struct LedgerItemsInfo
     {
         public uint struct_size;
+        public uint is_ingest_summary;
+        public UIntPtr entry_count;
+        public UIntPtr revocation_count;
         public uint received;
         public uint applied;
         public uint duplicates;

@@ -33,16 +33,13 @@ namespace Msstore.Native
         internal static extern UIntPtr msstore_live_objects();
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_debug_trigger_panic();
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_result_name(int code);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_result_description(int code);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_set_log_callback(LogCallback cb, IntPtr userData, int maxLevel);
+        internal static extern int msstore_log_set_callback(LogCallback cb, IntPtr userData, int maxLevel);
 
         // ---- client -----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -58,13 +55,10 @@ namespace Msstore.Native
         internal static extern int msstore_client_new_from_json(IntPtr json, out ClientHandle client, out ErrorHandle err);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_client_poll(ClientHandle client, UIntPtr maxCallbacks);
+        internal static extern IntPtr msstore_client_poll(ClientHandle client, UIntPtr maxCallbacks);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_client_tick(ClientHandle client, UIntPtr maxCallbacks);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_client_wait(ClientHandle client, uint timeoutMs);
+        internal static extern IntPtr msstore_client_wait(ClientHandle client, uint timeoutMs);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern UIntPtr msstore_client_pending(ClientHandle client);
@@ -114,70 +108,43 @@ namespace Msstore.Native
 
         // ---- starts (user_data carries a GCHandle; out_op a SafeHandle) --------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_get_token(ClientHandle client, int audience, ref CallOptions call,
+        internal static extern int msstore_client_get_token(ClientHandle client, int audience, ref CallOptions call,
             CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_renew_key(ClientHandle client, IntPtr key, ref CallOptions call,
+        internal static extern int msstore_client_renew_key(ClientHandle client, IntPtr key, ref CallOptions call,
             CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_query_entitlements(ClientHandle client, ref QueryOptions query,
+        internal static extern int msstore_client_query_entitlements(ClientHandle client, ref QueryOptions query,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_consume(ClientHandle client, ref ConsumeOptions opts,
+        internal static extern int msstore_client_consume(ClientHandle client, ref ConsumeOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_consume_v6(ClientHandle client, ref ConsumeV6Options opts,
+        internal static extern int msstore_client_consume_v6(ClientHandle client, ref ConsumeV6Options opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_grant_free_product(ClientHandle client, ref GrantOptions opts,
+        internal static extern int msstore_client_grant_free_product(ClientHandle client, ref GrantOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_query_subscriptions(ClientHandle client, ref SubscriptionQueryOptions opts,
+        internal static extern int msstore_client_query_subscriptions(ClientHandle client, ref SubscriptionQueryOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_change_subscription(ClientHandle client, ref SubscriptionChangeOptions opts,
+        internal static extern int msstore_client_change_subscription(ClientHandle client, ref SubscriptionChangeOptions opts,
             ref CallOptions call, CompletionCallback cb, IntPtr userData, out OpHandle op);
 
         // ---- errors -----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_error_code(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_kind(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_message(ErrorHandle e);
+        internal static extern int msstore_error_get_info(ErrorHandle e, ref ErrorInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_error_copy_message(ErrorHandle e, byte[] buf, UIntPtr capacity, out UIntPtr needed);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern ushort msstore_error_http_status(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_service_code(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_inner_code(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_ms_cv(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_correlation_id(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern long msstore_error_retry_after_ms(ErrorHandle e);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_error_tracking_id(ErrorHandle e);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_error_json(ErrorHandle e);
@@ -193,9 +160,6 @@ namespace Msstore.Native
         internal static extern int msstore_key_get_info(KeyHandle key, ref KeyInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_key_value(KeyHandle key);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_key_json(KeyHandle key);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
@@ -203,45 +167,30 @@ namespace Msstore.Native
 
         // ---- tokens -----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_token_value(TokenHandle t);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_token_audience(TokenHandle t);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern long msstore_token_expires_at_unix_ms(TokenHandle t);
+        internal static extern int msstore_token_get_info(TokenHandle t, ref TokenInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_token_free(IntPtr t);
 
         // ---- entitlements -----------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_entitlements_count(EntitlementsHandle h);
+        internal static extern int msstore_entitlements_get_info(EntitlementsHandle h, ref EntitlementsInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_entitlements_get(EntitlementsHandle h, UIntPtr index, ref Entitlement e);
+        internal static extern int msstore_entitlements_item_at(EntitlementsHandle h, UIntPtr index, ref Entitlement e);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_entitlements_continuation_token(EntitlementsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint msstore_entitlements_pages(EntitlementsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern uint msstore_entitlements_duplicates_removed(EntitlementsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_entitlements_raw_json(EntitlementsHandle h);
+        internal static extern IntPtr msstore_entitlements_json(EntitlementsHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_entitlements_free(IntPtr h);
 
         // ---- consume ----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_consume_result_get(ConsumeResultHandle h, ref ConsumeInfo info);
+        internal static extern int msstore_consume_result_get_info(ConsumeResultHandle h, ref ConsumeInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_consume_result_transaction(ConsumeResultHandle h, UIntPtr index, ref OrderTransaction tx);
+        internal static extern int msstore_consume_result_transaction_at(ConsumeResultHandle h, UIntPtr index, ref OrderTransaction tx);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern IntPtr msstore_consume_result_json(ConsumeResultHandle h);
@@ -251,29 +200,26 @@ namespace Msstore.Native
 
         // ---- orders -----------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_order_get(OrderHandle h, ref OrderInfo info);
+        internal static extern int msstore_order_get_info(OrderHandle h, ref OrderInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_order_line_item_get(OrderHandle h, UIntPtr index, ref OrderLineItem item);
+        internal static extern int msstore_order_line_item_at(OrderHandle h, UIntPtr index, ref OrderLineItem item);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_order_raw_json(OrderHandle h);
+        internal static extern IntPtr msstore_order_json(OrderHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_order_free(IntPtr h);
 
         // ---- subscriptions ----------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern UIntPtr msstore_subscriptions_count(SubscriptionsHandle h);
+        internal static extern int msstore_subscriptions_get_info(SubscriptionsHandle h, ref SubscriptionsInfo info);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int msstore_subscriptions_get(SubscriptionsHandle h, UIntPtr index, ref Subscription s);
+        internal static extern int msstore_subscriptions_item_at(SubscriptionsHandle h, UIntPtr index, ref Subscription s);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_subscriptions_continuation_token(SubscriptionsHandle h);
-
-        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern IntPtr msstore_subscriptions_raw_json(SubscriptionsHandle h);
+        internal static extern IntPtr msstore_subscriptions_json(SubscriptionsHandle h);
 
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_subscriptions_free(IntPtr h);

@@ -28,6 +28,14 @@ namespace Msstore.Native
         public uint operation_timeout_ms;
         public uint max_connections_per_host;
         public ulong max_response_bytes;
+        public IntPtr extra_root_cert_pem;
+        public IntPtr extra_root_cert_path;
+        public uint token_refresh_margin_ms;
+        public uint key_renew_margin_ms;
+        public uint retry_base_delay_ms;
+        public uint retry_max_delay_ms;
+        public uint max_retry_after_ms;
+        public uint max_idle_connections_per_host;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -53,6 +61,65 @@ namespace Msstore.Native
         public long renew_after_unix_ms;
         public uint is_expired;
         public uint needs_renewal;
+        public IntPtr value;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ErrorInfo
+    {
+        public uint struct_size;
+        public int code;
+        public IntPtr kind;
+        public IntPtr message;
+        public uint http_status;
+        public long retry_after_ms;
+        public IntPtr service_code;
+        public IntPtr inner_code;
+        public IntPtr ms_cv;
+        public IntPtr correlation_id;
+        public IntPtr tracking_id;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct TokenInfo
+    {
+        public uint struct_size;
+        public int audience;
+        public IntPtr value;
+        public long expires_at_unix_ms;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct EntitlementsInfo
+    {
+        public uint struct_size;
+        public uint pages;
+        public UIntPtr count;
+        public uint duplicates_removed;
+        public IntPtr continuation_token;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct SubscriptionsInfo
+    {
+        public uint struct_size;
+        public UIntPtr count;
+        public IntPtr continuation_token;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ClawbackOrdersInfo
+    {
+        public uint struct_size;
+        public UIntPtr count;
+        public IntPtr continuation_token;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ClawbackMessagesInfo
+    {
+        public uint struct_size;
+        public UIntPtr count;
     }
 
     [StructLayout(LayoutKind.Sequential)]
