@@ -4,6 +4,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.IO;
+using System.Runtime.InteropServices;
 using NUnit.Framework;
 
 namespace Msstore.Tests
@@ -11,6 +12,11 @@ namespace Msstore.Tests
     [TestFixture]
     public class DomainUnloadTests
     {
+        // A test-only export (Cargo feature ffi-test-hooks, which scripts/test-csharp.sh builds):
+        // it logs one error record synchronously, which is what this test needs.
+        [DllImport(Msstore.Native.NativeMethods.Lib, CallingConvention = CallingConvention.Cdecl)]
+        private static extern int msstore_debug_trigger_panic();
+
         /// <summary>Runs inside the child domain (this assembly, loaded there again).</summary>
         public sealed class ChildDomainLogger : MarshalByRefObject
         {
@@ -45,7 +51,7 @@ namespace Msstore.Tests
 
             // An operation that logs an error record synchronously, from this (the parent) domain:
             // before the fix it called the dead domain's callback and the process died here.
-            Assert.AreEqual((int)StoreResult.Panic, Msstore.Native.NativeMethods.msstore_debug_trigger_panic());
+            Assert.AreEqual((int)StoreResult.Panic, msstore_debug_trigger_panic());
 
             // The same operation does log: a handler installed here receives the record, so the
             // call above would have reached the child's handler had it still been installed.
@@ -53,7 +59,7 @@ namespace Msstore.Tests
             StoreLog.SetHandler((level, msg) => lines.Enqueue(msg), StoreLogLevel.Error);
             try
             {
-                Msstore.Native.NativeMethods.msstore_debug_trigger_panic();
+                msstore_debug_trigger_panic();
             }
             finally
             {
