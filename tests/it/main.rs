@@ -33,4 +33,5 @@ mod ledger_pg;
 mod managed_identity;
 #[cfg(feature = "sqlite")]
 mod money_path;
+mod rotation;
 mod spec_fixtures;
