@@ -77,6 +77,10 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_RESPONSE_BYTES_RANGE: std::ops::RangeInclusive<usize> =
     64 * 1024..=1024 * 1024 * 1024;
 
+/// Default of [`ClientConfig::credential_expiry_warning_days`]: two weeks leaves a fleet time to
+/// roll out a new certificate.
+pub const DEFAULT_CREDENTIAL_EXPIRY_WARNING_DAYS: u32 = 14;
+
 /// Everything a [`crate::Client`] needs. `Debug` never prints the secret.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -90,6 +94,14 @@ pub struct ClientConfig {
     /// How the client authenticates to Entra, when not by `client_secret`: a certificate, a
     /// federated token file, a managed identity or a token provider (see [`Credential`]).
     pub credential: Option<Credential>,
+    /// During a rotation, the credential being replaced: the new one (`credential`, or
+    /// `client_secret`) is tried first, and this one is used while Entra refuses the new one as
+    /// wrong (AADSTS7000215 for a secret, AADSTS700027 for a certificate), e.g. before the new
+    /// secret has been added to the app registration. Remove it once the rotation is done.
+    pub previous_credential: Option<Credential>,
+    /// Log a warning at each token fetch once the credential expires (a certificate's
+    /// notAfter) within this many days. Default 14; 0 turns the warning off.
+    pub credential_expiry_warning_days: u32,
     /// Sent as `User-Agent` on every request (the official library's "service identity").
     pub service_identity: String,
     /// Base URL of Entra ID, default `https://login.microsoftonline.com`.
@@ -143,6 +155,8 @@ impl Default for ClientConfig {
             client_id: String::new(),
             client_secret: SecretString::default(),
             credential: None,
+            previous_credential: None,
+            credential_expiry_warning_days: DEFAULT_CREDENTIAL_EXPIRY_WARNING_DAYS,
             service_identity: format!("msstore/{}", env!("CARGO_PKG_VERSION")),
             login_base_url: DEFAULT_LOGIN_BASE.to_string(),
             collections_base_url: DEFAULT_COLLECTIONS_BASE.to_string(),
@@ -252,7 +266,8 @@ impl ClientConfig {
         self
     }
 
-    /// The credential from the environment. `MSSTORE_*` first: a certificate
+    /// The credential from the environment. `MSSTORE_*` first: a client secret file
+    /// (`MSSTORE_CLIENT_SECRET_FILE`), a certificate
     /// (`MSSTORE_CLIENT_CERTIFICATE_PATH`, PEM chain, with the key in it or at
     /// `MSSTORE_CLIENT_CERTIFICATE_KEY_PATH`), a federated token file
     /// (`MSSTORE_FEDERATED_TOKEN_FILE`) or a managed identity (`MSSTORE_MANAGED_IDENTITY` =
@@ -261,9 +276,18 @@ impl ClientConfig {
     /// AKS workload identity convention: `AZURE_FEDERATED_TOKEN_FILE`, with `AZURE_CLIENT_ID`,
     /// `AZURE_TENANT_ID` and `AZURE_AUTHORITY_HOST` filling what `MSSTORE_*` left unset
     /// (https://azure.github.io/azure-workload-identity/docs/quick-start.html).
+    /// During a rotation `MSSTORE_PREVIOUS_CLIENT_SECRET_FILE` or `MSSTORE_PREVIOUS_CLIENT_SECRET`
+    /// names the credential being replaced.
     fn merge_credential_env(mut self, var: &dyn Fn(&str) -> Option<String>) -> ClientConfig {
         use crate::credential::{CertificateCredential, ManagedIdentityCredential};
-        if let Some(p) = var("MSSTORE_CLIENT_CERTIFICATE_PATH") {
+        if let Some(p) = var("MSSTORE_PREVIOUS_CLIENT_SECRET_FILE") {
+            self.previous_credential = Some(Credential::SecretFile { path: p });
+        } else if let Some(s) = var("MSSTORE_PREVIOUS_CLIENT_SECRET") {
+            self.previous_credential = Some(Credential::Secret { secret: s.into() });
+        }
+        if let Some(p) = var("MSSTORE_CLIENT_SECRET_FILE") {
+            self.credential = Some(Credential::SecretFile { path: p });
+        } else if let Some(p) = var("MSSTORE_CLIENT_CERTIFICATE_PATH") {
             self.credential = Some(Credential::Certificate(CertificateCredential {
                 certificate_path: Some(p),
                 private_key_path: var("MSSTORE_CLIENT_CERTIFICATE_KEY_PATH"),
@@ -339,6 +363,23 @@ impl ClientConfig {
             }
             None => {}
             Some(c) => c.validate()?,
+        }
+        match &self.previous_credential {
+            Some(Credential::Provider(_)) => {
+                return Err(Error::configuration(
+                    "previous_credential cannot be a token provider (a provider rotates its own \
+                     credentials)",
+                ))
+            }
+            Some(_) if matches!(self.credential, Some(Credential::Provider(_))) => {
+                return Err(Error::configuration(
+                    "previous_credential has no use with a token provider",
+                ))
+            }
+            Some(c) => c
+                .validate()
+                .map_err(|e| Error::configuration(format!("previous_credential: {}", e.message)))?,
+            None => {}
         }
         if self.tenant_id.contains(['/', '?', '#', ' ']) {
             return Err(Error::configuration(

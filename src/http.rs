@@ -379,6 +379,33 @@ pub(crate) fn new_cv() -> String {
 mod tests {
     use super::*;
 
+    /// The IMDS exception is for managed-identity GETs only: every other request (Entra, Store,
+    /// renew, queue) to the IMDS address is refused as it leaves, before any connection.
+    #[test]
+    fn no_store_entra_or_renew_request_may_use_the_imds_address() {
+        let http = Http::new(&ClientConfig::new("t", "c", "s")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for (url, op) in [
+            ("http://169.254.169.254/t/oauth2/v2.0/token", "entra_token"),
+            (
+                "http://169.254.169.254/v9.0/collections/publisherQuery",
+                "query_v9",
+            ),
+            ("http://169.254.169.254/v6.0/b2b/keys/renew", "renew_key"),
+        ] {
+            let spec = RequestSpec::new(reqwest::Method::POST, url.into(), op).json(b"{}".to_vec());
+            let Err(f) = rt.block_on(http.send(&spec, RetryOn::NetworkAnd5xx)) else {
+                panic!("{url} was sent");
+            };
+            assert_eq!(f.error.kind, crate::ErrorKind::Configuration, "{url}");
+            assert!(!f.maybe_applied, "{url}");
+            assert!(f.error.message.contains("refusing"), "{}", f.error.message);
+        }
+    }
+
     #[test]
     fn retry_after_forms() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));

@@ -23,6 +23,7 @@ pub mod collections;
 pub mod config;
 pub mod consume;
 pub mod credential;
+pub mod doctor;
 pub mod error;
 // The C ABI is reached through its `msstore_*` symbols, not as a Rust API.
 #[allow(unsafe_code)]

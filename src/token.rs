@@ -157,6 +157,9 @@ pub(crate) struct TokenCache {
     version: EntraVersion,
     client_id: String,
     credential: CredentialSource,
+    /// The credential being rotated out, tried when Entra refuses `credential` as wrong.
+    previous: Option<CredentialSource>,
+    expiry_warning: Duration,
     requests_sent: AtomicU64,
 }
 
@@ -173,6 +176,13 @@ impl TokenCache {
             token_url,
             version: config.entra_version,
             credential: CredentialSource::new(config.effective_credential(), &config.client_id),
+            previous: config
+                .previous_credential
+                .clone()
+                .map(|c| CredentialSource::new(c, &config.client_id)),
+            expiry_warning: Duration::from_secs(
+                u64::from(config.credential_expiry_warning_days) * 24 * 3600,
+            ),
             client_id: config.client_id.clone(),
             requests_sent: AtomicU64::new(0),
         }
@@ -274,7 +284,70 @@ impl TokenCache {
             self.requests_sent.fetch_add(1, Ordering::Relaxed);
             return provided_token(provider.clone(), audience).await;
         }
-        let auth = self.credential.client_auth(http, &self.token_url).await?;
+        self.warn_if_expiring();
+        let first = self.request(http, audience, &self.credential).await;
+        let Some(previous) = &self.previous else {
+            return first;
+        };
+        match first {
+            Err(e) if CredentialSource::is_refused(&e) => {
+                match self.request(http, audience, previous).await {
+                    Ok(t) => {
+                        log_at!(
+                            Level::Warn,
+                            "msstore::credential",
+                            "the new {} was refused ({}); using the previous one. Finish the \
+                             rotation: add the new credential to the app registration",
+                            self.credential.kind_name(),
+                            e.inner_code.as_deref().unwrap_or("")
+                        );
+                        Ok(t)
+                    }
+                    // The new credential is the one that must work: its error says why not.
+                    Err(_) => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Warns while the credential's own expiry (a certificate's notAfter) is near or past.
+    fn warn_if_expiring(&self) {
+        if self.expiry_warning.is_zero() {
+            return;
+        }
+        let Some(not_after) = self.credential.expires_at() else {
+            return;
+        };
+        let now = Timestamp::now();
+        if not_after > now.add(self.expiry_warning) {
+            return;
+        }
+        let days = not_after.duration_since(now).as_secs() / (24 * 3600);
+        log_at!(
+            Level::Warn,
+            "msstore::credential",
+            "the client {} {} {} ({} days): rotate it (set the new one as the credential and \
+             this one as previous_credential until the app registration has the new one)",
+            self.credential.kind_name(),
+            if not_after > now {
+                "expires"
+            } else {
+                "expired"
+            },
+            not_after.to_iso(),
+            days
+        );
+    }
+
+    /// One token request with one credential.
+    async fn request(
+        &self,
+        http: &Http,
+        audience: Audience,
+        credential: &CredentialSource,
+    ) -> Result<AccessToken> {
+        let auth = credential.client_auth(http, &self.token_url).await?;
         // Built in a block: the serializer is not Send and must not live across an await.
         let form = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());

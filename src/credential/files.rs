@@ -43,6 +43,22 @@ pub(crate) fn read_token_file(path: &str) -> Result<SecretString> {
     Ok(SecretString::new(token))
 }
 
+/// The client secret in a file (a Kubernetes secret mount), re-read at each token fetch; the
+/// trailing newline an editor or `kubectl create secret --from-file` leaves is not part of it.
+pub(crate) fn read_secret_file(path: &str) -> Result<SecretString> {
+    let bytes = read_bounded(path, "client secret file")?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::configuration(format!("client secret file '{path}' is not UTF-8 text"))
+    })?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(Error::configuration(format!(
+            "client secret file '{path}' is empty"
+        )));
+    }
+    Ok(SecretString::new(secret))
+}
+
 /// The certificate and key, parsed again only when their bytes change.
 #[derive(Default)]
 pub(crate) struct CachedCertificate {

@@ -25,6 +25,12 @@ pub(crate) const MANAGED_IDENTITY_OP: &str = "managed_identity_token";
 const ATTEMPTS: u32 = 3;
 
 pub(crate) fn validate(mi: &ManagedIdentityCredential) -> Result<()> {
+    if mi.identity_header.is_some() && mi.endpoint.is_none() {
+        return Err(Error::configuration(
+            "managed identity: identity_header (App Service IDENTITY_HEADER) needs its endpoint \
+             (IDENTITY_ENDPOINT)",
+        ));
+    }
     let url = endpoint(mi);
     scheme::check(url, PlainHttp::LoopbackOrImds, "managed identity endpoint")?;
     if mi.client_id.as_deref().is_some_and(|c| c.trim().is_empty()) {

@@ -63,6 +63,11 @@ pub enum Credential {
     Secret {
         secret: SecretString,
     },
+    /// A client secret read from this file (a Kubernetes secret mount or the Key Vault CSI
+    /// driver folder), re-read at each token fetch so a rotated secret needs no restart.
+    SecretFile {
+        path: String,
+    },
     Certificate(CertificateCredential),
     /// Workload identity federation: the assertion is the content of this file (AKS writes it
     /// at `AZURE_FEDERATED_TOKEN_FILE` and refreshes it), re-read at each token fetch.
@@ -121,6 +126,9 @@ impl CredentialSource {
     pub async fn client_auth(&self, http: &Http, token_url: &str) -> Result<ClientAuth> {
         match &self.credential {
             Credential::Secret { secret } => Ok(ClientAuth::Secret(secret.clone())),
+            Credential::SecretFile { path } => {
+                Ok(ClientAuth::Secret(files::read_secret_file(path)?))
+            }
             Credential::Certificate(c) => {
                 let key = self.certificate.load(c)?;
                 Ok(ClientAuth::Assertion(key.assertion(
@@ -139,6 +147,21 @@ impl CredentialSource {
                 "a token provider makes no Entra request",
             )),
         }
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        self.credential.kind_name()
+    }
+
+    /// Whether a refusal of this credential means "wrong credential", the answer that makes a
+    /// rotation fall back to the previous one: AADSTS7000215 for a secret, AADSTS700027 for a
+    /// certificate or assertion
+    /// (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
+    pub fn is_refused(error: &Error) -> bool {
+        matches!(
+            error.inner_code.as_deref(),
+            Some("AADSTS7000215" | "AADSTS700027")
+        )
     }
 
     /// When the credential itself expires, where that is known (a certificate's notAfter).
@@ -160,6 +183,10 @@ impl Credential {
             }
             Credential::Secret { .. } | Credential::Provider(_) => Ok(()),
             Credential::Certificate(c) => files::CachedCertificate::default().load(c).map(drop),
+            Credential::SecretFile { path } if path.trim().is_empty() => Err(Error::configuration(
+                "credential.path (the client secret file) is empty",
+            )),
+            Credential::SecretFile { .. } => Ok(()),
             Credential::FederatedTokenFile { path } if path.trim().is_empty() => Err(
                 Error::configuration("credential.path (the federated token file) is empty"),
             ),
@@ -172,6 +199,7 @@ impl Credential {
     pub fn kind_name(&self) -> &'static str {
         match self {
             Credential::Secret { .. } => "client secret",
+            Credential::SecretFile { .. } => "client secret file",
             Credential::Certificate(_) => "certificate",
             Credential::FederatedTokenFile { .. } => "federated token file",
             Credential::ManagedIdentity(_) => "managed identity",

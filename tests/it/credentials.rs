@@ -238,6 +238,41 @@ fn no_key_or_assertion_in_debug_errors_or_logs() {
     };
     let e = Client::new(cert_config(&w, EntraVersion::V2, bad)).unwrap_err();
     assert!(!format!("{e} {e:?}").contains("c2VjcmV0"), "{e}");
+    // The rotation and managed-identity pieces: a previous secret, an App Service identity
+    // header, and a secret file that is not UTF-8 (its bytes are not echoed).
+    let mut cfg = cert_config(
+        &w,
+        EntraVersion::V2,
+        app_cert_from_files("app_key_pkcs8.pem"),
+    );
+    cfg.previous_credential = Some(Credential::Secret {
+        secret: "previous-secret-xyz".into(),
+    });
+    let mi = msstore::ManagedIdentityCredential {
+        identity_header: Some("identity-header-xyz".into()),
+        endpoint: Some("http://127.0.0.1:9/msi/token".into()),
+        ..Default::default()
+    };
+    let debug = format!("{cfg:?} {:?}", Credential::ManagedIdentity(mi));
+    assert!(!debug.contains("previous-secret-xyz"), "{debug}");
+    assert!(!debug.contains("identity-header-xyz"), "{debug}");
+    let dir = std::env::temp_dir().join(format!("msstore-sf-{}", w.emu.addr().port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secret");
+    std::fs::write(&file, b"secret-bytes-\xff").unwrap();
+    let mut cfg = ClientConfig::new(&w.seed.tenant_id, &w.seed.client_id, "")
+        .with_emulator(&w.emu.base_url());
+    cfg.credential = Some(Credential::SecretFile {
+        path: file.display().to_string(),
+    });
+    let c = Client::new(cfg).unwrap();
+    let e = c
+        .block_on(c.access_token(Audience::Service))
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Configuration);
+    assert!(!format!("{e} {e:?}").contains("secret-bytes"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

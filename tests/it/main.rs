@@ -30,6 +30,8 @@ mod hostile_bodies;
 mod ledger;
 #[cfg(feature = "postgres")]
 mod ledger_pg;
+mod managed_identity;
 #[cfg(feature = "sqlite")]
 mod money_path;
+mod rotation;
 mod spec_fixtures;

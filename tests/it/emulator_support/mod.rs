@@ -119,6 +119,14 @@ impl Http {
         self.send(self.client.get(url)).expect("request failed")
     }
 
+    pub fn get_with(&self, url: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut rb = self.client.get(url);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        self.send(rb).expect("request failed")
+    }
+
     pub fn delete(&self, url: &str) -> Resp {
         self.send(self.client.delete(url)).expect("request failed")
     }

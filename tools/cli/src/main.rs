@@ -20,6 +20,8 @@ const USAGE: &str = "msstore: Microsoft Store Services from the command line
 USAGE: msstore <command> [flags]
 
 Commands:
+  doctor [--key KEY|@file]...                        check the setup step by step, one line each with
+                                                     what to do; exits non-zero on a failure
   token [--audience service|collections|purchase]   get an Entra token (key-create tokens go to game clients)
   key decode <KEY|@file|->                           decode a Store ID key offline and say when to renew it
   key renew <KEY|@file|->                            renew a collections or purchase key
@@ -91,6 +93,9 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         };
     }
+    if args.positionals.first().map(String::as_str) == Some("doctor") {
+        return doctor(&args);
+    }
     match run(&args) {
         Ok(v) => {
             println!(
@@ -100,6 +105,37 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
+    }
+}
+
+/// `msstore doctor`: plain lines on stdout (it is for a human); the exit code is that of the
+/// first failure's error kind, or 1.
+fn doctor(args: &Args) -> ExitCode {
+    let checks = match check_flags(args, &["key"]).and_then(|()| {
+        if args.positionals.len() > 1 {
+            return Err(usage(
+                "doctor takes no positional arguments (keys go in --key)",
+            ));
+        }
+        let keys = args
+            .all("key")
+            .iter()
+            .map(|k| read_key(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(msstore::doctor::run(&config(args)?, &keys))
+    }) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    for c in &checks {
+        println!("{}", c.line());
+    }
+    match checks
+        .iter()
+        .find(|c| c.status == msstore::doctor::Status::Fail)
+    {
+        None => ExitCode::SUCCESS,
+        Some(c) => ExitCode::from(c.error.as_ref().map_or(1, |e| exit_code(e.kind))),
     }
 }
 
@@ -113,7 +149,11 @@ fn fail(e: &Error) -> ExitCode {
     } else {
         eprintln!("{}", json!({ "error": e.to_json() }));
     }
-    ExitCode::from(match e.kind {
+    ExitCode::from(exit_code(e.kind))
+}
+
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
         ErrorKind::InvalidArgument | ErrorKind::InvalidKey => 2,
         ErrorKind::Configuration => 3,
         ErrorKind::EntraAuth
@@ -125,7 +165,7 @@ fn fail(e: &Error) -> ExitCode {
         ErrorKind::ConsumeOutcomeUnknown => 6,
         ErrorKind::Storage => 7,
         _ => 1,
-    })
+    }
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -314,6 +354,11 @@ fn read_key(arg: &str) -> Result<String, Error> {
 }
 
 fn client(args: &Args) -> Result<Client, Error> {
+    Client::new(config(args)?)
+}
+
+/// The configuration from MSSTORE_* variables and the flags.
+fn config(args: &Args) -> Result<ClientConfig, Error> {
     let mut c = ClientConfig::default().merge_env();
     if let Some(v) = args.get("emulator") {
         c = c.with_emulator(v);
@@ -345,7 +390,7 @@ fn client(args: &Args) -> Result<Client, Error> {
         c.retry.max_attempts = n + 1;
     }
     c.worker_threads = 1;
-    Client::new(c)
+    Ok(c)
 }
 
 fn ledger(args: &Args) -> Result<msstore::Ledger, Error> {

@@ -397,3 +397,79 @@ fn consume_v6_both_forms() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(w.statuses("collections_v6_consume").len(), 3);
 }
+
+fn doctor_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn doctor_passes_a_healthy_setup_with_keys() {
+    let w = World::new();
+    let keys = [w.seed.collections_key.clone(), w.seed.purchase_key.clone()];
+    let out = msstore(Some(&w), &["doctor", "--key", &keys[0], "--key", &keys[1]]);
+    let lines = doctor_lines(&out);
+    assert!(out.status.success(), "{lines:#?}");
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(':').next().unwrap_or(""))
+        .collect();
+    for want in [
+        "PASS configuration",
+        "PASS credential expiry",
+        "PASS token https",
+        "PASS token claims https",
+        "PASS store call (service token)",
+        "PASS key 1 decode",
+        "PASS key 1 query",
+        "PASS key 1 renew",
+        "PASS key 2 decode",
+        "PASS key 2 query",
+        "PASS key 2 renew",
+    ] {
+        assert!(
+            names.iter().any(|n| n.starts_with(want)),
+            "{want}: {lines:#?}"
+        );
+    }
+    // 1 + 1 + 3 tokens × 2 + 1 store call + 2 keys × 3.
+    assert_eq!(lines.len(), 15, "{lines:#?}");
+    let text = lines.join("\n");
+    for secret in [w.seed.client_secret.as_str(), &keys[0], &keys[1], "eyJ"] {
+        assert!(!text.contains(secret), "doctor printed a secret: {text}");
+    }
+}
+
+#[test]
+fn doctor_names_a_wrong_secret_with_its_fix_and_stops() {
+    let w = World::new();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msstore"));
+    cmd.args(["doctor"])
+        .env("MSSTORE_TENANT_ID", &w.seed.tenant_id)
+        .env("MSSTORE_CLIENT_ID", &w.seed.client_id)
+        .env("MSSTORE_CLIENT_SECRET", "wrong-secret-value")
+        .env("MSSTORE_EMULATOR_URL", w.emu.base_url());
+    let out = cmd.output().unwrap();
+    let lines = doctor_lines(&out);
+    assert_eq!(out.status.code(), Some(4), "{lines:#?}");
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("FAIL token https://onestore.microsoft.com"),
+        "{last}"
+    );
+    assert!(last.contains("AADSTS7000215"), "{last}");
+    assert!(
+        last.contains("To fix: the client secret is wrong"),
+        "{last}"
+    );
+    // It stops there: configuration, expiry, then the failing token.
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(!lines.join("\n").contains("wrong-secret-value"));
+    // A configuration that cannot work fails first, with exit 3.
+    let out = msstore(None, &["doctor"]);
+    let lines = doctor_lines(&out);
+    assert_eq!(out.status.code(), Some(3), "{lines:#?}");
+    assert!(lines[0].starts_with("FAIL configuration"), "{lines:#?}");
+}

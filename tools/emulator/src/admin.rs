@@ -7,10 +7,12 @@
 //! | POST | `/admin/seed/demo` | — | `DemoSeed` |
 //! | POST | `/admin/tenants` | `{"tenant_id"}` | `{}` |
 //! | POST | `/admin/apps` | `{"tenant_id","client_id","client_secret","secret_expires"?: ISO date}` | `{}` |
+//! | DELETE | `/admin/apps/secrets` | `{"tenant_id","client_id","client_secret"}` | `{"removed"}` |
 //! | POST | `/admin/apps/certificates` | `{"tenant_id","client_id","certificate_pem"}` | `{"x5t_s256"}` |
 //! | DELETE | `/admin/apps/certificates` | `?client_id=` | `{}` |
 //! | POST | `/admin/apps/federated` | `{"tenant_id","client_id","issuer","subject","audience"?="api://AzureADTokenExchange"}` | `{}` |
 //! | POST | `/admin/federated/tokens` | `{"issuer","subject","audience"?="api://AzureADTokenExchange","lifetime_secs"?=3600}` | `{"token"}` |
+//! | POST | `/admin/managed_identities` | `{"tenant_id","client_id","system_assigned"?=false}` | `{"issuer","subject","audience","imds_endpoint","identity_endpoint","identity_header"}` (add the first three to an app with `/admin/apps/federated`) |
 //! | POST | `/admin/products` | `ProductSpec` (`product_id`, `skus`, `kind`, `price`, `title`, `availability_id`, `linked_client_ids`, `subscription` `{months,grace_days,dunning_days}`, `bundle_children`, ...) | `{"product_id"}` |
 //! | POST | `/admin/users` | `{"store_user_id","sandbox"?}` | `{}` |
 //! | POST | `/admin/purchases` | `{"store_user_id","product_id","sku_id"?,"quantity"?=1,"sandbox"?,"trial"?=false}` | `OrderRef` |
@@ -107,6 +109,14 @@ struct SubjectTokenReq {
     audience: Option<String>,
     #[serde(default)]
     lifetime_secs: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ManagedIdentityReq {
+    tenant_id: String,
+    client_id: String,
+    #[serde(default)]
+    system_assigned: bool,
 }
 
 #[derive(Deserialize)]
@@ -262,6 +272,11 @@ fn route(
             st.add_app(&r.tenant_id, &r.client_id, &r.client_secret, exp);
             Ok(json!({}))
         }
+        "apps/secrets" if is_delete => {
+            let r: AppReq = parse(body)?;
+            let removed = st.remove_app_secret(&r.tenant_id, &r.client_id, &r.client_secret);
+            Ok(json!({ "removed": removed }))
+        }
         "apps/certificates" if is_post => {
             let r: CertReq = parse(body)?;
             st.ensure_app(&r.tenant_id, &r.client_id);
@@ -295,6 +310,18 @@ fn route(
                 r.lifetime_secs.unwrap_or(3600),
             );
             Ok(json!({ "token": token }))
+        }
+        "managed_identities" if is_post => {
+            let r: ManagedIdentityReq = parse(body)?;
+            let fc = st.add_managed_identity(&r.tenant_id, &r.client_id, r.system_assigned);
+            Ok(json!({
+                "issuer": fc.issuer,
+                "subject": fc.subject,
+                "audience": fc.audience,
+                "imds_endpoint": format!("{}/metadata/identity/oauth2/token", shared.base_url),
+                "identity_endpoint": format!("{}/msi/token", shared.base_url),
+                "identity_header": st.identity_header(),
+            }))
         }
         "products" if is_post => {
             let spec: ProductSpec = parse(body)?;

@@ -26,6 +26,7 @@ mod consume;
 mod crypto;
 mod entra;
 mod faults;
+mod identity;
 mod json;
 mod jwt;
 mod keys;
@@ -175,6 +176,11 @@ impl Emulator {
         self.with_state(|s| s.add_app(tenant_id, client_id, secret, None))
     }
 
+    /// Revokes one secret of an app (the end of a rotation); returns whether it existed.
+    pub fn remove_app_secret(&self, tenant_id: &str, client_id: &str, secret: &str) -> bool {
+        self.with_state(|s| s.remove_app_secret(tenant_id, client_id, secret))
+    }
+
     /// Like [`Emulator::add_app`] with a secret that expires at `expires` (virtual time).
     pub fn add_app_with_expiring_secret(
         &self,
@@ -240,6 +246,34 @@ impl Emulator {
             audience,
             lifetime_secs,
         )
+    }
+
+    /// Assigns a managed identity (a user-assigned one by `client_id`, or the system-assigned
+    /// one) to the emulated host and returns the federated credential to add to an app that
+    /// trusts it (see [`Emulator::add_federated_credential`]). Its tokens come from
+    /// [`Emulator::imds_endpoint`] and [`Emulator::app_service_identity_endpoint`].
+    pub fn add_managed_identity(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        system_assigned: bool,
+    ) -> FederatedCredential {
+        self.with_state(|s| s.add_managed_identity(tenant_id, client_id, system_assigned))
+    }
+
+    /// The IMDS stand-in: `{base}/metadata/identity/oauth2/token` (needs `Metadata: true`).
+    pub fn imds_endpoint(&self) -> String {
+        format!("{}/metadata/identity/oauth2/token", self.base_url())
+    }
+
+    /// The App Service / Container Apps stand-in (`IDENTITY_ENDPOINT`): `{base}/msi/token`.
+    pub fn app_service_identity_endpoint(&self) -> String {
+        format!("{}/msi/token", self.base_url())
+    }
+
+    /// The App Service `IDENTITY_HEADER` the stand-in expects as `X-IDENTITY-HEADER`.
+    pub fn app_service_identity_header(&self) -> String {
+        self.with_state(|s| s.identity_header())
     }
 
     /// Adds or replaces a product; returns its id (generated when empty).

@@ -22,6 +22,8 @@ pub enum Route {
     QueueGet { queue: String },
     QueuePeek { queue: String },
     QueueDelete { queue: String, id: String },
+    ImdsToken,
+    AppServiceToken,
     Admin { rest: String },
     Unknown,
 }
@@ -47,6 +49,8 @@ impl Route {
             Route::QueueGet { .. } => "queue_get",
             Route::QueuePeek { .. } => "queue_peek",
             Route::QueueDelete { .. } => "queue_delete",
+            Route::ImdsToken => "imds_token",
+            Route::AppServiceToken => "app_service_token",
             Route::Admin { .. } => "admin",
             Route::Unknown => "unknown",
         }
@@ -99,6 +103,8 @@ pub fn route(path: &str) -> Route {
             queue: percent_decode(segs[1], false),
             id: percent_decode(segs[3], false),
         },
+        ["metadata", "identity", "oauth2", "token"] => Route::ImdsToken,
+        ["msi", "token"] => Route::AppServiceToken,
         ["admin", ..] => Route::Admin {
             rest: l[1..].join("/"),
         },

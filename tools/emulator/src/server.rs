@@ -9,7 +9,7 @@ use super::keys::{self, KeyKind};
 use super::log::{self, LoggedRequest};
 use super::router::{self, Route};
 use super::state::State;
-use super::{admin, clawback, consume, entra, purchase, queue, subscriptions};
+use super::{admin, clawback, consume, entra, identity, purchase, queue, subscriptions};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper::{Method, Request, Response};
@@ -385,6 +385,29 @@ fn apply(
         let mut st = lock(&shared.state);
         st.tick();
         return queue::handle(&mut st, route, method, &json::query_pairs(query));
+    }
+    if matches!(route, Route::ImdsToken | Route::AppServiceToken) {
+        if method != Method::GET {
+            return Reply::error(&ApiError::new(
+                405,
+                "MethodNotAllowed",
+                None,
+                "Only GET is supported on this route.",
+            ));
+        }
+        let protocol = if *route == Route::ImdsToken {
+            identity::Protocol::Imds {
+                metadata: header(headers, "metadata"),
+                forwarded: headers.contains_key("x-forwarded-for"),
+            }
+        } else {
+            identity::Protocol::AppService {
+                identity_header: header(headers, "x-identity-header"),
+            }
+        };
+        let mut st = lock(&shared.state);
+        st.tick();
+        return identity::token(&mut st, &shared.signer, protocol, &json::query_pairs(query));
     }
     if *route == Route::ClawbackSasToken {
         if method != Method::GET {

@@ -175,6 +175,8 @@ pub struct State {
     pub queue: super::queue::EmuQueue,
     /// App certificates, federated credentials and used assertion ids.
     pub assertions: super::assertion::Assertions,
+    /// Managed identities assigned to the emulated host (IMDS / App Service stand-ins).
+    pub identities: super::identity::ManagedIdentities,
 }
 
 impl State {
@@ -192,6 +194,7 @@ impl State {
             rng: fastrand::Rng::with_seed(seed),
             queue: Default::default(),
             assertions: Default::default(),
+            identities: Default::default(),
         }
     }
 
@@ -277,6 +280,24 @@ impl State {
                 }),
             }
         }
+    }
+
+    /// Removes one secret of an app (secret rotation: the old one is revoked). Returns whether
+    /// it was there.
+    pub fn remove_app_secret(&mut self, tenant_id: &str, client_id: &str, secret: &str) -> bool {
+        let Some(t) = self.tenants.get_mut(&tenant_id.to_ascii_lowercase()) else {
+            return false;
+        };
+        let Some(app) = t
+            .apps
+            .iter_mut()
+            .find(|a| crate::claims::client_ids_match(&a.client_id, client_id))
+        else {
+            return false;
+        };
+        let before = app.secrets.len();
+        app.secrets.retain(|s| s.value != secret);
+        app.secrets.len() != before
     }
 
     pub fn add_product(&mut self, mut spec: ProductSpec) -> String {
