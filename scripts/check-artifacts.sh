@@ -43,6 +43,12 @@ if [ "$exports" -ne "$c_abi" ]; then
   fail=1
 fi
 
+# The panic test hook is built only with the `ffi-test-hooks` feature (the C/C++/C# suites).
+if nm -D --defined-only "$so" | grep -q ' T msstore_debug_trigger_panic$'; then
+  note "FAILED: $so exports the test hook msstore_debug_trigger_panic (build without ffi-test-hooks)"
+  fail=1
+fi
+
 tmp=$(mktemp -d)
 cp "$a" "$so" "$tmp/"
 strip --strip-debug "$tmp/libmsstore.a" "$tmp/libmsstore.so"

@@ -47,7 +47,7 @@ impl ProductKind {
     }
 }
 
-/// Recurrence settings of a subscription product (§3.7). Defaults: monthly, store-managed
+/// Recurrence settings of a subscription product (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query). Defaults: monthly, store-managed
 /// subscription grace 7 d / dunning 36 d (add-on subscriptions use 3 d / 39 d).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]

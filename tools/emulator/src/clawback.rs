@@ -1,4 +1,4 @@
-//! Refunds in the emulated Store (spec §3.9, §3.10, §5 "Clawback"): the admin actions that claw
+//! Refunds in the emulated Store (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv1, https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv2-sastoken): the admin actions that claw
 //! a purchase back, their effect on entitlements, balances and order line states, the v2 events
 //! they enqueue, and the v1 `/v8.0/b2b/orders/query` route.
 //!

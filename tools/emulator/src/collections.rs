@@ -1,5 +1,5 @@
-//! Collections queries: v6 `collections/query` (§3.1), v8 `b2bLicensePreview` (§3.3) and v9
-//! `publisherQuery` (§3.4). Filtering, duplicate rules, and an opaque continuation token that
+//! Collections queries: v6 `collections/query` (https://learn.microsoft.com/en-us/windows/uwp/monetize/query-for-products), v8 `b2bLicensePreview` (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products) and v9
+//! `publisherQuery` (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products). Filtering, duplicate rules, and an opaque continuation token that
 //! is a JSON string such as `{"checkSatisfactionIndex":2}` (the cursor into the sorted result).
 
 use super::catalog::ProductKind;

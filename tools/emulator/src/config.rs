@@ -3,7 +3,7 @@
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Built-in per-user rate limit on query/consume/recurrence routes (§0.2), in virtual time.
+/// Built-in per-user rate limit on query/consume/recurrence routes (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-fgrl), in virtual time.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct RateLimit {
@@ -60,7 +60,7 @@ pub struct Knobs {
     /// Entra issues unsigned `alg:none` JWTs and Store routes accept them (signed ones too).
     pub alg_none_tokens: bool,
     /// Subscription state changes show up in the recurrence query only after this many virtual
-    /// seconds (§3.7 "state updates can lag"); the change response is always current.
+    /// seconds (state updates can lag, https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query); the change response is always current.
     pub state_lag_secs: u64,
     /// Recurrence change in a non-RETAIL sandbox answers 400 "Requested catalog product data
     /// was not found" (known issue when the subscription is not also published to RETAIL).

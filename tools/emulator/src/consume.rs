@@ -1,4 +1,4 @@
-//! Consume: v8 (§3.5) and v6 (§3.2), with the idempotency rules of §5 "Consumables".
+//! Consume: v8 (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-consume-consumable-products) and v6 (https://learn.microsoft.com/en-us/windows/uwp/monetize/report-consumable-products-as-fulfilled),, with their documented idempotency rules.
 //! Store-managed consumables deduct FIFO across orders; developer-managed ones fulfil one
 //! outstanding unit at a time and always report `newQuantity: 0`.
 

@@ -1,5 +1,5 @@
 //! Entra ID client-credentials token endpoint, v1 (`/oauth2/token`, `resource`) and v2
-//! (`/oauth2/v2.0/token`, `scope=<aud>/.default`), with the error shape of §1.5.
+//! (`/oauth2/v2.0/token`, `scope=<aud>/.default`), with the error shape of https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes.
 
 use super::assertion;
 use super::crypto::Signer;

@@ -1,9 +1,9 @@
-//! Request-body helpers: case-insensitive property lookup (the Store matches names that way, §0)
-//! and the ServiceError reply of §0.1.
+//! Request-body helpers: case-insensitive property lookup (the Store matches names that way, https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service)
+//! and the ServiceError reply of https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service.
 
 use serde_json::{json, Map, Value};
 
-/// A Store-style error: HTTP status plus the ServiceError body of spec §0.1.
+/// A Store-style error: HTTP status plus the ServiceError body of https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: u16,

@@ -1,4 +1,4 @@
-//! Store ID keys (§2): minting for a simulated device, validation on Store routes, renewal,
+//! Store ID keys (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-requesting-a-userstoreid): minting for a simulated device, validation on Store routes, renewal,
 //! revocation. The `payload` claim is base64 of an emulator user handle
 //! `emu-user:v1:<generation>:<store user id>`; bumping a user's generation revokes all keys.
 

@@ -1,5 +1,5 @@
 //! A local emulator of the Microsoft Store Services (Entra token endpoint, Collections and
-//! Purchase) for tests, examples and offline development. See spec §5.
+//! Purchase) for tests, examples and offline development. See the README section "The emulator".
 //!
 //! The emulator runs on its own thread with its own tokio runtime, so it can be driven from
 //! plain synchronous code:

@@ -1,4 +1,4 @@
-//! v6 purchase grant (§3.6): free products only; a repeated `orderId` for the same user returns
+//! v6 purchase grant (https://learn.microsoft.com/en-us/windows/uwp/monetize/grant-free-products): free products only; a repeated `orderId` for the same user returns
 //! the existing order (our choice; the real behaviour is undocumented).
 
 use super::json::{self, ApiError, ApiResult};

@@ -1,4 +1,4 @@
-//! The emulated clawback queue (spec §3.10, §5 "Clawback"): SAS issuance and validation, and the
+//! The emulated clawback queue (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-clawbackv2-sastoken): SAS issuance and validation, and the
 //! Azure Queue REST operations Get, Peek and Delete, all on the virtual clock and answered in
 //! Azure's XML. One queue (`clawback`) serves every app of the emulator.
 //!

@@ -56,7 +56,7 @@ impl Route {
         }
     }
 
-    /// Routes subject to the built-in per-user rate limit (§0.2).
+    /// Routes subject to the built-in per-user rate limit (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/xstore-fgrl).
     pub fn rate_limited(&self) -> bool {
         matches!(
             self,

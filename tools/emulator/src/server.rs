@@ -470,7 +470,7 @@ fn apply(
     }
 }
 
-/// Unknown fields real responses carry (§0 "JSON leniency"): clients must ignore them.
+/// Unknown fields real responses carry (https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service): clients must ignore them.
 fn add_extra_fields(v: &mut Value) {
     let Some(o) = v.as_object_mut() else {
         return;

@@ -30,7 +30,7 @@ pub struct Tenant {
     pub apps: Vec<App>,
 }
 
-/// How an entitlement was acquired; drives the excludeDuplicates priority (§3.3).
+/// How an entitlement was acquired; drives the excludeDuplicates priority (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
     Direct,
@@ -112,7 +112,7 @@ pub struct Order {
     pub charged_back: bool,
 }
 
-/// One consume as remembered for idempotency (§5 "Consumables").
+/// One consume as remembered for idempotency (the idempotency the consume docs describe).
 #[derive(Debug, Clone)]
 pub struct ConsumeRecord {
     pub product_id: String,
@@ -579,7 +579,7 @@ impl State {
     }
 
     /// A promotional (`Conditional`, e.g. Games with Gold) entitlement: no order and the
-    /// lowest duplicate priority (§3.3).
+    /// lowest duplicate priority (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products).
     pub fn grant_promo(
         &mut self,
         sandbox: &str,
@@ -630,7 +630,7 @@ impl State {
     }
 
     /// Buying a subscription that is still live (not terminal) adds a billing period to the
-    /// existing recurrence instead of creating a second one (§3.7: new id only after a terminal
+    /// existing recurrence instead of creating a second one (new id only after a terminal
     /// state). Returns `None` when there is nothing to extend.
     fn renew_active(
         &mut self,

@@ -1,4 +1,4 @@
-//! Subscriptions (§3.7, §3.8): recurrence objects, month arithmetic, the clock-driven state
+//! Subscriptions (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query, https://learn.microsoft.com/en-us/windows/uwp/monetize/change-the-billing-state-of-a-subscription-for-a-user): recurrence objects, month arithmetic, the clock-driven state
 //! machine Active → InDunning (grace, then dunning) → Inactive/Failed, and the two endpoints.
 
 use super::catalog::{ProductSpec, SubscriptionSpec};
@@ -42,7 +42,7 @@ fn day_start(t: Timestamp) -> Timestamp {
 
 /// End of a billing period starting at `start`: start + N months − 1 s, except that a start
 /// day missing from the target month ends on that month's last day (23:59:59Z), so the next
-/// period then starts on the 1st (§3.7).
+/// period then starts on the 1st (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query).
 pub fn period_end(start: Timestamp, months: u32) -> Timestamp {
     let target = start.add_months(i64::from(months.max(1)));
     let (_, _, sd, _, _, _) = start.to_civil();

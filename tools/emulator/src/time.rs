@@ -2,7 +2,7 @@
 //! a server parses and writes), kept apart from the client's so that a parsing bug on one side
 //! cannot hide the same bug on the other.
 //!
-//! Three wire formats exist (spec §0): ISO-8601 with an offset and up to 7 fractional digits,
+//! Three wire formats exist (https://learn.microsoft.com/en-us/windows/uwp/monetize/view-and-grant-products-from-a-service): ISO-8601 with an offset and up to 7 fractional digits,
 //! minute precision (`2022-12-09T02:13Z`, SAS tokens) and the legacy WCF form `/Date(ms)/`.
 //! All three parse into one [`Timestamp`]; we always write the 7-digit ISO form.
 
@@ -148,7 +148,7 @@ impl Timestamp {
         (self.secs.div_euclid(86_400) + 4).rem_euclid(7) as u32
     }
 
-    /// Adds calendar months the way Store subscriptions do (§3.7): the day is clamped to the
+    /// Adds calendar months the way Store subscriptions do (https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-recurrence-query): the day is clamped to the
     /// last day of the target month.
     pub fn add_months(&self, months: i64) -> Timestamp {
         let (y, m, d, hh, mm, ss) = self.to_civil();

@@ -1,4 +1,4 @@
-//! Entra access tokens: issuing (RS256, claims of §1.4) and validating them on Store routes.
+//! Entra access tokens: issuing (RS256, claims of https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow) and validating them on Store routes.
 
 use super::crypto::Signer;
 use super::json::{ApiError, ApiResult};
