@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the release library for Linux x86_64 against glibc 2.17 (Ubuntu 14.04+, Debian 8+,
-# RHEL/CentOS 7+, Amazon Linux 2, and Unreal's Linux toolchain sysroot):
+# Builds the release library for this Linux machine's CPU (x86_64, aarch64) against glibc 2.17
+# (RHEL/CentOS 7+, Ubuntu 16.04+, Debian 9+, Amazon Linux 2, and Unreal's glibc 2.17 sysroot):
 #
-#   scripts/build-linux-glibc217.sh      # -> target/x86_64-unknown-linux-gnu/release/libmsstore.{so,a}
+#   scripts/build-linux-glibc217.sh      # -> target/<arch>-unknown-linux-gnu/release/libmsstore.{so,a}
 #
 # cargo-zigbuild links with `zig cc` against zig's glibc 2.17 stubs and compiles the C parts
 # (ring, the bundled SQLite) with zig's glibc headers for that version. Those headers are what
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGET=x86_64-unknown-linux-gnu
+TARGET=$(uname -m)-unknown-linux-gnu # x86_64 or aarch64
 GLIBC=2.17
 note() { printf '[build-glibc%s] %s\n' "$GLIBC" "$*" >&2; }
 

@@ -98,24 +98,27 @@ if [ $missing -eq 0 ]; then pass; else fail "artefact contents"; fi
 mapfile -t BINARIES < <(find "$U" \( -name '*.so' -o -name '*.a' \) -not -path '*/.debug/*' | sort)
 note "${#BINARIES[@]} binaries: ${BINARIES[*]#"$U/"}"
 [ "${#BINARIES[@]}" -eq 5 ] && pass || fail "expected 5 binaries (tarball .so/.a, Unity .so, Unreal .so/.a), found ${#BINARIES[@]}"
+# section_names FILE: the section names of an ELF file or of every member of an archive.
+section_names() { readelf -SW "$1" 2>/dev/null | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\).*/\1/p' | sort -u; }
 for b in "${BINARIES[@]}"; do
-  sections=$(readelf -SW "$b" 2>/dev/null | grep -oE '\.(debug_[a-z_]+|symtab)\b' | sort -u | tr '\n' ' ' || true)
+  names=$(section_names "$b")
   case "$b" in
-    *.so) bad=$sections ;;
-    *.a) bad=$(echo "$sections" | tr ' ' '\n' | grep debug_ | tr '\n' ' ' || true) ;; # a .a needs .symtab to link
+    *.so) bad=$(echo "$names" | grep -E '^\.(z?debug_|symtab$)' | tr '\n' ' ' || true) ;;
+    *.a) bad=$(echo "$names" | grep -E '^\.z?debug_' | tr '\n' ' ' || true) ;; # a .a needs .symtab to link
   esac
-  if ! readelf -h "$b" >/dev/null 2>&1; then
+  if [ -z "$names" ]; then
     fail "${b#"$U/"} is no ELF file"
-  elif [ -n "${bad// /}" ]; then
+  elif [ -n "$bad" ]; then
     fail "${b#"$U/"} is not stripped: $bad"
   else
     pass
   fi
 done
 # The debug files hold what was stripped, and the .so points at its own.
-if readelf -SW "$P/lib/.debug/libmsstore.so.debug" | grep -q '\.debug_line' &&
-  readelf -SW "$P/lib/.debug/libmsstore.a.debug" | grep -q '\.debug_line' &&
-  readelf -p .gnu_debuglink "$P/lib/libmsstore.so" 2>/dev/null | grep -q 'libmsstore.so.debug'; then
+# (grep -c, not -q: an early exit would break the pipe, and pipefail would count it as no match)
+if [ "$(section_names "$P/lib/.debug/libmsstore.so.debug" | grep -cx '\.debug_line')" -gt 0 ] &&
+  [ "$(section_names "$P/lib/.debug/libmsstore.a.debug" | grep -cx '\.debug_line')" -gt 0 ] &&
+  [ "$(objcopy --dump-section .gnu_debuglink=/dev/stdout "$P/lib/libmsstore.so" 2>/dev/null | tr -d '\0' | head -c 19)" = libmsstore.so.debug ]; then
   pass
 else
   fail "split debug info: .debug files without .debug_line, or the .so has no .gnu_debuglink to libmsstore.so.debug"
@@ -174,7 +177,7 @@ check unreal-static-link cc "${CFLAGS[@]/-I$P\/include/-I$PLUGIN/Source/ThirdPar
   -o "$OUT/c-unreal" examples/c/quickstart.c "$PLUGIN/Source/ThirdParty/MsStoreLibrary/lib/Linux/libmsstore.a" -lpthread -ldl -lm || true
 
 # The binaries run against the unpacked library, not a build tree: each records which one it loads.
-if ldd "$OUT/c-shared" 2>/dev/null | grep -q "$P/lib/libmsstore.so"; then pass; else fail "c-shared does not load $P/lib/libmsstore.so"; fi
+if [[ "$(ldd "$OUT/c-shared" 2>/dev/null)" == *"$P/lib/libmsstore.so"* ]]; then pass; else fail "c-shared does not load $P/lib/libmsstore.so"; fi
 
 # shellcheck source=scripts/lib/emulator.sh
 source scripts/lib/emulator.sh
