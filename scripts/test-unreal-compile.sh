@@ -23,10 +23,11 @@ cd "$(dirname "$0")/.."
 
 INCLUDE=include
 PLUGIN=bindings/unreal
+PLUGIN_GIVEN=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --include) INCLUDE=$2; shift 2 ;;
-    --plugin) PLUGIN=$2; shift 2 ;;
+    --plugin) PLUGIN=$2; PLUGIN_GIVEN=1; shift 2 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
@@ -67,7 +68,7 @@ for tool in g++ gcc clang clang++; do
 done
 
 HEADERS=(-I"$INCLUDE" -Ibindings/cpp/include)
-if [ -f "$PLUGIN/Source/ThirdParty/MsStoreLibrary/include/msstore.h" ]; then
+if [ "$PLUGIN_GIVEN" = 1 ] && [ -f "$PLUGIN/Source/ThirdParty/MsStoreLibrary/include/msstore.h" ]; then
   HEADERS=(-I"$PLUGIN/Source/ThirdParty/MsStoreLibrary/include")
 fi
 
