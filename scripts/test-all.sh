@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of msstore: formatting, lints, Rust unit and integration tests (against
-# the bundled emulator over loopback), then the C suite (and the C++/C# suites when present).
+# the bundled emulator over loopback), then the C suite (and the C++/C#/PostgreSQL suites when
+# present), then the package suite (scripts/test-package.sh: builds and checks dist/).
 # Installs what it needs when missing. Used by `.ci/run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ section "main job: cargo run --example quickstart"
 cargo run -q --example quickstart 2>&1 | tee target/quickstart.log
 passed=$((passed + 1))
 summary="$summary; quickstart: ok"
-for suite in c cpp csharp pg; do
+for suite in c cpp csharp pg package; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
     "scripts/test-$suite.sh" 2>&1 | tee "target/$suite-tests.log"

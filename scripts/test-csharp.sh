@@ -3,6 +3,7 @@
 # (bindings/csharp/Runtime), its NUnit tests and the console example with Mono's mcs, then runs
 # the tests under Mono's nunit-console and the example, each against a fresh emulator
 # (127.0.0.1 only, started with --exit-on-stdin-eof so it cannot outlive this script).
+# MSSTORE_LIB_DIR=DIR runs them against DIR/libmsstore.so instead of a debug build.
 # Installs mono-mcs and NUnit 2.6 from Debian when missing. Last line: "N passed, M failed";
 # exits non-zero on any failure.
 set -euo pipefail
@@ -40,14 +41,24 @@ fi
 note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
 
 # ---- native library and emulator -------------------------------------------------------------
-note "cargo build -p msstore --lib --features ffi-test-hooks (the tests call msstore_debug_trigger_panic); cargo build -p msstore-emulator"
-if ! { cargo build -p msstore --lib --features ffi-test-hooks && cargo build -p msstore-emulator --bin msstore-emulator; } \
+# MSSTORE_LIB_DIR: run against the libmsstore.so in that directory (e.g. the one of an unpacked
+# package, scripts/test-package.sh) instead of a debug build.
+if [ -n "${MSSTORE_LIB_DIR:-}" ]; then
+  [ -f "$MSSTORE_LIB_DIR/libmsstore.so" ] || { note "FAILED: no libmsstore.so in $MSSTORE_LIB_DIR"; failed=1; finish; }
+  LIB_DIR=$(cd "$MSSTORE_LIB_DIR" && pwd)
+  build=(true)
+else
+  LIB_DIR=$PWD/target/debug
+  build=(cargo build -p msstore --lib --features ffi-test-hooks)
+fi
+note "library from $LIB_DIR (a debug build has the ffi-test-hooks feature: the tests call msstore_debug_trigger_panic); cargo build -p msstore-emulator"
+if ! { "${build[@]}" && cargo build -p msstore-emulator --bin msstore-emulator; } \
   2>"$OUT/build.log"; then
   cat "$OUT/build.log" >&2
   failed=1
   finish
 fi
-export LD_LIBRARY_PATH="$PWD/target/debug${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # Struct sizes as the C compiler lays them out, for the header-sync test.
 CC=${CC:-cc}

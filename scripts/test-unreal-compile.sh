@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compile checks of the C header's export macro and of the Unreal plugin, without an engine:
 #
-#   scripts/test-unreal-compile.sh [--include DIR]
+#   scripts/test-unreal-compile.sh [--include DIR] [--plugin DIR]
 #
 # 1. include/msstore.h and msstore.hpp, compiled as C and C++ with -DMSSTORE_API=4242 (what
 #    UnrealBuildTool defines for a module named MsStore) and -Wall -Wextra -Werror, under clang
@@ -14,16 +14,21 @@
 #    static library (MSSTORE_STATIC, monolithic MSSTORE_API=), DLL (MSSTORE_RUNTIME_DLL, modular
 #    MSSTORE_API=visibility("default")) and unsupported platform (WITH_MSSTORE=0).
 # --include DIR compiles against another msstore.h (e.g. an old one, to see the check fail).
+# --plugin DIR compiles another copy of the plugin (e.g. unpacked from the release zip) and, when
+# it holds staged headers (Source/ThirdParty/MsStoreLibrary/include), against those.
 # Installs clang/g++ from Debian when missing. Last line: "N passed, M failed"; exits non-zero on
 # any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 INCLUDE=include
+PLUGIN=bindings/unreal
+PLUGIN_GIVEN=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --include) INCLUDE=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --plugin) PLUGIN=$2; PLUGIN_GIVEN=1; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -63,6 +68,9 @@ for tool in g++ gcc clang clang++; do
 done
 
 HEADERS=(-I"$INCLUDE" -Ibindings/cpp/include)
+if [ "$PLUGIN_GIVEN" = 1 ] && [ -f "$PLUGIN/Source/ThirdParty/MsStoreLibrary/include/msstore.h" ]; then
+  HEADERS=(-I"$PLUGIN/Source/ThirdParty/MsStoreLibrary/include")
+fi
 
 # ---- 1. the export macro ------------------------------------------------------------------
 for cc in gcc clang; do
@@ -77,7 +85,7 @@ for cxx in g++ clang++; do
 done
 
 # ---- 2. the plugin against the stand-in engine headers -----------------------------------------
-MODULE=bindings/unreal/Source/MsStore
+MODULE=$PLUGIN/Source/MsStore
 GEN="$OUT/generated"
 rm -rf "$GEN" && mkdir -p "$GEN"
 for header in $(find "$MODULE" -name '*.h'); do

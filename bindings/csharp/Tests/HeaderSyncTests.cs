@@ -238,14 +238,11 @@ namespace Msstore.Tests
             }
         }
 
-        // A test-only export (Cargo feature ffi-test-hooks, which scripts/test-csharp.sh builds).
-        [DllImport(Msstore.Native.NativeMethods.Lib, CallingConvention = CallingConvention.Cdecl)]
-        private static extern int msstore_debug_trigger_panic();
-
         [Test]
         public void PanicBoundary_HoldsAcrossPInvoke()
         {
-            Assert.AreEqual((int)StoreResult.Panic, msstore_debug_trigger_panic());
+            if (TestHooks.ShippedBuild()) return;
+            Assert.AreEqual((int)StoreResult.Panic, TestHooks.msstore_debug_trigger_panic());
         }
     }
 }
