@@ -19,6 +19,13 @@ pub fn run(
     )
     .with_emulator(&world.base_url);
     cfg.extra_root_cert_pem = world.tls_cert_pem.clone();
+    // The realistic mode measures an explicit per-host cap beside the default.
+    if let Some(n) = std::env::var("MSSTORE_BENCH_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.max_connections_per_host = n;
+    }
     let client = Client::new(cfg).map_err(|e| format!("client: {e}"))?;
     let rt = msstore::driver::runtime_handle(&client);
     let callers = world.cold_callers;
