@@ -40,10 +40,12 @@ pub struct UserIdentity {
 }
 
 impl UserIdentity {
-    pub fn b2b(key: &str) -> UserIdentity {
+    /// `key` may be a `&str` (copied once) or a [`SecretString`] (shared: a caller holding
+    /// one per player builds any number of requests without copying the ~1.2 KB key).
+    pub fn b2b(key: impl Into<SecretString>) -> UserIdentity {
         UserIdentity {
             identity_type: "b2b".into(),
-            identity_value: SecretString::new(key),
+            identity_value: key.into(),
             local_ticket_reference: String::new(),
         }
     }
@@ -95,7 +97,11 @@ pub struct QueryV9Request {
 }
 
 impl QueryV9Request {
-    pub fn new(collections_key: &str, products: Vec<ProductSkuId>) -> QueryV9Request {
+    /// `collections_key`: a `&str`, or a [`SecretString`] to share one key across requests.
+    pub fn new(
+        collections_key: impl Into<SecretString>,
+        products: Vec<ProductSkuId>,
+    ) -> QueryV9Request {
         QueryV9Request {
             beneficiaries: vec![UserIdentity::b2b(collections_key)],
             product_sku_ids: products,
@@ -150,7 +156,7 @@ pub struct QueryV8Request {
 }
 
 impl QueryV8Request {
-    pub fn new(collections_key: &str) -> QueryV8Request {
+    pub fn new(collections_key: impl Into<SecretString>) -> QueryV8Request {
         QueryV8Request {
             beneficiaries: vec![UserIdentity::b2b(collections_key)],
             product_sku_ids: None,
@@ -215,7 +221,7 @@ pub struct QueryV6Request {
 }
 
 impl QueryV6Request {
-    pub fn new(collections_key: &str) -> QueryV6Request {
+    pub fn new(collections_key: impl Into<SecretString>) -> QueryV6Request {
         QueryV6Request {
             beneficiaries: vec![UserIdentity::b2b(collections_key)],
             continuation_token: None,

@@ -9,6 +9,7 @@ use crate::collections::UserIdentity;
 use crate::error::{Error, Result};
 use crate::http::{Exchange, RetryOn};
 use crate::outcome::{settle, unknown_error, Settled};
+use crate::secret::SecretString;
 use serde::{Deserialize, Serialize};
 
 pub(crate) const PATH_CONSUME_V8: &str = "/v8.0/collections/consume";
@@ -35,7 +36,11 @@ pub struct ConsumeRequest {
 
 impl ConsumeRequest {
     /// A store-managed consume of `quantity` units (include_order_ids on, as the sample does).
-    pub fn store_managed(collections_key: &str, product_id: &str, quantity: u32) -> ConsumeRequest {
+    pub fn store_managed(
+        collections_key: impl Into<SecretString>,
+        product_id: &str,
+        quantity: u32,
+    ) -> ConsumeRequest {
         ConsumeRequest {
             beneficiary: UserIdentity::b2b(collections_key),
             product_id: product_id.to_string(),

@@ -14,6 +14,7 @@
 mod args;
 mod load;
 mod micro;
+mod realistic;
 mod report;
 mod rss;
 mod runner;
@@ -24,10 +25,22 @@ mod workload;
 use args::Args;
 
 const USAGE: &str = "\
-usage: msstore-bench [--quick | --smoke] [--out DIR] [--variants a,b,..] [--workloads a,b,..]
+usage: msstore-bench [--network realistic|loopback] [--quick | --smoke] [--out DIR] [--variants a,b,..] [--workloads a,b,..]
                      [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl] [--tls]
 variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
-workloads: query10 query500 consume renew cold1000";
+workloads: query10 query500 consume renew cold1000
+realistic: [--rtt-ms 20,50] (query10 over TLS between two network namespaces; needs root)";
+
+/// `--network realistic|loopback`; without it a plain run is realistic and `--quick`,
+/// `--smoke` and `--tls` (the quick regression checks) are loopback.
+fn network(a: &Args) -> Result<&str, String> {
+    match a.get("network") {
+        Some(n @ ("realistic" | "loopback")) => Ok(n),
+        Some(n) => Err(format!("--network: '{n}' is not realistic or loopback")),
+        None if a.has("--quick") || a.has("--smoke") || a.has("--tls") => Ok("loopback"),
+        None => Ok("realistic"),
+    }
+}
 
 fn main() {
     let code = match Args::parse(std::env::args().skip(1)) {
@@ -41,7 +54,21 @@ fn main() {
         }
         Ok(a) => {
             let r = match a.command.as_deref() {
-                None | Some("run") => runner::run(&a),
+                None | Some("run") => match network(&a) {
+                    Ok("realistic") => realistic::run(&a),
+                    Ok(_) => runner::run(&a),
+                    Err(e) => Err(e),
+                },
+                Some("serve") => a
+                    .req("listen")
+                    .and_then(|l| realistic::serve_main(l, a.req("canned")?, a.num("threads", 2)?)),
+                Some("proxy") => a.req("listen").and_then(|l| {
+                    realistic::proxy_main(
+                        l,
+                        a.req("upstream")?,
+                        std::time::Duration::from_millis(a.num("rtt-ms", 20)?),
+                    )
+                }),
                 Some("client") => runner::child(&a),
                 Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
             };

@@ -3,6 +3,7 @@
 
 use crate::args::Args;
 use crate::load::Window;
+use crate::realistic::cpu;
 use crate::report::{Cell, InFlight, Machine, Micro, Report};
 use crate::stats::Summary;
 use crate::variants::{curl, Variant};
@@ -125,14 +126,33 @@ pub fn child(a: &Args) -> Result<(), String> {
         Duration::from_millis(a.num("warmup-ms", 300)?),
         Duration::from_millis(a.num("measure-ms", 1500)?),
     );
+    // CPU time from the start of the measured window (read by a thread that sleeps until then).
+    let cpu_at_start = std::thread::spawn(move || {
+        std::thread::sleep(
+            window
+                .measure_from
+                .saturating_duration_since(Instant::now()),
+        );
+        cpu::process_cpu_ms()
+    });
     let mut s = variant.run(&world, workload, a.num("concurrency", 1)?, window)?;
+    s.cpu_ms = cpu::process_cpu_ms() - cpu_at_start.join().unwrap_or(0.0);
     s.rss_kb = rss::peak_rss_kb();
     println!("{}", serde_json::to_string(&s).map_err(|e| e.to_string())?);
     Ok(())
 }
 
 /// Temporary files of a run (the world holds the emulator's secret); removed on drop.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// A fresh directory under the system's temp dir, named after this process.
+    pub fn new(what: &str) -> Result<Scratch, String> {
+        let dir = std::env::temp_dir().join(format!("msstore-bench-{what}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -141,7 +161,7 @@ impl Drop for Scratch {
 }
 
 /// Runs `cmd`, waits at most `limit`, and parses the last stdout line as a [`Summary`].
-fn run_child(mut cmd: Command, limit: Duration) -> Result<Summary, String> {
+pub(crate) fn run_child(mut cmd: Command, limit: Duration) -> Result<Summary, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -300,9 +320,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     .map_err(|e| format!("emulator: {e}"))?;
     let mut world = World::seed(&emu)?;
     world.cold_callers = plan.cold_callers;
-    let scratch =
-        Scratch(std::env::temp_dir().join(format!("msstore-bench-{}", std::process::id())));
-    std::fs::create_dir_all(&scratch.0).map_err(|e| format!("{}: {e}", scratch.0.display()))?;
+    let scratch = Scratch::new("loopback")?;
     if plan.tls {
         let cert = scratch.0.join("emulator-test-cert.pem");
         std::fs::write(&cert, msstore_emulator::TEST_CERT_PEM)

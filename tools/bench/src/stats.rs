@@ -65,6 +65,7 @@ impl Recorder {
             p999_us: pct(99.9),
             rss_kb: 0,
             peak_in_flight: 0,
+            cpu_ms: 0.0,
         }
     }
 }
@@ -87,6 +88,16 @@ pub struct Summary {
     /// Operations in flight at once, where the variant can tell (burst runs).
     #[serde(default)]
     pub peak_in_flight: u64,
+    /// CPU time (user + system) of the client process during the measured window, ms.
+    #[serde(default)]
+    pub cpu_ms: f64,
+}
+
+impl Summary {
+    /// Client CPU per successful operation, us.
+    pub fn cpu_us_per_op(&self) -> f64 {
+        self.cpu_ms * 1000.0 / (self.ops.max(1) as f64)
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! balance, Store ID keys) and the HTTP exchanges every workload sends, serialised with the
 //! library's own request types so that every client variant sends byte-identical bodies.
 
-use msstore::{ConsumeRequest, ProductSkuId, QueryV9Request};
+use msstore::{ConsumeRequest, ProductSkuId, QueryV9Request, SecretString};
 use msstore_emulator::{Emulator, KeyKind, ProductKind, ProductSpec};
 use serde::{Deserialize, Serialize};
 
@@ -158,6 +158,17 @@ impl World {
     /// The v9 request of query operation `op` (Query10/ColdStart: always the same;
     /// Query500: chunk `op % 5`).
     pub fn query_request(&self, w: Workload, op: u64) -> QueryV9Request {
+        self.query_request_with(w, op, self.query_key(w))
+    }
+
+    /// [`World::query_request`] with the key given: a [`SecretString`] the caller keeps is
+    /// shared by every request instead of copied into each (the Rust API variant does this).
+    pub fn query_request_with(
+        &self,
+        w: Workload,
+        op: u64,
+        key: impl Into<SecretString>,
+    ) -> QueryV9Request {
         let (ids, page) = match w {
             Workload::Query500 => {
                 let chunks = self.products500.len() / IDS_PER_CALL;
@@ -170,7 +181,7 @@ impl World {
             _ => (&self.products10[..], 100),
         };
         let products = ids.iter().map(ProductSkuId::product).collect();
-        let mut r = QueryV9Request::new(self.query_key(w), products);
+        let mut r = QueryV9Request::new(key, products);
         r.max_page_size = page;
         r
     }

@@ -118,3 +118,52 @@ fn tls_mode_runs_every_variant_over_https_and_writes_its_own_files() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `--network realistic --smoke`: two namespaces, the latency proxy (10 ms) and the TLS
+/// stand-in, two variants at concurrency 2, a fraction of a second each. Without root or
+/// network namespaces the benchmark says why and skips the mode, and so does this test.
+#[test]
+fn realistic_network_mode_runs_between_namespaces_and_removes_them() {
+    let out = std::env::temp_dir().join(format!("msstore-bench-net-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let r = Command::new(env!("CARGO_BIN_EXE_msstore-bench"))
+        .args(["--network", "realistic", "--smoke", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs msstore-bench --network realistic");
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    let stdout = String::from_utf8_lossy(&r.stdout);
+    assert!(
+        r.status.success(),
+        "realistic smoke failed:\n{stderr}\n{stdout}"
+    );
+    if stdout.contains("realistic network mode skipped") {
+        eprintln!("skipped: {stdout}");
+        return;
+    }
+    let md = std::fs::read_to_string(out.join("results-realistic.md")).expect("report written");
+    for v in ["rust-api", "floor"] {
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {v} |")))
+            .unwrap_or_else(|| panic!("{v}: no row in\n{md}"));
+        assert!(row.trim_end().ends_with("| 0 |"), "{v}: errors in {row}");
+        let cols: Vec<&str> = row.split('|').map(str::trim).collect();
+        let ops: f64 = cols[3].parse().unwrap();
+        assert!(ops > 0.0, "{v}: no throughput in {row}");
+        // p50 can never beat the proxy's 10 ms round trip.
+        let p50: f64 = cols[5].parse().unwrap();
+        assert!(p50 >= 10.0, "{v}: p50 {p50} ms under the 10 ms RTT: {row}");
+    }
+    // The run's namespaces are gone.
+    let pid_names = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&pid_names.stdout);
+    assert!(
+        !stderr
+            .split_whitespace()
+            .filter(|w| w.starts_with("msbench"))
+            .any(|ns| listed.contains(ns.trim_end_matches(','))),
+        "namespaces left behind: {listed}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}

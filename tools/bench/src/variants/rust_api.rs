@@ -3,7 +3,7 @@
 use crate::load::{burst, closed_loop, Window};
 use crate::stats::Summary;
 use crate::workload::{Workload, World};
-use msstore::{Client, ClientConfig, ConsumeOutcome};
+use msstore::{Client, ClientConfig, ConsumeOutcome, SecretString};
 use std::sync::Arc;
 
 pub fn run(
@@ -19,13 +19,22 @@ pub fn run(
     )
     .with_emulator(&world.base_url);
     cfg.extra_root_cert_pem = world.tls_cert_pem.clone();
+    // The realistic mode measures an explicit per-host cap beside the default.
+    if let Some(n) = std::env::var("MSSTORE_BENCH_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.max_connections_per_host = n;
+    }
     let client = Client::new(cfg).map_err(|e| format!("client: {e}"))?;
     let rt = msstore::driver::runtime_handle(&client);
     let callers = world.cold_callers;
+    // One copy of the query key for every operation, as a caller keeping a key per player does.
+    let key = SecretString::new(world.query_key(w));
     let world = Arc::new(world.clone());
     let op = move |n: u64| {
-        let (client, world) = (client.clone(), world.clone());
-        async move { one(&client, &world, w, n).await }
+        let (client, world, key) = (client.clone(), world.clone(), key.clone());
+        async move { one(&client, &world, &key, w, n).await }
     };
     Ok(match w {
         Workload::ColdStart => burst(&rt, callers, op),
@@ -33,11 +42,17 @@ pub fn run(
     })
 }
 
-async fn one(client: &Client, world: &World, w: Workload, n: u64) -> Result<(), String> {
+async fn one(
+    client: &Client,
+    world: &World,
+    key: &SecretString,
+    w: Workload,
+    n: u64,
+) -> Result<(), String> {
     match w {
         Workload::Query10 | Workload::Query500 | Workload::ColdStart => {
             let r = client
-                .query_v9(world.query_request(w, n))
+                .query_v9(world.query_request_with(w, n, key))
                 .await
                 .map_err(|e| e.to_string())?;
             let want = world.expected_items(w);
