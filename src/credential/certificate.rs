@@ -137,7 +137,10 @@ impl CertificateKey {
 mod tests {
     use super::*;
 
-    const FIX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/fixtures/credentials/");
+    const FIX: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/fixtures/credentials/"
+    );
 
     fn read(name: &str) -> Vec<u8> {
         std::fs::read(format!("{FIX}{name}")).unwrap()
