@@ -31,6 +31,7 @@ mod http;
 pub mod jwt;
 pub mod key;
 pub mod ledger;
+mod local_file;
 pub mod log;
 mod outcome;
 pub mod paging;
