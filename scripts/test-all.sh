@@ -46,7 +46,7 @@ section "main job: cargo run --example quickstart"
 cargo run -q --example quickstart 2>&1 | tee target/quickstart.log
 passed=$((passed + 1))
 summary="$summary; quickstart: ok"
-for suite in c cpp csharp pg; do
+for suite in c cpp csharp pg fuzz; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
     "scripts/test-$suite.sh" 2>&1 | tee "target/$suite-tests.log"

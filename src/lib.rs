@@ -72,5 +72,10 @@ pub use token::{AccessToken, Audience};
 #[doc(hidden)]
 pub use ffi::driver;
 
+/// Not part of the API: entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
 /// The library version (`MAJOR.MINOR.PATCH`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
