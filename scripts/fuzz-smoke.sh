@@ -41,7 +41,7 @@ for t in "${targets[@]}"; do
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e
-  runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | awk '{print $2}' | tail -n 1)
+  runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | awk '{print $2}' | tail -n 1 || true)
   if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
     passed=$((passed + 1))
     echo "$t: ${runs} executions in ${seconds} s, no crash"

@@ -331,7 +331,10 @@ impl TokenCache {
 }
 
 /// The token and its lifetime in seconds from an Entra 2xx answer sent at `sent_at`.
-pub(crate) fn read_token_response(ex: &Exchange, sent_at: Timestamp) -> Result<(SecretString, u64)> {
+pub(crate) fn read_token_response(
+    ex: &Exchange,
+    sent_at: Timestamp,
+) -> Result<(SecretString, u64)> {
     let body: TokenResponse = serde_json::from_slice(&ex.body).map_err(|e| {
         Error::new(
             ErrorKind::MalformedResponse,

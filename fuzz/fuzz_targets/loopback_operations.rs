@@ -7,8 +7,8 @@
 //! more bytes, and every call is bounded by the client's 1 s request timeout.
 
 use msstore::{
-    ChangeType, Client, ClientConfig, ConsumeRequest, ConsumeV6Request, Credential,
-    GrantRequest, ProductSkuId, ProvidedToken, QueryV6Request, QueryV8Request, QueryV9Request,
+    ChangeType, Client, ClientConfig, ConsumeRequest, ConsumeV6Request, Credential, GrantRequest,
+    ProductSkuId, ProvidedToken, QueryV6Request, QueryV8Request, QueryV9Request,
     RecurrenceChangeRequest, RecurrenceQueryRequest, RetryPolicy, Timestamp, TokenProvider,
 };
 use std::io::{Read, Write};
@@ -122,7 +122,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let c = &w.client;
     let _ = match (op & 0x7f) % 11 {
         0 => c
-            .block_on(c.query_v9(QueryV9Request::new(KEY, vec![ProductSkuId::product(PRODUCT)])))
+            .block_on(c.query_v9(QueryV9Request::new(
+                KEY,
+                vec![ProductSkuId::product(PRODUCT)],
+            )))
             .map(drop),
         1 => c.block_on(c.query_v8(QueryV8Request::new(KEY))).map(drop),
         2 => c.block_on(c.query_v6(QueryV6Request::new(KEY))).map(drop),
