@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite of msstore: formatting, lints, Rust unit and integration tests (against
-# the bundled emulator over loopback), then the C suite (and the C++/C# suites when present).
+# the bundled emulator over loopback), then the C suite (and the C++/C# suites when present),
+# and the fuzz smoke (every fuzz target for 15 s).
 # Installs what it needs when missing. Used by `.ci/run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
