@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite of msstore: formatting, lints, Rust unit and integration tests (against
 # the bundled emulator over loopback), then the C suite (and the C++/C#/PostgreSQL suites when
-# present), then the package suite (scripts/test-package.sh: builds and checks dist/).
+# present), the package suite (scripts/test-package.sh: builds and checks dist/) and the fuzz
+# smoke (every fuzz target for a few seconds).
 # Installs what it needs when missing. Used by `.ci/run`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,7 @@ section "main job: cargo run --example quickstart"
 cargo run -q --example quickstart 2>&1 | tee target/quickstart.log
 passed=$((passed + 1))
 summary="$summary; quickstart: ok"
-for suite in c cpp csharp pg package; do
+for suite in c cpp csharp pg package fuzz; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
     "scripts/test-$suite.sh" 2>&1 | tee "target/$suite-tests.log"

@@ -515,7 +515,7 @@ impl EntitlementItem {
     }
 
     /// Folds the three spellings of the subscription id into `recurrence_id`.
-    fn normalize(&mut self) {
+    pub(crate) fn normalize(&mut self) {
         if self.recurrence_id.as_deref().is_some_and(|s| !s.is_empty()) {
             return;
         }

@@ -144,7 +144,7 @@ pub struct ClientConfig {
     /// `None` = built-in roots only. A PEM with no valid certificate is a Configuration error.
     pub extra_root_cert_pem: Option<String>,
     /// The same, read from a PEM file when the client is built (env `MSSTORE_EXTRA_ROOT_CERT`).
-    /// Both may be set; every certificate of both is trusted.
+    /// Both may be set; every certificate of both is trusted. A regular file of at most 1 MiB.
     pub extra_root_cert_path: Option<String>,
     /// Largest response body read from any service (Store, Entra, clawback queue), however it
     /// is framed; a longer one is cut off and fails with `MalformedResponse` naming this
@@ -216,9 +216,22 @@ impl ClientConfig {
     }
 
     /// Parses a JSON config (the same field names as this struct; durations in milliseconds).
+    /// A string with an embedded NUL is refused here already, as in [`ClientConfig::validate`].
     pub fn from_json(json: &str) -> Result<ClientConfig> {
-        serde_json::from_str(json)
-            .map_err(|e| Error::configuration(format!("invalid JSON configuration: {e}")))
+        let config: ClientConfig = serde_json::from_str(json)
+            .map_err(|e| Error::configuration(format!("invalid JSON configuration: {e}")))?;
+        config.refuse_nul()?;
+        Ok(config)
+    }
+
+    /// Every string setting, nested ones included, walked through its serialised form so that a
+    /// field added later is covered too. A token provider has no strings of ours.
+    fn refuse_nul(&self) -> Result<()> {
+        let mut plain = self.clone();
+        if matches!(plain.credential, Some(Credential::Provider(_))) {
+            plain.credential = None;
+        }
+        refuse_nul_strings(&plain, "")
     }
 
     /// Reads `MSSTORE_*` environment variables over `self`.
@@ -340,9 +353,7 @@ impl ClientConfig {
             out.extend(parse_pem_certs(pem.as_bytes(), "extra_root_cert_pem")?);
         }
         if let Some(path) = &self.extra_root_cert_path {
-            let bytes = std::fs::read(path).map_err(|e| {
-                Error::configuration(format!("extra_root_cert_path: cannot read '{path}': {e}"))
-            })?;
+            let bytes = crate::local_file::read_bounded(path, "extra_root_cert_path")?;
             out.extend(parse_pem_certs(&bytes, "extra_root_cert_path")?);
         }
         Ok(out)
@@ -357,6 +368,7 @@ impl ClientConfig {
                 Ok(())
             }
         };
+        self.refuse_nul()?;
         non_empty(&self.tenant_id, "tenant_id")?;
         non_empty(&self.client_id, "client_id")?;
         match &self.credential {
@@ -428,6 +440,39 @@ impl ClientConfig {
         }
         self.extra_root_certs()?;
         Ok(())
+    }
+}
+
+/// Refuses a NUL inside any string of `settings` (named `{prefix}{field}`, never by value): the
+/// C ABI and the C++ wrapper carry these as C strings, where a NUL would silently cut them, and
+/// no tenant, id, URL, path or secret legitimately holds one.
+pub(crate) fn refuse_nul_strings<T: Serialize>(settings: &T, prefix: &str) -> Result<()> {
+    let value = serde_json::to_value(settings)
+        .map_err(|e| Error::configuration(format!("cannot check the configuration: {e}")))?;
+    find_nul(&value, prefix.trim_end_matches('.')).map_or(Ok(()), |field| {
+        Err(Error::configuration(format!(
+            "{field} contains a NUL character"
+        )))
+    })
+}
+
+/// The dotted name of the first string holding a NUL.
+fn find_nul(value: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| at.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_nul(v, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| find_nul(v, &join(k))),
+        _ => None,
     }
 }
 
@@ -596,7 +641,64 @@ mod tests {
         let mut c = base();
         c.extra_root_cert_path = Some("/nonexistent/msstore-root.pem".into());
         let e = c.validate().unwrap_err();
-        assert!(e.message.contains("cannot read"), "{}", e.message);
+        assert!(e.message.contains("cannot be read"), "{}", e.message);
+    }
+
+    #[test]
+    fn extra_root_cert_path_must_be_a_small_regular_file() {
+        let mut c = base();
+        for path in ["/dev/zero", "/"] {
+            c.extra_root_cert_path = Some(path.into());
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Configuration, "{path}");
+            assert!(e.message.contains("not a regular file"), "{}", e.message);
+        }
+    }
+
+    type Setter = fn(&mut ClientConfig);
+
+    #[test]
+    fn a_nul_in_any_string_setting_is_refused() {
+        let e = ClientConfig::from_json(
+            r#"{"tenant_id":"t\u0000x","client_id":"c","client_secret":"s"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Configuration);
+        assert_eq!(e.message, "tenant_id contains a NUL character");
+        let e = ClientConfig::from_json(
+            r#"{"tenant_id":"t","client_id":"c","client_secret":"s",
+                "credential":{"type":"certificate","certificate_path":"/a\u0000b"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "credential.certificate_path contains a NUL character"
+        );
+        // Set in code: `validate` (hence `Client::new` and the C ABI) refuses it; the message
+        // names the field, never the (possibly secret) value.
+        let cases: [(&str, Setter); 6] = [
+            ("tenant_id", |c| c.tenant_id = "t\0".into()),
+            ("client_id", |c| c.client_id = "\0c".into()),
+            ("client_secret", |c| c.client_secret = "hunter\0two".into()),
+            ("service_identity", |c| c.service_identity = "a\0b".into()),
+            ("purchase_base_url", |c| {
+                c.purchase_base_url = "https://purchase.mp.microsoft.com/\0".into()
+            }),
+            ("extra_root_cert_path", |c| {
+                c.extra_root_cert_path = Some("/etc/\0x".into())
+            }),
+        ];
+        for (field, set) in cases {
+            let mut c = base();
+            set(&mut c);
+            let e = c.validate().unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Configuration, "{field}");
+            assert_eq!(e.message, format!("{field} contains a NUL character"));
+            assert!(!e.message.contains("hunter"));
+            let e = crate::Client::new(c).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::Configuration, "{field}");
+        }
+        base().validate().unwrap();
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod http;
 pub mod jwt;
 pub mod key;
 pub mod ledger;
+mod local_file;
 pub mod log;
 mod outcome;
 pub mod paging;
@@ -71,6 +72,11 @@ pub use token::{AccessToken, Audience};
 #[cfg(feature = "bench-driver")]
 #[doc(hidden)]
 pub use ffi::driver;
+
+/// Not part of the API: entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 /// The library version (`MAJOR.MINOR.PATCH`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -543,7 +543,7 @@ impl Core {
     }
 }
 
-fn parse_change(ex: &crate::http::Exchange) -> Result<RecurrenceItem> {
+pub(crate) fn parse_change(ex: &crate::http::Exchange) -> Result<RecurrenceItem> {
     match parse_success::<ChangeResponseWire>("change_subscription", ex)?.value {
         ChangeResponseWire::Bare(item) => Ok(*item),
         ChangeResponseWire::Wrapped { items } => items.into_iter().next().ok_or_else(|| {

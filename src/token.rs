@@ -7,7 +7,7 @@ use crate::claims::{
 use crate::config::{ClientConfig, EntraVersion};
 use crate::credential::{CredentialSource, TokenProvider};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{new_cv, Http, RequestSpec, RetryOn, FORM_CONTENT_TYPE};
+use crate::http::{new_cv, Exchange, Http, RequestSpec, RetryOn, FORM_CONTENT_TYPE};
 use crate::log::{log_at, Level};
 use crate::secret::SecretString;
 use crate::service_error::entra_error;
@@ -391,38 +391,47 @@ impl TokenCache {
             log_at!(Level::Error, "msstore::token", "{e}");
             return Err(e);
         }
-        let body: TokenResponse = serde_json::from_slice(&ex.body).map_err(|e| {
-            Error::new(
-                ErrorKind::MalformedResponse,
-                format!("Entra token response is not the expected JSON: {e}"),
-            )
-            .with_status(ex.status)
-            .with_ms_cv(ex.ms_cv.clone())
-        })?;
-        if body.access_token.is_empty() {
-            return Err(Error::new(
-                ErrorKind::MalformedResponse,
-                "Entra token response has an empty access_token",
-            ));
-        }
-        if let Some(tt) = &body.token_type {
-            if !tt.eq_ignore_ascii_case("bearer") {
-                return Err(Error::new(
-                    ErrorKind::MalformedResponse,
-                    format!("Entra returned token_type '{tt}', expected Bearer"),
-                ));
-            }
-        }
-        let lifetime = body.lifetime_secs(sent_at)?;
+        let (token, lifetime) = read_token_response(&ex, sent_at)?;
         // Measured from when we sent the request, so network time only shortens the life.
         Ok(AccessToken {
             audience,
-            token: body.access_token,
+            token,
             issued_at: sent_at,
             // Lossless: the lifetime is at most MAX_TOKEN_LIFETIME_SECS.
             expires_at: sent_at.add_secs(lifetime as i64),
         })
     }
+}
+
+/// The token and its lifetime in seconds from an Entra 2xx answer sent at `sent_at`.
+pub(crate) fn read_token_response(
+    ex: &Exchange,
+    sent_at: Timestamp,
+) -> Result<(SecretString, u64)> {
+    let body: TokenResponse = serde_json::from_slice(&ex.body).map_err(|e| {
+        Error::new(
+            ErrorKind::MalformedResponse,
+            format!("Entra token response is not the expected JSON: {e}"),
+        )
+        .with_status(ex.status)
+        .with_ms_cv(ex.ms_cv.clone())
+    })?;
+    if body.access_token.is_empty() {
+        return Err(Error::new(
+            ErrorKind::MalformedResponse,
+            "Entra token response has an empty access_token",
+        ));
+    }
+    if let Some(tt) = &body.token_type {
+        if !tt.eq_ignore_ascii_case("bearer") {
+            return Err(Error::new(
+                ErrorKind::MalformedResponse,
+                format!("Entra returned token_type '{tt}', expected Bearer"),
+            ));
+        }
+    }
+    let lifetime = body.lifetime_secs(sent_at)?;
+    Ok((body.access_token, lifetime))
 }
 
 /// Asks a caller-supplied provider, on a blocking thread (it may do I/O). A panic in it is an

@@ -1,32 +1,13 @@
 //! Credentials read from files (a Kubernetes secret mount, the Key Vault CSI driver folder, the
 //! AKS projected service-account token), re-read at each token fetch so a rotation needs no
-//! restart. Reads are small local files; parsed certificates are reused while the bytes match.
+//! restart. Reads are bounded regular files (see `local_file`); parsed certificates are reused while the bytes match.
 
 use super::certificate::CertificateKey;
 use super::CertificateCredential;
 use crate::error::{Error, Result};
+use crate::local_file::read_bounded;
 use crate::secret::SecretString;
 use std::sync::{Arc, Mutex};
-
-/// Largest credential file read: PEM chains and projected tokens are a few KiB.
-const MAX_CREDENTIAL_FILE: u64 = 1024 * 1024;
-
-/// Reads a credential file, bounded; the message names the setting and path, never the content.
-pub(crate) fn read_bounded(path: &str, setting: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::configuration(format!("{setting}: cannot read '{path}': {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CREDENTIAL_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::configuration(format!("{setting}: cannot read '{path}': {e}")))?;
-    if bytes.len() as u64 > MAX_CREDENTIAL_FILE {
-        return Err(Error::configuration(format!(
-            "{setting}: '{path}' is larger than {MAX_CREDENTIAL_FILE} bytes"
-        )));
-    }
-    Ok(bytes)
-}
 
 /// The federated token file's current assertion.
 pub(crate) fn read_token_file(path: &str) -> Result<SecretString> {

@@ -7,7 +7,7 @@
 use super::ManagedIdentityCredential;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::scheme::{self, PlainHttp};
-use crate::http::Http;
+use crate::http::{Exchange, Http};
 use crate::secret::SecretString;
 use serde::Deserialize;
 use std::time::Duration;
@@ -97,18 +97,23 @@ pub(crate) async fn fetch_assertion(
             )
             .with_status(ex.status));
         }
-        let body: MiToken = serde_json::from_slice(&ex.body).map_err(|e| {
-            Error::new(
-                ErrorKind::MalformedResponse,
-                format!("managed identity token response is not the expected JSON: {e}"),
-            )
-        })?;
-        if body.access_token.is_empty() {
-            return Err(Error::new(
-                ErrorKind::MalformedResponse,
-                "managed identity token response has an empty access_token",
-            ));
-        }
-        return Ok(body.access_token);
+        return read_token(&ex);
     }
+}
+
+/// The assertion in an identity endpoint's 2xx answer.
+pub(crate) fn read_token(ex: &Exchange) -> Result<SecretString> {
+    let body: MiToken = serde_json::from_slice(&ex.body).map_err(|e| {
+        Error::new(
+            ErrorKind::MalformedResponse,
+            format!("managed identity token response is not the expected JSON: {e}"),
+        )
+    })?;
+    if body.access_token.is_empty() {
+        return Err(Error::new(
+            ErrorKind::MalformedResponse,
+            "managed identity token response has an empty access_token",
+        ));
+    }
+    Ok(body.access_token)
 }

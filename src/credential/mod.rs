@@ -9,6 +9,8 @@ mod managed_identity;
 mod provider;
 
 pub use certificate::{CertificateKey, ASSERTION_LIFETIME_SECS};
+#[cfg(feature = "fuzzing")]
+pub(crate) use managed_identity::read_token as managed_identity_token;
 pub use managed_identity::{DEFAULT_IMDS_ENDPOINT, FEDERATION_AUDIENCE};
 pub use provider::{ProvidedToken, TokenProvider};
 

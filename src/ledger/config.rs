@@ -1,5 +1,6 @@
 //! Ledger settings: which database, which instance this server is, and how hard to resend.
 
+use crate::config::refuse_nul_strings;
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
 use serde::{Deserialize, Serialize};
@@ -82,9 +83,12 @@ impl LedgerConfig {
         }
     }
 
+    /// A string with an embedded NUL is refused here already, as in [`LedgerConfig::validate`].
     pub fn from_json(json: &str) -> Result<LedgerConfig> {
-        serde_json::from_str(json)
-            .map_err(|e| Error::configuration(format!("invalid JSON ledger configuration: {e}")))
+        let config: LedgerConfig = serde_json::from_str(json)
+            .map_err(|e| Error::configuration(format!("invalid JSON ledger configuration: {e}")))?;
+        refuse_nul_strings(&config, "ledger.")?;
+        Ok(config)
     }
 
     /// `MSSTORE_LEDGER_PATH`, `MSSTORE_LEDGER_POSTGRES_URL`, `MSSTORE_LEDGER_INSTANCE` over `self`.
@@ -124,6 +128,7 @@ impl LedgerConfig {
     }
 
     pub fn validate(&self) -> Result<()> {
+        refuse_nul_strings(self, "ledger.")?;
         self.instance()?;
         if !self.uses_postgres() && self.sqlite_path.trim().is_empty() {
             return Err(Error::configuration(
@@ -235,6 +240,21 @@ mod tests {
         let mut bad = LedgerConfig::sqlite("a.db");
         bad.send_rounds = 0;
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn a_nul_in_any_string_setting_is_refused() {
+        let e = LedgerConfig::from_json(r#"{"sqlite_path":"a\u0000.db"}"#).unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::Configuration);
+        assert_eq!(e.message, "ledger.sqlite_path contains a NUL character");
+        let mut c = LedgerConfig::postgres("postgres://u:pw@127.0.0.1/db\0", "s1");
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.message, "ledger.postgres_url contains a NUL character");
+        c.postgres_url = "postgres://u:pw@127.0.0.1/db".into();
+        c.validate().unwrap();
+        c.instance_id = "s\0one".into();
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.message, "ledger.instance_id contains a NUL character");
     }
 
     #[test]

@@ -1,0 +1,4 @@
+#![no_main]
+//! Untrusted bytes into `msstore::fuzzing::ledger_config_json`: it must return, never panic or hang.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| msstore::fuzzing::ledger_config_json(data));

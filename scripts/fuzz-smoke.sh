@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Fuzz smoke of msstore: builds the cargo-fuzz targets in fuzz/ (a crate outside the workspace)
+# and runs each for FUZZ_SECONDS seconds (default 15) from its committed seeds
+# (fuzz/seeds/<target>, read only; new inputs go to fuzz/corpus/<target>, not committed).
+# A crash, a panic, an input that takes over 10 s or over 2 GiB fails the target, and the
+# input is kept under fuzz/artifacts/<target>/. Prints the executions of each target, then
+# "N passed, M failed"; exits non-zero on any failure.
+#
+#   scripts/fuzz-smoke.sh                      # every target, 15 s each (the test command)
+#   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh     # the longer run, 10 min each
+#   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh responses loopback_operations
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${FUZZ_SECONDS:-15}
+# cargo-fuzz passes nightly-only flags (-Zsanitizer=address); the stable toolchain accepts them so.
+export RUSTC_BOOTSTRAP=1
+note() { printf '[fuzz] %s\n' "$*" >&2; }
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  note "installing cargo-fuzz"
+  cargo install --locked cargo-fuzz >/dev/null
+fi
+
+cd fuzz
+if [ "$#" -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(cargo fuzz list); fi
+note "building ${#targets[@]} targets (release, ASan)"
+if ! cargo fuzz build -O >build.log 2>&1; then
+  tail -n 40 build.log >&2
+  echo "0 passed, ${#targets[@]} failed"
+  exit 1
+fi
+
+passed=0
+failed=0
+for t in "${targets[@]}"; do
+  mkdir -p "corpus/$t" "artifacts/$t"
+  log="corpus/$t.log"
+  set +e
+  cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  set -e
+  runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | awk '{print $2}' | tail -n 1 || true)
+  if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
+    passed=$((passed + 1))
+    echo "$t: ${runs} executions in ${seconds} s, no crash"
+  else
+    failed=$((failed + 1))
+    grep -E 'ERROR|panicked|SUMMARY|Test unit written|deadly signal' "$log" | head -n 20 >&2 || true
+    echo "$t: FAILED after ${runs:-?} executions (exit $rc; input in fuzz/artifacts/$t, log fuzz/$log)"
+  fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
