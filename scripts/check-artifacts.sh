@@ -44,7 +44,7 @@ if [ "$exports" -ne "$c_abi" ]; then
 fi
 
 # The panic test hook is built only with the `ffi-test-hooks` feature (the C/C++/C# suites).
-if nm -D --defined-only "$so" | grep -q ' T msstore_debug_trigger_panic$'; then
+if [ "$(nm -D --defined-only "$so" | grep -c ' T msstore_debug_trigger_panic$')" != 0 ]; then
   note "FAILED: $so exports the test hook msstore_debug_trigger_panic (build without ffi-test-hooks)"
   fail=1
 fi

@@ -109,7 +109,7 @@ if ! "$CC" "${ASAN_FLAGS[@]}" -x c -o "$OUT/asan_probe" - <<<'int main(void) { r
 fi
 note "compiling the C test program with AddressSanitizer"
 if "$CC" "${CFLAGS[@]}" "${ASAN_FLAGS[@]}" -o "$OUT/test_msstore_asan" tests/c/test_msstore.c "${LINK[@]}" \
-  && nm "$OUT/test_msstore_asan" | grep -q '__asan_init'; then
+  && nm "$OUT/test_msstore_asan" | grep -c '__asan_init' >/dev/null; then
   passed=$((passed + 1))
   note "ASan is in the binary (nm: __asan_init)"
   run c-tests-asan env ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:exitcode=86 \
