@@ -108,7 +108,7 @@ if ! "$CC" "${ASAN_FLAGS[@]}" -x c -o "$OUT/asan_probe" - <<<'int main(void) { r
     >/dev/null 2>&1 || true
 fi
 note "compiling the C test program with AddressSanitizer"
-if "$CC" "${CFLAGS[@]}" "${ASAN_FLAGS[@]}" -o "$OUT/test_msstore_asan" tests/c/test_msstore.c "${LINK[@]}" \
+if "$CC" "${TEST_CFLAGS[@]}" "${ASAN_FLAGS[@]}" -o "$OUT/test_msstore_asan" tests/c/test_msstore.c "${LINK[@]}" \
   && nm "$OUT/test_msstore_asan" | grep -c '__asan_init' >/dev/null; then
   passed=$((passed + 1))
   note "ASan is in the binary (nm: __asan_init)"
