@@ -351,6 +351,15 @@ enum msstore_result
    */
   MSSTORE_E_SHUTTING_DOWN = 7151,
   /*
+   The handle was made in the parent process before `fork()` and is used in the child. The
+   child has none of the parent's threads, and its client shares the parent's epoll
+   instance, so the library never touches an inherited object: every call with it returns
+   this code, and freeing it leaks it on purpose (freeing would disturb the parent's
+   sockets). Create a new client in the child; the parent is unaffected. Detected with
+   `pthread_atfork`, so `fork()` must be libc's (a raw `clone` system call is not seen).
+   */
+  MSSTORE_E_FORKED = 7152,
+  /*
    Clawback delete: the pop receipt was superseded by a later receive (400
    PopReceiptMismatch). The message will be delivered again; skip it and carry on.
    */
@@ -1639,10 +1648,18 @@ msstore_result msstore_client_delete_clawback_message(struct msstore_client *cli
                                                       struct msstore_op **out_op);
 
 /*
- Shuts the client down (as `msstore_client_shutdown`) and frees the handle. NULL is a no-op;
- a freed or foreign handle is ignored and gives `MSSTORE_E_INVALID_HANDLE`. Result and error
- handles obtained from this client stay valid and must still be freed. Threading: any thread;
- other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
+ Shuts the client down (as `msstore_client_shutdown`, waiting as long as callbacks run on
+ other threads unless `msstore_client_set_shutdown_timeout` set a bound) and frees the handle.
+ Returns `MSSTORE_OK`, or `MSSTORE_E_TIMEOUT` when the bound passed (the handle is freed all
+ the same). NULL is a no-op; a freed or foreign handle is ignored and gives
+ `MSSTORE_E_INVALID_HANDLE`. Result and error handles obtained from this client stay valid and
+ must still be freed. Threading: any thread; other threads' calls on this client fail with
+ `MSSTORE_E_INVALID_HANDLE` from then on.
+
+ After `fork()`, in the child: a client made by the parent answers every call with
+ `MSSTORE_E_FORKED`, and freeing it returns that code and leaks it on purpose (its runtime
+ shares the parent's epoll instance; dropping it would deregister the parent's sockets). The
+ parent is unaffected; a client created in the child works normally.
  */
 MSSTORE_EXPORT msstore_result msstore_client_free(struct msstore_client *client);
 
@@ -1688,6 +1705,11 @@ msstore_result msstore_client_grant_free_product(struct msstore_client *client,
  Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size or enum),
  `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`, `MSSTORE_E_CONFIGURATION`.
  Threading: any thread. Strings are copied.
+
+ fork: a client belongs to the process that created it. In a child made by `fork()`, every
+ call with a client, operation, ledger or result handle the parent made returns
+ `MSSTORE_E_FORKED` without touching it (see `msstore_client_free`); create a new client in
+ the child. The parent's clients carry on unaffected.
 
  # Safety
  `opts` is a valid options struct (see `msstore_client_options_init`); `out` is writable; `err`
@@ -1845,13 +1867,31 @@ msstore_result msstore_client_renew_key(struct msstore_client *client,
                                         struct msstore_op **out_op);
 
 /*
+ Bounds how long `msstore_client_shutdown` and `msstore_client_free` wait for callbacks
+ running on other threads: `timeout_ms` 0 (the default) waits as long as they run, which keeps
+ the promise that no callback runs after those calls return; a bound trades that promise for a
+ shutdown that cannot hang on a callback that never returns (they then return
+ `MSSTORE_E_TIMEOUT`, and the callbacks still running finish later: keep their user_data
+ alive). Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE` or
+ `MSSTORE_E_FORKED`. Threading: any thread.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_client_set_shutdown_timeout(struct msstore_client *client,
+                                                   uint32_t timeout_ms);
+
+/*
  Shuts the client down without freeing the handle: new operations fail with
  `MSSTORE_E_SHUTTING_DOWN`; every operation in flight completes with `MSSTORE_E_SHUTTING_DOWN`
  and its callback runs **on the calling thread before this returns** (whatever its mode;
  BLOCKING callers are woken and run theirs); QUEUED callbacks already queued run here too;
- callbacks running on other threads are waited for. No callback is lost; none runs after this
- returns. Safe to call from inside a callback (that callback is not waited for). Idempotent.
- Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER` or `MSSTORE_E_INVALID_HANDLE`.
+ callbacks running on other threads are waited for, as long as they run (unless a bound was
+ set with `msstore_client_set_shutdown_timeout`). No callback is lost; none runs after this
+ returns. Safe to call from inside a callback (that callback is not waited for, so it is the
+ one callback that may still run: it is the caller's own). Idempotent.
+ Returns `MSSTORE_OK`, `MSSTORE_E_TIMEOUT` (the bound passed while callbacks still ran on
+ other threads: they may run after this returns), `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_HANDLE` or `MSSTORE_E_FORKED` (a client of the parent process, used in a
+ child after `fork()`: nothing is done).
  */
 MSSTORE_EXPORT msstore_result msstore_client_shutdown(struct msstore_client *client);
 
@@ -2284,9 +2324,13 @@ MSSTORE_EXPORT size_t msstore_live_objects(void);
  1 = errors only … 5 = trace) and below; `cb = NULL` removes it. `user_data` is passed through
  untouched. The callback runs on any library or caller thread, possibly concurrently; its
  strings are valid during the call only. Secrets (client secret, tokens, keys) never appear.
- When it returns, the previous callback is no longer running on any other thread (so the code
- behind it may be unloaded, e.g. by Unity's domain reload), unless a call of it has run for more
- than 5 seconds; called from inside the callback, it does not wait for that call.
+ When this returns, the callback it replaced or removed is no longer running on any other
+ thread, and never runs again: it waits for calls in progress, however long they take, so the
+ caller may free the old `user_data` or unload the code behind it (Unity's domain reload) right
+ after. Called from inside the callback, it cannot wait for the call it is made from (nor for
+ others further up the same thread's stack): that one returns after it, so free its
+ `user_data` only once it has. A callback must therefore not block waiting for a thread that
+ is in this function. After `fork()`, the child keeps the callback (its own calls only).
  Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
  */
 MSSTORE_EXPORT

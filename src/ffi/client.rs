@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::Client;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::c_char;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,8 @@ pub(crate) struct ClientObj {
     pub closing: AtomicBool,
     pub default_mode: Mode,
     pub default_timeout_ms: u32,
+    /// How long shutdown waits for callbacks running on other threads; 0 = as long as they run.
+    pub shutdown_timeout_ms: AtomicU32,
 }
 
 impl ClientObj {
@@ -57,6 +59,7 @@ impl ClientObj {
             closing: AtomicBool::new(false),
             default_mode: mode,
             default_timeout_ms: timeout_ms,
+            shutdown_timeout_ms: AtomicU32::new(0),
         }
     }
 
@@ -102,8 +105,10 @@ impl ClientObj {
 
     /// Fails every operation in flight, delivers every callback not yet delivered (on this
     /// thread, for QUEUED and IMMEDIATE ops this call completed or found queued), waits for
-    /// callbacks running on other threads, then stops the runtime. Idempotent.
-    pub(crate) fn shutdown(self: &Arc<Self>) {
+    /// callbacks running on other threads (up to the bound set with
+    /// `msstore_client_set_shutdown_timeout`: `MSSTORE_E_TIMEOUT` when it passed with callbacks
+    /// still running), then stops the runtime. Idempotent.
+    pub(crate) fn shutdown(self: &Arc<Self>) -> Result<(), msstore_result> {
         let pending: Vec<Arc<Op>> = {
             let mut st = lock(&self.state);
             st.shutting_down = true;
@@ -118,21 +123,29 @@ impl ClientObj {
             deliver(&op);
         }
         let me = Arc::as_ptr(self) as usize;
-        // Callbacks on other threads normally finish in microseconds; the cap only guards
-        // against a callback that never returns.
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // No bound unless the caller set one: the promise is that no callback runs after this
+        // returns, and a callback on another thread may legitimately take long.
+        let bound = self.shutdown_timeout_ms.load(Ordering::Relaxed);
+        let deadline = (bound != 0).then(|| Instant::now() + Duration::from_millis(bound.into()));
+        let mut outcome = Ok(());
         loop {
             while let Some(op) = lock(&self.queue).pop_front() {
                 deliver(&op);
             }
             let st = lock(&self.state);
-            if st.ops.len() <= callback_depth(me) || Instant::now() >= deadline {
+            // This thread's own callbacks (a shutdown from inside one) cannot be waited for.
+            if st.ops.len() <= callback_depth(me) {
+                break;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                outcome = Err(msstore_result::MSSTORE_E_TIMEOUT);
                 break;
             }
             let _ = self.cv.wait_timeout(st, Duration::from_millis(20));
         }
         let client = lock(&self.state).client.take();
         drop(client);
+        outcome
     }
 }
 
@@ -202,6 +215,11 @@ unsafe fn field(p: *const c_char, name: &str) -> Result<Option<String>, (msstore
 /// Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size or enum),
 /// `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`, `MSSTORE_E_CONFIGURATION`.
 /// Threading: any thread. Strings are copied.
+///
+/// fork: a client belongs to the process that created it. In a child made by `fork()`, every
+/// call with a client, operation, ledger or result handle the parent made returns
+/// `MSSTORE_E_FORKED` without touching it (see `msstore_client_free`); create a new client in
+/// the child. The parent's clients carry on unaffected.
 ///
 /// # Safety
 /// `opts` is a valid options struct (see `msstore_client_options_init`); `out` is writable; `err`
@@ -471,30 +489,57 @@ pub extern "C" fn msstore_client_pending(client: *const msstore_client) -> usize
 /// `MSSTORE_E_SHUTTING_DOWN`; every operation in flight completes with `MSSTORE_E_SHUTTING_DOWN`
 /// and its callback runs **on the calling thread before this returns** (whatever its mode;
 /// BLOCKING callers are woken and run theirs); QUEUED callbacks already queued run here too;
-/// callbacks running on other threads are waited for. No callback is lost; none runs after this
-/// returns. Safe to call from inside a callback (that callback is not waited for). Idempotent.
-/// Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER` or `MSSTORE_E_INVALID_HANDLE`.
+/// callbacks running on other threads are waited for, as long as they run (unless a bound was
+/// set with `msstore_client_set_shutdown_timeout`). No callback is lost; none runs after this
+/// returns. Safe to call from inside a callback (that callback is not waited for, so it is the
+/// one callback that may still run: it is the caller's own). Idempotent.
+/// Returns `MSSTORE_OK`, `MSSTORE_E_TIMEOUT` (the bound passed while callbacks still ran on
+/// other threads: they may run after this returns), `MSSTORE_E_NULL_POINTER`,
+/// `MSSTORE_E_INVALID_HANDLE` or `MSSTORE_E_FORKED` (a client of the parent process, used in a
+/// child after `fork()`: nothing is done).
 #[no_mangle]
 pub extern "C" fn msstore_client_shutdown(client: *mut msstore_client) -> msstore_result {
+    boundary!({ handles::get(client)?.shutdown() })
+}
+
+/// Bounds how long `msstore_client_shutdown` and `msstore_client_free` wait for callbacks
+/// running on other threads: `timeout_ms` 0 (the default) waits as long as they run, which keeps
+/// the promise that no callback runs after those calls return; a bound trades that promise for a
+/// shutdown that cannot hang on a callback that never returns (they then return
+/// `MSSTORE_E_TIMEOUT`, and the callbacks still running finish later: keep their user_data
+/// alive). Returns `MSSTORE_OK`, `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE` or
+/// `MSSTORE_E_FORKED`. Threading: any thread.
+#[no_mangle]
+pub extern "C" fn msstore_client_set_shutdown_timeout(
+    client: *mut msstore_client,
+    timeout_ms: u32,
+) -> msstore_result {
     boundary!({
         let c = handles::get(client)?;
-        c.shutdown();
+        c.shutdown_timeout_ms.store(timeout_ms, Ordering::Relaxed);
         Ok(())
     })
 }
 
-/// Shuts the client down (as `msstore_client_shutdown`) and frees the handle. NULL is a no-op;
-/// a freed or foreign handle is ignored and gives `MSSTORE_E_INVALID_HANDLE`. Result and error
-/// handles obtained from this client stay valid and must still be freed. Threading: any thread;
-/// other threads' calls on this client fail with `MSSTORE_E_INVALID_HANDLE` from then on.
+/// Shuts the client down (as `msstore_client_shutdown`, waiting as long as callbacks run on
+/// other threads unless `msstore_client_set_shutdown_timeout` set a bound) and frees the handle.
+/// Returns `MSSTORE_OK`, or `MSSTORE_E_TIMEOUT` when the bound passed (the handle is freed all
+/// the same). NULL is a no-op; a freed or foreign handle is ignored and gives
+/// `MSSTORE_E_INVALID_HANDLE`. Result and error handles obtained from this client stay valid and
+/// must still be freed. Threading: any thread; other threads' calls on this client fail with
+/// `MSSTORE_E_INVALID_HANDLE` from then on.
+///
+/// After `fork()`, in the child: a client made by the parent answers every call with
+/// `MSSTORE_E_FORKED`, and freeing it returns that code and leaks it on purpose (its runtime
+/// shares the parent's epoll instance; dropping it would deregister the parent's sockets). The
+/// parent is unaffected; a client created in the child works normally.
 #[no_mangle]
 pub extern "C" fn msstore_client_free(client: *mut msstore_client) -> msstore_result {
     boundary!({
         if client.is_null() {
             return Ok(());
         }
-        handles::remove(client)?.shutdown();
-        Ok(())
+        handles::remove(client)?.shutdown()
     })
 }
 

@@ -107,6 +107,8 @@ result_codes! {
         "the service answered something unexpected; retry later",
     MSSTORE_E_CANCELED Canceled "the operation was canceled",
     MSSTORE_E_SHUTTING_DOWN ShuttingDown "the client is shutting down",
+    MSSTORE_E_FORKED (Internal)
+        "the handle was made before fork(); in the child process, create a new client",
     MSSTORE_E_POP_RECEIPT_MISMATCH PopReceiptMismatch
         "the pop receipt was superseded; the message will be delivered again",
     MSSTORE_E_MESSAGE_NOT_FOUND MessageNotFound

@@ -12,7 +12,7 @@
 //! land in different shards, and no lock is shared by unrelated handles.
 
 use super::types::{self, msstore_result};
-use super::{clawback, client, completion, error, key, ledger, results};
+use super::{clawback, client, completion, error, fork, key, ledger, results};
 use once_cell::sync::Lazy;
 use std::any::Any;
 use std::collections::HashMap;
@@ -103,6 +103,7 @@ pub(crate) fn register_arc<H: Handle>(value: Arc<H::Obj>) -> *mut H {
 
 /// Registers an object of any type (an operation's result, typed when it is taken).
 pub(crate) fn register_any(value: Obj) -> usize {
+    fork::watch();
     let id = NEXT.fetch_add(16, Ordering::Relaxed);
     shard(id).insert(id, value);
     id
@@ -121,6 +122,9 @@ fn get_id<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
         .get(&id)
         .cloned()
         .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+    if fork::inherited(id) {
+        return Err(msstore_result::MSSTORE_E_FORKED);
+    }
     obj.downcast::<T>()
         .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
 }
@@ -142,6 +146,10 @@ pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result
         Some(o) if o.is::<H::Obj>() => {}
         _ => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
     }
+    if fork::inherited(id) {
+        // Left in place: dropping a parent's object in the child would disturb the parent.
+        return Err(msstore_result::MSSTORE_E_FORKED);
+    }
     let obj = map
         .remove(&id)
         .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
@@ -162,6 +170,28 @@ pub(crate) fn free<H: Handle>(p: *mut H) -> Result<(), msstore_result> {
 pub(crate) fn remove_any(id: usize) {
     let obj = shard(id).remove(&id);
     drop(obj);
+}
+
+/// The id the next handle gets: every handle alive now has a smaller one.
+pub(crate) fn next_id() -> usize {
+    NEXT.load(Ordering::Relaxed)
+}
+
+type ShardGuard = std::sync::MutexGuard<'static, HashMap<usize, Obj, BuildHasherDefault<IdHasher>>>;
+
+thread_local! {
+    /// Every shard's lock, held by the forking thread across `fork()` (see `fork`).
+    static FORK_HOLD: std::cell::RefCell<Vec<ShardGuard>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Before `fork()`: takes every shard's lock (in order; no code holds two).
+pub(crate) fn before_fork() {
+    FORK_HOLD.with(|h| h.borrow_mut().extend((0..SHARDS).map(|i| shard(i << 4))));
+}
+
+/// After `fork()`, in the parent and in the child: releases them.
+pub(crate) fn after_fork() {
+    FORK_HOLD.with(|h| h.borrow_mut().clear());
 }
 
 pub(crate) fn count() -> usize {

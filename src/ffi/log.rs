@@ -33,9 +33,13 @@ pub(crate) fn redact(s: &str) -> String {
 /// 1 = errors only … 5 = trace) and below; `cb = NULL` removes it. `user_data` is passed through
 /// untouched. The callback runs on any library or caller thread, possibly concurrently; its
 /// strings are valid during the call only. Secrets (client secret, tokens, keys) never appear.
-/// When it returns, the previous callback is no longer running on any other thread (so the code
-/// behind it may be unloaded, e.g. by Unity's domain reload), unless a call of it has run for more
-/// than 5 seconds; called from inside the callback, it does not wait for that call.
+/// When this returns, the callback it replaced or removed is no longer running on any other
+/// thread, and never runs again: it waits for calls in progress, however long they take, so the
+/// caller may free the old `user_data` or unload the code behind it (Unity's domain reload) right
+/// after. Called from inside the callback, it cannot wait for the call it is made from (nor for
+/// others further up the same thread's stack): that one returns after it, so free its
+/// `user_data` only once it has. A callback must therefore not block waiting for a thread that
+/// is in this function. After `fork()`, the child keeps the callback (its own calls only).
 /// Errors: `MSSTORE_E_INVALID_ARGUMENT` for a level outside 1..5 (with a non-NULL callback).
 #[no_mangle]
 pub extern "C" fn msstore_log_set_callback(
@@ -44,6 +48,7 @@ pub extern "C" fn msstore_log_set_callback(
     max_level: i32,
 ) -> msstore_result {
     boundary!({
+        super::fork::watch();
         let Some(cb) = cb else {
             set_sink(None, Level::Error);
             return Ok(());

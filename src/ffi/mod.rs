@@ -15,6 +15,7 @@
 //! - [`clawback`]: refunds (clawback v1 orders, v2 queue receive/peek/delete) and their results;
 //! - [`key`]: synchronous Store ID key decoding and key accessors;
 //! - [`log`]: the log callback (secrets redacted);
+//! - `fork`: `fork()` detection: a child never touches the handles it inherited;
 //! - [`ledger`]: the consume ledger (open, consume/reconcile operations, acknowledgements,
 //!   clawback matching).
 //! - `driver` (feature `bench-driver`, hidden): safe Rust calls into this C ABI, made as a C caller makes them (benchmarks).
@@ -35,6 +36,7 @@ pub mod completion;
 #[doc(hidden)]
 pub mod driver;
 pub mod error;
+mod fork;
 pub mod handles;
 pub mod key;
 pub mod ledger;

@@ -80,6 +80,13 @@ pub enum msstore_result {
     /// The client is shutting down (`msstore_client_shutdown`/`_free`), or the operation was in
     /// flight when it did. Do not start new operations on this client.
     MSSTORE_E_SHUTTING_DOWN = 7151,
+    /// The handle was made in the parent process before `fork()` and is used in the child. The
+    /// child has none of the parent's threads, and its client shares the parent's epoll
+    /// instance, so the library never touches an inherited object: every call with it returns
+    /// this code, and freeing it leaks it on purpose (freeing would disturb the parent's
+    /// sockets). Create a new client in the child; the parent is unaffected. Detected with
+    /// `pthread_atfork`, so `fork()` must be libc's (a raw `clone` system call is not seen).
+    MSSTORE_E_FORKED = 7152,
     /// Clawback delete: the pop receipt was superseded by a later receive (400
     /// PopReceiptMismatch). The message will be delivered again; skip it and carry on.
     MSSTORE_E_POP_RECEIPT_MISMATCH = 7160,

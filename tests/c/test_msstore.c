@@ -1752,6 +1752,7 @@ static void test_ledger_ingest(msstore_client *c) {
 }
 
 #include "test_consume_outcomes.inc"
+#include "test_lifecycle.inc"
 
 int main(void) {
   msstore_client *c, *noretry;
@@ -1796,6 +1797,9 @@ int main(void) {
   test_ledger_ingest(c);
   test_consume_v6(c, noretry);
   test_maybe_applied_matrix();
+  test_log_callback_removal();
+  test_shutdown_bound();
+  test_fork();
   CHECK_CODE(msstore_client_free(noretry), MSSTORE_OK);
   CHECK_CODE(msstore_client_free(c), MSSTORE_OK);
 

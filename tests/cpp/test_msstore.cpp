@@ -150,7 +150,7 @@ TEST(Basics, EveryCodeHasANameKindAndDescription) {
                       Code::KeyMustBeReminted, Code::ClientIdMismatch, Code::MissingServiceToken,
                       Code::Throttled, Code::Network, Code::Timeout, Code::NotFound, Code::Service,
                       Code::ConsumeOutcomeUnknown, Code::MalformedResponse, Code::Canceled,
-                      Code::ShuttingDown, Code::PopReceiptMismatch, Code::MessageNotFound,
+                      Code::ShuttingDown, Code::Forked, Code::PopReceiptMismatch, Code::MessageNotFound,
                       Code::InvalidClawbackEvent, Code::Storage, Code::BackendNotCompiled,
                       Code::Panic, Code::Internal};
   for (Code c : all) {

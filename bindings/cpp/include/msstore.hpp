@@ -64,6 +64,7 @@ enum class Code : int32_t {
   MalformedResponse = MSSTORE_E_MALFORMED_RESPONSE,
   Canceled = MSSTORE_E_CANCELED,
   ShuttingDown = MSSTORE_E_SHUTTING_DOWN,
+  Forked = MSSTORE_E_FORKED,  // a handle made before fork(), used in the child: make a new client
   PopReceiptMismatch = MSSTORE_E_POP_RECEIPT_MISMATCH,  // clawback delete: receipt superseded
   MessageNotFound = MSSTORE_E_MESSAGE_NOT_FOUND,        // clawback delete: already gone
   InvalidClawbackEvent = MSSTORE_E_INVALID_CLAWBACK_EVENT,

@@ -28,6 +28,8 @@ namespace Msstore
         MalformedResponse = 7143,
         Canceled = 7150,
         ShuttingDown = 7151,
+        /// <summary>A handle made before fork(), used in the child process: create a new client there.</summary>
+        Forked = 7152,
         PopReceiptMismatch = 7160,
         MessageNotFound = 7161,
         InvalidClawbackEvent = 7162,

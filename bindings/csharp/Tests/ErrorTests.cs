@@ -272,6 +272,7 @@ namespace Msstore.Tests
                 { StoreResult.ConsumeOutcomeUnknown, typeof(ConsumeOutcomeUnknownException) },
                 { StoreResult.MalformedResponse, typeof(MalformedResponseException) },
                 { StoreResult.ShuttingDown, typeof(StoreShuttingDownException) },
+                { StoreResult.Forked, typeof(StoreInternalException) },
                 { StoreResult.PopReceiptMismatch, typeof(PopReceiptMismatchException) },
                 { StoreResult.MessageNotFound, typeof(MessageNotFoundException) },
                 { StoreResult.InvalidClawbackEvent, typeof(InvalidClawbackEventException) },
