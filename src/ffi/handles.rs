@@ -42,6 +42,7 @@ impl Hasher for IdHasher {
 }
 
 type Shard = Mutex<HashMap<usize, Obj, BuildHasherDefault<IdHasher>>>;
+type ShardGuard = std::sync::MutexGuard<'static, HashMap<usize, Obj, BuildHasherDefault<IdHasher>>>;
 
 const SHARDS: usize = 16;
 
@@ -51,9 +52,7 @@ static LIVE: Lazy<[Shard; SHARDS]> = Lazy::new(|| std::array::from_fn(|_| Mutex:
 /// debuggers, and are never 0.
 static NEXT: AtomicUsize = AtomicUsize::new(0x10_0000);
 
-fn shard(
-    id: usize,
-) -> std::sync::MutexGuard<'static, HashMap<usize, Obj, BuildHasherDefault<IdHasher>>> {
+fn shard(id: usize) -> ShardGuard {
     // A panic while holding this lock cannot leave the map inconsistent (single inserts and
     // removes), so a poisoned lock is still usable.
     LIVE[(id >> 4) % SHARDS]
@@ -176,8 +175,6 @@ pub(crate) fn remove_any(id: usize) {
 pub(crate) fn next_id() -> usize {
     NEXT.load(Ordering::Relaxed)
 }
-
-type ShardGuard = std::sync::MutexGuard<'static, HashMap<usize, Obj, BuildHasherDefault<IdHasher>>>;
 
 thread_local! {
     /// Every shard's lock, held by the forking thread across `fork()` (see `fork`).

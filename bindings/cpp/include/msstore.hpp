@@ -1512,6 +1512,12 @@ class Client {
   /// Completes every operation in flight with ShuttingDown (callbacks run here) and refuses new
   /// ones. The destructor does it too.
   Code shutdown() noexcept { return static_cast<Code>(msstore_client_shutdown(c_.get())); }
+  /// Bounds how long shutdown() and the destructor wait for callbacks running on other threads.
+  /// Zero, the default, waits as long as they run (no callback runs after they return); with a
+  /// bound they return Code::Timeout when it passes, and those callbacks finish later.
+  Code set_shutdown_timeout(std::chrono::milliseconds timeout) noexcept {
+    return static_cast<Code>(msstore_client_set_shutdown_timeout(c_.get(), ms32(timeout)));
+  }
   /// Shuts down and frees now. Safe to call twice, and from inside a callback.
   Code reset() noexcept { return c_.reset(); }
   msstore_client *native() const noexcept { return c_.get(); }

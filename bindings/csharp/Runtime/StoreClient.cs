@@ -319,6 +319,18 @@ namespace Msstore
             handle.Dispose();
         }
 
+        /// <summary>Bounds how long <see cref="Dispose"/> waits for callbacks running on other
+        /// threads (msstore_client_set_shutdown_timeout). TimeSpan.Zero, the default, waits as long
+        /// as they run, so that none runs after Dispose returns; with a bound, a callback that
+        /// never returns cannot hang Dispose, but callbacks still running finish after it.</summary>
+        public void SetShutdownTimeout(TimeSpan timeout)
+        {
+            double ms = timeout.TotalMilliseconds;
+            if (ms < 0 || ms > uint.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
+            int rc = NativeMethods.msstore_client_set_shutdown_timeout(handle, (uint)Math.Ceiling(ms));
+            if (rc != 0) throw StoreException.FromCode(rc);
+        }
+
         // ---- plumbing ------------------------------------------------------------------------
 
         private delegate int Starter(NativeArena arena, ref CallOptions call, IntPtr userData, out OpHandle op);

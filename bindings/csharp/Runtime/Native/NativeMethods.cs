@@ -69,6 +69,9 @@ namespace Msstore.Native
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_client_free(IntPtr client);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int msstore_client_set_shutdown_timeout(ClientHandle client, uint timeoutMs);
+
         // ---- operations -------------------------------------------------------------------
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int msstore_op_cancel(OpHandle op);
