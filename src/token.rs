@@ -226,9 +226,12 @@ impl TokenCache {
         if let Some(t) = self.cached(slot, self.refresh_margin) {
             return Ok(t);
         }
-        // A fetch completed (and failed) while we waited: share its outcome instead of hammering
-        // Entra once per waiter.
+        // A fetch completed while we waited: share its outcome instead of hammering Entra (or
+        // a provider) once per waiter, also when its token is already inside the margin.
         if slot.generation.load(Ordering::Acquire) != seen_generation {
+            if let Some(t) = self.cached(slot, Duration::from_secs(5)) {
+                return Ok(t);
+            }
             if let Ok(guard) = slot.last_error.read() {
                 if let Some((gen, err)) = guard.as_ref() {
                     if *gen > seen_generation {
