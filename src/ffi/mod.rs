@@ -13,6 +13,9 @@
 //! - [`ops`]: one start function per network operation;
 //! - [`results`]: result handles and their copy-by-index accessors;
 //! - [`clawback`]: refunds (clawback v1 orders, v2 queue receive/peek/delete) and their results;
+//! - [`credential`]: the credential forms as handles for the client options, the caller-supplied
+//!   token provider (callback and sink), the credential's expiry;
+//! - [`doctor`]: the setup checks of `msstore doctor` and their report;
 //! - [`key`]: synchronous Store ID key decoding and key accessors;
 //! - [`log`]: the log callback (secrets redacted);
 //! - `fork`: `fork()` detection: a child never touches the handles it inherited;
@@ -32,6 +35,8 @@ mod accessors;
 pub mod clawback;
 pub mod client;
 pub mod completion;
+pub mod credential;
+pub mod doctor;
 #[cfg(feature = "bench-driver")]
 #[doc(hidden)]
 pub mod driver;
@@ -61,8 +66,8 @@ pub extern "C" fn msstore_version() -> *const c_char {
     boundary!({ Ok(VERSION_C.as_ptr().cast()) })
 }
 
-/// The number of live library objects (clients, operations, errors and result handles) in the
-/// process. A leak check for tests: after every object has been freed it is 0.
+/// The number of live library objects (clients, operations, errors, result handles, credentials
+/// and doctor reports) in the process. A leak check for tests: after every object has been freed it is 0.
 ///
 /// Threading: any thread. Errors: none.
 #[no_mangle]
