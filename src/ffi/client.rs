@@ -4,7 +4,7 @@ use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, 
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
-use super::strings::{in_opt_str, in_str, read_versioned, write_out, MAX_JSON};
+use super::strings::{in_opt_str, in_str, read_versioned_explained, write_out, MAX_JSON};
 use super::types::{
     msstore_call_options, msstore_client, msstore_client_options, msstore_error, msstore_result,
 };
@@ -215,8 +215,8 @@ pub unsafe extern "C" fn msstore_client_new(
     boundary!({
         let settings = || {
             // SAFETY: forwarded contract.
-            let o = unsafe { read_versioned(opts) }
-                .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
+            let o = unsafe { read_versioned_explained(opts) }
+                .map_err(|(c, message)| bad_arg(c, &message))?;
             // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
             let req = |p, n| unsafe { field(p, n) };
             let mut cfg = ClientConfig::new(
