@@ -15,11 +15,11 @@ use super::strings::{
     cstring, in_opt_string, in_string, non_null, read_versioned, read_versioned_explained,
     write_out, Arena,
 };
-use super::versions::StructVersions;
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
     msstore_order_transaction, msstore_result, zeroed_default, Versioned,
 };
+use super::versions::StructVersions;
 use crate::clawback::ReceiveOptions;
 use crate::error::{Error, Result};
 use crate::ledger::{
