@@ -2332,8 +2332,10 @@ MSSTORE_EXPORT const struct msstore_error *msstore_op_error(const struct msstore
  taken) are freed after both this call and the callback. The handle is dead at once: every
  later call with it (`msstore_op_status`, `_cancel`, `_wait`, `_take_*`, `_error`, `_free`)
  returns `MSSTORE_E_INVALID_HANDLE` (`msstore_op_error`: NULL), except inside the
- operation's own callback, where the `op` it was given stays valid until it returns. NULL is
- a no-op. Threading: any thread, including inside its own callback.
+ operation's own callback, where the `op` it was given stays valid until it returns. In the
+ callback of an operation started without `out_op`, `op` is borrowed: freeing it returns
+ `MSSTORE_E_BORROWED_HANDLE` and changes nothing. NULL is a no-op. Threading: any thread,
+ including inside its own callback.
  */
 MSSTORE_EXPORT msstore_result msstore_op_free(struct msstore_op *op);
 

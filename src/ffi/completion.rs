@@ -91,6 +91,8 @@ pub(crate) struct Op {
     client: Weak<ClientObj>,
     client_key: usize,
     mode: Mode,
+    /// The handle was written to the caller's `out_op`; else only the callback sees it, lent.
+    handed_out: bool,
     cb: msstore_completion_cb,
     user_data: usize,
     st: Mutex<OpState>,
@@ -226,7 +228,13 @@ impl Op {
     fn user_release(&self) -> Result<(), msstore_result> {
         let mut st = lock(&self.st);
         if !st.user_holds {
-            return Err(msstore_result::MSSTORE_E_INVALID_HANDLE);
+            // The callback's `op` of an operation started without `out_op` is the delivery's.
+            let lent = !self.handed_out && st.callback_thread == Some(std::thread::current().id());
+            return Err(if lent {
+                msstore_result::MSSTORE_E_BORROWED_HANDLE
+            } else {
+                msstore_result::MSSTORE_E_INVALID_HANDLE
+            });
         }
         st.user_holds = false;
         self.release_if_unheld(st);
@@ -323,6 +331,7 @@ where
         client: Arc::downgrade(&c),
         client_key: Arc::as_ptr(&c) as usize,
         mode,
+        handed_out: !out_op.is_null(),
         cb,
         user_data: user_data as usize,
         st: Mutex::new(OpState {
@@ -540,8 +549,10 @@ pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_erro
 /// taken) are freed after both this call and the callback. The handle is dead at once: every
 /// later call with it (`msstore_op_status`, `_cancel`, `_wait`, `_take_*`, `_error`, `_free`)
 /// returns `MSSTORE_E_INVALID_HANDLE` (`msstore_op_error`: NULL), except inside the
-/// operation's own callback, where the `op` it was given stays valid until it returns. NULL is
-/// a no-op. Threading: any thread, including inside its own callback.
+/// operation's own callback, where the `op` it was given stays valid until it returns. In the
+/// callback of an operation started without `out_op`, `op` is borrowed: freeing it returns
+/// `MSSTORE_E_BORROWED_HANDLE` and changes nothing. NULL is a no-op. Threading: any thread,
+/// including inside its own callback.
 #[no_mangle]
 pub extern "C" fn msstore_op_free(op: *mut msstore_op) -> msstore_result {
     boundary!({
