@@ -249,6 +249,50 @@ mod tests {
     }
 
     #[test]
+    fn struct_sizes_off_a_version_are_neither_read_nor_written() {
+        use super::super::types::{msstore_client_options, msstore_token_info};
+        let mut o = msstore_client_options {
+            struct_size: 12,
+            tenant_id: c"tenant".as_ptr(),
+            ..Default::default()
+        };
+        // SAFETY: `o` is a whole struct, readable for any size up to its own.
+        let read = |o: &msstore_client_options| unsafe { read_versioned(o) };
+        assert_eq!(
+            read(&o).err(),
+            Some(msstore_result::MSSTORE_E_INVALID_ARGUMENT)
+        );
+        o.struct_size =
+            std::mem::offset_of!(msstore_client_options, max_connections_per_host) as u32;
+        o.max_connections_per_host = 7;
+        let v = read(&o).unwrap();
+        assert_eq!(v.tenant_id, o.tenant_id);
+        assert_eq!(
+            v.max_connections_per_host, 0,
+            "a field past the version is a default"
+        );
+
+        let view = msstore_token_info {
+            struct_size: 0,
+            audience: 1,
+            value: c"t".as_ptr(),
+            expires_at_unix_ms: 5,
+        };
+        let mut out = msstore_token_info {
+            struct_size: 12,
+            ..Default::default()
+        };
+        // SAFETY: `out` is a whole writable struct.
+        let code = unsafe { write_view(&mut out, &view) };
+        assert_eq!(code, Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT));
+        assert!(out.value.is_null() && out.audience == 0, "nothing written");
+        out.struct_size = std::mem::size_of::<msstore_token_info>() as u32;
+        // SAFETY: as above.
+        assert!(unsafe { write_view(&mut out, &view) }.is_ok());
+        assert_eq!((out.audience, out.expires_at_unix_ms), (1, 5));
+    }
+
+    #[test]
     fn buffer_copy() {
         let mut need = 0usize;
         let mut buf = [0 as c_char; 4];
