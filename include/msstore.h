@@ -238,8 +238,9 @@ enum msstore_result
    */
   MSSTORE_OK = 0,
   /*
-   An argument is invalid (empty id, bad enum value, bad struct_size, wrong result type for a
-   take, a request the service answered 400). Fix the call; do not retry as is.
+   An argument is invalid (empty id, bad enum value, a `struct_size` that is not the size of a
+   published version of the struct, wrong result type for a take, a request the service
+   answered 400). Fix the call; do not retry as is.
    */
   MSSTORE_E_INVALID_ARGUMENT = 7101,
   /*
@@ -274,6 +275,13 @@ enum msstore_result
    requested object (e.g. taking an error from a successful operation).
    */
   MSSTORE_E_NO_RESULT = 7108,
+  /*
+   The handle is borrowed: owned by another object that frees it (e.g. the error
+   `msstore_op_error` returns, owned by its operation). A `_free` of it frees nothing and
+   returns this code; the handle stays valid. To own it, take it instead
+   (`msstore_op_take_error`).
+   */
+  MSSTORE_E_BORROWED_HANDLE = 7109,
   /*
    The client configuration is unusable (missing tenant/client id/secret, bad URL, plain http
    to a non-loopback host, invalid JSON). Fix the configuration.
@@ -778,7 +786,10 @@ typedef struct msstore_grant_options {
 /*
  Client options for `msstore_client_new`. Set `struct_size = sizeof(msstore_client_options)`
  (`msstore_client_options_init` does it); fields a caller's older header lacks take their
- defaults. Strings are NUL-terminated UTF-8, copied during the call; NULL means "default".
+ defaults. As with every struct that has a `struct_size`, a size that is not `sizeof` the
+ struct in some published header (one that ends inside a field, or one larger than this
+ library's struct) is `MSSTORE_E_INVALID_ARGUMENT`, and the message says which sizes this
+ library accepts. Strings are NUL-terminated UTF-8, copied during the call; NULL means "default".
  */
 typedef struct msstore_client_options {
   uint32_t struct_size;
@@ -2347,8 +2358,9 @@ msstore_result msstore_error_copy_message(const struct msstore_error *e,
 
 /*
  Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
- `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
- strings from this error.
+ `MSSTORE_E_INVALID_HANDLE`). A borrowed error (the one `msstore_op_error` returns, owned by
+ its operation) is not freed: returns `MSSTORE_E_BORROWED_HANDLE` and it stays valid.
+ Threading: any thread, but not while another thread still reads strings from this error.
  */
 MSSTORE_EXPORT msstore_result msstore_error_free(struct msstore_error *e);
 
@@ -2706,15 +2718,22 @@ MSSTORE_EXPORT msstore_result msstore_op_cancel(struct msstore_op *op);
 /*
  The operation's error, borrowed: owned by the operation, valid until the operation is freed
  (or, for an operation started without `out_op`, until its callback returns). NULL when the
- operation succeeded, is pending, or the error was taken.
+ operation succeeded, is pending, or the error was taken, and for a freed operation handle.
+ Do not free it: `msstore_error_free` refuses it with `MSSTORE_E_BORROWED_HANDLE` (take it
+ with `msstore_op_take_error` to own it).
  */
 MSSTORE_EXPORT const struct msstore_error *msstore_op_error(const struct msstore_op *op);
 
 /*
  Releases the caller's handle to an operation (the one written to `out_op`). Does not cancel
  it: the callback still fires exactly once, and the operation's resources (and any result not
- taken) are freed after both this call and the callback. NULL is a no-op; a second free gives
- `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
+ taken) are freed after both this call and the callback. The handle is dead at once: every
+ later call with it (`msstore_op_status`, `_cancel`, `_wait`, `_take_*`, `_error`, `_free`)
+ returns `MSSTORE_E_INVALID_HANDLE` (`msstore_op_error`: NULL), except inside the
+ operation's own callback, where the `op` it was given stays valid until it returns. In the
+ callback of an operation started without `out_op`, `op` is borrowed: freeing it returns
+ `MSSTORE_E_BORROWED_HANDLE` and changes nothing. NULL is a no-op. Threading: any thread,
+ including inside its own callback.
  */
 MSSTORE_EXPORT msstore_result msstore_op_free(struct msstore_op *op);
 

@@ -5,7 +5,7 @@ use super::credential::credential_of;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
-use super::strings::{in_opt_str, in_str, read_versioned, write_out, MAX_JSON};
+use super::strings::{in_opt_str, in_str, read_versioned_explained, write_out, MAX_JSON};
 use super::types::{
     msstore_call_options, msstore_client, msstore_client_options, msstore_error, msstore_result,
 };
@@ -249,8 +249,8 @@ pub(crate) unsafe fn options_settings(
     opts: *const msstore_client_options,
 ) -> Result<Settings, (msstore_result, Error)> {
     // SAFETY: forwarded contract.
-    let o = unsafe { read_versioned(opts) }
-        .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
+    let o = unsafe { read_versioned_explained(opts) }
+        .map_err(|(c, message)| bad_arg(c, &message))?;
     // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
     let req = |p, n| unsafe { field(p, n) };
     let mut cfg = ClientConfig::new(

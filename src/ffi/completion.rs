@@ -30,6 +30,7 @@ use std::ffi::c_void;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +78,9 @@ struct OpState {
     user_holds: bool,
     /// The callback has not returned yet (or not been called).
     delivery_pending: bool,
+    /// The thread running the callback, while it runs: the handle it was given stays usable
+    /// there after the caller's `msstore_op_free`.
+    callback_thread: Option<ThreadId>,
     /// Threads blocked in `wait`: `complete` notifies only then (a notify is a system call).
     waiters: u32,
 }
@@ -87,6 +91,8 @@ pub(crate) struct Op {
     client: Weak<ClientObj>,
     client_key: usize,
     mode: Mode,
+    /// The handle was written to the caller's `out_op`; else only the callback sees it, lent.
+    handed_out: bool,
     cb: msstore_completion_cb,
     user_data: usize,
     st: Mutex<OpState>,
@@ -118,11 +124,15 @@ impl Op {
         }
         match outcome {
             Ok(p) => {
-                st.result = Some(p.register());
+                let id = p.register();
+                handles::set_borrowed(id, true);
+                st.result = Some(id);
                 st.code = Some(msstore_result::MSSTORE_OK);
             }
             Err((code, e)) => {
-                st.error = Some(register_error(code, &e));
+                let id = register_error(code, &e);
+                handles::set_borrowed(id, true);
+                st.error = Some(id);
                 st.code = Some(code);
             }
         }
@@ -207,11 +217,24 @@ impl Op {
         }
     }
 
+    /// Whether a call on this thread may use the handle: the caller holds it, or this thread
+    /// is running its callback (the callback's `op` is valid during the call).
+    fn usable_here(&self) -> bool {
+        let st = lock(&self.st);
+        st.user_holds || st.callback_thread == Some(std::thread::current().id())
+    }
+
     /// `msstore_op_free`: drop the caller's hold.
     fn user_release(&self) -> Result<(), msstore_result> {
         let mut st = lock(&self.st);
         if !st.user_holds {
-            return Err(msstore_result::MSSTORE_E_INVALID_HANDLE);
+            // The callback's `op` of an operation started without `out_op` is the delivery's.
+            let lent = !self.handed_out && st.callback_thread == Some(std::thread::current().id());
+            return Err(if lent {
+                msstore_result::MSSTORE_E_BORROWED_HANDLE
+            } else {
+                msstore_result::MSSTORE_E_INVALID_HANDLE
+            });
         }
         st.user_holds = false;
         self.release_if_unheld(st);
@@ -240,11 +263,13 @@ pub(crate) fn deliver(op: &Arc<Op>) {
         IN_CALLBACK.with(|s| s.borrow_mut().push(op.client_key));
         let user_data = op.user_data as *mut c_void;
         let handle = handles::ptr_of::<msstore_op>(op.id());
+        lock(&op.st).callback_thread = Some(std::thread::current().id());
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             // SAFETY: `cb` is the caller's completion callback, called exactly once with the
             // user_data it passed and a handle that stays live until this call returns.
             unsafe { cb(user_data, code, handle) }
         }));
+        lock(&op.st).callback_thread = None;
         IN_CALLBACK.with(|s| {
             s.borrow_mut().pop();
         });
@@ -306,6 +331,7 @@ where
         client: Arc::downgrade(&c),
         client_key: Arc::as_ptr(&c) as usize,
         mode,
+        handed_out: !out_op.is_null(),
         cb,
         user_data: user_data as usize,
         st: Mutex::new(OpState {
@@ -314,6 +340,7 @@ where
             error: None,
             user_holds: !out_op.is_null(),
             delivery_pending: true,
+            callback_thread: None,
             waiters: 0,
         }),
         cv: Condvar::new(),
@@ -404,6 +431,18 @@ where
     Ok(())
 }
 
+/// An operation handle as the caller may use it: live, and not released by `msstore_op_free`
+/// (except inside its own callback, whose `op` stays valid during the call). The operation
+/// itself runs on after a free; only the handle is dead.
+fn caller_op(op: *const msstore_op) -> Result<Arc<Op>, msstore_result> {
+    let o = handles::get(op)?;
+    if o.usable_here() {
+        Ok(o)
+    } else {
+        Err(msstore_result::MSSTORE_E_INVALID_HANDLE)
+    }
+}
+
 /// Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
 /// (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
 /// the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
@@ -414,7 +453,7 @@ where
 #[no_mangle]
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
     boundary!({
-        let o = handles::get(op)?;
+        let o = caller_op(op)?;
         if o.code().is_none() {
             o.cancel.notify_one();
         }
@@ -430,7 +469,7 @@ pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
 #[no_mangle]
 pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
     boundary!({
-        let o = handles::get(op)?;
+        let o = caller_op(op)?;
         let t = (timeout_ms != u32::MAX).then(|| Duration::from_millis(timeout_ms.into()));
         Ok(o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
@@ -440,14 +479,14 @@ pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> mssto
 #[no_mangle]
 pub extern "C" fn msstore_op_status(op: *const msstore_op) -> msstore_result {
     boundary!({
-        let o = handles::get(op)?;
+        let o = caller_op(op)?;
         Ok(o.code().unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })
 }
 
 /// Takes a result of handle type `H` out of a completed op.
 pub(crate) fn take_result<H: Handle>(op: *const msstore_op) -> Result<*mut H, msstore_result> {
-    let o = handles::get(op)?;
+    let o = caller_op(op)?;
     let mut st = lock(&o.st);
     if st.code.is_none() {
         return Err(msstore_result::MSSTORE_E_PENDING);
@@ -455,6 +494,7 @@ pub(crate) fn take_result<H: Handle>(op: *const msstore_op) -> Result<*mut H, ms
     match st.result {
         Some(id) if handles::holds::<H>(id) => {
             st.result = None;
+            handles::set_borrowed(id, false);
             Ok(handles::ptr_of(id))
         }
         Some(_) => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
@@ -474,13 +514,14 @@ pub unsafe extern "C" fn msstore_op_take_error(
     out: *mut *mut msstore_error,
 ) -> msstore_result {
     boundary!({
-        let o = handles::get(op)?;
+        let o = caller_op(op)?;
         non_null(out)?;
         let mut st = lock(&o.st);
         if st.code.is_none() {
             return Err(msstore_result::MSSTORE_E_PENDING);
         }
         let id = st.error.take().ok_or(msstore_result::MSSTORE_E_NO_RESULT)?;
+        handles::set_borrowed(id, false);
         drop(st);
         // SAFETY: non-null; the caller promises it is writable.
         unsafe { write_out(out, handles::ptr_of(id)) }
@@ -489,11 +530,13 @@ pub unsafe extern "C" fn msstore_op_take_error(
 
 /// The operation's error, borrowed: owned by the operation, valid until the operation is freed
 /// (or, for an operation started without `out_op`, until its callback returns). NULL when the
-/// operation succeeded, is pending, or the error was taken.
+/// operation succeeded, is pending, or the error was taken, and for a freed operation handle.
+/// Do not free it: `msstore_error_free` refuses it with `MSSTORE_E_BORROWED_HANDLE` (take it
+/// with `msstore_op_take_error` to own it).
 #[no_mangle]
 pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_error {
     boundary!({
-        let o = handles::get(op)?;
+        let o = caller_op(op)?;
         let error = lock(&o.st).error;
         Ok(error.map_or(std::ptr::null(), |id| {
             handles::ptr_of::<msstore_error>(id).cast_const()
@@ -503,8 +546,13 @@ pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_erro
 
 /// Releases the caller's handle to an operation (the one written to `out_op`). Does not cancel
 /// it: the callback still fires exactly once, and the operation's resources (and any result not
-/// taken) are freed after both this call and the callback. NULL is a no-op; a second free gives
-/// `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including inside its own callback.
+/// taken) are freed after both this call and the callback. The handle is dead at once: every
+/// later call with it (`msstore_op_status`, `_cancel`, `_wait`, `_take_*`, `_error`, `_free`)
+/// returns `MSSTORE_E_INVALID_HANDLE` (`msstore_op_error`: NULL), except inside the
+/// operation's own callback, where the `op` it was given stays valid until it returns. In the
+/// callback of an operation started without `out_op`, `op` is borrowed: freeing it returns
+/// `MSSTORE_E_BORROWED_HANDLE` and changes nothing. NULL is a no-op. Threading: any thread,
+/// including inside its own callback.
 #[no_mangle]
 pub extern "C" fn msstore_op_free(op: *mut msstore_op) -> msstore_result {
     boundary!({

@@ -85,6 +85,8 @@ result_codes! {
     MSSTORE_E_PENDING (Internal) "the operation has not completed yet",
     MSSTORE_E_NO_RESULT (Internal)
         "no such result (already taken, or not produced by this operation)",
+    MSSTORE_E_BORROWED_HANDLE (Internal)
+        "the handle is borrowed from the object that owns it; it was not freed",
     MSSTORE_E_CONFIGURATION Configuration "the client configuration is unusable; fix it",
     MSSTORE_E_INVALID_KEY InvalidKey "not a Store ID key; ask the game client for a fresh key",
     MSSTORE_E_ENTRA_AUTH EntraAuth

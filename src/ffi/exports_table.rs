@@ -34,8 +34,9 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
                 name: "msstore_error_free",
                 doc: r#"
                 Frees an error. NULL is a no-op; a freed or foreign handle is ignored (returns
-                `MSSTORE_E_INVALID_HANDLE`). Threading: any thread, but not while another thread still reads
-                strings from this error.
+                `MSSTORE_E_INVALID_HANDLE`). A borrowed error (the one `msstore_op_error` returns, owned by
+                its operation) is not freed: returns `MSSTORE_E_BORROWED_HANDLE` and it stays valid.
+                Threading: any thread, but not while another thread still reads strings from this error.
             "#,
             },
         ],

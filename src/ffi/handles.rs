@@ -6,6 +6,10 @@
 //! `MSSTORE_E_INVALID_HANDLE`; a `_free` racing with a call on another thread is safe because
 //! the call holds its own `Arc`.
 //!
+//! A handle another object owns (an operation's result or error until the caller takes it) is
+//! registered as *borrowed*: it can be looked up, but its `_free` is refused with
+//! `MSSTORE_E_BORROWED_HANDLE` and changes nothing; its owner removes it.
+//!
 //! Every operation registers and looks up several handles (client, op, result), from the
 //! caller's thread, runtime workers and the polling thread at once, so the registry is split
 //! into shards, each a mutex around a map keyed with a cheap hash of the id: consecutive ids
@@ -41,8 +45,15 @@ impl Hasher for IdHasher {
     }
 }
 
-type Shard = Mutex<HashMap<usize, Obj, BuildHasherDefault<IdHasher>>>;
-type ShardGuard = std::sync::MutexGuard<'static, HashMap<usize, Obj, BuildHasherDefault<IdHasher>>>;
+/// A live object, and whether another object owns it (its `_free` is refused).
+struct Entry {
+    obj: Obj,
+    borrowed: bool,
+}
+
+type Map = HashMap<usize, Entry, BuildHasherDefault<IdHasher>>;
+type Shard = Mutex<Map>;
+type ShardGuard = std::sync::MutexGuard<'static, Map>;
 
 const SHARDS: usize = 16;
 
@@ -107,8 +118,22 @@ pub(crate) fn register_arc<H: Handle>(value: Arc<H::Obj>) -> *mut H {
 pub(crate) fn register_any(value: Obj) -> usize {
     fork::watch();
     let id = NEXT.fetch_add(16, Ordering::Relaxed);
-    shard(id).insert(id, value);
+    shard(id).insert(
+        id,
+        Entry {
+            obj: value,
+            borrowed: false,
+        },
+    );
     id
+}
+
+/// Marks a live handle as owned by another object (`true`: its `_free` is refused) or hands it
+/// to the caller (`false`: a take).
+pub(crate) fn set_borrowed(id: usize, borrowed: bool) {
+    if let Some(e) = shard(id).get_mut(&id) {
+        e.borrowed = borrowed;
+    }
 }
 
 /// Looks up a live handle.
@@ -122,7 +147,7 @@ fn get_id<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
     }
     let obj = shard(id)
         .get(&id)
-        .cloned()
+        .map(|e| e.obj.clone())
         .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
     if fork::inherited(id) {
         return Err(msstore_result::MSSTORE_E_FORKED);
@@ -137,7 +162,8 @@ pub(crate) fn holds<H: Handle>(id: usize) -> bool {
 }
 
 /// Unregisters a live handle and returns the object (dropped when the last `Arc` goes). Fails,
-/// leaving the registry unchanged, when the handle is not live or of another type.
+/// leaving the registry unchanged, when the handle is not live, of another type
+/// (`MSSTORE_E_INVALID_HANDLE`) or borrowed (`MSSTORE_E_BORROWED_HANDLE`).
 pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result> {
     let id = id_of(p);
     if id == 0 {
@@ -145,8 +171,10 @@ pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result
     }
     let mut map = shard(id);
     match map.get(&id) {
-        Some(o) if o.is::<H::Obj>() => {}
-        _ => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
+        Some(e) if !e.obj.is::<H::Obj>() => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
+        Some(e) if e.borrowed => return Err(msstore_result::MSSTORE_E_BORROWED_HANDLE),
+        Some(_) => {}
+        None => return Err(msstore_result::MSSTORE_E_INVALID_HANDLE),
     }
     if fork::inherited(id) {
         // Left in place: dropping a parent's object in the child would disturb the parent.
@@ -154,7 +182,8 @@ pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result
     }
     let obj = map
         .remove(&id)
-        .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+        .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?
+        .obj;
     drop(map);
     obj.downcast::<H::Obj>()
         .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
@@ -168,7 +197,8 @@ pub(crate) fn free<H: Handle>(p: *mut H) -> Result<(), msstore_result> {
     remove(p).map(drop)
 }
 
-/// Unregisters whatever the id is (used for result handles an operation still owns).
+/// Unregisters whatever the id is, borrowed or not (the owner's release of result handles an
+/// operation still owns).
 pub(crate) fn remove_any(id: usize) {
     let obj = shard(id).remove(&id);
     drop(obj);
@@ -248,6 +278,21 @@ mod tests {
         );
         assert_eq!(free::<Small>(std::ptr::null_mut()), Ok(()));
         assert_eq!(free(a), Err(msstore_result::MSSTORE_E_INVALID_HANDLE));
+    }
+
+    #[test]
+    fn a_borrowed_handle_is_not_freed_until_handed_over() {
+        let a: *mut Small = register(7u32);
+        set_borrowed(id_of(a), true);
+        assert_eq!(free(a), Err(msstore_result::MSSTORE_E_BORROWED_HANDLE));
+        assert_eq!(*get(a).unwrap(), 7, "a refused free changes nothing");
+        set_borrowed(id_of(a), false);
+        assert_eq!(free(a), Ok(()));
+        assert!(get(a).is_err());
+        let b: *mut Small = register(8u32);
+        set_borrowed(id_of(b), true);
+        remove_any(id_of(b));
+        assert!(get(b).is_err(), "the owner removes it");
     }
 
     #[test]

@@ -12,12 +12,14 @@ use super::handles;
 use super::panic::boundary;
 use super::results::{transaction_view, Payload, Views};
 use super::strings::{
-    cstring, in_opt_string, in_string, non_null, read_versioned, write_out, Arena,
+    cstring, in_opt_string, in_string, non_null, read_versioned, read_versioned_explained,
+    write_out, Arena,
 };
 use super::types::{
     msstore_call_options, msstore_client, msstore_completion_cb, msstore_error, msstore_op,
     msstore_order_transaction, msstore_result, zeroed_default, Versioned,
 };
+use super::versions::StructVersions;
 use crate::clawback::ReceiveOptions;
 use crate::error::{Error, Result};
 use crate::ledger::{
@@ -387,6 +389,24 @@ unsafe fn sync_call(
     }
 }
 
+/// Reads the options of a synchronous call ([`sync_call`]): a `struct_size` that is no
+/// published version's is an error whose message names the sizes accepted.
+///
+/// # Safety
+/// As [`read_versioned_explained`].
+unsafe fn sync_options<T: Versioned + StructVersions + Default>(
+    p: *const T,
+) -> std::result::Result<Result<T>, msstore_result> {
+    // SAFETY: forwarded contract.
+    match unsafe { read_versioned_explained(p) } {
+        Ok(o) => Ok(Ok(o)),
+        Err((code @ msstore_result::MSSTORE_E_INVALID_ARGUMENT, message)) => {
+            Ok(Err(error_for_code(code, &message)))
+        }
+        Err((code, _)) => Err(code),
+    }
+}
+
 fn ledger_of(l: *const msstore_ledger) -> std::result::Result<Ledger, msstore_result> {
     Ok(handles::get(l)?.0.clone())
 }
@@ -440,7 +460,10 @@ pub unsafe extern "C" fn msstore_ledger_open(
         Ok(unsafe {
             sync_call(err, || {
                 non_null(out)?;
-                let o = read_versioned(opts)?;
+                let o = match sync_options(opts)? {
+                    Ok(o) => o,
+                    Err(e) => return Ok(Err(e)),
+                };
                 let mut c = LedgerConfig::default();
                 if let Some(p) = in_opt_string(o.sqlite_path)? {
                     c.sqlite_path = p;
@@ -738,7 +761,10 @@ pub unsafe extern "C" fn msstore_ledger_apply_clawback(
         Ok(unsafe {
             sync_call(err, || {
                 let l = ledger_of(ledger)?;
-                let o = read_versioned(m)?;
+                let o = match sync_options(m)? {
+                    Ok(o) => o,
+                    Err(e) => return Ok(Err(e)),
+                };
                 use msstore_clawback_event_state::*;
                 let state = match o.state {
                     x if x == MSSTORE_CLAWBACK_RETURNED as i32 => ClawbackState::Returned,

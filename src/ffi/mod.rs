@@ -6,6 +6,8 @@
 //! - [`types`]: `repr(C)` enums and structs shared with C (result codes, options, item views);
 //! - [`handles`]: the registry of live handles (freed-handle detection, `msstore_live_objects`);
 //! - [`panic`]: the panic boundary every export runs inside;
+//! - `versions`: the published sizes of every struct with a `struct_size` (read and written
+//!   only at those sizes);
 //! - [`strings`]: strings in (NUL-terminated UTF-8, bounded) and out (owned by a handle);
 //! - [`error`]: result-code mapping, `msstore_error` objects and their accessors;
 //! - [`completion`]: operation handles, the per-client queue, the three completion modes;
@@ -51,6 +53,7 @@ pub mod panic;
 pub mod results;
 pub mod strings;
 pub mod types;
+mod versions;
 
 use panic::boundary;
 use std::ffi::c_char;

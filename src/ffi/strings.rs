@@ -5,6 +5,8 @@
 //! caller buffer with a needed-size query ([`copy_to_buffer`]).
 
 use super::types::{msstore_result, Versioned};
+use super::versions::{self, StructVersions};
+use crate::log::{log_at, Level};
 use std::ffi::{c_char, CStr, CString};
 
 /// Longest ordinary string argument (keys are a few KiB).
@@ -63,59 +65,86 @@ pub(crate) unsafe fn in_opt_string(p: *const c_char) -> Result<Option<String>, m
     unsafe { in_opt_str(p) }.map(|s| s.map(str::to_string))
 }
 
-/// Reads a versioned options struct: copies `min(struct_size, sizeof(T))` bytes over a zeroed
-/// (default) value, so a caller built against an older, shorter struct gets defaults for the
-/// fields it does not know.
+/// Reads a versioned options struct: accepts only the `struct_size` of a published version
+/// ([`versions`](super::versions)) and copies that version's fields over a zeroed (default)
+/// value, so a caller built against an older, shorter struct gets defaults for the fields it
+/// does not know. Any other size is `MSSTORE_E_INVALID_ARGUMENT` (logged with the sizes
+/// accepted).
 ///
 /// # Safety
 /// `p` is NULL or points to at least `struct_size` readable bytes whose first 4 are `struct_size`.
-pub(crate) unsafe fn read_versioned<T: Versioned + Default>(
+pub(crate) unsafe fn read_versioned<T: Versioned + StructVersions + Default>(
     p: *const T,
 ) -> Result<T, msstore_result> {
+    // SAFETY: forwarded contract.
+    unsafe { read_versioned_explained(p) }.map_err(|(code, _)| code)
+}
+
+/// [`read_versioned`], with the message of a refusal (for functions that return an error
+/// object).
+///
+/// # Safety
+/// As [`read_versioned`].
+pub(crate) unsafe fn read_versioned_explained<T: Versioned + StructVersions + Default>(
+    p: *const T,
+) -> Result<T, (msstore_result, String)> {
     if p.is_null() {
-        return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+        return Err((
+            msstore_result::MSSTORE_E_NULL_POINTER,
+            format!("the {} pointer is NULL", T::NAME),
+        ));
     }
     // SAFETY: every versioned struct starts with a u32 `struct_size`; the caller promises the
     // first 4 bytes are readable. Unaligned read: C may pack it anywhere.
     let size = unsafe { std::ptr::read_unaligned(p.cast::<u32>()) } as usize;
-    if !(4..=64 * 1024).contains(&size) {
-        return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
-    }
+    let n = known_size::<T>(size)?;
     let mut v = T::default();
-    let n = size.min(std::mem::size_of::<T>());
     // SAFETY: `p` has `size >= n` readable bytes; `v` is a distinct local of `size_of::<T>() >= n`
-    // bytes; any bytes are a valid T (Versioned contract: integers and raw pointers only).
+    // bytes (`n` is the end of a field of T); any bytes are a valid T (Versioned contract:
+    // integers and raw pointers only), and `n` ends on a field boundary, so no pointer is
+    // half-copied.
     unsafe {
         std::ptr::copy_nonoverlapping(p.cast::<u8>(), (&mut v as *mut T).cast::<u8>(), n);
     }
     Ok(v)
 }
 
-/// Writes a view struct into a caller struct that starts with `struct_size`: at most
-/// `min(out->struct_size, sizeof(T))` bytes, leaving `struct_size` as the caller set it.
+/// Writes a view struct into a caller struct that starts with `struct_size`: the fields of the
+/// published version that size names (never a part of a field), leaving `struct_size` as the
+/// caller set it. Any other size is `MSSTORE_E_INVALID_ARGUMENT` and writes nothing.
 ///
 /// # Safety
 /// `out` is NULL or points to a writable struct of `out->struct_size` bytes.
-pub(crate) unsafe fn write_view<T: Copy>(out: *mut T, v: &T) -> Result<(), msstore_result> {
+pub(crate) unsafe fn write_view<T: Copy + StructVersions>(
+    out: *mut T,
+    v: &T,
+) -> Result<(), msstore_result> {
     non_null(out)?;
     // SAFETY: the caller promises `out` points to a struct starting with a u32 struct_size.
     let size = unsafe { std::ptr::read_unaligned(out.cast::<u32>()) } as usize;
-    if !(4..=64 * 1024).contains(&size) {
-        return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT);
-    }
-    let n = size.min(std::mem::size_of::<T>());
-    if n > 4 {
-        // SAFETY: `out` has `size >= n` writable bytes; we skip the first 4 (struct_size) and
-        // copy the rest of the first `n` bytes of `v`, which is a distinct value.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                (v as *const T).cast::<u8>().add(4),
-                out.cast::<u8>().add(4),
-                n - 4,
-            );
-        }
+    let n = known_size::<T>(size).map_err(|(code, _)| code)?;
+    // SAFETY: `out` has `size >= n > 4` writable bytes (every version has a field after
+    // struct_size); we skip the first 4 (struct_size) and copy the rest of the first `n` bytes
+    // of `v`, which is a distinct value.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (v as *const T).cast::<u8>().add(4),
+            out.cast::<u8>().add(4),
+            n - 4,
+        );
     }
     Ok(())
+}
+
+/// The bytes of a `T` a caller's `struct_size` covers, or `MSSTORE_E_INVALID_ARGUMENT` with a
+/// message (also logged) naming the sizes this library accepts, when it is no published
+/// version's.
+fn known_size<T: StructVersions>(size: usize) -> Result<usize, (msstore_result, String)> {
+    versions::used_bytes::<T>(size).ok_or_else(|| {
+        let message = versions::refusal::<T>(size);
+        log_at!(Level::Warn, "msstore::ffi", "{message}");
+        (msstore_result::MSSTORE_E_INVALID_ARGUMENT, message)
+    })
 }
 
 /// `MSSTORE_E_NULL_POINTER` for a NULL (out-)pointer.
@@ -217,6 +246,50 @@ mod tests {
                 msstore_result::MSSTORE_E_INVALID_UTF8
             );
         }
+    }
+
+    #[test]
+    fn struct_sizes_off_a_version_are_neither_read_nor_written() {
+        use super::super::types::{msstore_client_options, msstore_token_info};
+        let mut o = msstore_client_options {
+            struct_size: 12,
+            tenant_id: c"tenant".as_ptr(),
+            ..Default::default()
+        };
+        // SAFETY: `o` is a whole struct, readable for any size up to its own.
+        let read = |o: &msstore_client_options| unsafe { read_versioned(o) };
+        assert_eq!(
+            read(&o).err(),
+            Some(msstore_result::MSSTORE_E_INVALID_ARGUMENT)
+        );
+        o.struct_size =
+            std::mem::offset_of!(msstore_client_options, max_connections_per_host) as u32;
+        o.max_connections_per_host = 7;
+        let v = read(&o).unwrap();
+        assert_eq!(v.tenant_id, o.tenant_id);
+        assert_eq!(
+            v.max_connections_per_host, 0,
+            "a field past the version is a default"
+        );
+
+        let view = msstore_token_info {
+            struct_size: 0,
+            audience: 1,
+            value: c"t".as_ptr(),
+            expires_at_unix_ms: 5,
+        };
+        let mut out = msstore_token_info {
+            struct_size: 12,
+            ..Default::default()
+        };
+        // SAFETY: `out` is a whole writable struct.
+        let code = unsafe { write_view(&mut out, &view) };
+        assert_eq!(code, Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT));
+        assert!(out.value.is_null() && out.audience == 0, "nothing written");
+        out.struct_size = std::mem::size_of::<msstore_token_info>() as u32;
+        // SAFETY: as above.
+        assert!(unsafe { write_view(&mut out, &view) }.is_ok());
+        assert_eq!((out.audience, out.expires_at_unix_ms), (1, 5));
     }
 
     #[test]

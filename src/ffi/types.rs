@@ -16,8 +16,9 @@ use std::ffi::{c_char, c_void};
 pub enum msstore_result {
     /// Success.
     MSSTORE_OK = 0,
-    /// An argument is invalid (empty id, bad enum value, bad struct_size, wrong result type for a
-    /// take, a request the service answered 400). Fix the call; do not retry as is.
+    /// An argument is invalid (empty id, bad enum value, a `struct_size` that is not the size of a
+    /// published version of the struct, wrong result type for a take, a request the service
+    /// answered 400). Fix the call; do not retry as is.
     MSSTORE_E_INVALID_ARGUMENT = 7101,
     /// A required pointer argument is NULL. Fix the call.
     MSSTORE_E_NULL_POINTER = 7102,
@@ -37,6 +38,11 @@ pub enum msstore_result {
     /// The result was already taken from this operation, or the operation succeeded without the
     /// requested object (e.g. taking an error from a successful operation).
     MSSTORE_E_NO_RESULT = 7108,
+    /// The handle is borrowed: owned by another object that frees it (e.g. the error
+    /// `msstore_op_error` returns, owned by its operation). A `_free` of it frees nothing and
+    /// returns this code; the handle stays valid. To own it, take it instead
+    /// (`msstore_op_take_error`).
+    MSSTORE_E_BORROWED_HANDLE = 7109,
     /// The client configuration is unusable (missing tenant/client id/secret, bad URL, plain http
     /// to a non-loopback host, invalid JSON). Fix the configuration.
     MSSTORE_E_CONFIGURATION = 7110,
@@ -246,7 +252,10 @@ pub(crate) unsafe trait Versioned: Sized {}
 
 /// Client options for `msstore_client_new`. Set `struct_size = sizeof(msstore_client_options)`
 /// (`msstore_client_options_init` does it); fields a caller's older header lacks take their
-/// defaults. Strings are NUL-terminated UTF-8, copied during the call; NULL means "default".
+/// defaults. As with every struct that has a `struct_size`, a size that is not `sizeof` the
+/// struct in some published header (one that ends inside a field, or one larger than this
+/// library's struct) is `MSSTORE_E_INVALID_ARGUMENT`, and the message says which sizes this
+/// library accepts. Strings are NUL-terminated UTF-8, copied during the call; NULL means "default".
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct msstore_client_options {

@@ -146,7 +146,7 @@ TEST(Basics, VersionMatchesHeader) {
 TEST(Basics, EveryCodeHasANameKindAndDescription) {
   const Code all[] = {Code::Ok, Code::InvalidArgument, Code::NullPointer, Code::InvalidUtf8, Code::TooLong,
                       Code::InvalidHandle, Code::BufferTooSmall, Code::Pending, Code::NoResult,
-                      Code::Configuration, Code::InvalidKey, Code::EntraAuth, Code::Unauthorized,
+                      Code::BorrowedHandle, Code::Configuration, Code::InvalidKey, Code::EntraAuth, Code::Unauthorized,
                       Code::KeyMustBeReminted, Code::ClientIdMismatch, Code::MissingServiceToken,
                       Code::Throttled, Code::Network, Code::Timeout, Code::NotFound, Code::Service,
                       Code::ConsumeOutcomeUnknown, Code::MalformedResponse, Code::Canceled,

@@ -48,6 +48,7 @@ enum class Code : int32_t {
   BufferTooSmall = MSSTORE_E_BUFFER_TOO_SMALL,
   Pending = MSSTORE_E_PENDING,
   NoResult = MSSTORE_E_NO_RESULT,
+  BorrowedHandle = MSSTORE_E_BORROWED_HANDLE,
   Configuration = MSSTORE_E_CONFIGURATION,
   InvalidKey = MSSTORE_E_INVALID_KEY,
   EntraAuth = MSSTORE_E_ENTRA_AUTH,

@@ -12,6 +12,7 @@ namespace Msstore
         BufferTooSmall = 7106,
         Pending = 7107,
         NoResult = 7108,
+        BorrowedHandle = 7109,
         Configuration = 7110,
         InvalidKey = 7111,
         EntraAuth = 7120,

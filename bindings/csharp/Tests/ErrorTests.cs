@@ -257,6 +257,7 @@ namespace Msstore.Tests
                 { StoreResult.BufferTooSmall, typeof(StoreInternalException) },
                 { StoreResult.Pending, typeof(StoreInternalException) },
                 { StoreResult.NoResult, typeof(StoreInternalException) },
+                { StoreResult.BorrowedHandle, typeof(StoreInternalException) },
                 { StoreResult.Configuration, typeof(StoreConfigurationException) },
                 { StoreResult.InvalidKey, typeof(InvalidStoreKeyException) },
                 { StoreResult.EntraAuth, typeof(EntraAuthException) },
