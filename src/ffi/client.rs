@@ -1,5 +1,6 @@
 //! `msstore_client`: creation from options or JSON, the completion queue, shutdown and free.
 
+use super::admission::Admission;
 use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, Op};
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
@@ -40,11 +41,14 @@ pub(crate) struct ClientObj {
     pub closing: AtomicBool,
     pub default_mode: Mode,
     pub default_timeout_ms: u32,
+    /// Operations beyond the running limit wait here, unstarted.
+    pub admission: Admission,
 }
 
 impl ClientObj {
     fn new(client: Client, mode: Mode, timeout_ms: u32) -> ClientObj {
         ClientObj {
+            admission: Admission::new(&client),
             state: Mutex::new(ClientState {
                 client: Some(client),
                 shutting_down: false,
@@ -117,6 +121,7 @@ impl ClientObj {
         for op in fail_for_shutdown(pending) {
             deliver(&op);
         }
+        self.admission.close();
         let me = Arc::as_ptr(self) as usize;
         // Callbacks on other threads normally finish in microseconds; the cap only guards
         // against a callback that never returns.
