@@ -192,7 +192,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     );
     let emu = Emulator::start(EmulatorConfig::default()).map_err(|e| format!("emulator: {e}"))?;
     let world = World::seed(&emu)?;
-    emu.add_fault(FaultRule::new(
+    let _hold = emu.add_fault(FaultRule::new(
         "collections_v9_query",
         FaultKind::Delay { ms: HOLD_MS },
     ));

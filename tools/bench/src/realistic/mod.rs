@@ -42,7 +42,6 @@ struct Plan {
     /// Run the cold start of `COLD_CALLERS` callers per RTT.
     cold: bool,
     out_dir: PathBuf,
-    smoke: bool,
 }
 
 impl Plan {
@@ -98,7 +97,6 @@ impl Plan {
                 a.get("out")
                     .unwrap_or(concat!(env!("CARGO_MANIFEST_DIR"), "/results")),
             ),
-            smoke,
         })
     }
 }

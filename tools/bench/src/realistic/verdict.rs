@@ -251,9 +251,11 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
                 } else {
                     format!("the floor's p50 is {floor:.1} ms: msstore's own time")
                 };
+                // The round trip the test bed really gave: the proxy's lateness, both ways.
+                let given = c.rtt_ms as f64 + 2.0 * c.proxy_late_ms() + c.server_ms();
                 misses.push(format!(
-                    "RTT {} c={}: {:.1} ms > {bound:.1} ms ({why})",
-                    c.rtt_ms, c.concurrency, p50.med
+                    "RTT {} c={}: {:.1} ms > {bound:.1} ms ({why}; {:.2}x the {given:.1} ms round trip the proxy gave)",
+                    c.rtt_ms, c.concurrency, p50.med, p50.med / given
                 ));
             }
         }
