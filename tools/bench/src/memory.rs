@@ -210,8 +210,11 @@ pub fn run(a: &Args) -> Result<(), String> {
     let plain = run_child(&exe, &world_file, ops, None)?;
     let heap = if Command::new("heaptrack").arg("--version").output().is_ok() {
         let half = ops / 2;
-        let t_full = scratch.0.join("full");
-        let t_half = scratch.0.join("half");
+        // `--trace-dir` keeps the traces for `heaptrack_print -p` (where the bytes are).
+        let dir = a.get("trace-dir").map_or_else(|| scratch.0.clone(), PathBuf::from);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let t_full = dir.join("full");
+        let t_half = dir.join("half");
         run_child(&exe, &world_file, ops, Some(&t_full))?;
         run_child(&exe, &world_file, half, Some(&t_half))?;
         let (full, halfp) = (peak_heap(&t_full)?, peak_heap(&t_half)?);
