@@ -331,7 +331,7 @@ mod tests {
         _server: StallServer,
         client: *mut msstore_client,
         log: Arc<Log>,
-        tags: Vec<Box<Tag>>,
+        tags: Vec<Arc<Tag>>,
     }
 
     impl Fixture {
@@ -344,10 +344,8 @@ mod tests {
             // SAFETY: all-zero is a valid options struct; init fills it right below.
             let mut o: msstore_client_options = unsafe { std::mem::zeroed() };
             // SAFETY: `o` is writable.
-            assert_eq!(
-                unsafe { msstore_client_options_init(&mut o) },
-                msstore_result::MSSTORE_OK
-            );
+            let r = unsafe { msstore_client_options_init(&mut o) };
+            assert_eq!(r, msstore_result::MSSTORE_OK);
             o.emulator_base_url = url.as_ptr();
             o.tenant_id = text.as_ptr();
             o.client_id = text.as_ptr();
@@ -373,11 +371,11 @@ mod tests {
                 completion_mode: 0,
                 timeout_ms,
             };
-            let tag = Box::new(Tag {
+            let tag = Arc::new(Tag {
                 n,
                 log: self.log.clone(),
             });
-            let ud = &*tag as *const Tag as *mut c_void;
+            let ud = Arc::as_ptr(&tag) as *mut c_void;
             self.tags.push(tag);
             let mut op = std::ptr::null_mut();
             // SAFETY: the client is live, `call` is a valid struct, `op` is writable and the
