@@ -211,7 +211,9 @@ pub fn run(a: &Args) -> Result<(), String> {
     let heap = if Command::new("heaptrack").arg("--version").output().is_ok() {
         let half = ops / 2;
         // `--trace-dir` keeps the traces for `heaptrack_print -p` (where the bytes are).
-        let dir = a.get("trace-dir").map_or_else(|| scratch.0.clone(), PathBuf::from);
+        let dir = a
+            .get("trace-dir")
+            .map_or_else(|| scratch.0.clone(), PathBuf::from);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let t_full = dir.join("full");
         let t_half = dir.join("half");
