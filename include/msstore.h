@@ -853,7 +853,7 @@ typedef struct msstore_client_options {
   uint32_t operation_timeout_ms;
   /*
    Requests in flight at once per host; further operations wait in a queue (the wait
-   counts against `operation_timeout_ms`, not `request_timeout_ms`). 0 = default (128).
+   counts against `operation_timeout_ms`, not `request_timeout_ms`). 0 = default (512).
    Added in 0.1 after `operation_timeout_ms`: callers built with an older header (smaller
    `struct_size`) get the default.
    */

@@ -1,5 +1,6 @@
 //! `msstore_client`: creation from options or JSON, the completion queue, shutdown and free.
 
+use super::admission::Admission;
 use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, Op};
 use super::credential::credential_of;
 use super::error::{code_of, error_for_code, fail};
@@ -43,11 +44,14 @@ pub(crate) struct ClientObj {
     pub default_timeout_ms: u32,
     /// How long shutdown waits for callbacks running on other threads; 0 = as long as they run.
     pub shutdown_timeout_ms: AtomicU32,
+    /// Operations beyond the running limit wait here, unstarted.
+    pub admission: Admission,
 }
 
 impl ClientObj {
     fn new(client: Client, mode: Mode, timeout_ms: u32) -> ClientObj {
         ClientObj {
+            admission: Admission::new(&client),
             state: Mutex::new(ClientState {
                 client: Some(client),
                 shutting_down: false,
@@ -123,6 +127,7 @@ impl ClientObj {
         for op in fail_for_shutdown(pending) {
             deliver(&op);
         }
+        self.admission.close();
         let me = Arc::as_ptr(self) as usize;
         // No bound unless the caller set one: the promise is that no callback runs after this
         // returns, and a callback on another thread may legitimately take long.

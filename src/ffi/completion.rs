@@ -12,6 +12,7 @@
 //! The callback never runs inline in the start function (except BLOCKING, whose point is to
 //! return the result) and never with a library lock held, so it may call back into the library.
 
+use super::admission::Slot;
 use super::client::ClientObj;
 use super::error::{code_of, error_for_code, register_error};
 use super::handles;
@@ -156,7 +157,7 @@ impl Op {
     }
 
     /// Called by the operation's own task with its outcome.
-    fn finish_from_task(self: &Arc<Self>, outcome: Outcome) {
+    pub(crate) fn finish_from_task(self: &Arc<Self>, outcome: Outcome) {
         if !self.complete(outcome) {
             return;
         }
@@ -306,7 +307,7 @@ pub(crate) unsafe fn start<Fut>(
     cb: msstore_completion_cb,
     user_data: *mut c_void,
     out_op: *mut *mut msstore_op,
-    make: impl FnOnce(Client) -> Fut,
+    make: impl FnOnce(Client) -> Fut + Send + 'static,
 ) -> Result<(), msstore_result>
 where
     Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
@@ -362,10 +363,50 @@ where
         // SAFETY: non-null; the caller promises it is writable.
         let _ = unsafe { write_out(out_op, handles::ptr_of(op.id())) };
     }
+    // Beyond the running limit the op waits as a deferred start (see `admission`); its
+    // deadline counts from now, the wait included.
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let task_op = op.clone();
+    c.admission
+        .admit(&c, &op, deadline, client, move |client, slot, inline| {
+            launch(task_op, client, make, deadline, slot, inline)
+        });
+
+    if mode == Mode::Blocking {
+        // The task enforces `timeout`; the extra grace only matters if the runtime is wedged.
+        let code = match op.wait(timeout.map(|t| t + Duration::from_secs(5))) {
+            Some(code) => code,
+            None => {
+                op.complete_with(msstore_result::MSSTORE_E_TIMEOUT, "the operation timed out");
+                op.code().unwrap_or(msstore_result::MSSTORE_E_TIMEOUT)
+            }
+        };
+        deliver(&op);
+        return match code {
+            msstore_result::MSSTORE_OK => Ok(()),
+            e => Err(e),
+        };
+    }
+    Ok(())
+}
+
+/// Builds an admitted operation's task and runs it: its first step on the caller's thread when
+/// `inline` (see below), then on the runtime. `slot` is released when the task ends.
+fn launch<Fut>(
+    op: Arc<Op>,
+    client: Client,
+    make: impl FnOnce(Client) -> Fut,
+    deadline: Option<Instant>,
+    slot: Slot,
+    inline: bool,
+) where
+    Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
+{
     let handle = client.runtime_handle().clone();
-    let inline = client.clone();
+    let inline_client = client.clone();
     let fut = make(client);
     let task_op = op.clone();
+    let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
     let mut task = Box::pin(async move {
         let body = CatchUnwind(Box::pin(fut));
         let outcome: Outcome = tokio::select! {
@@ -387,6 +428,7 @@ where
             )),
         };
         task_op.finish_from_task(outcome);
+        drop(slot);
     });
     // The first step runs here, on the caller's thread (in the runtime's context): an operation
     // whose result is at hand (a cached token, a decode) completes without a runtime thread
@@ -395,13 +437,15 @@ where
     // Completion is still never inline: the result is queued (QUEUED) or handed to a library
     // thread (IMMEDIATE) by `finish_from_task`. A pending operation continues on the runtime;
     // its wakers are re-registered at its next poll there, as every tokio resource does.
-    let first = {
+    let first = if inline {
         let _rt = handle.enter();
-        let _on_client = inline.enter_inline();
+        let _on_client = inline_client.enter_inline();
         task.as_mut()
             .poll(&mut std::task::Context::from_waker(&noop_waker()))
+    } else {
+        std::task::Poll::Pending
     };
-    drop(inline);
+    drop(inline_client);
     if first.is_pending() {
         let jh = handle.spawn(task);
         *lock(&op.abort) = Some(jh.abort_handle());
@@ -412,23 +456,6 @@ where
             }
         }
     }
-
-    if mode == Mode::Blocking {
-        // The task enforces `timeout`; the extra grace only matters if the runtime is wedged.
-        let code = match op.wait(timeout.map(|t| t + Duration::from_secs(5))) {
-            Some(code) => code,
-            None => {
-                op.complete_with(msstore_result::MSSTORE_E_TIMEOUT, "the operation timed out");
-                op.code().unwrap_or(msstore_result::MSSTORE_E_TIMEOUT)
-            }
-        };
-        deliver(&op);
-        return match code {
-            msstore_result::MSSTORE_OK => Ok(()),
-            e => Err(e),
-        };
-    }
-    Ok(())
 }
 
 /// An operation handle as the caller may use it: live, and not released by `msstore_op_free`
@@ -454,7 +481,11 @@ fn caller_op(op: *const msstore_op) -> Result<Arc<Op>, msstore_result> {
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
     boundary!({
         let o = caller_op(op)?;
-        if o.code().is_none() {
+        let waiting = o
+            .client
+            .upgrade()
+            .is_some_and(|c| c.admission.cancel(o.id()));
+        if !waiting && o.code().is_none() {
             o.cancel.notify_one();
         }
         Ok(())

@@ -34,6 +34,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod accessors;
+mod admission;
 pub mod clawback;
 pub mod client;
 pub mod completion;

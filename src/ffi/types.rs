@@ -291,7 +291,7 @@ pub struct msstore_client_options {
     /// Deadline of every operation that does not set its own; 0 = none.
     pub operation_timeout_ms: u32,
     /// Requests in flight at once per host; further operations wait in a queue (the wait
-    /// counts against `operation_timeout_ms`, not `request_timeout_ms`). 0 = default (128).
+    /// counts against `operation_timeout_ms`, not `request_timeout_ms`). 0 = default (512).
     /// Added in 0.1 after `operation_timeout_ms`: callers built with an older header (smaller
     /// `struct_size`) get the default.
     pub max_connections_per_host: u32,

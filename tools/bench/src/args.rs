@@ -9,7 +9,14 @@ pub struct Args {
 }
 
 /// Flags that take no value.
-const SWITCHES: &[&str] = &["--quick", "--smoke", "--help", "--no-curl", "--tls"];
+const SWITCHES: &[&str] = &[
+    "--quick",
+    "--smoke",
+    "--help",
+    "--no-curl",
+    "--tls",
+    "--no-cold",
+];
 
 impl Args {
     pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {

@@ -13,6 +13,7 @@
 
 mod args;
 mod load;
+mod memory;
 mod micro;
 mod realistic;
 mod report;
@@ -29,7 +30,8 @@ usage: msstore-bench [--network realistic|loopback] [--quick | --smoke] [--out D
                      [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl] [--tls]
 variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000
-realistic: [--rtt-ms 20,50] (query10 over TLS between two network namespaces; needs root)";
+realistic: [--rtt-ms 20,50] [--repeats 3] [--no-cold] (query10 over TLS between two network namespaces; needs root)
+memory:    msstore-bench memory [--ops 10000] (RSS and heaptrack heap per waiting C ABI operation)";
 
 /// `--network realistic|loopback`; without it a plain run is realistic and `--quick`,
 /// `--smoke` and `--tls` (the quick regression checks) are loopback.
@@ -70,6 +72,8 @@ fn main() {
                     )
                 }),
                 Some("client") => runner::child(&a),
+                Some("memory") => memory::run(&a),
+                Some("memory-child") => memory::child(&a),
                 Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
             };
             match r {

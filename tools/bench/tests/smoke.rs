@@ -155,6 +155,16 @@ fn realistic_network_mode_runs_between_namespaces_and_removes_them() {
         let p50: f64 = cols[5].parse().unwrap();
         assert!(p50 >= 10.0, "{v}: p50 {p50} ms under the 10 ms RTT: {row}");
     }
+    // A verdict per target for the msstore variant, each PASS or MISS.
+    let verdicts: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("- PASS rust-api") || l.starts_with("- MISS rust-api"))
+        .collect();
+    assert_eq!(
+        verdicts.len(),
+        3,
+        "throughput, p50 and handshake verdicts in\n{md}"
+    );
     // The run's namespaces are gone.
     let pid_names = Command::new("ip").args(["netns", "list"]).output().unwrap();
     let listed = String::from_utf8_lossy(&pid_names.stdout);

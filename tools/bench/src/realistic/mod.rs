@@ -7,6 +7,7 @@ pub mod cpu;
 mod netns;
 mod proxy;
 mod standin;
+mod verdict;
 
 use crate::args::Args;
 use crate::runner::{run_child, Scratch};
@@ -15,8 +16,8 @@ use crate::variants::Variant;
 use crate::workload::{self, Workload, World};
 use msstore_emulator::{Emulator, EmulatorConfig};
 use netns::NetPair;
+use proxy::Lateness;
 use standin::{Canned, Counters};
-use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -36,8 +37,11 @@ struct Plan {
     variants: Vec<Variant>,
     warmup_ms: u64,
     measure_ms: u64,
+    /// Runs of every cell (reported as median and min-max).
+    repeats: usize,
+    /// Run the cold start of `COLD_CALLERS` callers per RTT.
+    cold: bool,
     out_dir: PathBuf,
-    smoke: bool,
 }
 
 impl Plan {
@@ -57,8 +61,8 @@ impl Plan {
                         "c-abi-queued",
                         "c-abi-immediate",
                     ],
+                    500,
                     1000,
-                    3000,
                 )
             };
         let num = |s: &String, what: &str| {
@@ -87,11 +91,12 @@ impl Plan {
                 .collect::<Result<_, _>>()?,
             warmup_ms: a.num("warmup-ms", warmup)?,
             measure_ms: a.num("measure-ms", measure)?.max(1),
+            repeats: a.num("repeats", if smoke { 1 } else { 3 })?.clamp(1, 50),
+            cold: !smoke && !a.has("--no-cold"),
             out_dir: PathBuf::from(
                 a.get("out")
                     .unwrap_or(concat!(env!("CARGO_MANIFEST_DIR"), "/results")),
             ),
-            smoke,
         })
     }
 }
@@ -133,14 +138,14 @@ impl Helper {
         })
     }
 
-    /// The stand-in's counters now.
-    fn counters(&mut self) -> Result<Counters, String> {
-        writeln!(self.stdin, "stats").map_err(|e| format!("server: {e}"))?;
+    /// The helper's counters now (the stand-in's [`Counters`], the proxy's [`Lateness`]).
+    fn counters<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, String> {
+        writeln!(self.stdin, "stats").map_err(|e| format!("helper: {e}"))?;
         let mut line = String::new();
         self.stdout
             .read_line(&mut line)
-            .map_err(|e| format!("server: {e}"))?;
-        serde_json::from_str(&line).map_err(|e| format!("server counters: {e}"))
+            .map_err(|e| format!("helper: {e}"))?;
+        serde_json::from_str(&line).map_err(|e| format!("helper counters: {e}"))
     }
 }
 
@@ -197,46 +202,73 @@ fn capture(world: &World) -> Result<Canned, String> {
     })
 }
 
-/// One measured cell.
-struct Cell {
-    rtt_ms: u64,
-    variant: Variant,
+/// One run of a cell.
+pub(crate) struct Run {
+    pub summary: Result<Summary, String>,
+    /// Counted by the server over the whole run (warm-up included).
+    pub server: Counters,
+    /// Counted by the server from the start of the measured window to the end of the run.
+    pub window: Counters,
+    /// Mean lateness of the proxy per chunk, ms (each round trip pays it twice).
+    pub proxy_late_ms: f64,
+    pub wall_s: f64,
+}
+
+impl Run {
+    pub fn server_cpu_pct(&self) -> f64 {
+        self.server.cpu_ms / 10.0 / self.wall_s.max(1e-9)
+    }
+
+    pub fn ok(&self) -> bool {
+        matches!(&self.summary, Ok(s) if s.errors == 0 && s.ops > 0)
+    }
+}
+
+/// One measured cell: a variant at an RTT and a concurrency (or a cold start), run
+/// `Plan::repeats` times.
+pub(crate) struct Cell {
+    pub rtt_ms: u64,
+    pub variant: Variant,
     /// `Some(n)`: msstore with `max_connections_per_host = n` instead of the default.
-    max_conns: Option<usize>,
-    concurrency: usize,
-    summary: Result<Summary, String>,
-    server: Counters,
-    wall_s: f64,
+    pub max_conns: Option<usize>,
+    pub concurrency: usize,
+    /// The cold start: a fresh client, `concurrency` first calls at once.
+    pub cold: bool,
+    pub runs: Vec<Run>,
 }
 
 impl Cell {
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match self.max_conns {
             Some(n) => format!("{} (cap {n})", self.variant.name()),
             None => self.variant.name().to_string(),
         }
     }
 
-    fn line(&self) -> String {
+    fn line(&self, r: &Run) -> String {
         let head = format!(
-            "rtt {:>2} ms {:<22} c={:<4}",
+            "rtt {:>2} ms {:<22} {}={:<4}",
             self.rtt_ms,
             self.label(),
+            if self.cold { "cold" } else { "c" },
             self.concurrency
         );
-        match &self.summary {
+        match &r.summary {
             Ok(s) => format!(
-                "{head} {:>7.0} ops/s  p50 {:>7.1} ms  p99 {:>7.1} ms  conns {:>5}  full TLS {:>5}  resumed {:>5}  tokens {:>3}  client CPU {:>5.0} us/op  rss {:>5.1} MB  server CPU {:>3.0}% of a core  errors {}{}",
+                "{head} {:>7.0} ops/s  p50 {:>7.1} ms  p99 {:>7.1} ms  conns {:>5}  full TLS {:>5}  resumed {:>5}  new in window {:>4}  tokens {:>3}  client CPU {:>5.0} us/op  rss {:>5.1} MB  server CPU {:>3.0}%  server {:.3} ms/req  proxy +{:.2} ms/chunk  errors {}{}",
                 s.throughput,
                 s.p50_us / 1000.0,
                 s.p99_us / 1000.0,
-                self.server.connections,
-                self.server.full_handshakes,
-                self.server.resumed_handshakes,
-                self.server.token_requests,
+                r.server.connections,
+                r.server.full_handshakes,
+                r.server.resumed_handshakes,
+                r.window.handshakes(),
+                r.server.token_requests,
                 s.cpu_us_per_op(),
                 s.rss_kb as f64 / 1024.0,
-                self.server_cpu_pct(),
+                r.server_cpu_pct(),
+                r.server.server_ms_per_request(),
+                r.proxy_late_ms,
                 s.errors,
                 s.first_error.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default(),
             ),
@@ -244,12 +276,13 @@ impl Cell {
         }
     }
 
-    fn server_cpu_pct(&self) -> f64 {
-        self.server.cpu_ms / 10.0 / self.wall_s.max(1e-9)
-    }
-
+    /// Every run measured. The per-request pattern's own errors (its cold start exhausts
+    /// what it can connect) are figures of the pattern, reported in the table, not failures.
     fn ok(&self) -> bool {
-        matches!(&self.summary, Ok(s) if s.errors == 0 && s.ops > 0)
+        if self.variant == Variant::PerRequest {
+            return self.runs.iter().all(|r| r.summary.is_ok());
+        }
+        self.runs.iter().all(Run::ok)
     }
 }
 
@@ -260,54 +293,109 @@ struct Ctx<'a> {
     plan: &'a Plan,
 }
 
+/// What one cell is: variant, concurrency (callers of a cold start), cap override.
+#[derive(Clone, Copy)]
+struct CellSpec {
+    variant: Variant,
+    concurrency: usize,
+    cold: bool,
+    max_conns: Option<usize>,
+}
+
 impl Ctx<'_> {
-    fn cell(
-        &mut self,
-        rtt_ms: u64,
-        world_file: &Path,
-        v: Variant,
-        c: usize,
-        max_conns: Option<usize>,
-    ) -> Cell {
+    fn cell(&mut self, rtt_ms: u64, world_file: &Path, proxy: &mut Helper, spec: CellSpec) -> Cell {
+        let runs = (0..self.plan.repeats)
+            .map(|_| {
+                let r = self.run_once(world_file, proxy, spec);
+                let cell = Cell {
+                    rtt_ms,
+                    variant: spec.variant,
+                    max_conns: spec.max_conns,
+                    concurrency: spec.concurrency,
+                    cold: spec.cold,
+                    runs: Vec::new(),
+                };
+                eprintln!("  {}", cell.line(&r));
+                r
+            })
+            .collect();
+        Cell {
+            rtt_ms,
+            variant: spec.variant,
+            max_conns: spec.max_conns,
+            concurrency: spec.concurrency,
+            cold: spec.cold,
+            runs,
+        }
+    }
+
+    fn run_once(&mut self, world_file: &Path, proxy: &mut Helper, spec: CellSpec) -> Run {
+        let workload = if spec.cold {
+            Workload::ColdStart
+        } else {
+            Workload::Query10
+        };
         let mut cmd = NetPair::exec(&self.net.client_ns, &self.exe);
         cmd.arg("client")
             .args([
                 "--variant",
-                v.name(),
+                spec.variant.name(),
                 "--workload",
-                Workload::Query10.name(),
+                workload.name(),
             ])
-            .args(["--concurrency", &c.to_string()])
+            .args(["--concurrency", &spec.concurrency.to_string()])
             .args(["--warmup-ms", &self.plan.warmup_ms.to_string()])
             .args(["--measure-ms", &self.plan.measure_ms.to_string()])
             .arg("--world")
             .arg(world_file);
-        if let Some(n) = max_conns {
+        if spec.cold {
+            cmd.env("MSSTORE_BENCH_CALLERS", spec.concurrency.to_string());
+        }
+        if let Some(n) = spec.max_conns {
             cmd.env("MSSTORE_BENCH_MAX_CONNECTIONS", n.to_string());
         }
         let limit = Duration::from_millis(self.plan.warmup_ms + self.plan.measure_ms)
             + Duration::from_secs(120);
-        let before = self.server.counters();
+        let before = self.server.counters::<Counters>();
+        let late_before = proxy.counters::<Lateness>();
         let t0 = Instant::now();
-        let summary = run_child(cmd, limit);
+        let child = std::thread::spawn(move || run_child(cmd, limit));
+        // The measured window opens `warmup_ms` after the child starts (plus its start-up); a
+        // cold start has no warm-up, so its window is the whole run.
+        let at_window = if spec.cold {
+            before.clone()
+        } else {
+            std::thread::sleep(Duration::from_millis(
+                self.plan.warmup_ms + WINDOW_MARGIN_MS,
+            ));
+            self.server.counters::<Counters>()
+        };
+        let summary = child
+            .join()
+            .unwrap_or_else(|_| Err("the cell's thread panicked".into()));
         let wall_s = t0.elapsed().as_secs_f64();
-        let server = match (before, self.server.counters()) {
-            (Ok(b), Ok(a)) => a.since(&b),
+        let after = self.server.counters::<Counters>();
+        let since = |from: &Result<Counters, String>| match (from, &after) {
+            (Ok(b), Ok(a)) => a.since(b),
             _ => Counters::default(),
         };
-        let cell = Cell {
-            rtt_ms,
-            variant: v,
-            max_conns,
-            concurrency: c,
-            summary,
-            server,
-            wall_s,
+        let proxy_late_ms = match (late_before, proxy.counters::<Lateness>()) {
+            (Ok(b), Ok(a)) => a.mean_ms_since(&b),
+            _ => 0.0,
         };
-        eprintln!("  {}", cell.line());
-        cell
+        Run {
+            summary,
+            server: since(&before),
+            window: since(&at_window),
+            proxy_late_ms,
+            wall_s,
+        }
     }
 }
+
+/// Sampling the server's counters this long after the warm-up ends keeps the sample inside the
+/// child's measured window (the child starts its clock a few ms after it is spawned).
+const WINDOW_MARGIN_MS: u64 = 50;
 
 /// `--network realistic`: returns Ok (and says why) when namespaces cannot be created.
 pub fn run(a: &Args) -> Result<(), String> {
@@ -367,30 +455,44 @@ pub fn run(a: &Args) -> Result<(), String> {
             serde_json::to_vec(&world).map_err(|e| e.to_string())?,
         )
         .map_err(|e| format!("{}: {e}", world_file.display()))?;
+        let mut proxy = proxy;
+        let spec = |variant, concurrency, cold, max_conns| CellSpec {
+            variant,
+            concurrency,
+            cold,
+            max_conns,
+        };
         for &c in &plan.concurrency {
             for &v in &plan.variants {
-                cells.push(ctx.cell(rtt, &world_file, v, c, None));
+                cells.push(ctx.cell(rtt, &world_file, &mut proxy, spec(v, c, false, None)));
             }
             // Issue 14's ceiling: the same cell with the old per-host cap, beside the default.
             if c > OLD_MAX_CONNECTIONS && plan.variants.contains(&Variant::RustApi) {
-                cells.push(ctx.cell(
-                    rtt,
-                    &world_file,
-                    Variant::RustApi,
-                    c,
-                    Some(OLD_MAX_CONNECTIONS),
-                ));
+                let s = spec(Variant::RustApi, c, false, Some(OLD_MAX_CONNECTIONS));
+                cells.push(ctx.cell(rtt, &world_file, &mut proxy, s));
+            }
+        }
+        if plan.cold {
+            for &v in &plan.variants {
+                let s = spec(v, workload::COLD_CALLERS, true, None);
+                cells.push(ctx.cell(rtt, &world_file, &mut proxy, s));
             }
         }
         drop(proxy);
     }
     drop(ctx);
     drop(net);
-    let md = report(&plan, &cells, started.elapsed());
+    let md = verdict::report(
+        &verdict::Setup {
+            rtts_ms: &plan.rtts_ms,
+            warmup_ms: plan.warmup_ms,
+            measure_ms: plan.measure_ms,
+            repeats: plan.repeats,
+        },
+        &cells,
+        started.elapsed(),
+    );
     println!("{md}");
-    if !plan.smoke {
-        std::fs::create_dir_all(&plan.out_dir).map_err(|e| e.to_string())?;
-    }
     std::fs::create_dir_all(&plan.out_dir).map_err(|e| e.to_string())?;
     let path = plan.out_dir.join("results-realistic.md");
     std::fs::write(&path, &md).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -403,53 +505,4 @@ pub fn run(a: &Args) -> Result<(), String> {
         return Err("some cells failed (see the report)".into());
     }
     Ok(())
-}
-
-fn report(plan: &Plan, cells: &[Cell], took: Duration) -> String {
-    let mut md = String::new();
-    let _ = writeln!(md, "# msstore-bench, realistic network\n");
-    let _ = writeln!(
-        md,
-        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel). Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies. Each cell: {} ms warm-up + {} ms measured, one run (no repeats). {:.0} s in total.\n",
-        plan.warmup_ms, plan.measure_ms, took.as_secs_f64()
-    );
-    let _ = writeln!(md, "Columns: conns / full TLS / resumed / tokens are counted by the server over the whole cell (warm-up included); client CPU is user+system time of the client process in the measured window per operation; server CPU is the stand-in's share of one core over the cell.\n");
-    for &rtt in &plan.rtts_ms {
-        let _ = writeln!(md, "## RTT {rtt} ms\n");
-        let _ = writeln!(md, "| variant | c | ops/s | x floor | p50 ms | p99 ms | conns | full TLS | resumed | tokens | client CPU us/op | RSS MB | server CPU % | errors |");
-        let _ = writeln!(
-            md,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-        );
-        for c in cells.iter().filter(|c| c.rtt_ms == rtt) {
-            let floor = cells
-                .iter()
-                .find(|f| {
-                    f.rtt_ms == rtt && f.concurrency == c.concurrency && f.variant == Variant::Floor
-                })
-                .and_then(|f| f.summary.as_ref().ok())
-                .map(|s| s.throughput);
-            match &c.summary {
-                Ok(s) => {
-                    let x = floor
-                        .filter(|f| *f > 0.0)
-                        .map(|f| format!("{:.2}", s.throughput / f))
-                        .unwrap_or_default();
-                    let _ = writeln!(
-                        md,
-                        "| {} | {} | {:.0} | {x} | {:.1} | {:.1} | {} | {} | {} | {} | {:.0} | {:.1} | {:.0} | {} |",
-                        c.label(), c.concurrency, s.throughput, s.p50_us / 1000.0, s.p99_us / 1000.0,
-                        c.server.connections, c.server.full_handshakes, c.server.resumed_handshakes,
-                        c.server.token_requests, s.cpu_us_per_op(), s.rss_kb as f64 / 1024.0,
-                        c.server_cpu_pct(), s.errors
-                    );
-                }
-                Err(e) => {
-                    let _ = writeln!(md, "| {} | {} | FAILED: {e} |", c.label(), c.concurrency);
-                }
-            }
-        }
-        md.push('\n');
-    }
-    md
 }

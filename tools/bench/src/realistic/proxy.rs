@@ -3,12 +3,40 @@
 //! 127.0.0.1 is valid), charges one RTT per TCP connect (the SYN/SYN-ACK a real connect costs)
 //! before it dials the server across the veth pair, then delays every chunk RTT/2 in each
 //! direction. Chunks are queued with their due time, so delay never limits throughput.
+//! It reports how late it delivered chunks (tokio's 1 ms timer rounds every sleep up), so the
+//! report can tell the round trip the network really had from the nominal one.
 
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
+
+/// Chunks delivered and their total lateness past the due time, since the proxy started.
+static CHUNKS: AtomicU64 = AtomicU64::new(0);
+static LATE_US: AtomicU64 = AtomicU64::new(0);
+
+/// The proxy's counters (one JSON line per line read from stdin).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct Lateness {
+    pub chunks: u64,
+    pub late_us: u64,
+}
+
+impl Lateness {
+    /// Mean delay added past RTT/2 per chunk, ms (0 without chunks).
+    pub fn mean_ms_since(&self, before: &Lateness) -> f64 {
+        let n = self.chunks.saturating_sub(before.chunks);
+        let us = self.late_us.saturating_sub(before.late_us);
+        if n == 0 {
+            0.0
+        } else {
+            us as f64 / n as f64 / 1000.0
+        }
+    }
+}
 
 /// Relays one direction: reads chunks, and writes each one `half_rtt` after it was read.
 async fn relay(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, half_rtt: Duration) {
@@ -16,6 +44,9 @@ async fn relay(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, half_rtt: Durati
     let writer = tokio::spawn(async move {
         while let Some((due, chunk)) = rx.recv().await {
             tokio::time::sleep_until(due).await;
+            let late = Instant::now().saturating_duration_since(due).as_micros() as u64;
+            CHUNKS.fetch_add(1, Ordering::Relaxed);
+            LATE_US.fetch_add(late, Ordering::Relaxed);
             if to.write_all(&chunk).await.is_err() {
                 return;
             }
@@ -55,8 +86,9 @@ async fn connection(client: TcpStream, upstream: String, rtt: Duration) {
     tokio::join!(relay(cr, sw, half), relay(sr, cw, half));
 }
 
-/// `msstore-bench proxy --listen ADDR --upstream ADDR --rtt-ms N`: prints `listening ADDR`
-/// and relays until stdin closes (the parent is gone).
+/// `msstore-bench proxy --listen ADDR --upstream ADDR --rtt-ms N`: prints `listening ADDR`,
+/// then one [`Lateness`] line per line read from stdin; relays until stdin closes (the parent
+/// is gone).
 pub fn serve(listen: &str, upstream: &str, rtt: Duration) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -83,6 +115,14 @@ pub fn serve(listen: &str, upstream: &str, rtt: Duration) -> Result<(), String> 
         .unwrap_or(false)
     {
         sink.clear();
+        let now = Lateness {
+            chunks: CHUNKS.load(Ordering::Relaxed),
+            late_us: LATE_US.load(Ordering::Relaxed),
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&now).map_err(|e| e.to_string())?
+        );
     }
     rt.shutdown_background();
     Ok(())

@@ -35,6 +35,9 @@ pub struct Counters {
     pub resumed_handshakes: u64,
     pub token_requests: u64,
     pub requests: u64,
+    /// Time the handler spent on requests (body read to response built), us in total.
+    #[serde(default)]
+    pub handler_us: u64,
     /// User + system CPU time of the server process, ms.
     pub cpu_ms: f64,
 }
@@ -47,8 +50,19 @@ impl Counters {
             resumed_handshakes: self.resumed_handshakes - before.resumed_handshakes,
             token_requests: self.token_requests - before.token_requests,
             requests: self.requests - before.requests,
+            handler_us: self.handler_us - before.handler_us,
             cpu_ms: self.cpu_ms - before.cpu_ms,
         }
+    }
+
+    /// New TLS handshakes (full or resumed).
+    pub fn handshakes(&self) -> u64 {
+        self.full_handshakes + self.resumed_handshakes
+    }
+
+    /// Mean server time per request, ms.
+    pub fn server_ms_per_request(&self) -> f64 {
+        self.handler_us as f64 / self.requests.max(1) as f64 / 1000.0
     }
 }
 
@@ -59,6 +73,7 @@ struct Live {
     resumed: AtomicU64,
     tokens: AtomicU64,
     requests: AtomicU64,
+    handler_us: AtomicU64,
 }
 
 impl Live {
@@ -69,6 +84,7 @@ impl Live {
             resumed_handshakes: self.resumed.load(Ordering::Relaxed),
             token_requests: self.tokens.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
+            handler_us: self.handler_us.load(Ordering::Relaxed),
             cpu_ms: cpu::process_cpu_ms(),
         }
     }
@@ -98,6 +114,7 @@ async fn answer(
     canned: Arc<Canned>,
     live: Arc<Live>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let t0 = std::time::Instant::now();
     live.requests.fetch_add(1, Ordering::Relaxed);
     let is_token = req.uri().path().ends_with("/oauth2/v2.0/token");
     // Read the whole body, as a real server does before answering.
@@ -108,11 +125,14 @@ async fn answer(
     } else {
         canned.query_page.clone()
     };
-    Ok(Response::builder()
+    let reply = Response::builder()
         .header("content-type", "application/json; charset=utf-8")
         .header("ms-cv", "standin.0")
         .body(Full::new(Bytes::from(body)))
-        .unwrap_or_default())
+        .unwrap_or_default();
+    let spent = t0.elapsed().as_micros() as u64;
+    live.handler_us.fetch_add(spent, Ordering::Relaxed);
+    Ok(reply)
 }
 
 /// `msstore-bench serve --listen ADDR --canned FILE`: prints `listening ADDR`, then one

@@ -1,0 +1,505 @@
+//! Admission of C ABI operations to the client's runtime.
+//!
+//! A burst of operations far beyond what the per-host connection cap can send at once used to
+//! spawn a task per operation at once, each holding its boxed future until a connection slot
+//! freed. Here only `limit` operations run at a time; the others wait as a small deferred-start
+//! record: the operation object (the completion target), its deadline, and the closure that
+//! builds its future (which holds the request as the caller gave it, one copy of the key). The
+//! record is started when a running operation ends.
+//!
+//! Exactly-once still holds: a waiting operation is completed by the reaper when its deadline
+//! passes (TIMEOUT), by `msstore_op_cancel` (CANCELED) or by shutdown (SHUTTING_DOWN, through
+//! the client's op table as before); a record whose op already has a final code is dropped
+//! unstarted. Nothing of a waiting operation has been sent, so these codes are verdicts.
+
+use super::client::ClientObj;
+use super::completion::{lock, Op};
+use super::error::error_for_code;
+use super::types::msstore_result;
+use crate::Client;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+/// Running operations allowed per per-host connection slot: an operation also spends time
+/// outside a host slot (its token fetch, retry back-off), so admitting twice the cap keeps every
+/// slot busy while bounding the tasks and futures alive at once.
+const RUNNING_PER_CONNECTION: usize = 2;
+
+/// Starts a waiting operation's task with the client and the slot it inherits.
+type Begin = Box<dyn FnOnce(Client, Slot) + Send>;
+
+struct Waiting {
+    op: Arc<Op>,
+    begin: Begin,
+}
+
+#[derive(Default)]
+struct Queue {
+    running: usize,
+    next_seq: u64,
+    /// FIFO by arrival (sequence number).
+    waiting: BTreeMap<u64, Waiting>,
+    /// Op id -> sequence number, for cancel.
+    by_op: HashMap<usize, u64>,
+    /// Deadlines of waiting ops (entries of ops that left the queue are skipped when popped).
+    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    reaper_running: bool,
+    closed: bool,
+}
+
+pub(crate) struct Admission {
+    limit: usize,
+    queue: Mutex<Queue>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// A running operation's admission; dropping it hands the slot to the next waiting operation.
+pub(crate) struct Slot {
+    owner: Weak<ClientObj>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(c) = self.owner.upgrade() {
+            c.admission.hand_on(&c);
+        }
+    }
+}
+
+impl Admission {
+    pub(crate) fn new(client: &Client) -> Admission {
+        let per_host = client.config().max_connections_per_host.max(1);
+        Admission {
+            limit: per_host.saturating_mul(RUNNING_PER_CONNECTION),
+            queue: Mutex::new(Queue::default()),
+            runtime: client.runtime_handle().clone(),
+        }
+    }
+
+    /// Runs `begin` now (inline = true: on the caller's thread) when a slot is free; otherwise
+    /// queues it behind the running operations.
+    pub(crate) fn admit<F>(
+        &self,
+        owner: &Arc<ClientObj>,
+        op: &Arc<Op>,
+        deadline: Option<Instant>,
+        client: Client,
+        begin: F,
+    ) where
+        F: FnOnce(Client, Slot, bool) + Send + 'static,
+    {
+        let mut q = lock(&self.queue);
+        if q.running < self.limit && q.waiting.is_empty() {
+            q.running += 1;
+            drop(q);
+            begin(client, Slot::of(owner), true);
+            return;
+        }
+        drop(client);
+        let seq = q.next_seq;
+        q.next_seq += 1;
+        q.waiting.insert(
+            seq,
+            Waiting {
+                op: op.clone(),
+                begin: Box::new(move |c, slot| begin(c, slot, false)),
+            },
+        );
+        q.by_op.insert(op.id(), seq);
+        if let Some(d) = deadline {
+            q.deadlines.push(Reverse((d, seq)));
+            if !q.reaper_running {
+                q.reaper_running = true;
+                let owner = Arc::downgrade(owner);
+                drop(self.runtime.spawn(reap(owner)));
+            }
+        }
+    }
+
+    /// A running operation ended: start the next waiting one in its slot, or free the slot.
+    fn hand_on(&self, owner: &Arc<ClientObj>) {
+        loop {
+            let next = {
+                let mut q = lock(&self.queue);
+                let next = if q.closed {
+                    None
+                } else {
+                    q.waiting.pop_first().map(|(_, w)| w)
+                };
+                match next {
+                    Some(w) => {
+                        q.by_op.remove(&w.op.id());
+                        w
+                    }
+                    None => {
+                        q.running = q.running.saturating_sub(1);
+                        return;
+                    }
+                }
+            };
+            if next.op.code().is_some() {
+                continue; // completed while waiting (shutdown); never started
+            }
+            let client = lock(&owner.state).client.clone();
+            match client {
+                Some(c) => return (next.begin)(c, Slot::of(owner)),
+                None => {
+                    let _rt = self.runtime.enter();
+                    finish(&next.op, msstore_result::MSSTORE_E_SHUTTING_DOWN);
+                }
+            }
+        }
+    }
+
+    /// `msstore_op_cancel` of an operation still waiting: completes it with CANCELED and returns
+    /// true; false when it is not waiting (running, done, or unknown here).
+    pub(crate) fn cancel(&self, op_id: usize) -> bool {
+        let w = {
+            let mut q = lock(&self.queue);
+            let Some(seq) = q.by_op.remove(&op_id) else {
+                return false;
+            };
+            q.waiting.remove(&seq)
+        };
+        match w {
+            Some(w) => {
+                // IMMEDIATE delivery hands the callback to the runtime's blocking pool.
+                let _rt = self.runtime.enter();
+                finish(&w.op, msstore_result::MSSTORE_E_CANCELED);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Shutdown: drops every waiting record (their ops were completed by the shutdown).
+    pub(crate) fn close(&self) {
+        let dropped: Vec<Waiting> = {
+            let mut q = lock(&self.queue);
+            q.closed = true;
+            q.by_op.clear();
+            q.deadlines.clear();
+            std::mem::take(&mut q.waiting).into_values().collect()
+        };
+        drop(dropped);
+    }
+
+    /// Operations waiting for a slot.
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        lock(&self.queue).waiting.len()
+    }
+
+    /// Removes the waiting ops whose deadline is at or before `now`; returns them and the next
+    /// deadline still pending (`None`: the reaper stops, marked here under the lock).
+    fn take_expired(&self, now: Instant) -> (Vec<Arc<Op>>, Option<Instant>) {
+        let mut q = lock(&self.queue);
+        let mut expired = Vec::new();
+        while let Some(&Reverse((d, seq))) = q.deadlines.peek() {
+            if d > now {
+                return (expired, Some(d));
+            }
+            q.deadlines.pop();
+            if let Some(w) = q.waiting.remove(&seq) {
+                q.by_op.remove(&w.op.id());
+                expired.push(w.op);
+            }
+        }
+        q.reaper_running = false;
+        (expired, None)
+    }
+}
+
+impl Slot {
+    fn of(owner: &Arc<ClientObj>) -> Slot {
+        Slot {
+            owner: Arc::downgrade(owner),
+        }
+    }
+}
+
+/// Completes waiting operations whose `timeout_ms` passed before they got a slot.
+async fn reap(owner: Weak<ClientObj>) {
+    loop {
+        let Some(c) = owner.upgrade() else { return };
+        let (expired, next) = c.admission.take_expired(Instant::now());
+        drop(c);
+        for op in expired {
+            finish(&op, msstore_result::MSSTORE_E_TIMEOUT);
+        }
+        match next {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None => return,
+        }
+    }
+}
+
+/// Completes a never-started operation with `code` and delivers it as its task would have.
+fn finish(op: &Arc<Op>, code: msstore_result) {
+    let message = match code {
+        msstore_result::MSSTORE_E_CANCELED => "the operation was canceled",
+        msstore_result::MSSTORE_E_TIMEOUT => {
+            "the operation's timeout_ms elapsed while it waited for a connection slot"
+        }
+        _ => "the client shut down before the operation started",
+    };
+    op.finish_from_task(Err((code, error_for_code(code, message))));
+}
+
+#[cfg(test)]
+mod tests {
+    //! Waiting operations complete exactly once, with the right code, under cancel, timeout
+    //! and client free, against a server that accepts connections and never answers.
+    use super::super::client::{
+        msstore_client_free, msstore_client_new, msstore_client_options_init, msstore_client_poll,
+    };
+    use super::super::completion::msstore_op_cancel;
+    use super::super::handles;
+    use super::super::ops::msstore_client_get_token;
+    use super::super::types::*;
+    use std::ffi::{c_void, CString};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// Accepts and holds connections without answering, until dropped (or 60 s pass).
+    struct StallServer {
+        url: String,
+        stop: Arc<AtomicBool>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl StallServer {
+        fn start() -> StallServer {
+            let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.set_nonblocking(true).expect("nonblocking");
+            let url = format!("http://{}", l.local_addr().expect("addr"));
+            let stop = Arc::new(AtomicBool::new(false));
+            let s2 = stop.clone();
+            let thread = std::thread::spawn(move || {
+                let end = Instant::now() + Duration::from_secs(60);
+                let mut held = Vec::new();
+                while !s2.load(Ordering::Relaxed) && Instant::now() < end {
+                    match l.accept() {
+                        Ok((s, _)) => held.push(s),
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                    }
+                }
+            });
+            StallServer {
+                url,
+                stop,
+                thread: Some(thread),
+            }
+        }
+    }
+
+    impl Drop for StallServer {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    type Log = Mutex<Vec<(usize, msstore_result)>>;
+
+    /// What each operation's callback gets: its number and the shared log.
+    struct Tag {
+        n: usize,
+        log: Arc<Log>,
+    }
+
+    unsafe extern "C" fn on_done(
+        user_data: *mut c_void,
+        code: msstore_result,
+        _op: *mut msstore_op,
+    ) {
+        // SAFETY: user_data is a `Tag` the test keeps alive until every callback has fired.
+        let tag = unsafe { &*(user_data as *const Tag) };
+        tag.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((tag.n, code));
+    }
+
+    struct Fixture {
+        _server: StallServer,
+        client: *mut msstore_client,
+        log: Arc<Log>,
+        tags: Vec<Arc<Tag>>,
+    }
+
+    impl Fixture {
+        /// A client with one connection per host (two running operations) and `mode`.
+        fn new(mode: msstore_completion_mode) -> Fixture {
+            let server = StallServer::start();
+            let url = CString::new(server.url.clone()).expect("url");
+            let text = CString::new("00000000-0000-0000-0000-000000000001").expect("id");
+            let secret = CString::new("not-a-real-secret").expect("secret");
+            // SAFETY: all-zero is a valid options struct; init fills it right below.
+            let mut o: msstore_client_options = unsafe { std::mem::zeroed() };
+            // SAFETY: `o` is writable.
+            let r = unsafe { msstore_client_options_init(&mut o) };
+            assert_eq!(r, msstore_result::MSSTORE_OK);
+            o.emulator_base_url = url.as_ptr();
+            o.tenant_id = text.as_ptr();
+            o.client_id = text.as_ptr();
+            o.client_secret = secret.as_ptr();
+            o.completion_mode = mode as i32;
+            o.max_connections_per_host = 1;
+            let mut client = std::ptr::null_mut();
+            // SAFETY: `o` is initialised, its strings outlive the call, `client` is writable.
+            let r = unsafe { msstore_client_new(&o, &mut client, std::ptr::null_mut()) };
+            assert_eq!(r, msstore_result::MSSTORE_OK);
+            Fixture {
+                _server: server,
+                client,
+                log: Arc::new(Mutex::new(Vec::new())),
+                tags: Vec::new(),
+            }
+        }
+
+        /// Starts operation `n` (a service token fetch: it stalls at the server).
+        fn start(&mut self, n: usize, timeout_ms: u32) -> *mut msstore_op {
+            let call = msstore_call_options {
+                struct_size: std::mem::size_of::<msstore_call_options>() as u32,
+                completion_mode: 0,
+                timeout_ms,
+            };
+            let tag = Arc::new(Tag {
+                n,
+                log: self.log.clone(),
+            });
+            let ud = Arc::as_ptr(&tag) as *mut c_void;
+            self.tags.push(tag);
+            let mut op = std::ptr::null_mut();
+            // SAFETY: the client is live, `call` is a valid struct, `op` is writable and the
+            // tag outlives the callback (freed after the client).
+            let r = unsafe {
+                msstore_client_get_token(
+                    self.client,
+                    msstore_audience::MSSTORE_AUDIENCE_SERVICE as i32,
+                    &call,
+                    Some(on_done),
+                    ud,
+                    &mut op,
+                )
+            };
+            assert_eq!(r, msstore_result::MSSTORE_OK);
+            op
+        }
+
+        fn waiting(&self) -> usize {
+            handles::get(self.client)
+                .expect("client")
+                .admission
+                .waiting()
+        }
+
+        /// Polls (QUEUED) until operation `n` has called back, 10 s at most.
+        fn wait_for(&self, n: usize) -> msstore_result {
+            let end = Instant::now() + Duration::from_secs(10);
+            loop {
+                msstore_client_poll(self.client, 0);
+                if let Some(&(_, c)) = self.log.lock().expect("log").iter().find(|(k, _)| *k == n) {
+                    return c;
+                }
+                assert!(Instant::now() < end, "operation {n} never completed");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+
+        /// Frees the client; returns every callback as (op, code), sorted, each exactly once.
+        fn free(self) -> Vec<(usize, msstore_result)> {
+            assert_eq!(msstore_client_free(self.client), msstore_result::MSSTORE_OK);
+            let mut all = self.log.lock().expect("log").clone();
+            all.sort_by_key(|(n, _)| *n);
+            drop(self.tags);
+            all
+        }
+    }
+
+    fn cancel_timeout_and_free(mode: msstore_completion_mode) {
+        use msstore_result::*;
+        let mut f = Fixture::new(mode);
+        let ops: Vec<_> = [0, 0, 150, 0, 0, 0]
+            .iter()
+            .enumerate()
+            .map(|(n, t)| f.start(n, *t))
+            .collect();
+        assert_eq!(f.waiting(), 4, "two run (limit 2 x cap 1), four wait");
+        assert_eq!(msstore_op_cancel(ops[3]), MSSTORE_OK);
+        assert_eq!(
+            f.waiting(),
+            3,
+            "a canceled waiting op leaves the queue at once"
+        );
+        assert_eq!(f.wait_for(3), MSSTORE_E_CANCELED);
+        assert_eq!(
+            f.wait_for(2),
+            MSSTORE_E_TIMEOUT,
+            "the deadline covers the wait"
+        );
+        assert_eq!(f.waiting(), 2);
+        for op in ops {
+            assert_eq!(super::super::completion::msstore_op_free(op), MSSTORE_OK);
+        }
+        let all = f.free();
+        let want = vec![
+            (0, MSSTORE_E_SHUTTING_DOWN),
+            (1, MSSTORE_E_SHUTTING_DOWN),
+            (2, MSSTORE_E_TIMEOUT),
+            (3, MSSTORE_E_CANCELED),
+            (4, MSSTORE_E_SHUTTING_DOWN),
+            (5, MSSTORE_E_SHUTTING_DOWN),
+        ];
+        assert_eq!(all, want, "every callback exactly once");
+    }
+
+    #[test]
+    fn waiting_ops_complete_once_queued() {
+        cancel_timeout_and_free(msstore_completion_mode::MSSTORE_COMPLETION_QUEUED);
+    }
+
+    #[test]
+    fn waiting_ops_complete_once_immediate() {
+        cancel_timeout_and_free(msstore_completion_mode::MSSTORE_COMPLETION_IMMEDIATE);
+    }
+
+    #[test]
+    fn a_freed_slot_starts_the_next_waiting_op() {
+        use msstore_result::*;
+        let mut f = Fixture::new(msstore_completion_mode::MSSTORE_COMPLETION_QUEUED);
+        let ops: Vec<_> = [100, 100, 0, 0]
+            .iter()
+            .enumerate()
+            .map(|(n, t)| f.start(n, *t))
+            .collect();
+        assert_eq!(f.waiting(), 2);
+        assert_eq!(f.wait_for(0), MSSTORE_E_TIMEOUT);
+        assert_eq!(f.wait_for(1), MSSTORE_E_TIMEOUT);
+        let end = Instant::now() + Duration::from_secs(10);
+        while f.waiting() > 0 {
+            assert!(Instant::now() < end, "freed slots were not handed on");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for op in ops {
+            assert_eq!(super::super::completion::msstore_op_free(op), MSSTORE_OK);
+        }
+        let all = f.free();
+        assert_eq!(
+            all,
+            vec![
+                (0, MSSTORE_E_TIMEOUT),
+                (1, MSSTORE_E_TIMEOUT),
+                (2, MSSTORE_E_SHUTTING_DOWN),
+                (3, MSSTORE_E_SHUTTING_DOWN)
+            ]
+        );
+    }
+}

@@ -1,0 +1,393 @@
+//! The realistic mode's report: every cell as median (min-max) over its runs, and a PASS or
+//! MISS line per issue 14 target; a MISS names what bounds it.
+
+use super::{Cell, Run};
+use crate::variants::Variant;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// The msstore variants the targets are about.
+const OURS: [Variant; 3] = [Variant::RustApi, Variant::CQueued, Variant::CImmediate];
+/// Throughput target: at least this share of the floor.
+const FLOOR_SHARE: f64 = 0.95;
+/// Latency target: p50 at most this multiple of RTT + server time.
+const P50_SLACK: f64 = 1.05;
+
+pub struct Setup<'a> {
+    pub rtts_ms: &'a [u64],
+    pub warmup_ms: u64,
+    pub measure_ms: u64,
+    pub repeats: usize,
+}
+
+/// Median and range of one figure over a cell's runs.
+#[derive(Clone, Copy)]
+struct Spread {
+    med: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(mut v: Vec<f64>) -> Option<Spread> {
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let med = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            med,
+            min: v[0],
+            max: v[n - 1],
+        })
+    }
+
+    /// `med (min-max)` with `prec` decimals; just `med` when every run agrees.
+    fn show(&self, prec: usize) -> String {
+        if format!("{:.prec$}", self.min) == format!("{:.prec$}", self.max) {
+            format!("{:.prec$}", self.med)
+        } else {
+            format!(
+                "{:.prec$} ({:.prec$}-{:.prec$})",
+                self.med, self.min, self.max
+            )
+        }
+    }
+}
+
+impl Cell {
+    /// The figure `f` of every run that produced a summary.
+    fn spread(&self, f: impl Fn(&Run) -> Option<f64>) -> Option<Spread> {
+        Spread::of(self.runs.iter().filter_map(f).collect())
+    }
+
+    fn summary_spread(&self, f: impl Fn(&crate::stats::Summary) -> f64) -> Option<Spread> {
+        self.spread(|r| r.summary.as_ref().ok().map(&f))
+    }
+
+    fn ops(&self) -> Option<Spread> {
+        self.summary_spread(|s| s.throughput)
+    }
+
+    fn p50_ms(&self) -> Option<Spread> {
+        self.summary_spread(|s| s.p50_us / 1000.0)
+    }
+
+    fn cpu_us(&self) -> Option<Spread> {
+        self.summary_spread(|s| s.cpu_us_per_op())
+    }
+
+    fn server_ms(&self) -> f64 {
+        self.spread(|r| Some(r.server.server_ms_per_request()))
+            .map_or(0.0, |s| s.med)
+    }
+
+    fn proxy_late_ms(&self) -> f64 {
+        self.spread(|r| Some(r.proxy_late_ms))
+            .map_or(0.0, |s| s.med)
+    }
+
+    fn errors(&self) -> u64 {
+        self.runs
+            .iter()
+            .map(|r| match &r.summary {
+                Ok(s) => s.errors,
+                Err(_) => 1,
+            })
+            .sum()
+    }
+
+    fn is_plain(&self, v: Variant) -> bool {
+        self.variant == v && self.max_conns.is_none()
+    }
+}
+
+fn find(cells: &[Cell], rtt: u64, v: Variant, c: usize, cold: bool) -> Option<&Cell> {
+    cells
+        .iter()
+        .find(|x| x.rtt_ms == rtt && x.concurrency == c && x.cold == cold && x.is_plain(v))
+}
+
+fn show(s: Option<Spread>, prec: usize) -> String {
+    s.map_or_else(|| "-".to_string(), |s| s.show(prec))
+}
+
+pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# msstore-bench, realistic network\n");
+    let _ = writeln!(
+        md,
+        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel). Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies. Each cell: {} ms warm-up + {} ms measured, {} runs; every figure is the median over the runs with the range (min-max) in brackets when the runs differ. {:.0} s in total.\n",
+        setup.warmup_ms, setup.measure_ms, setup.repeats, took.as_secs_f64()
+    );
+    let _ = writeln!(md, "Columns: conns / full TLS / resumed / tokens are counted by the server over the whole run (warm-up included); new TLS in window: handshakes (full or resumed) from the start of the measured window to the end of the run; client CPU: user+system time of the client process in the measured window per operation; server CPU: the stand-in's share of one core; server ms/req: the stand-in's time per request from its first byte read to its answer built; proxy +ms: how late the proxy delivered each chunk past RTT/2 (tokio's 1 ms timer), paid twice per round trip.\n");
+    for &rtt in setup.rtts_ms {
+        let _ = writeln!(md, "## RTT {rtt} ms\n");
+        let _ = writeln!(md, "| variant | c | ops/s | x floor | p50 ms | p99 ms | conns | full TLS | resumed | new TLS in window | tokens | client CPU us/op | RSS MB | server CPU % | server ms/req | proxy +ms | errors |");
+        let _ = writeln!(
+            md,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for c in cells.iter().filter(|c| c.rtt_ms == rtt && !c.cold) {
+            let x = match (
+                c.ops(),
+                find(cells, rtt, Variant::Floor, c.concurrency, false).and_then(Cell::ops),
+            ) {
+                (Some(o), Some(f)) if f.med > 0.0 => format!("{:.2}", o.med / f.med),
+                _ => String::new(),
+            };
+            row(&mut md, c, &x);
+        }
+        md.push('\n');
+    }
+    if cells.iter().any(|c| c.cold) {
+        let _ = writeln!(
+            md,
+            "## Cold start: a fresh client, 1,000 first calls at once\n"
+        );
+        let _ = writeln!(md, "ops/s is calls over the time from the common start to the last result; p50/p99 are from the common start.\n");
+        let _ = writeln!(md, "| variant | RTT ms | ops/s | x floor | p50 ms | p99 ms | conns | full TLS | resumed | new TLS in window | tokens | client CPU us/op | RSS MB | server CPU % | server ms/req | proxy +ms | errors |");
+        let _ = writeln!(
+            md,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for c in cells.iter().filter(|c| c.cold) {
+            let mut c2 = String::new();
+            row(&mut c2, c, "");
+            // The same row with the RTT in place of the concurrency.
+            let _ = write!(
+                md,
+                "{}",
+                c2.replacen(
+                    &format!("| {} |", c.concurrency),
+                    &format!("| {} |", c.rtt_ms),
+                    1
+                )
+            );
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(md, "## Targets (issue 14)\n");
+    for line in targets(setup, cells) {
+        let _ = writeln!(md, "- {line}");
+    }
+    md.push('\n');
+    md
+}
+
+fn row(md: &mut String, c: &Cell, x_floor: &str) {
+    let cnt = |f: fn(&Run) -> u64| show(c.spread(|r| Some(f(r) as f64)), 0);
+    let _ = writeln!(
+        md,
+        "| {} | {} | {} | {x_floor} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.2} | {} |",
+        c.label(),
+        c.concurrency,
+        show(c.ops(), 0),
+        show(c.p50_ms(), 1),
+        show(c.summary_spread(|s| s.p99_us / 1000.0), 1),
+        cnt(|r| r.server.connections),
+        cnt(|r| r.server.full_handshakes),
+        cnt(|r| r.server.resumed_handshakes),
+        cnt(|r| r.window.handshakes()),
+        cnt(|r| r.server.token_requests),
+        show(c.cpu_us(), 0),
+        show(c.summary_spread(|s| s.rss_kb as f64 / 1024.0), 1),
+        show(c.spread(|r| Some(r.server_cpu_pct())), 0),
+        c.server_ms(),
+        c.proxy_late_ms(),
+        c.errors(),
+    );
+}
+
+/// One PASS or MISS line per target and variant, then the per-request pattern's figures.
+fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
+    let mut out = Vec::new();
+    let steady = |v: Variant| cells.iter().filter(move |c| c.is_plain(v) && !c.cold);
+    for v in OURS.into_iter().filter(|v| steady(*v).next().is_some()) {
+        let name = v.name();
+        // 1. Throughput against the floor at every concurrency and RTT.
+        let mut misses = Vec::new();
+        for c in steady(v) {
+            let floor = find(cells, c.rtt_ms, Variant::Floor, c.concurrency, false);
+            let (Some(o), Some(f), Some(fc)) = (c.ops(), floor.and_then(Cell::ops), floor) else {
+                misses.push(format!("RTT {} c={}: no figure", c.rtt_ms, c.concurrency));
+                continue;
+            };
+            let x = o.med / f.med.max(1e-9);
+            if x < FLOOR_SHARE {
+                misses.push(format!(
+                    "RTT {} c={}: {x:.2}x ({}; {})",
+                    c.rtt_ms,
+                    c.concurrency,
+                    throughput_bound(c, fc),
+                    cap_note(c, cells)
+                ));
+            }
+        }
+        out.push(verdict(
+            misses.is_empty(),
+            &format!("{name}: throughput >= {FLOOR_SHARE}x the floor at every c and RTT"),
+            &misses,
+        ));
+        // 2. p50 against the round trip plus the server's time.
+        let mut misses = Vec::new();
+        for c in steady(v) {
+            let Some(p50) = c.p50_ms() else { continue };
+            let bound = P50_SLACK * (c.rtt_ms as f64 + c.server_ms());
+            if p50.med > bound {
+                let floor = find(cells, c.rtt_ms, Variant::Floor, c.concurrency, false)
+                    .and_then(Cell::p50_ms)
+                    .map_or(f64::NAN, |s| s.med);
+                let why = if floor > bound {
+                    format!(
+                        "the test bed: the floor's p50 is {floor:.1} ms too; the proxy adds {:.1} ms per round trip",
+                        2.0 * c.proxy_late_ms()
+                    )
+                } else {
+                    format!("the floor's p50 is {floor:.1} ms: msstore's own time")
+                };
+                // The round trip the test bed really gave: the proxy's lateness, both ways.
+                let given = c.rtt_ms as f64 + 2.0 * c.proxy_late_ms() + c.server_ms();
+                misses.push(format!(
+                    "RTT {} c={}: {:.1} ms > {bound:.1} ms ({why}; {:.2}x the {given:.1} ms round trip the proxy gave)",
+                    c.rtt_ms, c.concurrency, p50.med, p50.med / given
+                ));
+            }
+        }
+        out.push(verdict(
+            misses.is_empty(),
+            &format!("{name}: p50 <= {P50_SLACK} x (RTT + server time)"),
+            &misses,
+        ));
+        // 3. One handshake per connection the pool keeps: none once the pool is warm.
+        let mut misses = Vec::new();
+        for c in steady(v) {
+            let worst = c
+                .runs
+                .iter()
+                .map(|r| r.window.handshakes())
+                .max()
+                .unwrap_or(0);
+            if worst > 0 {
+                let conns = c
+                    .spread(|r| Some(r.server.connections as f64))
+                    .map_or(0.0, |s| s.med);
+                misses.push(format!(
+                    "RTT {} c={}: up to {worst} new handshakes in the measured window ({conns:.0} connections in the run: the pool opened connections beyond the ones it keeps)",
+                    c.rtt_ms, c.concurrency
+                ));
+            }
+        }
+        out.push(verdict(
+            misses.is_empty(),
+            &format!("{name}: exactly one full TLS handshake per connection the pool keeps (no handshake once warm)"),
+            &misses,
+        ));
+        // 4. One token request at a cold start of 1,000 callers.
+        let cold: Vec<&Cell> = cells.iter().filter(|c| c.cold && c.is_plain(v)).collect();
+        if !cold.is_empty() {
+            let mut misses = Vec::new();
+            for c in &cold {
+                let worst = c
+                    .runs
+                    .iter()
+                    .map(|r| r.server.token_requests)
+                    .max()
+                    .unwrap_or(0);
+                let least = c
+                    .runs
+                    .iter()
+                    .map(|r| r.server.token_requests)
+                    .min()
+                    .unwrap_or(0);
+                if worst != 1 || least != 1 {
+                    misses.push(format!("RTT {}: {least}-{worst} token requests", c.rtt_ms));
+                }
+            }
+            out.push(verdict(
+                misses.is_empty(),
+                &format!("{name}: exactly 1 token request at a cold start of 1,000 callers"),
+                &misses,
+            ));
+        }
+    }
+    // 5. The per-request pattern's handshakes and token requests beside ours.
+    for &rtt in setup.rtts_ms {
+        let mut parts = Vec::new();
+        for c in cells
+            .iter()
+            .filter(|c| c.rtt_ms == rtt && c.is_plain(Variant::PerRequest))
+        {
+            let ours = find(cells, rtt, Variant::RustApi, c.concurrency, c.cold);
+            let fig = |x: &Cell| {
+                format!(
+                    "{} handshakes, {} tokens",
+                    show(x.spread(|r| Some(r.server.handshakes() as f64)), 0),
+                    show(x.spread(|r| Some(r.server.token_requests as f64)), 0)
+                )
+            };
+            parts.push(format!(
+                "{}{}: per-request {} / rust-api {}",
+                if c.cold { "cold " } else { "c=" },
+                c.concurrency,
+                fig(c),
+                ours.map_or_else(|| "-".to_string(), fig)
+            ));
+        }
+        if !parts.is_empty() {
+            out.push(format!("REPORTED, RTT {rtt} ms: {}", parts.join("; ")));
+        }
+    }
+    out
+}
+
+fn verdict(pass: bool, what: &str, misses: &[String]) -> String {
+    if pass {
+        format!("PASS {what}")
+    } else {
+        format!("MISS {what}: {}", misses.join("; "))
+    }
+}
+
+/// What bounds a throughput miss: the client's CPU on the shared cores, or latency.
+fn throughput_bound(c: &Cell, floor: &Cell) -> String {
+    let (Some(o), Some(cpu), Some(fcpu)) = (c.ops(), c.cpu_us(), floor.cpu_us()) else {
+        return "no CPU figure".into();
+    };
+    let cores = o.med * cpu.med / 1e6;
+    let server = c
+        .spread(|r| Some(r.server_cpu_pct()))
+        .map_or(0.0, |s| s.med);
+    format!(
+        "client CPU {:.0} us/op against the floor's {:.0}: {cores:.2} of the 2 cores the client, the proxy and the stand-in ({server:.0}% of a core) share",
+        cpu.med, fcpu.med
+    )
+}
+
+/// At 256 callers: whether the old cap, run beside, did better or worse (cap or CPU).
+fn cap_note(c: &Cell, cells: &[Cell]) -> String {
+    let old = cells.iter().find(|x| {
+        x.rtt_ms == c.rtt_ms
+            && x.concurrency == c.concurrency
+            && x.variant == c.variant
+            && x.max_conns.is_some()
+    });
+    match (old.and_then(Cell::ops), c.ops()) {
+        (Some(o), Some(n)) => format!(
+            "with cap {} it made {:.0} ops/s, so the cap is {}",
+            old.and_then(|x| x.max_conns).unwrap_or(0),
+            o.med,
+            if n.med > 1.1 * o.med {
+                "no longer the bound"
+            } else {
+                "not what bounds it"
+            }
+        ),
+        _ => "the connection cap (512) is above the callers".into(),
+    }
+}
