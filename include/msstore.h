@@ -429,6 +429,18 @@ typedef struct msstore_client msstore_client;
 typedef struct msstore_consume_result msstore_consume_result;
 
 /*
+ A credential for `msstore_client_options.credential` / `previous_credential`. Immutable and
+ thread-safe; reference-counted inside: every client created with it keeps its own reference,
+ so `msstore_credential_free` may be called right after `msstore_client_new`.
+ */
+typedef struct msstore_credential msstore_credential;
+
+/*
+ The checks of one doctor run. Immutable; thread-safe.
+ */
+typedef struct msstore_doctor_report msstore_doctor_report;
+
+/*
  The entitlements of a query (all pages, or one page). Immutable; thread-safe.
  */
 typedef struct msstore_entitlements msstore_entitlements;
@@ -476,6 +488,12 @@ typedef struct msstore_subscriptions msstore_subscriptions;
 typedef struct msstore_token msstore_token;
 
 /*
+ Where a token provider callback puts its answer (`msstore_token_sink_set`, or
+ `msstore_token_sink_fail`). Valid only during the callback it was passed to.
+ */
+typedef struct msstore_token_sink msstore_token_sink;
+
+/*
  Per-call options (every network operation takes one; NULL = client defaults).
  */
 typedef struct msstore_call_options {
@@ -490,6 +508,40 @@ typedef struct msstore_call_options {
    */
   uint32_t timeout_ms;
 } msstore_call_options;
+
+/*
+ Options of a certificate credential (`msstore_credential_new_certificate`). Set
+ `struct_size = sizeof(msstore_certificate_options)` (`msstore_certificate_options_init` does
+ it). Set exactly one of `certificate_pem` and `certificate_path`, and at most one of
+ `private_key_pem` and `private_key_path`. Strings are copied.
+ */
+typedef struct msstore_certificate_options {
+  uint32_t struct_size;
+  /*
+   PEM text: the app certificate first, then its chain (and the key, when no key source is
+   set). NULL = use `certificate_path`.
+   */
+  const char *certificate_pem;
+  /*
+   A PEM file, re-read at each token fetch and parsed again when it changes (a Kubernetes
+   secret mount, the Key Vault CSI driver folder).
+   */
+  const char *certificate_path;
+  /*
+   PEM private key, PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`). A
+   secret: copied, never logged. NULL (with `private_key_path` NULL) = the key is in the
+   certificate source.
+   */
+  const char *private_key_pem;
+  /*
+   The key in a file, re-read like `certificate_path`.
+   */
+  const char *private_key_path;
+  /*
+   Non-zero: also send the chain as `x5c` (subject name + issuer authentication).
+   */
+  uint32_t send_x5c;
+} msstore_certificate_options;
 
 /*
  The summary of received or peeked messages, filled by `msstore_clawback_messages_get_info`.
@@ -829,6 +881,22 @@ typedef struct msstore_client_options {
    Idle keep-alive connections kept per host; 0 = default (256).
    */
   uint32_t max_idle_connections_per_host;
+  /*
+   The credential (`msstore_credential_new_*`); non-NULL wins over `client_secret`, which
+   may then be NULL. The client keeps its own reference (free the handle whenever).
+   */
+  const struct msstore_credential *credential;
+  /*
+   During a rotation, the credential being replaced: the new one (`credential`, or
+   `client_secret`) is tried first, this one while Entra refuses the new one as wrong
+   (AADSTS7000215, AADSTS700027). NULL = none. Cannot be a provider.
+   */
+  const struct msstore_credential *previous_credential;
+  /*
+   Warn (log) this many days before the credential expires (a certificate's notAfter);
+   0 = default (14).
+   */
+  uint32_t credential_expiry_warning_days;
 } msstore_client_options;
 
 /*
@@ -967,6 +1035,79 @@ typedef struct msstore_order_transaction {
   const char *order_line_item_id;
   int64_t quantity_consumed;
 } msstore_order_transaction;
+
+/*
+ Options of a managed-identity credential (`msstore_credential_new_managed_identity`): its
+ token for `api://AzureADTokenExchange` is the client assertion of the Store app. Set
+ `struct_size` (`msstore_managed_identity_options_init`). Strings are copied; NULL = default.
+ */
+typedef struct msstore_managed_identity_options {
+  uint32_t struct_size;
+  /*
+   Client id of a user-assigned identity; NULL = the system-assigned one.
+   */
+  const char *client_id;
+  /*
+   The identity endpoint. NULL = the Azure Instance Metadata Service
+   (`http://169.254.169.254/metadata/identity/oauth2/token`); required with
+   `identity_header` (App Service / Container Apps `IDENTITY_ENDPOINT`).
+   */
+  const char *endpoint;
+  /*
+   App Service / Container Apps `IDENTITY_HEADER`, sent as `X-IDENTITY-HEADER`. A secret.
+   */
+  const char *identity_header;
+} msstore_managed_identity_options;
+
+/*
+ A caller-supplied token source (an engine's own vault). Called on a library thread, at most
+ once per audience at a time: the token cache keeps single-flight and refresh-ahead around it.
+ `audience` is a `msstore_audience` value. Returns a `msstore_result` (declared `int32_t`, the
+ type `msstore_result` is, so that any value C returns is defined behaviour). Fill `sink` with
+ `msstore_token_sink_set` and return `MSSTORE_OK`; to fail the fetch return any other code, or call `msstore_token_sink_fail`, or
+ leave the sink empty: the operation fails with `MSSTORE_E_ENTRA_AUTH`, or `MSSTORE_E_NETWORK`
+ when `msstore_token_sink_fail` said `retryable`. The callback may block (it runs on a
+ blocking-capable thread) but should answer within the operation's timeout. It must not call
+ blocking msstore functions that wait for this client's token.
+ */
+typedef int32_t (*msstore_token_provider_cb)(void *user_data,
+                                             int32_t audience,
+                                             struct msstore_token_sink *sink);
+
+/*
+ Called once with the `user_data` of a provider when nothing uses the provider any more (its
+ credential handle is freed and every client holding it is freed). It may run on any thread,
+ including a library thread or inside `msstore_credential_free` / `msstore_client_free`.
+ */
+typedef void (*msstore_release_cb)(void *user_data);
+
+/*
+ One check, filled by `msstore_doctor_report_get_check`. Strings owned by the report.
+ */
+typedef struct msstore_doctor_check_info {
+  uint32_t struct_size;
+  /*
+   `"configuration"`, `"credential expiry"`, `"token https://onestore.microsoft.com"`, …
+   */
+  const char *name;
+  /*
+   0 pass, 1 warn (works, needs attention), 2 fail.
+   */
+  int32_t status;
+  /*
+   What was found. Never holds a secret.
+   */
+  const char *detail;
+  /*
+   What to do; NULL when the check passed.
+   */
+  const char *hint;
+  /*
+   The `msstore_result` of a failure (`MSSTORE_E_CONFIGURATION` for a setup mismatch the
+   doctor found itself), 0 otherwise.
+   */
+  int32_t result;
+} msstore_doctor_check_info;
 
 /*
  The summary of an entitlements result, filled by `msstore_entitlements_get_info`.
@@ -1500,6 +1641,16 @@ extern "C" {
 MSSTORE_EXPORT msstore_result msstore_call_options_init(struct msstore_call_options *opts);
 
 /*
+ Fills `o` with defaults (every source NULL, no `x5c`) and `struct_size`.
+ Returns `MSSTORE_E_NULL_POINTER` for NULL.
+
+ # Safety
+ `o` is NULL or points to a writable `msstore_certificate_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_certificate_options_init(struct msstore_certificate_options *o);
+
+/*
  Frees a messages handle. NULL is a no-op.
  */
 MSSTORE_EXPORT msstore_result msstore_clawback_messages_free(struct msstore_clawback_messages *h);
@@ -1619,6 +1770,14 @@ msstore_result msstore_client_consume_v6(struct msstore_client *client,
                                          msstore_completion_cb cb,
                                          void *user_data,
                                          struct msstore_op **out_op);
+
+/*
+ When the client's credential itself expires, in Unix seconds: a certificate's notAfter (read
+ again when its file changes). 0 when unknown or none (a secret's expiry lives in Entra, a
+ federated token is short-lived); -1 for a NULL or stale client. The client logs a warning
+ `msstore_client_options.credential_expiry_warning_days` before it. Threading: any thread.
+ */
+MSSTORE_EXPORT int64_t msstore_client_credential_expires_at(const struct msstore_client *client);
 
 /*
  Clawback v2: deletes a received message (after reconciling it durably). No result to take.
@@ -1899,6 +2058,114 @@ msstore_result msstore_consume_result_transaction_at(const struct msstore_consum
                                                      size_t index,
                                                      struct msstore_order_transaction *out);
 
+/*
+ Frees a credential handle. Clients created with it keep their own reference (a provider's `release` runs when the last one goes). NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`. Threading: any thread.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_free(struct msstore_credential *c);
+
+/*
+ A certificate credential: each token request carries a fresh client assertion (RS256, with
+ `x5t#S256` and `x5t`) signed with the certificate's key
+ (https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials).
+ Only the arguments are checked here; the certificate and key are read and matched by
+ `msstore_client_new`, whose error says what is wrong (a file missing, a key of another
+ certificate).
+
+ Ownership and threading as `msstore_credential_new_secret`. Errors: `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size, not exactly one certificate source, two key
+ sources, an empty string), `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`.
+
+ # Safety
+ `o` is NULL or a valid options struct (see `msstore_certificate_options_init`) whose strings
+ are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_new_certificate(const struct msstore_certificate_options *o,
+                                                  struct msstore_credential **out);
+
+/*
+ Workload identity federation: the client assertion is the content of the file at `path`
+ (AKS writes it at `AZURE_FEDERATED_TOKEN_FILE` and refreshes it), re-read at each token fetch.
+
+ Ownership, errors and threading as `msstore_credential_new_secret`.
+
+ # Safety
+ `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_new_federated_token_file(const char *path,
+                                                           struct msstore_credential **out);
+
+/*
+ A managed identity used as a federated credential (what Microsoft.StoreServices does): its
+ token for `api://AzureADTokenExchange`, from IMDS
+ (https://learn.microsoft.com/en-us/entra/identity/managed-identities-azure-resources/how-to-use-vm-token)
+ or the App Service endpoint
+ (https://learn.microsoft.com/en-us/azure/app-service/overview-managed-identity#rest-endpoint-reference),
+ is the client assertion. The endpoint's scheme (https, loopback http, or the link-local IMDS
+ address) is checked by `msstore_client_new`.
+
+ Ownership and threading as `msstore_credential_new_secret`. Errors: `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size, an empty string, `identity_header` without
+ `endpoint`), `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`.
+
+ # Safety
+ `o` is NULL or a valid options struct (see `msstore_managed_identity_options_init`) whose
+ strings are NULL or NUL-terminated; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_new_managed_identity(const struct msstore_managed_identity_options *o,
+                                                       struct msstore_credential **out);
+
+/*
+ A credential whose tokens come from `cb` (see `msstore_token_provider_cb`); no Entra request
+ is made. `release` (NULL: none) is called once with `user_data` when nothing uses the
+ provider any more: the handle is freed and so is every client created with it. When this
+ call fails, `release` is not called. A provider cannot be a `previous_credential`.
+
+ Ownership and threading as `msstore_credential_new_secret`. Errors: `MSSTORE_E_NULL_POINTER`
+ (`cb` or `out` NULL; `release` is then not called).
+
+ # Safety
+ `cb` and `release` are callable from any thread with `user_data` until `release` runs; `out`
+ is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_new_provider(msstore_token_provider_cb cb,
+                                               void *user_data,
+                                               msstore_release_cb release,
+                                               struct msstore_credential **out);
+
+/*
+ A client-secret credential (the same as `msstore_client_options.client_secret`). The secret
+ is copied and never logged.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free with `msstore_credential_free`).
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`,
+ `MSSTORE_E_INVALID_ARGUMENT` (empty). Threading: any thread.
+
+ # Safety
+ `secret` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_new_secret(const char *secret,
+                                             struct msstore_credential **out);
+
+/*
+ A client secret read from the file at `path` (a Kubernetes secret mount, the Key Vault CSI
+ driver folder), re-read at each token fetch so a rotated secret needs no restart; a trailing
+ newline is not part of it. The file is read at token fetches, not here.
+
+ Ownership, errors and threading as `msstore_credential_new_secret`.
+
+ # Safety
+ `path` is NULL or NUL-terminated; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_credential_new_secret_file(const char *path,
+                                                  struct msstore_credential **out);
+
 #if defined(MSSTORE_TEST_HOOKS)
 /*
  Test hook: panics inside the library on purpose, to show that the panic boundary turns it
@@ -1910,6 +2177,82 @@ msstore_result msstore_consume_result_transaction_at(const struct msstore_consum
  */
 MSSTORE_EXPORT msstore_result msstore_debug_trigger_panic(void);
 #endif
+
+/*
+ The number of checks in the report (0 for a bad handle).
+ */
+MSSTORE_EXPORT size_t msstore_doctor_report_count(const struct msstore_doctor_report *r);
+
+/*
+ Frees a report. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.
+ */
+MSSTORE_EXPORT msstore_result msstore_doctor_report_free(struct msstore_doctor_report *r);
+
+/*
+ Copies check `index` (in the order they ran) into `*out` (set `out->struct_size = sizeof(*out)` first). Strings owned by `r`.
+ Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT` (index out of range or bad struct_size).
+
+ # Safety
+ `out` is NULL or points to a writable struct of `out->struct_size` bytes.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_doctor_report_get_check(const struct msstore_doctor_report *r,
+                                               size_t index,
+                                               struct msstore_doctor_check_info *out);
+
+/*
+ 1 when no check failed (warnings allowed), 0 when one did; -1 for a bad handle.
+ */
+MSSTORE_EXPORT int32_t msstore_doctor_report_healthy(const struct msstore_doctor_report *r);
+
+/*
+ The report as `msstore doctor` prints it: one line per check (`PASS name: detail`, or `FAIL name: detail. To fix: hint`), each ending in a newline. Owned by `r`; NULL for a bad handle. Never holds a secret.
+ */
+MSSTORE_EXPORT
+const char *msstore_doctor_report_text(const struct msstore_doctor_report *r);
+
+/*
+ Runs the checks of `msstore doctor` with the client configuration in `options` and, for each
+ of the `key_count` Store ID keys (UserCollectionsId or UserPurchaseId), a decode, a query and
+ a renew. In order, stopping at the first failure that blocks the rest: the configuration, the
+ credential's expiry, a token for each audience, each token's app and tenant against the
+ configuration, a Store call with the service token, then the keys.
+
+ Blocking: makes real requests and returns when they are done (seconds; each bounded by the
+ options' timeouts). Call it from an application thread: from a library thread (inside an
+ IMMEDIATE completion callback or a token provider callback), where it would block a runtime
+ it depends on, it returns `MSSTORE_E_INVALID_ARGUMENT` at once.
+
+ Ownership: on `MSSTORE_OK` the caller owns `*out` (free with `msstore_doctor_report_free`);
+ a configuration error is a report whose one check failed. Errors: `MSSTORE_E_NULL_POINTER`,
+ `MSSTORE_E_INVALID_ARGUMENT` (bad struct_size or enum, a library thread),
+ `MSSTORE_E_INVALID_HANDLE` (a stale credential handle), `MSSTORE_E_INVALID_UTF8`,
+ `MSSTORE_E_TOO_LONG` (more than 100 keys, or a key past 64 KiB).
+
+ # Safety
+ `options` is a valid options struct; `store_id_keys` is NULL (with `key_count` 0) or points
+ to `key_count` NUL-terminated strings; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_doctor_run(const struct msstore_client_options *options,
+                                  const char *const *store_id_keys,
+                                  size_t key_count,
+                                  struct msstore_doctor_report **out);
+
+/*
+ `msstore_doctor_run` with the JSON configuration of `msstore_client_new_from_json` (a JSON
+ that does not parse is a report whose "configuration" check failed). Ownership, errors,
+ blocking and threading as `msstore_doctor_run`.
+
+ # Safety
+ `config_json` is NULL or NUL-terminated; `store_id_keys` is NULL (with `key_count` 0) or
+ points to `key_count` NUL-terminated strings; `out` is NULL or writable.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_doctor_run_json(const char *config_json,
+                                       const char *const *store_id_keys,
+                                       size_t key_count,
+                                       struct msstore_doctor_report **out);
 
 /*
  Frees an entitlements handle and every string it owns. NULL is a no-op.
@@ -2295,6 +2638,16 @@ msstore_result msstore_log_set_callback(msstore_log_cb cb,
                                         int32_t max_level);
 
 /*
+ Fills `o` with defaults (system-assigned identity through IMDS) and `struct_size`.
+ Returns `MSSTORE_E_NULL_POINTER` for NULL.
+
+ # Safety
+ `o` is NULL or points to a writable `msstore_managed_identity_options`.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_managed_identity_options_init(struct msstore_managed_identity_options *o);
+
+/*
  Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
  (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
  the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
@@ -2588,6 +2941,38 @@ MSSTORE_EXPORT msstore_result msstore_token_free(struct msstore_token *t);
 MSSTORE_EXPORT
 msstore_result msstore_token_get_info(const struct msstore_token *t,
                                       struct msstore_token_info *out);
+
+/*
+ Fails a token provider callback's fetch with `message` (copied, shown in the operation's
+ error; never put a secret in it; NULL = none). `retryable` non-zero: a transient failure
+ (`MSSTORE_E_NETWORK`: the vault is unreachable), else `MSSTORE_E_ENTRA_AUTH` (refused). A
+ later call replaces the answer. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`,
+ `MSSTORE_E_INVALID_UTF8`, `MSSTORE_E_TOO_LONG`. Threading: any thread, while the callback
+ runs.
+
+ # Safety
+ `message` is NULL or NUL-terminated.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_token_sink_fail(struct msstore_token_sink *sink,
+                                       int32_t retryable,
+                                       const char *message);
+
+/*
+ Answers a token provider callback: `access_token` (copied; a secret, never logged) expires at
+ `expires_at_unix_secs` (Unix seconds, must be in the future; a lifetime past 24 h is cut to
+ 24 h). Call it from inside the callback, before returning `MSSTORE_OK`; a later call replaces
+ the answer. Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE` (not the sink of a
+ running callback), `MSSTORE_E_INVALID_ARGUMENT` (empty token), `MSSTORE_E_INVALID_UTF8`,
+ `MSSTORE_E_TOO_LONG` (64 KiB). Threading: any thread, while the callback runs.
+
+ # Safety
+ `access_token` is NULL or NUL-terminated.
+ */
+MSSTORE_EXPORT
+msstore_result msstore_token_sink_set(struct msstore_token_sink *sink,
+                                      const char *access_token,
+                                      int64_t expires_at_unix_secs);
 
 /*
  The library version as a static NUL-terminated string `"MAJOR.MINOR.PATCH"`.

@@ -109,11 +109,7 @@ pub fn run(config: &ClientConfig, keys: &[String]) -> Vec<Check> {
             c
         }
         Err(e) => {
-            out.push(Check::failed(
-                "configuration",
-                e,
-                "correct the setting named above (flags, MSSTORE_* variables or the JSON config)",
-            ));
+            out.push(configuration_failure(e));
             return out;
         }
     };
@@ -145,6 +141,16 @@ pub fn run(config: &ClientConfig, keys: &[String]) -> Vec<Check> {
         }
     }
     out
+}
+
+/// The failed "configuration" check of a configuration that could not even be read (the C ABI's
+/// options or JSON), the first and last line of its report.
+pub fn configuration_failure(e: Error) -> Check {
+    Check::failed(
+        "configuration",
+        e,
+        "correct the setting named above (flags, MSSTORE_* variables or the JSON config)",
+    )
 }
 
 fn block<T>(

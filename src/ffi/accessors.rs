@@ -3,6 +3,8 @@
 //! that cbindgen puts each one and its doc comment in the header.
 
 use super::clawback::*;
+use super::credential::*;
+use super::doctor::*;
 use super::handles;
 use super::ledger::*;
 use super::panic::boundary;

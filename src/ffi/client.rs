@@ -1,6 +1,7 @@
 //! `msstore_client`: creation from options or JSON, the completion queue, shutdown and free.
 
 use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, Op};
+use super::credential::credential_of;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
@@ -213,87 +214,120 @@ pub unsafe extern "C" fn msstore_client_new(
     err: *mut *mut msstore_error,
 ) -> msstore_result {
     boundary!({
-        let settings = || {
-            // SAFETY: forwarded contract.
-            let o = unsafe { read_versioned(opts) }
-                .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
-            // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
-            let req = |p, n| unsafe { field(p, n) };
-            let mut cfg = ClientConfig::new(
-                req(o.tenant_id, "tenant_id")?.unwrap_or_default(),
-                req(o.client_id, "client_id")?.unwrap_or_default(),
-                req(o.client_secret, "client_secret")?.unwrap_or_default(),
-            );
-            if let Some(u) = req(o.emulator_base_url, "emulator_base_url")? {
-                cfg = cfg.with_emulator(&u);
-            }
-            if let Some(u) = req(o.login_base_url, "login_base_url")? {
-                cfg.login_base_url = u;
-            }
-            if let Some(u) = req(o.collections_base_url, "collections_base_url")? {
-                cfg.collections_base_url = u;
-            }
-            if let Some(u) = req(o.purchase_base_url, "purchase_base_url")? {
-                cfg.purchase_base_url = u;
-            }
-            if let Some(s) = req(o.service_identity, "service_identity")? {
-                cfg.service_identity = s;
-            }
-            cfg.extra_root_cert_pem = req(o.extra_root_cert_pem, "extra_root_cert_pem")?;
-            cfg.extra_root_cert_path = req(o.extra_root_cert_path, "extra_root_cert_path")?;
-            cfg.entra_version = match o.entra_version {
-                0 | 2 => EntraVersion::V2,
-                1 => EntraVersion::V1,
-                _ => {
-                    return Err(bad_arg(
-                        msstore_result::MSSTORE_E_INVALID_ARGUMENT,
-                        "entra_version must be 1 or 2",
-                    ))
-                }
-            };
-            let ms = |v: u32, d: Duration| {
-                if v == 0 {
-                    d
-                } else {
-                    Duration::from_millis(v.into())
-                }
-            };
-            cfg.connect_timeout = ms(o.connect_timeout_ms, cfg.connect_timeout);
-            cfg.request_timeout = ms(o.request_timeout_ms, cfg.request_timeout);
-            cfg.token_refresh_margin = ms(o.token_refresh_margin_ms, cfg.token_refresh_margin);
-            cfg.key_renew_margin = ms(o.key_renew_margin_ms, cfg.key_renew_margin);
-            let r = &mut cfg.retry;
-            r.base_delay = ms(o.retry_base_delay_ms, r.base_delay);
-            r.max_delay = ms(o.retry_max_delay_ms, r.max_delay);
-            r.max_retry_after = ms(o.max_retry_after_ms, r.max_retry_after);
-            if o.max_idle_connections_per_host != 0 {
-                cfg.max_idle_connections_per_host = o.max_idle_connections_per_host as usize;
-            }
-            if o.max_attempts != 0 {
-                cfg.retry.max_attempts = o.max_attempts;
-            }
-            if o.worker_threads != 0 {
-                cfg.worker_threads = o.worker_threads as usize;
-            }
-            if o.max_pages != 0 {
-                cfg.max_pages = o.max_pages;
-            }
-            if o.max_connections_per_host != 0 {
-                cfg.max_connections_per_host = o.max_connections_per_host as usize;
-            }
-            if o.max_response_bytes != 0 {
-                // Past usize (32-bit targets): beyond the range `validate` accepts anyway.
-                cfg.max_response_bytes =
-                    usize::try_from(o.max_response_bytes).unwrap_or(usize::MAX);
-            }
-            let mode = Mode::from_c(o.completion_mode)
-                .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
-                .unwrap_or(Mode::Queued);
-            Ok((cfg, mode, o.operation_timeout_ms))
-        };
         // SAFETY: forwarded contract.
-        Ok(unsafe { new_client(out, err, settings) })
+        Ok(unsafe { new_client(out, err, || options_settings(opts)) })
     })
+}
+
+/// What a client (or `doctor`) is built from: the configuration, the default completion mode
+/// and the default operation timeout.
+pub(crate) type Settings = (ClientConfig, Mode, u32);
+
+/// The settings of an options struct.
+///
+/// # Safety
+/// `opts` is NULL or a valid options struct (see `msstore_client_options_init`).
+pub(crate) unsafe fn options_settings(
+    opts: *const msstore_client_options,
+) -> Result<Settings, (msstore_result, Error)> {
+    // SAFETY: forwarded contract.
+    let o = unsafe { read_versioned(opts) }
+        .map_err(|c| bad_arg(c, "invalid msstore_client_options"))?;
+    // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
+    let req = |p, n| unsafe { field(p, n) };
+    let mut cfg = ClientConfig::new(
+        req(o.tenant_id, "tenant_id")?.unwrap_or_default(),
+        req(o.client_id, "client_id")?.unwrap_or_default(),
+        req(o.client_secret, "client_secret")?.unwrap_or_default(),
+    );
+    if let Some(u) = req(o.emulator_base_url, "emulator_base_url")? {
+        cfg = cfg.with_emulator(&u);
+    }
+    if let Some(u) = req(o.login_base_url, "login_base_url")? {
+        cfg.login_base_url = u;
+    }
+    if let Some(u) = req(o.collections_base_url, "collections_base_url")? {
+        cfg.collections_base_url = u;
+    }
+    if let Some(u) = req(o.purchase_base_url, "purchase_base_url")? {
+        cfg.purchase_base_url = u;
+    }
+    if let Some(s) = req(o.service_identity, "service_identity")? {
+        cfg.service_identity = s;
+    }
+    cfg.extra_root_cert_pem = req(o.extra_root_cert_pem, "extra_root_cert_pem")?;
+    cfg.extra_root_cert_path = req(o.extra_root_cert_path, "extra_root_cert_path")?;
+    cfg.entra_version = match o.entra_version {
+        0 | 2 => EntraVersion::V2,
+        1 => EntraVersion::V1,
+        _ => {
+            return Err(bad_arg(
+                msstore_result::MSSTORE_E_INVALID_ARGUMENT,
+                "entra_version must be 1 or 2",
+            ))
+        }
+    };
+    let ms = |v: u32, d: Duration| {
+        if v == 0 {
+            d
+        } else {
+            Duration::from_millis(v.into())
+        }
+    };
+    cfg.connect_timeout = ms(o.connect_timeout_ms, cfg.connect_timeout);
+    cfg.request_timeout = ms(o.request_timeout_ms, cfg.request_timeout);
+    cfg.token_refresh_margin = ms(o.token_refresh_margin_ms, cfg.token_refresh_margin);
+    cfg.key_renew_margin = ms(o.key_renew_margin_ms, cfg.key_renew_margin);
+    let r = &mut cfg.retry;
+    r.base_delay = ms(o.retry_base_delay_ms, r.base_delay);
+    r.max_delay = ms(o.retry_max_delay_ms, r.max_delay);
+    r.max_retry_after = ms(o.max_retry_after_ms, r.max_retry_after);
+    if o.max_idle_connections_per_host != 0 {
+        cfg.max_idle_connections_per_host = o.max_idle_connections_per_host as usize;
+    }
+    if o.max_attempts != 0 {
+        cfg.retry.max_attempts = o.max_attempts;
+    }
+    if o.worker_threads != 0 {
+        cfg.worker_threads = o.worker_threads as usize;
+    }
+    if o.max_pages != 0 {
+        cfg.max_pages = o.max_pages;
+    }
+    if o.max_connections_per_host != 0 {
+        cfg.max_connections_per_host = o.max_connections_per_host as usize;
+    }
+    if o.max_response_bytes != 0 {
+        // Past usize (32-bit targets): beyond the range `validate` accepts anyway.
+        cfg.max_response_bytes = usize::try_from(o.max_response_bytes).unwrap_or(usize::MAX);
+    }
+    let mode = Mode::from_c(o.completion_mode)
+        .map_err(|c| bad_arg(c, "completion_mode is not a msstore_completion_mode"))?
+        .unwrap_or(Mode::Queued);
+    credentials(&mut cfg, &o)?;
+    Ok((cfg, mode, o.operation_timeout_ms))
+}
+
+/// The credential fields (added after `max_idle_connections_per_host`): a credential handle
+/// wins over `client_secret`.
+fn credentials(
+    cfg: &mut ClientConfig,
+    o: &msstore_client_options,
+) -> Result<(), (msstore_result, Error)> {
+    let handle = |p, name: &str| {
+        credential_of(p).map_err(|c| {
+            bad_arg(
+                c,
+                &format!("client option {name} is not a live msstore_credential"),
+            )
+        })
+    };
+    cfg.credential = handle(o.credential, "credential")?;
+    cfg.previous_credential = handle(o.previous_credential, "previous_credential")?;
+    if o.credential_expiry_warning_days != 0 {
+        cfg.credential_expiry_warning_days = o.credential_expiry_warning_days;
+    }
+    Ok(())
 }
 
 /// Creates a client from a JSON configuration (NUL-terminated UTF-8, at most 1 MiB): the field
@@ -311,72 +345,77 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
     err: *mut *mut msstore_error,
 ) -> msstore_result {
     boundary!({
-        let settings = || {
-            // SAFETY: forwarded contract.
-            let text = unsafe { in_str(json, MAX_JSON) }
-                .map_err(|c| bad_arg(c, "the JSON configuration string is unusable"))?;
-            let conf_err = |m: String| {
-                (
-                    msstore_result::MSSTORE_E_CONFIGURATION,
-                    Error::configuration(m),
-                )
-            };
-            let mut v: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| conf_err(format!("invalid JSON configuration: {e}")))?;
-            let obj = v
-                .as_object_mut()
-                .ok_or_else(|| conf_err("the JSON configuration must be an object".into()))?;
-            let emulator = obj.remove("emulator_base_url");
-            let mode = match obj.remove("completion_mode") {
-                None => Mode::Queued,
-                Some(m) => match m.as_str().unwrap_or("") {
-                    "queued" => Mode::Queued,
-                    "immediate" => Mode::Immediate,
-                    "blocking" => Mode::Blocking,
-                    _ => {
-                        return Err(conf_err(
-                            "completion_mode must be \"queued\", \"immediate\" or \"blocking\""
-                                .into(),
-                        ))
-                    }
-                },
-            };
-            let timeout = match obj.remove("operation_timeout_ms") {
-                None => 0,
-                Some(t) => t
-                    .as_u64()
-                    .and_then(|t| u32::try_from(t).ok())
-                    .ok_or_else(|| conf_err("operation_timeout_ms must be a u32".into()))?,
-            };
-            let mut cfg =
-                ClientConfig::from_json(&v.to_string()).map_err(|e| (code_of(e.kind), e))?;
-            if let Some(u) = emulator {
-                let u = u
-                    .as_str()
-                    .ok_or_else(|| conf_err("emulator_base_url must be a string".into()))?;
-                let (l, c, p) = (
-                    cfg.login_base_url.clone(),
-                    cfg.collections_base_url.clone(),
-                    cfg.purchase_base_url.clone(),
-                );
-                let d = ClientConfig::default();
-                cfg = cfg.with_emulator(u);
-                // Explicit per-service URLs win over the emulator base.
-                if l != d.login_base_url {
-                    cfg.login_base_url = l;
-                }
-                if c != d.collections_base_url {
-                    cfg.collections_base_url = c;
-                }
-                if p != d.purchase_base_url {
-                    cfg.purchase_base_url = p;
-                }
-            }
-            Ok((cfg, mode, timeout))
-        };
         // SAFETY: forwarded contract.
-        Ok(unsafe { new_client(out, err, settings) })
+        Ok(unsafe { new_client(out, err, || json_settings(json)) })
     })
+}
+
+/// The settings of a JSON configuration.
+///
+/// # Safety
+/// `json` is NULL or NUL-terminated.
+pub(crate) unsafe fn json_settings(
+    json: *const c_char,
+) -> Result<Settings, (msstore_result, Error)> {
+    // SAFETY: forwarded contract.
+    let text = unsafe { in_str(json, MAX_JSON) }
+        .map_err(|c| bad_arg(c, "the JSON configuration string is unusable"))?;
+    let conf_err = |m: String| {
+        (
+            msstore_result::MSSTORE_E_CONFIGURATION,
+            Error::configuration(m),
+        )
+    };
+    let mut v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| conf_err(format!("invalid JSON configuration: {e}")))?;
+    let obj = v
+        .as_object_mut()
+        .ok_or_else(|| conf_err("the JSON configuration must be an object".into()))?;
+    let emulator = obj.remove("emulator_base_url");
+    let mode = match obj.remove("completion_mode") {
+        None => Mode::Queued,
+        Some(m) => match m.as_str().unwrap_or("") {
+            "queued" => Mode::Queued,
+            "immediate" => Mode::Immediate,
+            "blocking" => Mode::Blocking,
+            _ => {
+                return Err(conf_err(
+                    "completion_mode must be \"queued\", \"immediate\" or \"blocking\"".into(),
+                ))
+            }
+        },
+    };
+    let timeout = match obj.remove("operation_timeout_ms") {
+        None => 0,
+        Some(t) => t
+            .as_u64()
+            .and_then(|t| u32::try_from(t).ok())
+            .ok_or_else(|| conf_err("operation_timeout_ms must be a u32".into()))?,
+    };
+    let mut cfg = ClientConfig::from_json(&v.to_string()).map_err(|e| (code_of(e.kind), e))?;
+    if let Some(u) = emulator {
+        let u = u
+            .as_str()
+            .ok_or_else(|| conf_err("emulator_base_url must be a string".into()))?;
+        let (l, c, p) = (
+            cfg.login_base_url.clone(),
+            cfg.collections_base_url.clone(),
+            cfg.purchase_base_url.clone(),
+        );
+        let d = ClientConfig::default();
+        cfg = cfg.with_emulator(u);
+        // Explicit per-service URLs win over the emulator base.
+        if l != d.login_base_url {
+            cfg.login_base_url = l;
+        }
+        if c != d.collections_base_url {
+            cfg.collections_base_url = c;
+        }
+        if p != d.purchase_base_url {
+            cfg.purchase_base_url = p;
+        }
+    }
+    Ok((cfg, mode, timeout))
 }
 
 /// The body of both constructors: checks `out`, builds the client from what `settings` read
@@ -388,7 +427,7 @@ pub unsafe extern "C" fn msstore_client_new_from_json(
 unsafe fn new_client(
     out: *mut *mut msstore_client,
     err: *mut *mut msstore_error,
-    settings: impl FnOnce() -> Result<(ClientConfig, Mode, u32), (msstore_result, Error)>,
+    settings: impl FnOnce() -> Result<Settings, (msstore_result, Error)>,
 ) -> msstore_result {
     let made = if out.is_null() {
         Err(bad_arg(

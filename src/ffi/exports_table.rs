@@ -388,4 +388,56 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             },
         ],
     },
+    ResultHandle {
+        handle: "msstore_credential",
+        arg: "c",
+        exports: &[
+            Free {
+                name: "msstore_credential_free",
+                doc: r#"
+                Frees a credential handle. Clients created with it keep their own reference (a provider's `release` runs when the last one goes). NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`. Threading: any thread.
+            "#,
+            },
+        ],
+    },
+    ResultHandle {
+        handle: "msstore_doctor_report",
+        arg: "r",
+        exports: &[
+            Value {
+                name: "msstore_doctor_report_count",
+                ty: "usize",
+                expr: "o.checks.0.len()",
+                doc: "The number of checks in the report (0 for a bad handle).",
+            },
+            Copy {
+                name: "msstore_doctor_report_get_check",
+                params: "index: usize",
+                view: "msstore_doctor_check_info",
+                expr: "o.checks.at(index)?",
+                doc: r#"
+                Copies check `index` (in the order they ran) into `*out` (set `out->struct_size = sizeof(*out)` first). Strings owned by `r`.
+                Errors: `MSSTORE_E_NULL_POINTER`, `MSSTORE_E_INVALID_HANDLE`, `MSSTORE_E_INVALID_ARGUMENT` (index out of range or bad struct_size).
+            "#,
+            },
+            Value {
+                name: "msstore_doctor_report_healthy",
+                ty: "i32",
+                expr: "o.healthy",
+                doc: "1 when no check failed (warnings allowed), 0 when one did; -1 for a bad handle.",
+            },
+            Value {
+                name: "msstore_doctor_report_text",
+                ty: "*const c_char",
+                expr: "o.text.as_ptr()",
+                doc: r#"
+                The report as `msstore doctor` prints it: one line per check (`PASS name: detail`, or `FAIL name: detail. To fix: hint`), each ending in a newline. Owned by `r`; NULL for a bad handle. Never holds a secret.
+            "#,
+            },
+            Free {
+                name: "msstore_doctor_report_free",
+                doc: "Frees a report. NULL is a no-op; a bad handle gives `MSSTORE_E_INVALID_HANDLE`.",
+            },
+        ],
+    },
 ];

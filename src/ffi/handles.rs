@@ -12,7 +12,7 @@
 //! land in different shards, and no lock is shared by unrelated handles.
 
 use super::types::{self, msstore_result};
-use super::{clawback, client, completion, error, key, ledger, results};
+use super::{clawback, client, completion, credential, doctor, error, key, ledger, results};
 use once_cell::sync::Lazy;
 use std::any::Any;
 use std::collections::HashMap;
@@ -90,6 +90,9 @@ handle_types! {
     clawback::msstore_clawback_messages => clawback::ClawbackMessagesObj,
     ledger::msstore_ledger => ledger::LedgerObj,
     ledger::msstore_ledger_items => ledger::LedgerItemsObj,
+    credential::msstore_credential => credential::CredentialObj,
+    credential::msstore_token_sink => credential::SinkObj,
+    doctor::msstore_doctor_report => doctor::DoctorReportObj,
 }
 
 /// Registers an object and returns its new handle.

@@ -13,6 +13,9 @@
 //! - [`ops`]: one start function per network operation;
 //! - [`results`]: result handles and their copy-by-index accessors;
 //! - [`clawback`]: refunds (clawback v1 orders, v2 queue receive/peek/delete) and their results;
+//! - [`credential`]: the credential forms as handles for the client options, the caller-supplied
+//!   token provider (callback and sink), the credential's expiry;
+//! - [`doctor`]: the setup checks of `msstore doctor` and their report;
 //! - [`key`]: synchronous Store ID key decoding and key accessors;
 //! - [`log`]: the log callback (secrets redacted);
 //! - [`ledger`]: the consume ledger (open, consume/reconcile operations, acknowledgements,
@@ -31,6 +34,8 @@ mod accessors;
 pub mod clawback;
 pub mod client;
 pub mod completion;
+pub mod credential;
+pub mod doctor;
 #[cfg(feature = "bench-driver")]
 #[doc(hidden)]
 pub mod driver;

@@ -1,6 +1,7 @@
 //! `repr(C)` types shared with C: result codes, enums (passed as `int32_t` on input so that an
 //! out-of-range value from C is an error, not UB), versioned option structs and item views.
 
+use super::credential::msstore_credential;
 use std::ffi::{c_char, c_void};
 
 /// Result codes. `MSSTORE_OK` is 0; every error lives in the private range 7100..7199 so that it
@@ -303,6 +304,18 @@ pub struct msstore_client_options {
     pub max_retry_after_ms: u32,
     /// Idle keep-alive connections kept per host; 0 = default (256).
     pub max_idle_connections_per_host: u32,
+    // Added after max_idle_connections_per_host (the credential forms; the older struct ends
+    // 8-aligned, so `credential` starts exactly at its end): older callers get the defaults.
+    /// The credential (`msstore_credential_new_*`); non-NULL wins over `client_secret`, which
+    /// may then be NULL. The client keeps its own reference (free the handle whenever).
+    pub credential: *const msstore_credential,
+    /// During a rotation, the credential being replaced: the new one (`credential`, or
+    /// `client_secret`) is tried first, this one while Entra refuses the new one as wrong
+    /// (AADSTS7000215, AADSTS700027). NULL = none. Cannot be a provider.
+    pub previous_credential: *const msstore_credential,
+    /// Warn (log) this many days before the credential expires (a certificate's notAfter);
+    /// 0 = default (14).
+    pub credential_expiry_warning_days: u32,
 }
 // SAFETY: repr(C), u32 first, only integers and raw pointers.
 unsafe impl Versioned for msstore_client_options {}
