@@ -1197,7 +1197,8 @@ struct ProviderBox {
   TokenProvider fn;
 };
 
-inline msstore_result provider_call(void *user_data, int32_t audience, msstore_token_sink *sink) noexcept {
+// Returns an msstore_result as int32_t, the callback type's return (any value is defined).
+inline int32_t provider_call(void *user_data, int32_t audience, msstore_token_sink *sink) noexcept {
   const ProviderBox *box = static_cast<const ProviderBox *>(user_data);
   if (box == nullptr || !box->fn) return MSSTORE_E_INTERNAL;
   const ProviderResult r = box->fn(static_cast<Audience>(audience));
@@ -1636,7 +1637,7 @@ struct ClientOptions {
   // only: the client keeps its own reference. nullptr = none.
   const Credential *credential = nullptr;
   const Credential *previous_credential = nullptr;
-  // Warn (log) this many days before the credential expires; empty = the library's default.
+  // Warn (log) this many days before the credential expires; empty (or 0) = the default (14).
   std::optional<uint32_t> credential_expiry_warning_days;
 };
 

@@ -69,7 +69,7 @@ namespace Msstore
         /// new one as a wrong credential (AADSTS7000215 or the certificate's equivalent).</summary>
         public Credential PreviousCredential { get; set; }
         /// <summary>Log a warning this many days before the credential expires (a certificate's
-        /// notAfter); null = the library's default (14), 0 = no warning.</summary>
+        /// notAfter); null or 0 = the library's default (14).</summary>
         public int? CredentialExpiryWarningDays { get; set; }
         /// <summary>On which thread Tasks complete. Default: inside <see cref="StoreClient.Pump"/>.</summary>
         public StoreCompletion Completion { get; set; }
