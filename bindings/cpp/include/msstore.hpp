@@ -1229,7 +1229,8 @@ class Credential : public detail::Owner<msstore_credential, msstore_credential_f
     const detail::SecretCopy s(secret);
     if (s.has_nul()) return nul_in("secret");
     msstore_credential *out = nullptr;
-    return made(msstore_credential_new_secret(s.c_str(), &out), out);
+    const msstore_result c = msstore_credential_new_secret(s.c_str(), &out);
+    return made(c, out);
   }
   /// A client secret read from a file (a Kubernetes secret mount, the Key Vault CSI driver),
   /// re-read when it changes.
@@ -1253,7 +1254,8 @@ class Credential : public detail::Owner<msstore_credential, msstore_credential_f
     n.send_x5c = o.send_x5c ? 1u : 0u;
     if (!s.ok()) return s.error();
     msstore_credential *out = nullptr;
-    return made(msstore_credential_new_certificate(&n, &out), out);
+    const msstore_result c = msstore_credential_new_certificate(&n, &out);
+    return made(c, out);
   }
   static Result<Credential> managed_identity(const ManagedIdentityOptions &o = {}) {
     detail::CStrings s;
@@ -1264,7 +1266,8 @@ class Credential : public detail::Owner<msstore_credential, msstore_credential_f
     n.identity_header = s.opt(o.identity_header, "identity_header");
     if (!s.ok()) return s.error();
     msstore_credential *out = nullptr;
-    return made(msstore_credential_new_managed_identity(&n, &out), out);
+    const msstore_result c = msstore_credential_new_managed_identity(&n, &out);
+    return made(c, out);
   }
   /// Tokens from the caller (an engine's own vault); no Entra request is made. The callable is
   /// kept until the last client using it is gone.
@@ -1282,6 +1285,7 @@ class Credential : public detail::Owner<msstore_credential, msstore_credential_f
   static Error nul_in(const char *what) {
     return Error::from_code(Code::InvalidArgument, std::string(what) + " contains a NUL character");
   }
+  // `out` as written by a call that returned `code` (read after the call, not as its sibling argument).
   static Result<Credential> made(msstore_result code, msstore_credential *out) {
     if (code != MSSTORE_OK) return Error::from_code(static_cast<Code>(code));
     return Credential(out);
@@ -1291,7 +1295,8 @@ class Credential : public detail::Owner<msstore_credential, msstore_credential_f
     const char *p = s.req(path, "path");
     if (!s.ok()) return s.error();
     msstore_credential *out = nullptr;
-    return made(make(p, &out), out);
+    const msstore_result c = make(p, &out);
+    return made(c, out);
   }
 };
 
@@ -2071,7 +2076,8 @@ inline Result<DoctorReport> doctor(const ClientOptions &o, const std::vector<std
   std::vector<const char *> keys;
   if (!Client::native_options(o, s, n) || !detail::key_array(store_id_keys, s, keys)) return s.error();
   msstore_doctor_report *out = nullptr;
-  return detail::doctor_result(msstore_doctor_run(&n, keys.data(), keys.size(), &out), out);
+  const msstore_result c = msstore_doctor_run(&n, keys.data(), keys.size(), &out);
+  return detail::doctor_result(c, out);
 }
 
 /// The same from a JSON configuration (the Rust ClientConfig field names).
@@ -2081,7 +2087,8 @@ inline Result<DoctorReport> doctor_json(std::string_view config_json, const std:
   std::vector<const char *> keys;
   if (!detail::key_array(store_id_keys, s, keys)) return s.error();
   msstore_doctor_report *out = nullptr;
-  return detail::doctor_result(msstore_doctor_run_json(j, keys.data(), keys.size(), &out), out);
+  const msstore_result c = msstore_doctor_run_json(j, keys.data(), keys.size(), &out);
+  return detail::doctor_result(c, out);
 }
 
 // ---------------------------------------------------------------------------------------------
