@@ -127,10 +127,15 @@ namespace Msstore.Tests
             Assert.Throws(Is.InstanceOf<StoreException>(), () => Credential.Secret(""));
             Assert.Throws(Is.InstanceOf<StoreException>(), () => Credential.SecretFile(""));
             Assert.Throws(Is.InstanceOf<StoreException>(), () => Credential.Certificate(new CertificateCredentialOptions()));
-            Assert.Throws(Is.InstanceOf<StoreException>(), () => Credential.Certificate(new CertificateCredentialOptions
+            // Inline PEM is parsed when a client is made with it: refused there, with a message.
+            using (var garbage = Credential.Certificate(new CertificateCredentialOptions
             {
                 CertificatePem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
-            }));
+            }))
+            {
+                var e = Assert.Throws<StoreConfigurationException>(() => new StoreClient(Options(garbage)));
+                StringAssert.Contains("certificate", e.Message);
+            }
             var disposed = Credential.Secret("s");
             disposed.Dispose();
             disposed.Dispose();
