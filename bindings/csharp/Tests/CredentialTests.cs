@@ -259,12 +259,20 @@ namespace Msstore.Tests
             Fails<StoreException>(c, c.GetTokenAsync(StoreAudience.Service));
         }
 
+        // A rotation through a mounted file: the new secret is refused until the app has it (the
+        // previous one is used, the refusal remembered); then the new one alone works, even with
+        // the old one revoked.
         [Test]
         public void Rotation_KeepsThePreviousCredentialWhileTheNewOneIsRefused()
         {
-            string fresh = Unique("rotated-secret");
-            var next = Own(Credential.Secret(fresh));
-            var previous = Own(Credential.Secret(Emulator.ClientSecret));
+            string oldSecret = Unique("old-secret");
+            string newSecret = Unique("new-secret");
+            Emulator.Admin("POST", "/admin/apps", "{" + Ids + ",\"client_secret\":\"" + oldSecret + "\"}");
+            string dir = TempDir();
+            string file = Path.Combine(dir, "client-secret");
+            WriteFile(file, newSecret);
+            var next = Own(Credential.SecretFile(file));
+            var previous = Own(Credential.Secret(oldSecret));
             StoreClient c = ClientWith(next, previous);
             Emulator.Admin("DELETE", "/admin/requests");
             var logs = new ConcurrentQueue<string>();
@@ -279,12 +287,20 @@ namespace Msstore.Tests
             }
             CollectionAssert.AreEqual(new[] { 401, 200 }, EntraStatuses());
             string all = string.Join("\n", logs.ToArray());
-            StringAssert.DoesNotContain(fresh, all);
-            StringAssert.DoesNotContain(Emulator.ClientSecret, all);
-            Emulator.Admin("POST", "/admin/apps", "{" + Ids + ",\"client_secret\":\"" + fresh + "\"}");
+            StringAssert.DoesNotContain(newSecret, all);
+            StringAssert.DoesNotContain(oldSecret, all);
             Emulator.Admin("DELETE", "/admin/requests");
             Token(c, StoreAudience.CollectionsKeyCreate);
+            CollectionAssert.AreEqual(new[] { 200 }, EntraStatuses(), "the refusal of the unchanged file is remembered");
+            Emulator.Admin("POST", "/admin/apps", "{" + Ids + ",\"client_secret\":\"" + newSecret + "\"}");
+            WriteFile(file, newSecret + "\n");
+            Emulator.Admin("DELETE", "/admin/apps/secrets", "{" + Ids + ",\"client_secret\":\"" + oldSecret + "\"}");
+            Emulator.Admin("DELETE", "/admin/requests");
+            Token(c, StoreAudience.PurchaseKeyCreate);
             CollectionAssert.AreEqual(new[] { 200 }, EntraStatuses());
+            StoreClient stale = ClientWith(previous);
+            Fails<EntraAuthException>(stale, stale.GetTokenAsync(StoreAudience.Service));
+            Directory.Delete(dir, true);
         }
 
         private sealed class Counter
