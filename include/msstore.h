@@ -2615,12 +2615,13 @@ msstore_result msstore_ledger_reconcile(struct msstore_client *client,
                                         struct msstore_op **out_op);
 
 /*
- The number of live library objects (clients, operations, errors and result handles) in the
- process. A leak check for tests: after every object has been freed it is 0.
+ The number of live library objects (clients, operations, errors, result handles, credentials
+ and doctor reports) in the process. A leak check for tests: after every object has been freed it is 0.
 
  Threading: any thread. Errors: none.
  */
-MSSTORE_EXPORT size_t msstore_live_objects(void);
+MSSTORE_EXPORT
+size_t msstore_live_objects(void);
 
 /*
  Installs a process-wide log callback receiving records at `max_level` (a `msstore_log_level`,

@@ -5,7 +5,7 @@ use crate::claims::{
     AUDIENCE_COLLECTIONS_KEY_CREATE, AUDIENCE_PURCHASE_KEY_CREATE, AUDIENCE_SERVICE,
 };
 use crate::config::{ClientConfig, EntraVersion};
-use crate::credential::{CredentialSource, TokenProvider};
+use crate::credential::{CredentialSource, FileStamp, TokenProvider};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{new_cv, Exchange, Http, RequestSpec, RetryOn, FORM_CONTENT_TYPE};
 use crate::log::{log_at, Level};
@@ -14,7 +14,7 @@ use crate::service_error::entra_error;
 use crate::time::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 /// The three token audiences
@@ -160,6 +160,13 @@ pub(crate) struct TokenCache {
     /// The credential being rotated out, tried when Entra refuses `credential` as wrong.
     previous: Option<CredentialSource>,
     expiry_warning: Duration,
+    /// The notAfter last warned about and when: the warning is logged once a day, or when the
+    /// credential changes, not at every fetch.
+    expiry_warned: Mutex<Option<(Timestamp, Timestamp)>>,
+    /// Set while Entra refuses `credential` and accepts `previous`: the new credential's file
+    /// stamps then. Fetches go to `previous` alone until the files change (or it is refused), so
+    /// a rotation in progress costs one request per fetch, not two.
+    new_refused: Mutex<Option<Vec<FileStamp>>>,
     requests_sent: AtomicU64,
 }
 
@@ -184,6 +191,8 @@ impl TokenCache {
                 u64::from(config.credential_expiry_warning_days) * 24 * 3600,
             ),
             client_id: config.client_id.clone(),
+            expiry_warned: Mutex::new(None),
+            new_refused: Mutex::new(None),
             requests_sent: AtomicU64::new(0),
         }
     }
@@ -217,9 +226,12 @@ impl TokenCache {
         if let Some(t) = self.cached(slot, self.refresh_margin) {
             return Ok(t);
         }
-        // A fetch completed (and failed) while we waited: share its outcome instead of hammering
-        // Entra once per waiter.
+        // A fetch completed while we waited: share its outcome instead of hammering Entra (or
+        // a provider) once per waiter, also when its token is already inside the margin.
         if slot.generation.load(Ordering::Acquire) != seen_generation {
+            if let Some(t) = self.cached(slot, Duration::from_secs(5)) {
+                return Ok(t);
+            }
             if let Ok(guard) = slot.last_error.read() {
                 if let Some((gen, err)) = guard.as_ref() {
                     if *gen > seen_generation {
@@ -285,22 +297,31 @@ impl TokenCache {
             return provided_token(provider.clone(), audience).await;
         }
         self.warn_if_expiring();
-        let first = self.request(http, audience, &self.credential).await;
         let Some(previous) = &self.previous else {
-            return first;
+            return self.request(http, audience, &self.credential).await;
         };
-        match first {
-            Err(e) if CredentialSource::is_refused(&e) => {
+        let stamp = self.credential.files_stamp();
+        let known_refused = lock(&self.new_refused).as_ref() == Some(&stamp);
+        if known_refused {
+            match self.request(http, audience, previous).await {
+                Err(e) if CredentialSource::is_refused(&e) => *lock(&self.new_refused) = None,
+                other => return other,
+            }
+        }
+        match self.request(http, audience, &self.credential).await {
+            Err(e) if CredentialSource::is_refused(&e) && !known_refused => {
                 match self.request(http, audience, previous).await {
                     Ok(t) => {
                         log_at!(
                             Level::Warn,
                             "msstore::credential",
-                            "the new {} was refused ({}); using the previous one. Finish the \
-                             rotation: add the new credential to the app registration",
+                            "the new {} was refused ({}); using the previous one until the \
+                             credential's files change. Finish the rotation: add the new \
+                             credential to the app registration",
                             self.credential.kind_name(),
                             e.inner_code.as_deref().unwrap_or("")
                         );
+                        *lock(&self.new_refused) = Some(stamp);
                         Ok(t)
                     }
                     // The new credential is the one that must work: its error says why not.
@@ -322,6 +343,15 @@ impl TokenCache {
         let now = Timestamp::now();
         if not_after > now.add(self.expiry_warning) {
             return;
+        }
+        {
+            let mut warned = lock(&self.expiry_warned);
+            if let Some((at, when)) = *warned {
+                if at == not_after && now.duration_since(when) < Duration::from_secs(24 * 3600) {
+                    return;
+                }
+            }
+            *warned = Some((not_after, now));
         }
         let days = not_after.duration_since(now).as_secs() / (24 * 3600);
         log_at!(
@@ -401,6 +431,11 @@ impl TokenCache {
             expires_at: sent_at.add_secs(lifetime as i64),
         })
     }
+}
+
+/// A lock whose data stays consistent even if a holder panicked (single assignments).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The token and its lifetime in seconds from an Entra 2xx answer sent at `sent_at`.

@@ -40,6 +40,31 @@ pub(crate) fn read_secret_file(path: &str) -> Result<SecretString> {
     Ok(SecretString::new(secret))
 }
 
+/// A file's size, modification time and inode (following symlinks, as a Kubernetes mount's
+/// `..data` swap needs), or `None` when it cannot be read: equal stamps mean "not rewritten".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileStamp(Option<(u64, Option<std::time::SystemTime>, u64)>);
+
+impl FileStamp {
+    pub fn of(path: &str) -> FileStamp {
+        FileStamp(
+            std::fs::metadata(path)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok(), inode(&m))),
+        )
+    }
+}
+
+#[cfg(unix)]
+fn inode(m: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(m)
+}
+
+#[cfg(not(unix))]
+fn inode(_: &std::fs::Metadata) -> u64 {
+    0
+}
+
 /// The certificate and key, parsed again only when their bytes change.
 #[derive(Default)]
 pub(crate) struct CachedCertificate {

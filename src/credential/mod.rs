@@ -9,6 +9,7 @@ mod managed_identity;
 mod provider;
 
 pub use certificate::{CertificateKey, ASSERTION_LIFETIME_SECS};
+pub(crate) use files::FileStamp;
 #[cfg(feature = "fuzzing")]
 pub(crate) use managed_identity::read_token as managed_identity_token;
 pub use managed_identity::{DEFAULT_IMDS_ENDPOINT, FEDERATION_AUDIENCE};
@@ -164,6 +165,24 @@ impl CredentialSource {
             error.inner_code.as_deref(),
             Some("AADSTS7000215" | "AADSTS700027")
         )
+    }
+
+    /// What the credential's files look like now (size, modification time, inode of each), so
+    /// that a memory about the credential ("Entra refuses it") can end when they change. Empty
+    /// for a credential held in memory, which never changes.
+    pub fn files_stamp(&self) -> Vec<files::FileStamp> {
+        let paths: Vec<&str> = match &self.credential {
+            Credential::SecretFile { path } | Credential::FederatedTokenFile { path } => {
+                vec![path]
+            }
+            Credential::Certificate(c) => [&c.certificate_path, &c.private_key_path]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect(),
+            _ => Vec::new(),
+        };
+        paths.into_iter().map(files::FileStamp::of).collect()
     }
 
     /// When the credential itself expires, where that is known (a certificate's notAfter).

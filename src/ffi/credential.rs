@@ -166,9 +166,14 @@ impl TokenProvider for CProvider {
                      msstore_token_sink_set before returning)"
                 ),
             )),
-            (code, _) => Err(Error::new(
+            (false, _) => Err(Error::new(
                 ErrorKind::EntraAuth,
-                format!("the token provider failed for {uri} with code {code}"),
+                format!(
+                    "the token provider failed for {uri} with code {code}{}",
+                    msstore_result::from_i32(code)
+                        .map(|c| format!(" ({})", c.name().to_string_lossy()))
+                        .unwrap_or_default()
+                ),
             )),
         }
     }
@@ -516,4 +521,98 @@ pub extern "C" fn msstore_client_credential_expires_at(client: *const msstore_cl
         let at = st.client.as_ref().and_then(|cl| cl.credential_expires_at());
         Ok(at.map_or(0, |t| t.unix_seconds()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::types::msstore_client_options;
+    use std::sync::atomic::{AtomicI32, Ordering};
+
+    #[test]
+    fn credential_fields_start_exactly_at_the_older_struct_end() {
+        let old = std::mem::offset_of!(msstore_client_options, max_idle_connections_per_host) + 4;
+        assert_eq!(old % std::mem::align_of::<*const c_char>(), 0);
+        assert_eq!(
+            std::mem::offset_of!(msstore_client_options, credential),
+            old
+        );
+    }
+
+    /// The provider's behaviour (what `answer` does) and how often `release` ran.
+    struct State {
+        behaviour: AtomicI32,
+        releases: AtomicI32,
+    }
+
+    unsafe extern "C" fn answer(
+        ud: *mut c_void,
+        audience: i32,
+        sink: *mut msstore_token_sink,
+    ) -> i32 {
+        // SAFETY: `ud` is the test's `State`, alive for the whole test.
+        let s = unsafe { &*(ud as *const State) };
+        assert_eq!(audience, 1);
+        // SAFETY: literals are NUL-terminated.
+        unsafe {
+            match s.behaviour.load(Ordering::SeqCst) {
+                0 => msstore_token_sink_set(sink, c"tok".as_ptr(), i64::MAX / 2) as i32,
+                1 => msstore_token_sink_fail(sink, 1, c"vault down".as_ptr()) as i32,
+                2 => msstore_token_sink_fail(
+                    sink,
+                    0,
+                    c"no eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.sig".as_ptr(),
+                ) as i32,
+                3 => 0,
+                _ => 7141,
+            }
+        }
+    }
+
+    unsafe extern "C" fn release(ud: *mut c_void) {
+        // SAFETY: as in `answer`.
+        unsafe { &*(ud as *const State) }
+            .releases
+            .fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn provider_answers_and_a_single_release() {
+        let state = State {
+            behaviour: AtomicI32::new(0),
+            releases: AtomicI32::new(0),
+        };
+        let mut h: *mut msstore_credential = std::ptr::null_mut();
+        let ud = &state as *const State as *mut c_void;
+        // SAFETY: the callbacks accept `ud` from any thread while the test runs.
+        let r = unsafe { msstore_credential_new_provider(Some(answer), ud, Some(release), &mut h) };
+        assert_eq!(r, msstore_result::MSSTORE_OK);
+        let Some(Credential::Provider(p)) = credential_of(h).unwrap() else {
+            panic!("not a provider")
+        };
+        let ask = |b| {
+            state.behaviour.store(b, Ordering::SeqCst);
+            p.token(Audience::CollectionsKeyCreate)
+        };
+        assert_eq!(ask(0).unwrap().token.expose(), "tok");
+        let e = ask(1).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Network);
+        assert!(e.message.contains("vault down"), "{}", e.message);
+        let e = ask(2).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::EntraAuth);
+        assert!(!e.message.contains("eyJhdWQ"), "{}", e.message);
+        assert!(ask(3).unwrap_err().message.contains("without a token"));
+        assert!(ask(4).unwrap_err().message.contains("7141"));
+        assert_eq!(
+            crate::ffi::accessors::msstore_credential_free(h),
+            msstore_result::MSSTORE_OK
+        );
+        assert_eq!(
+            state.releases.load(Ordering::SeqCst),
+            0,
+            "`p` still holds it"
+        );
+        drop(p);
+        assert_eq!(state.releases.load(Ordering::SeqCst), 1);
+    }
 }

@@ -64,8 +64,8 @@ pub extern "C" fn msstore_version() -> *const c_char {
     boundary!({ Ok(VERSION_C.as_ptr().cast()) })
 }
 
-/// The number of live library objects (clients, operations, errors and result handles) in the
-/// process. A leak check for tests: after every object has been freed it is 0.
+/// The number of live library objects (clients, operations, errors, result handles, credentials
+/// and doctor reports) in the process. A leak check for tests: after every object has been freed it is 0.
 ///
 /// Threading: any thread. Errors: none.
 #[no_mangle]

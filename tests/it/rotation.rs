@@ -60,6 +60,9 @@ fn entra_statuses(w: &World) -> Vec<u16> {
 /// Runs `f` with a log sink that keeps every line, and returns them. The sink is process-wide
 /// and other tests install theirs: `want` is retried (a few times) until a run captured it.
 fn capture_logs(want: &str, mut f: impl FnMut()) -> String {
+    // The tests of this file that count lines take turns.
+    static TURN: Mutex<()> = Mutex::new(());
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let mut all = String::new();
     for _ in 0..5 {
         let lines = Arc::new(Mutex::new(String::new()));
@@ -144,22 +147,118 @@ fn the_previous_secret_is_kept_while_the_new_one_is_refused() {
     for s in [old.as_str(), new] {
         assert!(!logs.contains(s), "a secret reached the log: {logs}");
     }
-    // The new secret is added to the app: it is used first, alone.
-    w.emu.add_app(&w.seed.tenant_id, &w.seed.client_id, new);
+    // Remembered: the next fetch asks with the old one alone.
     token(&c, Audience::CollectionsKeyCreate).unwrap();
     assert_eq!(entra_statuses(&w)[..], [200]);
-    // The old one is revoked: the rotated client goes on; one with only the old one is refused.
+    // The new secret is added to the app and the old one revoked: one refusal of the old one,
+    // then the new one, alone from then on.
+    w.emu.add_app(&w.seed.tenant_id, &w.seed.client_id, new);
     assert!(w
         .emu
         .remove_app_secret(&w.seed.tenant_id, &w.seed.client_id, &old));
     token(&c, Audience::PurchaseKeyCreate).unwrap();
-    assert_eq!(entra_statuses(&w)[..], [200]);
+    assert_eq!(entra_statuses(&w)[..], [401, 200]);
+    // A stale client with only the old one is refused.
     let stale = Client::new(config(&w, secret(&old), None)).unwrap();
     let e = token(&stale, Audience::Service).unwrap_err();
     assert_eq!(e.inner_code.as_deref(), Some("AADSTS7000215"), "{e}");
     // Debug shows neither secret.
     let debug = format!("{:?} {c:?}", config(&w, secret(new), Some(secret(&old))));
     assert!(!debug.contains(new) && !debug.contains(&old), "{debug}");
+}
+
+/// A client whose every token fetch goes to Entra: tokens live 60 s, inside the 300 s margin.
+fn world_with_short_tokens() -> World {
+    let emu = Emulator::start(EmulatorConfig {
+        knobs: Knobs {
+            token_lifetime_secs: 60,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let seed = emu.seed_demo();
+    World { emu, seed }
+}
+
+#[test]
+fn a_rotation_in_progress_costs_one_request_per_fetch_until_the_files_change() {
+    let w = world_with_short_tokens();
+    let dir = std::env::temp_dir().join(format!(
+        "msstore-rotation-{}-{}",
+        std::process::id(),
+        w.emu.addr().port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("client-secret");
+    let new = "the-new-secret-of-the-rotation";
+    write_file(&file, new);
+    let old = w.seed.client_secret.clone();
+    let c = Client::new(config(
+        &w,
+        Credential::SecretFile {
+            path: file.display().to_string(),
+        },
+        Some(secret(&old)),
+    ))
+    .unwrap();
+    w.emu.clear_requests();
+    token(&c, Audience::Service).unwrap();
+    assert_eq!(entra_statuses(&w)[..], [401, 200]);
+    for _ in 0..3 {
+        token(&c, Audience::Service).unwrap();
+        assert_eq!(
+            entra_statuses(&w)[..],
+            [200],
+            "steady state: the old one alone"
+        );
+    }
+    // The app gets the new secret and loses the old one; the mount is rewritten (same text):
+    // the new one is tried first again, and works.
+    w.emu.add_app(&w.seed.tenant_id, &w.seed.client_id, new);
+    assert!(w
+        .emu
+        .remove_app_secret(&w.seed.tenant_id, &w.seed.client_id, &old));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write_file(&file, &format!("{new}\n"));
+    token(&c, Audience::Service).unwrap();
+    assert_eq!(entra_statuses(&w)[..], [200]);
+    token(&c, Audience::Service).unwrap();
+    assert_eq!(entra_statuses(&w)[..], [200]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_expiry_warning_is_logged_once_not_at_every_fetch() {
+    let w = world_with_short_tokens();
+    let app_cert = std::fs::read_to_string(path("app_cert.pem")).unwrap();
+    w.emu
+        .add_app_certificate(&w.seed.tenant_id, &w.seed.client_id, &app_cert)
+        .unwrap();
+    let mut cfg = config(
+        &w,
+        Credential::Certificate(CertificateCredential {
+            certificate_path: Some(path("app_chain.pem")),
+            private_key_path: Some(path("app_key_pkcs8.pem")),
+            ..Default::default()
+        }),
+        None,
+    );
+    cfg.credential_expiry_warning_days = 40_000;
+    let logs = capture_logs("expires 2126-11-07", || {
+        let c = Client::new(cfg.clone()).unwrap();
+        w.emu.clear_requests();
+        for aud in Audience::ALL.into_iter().chain(Audience::ALL) {
+            token(&c, aud).unwrap();
+        }
+        assert_eq!(entra_statuses(&w).len(), 6, "every fetch went to Entra");
+    });
+    assert_eq!(
+        logs.matches("the client certificate expires 2126-11-07")
+            .count(),
+        1,
+        "{logs}"
+    );
 }
 
 #[test]
