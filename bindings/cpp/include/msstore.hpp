@@ -48,9 +48,6 @@ enum class Code : int32_t {
   BufferTooSmall = MSSTORE_E_BUFFER_TOO_SMALL,
   Pending = MSSTORE_E_PENDING,
   NoResult = MSSTORE_E_NO_RESULT,
-  // A handle the library lent out (e.g. an op inside its own callback) was freed or used after
-  // the loan. Literal until MSSTORE_E_BORROWED_HANDLE is in msstore.h (branch abi-misuse).
-  BorrowedHandle = 7109,
   Configuration = MSSTORE_E_CONFIGURATION,
   InvalidKey = MSSTORE_E_INVALID_KEY,
   EntraAuth = MSSTORE_E_ENTRA_AUTH,
@@ -67,9 +64,6 @@ enum class Code : int32_t {
   MalformedResponse = MSSTORE_E_MALFORMED_RESPONSE,
   Canceled = MSSTORE_E_CANCELED,
   ShuttingDown = MSSTORE_E_SHUTTING_DOWN,
-  // The process forked after the client was made: the child must create its own. Literal until
-  // MSSTORE_E_FORKED is in msstore.h (branch abi-lifecycle).
-  Forked = 7152,
   PopReceiptMismatch = MSSTORE_E_POP_RECEIPT_MISMATCH,  // clawback delete: receipt superseded
   MessageNotFound = MSSTORE_E_MESSAGE_NOT_FOUND,        // clawback delete: already gone
   InvalidClawbackEvent = MSSTORE_E_INVALID_CLAWBACK_EVENT,
@@ -147,10 +141,6 @@ inline const char *kind_of(Code c) noexcept {
     case Code::InvalidClawbackEvent: return "invalid_clawback_event";
     case Code::Storage: return "storage";
     case Code::BackendNotCompiled: return "backend_not_compiled";
-    // Handle misuse and a forked process are bugs of the caller, like InvalidHandle.
-    case Code::InvalidHandle:
-    case Code::BorrowedHandle:
-    case Code::Forked: return "internal";
     default: return "internal";
   }
 }

@@ -279,8 +279,7 @@ namespace Msstore
         public LedgerStorageException(StoreResult code, string message) : base(code, message) { }
     }
 
-    /// <summary>A bug in msstore or in this wrapper (panic, internal, handle misuse: InvalidHandle,
-    /// BorrowedHandle; a client used in a forked child: Forked). Report it.</summary>
+    /// <summary>A bug in msstore or in this wrapper (panic, internal, handle misuse). Report it.</summary>
     public class StoreInternalException : StoreException
     {
         public StoreInternalException(StoreResult code, string message) : base(code, message) { }

@@ -12,8 +12,6 @@ namespace Msstore
         BufferTooSmall = 7106,
         Pending = 7107,
         NoResult = 7108,
-        /// <summary>A handle the library lent out was freed or used after the loan (MSSTORE_E_BORROWED_HANDLE).</summary>
-        BorrowedHandle = 7109,
         Configuration = 7110,
         InvalidKey = 7111,
         EntraAuth = 7120,
@@ -30,8 +28,6 @@ namespace Msstore
         MalformedResponse = 7143,
         Canceled = 7150,
         ShuttingDown = 7151,
-        /// <summary>The process forked after the client was made; the child must create its own (MSSTORE_E_FORKED).</summary>
-        Forked = 7152,
         PopReceiptMismatch = 7160,
         MessageNotFound = 7161,
         InvalidClawbackEvent = 7162,
