@@ -462,7 +462,8 @@ pub unsafe extern "C" fn msstore_token_sink_set(
         let token = unsafe { req_field(access_token) }?;
         let answer = SinkAnswer::Token(ProvidedToken {
             token: SecretString::new(token),
-            expires_at: Timestamp::from_unix(expires_at_unix_secs),
+            // Clamped to the representable range; the cache cuts it to 24 h anyway.
+            expires_at: Timestamp::UNIX_EPOCH.add_secs(expires_at_unix_secs),
         });
         *s.answer.lock().unwrap_or_else(|p| p.into_inner()) = Some(answer);
         Ok(())

@@ -378,8 +378,9 @@ fn federated_token_file_is_re_read_at_each_fetch() {
     let _ = std::fs::remove_dir_all(file.parent().unwrap());
 }
 
-/// Counts its calls and takes a while, so concurrent callers overlap.
-struct SlowProvider(std::sync::atomic::AtomicU32);
+/// Counts its calls and takes a while, so concurrent callers overlap; its tokens live `.1`
+/// seconds.
+struct SlowProvider(std::sync::atomic::AtomicU32, i64);
 
 impl msstore::TokenProvider for SlowProvider {
     fn token(&self, _audience: Audience) -> msstore::Result<msstore::ProvidedToken> {
@@ -387,14 +388,22 @@ impl msstore::TokenProvider for SlowProvider {
         std::thread::sleep(Duration::from_millis(200));
         Ok(msstore::ProvidedToken {
             token: "vault-token".into(),
-            expires_at: msstore::Timestamp::now().add_secs(3600),
+            expires_at: msstore::Timestamp::now().add_secs(self.1),
         })
     }
 }
 
 #[test]
 fn a_provider_is_asked_once_for_many_concurrent_callers() {
-    let provider = std::sync::Arc::new(SlowProvider(Default::default()));
+    // 3600 s: a fresh token; 60 s: one already inside the 300 s refresh margin, which the
+    // waiters take rather than each asking again.
+    for lifetime in [3600, 60] {
+        concurrent_callers_share_one_provider_call(lifetime);
+    }
+}
+
+fn concurrent_callers_share_one_provider_call(lifetime: i64) {
+    let provider = std::sync::Arc::new(SlowProvider(Default::default(), lifetime));
     let mut cfg = ClientConfig::new("t", "c", "");
     cfg.credential = Some(Credential::Provider(provider.clone()));
     let c = Client::new(cfg).unwrap();
