@@ -183,6 +183,15 @@ impl ConsumeV6Request {
         }
     }
 
+    /// The id to resend with when the outcome is unknown: the trackingId (form A) or the
+    /// transactionId (form B); empty when neither is set (`validate` refuses that request).
+    pub fn resend_id(&self) -> String {
+        self.tracking_id
+            .clone()
+            .or_else(|| self.transaction_id.clone())
+            .unwrap_or_default()
+    }
+
     fn validate(&self) -> Result<()> {
         let some = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
         if self.beneficiary.identity_value.expose().trim().is_empty() {
@@ -241,11 +250,7 @@ impl Core {
         if let Err(e) = req.validate() {
             return ConsumeOutcome::Failed(e);
         }
-        let id = req
-            .tracking_id
-            .clone()
-            .or_else(|| req.transaction_id.clone())
-            .unwrap_or_default();
+        let id = req.resend_id();
         let retry = if req.tracking_id.is_some() {
             RetryOn::TransientAndThrottle
         } else {
@@ -327,11 +332,7 @@ impl Client {
         if let Err(e) = req.validate() {
             return ConsumeOutcome::Failed(e);
         }
-        let id = req
-            .tracking_id
-            .clone()
-            .or_else(|| req.transaction_id.clone())
-            .unwrap_or_default();
+        let id = req.resend_id();
         match self
             .run(move |c| async move { Ok(c.consume_v6(req, false).await) })
             .await

@@ -39,7 +39,12 @@ template class msstore::Operation<msstore::ClawbackOrders>;
 template class msstore::Operation<msstore::ClawbackMessages>;
 template class msstore::Operation<msstore::LedgerItems>;
 template class msstore::Operation<void>;
+template class msstore::Result<msstore::Credential>;
+template class msstore::Result<msstore::DoctorReport>;
+template class msstore::Result<msstore::DoctorCheck>;
 template class msstore::detail::Owner<msstore_error, msstore_error_free>;
+template class msstore::detail::Owner<msstore_credential, msstore_credential_free>;
+template class msstore::detail::Owner<msstore_doctor_report, msstore_doctor_report_free>;
 template class msstore::detail::Owner<msstore_ledger, msstore_ledger_free>;
 template class msstore::detail::Owner<msstore_ledger_items, msstore_ledger_items_free>;
 
@@ -68,6 +73,18 @@ int main() {
   if (l.code() != msstore::Code::Storage) failed++;
   msstore::LedgerConsumeRequest lr;
   if (l->consume(c.value(), lr, [](msstore::Result<msstore::LedgerItems>) {}).status() != msstore::Code::NullPointer) failed++;
+  // A provider credential: refused inputs, and one that lives and is released with the client.
+  if (msstore::Credential::provider(msstore::TokenProvider()).code() != msstore::Code::InvalidArgument) failed++;
+  msstore::Result<msstore::Credential> p = msstore::Credential::provider(
+      [](msstore::Audience) { return msstore::ProviderResult::failure("offline"); });
+  if (!p.ok()) failed++;
+  o.client_secret.clear();
+  o.credential = &p.value();
+  msstore::Result<msstore::Client> pc = msstore::Client::create(o);
+  if (!pc.ok() || pc->credential_expires_at().has_value()) failed++;
+  if (pc->get_token(msstore::Audience::Service, msstore::CallOptions::blocking()).take().code() != msstore::Code::EntraAuth) failed++;
+  pc->reset();
+  p->reset();
   c->reset();
   if (msstore::live_objects() != 0) failed++;
   std::printf("%s\n", failed == 0 ? "instantiate_all: ok" : "instantiate_all: FAILED");

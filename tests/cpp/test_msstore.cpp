@@ -975,6 +975,10 @@ TEST(Logging, RecordsArriveWithoutSecrets) {
 // shares the helpers above (scripts/test-cpp.sh builds this one file).
 #include "test_refunds_ledger.inc"
 
+// ---- credentials (certificates, files, managed identity, providers, rotation, doctor) ----------
+
+#include "test_credentials.inc"
+
 int main(int argc, char **argv) {
   ::testing::InitGoogleTest(&argc, argv);
   if (!S().loaded) {

@@ -1111,6 +1111,188 @@ inline Result<Key> Key::decode(std::string_view key) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Credentials: how the client proves itself to Entra ID
+// ---------------------------------------------------------------------------------------------
+
+/// A certificate for signed client assertions (RS256 with the x5t#S256 thumbprint). The
+/// certificate and the key each come from PEM text or a file (a file is re-read when it
+/// changes, so a rotated mount needs no restart). Empty = not set.
+/// https://learn.microsoft.com/entra/identity-platform/certificate-credentials
+struct CertificateOptions {
+  std::string certificate_pem;   // the app certificate first, then its chain
+  std::string certificate_path;  // or a PEM file
+  std::string private_key_pem;   // a secret (PKCS#8 or PKCS#1); empty = in the certificate source
+  std::string private_key_path;
+  bool send_x5c = false;  // also send the chain as x5c (subject name / issuer trust)
+};
+
+/// A managed identity whose token is the client assertion of the Store app (federated).
+/// https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token
+struct ManagedIdentityOptions {
+  std::string client_id;        // a user-assigned identity; empty = the system-assigned one
+  std::string endpoint;         // empty = IMDS (or IDENTITY_ENDPOINT's protocol with identity_header)
+  std::string identity_header;  // App Service / Container Apps IDENTITY_HEADER (a secret)
+};
+
+/// What a caller-supplied token provider answers for one audience: a token and when it
+/// expires, or a failure (an EntraAuth error; Network when `retryable`).
+struct ProviderResult {
+  std::string access_token;  // a secret: never logged by the library
+  Timestamp expires_at{};
+  bool failed = false;
+  bool retryable = false;
+  std::string message;  // why it failed; must not hold a secret
+
+  static ProviderResult token(std::string access_token, Timestamp expires_at) {
+    ProviderResult r;
+    r.access_token = std::move(access_token);
+    r.expires_at = expires_at;
+    return r;
+  }
+  static ProviderResult failure(std::string message, bool retryable = false) {
+    ProviderResult r;
+    r.failed = true;
+    r.retryable = retryable;
+    r.message = std::move(message);
+    return r;
+  }
+};
+
+/// Called on a library thread, at most once per audience at a time (the token cache keeps
+/// single-flight and refresh-ahead), possibly concurrently for different audiences.
+using TokenProvider = std::function<ProviderResult(Audience)>;
+
+namespace detail {
+/// A NUL-terminated copy of a secret, overwritten with zeros when it goes away.
+class SecretCopy {
+ public:
+  explicit SecretCopy(std::string_view s) : s_(s) {}
+  SecretCopy(const SecretCopy &) = delete;
+  SecretCopy &operator=(const SecretCopy &) = delete;
+  ~SecretCopy() {
+    volatile char *p = s_.data();  // volatile: the compiler may not drop the wipe
+    for (std::size_t i = 0; i < s_.size(); ++i) p[i] = '\0';
+  }
+  const char *c_str() const noexcept { return s_.c_str(); }
+  bool has_nul() const noexcept { return s_.find('\0') != std::string::npos; }
+
+ private:
+  std::string s_;
+};
+
+inline int64_t unix_secs(Timestamp t) noexcept {
+  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
+}
+
+/// The provider's callable, owned on the heap until the library calls provider_release.
+struct ProviderBox {
+  TokenProvider fn;
+};
+
+// Returns an msstore_result as int32_t, the callback type's return (any value is defined).
+inline int32_t provider_call(void *user_data, int32_t audience, msstore_token_sink *sink) noexcept {
+  const ProviderBox *box = static_cast<const ProviderBox *>(user_data);
+  if (box == nullptr || !box->fn) return MSSTORE_E_INTERNAL;
+  const ProviderResult r = box->fn(static_cast<Audience>(audience));
+  if (r.failed) {
+    const bool clean = r.message.find('\0') == std::string::npos;
+    msstore_token_sink_fail(sink, r.retryable ? 1 : 0, clean ? r.message.c_str() : "the token provider failed");
+    return MSSTORE_E_ENTRA_AUTH;
+  }
+  if (r.access_token.empty() || r.access_token.find('\0') != std::string::npos) {
+    msstore_token_sink_fail(sink, 0, "the token provider returned an empty token or one with a NUL character");
+    return MSSTORE_E_ENTRA_AUTH;
+  }
+  return msstore_token_sink_set(sink, r.access_token.c_str(), unix_secs(r.expires_at));
+}
+
+inline void provider_release(void *user_data) noexcept { delete static_cast<ProviderBox *>(user_data); }
+}  // namespace detail
+
+/// A credential (refcounted and thread-safe inside): pass it in ClientOptions::credential.
+/// The client keeps its own reference, so the owner may be released once the client exists.
+class Credential : public detail::Owner<msstore_credential, msstore_credential_free> {
+ public:
+  using Native = msstore_credential;
+  using Owner::Owner;
+
+  /// A client secret (a secret: the copy made here is wiped after the call).
+  static Result<Credential> secret(std::string_view secret) {
+    const detail::SecretCopy s(secret);
+    if (s.has_nul()) return nul_in("secret");
+    msstore_credential *out = nullptr;
+    const msstore_result c = msstore_credential_new_secret(s.c_str(), &out);
+    return made(c, out);
+  }
+  /// A client secret read from a file (a Kubernetes secret mount, the Key Vault CSI driver),
+  /// re-read when it changes.
+  static Result<Credential> secret_file(std::string_view path) {
+    return from_path(msstore_credential_new_secret_file, path);
+  }
+  /// Workload identity federation: the assertion is the file's content (AKS writes it at
+  /// AZURE_FEDERATED_TOKEN_FILE and refreshes it), re-read at each token fetch.
+  /// https://learn.microsoft.com/azure/aks/workload-identity-overview
+  static Result<Credential> federated_token_file(std::string_view path) {
+    return from_path(msstore_credential_new_federated_token_file, path);
+  }
+  static Result<Credential> certificate(const CertificateOptions &o) {
+    detail::CStrings s;
+    msstore_certificate_options n;
+    msstore_certificate_options_init(&n);
+    n.certificate_pem = s.opt(o.certificate_pem, "certificate_pem");
+    n.certificate_path = s.opt(o.certificate_path, "certificate_path");
+    n.private_key_pem = s.opt(o.private_key_pem, "private_key_pem");
+    n.private_key_path = s.opt(o.private_key_path, "private_key_path");
+    n.send_x5c = o.send_x5c ? 1u : 0u;
+    if (!s.ok()) return s.error();
+    msstore_credential *out = nullptr;
+    const msstore_result c = msstore_credential_new_certificate(&n, &out);
+    return made(c, out);
+  }
+  static Result<Credential> managed_identity(const ManagedIdentityOptions &o = {}) {
+    detail::CStrings s;
+    msstore_managed_identity_options n;
+    msstore_managed_identity_options_init(&n);
+    n.client_id = s.opt(o.client_id, "client_id");
+    n.endpoint = s.opt(o.endpoint, "endpoint");
+    n.identity_header = s.opt(o.identity_header, "identity_header");
+    if (!s.ok()) return s.error();
+    msstore_credential *out = nullptr;
+    const msstore_result c = msstore_credential_new_managed_identity(&n, &out);
+    return made(c, out);
+  }
+  /// Tokens from the caller (an engine's own vault); no Entra request is made. The callable is
+  /// kept until the last client using it is gone.
+  static Result<Credential> provider(TokenProvider fn) {
+    if (!fn) return Error::from_code(Code::InvalidArgument, "the token provider is empty");
+    detail::ProviderBox *box = new (std::nothrow) detail::ProviderBox{std::move(fn)};
+    if (box == nullptr) return Error::from_code(Code::Internal, "out of memory");
+    msstore_credential *out = nullptr;
+    const msstore_result c = msstore_credential_new_provider(&detail::provider_call, box, &detail::provider_release, &out);
+    if (c != MSSTORE_OK) detail::provider_release(box);  // refused: the library kept no reference
+    return made(c, out);
+  }
+
+ private:
+  static Error nul_in(const char *what) {
+    return Error::from_code(Code::InvalidArgument, std::string(what) + " contains a NUL character");
+  }
+  // `out` as written by a call that returned `code` (read after the call, not as its sibling argument).
+  static Result<Credential> made(msstore_result code, msstore_credential *out) {
+    if (code != MSSTORE_OK) return Error::from_code(static_cast<Code>(code));
+    return Credential(out);
+  }
+  static Result<Credential> from_path(msstore_result (*make)(const char *, msstore_credential **), std::string_view path) {
+    detail::CStrings s;
+    const char *p = s.req(path, "path");
+    if (!s.ok()) return s.error();
+    msstore_credential *out = nullptr;
+    const msstore_result c = make(p, &out);
+    return made(c, out);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
 // Requests
 // ---------------------------------------------------------------------------------------------
 
@@ -1428,7 +1610,7 @@ class Operation {
 /// Client configuration. Empty strings and zero numbers take the library defaults.
 struct ClientOptions {
   std::string tenant_id, client_id;
-  std::string client_secret;  // a secret: never logged by the library
+  std::string client_secret;  // a secret: never logged by the library; or set `credential`
   std::string emulator_base_url;  // points login/collections/purchase at one emulator
   std::string login_base_url, collections_base_url, purchase_base_url;
   std::string service_identity;  // User-Agent
@@ -1447,7 +1629,16 @@ struct ClientOptions {
   std::chrono::milliseconds token_refresh_margin{0}, key_renew_margin{0};
   std::chrono::milliseconds retry_base_delay{0}, retry_max_delay{0}, max_retry_after{0};
   uint32_t max_idle_connections_per_host = 0;  // 0 = default (256)
+  // The credential instead of client_secret and, during a rotation, the one it replaces (kept
+  // while Entra refuses the new one as a wrong credential). Borrowed by create() and doctor()
+  // only: the client keeps its own reference. nullptr = none.
+  const Credential *credential = nullptr;
+  const Credential *previous_credential = nullptr;
+  // Warn (log) this many days before the credential expires; empty (or 0) = the default (14).
+  std::optional<uint32_t> credential_expiry_warning_days;
 };
+
+class DoctorReport;
 
 class Ledger;
 
@@ -1462,34 +1653,7 @@ class Client {
   static Result<Client> create(const ClientOptions &o) {
     detail::CStrings s;
     msstore_client_options n;
-    msstore_client_options_init(&n);
-    n.tenant_id = s.req(o.tenant_id, "tenant_id");
-    n.client_id = s.req(o.client_id, "client_id");
-    n.client_secret = s.req(o.client_secret, "client_secret");
-    n.emulator_base_url = s.opt(o.emulator_base_url, "emulator_base_url");
-    n.login_base_url = s.opt(o.login_base_url, "login_base_url");
-    n.collections_base_url = s.opt(o.collections_base_url, "collections_base_url");
-    n.purchase_base_url = s.opt(o.purchase_base_url, "purchase_base_url");
-    n.service_identity = s.opt(o.service_identity, "service_identity");
-    n.extra_root_cert_pem = s.opt(o.extra_root_cert_pem, "extra_root_cert_pem");
-    n.extra_root_cert_path = s.opt(o.extra_root_cert_path, "extra_root_cert_path");
-    if (!s.ok()) return s.error();
-    n.entra_version = o.entra_version;
-    n.token_refresh_margin_ms = ms32(o.token_refresh_margin);
-    n.key_renew_margin_ms = ms32(o.key_renew_margin);
-    n.retry_base_delay_ms = ms32(o.retry_base_delay);
-    n.retry_max_delay_ms = ms32(o.retry_max_delay);
-    n.max_retry_after_ms = ms32(o.max_retry_after);
-    n.max_idle_connections_per_host = o.max_idle_connections_per_host;
-    n.connect_timeout_ms = ms32(o.connect_timeout);
-    n.request_timeout_ms = ms32(o.request_timeout);
-    n.operation_timeout_ms = ms32(o.operation_timeout);
-    n.max_attempts = o.max_attempts;
-    n.worker_threads = o.worker_threads;
-    n.max_pages = o.max_pages;
-    n.max_connections_per_host = o.max_connections_per_host;
-    n.max_response_bytes = o.max_response_bytes;
-    n.completion_mode = static_cast<int32_t>(o.completion_mode);
+    if (!native_options(o, s, n)) return s.error();
     return finish_create(&n, nullptr);
   }
 
@@ -1499,6 +1663,13 @@ class Client {
     const char *j = s.req(json, "json");
     if (!s.ok()) return s.error();
     return finish_create(nullptr, j);
+  }
+
+  /// When the credential expires (a certificate's notAfter); empty when unknown or none does.
+  std::optional<Timestamp> credential_expires_at() const {
+    const int64_t secs = msstore_client_credential_expires_at(c_.get());
+    if (secs <= 0) return std::nullopt;
+    return Timestamp(std::chrono::duration_cast<Timestamp::duration>(std::chrono::seconds(secs)));
   }
 
   /// Runs completed QUEUED callbacks on this thread (at most `max_callbacks`; 0 = all queued).
@@ -1748,6 +1919,44 @@ class Client {
 
  private:
   friend class Ledger;  // starts its operations through start() and converts with ms32()
+  friend Result<DoctorReport> doctor(const ClientOptions &o, const std::vector<std::string> &store_id_keys);
+
+  // The C options of `o`, its strings kept in `s`. False (s.error() says why) for a bad string.
+  static bool native_options(const ClientOptions &o, detail::CStrings &s, msstore_client_options &n) {
+    msstore_client_options_init(&n);
+    n.tenant_id = s.req(o.tenant_id, "tenant_id");
+    n.client_id = s.req(o.client_id, "client_id");
+    // With a credential the secret is optional (NULL when empty).
+    n.client_secret = o.credential ? s.opt(o.client_secret, "client_secret") : s.req(o.client_secret, "client_secret");
+    n.emulator_base_url = s.opt(o.emulator_base_url, "emulator_base_url");
+    n.login_base_url = s.opt(o.login_base_url, "login_base_url");
+    n.collections_base_url = s.opt(o.collections_base_url, "collections_base_url");
+    n.purchase_base_url = s.opt(o.purchase_base_url, "purchase_base_url");
+    n.service_identity = s.opt(o.service_identity, "service_identity");
+    n.extra_root_cert_pem = s.opt(o.extra_root_cert_pem, "extra_root_cert_pem");
+    n.extra_root_cert_path = s.opt(o.extra_root_cert_path, "extra_root_cert_path");
+    if (!s.ok()) return false;
+    n.entra_version = o.entra_version;
+    n.token_refresh_margin_ms = ms32(o.token_refresh_margin);
+    n.key_renew_margin_ms = ms32(o.key_renew_margin);
+    n.retry_base_delay_ms = ms32(o.retry_base_delay);
+    n.retry_max_delay_ms = ms32(o.retry_max_delay);
+    n.max_retry_after_ms = ms32(o.max_retry_after);
+    n.max_idle_connections_per_host = o.max_idle_connections_per_host;
+    n.connect_timeout_ms = ms32(o.connect_timeout);
+    n.request_timeout_ms = ms32(o.request_timeout);
+    n.operation_timeout_ms = ms32(o.operation_timeout);
+    n.max_attempts = o.max_attempts;
+    n.worker_threads = o.worker_threads;
+    n.max_pages = o.max_pages;
+    n.max_connections_per_host = o.max_connections_per_host;
+    n.max_response_bytes = o.max_response_bytes;
+    n.completion_mode = static_cast<int32_t>(o.completion_mode);
+    n.credential = o.credential ? o.credential->get() : nullptr;
+    n.previous_credential = o.previous_credential ? o.previous_credential->get() : nullptr;
+    if (o.credential_expiry_warning_days) n.credential_expiry_warning_days = *o.credential_expiry_warning_days;
+    return true;
+  }
 
   // poll()/wait() counts: the library's -1 (not a live client) is 0 here (a moved-from Client).
   static std::size_t count(intptr_t n) noexcept { return n < 0 ? 0 : static_cast<std::size_t>(n); }
@@ -1793,6 +2002,92 @@ class Client {
 
   detail::Owner<msstore_client, msstore_client_free> c_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Doctor: the setup checks of `msstore doctor`
+// ---------------------------------------------------------------------------------------------
+
+enum class DoctorStatus : int32_t { Pass = 0, Warn = 1, Fail = 2 };
+
+/// One check: what it found and, when it did not pass, what to do.
+struct DoctorCheck {
+  std::string name;    // "configuration", "credential expiry", "token service", ...
+  DoctorStatus status = DoctorStatus::Pass;
+  std::string detail;  // never holds a secret, token or key
+  std::string hint;    // empty when passed
+  Code result = Code::Ok;  // the failure's code (Ok when it passed or only warns)
+};
+
+/// The checks of one doctor run, in order.
+class DoctorReport : public detail::Owner<msstore_doctor_report, msstore_doctor_report_free> {
+ public:
+  using Native = msstore_doctor_report;
+  using Owner::Owner;
+  std::size_t size() const noexcept { return msstore_doctor_report_count(get()); }
+  Result<DoctorCheck> at(std::size_t index) const {
+    msstore_doctor_check_info i{};
+    i.struct_size = sizeof i;
+    const Code c = static_cast<Code>(msstore_doctor_report_get_check(get(), index, &i));
+    if (c != Code::Ok) return Error::from_code(c);
+    DoctorCheck o;
+    o.name = detail::str(i.name);
+    o.status = (i.status >= 0 && i.status <= 2) ? static_cast<DoctorStatus>(i.status) : DoctorStatus::Fail;
+    o.detail = detail::str(i.detail);
+    o.hint = detail::str(i.hint);
+    o.result = static_cast<Code>(i.result);
+    return o;
+  }
+  std::vector<DoctorCheck> checks() const {
+    std::vector<DoctorCheck> out;
+    const std::size_t n = size();
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      Result<DoctorCheck> c = at(i);
+      if (c.ok()) out.push_back(std::move(c).value());
+    }
+    return out;
+  }
+  /// No check failed (warnings allowed).
+  bool healthy() const noexcept { return msstore_doctor_report_healthy(get()) == 1; }
+  /// The lines as `msstore doctor` prints them.
+  std::string text() const { return detail::str(msstore_doctor_report_text(get())); }
+};
+
+namespace detail {
+// The keys as C strings (kept in `s`); false for a key with a NUL.
+inline bool key_array(const std::vector<std::string> &keys, CStrings &s, std::vector<const char *> &out) {
+  out.reserve(keys.size());
+  for (const std::string &k : keys) out.push_back(s.req(k, "store_id_keys"));
+  return s.ok();
+}
+inline Result<DoctorReport> doctor_result(msstore_result code, msstore_doctor_report *out) {
+  if (code != MSSTORE_OK) return Error::from_code(static_cast<Code>(code));
+  return DoctorReport(out);
+}
+}  // namespace detail
+
+/// Runs the checks (blocking: it makes network calls): the configuration, the credential's
+/// expiry, a token per audience and its app/tenant, a Store call; per key: decode, query, renew.
+inline Result<DoctorReport> doctor(const ClientOptions &o, const std::vector<std::string> &store_id_keys = {}) {
+  detail::CStrings s;
+  msstore_client_options n;
+  std::vector<const char *> keys;
+  if (!Client::native_options(o, s, n) || !detail::key_array(store_id_keys, s, keys)) return s.error();
+  msstore_doctor_report *out = nullptr;
+  const msstore_result c = msstore_doctor_run(&n, keys.data(), keys.size(), &out);
+  return detail::doctor_result(c, out);
+}
+
+/// The same from a JSON configuration (the Rust ClientConfig field names).
+inline Result<DoctorReport> doctor_json(std::string_view config_json, const std::vector<std::string> &store_id_keys = {}) {
+  detail::CStrings s;
+  const char *j = s.req(config_json, "config_json");
+  std::vector<const char *> keys;
+  if (!detail::key_array(store_id_keys, s, keys)) return s.error();
+  msstore_doctor_report *out = nullptr;
+  const msstore_result c = msstore_doctor_run_json(j, keys.data(), keys.size(), &out);
+  return detail::doctor_result(c, out);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The consume ledger (exactly-once fulfilment)

@@ -14,8 +14,8 @@ namespace Msstore
     /// <see cref="Dispose"/> completes every Task still in flight with StoreShuttingDownException.</summary>
     public sealed partial class StoreClient : IDisposable
     {
-        private const int CompletionQueued = 1;
-        private const int CompletionImmediate = 2;
+        private const int CompletionQueued = NativeClientOptions.CompletionQueued;
+        private const int CompletionImmediate = NativeClientOptions.CompletionImmediate;
 
         private readonly ClientHandle handle;
         private readonly StoreCompletion completion;
@@ -33,49 +33,10 @@ namespace Msstore
                 if (context == null)
                     throw new InvalidOperationException("StoreCompletion.SynchronizationContext needs a current SynchronizationContext (create the client on the main thread)");
             }
-            var o = new ClientOptions();
-            o.struct_size = (uint)Marshal.SizeOf(typeof(ClientOptions));
-            Check(NativeMethods.msstore_client_options_init(ref o));
             ErrorHandle err;
             int rc;
-            using (var a = new NativeArena())
-            {
-                try
-                {
-                    o.tenant_id = a.Str(options.TenantId);
-                    o.client_id = a.Str(options.ClientId);
-                    o.client_secret = a.Str(options.ClientSecret);
-                    o.emulator_base_url = a.Str(options.EmulatorBaseUrl);
-                    o.login_base_url = a.Str(options.LoginBaseUrl);
-                    o.collections_base_url = a.Str(options.CollectionsBaseUrl);
-                    o.purchase_base_url = a.Str(options.PurchaseBaseUrl);
-                    o.service_identity = a.Str(options.ServiceIdentity);
-                    o.extra_root_cert_pem = a.Str(options.ExtraRootCertPem);
-                    o.extra_root_cert_path = a.Str(options.ExtraRootCertPath);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new StoreArgumentException(StoreResult.InvalidUtf8, "options: " + e.Message);
-                }
-                o.entra_version = NonNegative(options.EntraVersion, "EntraVersion");
-                o.connect_timeout_ms = Millis(options.ConnectTimeout, "ConnectTimeout");
-                o.request_timeout_ms = Millis(options.RequestTimeout, "RequestTimeout");
-                o.max_attempts = NonNegative(options.MaxAttempts, "MaxAttempts");
-                o.worker_threads = NonNegative(options.WorkerThreads, "WorkerThreads");
-                o.max_pages = NonNegative(options.MaxPages, "MaxPages");
-                o.operation_timeout_ms = Millis(options.OperationTimeout, "OperationTimeout");
-                o.max_connections_per_host = NonNegative(options.MaxConnectionsPerHost, "MaxConnectionsPerHost");
-                if (options.MaxResponseBytes < 0) throw new ArgumentOutOfRangeException("MaxResponseBytes");
-                o.max_response_bytes = (ulong)options.MaxResponseBytes;
-                o.token_refresh_margin_ms = Millis(options.TokenRefreshMargin, "TokenRefreshMargin");
-                o.key_renew_margin_ms = Millis(options.KeyRenewMargin, "KeyRenewMargin");
-                o.retry_base_delay_ms = Millis(options.RetryBaseDelay, "RetryBaseDelay");
-                o.retry_max_delay_ms = Millis(options.RetryMaxDelay, "RetryMaxDelay");
-                o.max_retry_after_ms = Millis(options.MaxRetryAfter, "MaxRetryAfter");
-                o.max_idle_connections_per_host = NonNegative(options.MaxIdleConnectionsPerHost, "MaxIdleConnectionsPerHost");
-                o.completion_mode = completion == StoreCompletion.Pump ? CompletionQueued : CompletionImmediate;
-                rc = NativeMethods.msstore_client_new(ref o, out handle, out err);
-            }
+            using (var n = new NativeClientOptions(options, completion == StoreCompletion.Pump ? CompletionQueued : CompletionImmediate))
+                rc = NativeMethods.msstore_client_new(ref n.Value, out handle, out err);
             using (err)
             {
                 if (rc != 0)
@@ -112,6 +73,19 @@ namespace Msstore
         }
 
         public bool IsDisposed { get { return handle.IsClosed; } }
+
+        /// <summary>When the credential expires (a certificate's notAfter); null when unknown or
+        /// none does (a secret, a provider). Null after Dispose.</summary>
+        public DateTimeOffset? CredentialExpiresAt
+        {
+            get
+            {
+                long secs;
+                try { secs = NativeMethods.msstore_client_credential_expires_at(handle); }
+                catch (ObjectDisposedException) { return null; }
+                return secs > 0 ? DateTimeOffset.FromUnixTimeSeconds(secs) : (DateTimeOffset?)null;
+            }
+        }
 
         /// <summary>Completes the Tasks of finished operations on the calling thread (at most
         /// <paramref name="maxCompletions"/>; 0 = all queued). Returns how many ran. Call once per
@@ -381,18 +355,13 @@ namespace Msstore
             return pending.Task;
         }
 
-        private static void Check(int rc)
-        {
-            if (rc != 0) throw StoreException.FromCode(rc);
-        }
-
-        private static uint NonNegative(int v, string name)
+        internal static uint NonNegative(int v, string name)
         {
             if (v < 0) throw new ArgumentOutOfRangeException(name);
             return (uint)v;
         }
 
-        private static uint Millis(TimeSpan? t, string name)
+        internal static uint Millis(TimeSpan? t, string name)
         {
             if (t == null) return 0;
             double ms = t.Value.TotalMilliseconds;

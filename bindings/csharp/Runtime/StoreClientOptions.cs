@@ -6,7 +6,7 @@ namespace Msstore
     /// defaults. ToString never shows the secret.</summary>
     public sealed class StoreClientOptions
     {
-        public StoreClientOptions(string tenantId, string clientId, string clientSecret)
+        public StoreClientOptions(string tenantId, string clientId, string clientSecret = null)
         {
             TenantId = tenantId;
             ClientId = clientId;
@@ -17,7 +17,7 @@ namespace Msstore
         public string TenantId { get; set; }
         /// <summary>Entra application (client) id. Required.</summary>
         public string ClientId { get; set; }
-        /// <summary>Entra client secret. Required. Never logged.</summary>
+        /// <summary>Entra client secret; required unless <see cref="Credential"/> is set. Never logged.</summary>
         public string ClientSecret { get; set; }
         /// <summary>Points login, collections and purchase at one emulator (loopback http is allowed).</summary>
         public string EmulatorBaseUrl { get; set; }
@@ -62,12 +62,22 @@ namespace Msstore
         public TimeSpan? MaxRetryAfter { get; set; }
         /// <summary>Idle keep-alive connections kept per host; 0 = default (256).</summary>
         public int MaxIdleConnectionsPerHost { get; set; }
+        /// <summary>The credential, instead of ClientSecret (then null). The client keeps its own
+        /// reference: the Credential may be disposed once the client exists.</summary>
+        public Credential Credential { get; set; }
+        /// <summary>During a rotation, the credential being replaced: used while Entra refuses the
+        /// new one as a wrong credential (AADSTS7000215 or the certificate's equivalent).</summary>
+        public Credential PreviousCredential { get; set; }
+        /// <summary>Log a warning this many days before the credential expires (a certificate's
+        /// notAfter); null or 0 = the library's default (14).</summary>
+        public int? CredentialExpiryWarningDays { get; set; }
         /// <summary>On which thread Tasks complete. Default: inside <see cref="StoreClient.Pump"/>.</summary>
         public StoreCompletion Completion { get; set; }
 
         public override string ToString()
         {
-            return "StoreClientOptions(tenant " + TenantId + ", client " + ClientId + ", secret ***, " + Completion + ")";
+            return "StoreClientOptions(tenant " + TenantId + ", client " + ClientId + ", secret ***, " +
+                   (Credential != null ? Credential + ", " : "") + Completion + ")";
         }
     }
 }

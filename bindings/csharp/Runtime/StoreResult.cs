@@ -80,6 +80,15 @@ namespace Msstore
         ToggleAutoRenew = 4,
     }
 
+    /// <summary>How a doctor check came out (msstore_doctor_check_info.status).</summary>
+    public enum DoctorStatus
+    {
+        Pass = 0,
+        /// <summary>Works, but needs attention soon (an expiring certificate).</summary>
+        Warn = 1,
+        Fail = 2,
+    }
+
     /// <summary>How a client delivers completions, i.e. on which thread Tasks complete.</summary>
     public enum StoreCompletion
     {

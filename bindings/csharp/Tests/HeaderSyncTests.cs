@@ -170,6 +170,7 @@ namespace Msstore.Tests
                 { "AcquisitionType", typeof(AcquisitionType) }, { "RecurrenceState", typeof(RecurrenceState) },
                 { "ClawbackEventState", typeof(ClawbackEventState) }, { "LineItemState", typeof(ClawbackLineState) },
                 { "LedgerState", typeof(LedgerEntryState) }, { "RevocationKind", typeof(RevocationKind) },
+                { "DoctorStatus", typeof(DoctorStatus) },
                 // One C# enum for both clawback states; Other is the event's "unknown state".
                 { "LedgerClawbackState", typeof(ClawbackEventState) },
             };
@@ -230,6 +231,9 @@ namespace Msstore.Tests
                 { "msstore_entitlements_info", "EntitlementsInfo" }, { "msstore_subscriptions_info", "SubscriptionsInfo" },
                 { "msstore_clawback_orders_info", "ClawbackOrdersInfo" },
                 { "msstore_clawback_messages_info", "ClawbackMessagesInfo" },
+                { "msstore_certificate_options", "CertificateOptions" },
+                { "msstore_managed_identity_options", "ManagedIdentityOptions" },
+                { "msstore_doctor_check_info", "DoctorCheckInfo" },
             };
             foreach (var kv in sizes)
             {

@@ -36,6 +36,10 @@ namespace Msstore.Native
         public uint retry_max_delay_ms;
         public uint max_retry_after_ms;
         public uint max_idle_connections_per_host;
+        // Appended in the credentials version of the struct.
+        public IntPtr credential;
+        public IntPtr previous_credential;
+        public uint credential_expiry_warning_days;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -26,7 +26,7 @@ namespace Msstore.Native
     /// returns (the library copies whatever it keeps).</summary>
     internal sealed class NativeArena : IDisposable
     {
-        private readonly List<IntPtr> blocks = new List<IntPtr>();
+        private readonly List<KeyValuePair<IntPtr, int>> blocks = new List<KeyValuePair<IntPtr, int>>();
 
         /// <summary>A NUL-terminated UTF-8 copy of s; IntPtr.Zero for null.</summary>
         internal IntPtr Str(string s)
@@ -52,14 +52,26 @@ namespace Msstore.Native
         private IntPtr Alloc(int size)
         {
             IntPtr p = Marshal.AllocHGlobal(size);
-            blocks.Add(p);
+            blocks.Add(new KeyValuePair<IntPtr, int>(p, size));
             return p;
         }
 
         public void Dispose()
         {
-            foreach (IntPtr p in blocks) Marshal.FreeHGlobal(p);
+            foreach (var b in blocks)
+            {
+                Wipe(b.Key, b.Value);
+                Marshal.FreeHGlobal(b.Key);
+            }
             blocks.Clear();
+        }
+
+        // Some strings are secrets (a client secret, a private key): none stays in freed memory.
+        private static void Wipe(IntPtr p, int size)
+        {
+            var zeros = new byte[Math.Min(size, 4096)];
+            for (int off = 0; off < size; off += zeros.Length)
+                Marshal.Copy(zeros, 0, IntPtr.Add(p, off), Math.Min(zeros.Length, size - off));
         }
 
         private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, true);

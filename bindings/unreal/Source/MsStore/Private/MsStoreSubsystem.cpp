@@ -10,6 +10,33 @@
 #include "MsStoreRequest.h"
 #include "MsStoreSettings.h"
 
+#if WITH_MSSTORE
+namespace
+{
+// The credential the settings choose; an empty one for the secret from the environment.
+msstore::Result<msstore::Credential> CredentialFromSettings(const UMsStoreSettings& Settings)
+{
+	switch (Settings.CredentialSource)
+	{
+	case EMsStoreCredentialSource::SecretFile:
+		return msstore::Credential::secret_file(MsStoreNative::ToUtf8(Settings.CredentialFilePath));
+	case EMsStoreCredentialSource::FederatedTokenFile:
+		return msstore::Credential::federated_token_file(MsStoreNative::ToUtf8(Settings.CredentialFilePath.IsEmpty()
+			? FPlatformMisc::GetEnvironmentVariable(TEXT("AZURE_FEDERATED_TOKEN_FILE"))
+			: Settings.CredentialFilePath));
+	case EMsStoreCredentialSource::ManagedIdentity:
+	{
+		msstore::ManagedIdentityOptions Identity;
+		Identity.client_id = MsStoreNative::ToUtf8(Settings.ManagedIdentityClientId);
+		return msstore::Credential::managed_identity(Identity);
+	}
+	default:
+		return msstore::Credential();
+	}
+}
+}  // namespace
+#endif
+
 bool UMsStoreSubsystem::ShouldCreateSubsystem(UObject* Outer) const
 {
 #if WITH_MSSTORE
@@ -43,7 +70,20 @@ void UMsStoreSubsystem::Initialize(FSubsystemCollectionBase& Collection)
 	msstore::ClientOptions Options;
 	Options.tenant_id = MsStoreNative::ToUtf8(Settings->TenantId);
 	Options.client_id = MsStoreNative::ToUtf8(Settings->ClientId);
-	Options.client_secret = MsStoreNative::ToUtf8(FPlatformMisc::GetEnvironmentVariable(*Settings->ClientSecretEnvironmentVariable));
+	msstore::Result<msstore::Credential> Chosen = CredentialFromSettings(*Settings);
+	if (!Chosen)
+	{
+		UE_LOG(LogMsStore, Error, TEXT("Cannot use the credential of the settings: %s"), *MsStoreNative::ToFString(Chosen.error().message));
+		return;
+	}
+	if (Chosen.value())
+	{
+		Options.credential = &Chosen.value();  // the client keeps its own reference
+	}
+	else
+	{
+		Options.client_secret = MsStoreNative::ToUtf8(FPlatformMisc::GetEnvironmentVariable(*Settings->ClientSecretEnvironmentVariable));
+	}
 	Options.emulator_base_url = MsStoreNative::ToUtf8(Settings->EmulatorBaseUrl);
 	Options.completion_mode = msstore::CompletionMode::Queued;  // delivered in Tick, on the game thread
 	Options.operation_timeout = std::chrono::milliseconds(static_cast<int64>(Settings->RequestTimeoutSeconds * 1000.0f));

@@ -6,10 +6,25 @@
 #include "Engine/DeveloperSettings.h"
 #include "MsStoreSettings.generated.h"
 
+/** How the server proves itself to Entra ID. No secret is ever stored in the settings. */
+UENUM()
+enum class EMsStoreCredentialSource : uint8
+{
+	/** The client secret, from the environment variable ClientSecretEnvironmentVariable. */
+	SecretFromEnvironment,
+	/** The client secret in the file CredentialFilePath (a Kubernetes secret mount), re-read when it changes. */
+	SecretFile,
+	/** Workload identity federation (AKS): the token file CredentialFilePath, or AZURE_FEDERATED_TOKEN_FILE when empty. */
+	FederatedTokenFile,
+	/** A managed identity through IMDS: ManagedIdentityClientId, or the system-assigned one when empty. */
+	ManagedIdentity
+};
+
 /**
  * Project Settings > Plugins > Microsoft Store Services. The client secret is never stored here:
  * it is read at startup from the environment variable named by ClientSecretEnvironmentVariable
- * (set it on the dedicated server only).
+ * (set it on the dedicated server only), or from a file, or replaced by a federated or managed
+ * identity (CredentialSource).
  */
 UCLASS(Config = Game, DefaultConfig, meta = (DisplayName = "Microsoft Store Services"))
 class MSSTORE_API UMsStoreSettings : public UDeveloperSettings
@@ -29,6 +44,17 @@ public:
 
 	UPROPERTY(Config, EditAnywhere, Category = "Credentials")
 	FString ClientSecretEnvironmentVariable;
+
+	UPROPERTY(Config, EditAnywhere, Category = "Credentials")
+	EMsStoreCredentialSource CredentialSource = EMsStoreCredentialSource::SecretFromEnvironment;
+
+	/** The secret file or the federated token file, on the server. */
+	UPROPERTY(Config, EditAnywhere, Category = "Credentials")
+	FString CredentialFilePath;
+
+	/** Client id of a user-assigned managed identity; empty = the system-assigned one. */
+	UPROPERTY(Config, EditAnywhere, Category = "Credentials")
+	FString ManagedIdentityClientId;
 
 	/** Local msstore-emulator (http://127.0.0.1:PORT) for development; empty in production. */
 	UPROPERTY(Config, EditAnywhere, Category = "Development")
