@@ -12,6 +12,7 @@
 //! is its own; the parent hosts the emulator and reads its connection and token counters.
 
 mod args;
+mod instructions;
 mod load;
 mod micro;
 mod realistic;
@@ -29,7 +30,8 @@ usage: msstore-bench [--network realistic|loopback] [--quick | --smoke] [--out D
                      [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl] [--tls]
 variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000
-realistic: [--rtt-ms 20,50] (query10 over TLS between two network namespaces; needs root)";
+realistic: [--rtt-ms 20,50] (query10 over TLS between two network namespaces; needs root)
+       msstore-bench instructions [--ops 200] [--out DIR] [--profiles DIR] (callgrind: instructions per operation, needs valgrind)";
 
 /// `--network realistic|loopback`; without it a plain run is realistic and `--quick`,
 /// `--smoke` and `--tls` (the quick regression checks) are loopback.
@@ -70,6 +72,8 @@ fn main() {
                     )
                 }),
                 Some("client") => runner::child(&a),
+                Some("instructions") => instructions::run(&a),
+                Some("instructions-client") => instructions::child(&a),
                 Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
             };
             match r {
