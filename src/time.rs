@@ -191,10 +191,25 @@ impl Timestamp {
     /// ISO-8601 with 7 fractional digits and `+00:00`, as the Store writes it.
     pub fn to_iso(&self) -> String {
         let (y, mo, d, h, mi, s) = self.to_civil();
-        format!(
-            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:07}+00:00",
-            self.nanos / 100
-        )
+        if !(0..=9999).contains(&y) {
+            // Outside what the Store writes (and what `from_civil` makes): `fmt` widens the year.
+            return format!(
+                "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:07}+00:00",
+                self.nanos / 100
+            );
+        }
+        // Digits written in place: through `fmt` this cost ~2,500 instructions a date, and the
+        // C views format four per entitlement (issue 14).
+        let mut b = *b"0000-00-00T00:00:00.0000000+00:00";
+        put_digits(&mut b[0..4], y as u32);
+        put_digits(&mut b[5..7], mo);
+        put_digits(&mut b[8..10], d);
+        put_digits(&mut b[11..13], h);
+        put_digits(&mut b[14..16], mi);
+        put_digits(&mut b[17..19], s);
+        put_digits(&mut b[20..27], self.nanos / 100);
+        // All ASCII: never lossy.
+        String::from_utf8_lossy(&b).into_owned()
     }
 
     /// RFC 1123 (`Tue, 03 Feb 2026 10:00:00 GMT`), as Azure Queue and HTTP headers write it.
@@ -260,11 +275,25 @@ fn parse_wcf(rest: &str) -> Option<Timestamp> {
     })
 }
 
+/// Writes `v`'s last `out.len()` decimal digits into `out`, zero-padded.
+fn put_digits(out: &mut [u8], mut v: u32) {
+    for c in out.iter_mut().rev() {
+        *c = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// Decimal digits only (no sign, not empty), as `u32`; `None` past `u32::MAX`.
 fn num(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    s.bytes().try_fold(0u32, |n, b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u32::from(b - b'0'))
+    })
 }
 
 fn parse_iso(t: &str) -> Option<Timestamp> {
@@ -280,9 +309,12 @@ fn parse_iso(t: &str) -> Option<Timestamp> {
     let day = num(&t[8..10])?;
     let rest = &t[11..];
     // Split the clock part from the zone designator.
+    // Bytes, not char patterns: the text is ASCII (checked above) and this runs for every
+    // date of every entitlement.
     let zone_at = rest
-        .find(['Z', 'z', '+'])
-        .or_else(|| rest.rfind('-'))
+        .bytes()
+        .position(|c| matches!(c, b'Z' | b'z' | b'+'))
+        .or_else(|| rest.bytes().rposition(|c| c == b'-'))
         .unwrap_or(rest.len());
     let (clock, zone) = rest.split_at(zone_at);
     let mut fields = clock.splitn(3, ':');
@@ -299,10 +331,10 @@ fn parse_iso(t: &str) -> Option<Timestamp> {
             let nanos = match frac {
                 None => 0,
                 Some(f) => {
-                    if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                    if f.is_empty() || f.len() > 9 {
                         return None;
                     }
-                    let mut n: u32 = f.parse().ok()?;
+                    let mut n = num(f)?;
                     for _ in f.len()..9 {
                         n *= 10;
                     }
@@ -417,8 +449,18 @@ impl Serialize for Timestamp {
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<str>::deserialize(d)?;
-        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+        // Parsed from the borrowed text: `Cow<str>` would allocate a `String` for every date.
+        struct DateText;
+        impl serde::de::Visitor<'_> for DateText {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Timestamp, E> {
+                Timestamp::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(DateText)
     }
 }
 
@@ -519,6 +561,34 @@ mod tests {
         assert!(Timestamp::parse("/Date(abc)/").is_err());
     }
 
+    /// The digits written in place read exactly as `fmt` writes them, at every field's edges.
+    #[test]
+    fn iso_without_fmt_matches_fmt() {
+        let via_fmt = |t: Timestamp| {
+            let (y, mo, d, h, mi, s) = t.to_civil();
+            format!(
+                "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:07}+00:00",
+                t.subsec_nanos() / 100
+            )
+        };
+        for t in [
+            Timestamp::MAX,
+            Timestamp::UNIX_EPOCH,
+            Timestamp::from_unix(MIN_SECS),
+            Timestamp::from_unix_nanos(1_630_360_388, 256_000_100),
+            Timestamp::from_unix_nanos(951_782_399, 999_999_999),
+            Timestamp::from_unix(-1),
+            // Past year 9999 (only `from_unix` makes one): fmt's wider year is kept.
+            Timestamp::from_unix(MAX_SECS + 1),
+        ] {
+            assert_eq!(t.to_iso(), via_fmt(t), "{:?}", t.to_civil());
+        }
+        assert_eq!(
+            Timestamp::from_unix(MAX_SECS + 1).to_iso(),
+            "10000-01-01T00:00:00.0000000+00:00"
+        );
+    }
+
     #[test]
     fn max_sentinel_round_trips() {
         let t = Timestamp::parse("9999-12-31T23:59:59.9999999+00:00").unwrap();
@@ -540,6 +610,18 @@ mod tests {
         ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Dates are parsed from the borrowed text, and from serde's copy when the JSON string
+    /// holds an escape; a number or an overflowing field is an error, not a panic.
+    #[test]
+    fn deserialises_plain_and_escaped_text() {
+        let plain: Timestamp = serde_json::from_str(r#""2021-06-14T00:00:00.5Z""#).unwrap();
+        let escaped: Timestamp = serde_json::from_str(r#""2021-06-14T00:00:00.5\u005a""#).unwrap();
+        assert_eq!(plain, escaped);
+        assert_eq!(plain.subsec_nanos(), 500_000_000);
+        assert!(serde_json::from_str::<Timestamp>("17").is_err());
+        assert!(serde_json::from_str::<Timestamp>(r#""2021-06-14T99999999999:00:00Z""#).is_err());
     }
 
     #[test]
