@@ -37,8 +37,12 @@ fn ms(t: Option<Timestamp>) -> i64 {
 
 fn iso(a: &mut Arena, t: Option<Timestamp>) -> *const c_char {
     match t {
-        Some(t) => a.owned(t.to_iso()),
         None => std::ptr::null(),
+        // Straight into the arena, no `String` in between.
+        Some(t) => match t.iso_bytes() {
+            Some(b) => a.bytes(&b),
+            None => a.s(&t.to_iso()),
+        },
     }
 }
 

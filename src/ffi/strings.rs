@@ -165,6 +165,11 @@ const ARENA_CHUNK: usize = 4096;
 impl Arena {
     /// A copy of `v` (interior NULs become spaces, as in [`cstring`]).
     pub(crate) fn s(&mut self, v: &str) -> *const c_char {
+        self.bytes(v.as_bytes())
+    }
+
+    /// [`Arena::s`] of text already in bytes (ASCII or UTF-8).
+    pub(crate) fn bytes(&mut self, v: &[u8]) -> *const c_char {
         let need = v.len() + 1;
         if !self
             .0
@@ -177,18 +182,13 @@ impl Arena {
             return std::ptr::null();
         };
         let start = chunk.len();
-        if v.as_bytes().contains(&0) {
-            chunk.extend(v.bytes().map(|b| if b == 0 { b' ' } else { b }));
+        if v.contains(&0) {
+            chunk.extend(v.iter().map(|&b| if b == 0 { b' ' } else { b }));
         } else {
-            chunk.extend_from_slice(v.as_bytes());
+            chunk.extend_from_slice(v);
         }
         chunk.push(0);
         chunk[start..].as_ptr().cast()
-    }
-
-    /// [`Arena::s`] of a string made for the view.
-    pub(crate) fn owned(&mut self, v: String) -> *const c_char {
-        self.s(&v)
     }
 
     pub(crate) fn o(&mut self, v: Option<&str>) -> *const c_char {
