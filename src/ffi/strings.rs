@@ -171,11 +171,7 @@ impl Arena {
     /// [`Arena::s`] of text already in bytes (ASCII or UTF-8).
     pub(crate) fn bytes(&mut self, v: &[u8]) -> *const c_char {
         let need = v.len() + 1;
-        if !self
-            .0
-            .last()
-            .is_some_and(|c| c.capacity() - c.len() >= need)
-        {
+        if self.0.last().is_none_or(|c| c.capacity() - c.len() < need) {
             self.0.push(Vec::with_capacity(need.max(ARENA_CHUNK)));
         }
         let Some(chunk) = self.0.last_mut() else {
