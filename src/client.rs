@@ -350,7 +350,7 @@ impl Core {
             .map_err(|f| f.error)
         })
         .await?;
-        parse_success(op, &ex)
+        parse_kept(op, ex)
     }
 
     pub(crate) async fn renew_key(&self, key: &str) -> Result<RenewedKey> {
@@ -446,13 +446,20 @@ pub(crate) fn parse_body<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result
     })
 }
 
-pub(crate) fn parse_success<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result<Parsed<T>> {
+/// A 2xx's body parsed as `T`; any other status as the Store's error.
+pub(crate) fn parse_success<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result<T> {
     if !ex.is_success() {
         return Err(store_error(op, ex));
     }
+    parse_body(op, ex)
+}
+
+/// [`parse_success`], keeping the body as received beside the value (moved, not copied).
+pub(crate) fn parse_kept<T: DeserializeOwned>(op: &str, ex: Exchange) -> Result<Parsed<T>> {
+    let value = parse_success(op, &ex)?;
     Ok(Parsed {
-        value: parse_body(op, ex)?,
-        raw: ex.body_text(),
+        value,
+        raw: ex.into_body_text(),
     })
 }
 

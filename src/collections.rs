@@ -551,36 +551,43 @@ pub fn dedupe(
     items: Vec<EntitlementItem>,
     exclude_duplicates: bool,
 ) -> (Vec<EntitlementItem>, u32) {
-    let mut out: Vec<EntitlementItem> = Vec::with_capacity(items.len());
-    let mut index: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    // Which input item each output slot keeps, chosen on borrowed keys (no key is built per
+    // item), then the kept items are moved out in first-seen order.
+    let mut kept: Vec<usize> = Vec::with_capacity(items.len());
     let mut removed = 0;
-    for item in items {
-        let key = if exclude_duplicates || item.id.is_empty() {
-            format!(
-                "{}\u{0}{}",
-                item.product_id,
-                if exclude_duplicates { "" } else { &item.sku_id }
-            )
-        } else {
-            format!("{}\u{0}{}", item.product_id, item.id)
-        };
-        match index.get(&key) {
-            Some(&i) => {
-                removed += 1;
-                let kept = &out[i];
-                let better = item.status().rank() < kept.status().rank()
-                    || (item.status().rank() == kept.status().rank()
-                        && item.modified_date > kept.modified_date);
-                if better {
-                    out[i] = item;
+    {
+        let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(items.len());
+        for (n, item) in items.iter().enumerate() {
+            let second = if exclude_duplicates {
+                ""
+            } else if item.id.is_empty() {
+                &item.sku_id
+            } else {
+                &item.id
+            };
+            match index.get(&(item.product_id.as_str(), second)) {
+                Some(&slot) => {
+                    removed += 1;
+                    let old = &items[kept[slot]];
+                    let better = item.status().rank() < old.status().rank()
+                        || (item.status().rank() == old.status().rank()
+                            && item.modified_date > old.modified_date);
+                    if better {
+                        kept[slot] = n;
+                    }
                 }
-            }
-            None => {
-                index.insert(key, out.len());
-                out.push(item);
+                None => {
+                    index.insert((item.product_id.as_str(), second), kept.len());
+                    kept.push(n);
+                }
             }
         }
     }
+    if removed == 0 {
+        return (items, 0);
+    }
+    let mut items: Vec<Option<EntitlementItem>> = items.into_iter().map(Some).collect();
+    let out = kept.iter().filter_map(|&n| items[n].take()).collect();
     (out, removed)
 }
 

@@ -240,7 +240,7 @@ impl Core {
             .await;
         let settled = settle("consume", sent, earlier);
         ConsumeOutcome::from_settled(settled, tracking_id, |ex| {
-            parse_success::<ConsumeResult>("consume", ex).map(|p| p.value)
+            parse_success::<ConsumeResult>("consume", ex)
         })
     }
 

@@ -2,7 +2,7 @@
 //! feeds untrusted bytes to the same parser the client uses on that input, so a fuzz target
 //! reaches code that is private to the crate. Every function must return, never panic.
 
-use crate::client::{parse_body, parse_success};
+use crate::client::{parse_body, parse_kept, parse_success};
 use crate::collections::{EntitlementItem, QueryPage};
 use crate::http::Exchange;
 use crate::paging::{Page, PageWire};
@@ -81,7 +81,7 @@ pub fn response(which: Response, status: u16, body: &[u8]) {
     };
     match which {
         Response::QueryPage => {
-            if let Ok(parsed) = parse_success::<PageWire<EntitlementItem>>("query", &ex) {
+            if let Ok(parsed) = parse_kept::<PageWire<EntitlementItem>>("query", ex) {
                 let mut page: QueryPage = parsed.into();
                 page.items.iter_mut().for_each(EntitlementItem::normalize);
                 let _ = crate::collections::dedupe(page.items, true);
@@ -95,14 +95,14 @@ pub fn response(which: Response, status: u16, body: &[u8]) {
             let _ = crate::service_error::store_error("grant", &ex);
         }
         Response::RecurrencePage => {
-            let _ = parse_success::<PageWire<crate::RecurrenceItem>>("recurrences", &ex)
-                .map(Page::from);
+            let _ =
+                parse_kept::<PageWire<crate::RecurrenceItem>>("recurrences", ex).map(Page::from);
         }
         Response::RecurrenceChange => {
             let _ = crate::purchase::parse_change(&ex);
         }
         Response::ClawbackOrdersPage => {
-            let _ = parse_success::<PageWire<crate::clawback::ClawbackOrder>>("clawback", &ex)
+            let _ = parse_kept::<PageWire<crate::clawback::ClawbackOrder>>("clawback", ex)
                 .map(Page::from);
         }
         Response::EntraToken => {

@@ -13,6 +13,7 @@ mod body;
 mod identity;
 mod limit;
 pub(crate) mod scheme;
+mod url_cache;
 
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -85,8 +86,11 @@ impl Exchange {
         (200..300).contains(&self.status)
     }
 
-    pub fn body_text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+    /// The body as text, without a copy when it is UTF-8 (a body that parsed as JSON is, but
+    /// for strings serde skipped without checking).
+    pub fn into_body_text(self) -> String {
+        String::from_utf8(self.body)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 
@@ -123,6 +127,7 @@ pub(crate) struct Http {
     limits: limit::HostLimits,
     /// `ClientConfig::max_response_bytes`, enforced by `body::read_capped` on every response.
     max_response_bytes: usize,
+    urls: url_cache::UrlCache,
 }
 
 impl Http {
@@ -161,6 +166,7 @@ impl Http {
             retry: config.retry.clone(),
             limits: limit::HostLimits::new(config.max_connections_per_host, known),
             max_response_bytes: config.max_response_bytes,
+            urls: url_cache::UrlCache::default(),
         })
     }
 
@@ -263,11 +269,13 @@ impl Http {
         spec: &RequestSpec,
         cv: &str,
     ) -> std::result::Result<Exchange, (Error, bool)> {
-        scheme::check(&spec.url, scheme::PlainHttp::LoopbackOnly, spec.op)
+        let url = self
+            .urls
+            .checked(&spec.url, spec.op)
             .map_err(|e| (e, false))?;
         let mut req = self
             .client
-            .request(spec.method.clone(), &spec.url)
+            .request(spec.method.clone(), url)
             .header("MS-CV", cv);
         if let Some(ct) = spec.content_type {
             req = req.header(CONTENT_TYPE, ct).body(spec.body.clone());

@@ -410,7 +410,7 @@ impl Core {
             Settled::Answered(ex) => {
                 // Granted, but unreadable: resending the same orderId returns the order.
                 let mut order: Order = parse_body("grant", &ex).map_err(unknown)?;
-                order.raw_json = ex.body_text();
+                order.raw_json = ex.into_body_text();
                 Ok(order)
             }
             Settled::Failed(e) => Err(e),
@@ -544,7 +544,7 @@ impl Core {
 }
 
 pub(crate) fn parse_change(ex: &crate::http::Exchange) -> Result<RecurrenceItem> {
-    match parse_success::<ChangeResponseWire>("change_subscription", ex)?.value {
+    match parse_success::<ChangeResponseWire>("change_subscription", ex)? {
         ChangeResponseWire::Bare(item) => Ok(*item),
         ChangeResponseWire::Wrapped { items } => items.into_iter().next().ok_or_else(|| {
             Error::new(

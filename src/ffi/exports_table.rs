@@ -123,7 +123,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             Value {
                 name: "msstore_entitlements_json",
                 ty: "*const c_char",
-                expr: "o.json.as_ptr()",
+                expr: "o.json()",
                 doc: r#"
                 JSON of the result: for a single-page query the response body exactly as received; for an
                 all-pages query `{"items":[…],"pages":n,"duplicates_removed":n}` with every parsed field.
@@ -161,7 +161,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
             Value {
                 name: "msstore_consume_result_json",
                 ty: "*const c_char",
-                expr: "o.json.as_ptr()",
+                expr: "o.json()",
                 doc: "The consume result as JSON (the service's fields). Owned by `h`.",
             },
             Take {

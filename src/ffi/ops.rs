@@ -176,9 +176,9 @@ pub unsafe extern "C" fn msstore_client_query_entitlements(
                 unsafe {
                     start(client, call, cb, user_data, out_op, move |c| async move {
                         let obj = if single {
-                            EntitlementsObj::from_page(&c.$page(r).await?)
+                            EntitlementsObj::from_page(c.$page(r).await?)
                         } else {
-                            EntitlementsObj::from_all(&c.$all(r).await?)
+                            EntitlementsObj::from_all(c.$all(r).await?)
                         };
                         Ok(Payload::new(obj))
                     })
@@ -270,7 +270,7 @@ pub unsafe extern "C" fn msstore_client_consume(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume(r).await.into_result()?;
-                Ok(Payload::new(ConsumeObj::new(&res)))
+                Ok(Payload::new(ConsumeObj::new(res)))
             })
         }
     })
@@ -331,7 +331,7 @@ pub unsafe extern "C" fn msstore_client_consume_v6(
         unsafe {
             start(client, call, cb, user_data, out_op, move |c| async move {
                 let res = c.consume_v6(r).await.into_result()?;
-                Ok(Payload::new(ConsumeObj::new(&res)))
+                Ok(Payload::new(ConsumeObj::new(res)))
             })
         }
     })

@@ -6,7 +6,7 @@
 
 use super::completion::take_result;
 use super::handles::{self, Handle};
-use super::strings::{cstring, non_null, write_out, Arena};
+use super::strings::{cstring, cstring_owned, non_null, write_out, Arena};
 use super::types::*;
 use crate::collections::{EntitlementItem, QueryPage, QueryResult};
 use crate::consume::{ConsumeResult, OrderTransaction};
@@ -15,7 +15,7 @@ use crate::time::Timestamp;
 use crate::token::{AccessToken, Audience};
 use std::any::Any;
 use std::ffi::{c_char, CString};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What a successful operation produced: a result object, registered when the operation
 /// completes and typed when the caller takes it (`msstore_op_take_*`).
@@ -36,7 +36,14 @@ fn ms(t: Option<Timestamp>) -> i64 {
 }
 
 fn iso(a: &mut Arena, t: Option<Timestamp>) -> *const c_char {
-    a.o(t.map(|t| t.to_iso()).as_deref())
+    match t {
+        None => std::ptr::null(),
+        // Straight into the arena, no `String` in between.
+        Some(t) => match t.iso_bytes() {
+            Some(b) => a.bytes(&b),
+            None => a.s(&t.to_iso()),
+        },
+    }
 }
 
 fn flag(b: bool) -> u32 {
@@ -100,7 +107,11 @@ pub(crate) struct EntitlementsObj {
     _arena: Arena,
     pub(crate) info: Views<msstore_entitlements_info>,
     pub(crate) items: Views<msstore_entitlement>,
-    pub(crate) json: CString,
+    /// A single page's body as received, or an all-pages result's JSON once asked for.
+    json: OnceLock<CString>,
+    /// What an all-pages result's JSON is made of: serialising it cost as much as the rest of
+    /// the call (issue 14), and most callers read the views only.
+    all: Option<QueryResult>,
 }
 
 fn entitlement_view(a: &mut Arena, i: &EntitlementItem) -> msstore_entitlement {
@@ -140,7 +151,7 @@ impl EntitlementsObj {
         continuation: Option<&str>,
         pages: u32,
         dups: u32,
-        raw: String,
+        json: OnceLock<CString>,
     ) -> Self {
         let mut a = Arena::default();
         let views: Vec<_> = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
@@ -155,24 +166,39 @@ impl EntitlementsObj {
             _arena: a,
             info: Views(vec![info]),
             items: Views(views),
-            json: cstring(&raw),
+            json,
+            all: None,
         }
     }
 
-    pub(crate) fn from_page(p: &QueryPage) -> Self {
-        Self::build(
-            &p.items,
-            p.continuation_token.as_deref(),
-            1,
-            0,
-            p.raw_json.clone(),
-        )
+    pub(crate) fn from_page(p: QueryPage) -> Self {
+        let json = OnceLock::from(cstring_owned(p.raw_json));
+        Self::build(&p.items, p.continuation_token.as_deref(), 1, 0, json)
     }
 
-    pub(crate) fn from_all(r: &QueryResult) -> Self {
-        let raw = serde_json::to_string(r).unwrap_or_default();
-        Self::build(&r.items, None, r.pages, r.duplicates_removed, raw)
+    pub(crate) fn from_all(r: QueryResult) -> Self {
+        let mut obj = Self::build(
+            &r.items,
+            None,
+            r.pages,
+            r.duplicates_removed,
+            OnceLock::new(),
+        );
+        obj.all = Some(r);
+        obj
     }
+
+    /// `msstore_entitlements_json`: built on the first call, then the same pointer.
+    pub(crate) fn json(&self) -> *const c_char {
+        self.json
+            .get_or_init(|| cstring_owned(to_json_text(&self.all)))
+            .as_ptr()
+    }
+}
+
+/// `v` as JSON text (`{}` if it cannot be serialised, which our result types always can).
+fn to_json_text(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".to_string())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +208,9 @@ pub(crate) struct ConsumeObj {
     _arena: Arena,
     pub(crate) info: Views<msstore_consume_result_info>,
     pub(crate) transactions: Views<msstore_order_transaction>,
-    pub(crate) json: CString,
+    /// Built from `result` on the first `msstore_consume_result_json` call.
+    json: OnceLock<CString>,
+    result: ConsumeResult,
 }
 
 /// One order line a consume drew from (a consume result's, or a ledger entry's).
@@ -196,7 +224,7 @@ pub(crate) fn transaction_view(a: &mut Arena, t: &OrderTransaction) -> msstore_o
 }
 
 impl ConsumeObj {
-    pub(crate) fn new(r: &ConsumeResult) -> Self {
+    pub(crate) fn new(r: ConsumeResult) -> Self {
         let mut a = Arena::default();
         let transactions = r
             .order_transactions
@@ -215,8 +243,16 @@ impl ConsumeObj {
             _arena: a,
             info: Views(vec![info]),
             transactions: Views(transactions),
-            json: cstring(&serde_json::to_string(r).unwrap_or_default()),
+            json: OnceLock::new(),
+            result: r,
         }
+    }
+
+    /// `msstore_consume_result_json`: built on the first call, then the same pointer.
+    pub(crate) fn json(&self) -> *const c_char {
+        self.json
+            .get_or_init(|| cstring_owned(to_json_text(&self.result)))
+            .as_ptr()
     }
 }
 

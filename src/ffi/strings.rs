@@ -169,20 +169,51 @@ pub(crate) unsafe fn write_out<T>(out: *mut T, v: T) -> Result<(), msstore_resul
 
 /// A `CString` from Rust text (interior NULs, impossible in JSON-derived text, become spaces).
 pub(crate) fn cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', " ")).unwrap_or_default()
+    // One copy when there is no NUL (the usual case), not a replaced copy and then another.
+    CString::new(s).unwrap_or_else(|_| CString::new(s.replace('\0', " ")).unwrap_or_default())
 }
 
-/// Owns the strings a result handle exposes; the pointers it hands out stay valid as long as
-/// the arena lives (a `CString`'s bytes never move when the arena's vector grows).
+/// [`cstring`] of an owned string: its buffer becomes the C string's (no copy without a NUL).
+pub(crate) fn cstring_owned(s: String) -> CString {
+    CString::new(s).unwrap_or_else(|e| {
+        let bytes = e.into_vec();
+        cstring(&String::from_utf8_lossy(&bytes))
+    })
+}
+
+/// Owns the strings a result handle exposes, NUL-terminated, packed into a few large chunks
+/// (a `CString` each was ~160 allocations for a page of 10 entitlements; issue 14). The
+/// pointers it hands out stay valid as long as the arena lives: a chunk never grows past the
+/// capacity it was made with, so its bytes never move.
 #[derive(Default)]
-pub(crate) struct Arena(Vec<CString>);
+pub(crate) struct Arena(Vec<Vec<u8>>);
+
+/// Bytes per chunk (a longer string gets a chunk of its own size).
+const ARENA_CHUNK: usize = 4096;
 
 impl Arena {
+    /// A copy of `v` (interior NULs become spaces, as in [`cstring`]).
     pub(crate) fn s(&mut self, v: &str) -> *const c_char {
-        let c = cstring(v);
-        let p = c.as_ptr();
-        self.0.push(c);
-        p
+        self.bytes(v.as_bytes())
+    }
+
+    /// [`Arena::s`] of text already in bytes (ASCII or UTF-8).
+    pub(crate) fn bytes(&mut self, v: &[u8]) -> *const c_char {
+        let need = v.len() + 1;
+        if self.0.last().is_none_or(|c| c.capacity() - c.len() < need) {
+            self.0.push(Vec::with_capacity(need.max(ARENA_CHUNK)));
+        }
+        let Some(chunk) = self.0.last_mut() else {
+            return std::ptr::null();
+        };
+        let start = chunk.len();
+        if v.contains(&0) {
+            chunk.extend(v.iter().map(|&b| if b == 0 { b' ' } else { b }));
+        } else {
+            chunk.extend_from_slice(v);
+        }
+        chunk.push(0);
+        chunk[start..].as_ptr().cast()
     }
 
     pub(crate) fn o(&mut self, v: Option<&str>) -> *const c_char {
@@ -227,6 +258,28 @@ pub(crate) unsafe fn copy_to_buffer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pointer the arena handed out still reads its own string after many more were
+    /// added (chunks filled, a string longer than a chunk), NULs turned into spaces.
+    #[test]
+    fn arena_pointers_stay_valid() {
+        let mut a = Arena::default();
+        let mut want = Vec::new();
+        for i in 0..2000 {
+            let s = match i {
+                7 => "x".repeat(ARENA_CHUNK * 2),
+                9 => "nul\0inside".to_string(),
+                _ => format!("string {i}"),
+            };
+            want.push((a.s(&s), s.replace('\0', " ")));
+        }
+        assert!(a.0.len() > 2, "several chunks");
+        for (p, s) in &want {
+            // SAFETY: `p` came from the arena, which is alive and never moves its bytes.
+            let got = unsafe { std::ffi::CStr::from_ptr(*p) };
+            assert_eq!(got.to_str().unwrap(), s);
+        }
+    }
 
     #[test]
     fn in_str_codes() {

@@ -26,15 +26,16 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-/// Refuses `url` unless it is https or plain http the rule allows.
-pub(crate) fn check(url: &str, rule: PlainHttp, op: &str) -> Result<()> {
+/// Refuses `url` unless it is https or plain http the rule allows; the parsed URL otherwise
+/// (handed to reqwest, so that it is not parsed a second time).
+pub(crate) fn check(url: &str, rule: PlainHttp, op: &str) -> Result<url::Url> {
     let parsed = url::Url::parse(url)
         .map_err(|e| Error::invalid_argument(format!("{op}: '{url}' is not a URL: {e}")))?;
     let imds = matches!(parsed.host(), Some(url::Host::Ipv4(ip)) if ip == IMDS_HOST);
     match parsed.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(&parsed) => Ok(()),
-        "http" if imds && rule == PlainHttp::LoopbackOrImds => Ok(()),
+        "https" => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" if imds && rule == PlainHttp::LoopbackOrImds => Ok(parsed),
         _ => Err(Error::configuration(format!(
             "{op}: refusing to send to {}://{}: only https, or plain http to loopback{}",
             parsed.scheme(),

@@ -12,6 +12,7 @@
 //! is its own; the parent hosts the emulator and reads its connection and token counters.
 
 mod args;
+mod instructions;
 mod load;
 mod memory;
 mod micro;
@@ -31,7 +32,8 @@ usage: msstore-bench [--network realistic|loopback] [--quick | --smoke] [--out D
 variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000
 realistic: [--rtt-ms 20,50] [--repeats 3] [--no-cold] (query10 over TLS between two network namespaces; needs root)
-memory:    msstore-bench memory [--ops 10000] (RSS and heaptrack heap per waiting C ABI operation)";
+memory:    msstore-bench memory [--ops 10000] (RSS and heaptrack heap per waiting C ABI operation)
+       msstore-bench instructions [--ops 200] [--out DIR] [--profiles DIR] (callgrind: instructions per operation, needs valgrind)";
 
 /// `--network realistic|loopback`; without it a plain run is realistic and `--quick`,
 /// `--smoke` and `--tls` (the quick regression checks) are loopback.
@@ -74,6 +76,8 @@ fn main() {
                 Some("client") => runner::child(&a),
                 Some("memory") => memory::run(&a),
                 Some("memory-child") => memory::child(&a),
+                Some("instructions") => instructions::run(&a),
+                Some("instructions-client") => instructions::child(&a),
                 Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
             };
             match r {

@@ -189,6 +189,28 @@ impl Raw {
     }
 }
 
+/// The floor as a blocking call: one operation of `w` (number `n`) at a time on the calling
+/// thread, with a warm token (the instruction counts, `instructions.rs`).
+pub(crate) fn blocking_floor(
+    world: &World,
+    w: Workload,
+) -> Result<impl FnMut(u64) -> Result<(), String>, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))?;
+    let raw = Raw {
+        http: build_http(Pattern::Floor, world.tls_cert_pem.as_deref())?,
+        world: world.clone(),
+        pattern: Pattern::Floor,
+        token: RwLock::new(None),
+    };
+    let t = rt.block_on(raw.fetch_token())?;
+    *rt.block_on(raw.token.write()) = Some(t);
+    Ok(move |n| rt.block_on(raw.one(w, n)))
+}
+
 pub fn run(
     world: &World,
     pattern: Pattern,

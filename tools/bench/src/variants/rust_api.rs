@@ -12,21 +12,7 @@ pub fn run(
     concurrency: usize,
     window: Window,
 ) -> Result<Summary, String> {
-    let mut cfg = ClientConfig::new(
-        &world.tenant_id,
-        &world.client_id,
-        world.client_secret.as_str(),
-    )
-    .with_emulator(&world.base_url);
-    cfg.extra_root_cert_pem = world.tls_cert_pem.clone();
-    // The realistic mode measures an explicit per-host cap beside the default.
-    if let Some(n) = std::env::var("MSSTORE_BENCH_MAX_CONNECTIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        cfg.max_connections_per_host = n;
-    }
-    let client = Client::new(cfg).map_err(|e| format!("client: {e}"))?;
+    let client = client(world)?;
     let rt = msstore::driver::runtime_handle(&client);
     let callers = world.cold_callers;
     // One copy of the query key for every operation, as a caller keeping a key per player does.
@@ -42,7 +28,27 @@ pub fn run(
     })
 }
 
-async fn one(
+/// The client every Rust API cell uses.
+pub(crate) fn client(world: &World) -> Result<Client, String> {
+    let mut cfg = ClientConfig::new(
+        &world.tenant_id,
+        &world.client_id,
+        world.client_secret.as_str(),
+    )
+    .with_emulator(&world.base_url);
+    cfg.extra_root_cert_pem = world.tls_cert_pem.clone();
+    // The realistic mode measures an explicit per-host cap beside the default.
+    if let Some(n) = std::env::var("MSSTORE_BENCH_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.max_connections_per_host = n;
+    }
+    Client::new(cfg).map_err(|e| format!("client: {e}"))
+}
+
+/// One operation of workload `w` (number `n`), checked.
+pub(crate) async fn one(
     client: &Client,
     world: &World,
     key: &SecretString,
