@@ -218,7 +218,8 @@ mod tests {
         let full = size_of::<msstore_client_options>();
         let v2_end = offset_of!(msstore_client_options, max_connections_per_host) + 4;
         let v2_padded = offset_of!(msstore_client_options, max_response_bytes);
-        assert_eq!(used_bytes::<msstore_client_options>(full), Some(full));
+        let newest_end = offset_of!(msstore_client_options, credential_expiry_warning_days) + 4;
+        assert_eq!(used_bytes::<msstore_client_options>(full), Some(newest_end));
         assert_eq!(
             used_bytes::<msstore_client_options>(v2_padded),
             Some(v2_end)
@@ -249,6 +250,8 @@ mod tests {
                 v1 + 4,
                 offset_of!(msstore_client_options, max_response_bytes),
                 offset_of!(msstore_client_options, extra_root_cert_pem),
+                offset_of!(msstore_client_options, credential),
+                offset_of!(msstore_client_options, credential_expiry_warning_days) + 4,
                 full
             ]
         );
