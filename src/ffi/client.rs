@@ -254,8 +254,8 @@ pub(crate) unsafe fn options_settings(
     opts: *const msstore_client_options,
 ) -> Result<Settings, (msstore_result, Error)> {
     // SAFETY: forwarded contract.
-    let o = unsafe { read_versioned_explained(opts) }
-        .map_err(|(c, message)| bad_arg(c, &message))?;
+    let o =
+        unsafe { read_versioned_explained(opts) }.map_err(|(c, message)| bad_arg(c, &message))?;
     // SAFETY: (all `field` calls) the struct's string fields are NULL or NUL-terminated.
     let req = |p, n| unsafe { field(p, n) };
     let mut cfg = ClientConfig::new(

@@ -29,7 +29,7 @@ use crate::Client;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -100,7 +100,12 @@ pub(crate) struct Op {
     cv: Condvar,
     cancel: tokio::sync::Notify,
     abort: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Its sequence number in the admission queue while it waits there (`NOT_WAITING` else);
+    /// changed only under the queue's lock.
+    waiting_seq: AtomicU64,
 }
+
+const NOT_WAITING: u64 = u64::MAX;
 
 pub(crate) type Outcome = Result<Payload, (msstore_result, Error)>;
 
@@ -111,6 +116,17 @@ impl Op {
 
     pub(crate) fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// See `waiting_seq`: for `admission`, under its queue's lock.
+    pub(crate) fn set_waiting(&self, seq: Option<u64>) {
+        self.waiting_seq
+            .store(seq.unwrap_or(NOT_WAITING), Ordering::Relaxed);
+    }
+
+    pub(crate) fn waiting_seq(&self) -> Option<u64> {
+        let s = self.waiting_seq.load(Ordering::Relaxed);
+        (s != NOT_WAITING).then_some(s)
     }
 
     pub(crate) fn code(&self) -> Option<msstore_result> {
@@ -347,6 +363,7 @@ where
         cv: Condvar::new(),
         cancel: tokio::sync::Notify::new(),
         abort: Mutex::new(None),
+        waiting_seq: AtomicU64::new(NOT_WAITING),
     });
     let client = {
         let mut st = lock(&c.state);
@@ -481,10 +498,7 @@ fn caller_op(op: *const msstore_op) -> Result<Arc<Op>, msstore_result> {
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
     boundary!({
         let o = caller_op(op)?;
-        let waiting = o
-            .client
-            .upgrade()
-            .is_some_and(|c| c.admission.cancel(o.id()));
+        let waiting = o.client.upgrade().is_some_and(|c| c.admission.cancel(&o));
         if !waiting && o.code().is_none() {
             o.cancel.notify_one();
         }
