@@ -174,9 +174,7 @@ pub unsafe extern "C" fn msstore_client_query_entitlements(
         let pending = PendingQuery {
             key: SecretString::from(key),
             products: prods,
-            continuation_token: token.map(String::into_boxed_str),
-            validity_type: validity.map(String::into_boxed_str),
-            sbx: sbx.map(String::into_boxed_str),
+            extras: QueryExtras::boxed(token, validity, sbx),
             max_page_size: q.max_page_size,
             exclude_duplicates: q.include_duplicates == 0,
         };
@@ -213,28 +211,50 @@ pub unsafe extern "C" fn msstore_client_query_entitlements(
 struct PendingQuery {
     key: SecretString,
     products: PackedProducts,
-    continuation_token: Option<Box<str>>,
-    validity_type: Option<Box<str>>,
-    sbx: Option<Box<str>>,
+    /// `None` when the query has none of them (most calls): one pointer instead of three.
+    extras: Option<Box<QueryExtras>>,
     /// 0: the request type's default.
     max_page_size: u32,
     exclude_duplicates: bool,
 }
 
-fn owned(s: &Option<Box<str>>) -> Option<String> {
-    s.as_deref().map(str::to_string)
+/// A query's optional strings.
+struct QueryExtras {
+    continuation_token: Option<String>,
+    validity_type: Option<String>,
+    sbx: Option<String>,
+}
+
+impl QueryExtras {
+    fn boxed(
+        continuation_token: Option<String>,
+        validity_type: Option<String>,
+        sbx: Option<String>,
+    ) -> Option<Box<QueryExtras>> {
+        let e = QueryExtras {
+            continuation_token,
+            validity_type,
+            sbx,
+        };
+        let none = e.continuation_token.is_none() && e.validity_type.is_none() && e.sbx.is_none();
+        (!none).then(|| Box::new(e))
+    }
 }
 
 impl PendingQuery {
+    fn extra(&self, pick: impl Fn(&QueryExtras) -> &Option<String>) -> Option<String> {
+        self.extras.as_deref().and_then(|e| pick(e).clone())
+    }
+
     fn v9(&self) -> QueryV9Request {
         let mut r = QueryV9Request::new(&self.key, self.products.unpack());
-        r.continuation_token = owned(&self.continuation_token);
+        r.continuation_token = self.extra(|e| &e.continuation_token);
         if self.max_page_size != 0 {
             r.max_page_size = self.max_page_size;
         }
         r.exclude_duplicates = self.exclude_duplicates;
-        r.validity_type = owned(&self.validity_type);
-        r.sbx = owned(&self.sbx);
+        r.validity_type = self.extra(|e| &e.validity_type);
+        r.sbx = self.extra(|e| &e.sbx);
         r
     }
 
@@ -243,13 +263,13 @@ impl PendingQuery {
         if !self.products.is_empty() {
             r.product_sku_ids = Some(self.products.unpack());
         }
-        r.continuation_token = owned(&self.continuation_token);
+        r.continuation_token = self.extra(|e| &e.continuation_token);
         if self.max_page_size != 0 {
             r.max_page_size = self.max_page_size;
         }
         r.exclude_duplicates = self.exclude_duplicates;
-        r.validity_type = owned(&self.validity_type);
-        r.sbx = owned(&self.sbx);
+        r.validity_type = self.extra(|e| &e.validity_type);
+        r.sbx = self.extra(|e| &e.sbx);
         r
     }
 
@@ -259,11 +279,11 @@ impl PendingQuery {
         if !self.products.is_empty() {
             r.product_sku_ids = Some(self.products.unpack());
         }
-        r.continuation_token = owned(&self.continuation_token);
+        r.continuation_token = self.extra(|e| &e.continuation_token);
         if self.max_page_size != 0 {
             r.max_page_size = self.max_page_size;
         }
-        r.validity_type = owned(&self.validity_type);
+        r.validity_type = self.extra(|e| &e.validity_type);
         r
     }
 }
