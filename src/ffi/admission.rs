@@ -153,27 +153,23 @@ impl Admission {
         }
     }
 
-    /// `msstore_op_cancel` of an operation still waiting: completes it with CANCELED and returns
-    /// true; false when it is not waiting (running, done, or unknown here).
-    pub(crate) fn cancel(&self, op: &Op) -> bool {
-        let w = {
+    /// `msstore_op_cancel`: completes the operation with CANCELED unless it already has a final
+    /// code, and stops it: a waiting one leaves the queue (its record dropped unstarted), a
+    /// running one's task is aborted, as the `select!` on a cancel signal in its task used to
+    /// drop its future (without a `Notify` in every `Op`: 32 bytes per waiting operation).
+    pub(crate) fn cancel(&self, op: &Arc<Op>) {
+        let waiting = {
             let mut q = lock(&self.queue);
             // Read under the queue's lock: set and cleared only with it held.
-            let Some(seq) = op.waiting_seq() else {
-                return false;
-            };
+            let w = op.waiting_seq().and_then(|seq| q.waiting.remove(&seq));
             op.set_waiting(None);
-            q.waiting.remove(&seq)
+            w
         };
-        match w {
-            Some(w) => {
-                // IMMEDIATE delivery hands the callback to the runtime's blocking pool.
-                let _rt = self.runtime.enter();
-                finish(&w.op, msstore_result::MSSTORE_E_CANCELED);
-                true
-            }
-            None => false,
-        }
+        // IMMEDIATE delivery hands the callback to the runtime's blocking pool.
+        let _rt = self.runtime.enter();
+        finish(op, msstore_result::MSSTORE_E_CANCELED);
+        drop(waiting);
+        op.abort_task();
     }
 
     /// Shutdown: drops every waiting record (their ops were completed by the shutdown).
