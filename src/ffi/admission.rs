@@ -4,8 +4,8 @@
 //! spawn a task per operation at once, each holding its boxed future until a connection slot
 //! freed. Here only `limit` operations run at a time; the others wait as a small deferred-start
 //! record: the operation object (the completion target), its deadline, and the closure that
-//! builds its future (which holds the request as the caller gave it, one copy of the key). The
-//! record is started when a running operation ends.
+//! builds its future (holding the request in its compact form: one copy of the key, the ids
+//! packed; see `PendingQuery` in `ops`). The record is started when a running operation ends.
 //!
 //! Exactly-once still holds: a waiting operation is completed by the reaper when its deadline
 //! passes (TIMEOUT), by `msstore_op_cancel` (CANCELED) or by shutdown (SHUTTING_DOWN, through
