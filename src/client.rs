@@ -27,6 +27,9 @@ pub struct Core {
     pub(crate) tokens: TokenCache,
     /// Clawback v2 queue SAS, cached.
     pub(crate) clawback_sas: crate::clawback::SasCache,
+    /// One permit per per-host connection: a call from outside the runtime beyond them waits
+    /// for one before it is spawned, so it holds no task (see `run`).
+    pub(crate) admission: Arc<tokio::sync::Semaphore>,
 }
 
 thread_local! {
@@ -80,11 +83,15 @@ impl Client {
         config.validate()?;
         let http = Http::new(&config)?;
         let tokens = TokenCache::new(&config);
+        let permits = config
+            .max_connections_per_host
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         let core = Arc::new(Core {
             config,
             http,
             tokens,
             clawback_sas: Default::default(),
+            admission: Arc::new(tokio::sync::Semaphore::new(permits)),
         });
         let marker = Arc::as_ptr(&core) as usize;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -140,7 +147,28 @@ impl Client {
         if ON_CLIENT_RUNTIME.with(|c| c.get()) == Arc::as_ptr(&self.core) as usize {
             return Box::pin(f(core)).await;
         }
-        match self.handle.spawn(f(core)).await {
+        // Beyond the connections the client may open, a call waits here, unspawned: it holds
+        // its own future (the request in `f`) but no task yet. The permit goes with the task,
+        // so a caller that drops its future does not free a slot still in use.
+        // The wait is boxed: a call that needs none keeps its future this much smaller.
+        let sem = &self.core.admission;
+        let permit = match sem.clone().try_acquire_owned() {
+            Ok(p) => Ok(p),
+            Err(_) => Box::pin(sem.clone().acquire_owned()).await,
+        };
+        let Ok(permit) = permit else {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "the client's admission semaphore closed",
+            ));
+        };
+        let fut = f(core);
+        let task = async move {
+            let r = fut.await;
+            drop(permit);
+            r
+        };
+        match self.handle.spawn(task).await {
             Ok(r) => r,
             Err(e) if e.is_cancelled() => Err(Error::new(
                 ErrorKind::ShuttingDown,
@@ -511,5 +539,57 @@ mod future_sizes {
             assert!(n <= 768, "{name} future is {n} bytes");
         }
         assert!(store_json <= 512, "store_json future is {store_json} bytes");
+    }
+}
+
+/// Rust API admission (issue 14 §4): a call beyond the per-host connection cap waits for a
+/// permit before it is spawned, so it holds no task on the client's runtime.
+#[cfg(test)]
+mod admission {
+    use super::*;
+    use crate::stall_server::StallServer;
+    use crate::token::Audience;
+    use std::time::Duration;
+
+    #[test]
+    fn calls_beyond_the_cap_wait_without_a_task() {
+        let server = StallServer::start();
+        let mut cfg = ClientConfig::new("t", "c", "s").with_emulator(server.url.as_str());
+        cfg.max_connections_per_host = 1;
+        let c = Client::new(cfg).unwrap();
+        // The callers' own runtime: driven only while it sleeps below.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let settle = || rt.block_on(async { tokio::time::sleep(Duration::from_millis(300)).await });
+        let tasks = || c.runtime_handle().metrics().num_alive_tasks();
+        let call = || {
+            let c = c.clone();
+            rt.spawn(async move { c.access_token(Audience::Service).await })
+        };
+        let mut calls = vec![call()];
+        settle();
+        assert_eq!(
+            c.core.admission.available_permits(),
+            0,
+            "the first call runs"
+        );
+        let one_running = tasks();
+        calls.push(call());
+        calls.push(call());
+        settle();
+        assert_eq!(
+            tasks(),
+            one_running,
+            "the two calls beyond the cap were spawned while they wait"
+        );
+        for h in &calls {
+            assert!(!h.is_finished(), "every call is still in flight");
+            h.abort();
+        }
+        settle();
+        drop(calls);
+        drop(rt);
     }
 }

@@ -39,6 +39,8 @@ pub mod paging;
 pub mod purchase;
 pub mod secret;
 mod service_error;
+#[cfg(test)]
+mod stall_server;
 pub mod time;
 pub mod token;
 

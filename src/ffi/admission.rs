@@ -4,8 +4,8 @@
 //! spawn a task per operation at once, each holding its boxed future until a connection slot
 //! freed. Here only `limit` operations run at a time; the others wait as a small deferred-start
 //! record: the operation object (the completion target), its deadline, and the closure that
-//! builds its future (which holds the request as the caller gave it, one copy of the key). The
-//! record is started when a running operation ends.
+//! builds its future (holding the request in its compact form: one copy of the key, the ids
+//! packed; see `PendingQuery` in `ops`). The record is started when a running operation ends.
 //!
 //! Exactly-once still holds: a waiting operation is completed by the reaper when its deadline
 //! passes (TIMEOUT), by `msstore_op_cancel` (CANCELED) or by shutdown (SHUTTING_DOWN, through
@@ -18,14 +18,15 @@ use super::error::error_for_code;
 use super::types::msstore_result;
 use crate::Client;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-/// Running operations allowed per per-host connection slot: an operation also spends time
-/// outside a host slot (its token fetch, retry back-off), so admitting twice the cap keeps every
-/// slot busy while bounding the tasks and futures alive at once.
-const RUNNING_PER_CONNECTION: usize = 2;
+/// Running operations allowed per per-host connection slot. One: a started operation beyond
+/// the connections it can use only holds a task and a future (~1.3 KB) while it waits for one
+/// inside the pool. The time an operation spends outside a host slot (the single-flight token
+/// fetch, a retry's back-off) is short beside its round trip, so the slots stay busy.
+const RUNNING_PER_CONNECTION: usize = 1;
 
 /// Starts a waiting operation's task with the client and the slot it inherits.
 type Begin = Box<dyn FnOnce(Client, Slot) + Send>;
@@ -39,10 +40,9 @@ struct Waiting {
 struct Queue {
     running: usize,
     next_seq: u64,
-    /// FIFO by arrival (sequence number).
+    /// FIFO by arrival (sequence number). Each op also keeps its own sequence number
+    /// (`Op::set_waiting`), for cancel, so no second index is needed.
     waiting: BTreeMap<u64, Waiting>,
-    /// Op id -> sequence number, for cancel.
-    by_op: HashMap<usize, u64>,
     /// Deadlines of waiting ops (entries of ops that left the queue are skipped when popped).
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     reaper_running: bool,
@@ -107,7 +107,7 @@ impl Admission {
                 begin: Box::new(move |c, slot| begin(c, slot, false)),
             },
         );
-        q.by_op.insert(op.id(), seq);
+        op.set_waiting(Some(seq));
         if let Some(d) = deadline {
             q.deadlines.push(Reverse((d, seq)));
             if !q.reaper_running {
@@ -130,7 +130,7 @@ impl Admission {
                 };
                 match next {
                     Some(w) => {
-                        q.by_op.remove(&w.op.id());
+                        w.op.set_waiting(None);
                         w
                     }
                     None => {
@@ -153,25 +153,23 @@ impl Admission {
         }
     }
 
-    /// `msstore_op_cancel` of an operation still waiting: completes it with CANCELED and returns
-    /// true; false when it is not waiting (running, done, or unknown here).
-    pub(crate) fn cancel(&self, op_id: usize) -> bool {
-        let w = {
+    /// `msstore_op_cancel`: completes the operation with CANCELED unless it already has a final
+    /// code, and stops it: a waiting one leaves the queue (its record dropped unstarted), a
+    /// running one's task is aborted, as the `select!` on a cancel signal in its task used to
+    /// drop its future (without a `Notify` in every `Op`: 32 bytes per waiting operation).
+    pub(crate) fn cancel(&self, op: &Arc<Op>) {
+        let waiting = {
             let mut q = lock(&self.queue);
-            let Some(seq) = q.by_op.remove(&op_id) else {
-                return false;
-            };
-            q.waiting.remove(&seq)
+            // Read under the queue's lock: set and cleared only with it held.
+            let w = op.waiting_seq().and_then(|seq| q.waiting.remove(&seq));
+            op.set_waiting(None);
+            w
         };
-        match w {
-            Some(w) => {
-                // IMMEDIATE delivery hands the callback to the runtime's blocking pool.
-                let _rt = self.runtime.enter();
-                finish(&w.op, msstore_result::MSSTORE_E_CANCELED);
-                true
-            }
-            None => false,
-        }
+        // IMMEDIATE delivery hands the callback to the runtime's blocking pool.
+        let _rt = self.runtime.enter();
+        finish(op, msstore_result::MSSTORE_E_CANCELED);
+        drop(waiting);
+        op.abort_task();
     }
 
     /// Shutdown: drops every waiting record (their ops were completed by the shutdown).
@@ -179,7 +177,6 @@ impl Admission {
         let dropped: Vec<Waiting> = {
             let mut q = lock(&self.queue);
             q.closed = true;
-            q.by_op.clear();
             q.deadlines.clear();
             std::mem::take(&mut q.waiting).into_values().collect()
         };
@@ -203,7 +200,7 @@ impl Admission {
             }
             q.deadlines.pop();
             if let Some(w) = q.waiting.remove(&seq) {
-                q.by_op.remove(&w.op.id());
+                w.op.set_waiting(None);
                 expired.push(w.op);
             }
         }
@@ -259,52 +256,10 @@ mod tests {
     use super::super::handles;
     use super::super::ops::msstore_client_get_token;
     use super::super::types::*;
+    use crate::stall_server::StallServer;
     use std::ffi::{c_void, CString};
-    use std::net::TcpListener;
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
-
-    /// Accepts and holds connections without answering, until dropped (or 60 s pass).
-    struct StallServer {
-        url: String,
-        stop: Arc<AtomicBool>,
-        thread: Option<std::thread::JoinHandle<()>>,
-    }
-
-    impl StallServer {
-        fn start() -> StallServer {
-            let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-            l.set_nonblocking(true).expect("nonblocking");
-            let url = format!("http://{}", l.local_addr().expect("addr"));
-            let stop = Arc::new(AtomicBool::new(false));
-            let s2 = stop.clone();
-            let thread = std::thread::spawn(move || {
-                let end = Instant::now() + Duration::from_secs(60);
-                let mut held = Vec::new();
-                while !s2.load(Ordering::Relaxed) && Instant::now() < end {
-                    match l.accept() {
-                        Ok((s, _)) => held.push(s),
-                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                    }
-                }
-            });
-            StallServer {
-                url,
-                stop,
-                thread: Some(thread),
-            }
-        }
-    }
-
-    impl Drop for StallServer {
-        fn drop(&mut self) {
-            self.stop.store(true, Ordering::Relaxed);
-            if let Some(t) = self.thread.take() {
-                let _ = t.join();
-            }
-        }
-    }
 
     type Log = Mutex<Vec<(usize, msstore_result)>>;
 
@@ -432,11 +387,11 @@ mod tests {
             .enumerate()
             .map(|(n, t)| f.start(n, *t))
             .collect();
-        assert_eq!(f.waiting(), 4, "two run (limit 2 x cap 1), four wait");
+        assert_eq!(f.waiting(), 5, "one runs (limit = cap 1), five wait");
         assert_eq!(msstore_op_cancel(ops[3]), MSSTORE_OK);
         assert_eq!(
             f.waiting(),
-            3,
+            4,
             "a canceled waiting op leaves the queue at once"
         );
         assert_eq!(f.wait_for(3), MSSTORE_E_CANCELED);
@@ -445,7 +400,7 @@ mod tests {
             MSSTORE_E_TIMEOUT,
             "the deadline covers the wait"
         );
-        assert_eq!(f.waiting(), 2);
+        assert_eq!(f.waiting(), 3);
         for op in ops {
             assert_eq!(super::super::completion::msstore_op_free(op), MSSTORE_OK);
         }
@@ -475,16 +430,16 @@ mod tests {
     fn a_freed_slot_starts_the_next_waiting_op() {
         use msstore_result::*;
         let mut f = Fixture::new(msstore_completion_mode::MSSTORE_COMPLETION_QUEUED);
-        let ops: Vec<_> = [100, 100, 0, 0]
+        let ops: Vec<_> = [100, 0, 0]
             .iter()
             .enumerate()
             .map(|(n, t)| f.start(n, *t))
             .collect();
         assert_eq!(f.waiting(), 2);
         assert_eq!(f.wait_for(0), MSSTORE_E_TIMEOUT);
-        assert_eq!(f.wait_for(1), MSSTORE_E_TIMEOUT);
+        // Op 1 takes op 0's slot (and stalls at the server); op 2 waits on.
         let end = Instant::now() + Duration::from_secs(10);
-        while f.waiting() > 0 {
+        while f.waiting() > 1 {
             assert!(Instant::now() < end, "freed slots were not handed on");
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -496,9 +451,8 @@ mod tests {
             all,
             vec![
                 (0, MSSTORE_E_TIMEOUT),
-                (1, MSSTORE_E_TIMEOUT),
-                (2, MSSTORE_E_SHUTTING_DOWN),
-                (3, MSSTORE_E_SHUTTING_DOWN)
+                (1, MSSTORE_E_SHUTTING_DOWN),
+                (2, MSSTORE_E_SHUTTING_DOWN)
             ]
         );
     }

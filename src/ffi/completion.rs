@@ -29,7 +29,7 @@ use crate::Client;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -98,9 +98,14 @@ pub(crate) struct Op {
     user_data: usize,
     st: Mutex<OpState>,
     cv: Condvar,
-    cancel: tokio::sync::Notify,
+    /// Set once the task is spawned: `msstore_op_cancel` and shutdown stop it through this.
     abort: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Its sequence number in the admission queue while it waits there (`NOT_WAITING` else);
+    /// changed only under the queue's lock.
+    waiting_seq: AtomicU64,
 }
+
+const NOT_WAITING: u64 = u64::MAX;
 
 pub(crate) type Outcome = Result<Payload, (msstore_result, Error)>;
 
@@ -111,6 +116,17 @@ impl Op {
 
     pub(crate) fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// See `waiting_seq`: for `admission`, under its queue's lock.
+    pub(crate) fn set_waiting(&self, seq: Option<u64>) {
+        self.waiting_seq
+            .store(seq.unwrap_or(NOT_WAITING), Ordering::Relaxed);
+    }
+
+    pub(crate) fn waiting_seq(&self) -> Option<u64> {
+        let s = self.waiting_seq.load(Ordering::Relaxed);
+        (s != NOT_WAITING).then_some(s)
     }
 
     pub(crate) fn code(&self) -> Option<msstore_result> {
@@ -149,11 +165,16 @@ impl Op {
     pub(crate) fn complete_with(&self, code: msstore_result, message: &str) -> bool {
         let won = self.complete(Err((code, error_for_code(code, message))));
         if won {
-            if let Some(a) = lock(&self.abort).take() {
-                a.abort();
-            }
+            self.abort_task();
         }
         won
+    }
+
+    /// Stops the operation's task, if it was spawned (a no-op once it ended).
+    pub(crate) fn abort_task(&self) {
+        if let Some(a) = lock(&self.abort).take() {
+            a.abort();
+        }
     }
 
     /// Called by the operation's own task with its outcome.
@@ -345,8 +366,8 @@ where
             waiters: 0,
         }),
         cv: Condvar::new(),
-        cancel: tokio::sync::Notify::new(),
         abort: Mutex::new(None),
+        waiting_seq: AtomicU64::new(NOT_WAITING),
     });
     let client = {
         let mut st = lock(&c.state);
@@ -418,10 +439,6 @@ fn launch<Fut>(
                     error_for_code(msstore_result::MSSTORE_E_PANIC, "the operation panicked (a bug in msstore)"),
                 )),
             },
-            _ = task_op.cancel.notified() => Err((
-                msstore_result::MSSTORE_E_CANCELED,
-                error_for_code(msstore_result::MSSTORE_E_CANCELED, "the operation was canceled"),
-            )),
             _ = sleep_opt(timeout) => Err((
                 msstore_result::MSSTORE_E_TIMEOUT,
                 error_for_code(msstore_result::MSSTORE_E_TIMEOUT, "the operation's timeout_ms elapsed"),
@@ -450,10 +467,8 @@ fn launch<Fut>(
         let jh = handle.spawn(task);
         *lock(&op.abort) = Some(jh.abort_handle());
         if op.code().is_some() {
-            // Shutdown won before the abort handle was stored: stop the task now.
-            if let Some(a) = lock(&op.abort).take() {
-                a.abort();
-            }
+            // Shutdown or cancel won before the abort handle was stored: stop the task now.
+            op.abort_task();
         }
     }
 }
@@ -481,12 +496,9 @@ fn caller_op(op: *const msstore_op) -> Result<Arc<Op>, msstore_result> {
 pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
     boundary!({
         let o = caller_op(op)?;
-        let waiting = o
-            .client
-            .upgrade()
-            .is_some_and(|c| c.admission.cancel(o.id()));
-        if !waiting && o.code().is_none() {
-            o.cancel.notify_one();
+        // No client: its shutdown already completed every operation.
+        if let Some(c) = o.client.upgrade() {
+            c.admission.cancel(&o);
         }
         Ok(())
     })

@@ -50,6 +50,7 @@ pub mod key;
 pub mod ledger;
 pub mod log;
 pub mod ops;
+mod packed;
 pub mod panic;
 pub mod results;
 pub mod strings;

@@ -18,17 +18,22 @@
 
 use super::completion::start;
 use super::key::KeyObj;
+use super::packed::PackedProducts;
 use super::panic::boundary;
 use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, SubscriptionsObj, TokenObj};
-use super::strings::{in_opt_string, in_string, read_versioned, MAX_PRODUCTS};
+use super::strings::{in_opt_str, in_opt_string, in_str, in_string, read_versioned};
+use super::strings::{MAX_PRODUCTS, MAX_STR};
 use super::types::*;
 use crate::collections::UserIdentity;
-use crate::collections::{ProductSkuId, QueryV6Request, QueryV8Request, QueryV9Request};
+use crate::collections::{QueryV6Request, QueryV8Request, QueryV9Request};
 use crate::consume::{ConsumeRequest, ConsumeV6Request};
 use crate::purchase::{ChangeType, GrantRequest, RecurrenceChangeRequest, RecurrenceQueryRequest};
+use crate::secret::SecretString;
 use crate::token::Audience;
 use std::ffi::{c_char, c_void};
 
+/// The products as a waiting operation holds them (see [`PackedProducts`]).
+///
 /// # Safety
 /// `ids` (and `skus` when not NULL) point to `count` pointers, each NULL (skus only) or
 /// NUL-terminated.
@@ -36,9 +41,9 @@ unsafe fn products(
     ids: *const *const c_char,
     skus: *const *const c_char,
     count: usize,
-) -> Result<Vec<ProductSkuId>, msstore_result> {
+) -> Result<PackedProducts, msstore_result> {
     if count == 0 {
-        return Ok(Vec::new());
+        return Ok(PackedProducts::default());
     }
     if count > MAX_PRODUCTS {
         return Err(msstore_result::MSSTORE_E_TOO_LONG);
@@ -46,22 +51,20 @@ unsafe fn products(
     if ids.is_null() {
         return Err(msstore_result::MSSTORE_E_NULL_POINTER);
     }
-    (0..count)
+    let items = (0..count)
         .map(|i| {
-            // SAFETY: `ids` has `count` readable elements.
-            let id = unsafe { in_string(*ids.add(i)) }?;
+            // SAFETY: `ids` has `count` readable elements, each NUL-terminated.
+            let id = unsafe { in_str(*ids.add(i), MAX_STR) }?;
             let sku = if skus.is_null() {
                 None
             } else {
                 // SAFETY: `skus` has `count` readable elements, each NULL or NUL-terminated.
-                unsafe { in_opt_string(*skus.add(i)) }?
+                unsafe { in_opt_str(*skus.add(i)) }?
             };
-            Ok(match sku {
-                Some(s) => ProductSkuId::with_sku(id, s),
-                None => ProductSkuId::product(id),
-            })
+            Ok((id, sku))
         })
-        .collect()
+        .collect::<Result<Vec<_>, msstore_result>>()?;
+    Ok(PackedProducts::pack(&items, !skus.is_null()))
 }
 
 /// Gets a token: the service token (`MSSTORE_AUDIENCE_SERVICE`) or a key-create token to hand to
@@ -166,66 +169,123 @@ pub unsafe extern "C" fn msstore_client_query_entitlements(
                 in_opt_string(q.sbx)?,
             )
         };
+        // Held as given until the operation starts (it may wait for a connection slot); the
+        // request itself is built at the start.
+        let pending = PendingQuery {
+            key: SecretString::from(key),
+            products: prods,
+            extras: QueryExtras::boxed(token, validity, sbx),
+            max_page_size: q.max_page_size,
+            exclude_duplicates: q.include_duplicates == 0,
+        };
         let single = q.single_page != 0;
-        let exclude = q.include_duplicates == 0;
-        let page_size = q.max_page_size;
         macro_rules! run {
-            ($req:expr, $page:ident, $all:ident) => {{
-                let r = $req;
+            ($build:ident, $page:ident, $all:ident) => {{
                 // SAFETY: forwarded contract.
                 unsafe {
-                    start(client, call, cb, user_data, out_op, move |c| async move {
-                        let obj = if single {
-                            EntitlementsObj::from_page(c.$page(r).await?)
-                        } else {
-                            EntitlementsObj::from_all(c.$all(r).await?)
-                        };
-                        Ok(Payload::new(obj))
+                    start(client, call, cb, user_data, out_op, move |c| {
+                        let r = pending.$build();
+                        async move {
+                            let obj = if single {
+                                EntitlementsObj::from_page(c.$page(r).await?)
+                            } else {
+                                EntitlementsObj::from_all(c.$all(r).await?)
+                            };
+                            Ok(Payload::new(obj))
+                        }
                     })
                 }
             }};
         }
         match q.api_version {
-            0 | 9 => {
-                let mut r = QueryV9Request::new(&key, prods);
-                r.continuation_token = token;
-                if page_size != 0 {
-                    r.max_page_size = page_size;
-                }
-                r.exclude_duplicates = exclude;
-                r.validity_type = validity;
-                r.sbx = sbx;
-                run!(r, query_v9_page, query_v9)
-            }
-            8 => {
-                let mut r = QueryV8Request::new(&key);
-                if !prods.is_empty() {
-                    r.product_sku_ids = Some(prods);
-                }
-                r.continuation_token = token;
-                if page_size != 0 {
-                    r.max_page_size = page_size;
-                }
-                r.exclude_duplicates = exclude;
-                r.validity_type = validity;
-                r.sbx = sbx;
-                run!(r, query_v8_page, query_v8)
-            }
-            6 => {
-                let mut r = QueryV6Request::new(&key);
-                if !prods.is_empty() {
-                    r.product_sku_ids = Some(prods);
-                }
-                r.continuation_token = token;
-                if page_size != 0 {
-                    r.max_page_size = page_size;
-                }
-                r.validity_type = validity;
-                run!(r, query_v6_page, query_v6)
-            }
+            0 | 9 => run!(v9, query_v9_page, query_v9),
+            8 => run!(v8, query_v8_page, query_v8),
+            6 => run!(v6, query_v6_page, query_v6),
             _ => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
         }
     })
+}
+
+/// A query as its operation holds it until it starts: one shared copy of the key, the
+/// products packed, no request-shaped `String`s yet.
+struct PendingQuery {
+    key: SecretString,
+    products: PackedProducts,
+    /// `None` when the query has none of them (most calls): one pointer instead of three.
+    extras: Option<Box<QueryExtras>>,
+    /// 0: the request type's default.
+    max_page_size: u32,
+    exclude_duplicates: bool,
+}
+
+/// A query's optional strings.
+struct QueryExtras {
+    continuation_token: Option<String>,
+    validity_type: Option<String>,
+    sbx: Option<String>,
+}
+
+impl QueryExtras {
+    fn boxed(
+        continuation_token: Option<String>,
+        validity_type: Option<String>,
+        sbx: Option<String>,
+    ) -> Option<Box<QueryExtras>> {
+        let e = QueryExtras {
+            continuation_token,
+            validity_type,
+            sbx,
+        };
+        let none = e.continuation_token.is_none() && e.validity_type.is_none() && e.sbx.is_none();
+        (!none).then(|| Box::new(e))
+    }
+}
+
+impl PendingQuery {
+    fn extra(&self, pick: impl Fn(&QueryExtras) -> &Option<String>) -> Option<String> {
+        self.extras.as_deref().and_then(|e| pick(e).clone())
+    }
+
+    fn v9(&self) -> QueryV9Request {
+        let mut r = QueryV9Request::new(&self.key, self.products.unpack());
+        r.continuation_token = self.extra(|e| &e.continuation_token);
+        if self.max_page_size != 0 {
+            r.max_page_size = self.max_page_size;
+        }
+        r.exclude_duplicates = self.exclude_duplicates;
+        r.validity_type = self.extra(|e| &e.validity_type);
+        r.sbx = self.extra(|e| &e.sbx);
+        r
+    }
+
+    fn v8(&self) -> QueryV8Request {
+        let mut r = QueryV8Request::new(&self.key);
+        if !self.products.is_empty() {
+            r.product_sku_ids = Some(self.products.unpack());
+        }
+        r.continuation_token = self.extra(|e| &e.continuation_token);
+        if self.max_page_size != 0 {
+            r.max_page_size = self.max_page_size;
+        }
+        r.exclude_duplicates = self.exclude_duplicates;
+        r.validity_type = self.extra(|e| &e.validity_type);
+        r.sbx = self.extra(|e| &e.sbx);
+        r
+    }
+
+    /// v6 has no duplicate switch and no sandbox field.
+    fn v6(&self) -> QueryV6Request {
+        let mut r = QueryV6Request::new(&self.key);
+        if !self.products.is_empty() {
+            r.product_sku_ids = Some(self.products.unpack());
+        }
+        r.continuation_token = self.extra(|e| &e.continuation_token);
+        if self.max_page_size != 0 {
+            r.max_page_size = self.max_page_size;
+        }
+        r.validity_type = self.extra(|e| &e.validity_type);
+        r
+    }
 }
 
 /// Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed

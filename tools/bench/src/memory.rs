@@ -227,7 +227,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     let mut md = String::new();
     md.push_str("# msstore-bench memory: operations waiting for a connection slot\n\n");
     md.push_str(&format!(
-        "{ops} v9 queries started at once through the C ABI (QUEUED completion, default client: 512 connections per host, so 1,024 running and the rest waiting) against the emulator holding every query; measured 1.5 s after the last start. Key: {} bytes; the caller's own request bytes per call (key + product ids): {} bytes.\n\n",
+        "{ops} v9 queries started at once through the C ABI (QUEUED completion, default client: 512 connections per host, so 512 running (the running limit is the cap) and the rest waiting) against the emulator holding every query; measured 1.5 s after the last start. Key: {} bytes; the caller's own request bytes per call (key + product ids): {} bytes.\n\n",
         world.query_key(Workload::Query10).len(),
         plain.request_bytes
     ));
