@@ -2706,14 +2706,19 @@ msstore_result msstore_managed_identity_options_init(struct msstore_managed_iden
 
 /*
  Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
- (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
+ (or with the operation's real result if it completed first). A consume, grant or
+ subscription change that already started may have reached the Store: it completes with
+ `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` and the id to resend with (the error's `tracking_id`)
+ instead; the same holds when its `timeout_ms` passes or the client shuts down. Only one
+ still waiting for a connection slot (never sent) gets CANCELED / TIMEOUT / SHUTTING_DOWN. Not inline: in QUEUED mode at
  the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
 
  Returns `MSSTORE_OK` (also when the operation had already completed), or
  `MSSTORE_E_NULL_POINTER` / `MSSTORE_E_INVALID_HANDLE`. Threading: any thread, including from
  inside a callback.
  */
-MSSTORE_EXPORT msstore_result msstore_op_cancel(struct msstore_op *op);
+MSSTORE_EXPORT
+msstore_result msstore_op_cancel(struct msstore_op *op);
 
 /*
  The operation's error, borrowed: owned by the operation, valid until the operation is freed

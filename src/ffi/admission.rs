@@ -14,7 +14,6 @@
 
 use super::client::ClientObj;
 use super::completion::{lock, Op};
-use super::error::error_for_code;
 use super::types::msstore_result;
 use crate::Client;
 use std::cmp::Reverse;
@@ -242,7 +241,7 @@ fn finish(op: &Arc<Op>, code: msstore_result) {
         }
         _ => "the client shut down before the operation started",
     };
-    op.finish_from_task(Err((code, error_for_code(code, message))));
+    op.finish_from_task(Err(op.interruption(code, message)));
 }
 
 #[cfg(test)]

@@ -25,11 +25,12 @@ use super::types::{
     msstore_error, msstore_op, msstore_result,
 };
 use crate::error::Error;
+use crate::outcome::unknown_error;
 use crate::Client;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -103,9 +104,24 @@ pub(crate) struct Op {
     /// Its sequence number in the admission queue while it waits there (`NOT_WAITING` else);
     /// changed only under the queue's lock.
     waiting_seq: AtomicU64,
+    /// Set for a consume, grant or subscription change: the id to resend with.
+    in_doubt: Option<Box<InDoubt>>,
+    /// The operation's future was built and may have sent its request.
+    started: AtomicBool,
 }
 
 const NOT_WAITING: u64 = u64::MAX;
+
+/// What a consume, grant or subscription change needs to say "resend with this id" when this
+/// layer interrupts it (cancel, `timeout_ms`, shutdown) after it may have reached the Store: an
+/// interruption is not the Store's verdict, so it never reads as failed.
+pub(crate) struct InDoubt {
+    /// "consume", "grant", "subscription change".
+    pub what: &'static str,
+    /// trackingId, transactionId, orderId, recurrenceId.
+    pub id_name: &'static str,
+    pub id: String,
+}
 
 pub(crate) type Outcome = Result<Payload, (msstore_result, Error)>;
 
@@ -161,9 +177,27 @@ impl Op {
         true
     }
 
+    /// The outcome of an interruption by this layer (cancel, timeout, shutdown): `code`, except
+    /// for a started consume, grant or change, whose outcome is then unknown (the request may
+    /// have been applied), with the id to resend.
+    pub(crate) fn interruption(
+        &self,
+        code: msstore_result,
+        message: &str,
+    ) -> (msstore_result, Error) {
+        let error = error_for_code(code, message);
+        match &self.in_doubt {
+            Some(d) if self.started.load(Ordering::Acquire) => (
+                msstore_result::MSSTORE_E_CONSUME_OUTCOME_UNKNOWN,
+                unknown_error(d.what, d.id_name, &d.id, error),
+            ),
+            _ => (code, error),
+        }
+    }
+
     /// Completes with a code this layer produced (shutdown, timeout) and stops the task.
     pub(crate) fn complete_with(&self, code: msstore_result, message: &str) -> bool {
-        let won = self.complete(Err((code, error_for_code(code, message))));
+        let won = self.complete(Err(self.interruption(code, message)));
         if won {
             self.abort_task();
         }
@@ -333,6 +367,27 @@ pub(crate) unsafe fn start<Fut>(
 where
     Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
 {
+    // SAFETY: forwarded contract.
+    unsafe { start_in_doubt(client, call, cb, user_data, out_op, None, make) }
+}
+
+/// `start` for a consume, grant or subscription change: an interruption after it started
+/// completes it with `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` and `in_doubt`'s id (see `InDoubt`).
+///
+/// # Safety
+/// As `start`.
+pub(crate) unsafe fn start_in_doubt<Fut>(
+    client: *const msstore_client,
+    call: *const msstore_call_options,
+    cb: msstore_completion_cb,
+    user_data: *mut c_void,
+    out_op: *mut *mut msstore_op,
+    in_doubt: Option<InDoubt>,
+    make: impl FnOnce(Client) -> Fut + Send + 'static,
+) -> Result<(), msstore_result>
+where
+    Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
+{
     let c = handles::get(client)?;
     let call = if call.is_null() {
         msstore_call_options::default()
@@ -368,6 +423,8 @@ where
         cv: Condvar::new(),
         abort: Mutex::new(None),
         waiting_seq: AtomicU64::new(NOT_WAITING),
+        in_doubt: in_doubt.map(Box::new),
+        started: AtomicBool::new(false),
     });
     let client = {
         let mut st = lock(&c.state);
@@ -425,6 +482,7 @@ fn launch<Fut>(
 {
     let handle = client.runtime_handle().clone();
     let inline_client = client.clone();
+    op.started.store(true, Ordering::Release);
     let fut = make(client);
     let task_op = op.clone();
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
@@ -439,9 +497,9 @@ fn launch<Fut>(
                     error_for_code(msstore_result::MSSTORE_E_PANIC, "the operation panicked (a bug in msstore)"),
                 )),
             },
-            _ = sleep_opt(timeout) => Err((
+            _ = sleep_opt(timeout) => Err(task_op.interruption(
                 msstore_result::MSSTORE_E_TIMEOUT,
-                error_for_code(msstore_result::MSSTORE_E_TIMEOUT, "the operation's timeout_ms elapsed"),
+                "the operation's timeout_ms elapsed",
             )),
         };
         task_op.finish_from_task(outcome);
@@ -486,7 +544,11 @@ fn caller_op(op: *const msstore_op) -> Result<Arc<Op>, msstore_result> {
 }
 
 /// Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
-/// (or with the operation's real result if it completed first). Not inline: in QUEUED mode at
+/// (or with the operation's real result if it completed first). A consume, grant or
+/// subscription change that already started may have reached the Store: it completes with
+/// `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` and the id to resend with (the error's `tracking_id`)
+/// instead; the same holds when its `timeout_ms` passes or the client shuts down. Only one
+/// still waiting for a connection slot (never sent) gets CANCELED / TIMEOUT / SHUTTING_DOWN. Not inline: in QUEUED mode at
 /// the next `msstore_client_poll`, in IMMEDIATE mode on a library thread.
 ///
 /// Returns `MSSTORE_OK` (also when the operation had already completed), or

@@ -16,7 +16,7 @@
 //! - Input strings are NUL-terminated UTF-8 (at most 64 KiB), copied before the function returns.
 //! - Threading: any thread, including from inside a callback.
 
-use super::completion::start;
+use super::completion::{start, start_in_doubt, InDoubt};
 use super::key::KeyObj;
 use super::packed::PackedProducts;
 use super::panic::boundary;
@@ -322,16 +322,29 @@ pub unsafe extern "C" fn msstore_client_consume(
         } else {
             ConsumeRequest::store_managed(&key, &product, o.quantity)
         };
-        if let Some(t) = tracking {
-            r = r.with_tracking_id(t);
-        }
+        // The id is fixed here, not in the core, so that an interrupted call can name it.
+        let tracking = tracking.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        r = r.with_tracking_id(tracking.clone());
         r.sbx = sbx;
+        let in_doubt = InDoubt {
+            what: "consume",
+            id_name: "trackingId",
+            id: tracking,
+        };
         // SAFETY: forwarded contract.
         unsafe {
-            start(client, call, cb, user_data, out_op, move |c| async move {
-                let res = c.consume(r).await.into_result()?;
-                Ok(Payload::new(ConsumeObj::new(res)))
-            })
+            start_in_doubt(
+                client,
+                call,
+                cb,
+                user_data,
+                out_op,
+                Some(in_doubt),
+                move |c| async move {
+                    let res = c.consume(r).await.into_result()?;
+                    Ok(Payload::new(ConsumeObj::new(res)))
+                },
+            )
         }
     })
 }
@@ -387,12 +400,29 @@ pub unsafe extern "C" fn msstore_client_consume_v6(
                 transaction_id: transaction,
             },
         };
+        let in_doubt = InDoubt {
+            what: "consume",
+            id_name: if r.tracking_id.is_some() {
+                "trackingId"
+            } else {
+                "transactionId"
+            },
+            id: r.resend_id(),
+        };
         // SAFETY: forwarded contract.
         unsafe {
-            start(client, call, cb, user_data, out_op, move |c| async move {
-                let res = c.consume_v6(r).await.into_result()?;
-                Ok(Payload::new(ConsumeObj::new(res)))
-            })
+            start_in_doubt(
+                client,
+                call,
+                cb,
+                user_data,
+                out_op,
+                Some(in_doubt),
+                move |c| async move {
+                    let res = c.consume_v6(r).await.into_result()?;
+                    Ok(Payload::new(ConsumeObj::new(res)))
+                },
+            )
         }
     })
 }
@@ -434,12 +464,30 @@ pub unsafe extern "C" fn msstore_client_grant_free_product(
             r
         };
         r.quantity = 1;
+        // The id is fixed here, not in the core, so that an interrupted call can name it.
+        let order_id = r
+            .order_id
+            .get_or_insert_with(|| uuid::Uuid::new_v4().to_string())
+            .clone();
+        let in_doubt = InDoubt {
+            what: "grant",
+            id_name: "orderId",
+            id: order_id,
+        };
         // SAFETY: forwarded contract.
         unsafe {
-            start(client, call, cb, user_data, out_op, move |c| async move {
-                let order = c.grant_free_product(r).await?;
-                Ok(Payload::new(OrderObj::new(&order)))
-            })
+            start_in_doubt(
+                client,
+                call,
+                cb,
+                user_data,
+                out_op,
+                Some(in_doubt),
+                move |c| async move {
+                    let order = c.grant_free_product(r).await?;
+                    Ok(Payload::new(OrderObj::new(&order)))
+                },
+            )
         }
     })
 }
@@ -527,16 +575,29 @@ pub unsafe extern "C" fn msstore_client_change_subscription(
         if ct == ChangeType::Extend {
             r.extension_time_in_days = Some(o.extension_days);
         }
+        let in_doubt = InDoubt {
+            what: "subscription change",
+            id_name: "recurrenceId",
+            id: r.recurrence_id.clone(),
+        };
         // SAFETY: forwarded contract.
         unsafe {
-            start(client, call, cb, user_data, out_op, move |c| async move {
-                let item = c.change_subscription(r).await?;
-                Ok(Payload::new(SubscriptionsObj::new(
-                    std::slice::from_ref(&item),
-                    None,
-                    String::new(),
-                )))
-            })
+            start_in_doubt(
+                client,
+                call,
+                cb,
+                user_data,
+                out_op,
+                Some(in_doubt),
+                move |c| async move {
+                    let item = c.change_subscription(r).await?;
+                    Ok(Payload::new(SubscriptionsObj::new(
+                        std::slice::from_ref(&item),
+                        None,
+                        String::new(),
+                    )))
+                },
+            )
         }
     })
 }

@@ -1772,6 +1772,7 @@ static void test_ledger_ingest(msstore_client *c) {
 }
 
 #include "test_consume_outcomes.inc"
+#include "test_interrupted_money.inc"
 #include "test_lifecycle.inc"
 #include "test_credentials.inc"
 #include "test_abi_misuse.inc"
@@ -1819,6 +1820,7 @@ int main(void) {
   test_ledger_ingest(c);
   test_consume_v6(c, noretry);
   test_maybe_applied_matrix();
+  test_interrupted_money();
   test_log_callback_removal();
   test_shutdown_bound();
   test_fork();
