@@ -24,7 +24,7 @@ use super::results::{ConsumeObj, EntitlementsObj, OrderObj, Payload, Subscriptio
 use super::strings::{in_opt_str, in_opt_string, in_str, in_string, read_versioned};
 use super::strings::{MAX_PRODUCTS, MAX_STR};
 use super::types::*;
-use crate::collections::UserIdentity;
+use crate::collections::{ProductSkuId, UserIdentity};
 use crate::collections::{QueryV6Request, QueryV8Request, QueryV9Request};
 use crate::consume::{ConsumeRequest, ConsumeV6Request};
 use crate::purchase::{ChangeType, GrantRequest, RecurrenceChangeRequest, RecurrenceQueryRequest};
@@ -246,47 +246,60 @@ impl PendingQuery {
         self.extras.as_deref().and_then(|e| pick(e).clone())
     }
 
-    fn v9(&self) -> QueryV9Request {
-        let mut r = QueryV9Request::new(&self.key, self.products.unpack());
-        r.continuation_token = self.extra(|e| &e.continuation_token);
+    /// The fields every query version shares: continuation, page size, validity filter.
+    fn paging<R: QueryPaging>(&self, mut r: R) -> R {
+        let (token, size, validity) = r.paging_fields();
+        *token = self.extra(|e| &e.continuation_token);
         if self.max_page_size != 0 {
-            r.max_page_size = self.max_page_size;
+            *size = self.max_page_size;
         }
+        *validity = self.extra(|e| &e.validity_type);
+        r
+    }
+
+    /// v8 and v6 take product ids only as an optional filter.
+    fn filter(&self) -> Option<Vec<ProductSkuId>> {
+        (!self.products.is_empty()).then(|| self.products.unpack())
+    }
+
+    fn v9(&self) -> QueryV9Request {
+        let mut r = self.paging(QueryV9Request::new(&self.key, self.products.unpack()));
         r.exclude_duplicates = self.exclude_duplicates;
-        r.validity_type = self.extra(|e| &e.validity_type);
         r.sbx = self.extra(|e| &e.sbx);
         r
     }
 
     fn v8(&self) -> QueryV8Request {
-        let mut r = QueryV8Request::new(&self.key);
-        if !self.products.is_empty() {
-            r.product_sku_ids = Some(self.products.unpack());
-        }
-        r.continuation_token = self.extra(|e| &e.continuation_token);
-        if self.max_page_size != 0 {
-            r.max_page_size = self.max_page_size;
-        }
+        let mut r = self.paging(QueryV8Request::new(&self.key));
+        r.product_sku_ids = self.filter();
         r.exclude_duplicates = self.exclude_duplicates;
-        r.validity_type = self.extra(|e| &e.validity_type);
         r.sbx = self.extra(|e| &e.sbx);
         r
     }
 
     /// v6 has no duplicate switch and no sandbox field.
     fn v6(&self) -> QueryV6Request {
-        let mut r = QueryV6Request::new(&self.key);
-        if !self.products.is_empty() {
-            r.product_sku_ids = Some(self.products.unpack());
-        }
-        r.continuation_token = self.extra(|e| &e.continuation_token);
-        if self.max_page_size != 0 {
-            r.max_page_size = self.max_page_size;
-        }
-        r.validity_type = self.extra(|e| &e.validity_type);
+        let mut r = self.paging(QueryV6Request::new(&self.key));
+        r.product_sku_ids = self.filter();
         r
     }
 }
+
+/// Access to the paging fields of each query request version.
+trait QueryPaging {
+    fn paging_fields(&mut self) -> (&mut Option<String>, &mut u32, &mut Option<String>);
+}
+
+macro_rules! query_paging {
+    ($($t:ty),*) => {$(
+        impl QueryPaging for $t {
+            fn paging_fields(&mut self) -> (&mut Option<String>, &mut u32, &mut Option<String>) {
+                (&mut self.continuation_token, &mut self.max_page_size, &mut self.validity_type)
+            }
+        }
+    )*};
+}
+query_paging!(QueryV9Request, QueryV8Request, QueryV6Request);
 
 /// Consumes a consumable (v8): store-managed (`quantity >= 1`) or developer-managed
 /// (`quantity == 0`). Result: `msstore_op_take_consume_result`.

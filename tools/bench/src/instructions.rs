@@ -10,9 +10,10 @@
 
 use crate::args::Args;
 use crate::runner::Scratch;
+use crate::variants::c_abi::queued_config;
 use crate::variants::{raw_http, rust_api};
 use crate::workload::{Workload, World};
-use msstore::driver::{msstore_completion_mode, msstore_op, msstore_result};
+use msstore::driver::{msstore_op, msstore_result};
 use msstore::driver::{CClient, CClientConfig, CConsume, CQuery};
 use msstore::SecretString;
 use msstore_emulator::Emulator;
@@ -104,13 +105,8 @@ extern "C" fn on_c_done(_user_data: *mut c_void, code: msstore_result, _op: *mut
 /// The C ABI in QUEUED mode, as a game's service thread drives it: start, wait, poll.
 fn c_abi_op(world: &World, w: Workload) -> Result<Op, String> {
     let client = CClient::new(&CClientConfig {
-        emulator_base_url: &world.base_url,
-        tenant_id: &world.tenant_id,
-        client_id: &world.client_id,
-        client_secret: &world.client_secret,
-        completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
-        worker_threads: 0,
         extra_root_cert_pem: None,
+        ..queued_config(world)
     })
     .map_err(|c| format!("msstore_client_new: {c:?}"))?;
     let query = CQuery::new(world.query_key(w), &world.products10, 100)

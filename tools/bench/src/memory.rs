@@ -11,9 +11,10 @@
 
 use crate::args::Args;
 use crate::runner::Scratch;
+use crate::variants::c_abi::queued_config;
 use crate::workload::{Workload, World};
-use msstore::driver::{msstore_completion_mode, msstore_op, msstore_result};
-use msstore::driver::{CClient, CClientConfig, CQuery};
+use msstore::driver::{msstore_op, msstore_result};
+use msstore::driver::{CClient, CQuery};
 use msstore_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule};
 use serde::{Deserialize, Serialize};
 use std::ffi::c_void;
@@ -46,16 +47,8 @@ pub fn child(a: &Args) -> Result<(), String> {
     let ops: usize = a.num("ops", 10_000)?;
     let text = std::fs::read_to_string(a.req("world")?).map_err(|e| format!("--world: {e}"))?;
     let world: World = serde_json::from_str(&text).map_err(|e| format!("--world: {e}"))?;
-    let client = CClient::new(&CClientConfig {
-        emulator_base_url: &world.base_url,
-        tenant_id: &world.tenant_id,
-        client_id: &world.client_id,
-        client_secret: &world.client_secret,
-        completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
-        worker_threads: 0,
-        extra_root_cert_pem: world.tls_cert_pem.as_deref(),
-    })
-    .map_err(|c| format!("msstore_client_new: {c:?}"))?;
+    let client =
+        CClient::new(&queued_config(&world)).map_err(|c| format!("msstore_client_new: {c:?}"))?;
     let r = world.query_request(Workload::Query10, 0);
     let ids: Vec<String> = r
         .product_sku_ids

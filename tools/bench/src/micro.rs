@@ -3,9 +3,10 @@
 //! decoding a Store ID key, and one C ABI round trip (start a call, get its queued callback via
 //! `msstore_client_poll`).
 
+use crate::variants::c_abi::queued_config;
 use crate::workload::World;
-use msstore::driver::{msstore_completion_mode, msstore_op, msstore_result};
-use msstore::driver::{CClient, CClientConfig};
+use msstore::driver::CClient;
+use msstore::driver::{msstore_op, msstore_result};
 use msstore::StoreIdKey;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,16 +38,8 @@ extern "C" fn on_token(_ud: *mut c_void, code: msstore_result, _op: *mut msstore
 /// Mean time of one C ABI round trip: `msstore_client_get_token` (served from the warm cache, so no
 /// network) plus polling until its QUEUED callback has run. The median of 5 batches.
 pub fn ffi_round_trip(world: &World, budget: Duration) -> Result<Duration, String> {
-    let client = CClient::new(&CClientConfig {
-        emulator_base_url: &world.base_url,
-        tenant_id: &world.tenant_id,
-        client_id: &world.client_id,
-        client_secret: &world.client_secret,
-        completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
-        worker_threads: 0,
-        extra_root_cert_pem: world.tls_cert_pem.as_deref(),
-    })
-    .map_err(|c| format!("msstore_client_new: {c:?}"))?;
+    let client =
+        CClient::new(&queued_config(world)).map_err(|c| format!("msstore_client_new: {c:?}"))?;
     let once = || -> Result<(), String> {
         let want = CALLBACKS.load(Ordering::Relaxed) + 1;
         let r = client.service_token(Some(on_token), 0);

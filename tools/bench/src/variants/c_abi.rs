@@ -15,6 +15,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// A QUEUED-mode C client's configuration for `world`, with the runtime's default threads.
+pub fn queued_config(world: &World) -> CClientConfig<'_> {
+    CClientConfig {
+        emulator_base_url: &world.base_url,
+        tenant_id: &world.tenant_id,
+        client_id: &world.client_id,
+        client_secret: &world.client_secret,
+        completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
+        worker_threads: 0,
+        extra_root_cert_pem: world.tls_cert_pem.as_deref(),
+    }
+}
+
 struct Ctx {
     client: CClient,
     workload: Workload,
