@@ -137,7 +137,9 @@ pub struct ClientConfig {
     /// connections; further operations wait in a FIFO queue, which costs a few hundred bytes
     /// each instead of a socket and its buffers. The wait does not count against
     /// `request_timeout` (an attempt's time at the service); an operation's own deadline does
-    /// include it. 1..=65536.
+    /// include it. Operations started from outside the client's runtime (Rust callers, the C
+    /// ABI) are also admitted at most this many at a time in all, across hosts: the rest wait
+    /// unstarted (no task yet), in order. 1..=65536.
     pub max_connections_per_host: usize,
     /// Extra trusted root certificate(s), PEM text, added to the built-in (webpki) roots: for
     /// the emulator's TLS mode (`msstore_emulator::TEST_CERT_PEM`) or a TLS-inspecting proxy.
