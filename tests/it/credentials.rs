@@ -62,17 +62,7 @@ fn certificate_assertion_gets_tokens_on_v1_and_v2_and_calls_the_store() {
         (EntraVersion::V1, "app_key_pkcs1.pem"),
     ] {
         let c = Client::new(cert_config(&w, version, app_cert_from_files(key))).unwrap();
-        for aud in Audience::ALL {
-            c.block_on(c.access_token(aud)).unwrap().unwrap();
-        }
-        let r = c
-            .block_on(c.query_v9(msstore::QueryV9Request::new(
-                &w.seed.collections_key,
-                vec![msstore::ProductSkuId::product(&w.seed.durable_product_id)],
-            )))
-            .unwrap()
-            .unwrap();
-        assert_eq!(r.items.len(), 1);
+        crate::common::tokens_and_a_query(&w.seed, &c);
         assert_eq!(
             c.credential_expires_at().unwrap().to_civil(),
             (2126, 11, 7, 9, 29, 5)

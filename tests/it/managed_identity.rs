@@ -2,6 +2,7 @@
 //! identity stand-ins mint a token for api://AzureADTokenExchange, which the emulator's Entra
 //! accepts as the Store app's client assertion. The identity endpoint is configured to the
 //! loopback emulator; the link-local IMDS default is for production only.
+use crate::common::tokens_and_a_query;
 use msstore::{Audience, Client, ClientConfig, Credential, ErrorKind, ManagedIdentityCredential};
 use msstore_emulator::{Emulator, EmulatorConfig};
 
@@ -27,21 +28,6 @@ fn config(w: &World, mi: ManagedIdentityCredential) -> ClientConfig {
     c
 }
 
-/// Every audience's token, then a Store query with the service token.
-fn tokens_and_a_query(w: &World, c: &Client) {
-    for aud in Audience::ALL {
-        c.block_on(c.access_token(aud)).unwrap().unwrap();
-    }
-    let r = c
-        .block_on(c.query_v9(msstore::QueryV9Request::new(
-            &w.seed.collections_key,
-            vec![msstore::ProductSkuId::product(&w.seed.durable_product_id)],
-        )))
-        .unwrap()
-        .unwrap();
-    assert_eq!(r.items.len(), 1);
-}
-
 fn identity_requests(w: &World, route: &str) -> usize {
     w.emu.requests().iter().filter(|r| r.route == route).count()
 }
@@ -57,7 +43,7 @@ fn system_assigned_identity_through_imds() {
         },
     ))
     .unwrap();
-    tokens_and_a_query(&w, &c);
+    tokens_and_a_query(&w.seed, &c);
     // One identity token per Entra token request (each assertion is fetched fresh).
     assert_eq!(identity_requests(&w, "imds_token"), 3);
     let ok = w.emu.requests();
@@ -77,7 +63,7 @@ fn user_assigned_identity_by_client_id() {
         ..Default::default()
     };
     let c = Client::new(config(&w, mi(Some(uami)))).unwrap();
-    tokens_and_a_query(&w, &c);
+    tokens_and_a_query(&w.seed, &c);
     // Without the client id IMDS looks for a system-assigned identity, which this host lacks:
     // the error says what to check.
     let c = Client::new(config(&w, mi(None))).unwrap();
@@ -111,7 +97,7 @@ fn app_service_identity_endpoint_with_its_header() {
         identity_header: Some(h.into()),
     };
     let c = Client::new(config(&w, mi(&header))).unwrap();
-    tokens_and_a_query(&w, &c);
+    tokens_and_a_query(&w.seed, &c);
     assert_eq!(identity_requests(&w, "app_service_token"), 3);
     assert_eq!(identity_requests(&w, "imds_token"), 0);
     // A wrong header is refused, and the error does not echo the header.

@@ -72,3 +72,18 @@ impl World {
             .collect()
     }
 }
+
+/// Every audience's token, then a Store query with the service token (one item back).
+pub fn tokens_and_a_query(seed: &DemoSeed, c: &Client) {
+    for aud in msstore::Audience::ALL {
+        c.block_on(c.access_token(aud)).unwrap().unwrap();
+    }
+    let r = c
+        .block_on(c.query_v9(msstore::QueryV9Request::new(
+            &seed.collections_key,
+            vec![msstore::ProductSkuId::product(&seed.durable_product_id)],
+        )))
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.items.len(), 1);
+}
