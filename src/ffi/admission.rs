@@ -152,10 +152,10 @@ impl Admission {
         }
     }
 
-    /// `msstore_op_cancel`: completes the operation with CANCELED unless it already has a final
-    /// code, and stops it: a waiting one leaves the queue (its record dropped unstarted), a
-    /// running one's task is aborted, as the `select!` on a cancel signal in its task used to
-    /// drop its future (without a `Notify` in every `Op`: 32 bytes per waiting operation).
+    /// `msstore_op_cancel`: a waiting operation leaves the queue (its record dropped unstarted)
+    /// and completes CANCELED; a running one's task is aborted and completes once its future is
+    /// dropped (`Op::cancel`), as the `select!` on a cancel signal in its task used to (without
+    /// a `Notify` in every `Op`: 32 bytes per waiting operation).
     pub(crate) fn cancel(&self, op: &Arc<Op>) {
         let waiting = {
             let mut q = lock(&self.queue);
@@ -166,9 +166,8 @@ impl Admission {
         };
         // IMMEDIATE delivery hands the callback to the runtime's blocking pool.
         let _rt = self.runtime.enter();
-        finish(op, msstore_result::MSSTORE_E_CANCELED);
+        op.cancel();
         drop(waiting);
-        op.abort_task();
     }
 
     /// Shutdown: drops every waiting record (their ops were completed by the shutdown).
@@ -241,7 +240,7 @@ fn finish(op: &Arc<Op>, code: msstore_result) {
         }
         _ => "the client shut down before the operation started",
     };
-    op.finish_from_task(Err(op.interruption(code, message)));
+    op.finish_interrupted(code, message);
 }
 
 #[cfg(test)]
@@ -454,5 +453,68 @@ mod tests {
                 (2, MSSTORE_E_SHUTTING_DOWN)
             ]
         );
+    }
+
+    /// Sets its flag when dropped: stands for what an operation's future holds (the ledger
+    /// marks an entry in flight this way) and must have let go of when CANCELED is seen.
+    struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_canceled_running_op_has_dropped_its_future_when_it_completes() {
+        use msstore_result::*;
+        for mode in [
+            msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
+            msstore_completion_mode::MSSTORE_COMPLETION_IMMEDIATE,
+        ] {
+            let f = Fixture::new(mode);
+            // Many rounds: before the fix the cancel completed the op at once and the aborted
+            // future was dropped a moment later on a worker thread, which a single round can
+            // miss.
+            for round in 0..50 {
+                let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let held = SetOnDrop(dropped.clone());
+                let mut op = std::ptr::null_mut();
+                // SAFETY: the client is live, `op` is writable; the callback is NULL.
+                let r = unsafe {
+                    super::super::completion::start(
+                        f.client,
+                        std::ptr::null(),
+                        None,
+                        std::ptr::null_mut(),
+                        &mut op,
+                        move |_client| async move {
+                            let _held = held;
+                            std::future::pending::<()>().await;
+                            Err(crate::error::Error::new(
+                                crate::error::ErrorKind::Internal,
+                                "never",
+                            ))
+                        },
+                    )
+                };
+                assert_eq!(r, Ok(()));
+                assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
+                assert_eq!(msstore_op_cancel(op), MSSTORE_OK);
+                assert_eq!(
+                    super::super::completion::msstore_op_wait(op, 5000),
+                    MSSTORE_E_CANCELED
+                );
+                assert!(
+                    dropped.load(std::sync::atomic::Ordering::SeqCst),
+                    "round {round}: CANCELED was visible while the future still held its state"
+                );
+                assert_eq!(super::super::completion::msstore_op_free(op), MSSTORE_OK);
+                if mode == msstore_completion_mode::MSSTORE_COMPLETION_QUEUED {
+                    msstore_client_poll(f.client, 0);
+                }
+            }
+            drop(f.free());
+        }
     }
 }

@@ -30,6 +30,7 @@ use crate::Client;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
@@ -106,8 +107,22 @@ pub(crate) struct Op {
     waiting_seq: AtomicU64,
     /// Set for a consume, grant or subscription change: the id to resend with.
     in_doubt: Option<Box<InDoubt>>,
-    /// The operation's future was built and may have sent its request.
+    /// The operation's future was built and may have sent its request. Written only with `st`
+    /// held, so a start and an interruption never both decide on an op (see `try_begin`).
     started: AtomicBool,
+    /// `msstore_op_cancel` stopped the running task: its future is dropped first, then the task
+    /// completes the op (see `CompletesWhenAborted`).
+    cancel_requested: AtomicBool,
+}
+
+/// What `Op::cancel` found.
+enum CancelPath {
+    /// It had a final code already.
+    Done,
+    /// Never started: completed CANCELED here.
+    Completed,
+    /// Running: its task is to stop and complete it.
+    Running,
 }
 
 const NOT_WAITING: u64 = u64::MAX;
@@ -151,10 +166,16 @@ impl Op {
 
     /// Sets the final state if nobody did yet. Returns whether this call won.
     pub(crate) fn complete(&self, outcome: Outcome) -> bool {
-        let mut st = lock(&self.st);
+        let st = lock(&self.st);
         if st.code.is_some() {
             return false;
         }
+        self.complete_locked(st, outcome);
+        true
+    }
+
+    /// Sets the final state of an op that has none (`st` is its locked state).
+    fn complete_locked(&self, mut st: MutexGuard<'_, OpState>, outcome: Outcome) {
         match outcome {
             Ok(p) => {
                 let id = p.register();
@@ -174,7 +195,70 @@ impl Op {
         if waiters {
             self.cv.notify_all();
         }
+    }
+
+    /// Completes with an interruption by this layer, judged under the state's lock, so that a
+    /// concurrent `try_begin` either sees the final code (and sends nothing) or has marked the
+    /// op started (and the outcome reads unknown for a consume, grant or change).
+    fn complete_interrupted(&self, code: msstore_result, message: &str) -> bool {
+        let st = lock(&self.st);
+        if st.code.is_some() {
+            return false;
+        }
+        let outcome = Err(self.interruption(code, message));
+        self.complete_locked(st, outcome);
         true
+    }
+
+    /// Marks the op started before its future is built; false when it already has a final code
+    /// (cancelled, timed out or shut down on its way out of the admission queue): then nothing
+    /// may be sent.
+    pub(crate) fn try_begin(&self) -> bool {
+        let st = lock(&self.st);
+        if st.code.is_some() {
+            return false;
+        }
+        self.started.store(true, Ordering::Release);
+        true
+    }
+
+    /// `msstore_op_cancel` (admission removed it from the queue if it waited there). A running
+    /// op is not completed here: its task is aborted, and it completes once its future is
+    /// dropped, so whatever the future held (a ledger entry marked in flight) is released
+    /// before the caller can see CANCELED and, say, reconcile that entry.
+    pub(crate) fn cancel(self: &Arc<Self>) {
+        let path = {
+            let st = lock(&self.st);
+            if st.code.is_some() {
+                CancelPath::Done
+            } else if self.started.load(Ordering::Acquire) {
+                self.cancel_requested.store(true, Ordering::SeqCst);
+                CancelPath::Running
+            } else {
+                let outcome = Err(self.interruption(
+                    msstore_result::MSSTORE_E_CANCELED,
+                    "the operation was canceled",
+                ));
+                self.complete_locked(st, outcome);
+                CancelPath::Completed
+            }
+        };
+        match path {
+            CancelPath::Done => {}
+            CancelPath::Completed => self.hand_over(),
+            CancelPath::Running => self.abort_task(),
+        }
+    }
+
+    /// The task was dropped before it finished: complete it if `msstore_op_cancel` asked for
+    /// that (shutdown and timeouts complete the op before they abort it).
+    fn finish_after_abort(self: &Arc<Self>) {
+        if self.cancel_requested.load(Ordering::SeqCst) {
+            self.finish_from_task(Err(self.interruption(
+                msstore_result::MSSTORE_E_CANCELED,
+                "the operation was canceled",
+            )));
+        }
     }
 
     /// The outcome of an interruption by this layer (cancel, timeout, shutdown): `code`, except
@@ -197,7 +281,7 @@ impl Op {
 
     /// Completes with a code this layer produced (shutdown, timeout) and stops the task.
     pub(crate) fn complete_with(&self, code: msstore_result, message: &str) -> bool {
-        let won = self.complete(Err(self.interruption(code, message)));
+        let won = self.complete_interrupted(code, message);
         if won {
             self.abort_task();
         }
@@ -213,9 +297,22 @@ impl Op {
 
     /// Called by the operation's own task with its outcome.
     pub(crate) fn finish_from_task(self: &Arc<Self>, outcome: Outcome) {
-        if !self.complete(outcome) {
-            return;
+        if self.complete(outcome) {
+            self.hand_over();
         }
+    }
+
+    /// Completes an op with this layer's interruption `code` and delivers it as its task would
+    /// have (for an op that never started or whose task is gone).
+    pub(crate) fn finish_interrupted(self: &Arc<Self>, code: msstore_result, message: &str) {
+        if self.complete_interrupted(code, message) {
+            self.hand_over();
+        }
+    }
+
+    /// Delivers a completed op: queued for `msstore_client_poll`, on a library thread, or (for
+    /// BLOCKING) by its waiter.
+    fn hand_over(self: &Arc<Self>) {
         match self.mode {
             Mode::Immediate => {
                 let op = self.clone();
@@ -425,6 +522,7 @@ where
         waiting_seq: AtomicU64::new(NOT_WAITING),
         in_doubt: in_doubt.map(Box::new),
         started: AtomicBool::new(false),
+        cancel_requested: AtomicBool::new(false),
     });
     let client = {
         let mut st = lock(&c.state);
@@ -480,13 +578,15 @@ fn launch<Fut>(
 ) where
     Fut: Future<Output = Result<Payload, Error>> + Send + 'static,
 {
+    if !op.try_begin() {
+        return; // completed on its way out of the queue: nothing is sent; `slot` goes on
+    }
     let handle = client.runtime_handle().clone();
     let inline_client = client.clone();
-    op.started.store(true, Ordering::Release);
     let fut = make(client);
     let task_op = op.clone();
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    let mut task = Box::pin(async move {
+    let task = Box::pin(async move {
         let body = CatchUnwind(Box::pin(fut));
         let outcome: Outcome = tokio::select! {
             r = body => match r {
@@ -505,6 +605,10 @@ fn launch<Fut>(
         task_op.finish_from_task(outcome);
         drop(slot);
     });
+    let mut task = CompletesWhenAborted {
+        op: op.clone(),
+        task: Some(task),
+    };
     // The first step runs here, on the caller's thread (in the runtime's context): an operation
     // whose result is at hand (a cached token, a decode) completes without a runtime thread
     // being woken, which is most of a round trip's cost. Operation futures never block (store
@@ -515,8 +619,7 @@ fn launch<Fut>(
     let first = if inline {
         let _rt = handle.enter();
         let _on_client = inline_client.enter_inline();
-        task.as_mut()
-            .poll(&mut std::task::Context::from_waker(&noop_waker()))
+        Pin::new(&mut task).poll(&mut std::task::Context::from_waker(&noop_waker()))
     } else {
         std::task::Poll::Pending
     };
@@ -524,9 +627,41 @@ fn launch<Fut>(
     if first.is_pending() {
         let jh = handle.spawn(task);
         *lock(&op.abort) = Some(jh.abort_handle());
-        if op.code().is_some() {
+        if op.code().is_some() || op.cancel_requested.load(Ordering::SeqCst) {
             // Shutdown or cancel won before the abort handle was stored: stop the task now.
             op.abort_task();
+        }
+    }
+}
+
+/// An operation's task. Aborted (by `msstore_op_cancel`), it drops the operation's future
+/// first and only then completes the op, so the caller never sees CANCELED while the future
+/// still holds something (a ledger entry marked in flight, a connection slot).
+struct CompletesWhenAborted<F> {
+    op: Arc<Op>,
+    task: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future<Output = ()>> Future for CompletesWhenAborted<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let Some(task) = self.task.as_mut() else {
+            return std::task::Poll::Ready(());
+        };
+        let r = task.as_mut().poll(cx);
+        if r.is_ready() {
+            self.task = None;
+        }
+        r
+    }
+}
+
+impl<F> Drop for CompletesWhenAborted<F> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            drop(task);
+            self.op.finish_after_abort();
         }
     }
 }
