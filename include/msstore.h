@@ -2487,6 +2487,10 @@ msstore_result msstore_ledger_claim_revocations(struct msstore_ledger *ledger,
  have been applied; `msstore_ledger_reconcile` resends it; do not grant), COMPLETED (granted
  and acknowledged before). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
  used for another consume or being handled elsewhere), `MSSTORE_E_STORAGE`, …
+ Interrupted after it started (`msstore_op_cancel`, `timeout_ms`, shutdown), it completes
+ `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` with the entry's id in the error's `tracking_id`: the
+ entry stays PENDING; the next `msstore_ledger_reconcile` (or this call again with that
+ `tracking_id`) finishes it. Do not grant until then.
 
  # Safety
  See the operations contract in `ops`; `opts` points to a valid
@@ -2706,8 +2710,8 @@ msstore_result msstore_managed_identity_options_init(struct msstore_managed_iden
 
 /*
  Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
- (or with the operation's real result if it completed first). A consume, grant or
- subscription change that already started may have reached the Store: it completes with
+ (or with the operation's real result if it completed first). A consume (also through the
+ ledger), grant or subscription change that already started may have reached the Store: it completes with
  `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` and the id to resend with (the error's `tracking_id`)
  instead; the same holds when its `timeout_ms` passes or the client shuts down. Only one
  still waiting for a connection slot (never sent) gets CANCELED / TIMEOUT / SHUTTING_DOWN. Not inline: in QUEUED mode at

@@ -679,8 +679,8 @@ fn caller_op(op: *const msstore_op) -> Result<Arc<Op>, msstore_result> {
 }
 
 /// Requests cancellation. The callback still fires exactly once, with `MSSTORE_E_CANCELED`
-/// (or with the operation's real result if it completed first). A consume, grant or
-/// subscription change that already started may have reached the Store: it completes with
+/// (or with the operation's real result if it completed first). A consume (also through the
+/// ledger), grant or subscription change that already started may have reached the Store: it completes with
 /// `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` and the id to resend with (the error's `tracking_id`)
 /// instead; the same holds when its `timeout_ms` passes or the client shuts down. Only one
 /// still waiting for a connection slot (never sent) gets CANCELED / TIMEOUT / SHUTTING_DOWN. Not inline: in QUEUED mode at

@@ -6,7 +6,7 @@
 //! Threading: a `msstore_ledger` is safe to share across threads and clients.
 
 use super::clawback::msstore_clawback_event_state;
-use super::completion::start;
+use super::completion::{start, start_in_doubt, InDoubt};
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
 use super::panic::boundary;
@@ -510,6 +510,10 @@ pub unsafe extern "C" fn msstore_ledger_open(
 /// have been applied; `msstore_ledger_reconcile` resends it; do not grant), COMPLETED (granted
 /// and acknowledged before). Errors in the callback: `MSSTORE_E_INVALID_ARGUMENT` (bad field, tracking id
 /// used for another consume or being handled elsewhere), `MSSTORE_E_STORAGE`, …
+/// Interrupted after it started (`msstore_op_cancel`, `timeout_ms`, shutdown), it completes
+/// `MSSTORE_E_CONSUME_OUTCOME_UNKNOWN` with the entry's id in the error's `tracking_id`: the
+/// entry stays PENDING; the next `msstore_ledger_reconcile` (or this call again with that
+/// `tracking_id`) finishes it. Do not grant until then.
 ///
 /// # Safety
 /// See the operations contract in `ops`; `opts` points to a valid
@@ -529,7 +533,7 @@ pub unsafe extern "C" fn msstore_ledger_consume(
         // SAFETY: forwarded contract.
         let o = unsafe { read_versioned(opts) }?;
         // SAFETY: the struct's strings are NULL or NUL-terminated per the contract.
-        let r = unsafe {
+        let mut r = unsafe {
             let mut r = LedgerConsume::new(
                 &in_string(o.player_ref)?,
                 &in_string(o.collections_key)?,
@@ -540,12 +544,32 @@ pub unsafe extern "C" fn msstore_ledger_consume(
             r.sbx = in_opt_string(o.sbx)?;
             r
         };
+        // The entry id (the trackingId) is fixed here, so that an interruption after the start
+        // (cancel, timeout_ms, shutdown) can name it: the entry may be recorded and sent, and
+        // stays PENDING for the next reconcile or a resend with that id.
+        // Bad input is left to the operation, which fails with its error as before.
+        let in_doubt = r.validate().ok().map(|id| {
+            r.tracking_id = Some(id.clone());
+            InDoubt {
+                what: "ledger consume",
+                id_name: "trackingId",
+                id,
+            }
+        });
         // SAFETY: forwarded contract.
         unsafe {
-            start(client, call, cb, user_data, out_op, move |c| async move {
-                let e = l.consume(&c, r).await?;
-                Ok(Payload::new(LedgerItemsObj::new(&[e], &[])))
-            })
+            start_in_doubt(
+                client,
+                call,
+                cb,
+                user_data,
+                out_op,
+                in_doubt,
+                move |c| async move {
+                    let e = l.consume(&c, r).await?;
+                    Ok(Payload::new(LedgerItemsObj::new(&[e], &[])))
+                },
+            )
         }
     })
 }

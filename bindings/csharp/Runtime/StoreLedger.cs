@@ -69,11 +69,12 @@ namespace Msstore
         /// the game repeated its own call with the same tracking id, and has not acknowledged it:
         /// do not grant it again), Failed (the Store's verdict refused it, or no send could have
         /// reached the Store; nothing applied), Pending (it may have been applied: do not grant;
-        /// ReconcileAsync resends it), Completed (granted and acknowledged before). Cancelling stops the wait, not the record: an entry already
-        /// written stays Pending, and this StoreLedger neither hands it out again in
-        /// ReconcileAsync nor accepts a resend of its tracking id (in progress). A new StoreLedger
-        /// on the same database (what a restart does) reconciles it, exactly once; so does another
-        /// server sharing a PostgreSQL ledger once ClaimLease lapsed.</summary>
+        /// ReconcileAsync resends it), Completed (granted and acknowledged before). Cancelling (or the call's timeout) after the send started is not the
+        /// Store's verdict: the task fails with ConsumeOutcomeUnknownException naming the entry
+        /// (its TrackingId), and the entry stays Pending. The next ReconcileAsync of this
+        /// StoreLedger resends it with the same trackingId (so does this call again with that
+        /// TrackingId, a restart, or another server sharing a PostgreSQL ledger once ClaimLease
+        /// lapsed), and it is applied exactly once. Do not grant until then.</summary>
         public Task<LedgerEntry> ConsumeAsync(StoreClient client, LedgerConsumeRequest request,
             CancellationToken cancellationToken = default(CancellationToken))
         {

@@ -115,13 +115,14 @@ namespace Msstore.Tests
         }
 
         [Test]
-        public void Consume_Canceled_StaysRecorded_AndTheNextReconcileFinishesIt()
+        public void Consume_Canceled_IsUnknown_StaysRecorded_AndTheNextReconcileFinishesIt()
         {
             string user = "ledger-canceled", order;
             string key = Player(user, 5, out order);
             string path = NewPath();
             var c = NewClient();
             StoreLedger l = OpenLedger(path);
+            string cancelledId;
             Emulator.AddFault("{\"route\":\"collections_v8_consume\",\"kind\":\"delay\",\"ms\":1000,\"times\":1}");
             using (var cts = new System.Threading.CancellationTokenSource())
             {
@@ -135,10 +136,16 @@ namespace Msstore.Tests
                 }
                 cts.Cancel();
                 Drive(c, t);
-                Assert.IsTrue(t.IsCanceled, "status " + t.Status);
+                // Cancelled after it started: not a verdict, so the outcome reads unknown, with
+                // the entry's id to resend (or to let the next reconcile resend).
+                Assert.IsTrue(t.IsFaulted, "status " + t.Status);
+                var unknown = t.Exception.InnerException as ConsumeOutcomeUnknownException;
+                Assert.IsNotNull(unknown, "got " + t.Exception.InnerException);
+                cancelledId = unknown.TrackingId;
             }
             LedgerEntry recorded = l.Pending().Entries.Single();
             Assert.AreEqual(LedgerEntryState.Pending, recorded.State, "outcome unknown: not granted");
+            Assert.AreEqual(recorded.Id, cancelledId, "the exception names the entry");
             // Cancelling released it: the same ledger resends it at the next reconcile (same
             // trackingId), no restart needed.
             LedgerEntry done = Await(c, l.ReconcileAsync(c)).Entries.Single();
