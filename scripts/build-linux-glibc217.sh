@@ -12,17 +12,18 @@
 # The shared library gets the SONAME libmsstore.so, so what links it records no build path.
 # Prints the directory holding the libraries as its last line.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 TARGET=$(uname -m)-unknown-linux-gnu # x86_64 or aarch64
 GLIBC=2.17
-note() { printf '[build-glibc%s] %s\n' "$GLIBC" "$*" >&2; }
+NOTE_PREFIX=build-glibc$GLIBC
 
-if ! python3 -m ziglang version >/dev/null 2>&1 && ! command -v zig >/dev/null; then
+if ! python3 -m ziglang version >/dev/null 2>&1 && ! have zig; then
   note "installing ziglang from PyPI"
   python3 -m pip install -q --disable-pip-version-check ziglang >&2
 fi
-if ! command -v cargo-zigbuild >/dev/null; then
+if ! have cargo-zigbuild; then
   note "installing cargo-zigbuild from crates.io"
   cargo install -q --locked cargo-zigbuild >&2
 fi

@@ -7,14 +7,18 @@
 #
 # Build first: `cargo build -p msstore --lib [--release] [--no-default-features]`.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 dir=${1:-target/debug}
 a="$dir/libmsstore.a"
 so="$dir/libmsstore.so"
-fail=0
-note() { printf '[artifacts] %s\n' "$*"; }
+NOTE_PREFIX=artifacts
+NOTE_FD=1 # the notes are the report (scripts/test-all.sh keeps them in target/artifacts.log)
 for f in "$a" "$so"; do
-  [ -f "$f" ] || { note "FAILED: $f is missing (cargo build -p msstore --lib)"; exit 1; }
+  [ -f "$f" ] || {
+    note "FAILED: $f is missing (cargo build -p msstore --lib)"
+    exit 1
+  }
 done
 
 syms=$(mktemp)
@@ -23,7 +27,7 @@ nm -C "$a" 2>/dev/null >"$syms" || true
 # A symbol table that does not even list the C ABI proves nothing: fail rather than pass.
 if ! grep -q ' T msstore_client_new$' "$syms"; then
   note "FAILED: nm lists no msstore_client_new in $a"
-  fail=1
+  failed=1
 fi
 # The emulator crate and hyper's server half belong to tools/, never to the shipped library.
 for pattern in 'msstore_emulator' 'msstore::emulator' 'hyper::server' 'hyper::proto::h1::role::Server'; do
@@ -31,7 +35,7 @@ for pattern in 'msstore_emulator' 'msstore::emulator' 'hyper::server' 'hyper::pr
   if [ "$n" -ne 0 ]; then
     note "FAILED: $n symbols matching '$pattern' in $a, e.g.:"
     grep -m 3 -- "$pattern" "$syms" | sed 's/^/    /'
-    fail=1
+    failed=1
   fi
 done
 
@@ -40,13 +44,13 @@ c_abi=$(nm -D --defined-only "$so" | grep -c ' T msstore_' || true)
 if [ "$exports" -ne "$c_abi" ]; then
   note "FAILED: $so exports $((exports - c_abi)) functions outside the msstore_ prefix:"
   nm -D --defined-only "$so" | grep ' T ' | grep -v ' T msstore_' | head -n 5 | sed 's/^/    /'
-  fail=1
+  failed=1
 fi
 
 # The panic test hook is built only with the `ffi-test-hooks` feature (the C/C++/C# suites).
 if [ "$(nm -D --defined-only "$so" | grep -c ' T msstore_debug_trigger_panic$')" != 0 ]; then
   note "FAILED: $so exports the test hook msstore_debug_trigger_panic (build without ffi-test-hooks)"
-  fail=1
+  failed=1
 fi
 
 tmp=$(mktemp -d)
@@ -57,9 +61,7 @@ note "$dir: libmsstore.so $(size "$so") bytes ($(size "$tmp/libmsstore.so") stri
   "libmsstore.a $(size "$a") bytes ($(size "$tmp/libmsstore.a") stripped), $c_abi exports"
 rm -rf "$tmp"
 
-if [ "$fail" -ne 0 ]; then
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+[ "$failed" -eq 0 ] || finish
 note "no emulator or hyper-server symbols; exports all msstore_*"
-echo "1 passed, 0 failed"
+pass
+finish

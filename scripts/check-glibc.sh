@@ -12,6 +12,7 @@
 # Prints the highest version each file needs. Last line: "N passed, M failed"; exits non-zero on
 # any failure.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 MAX=2.17
 files=()
@@ -28,10 +29,10 @@ while [ $# -gt 0 ]; do
       shift ;;
   esac
 done
-note() { printf '[check-glibc] %s\n' "$*" >&2; }
-passed=0
-failed=0
-[ "${#files[@]}" -gt 0 ] || { note "FAILED: no .so or .a given"; echo "0 passed, 1 failed"; exit 1; }
+[ "${#files[@]}" -gt 0 ] || {
+  fail "no .so or .a given"
+  finish
+}
 
 # newer_than A B: true when glibc version A is above B.
 newer_than() { [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -n 1)" = "$1" ]; }
@@ -109,10 +110,9 @@ check_a() {
 
 for f in "${files[@]}"; do
   case "$f" in
-    *.so | *.so.*) if check_so "$f"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi ;;
-    *.a) if check_a "$f"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi ;;
-    *) note "FAILED: $f is neither a .so nor a .a"; failed=$((failed + 1)) ;;
+    *.so | *.so.*) if check_so "$f"; then pass; else failed=$((failed + 1)); fi ;;
+    *.a) if check_a "$f"; then pass; else failed=$((failed + 1)); fi ;;
+    *) fail "$f is neither a .so nor a .a" ;;
   esac
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

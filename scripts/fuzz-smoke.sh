@@ -10,12 +10,13 @@
 #   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh     # the longer run, 10 min each
 #   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh responses loopback_operations
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-15}
 # cargo-fuzz passes nightly-only flags (-Zsanitizer=address); the stable toolchain accepts them so.
 export RUSTC_BOOTSTRAP=1
-note() { printf '[fuzz] %s\n' "$*" >&2; }
+NOTE_PREFIX=fuzz
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   note "installing cargo-fuzz"
@@ -27,12 +28,10 @@ if [ "$#" -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(cargo fuzz l
 note "building ${#targets[@]} targets (release, ASan)"
 if ! cargo fuzz build -O >build.log 2>&1; then
   tail -n 40 build.log >&2
-  echo "0 passed, ${#targets[@]} failed"
-  exit 1
+  failed=${#targets[@]}
+  finish
 fi
 
-passed=0
-failed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="corpus/$t.log"
@@ -43,7 +42,7 @@ for t in "${targets[@]}"; do
   set -e
   runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | awk '{print $2}' | tail -n 1 || true)
   if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
-    passed=$((passed + 1))
+    pass
     echo "$t: ${runs} executions in ${seconds} s, no crash"
   else
     failed=$((failed + 1))
@@ -52,5 +51,4 @@ for t in "${targets[@]}"; do
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

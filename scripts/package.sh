@@ -17,9 +17,9 @@
 # on the development machine; the others by .github/workflows/release.yml. scripts/test-package.sh
 # checks what this writes.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 REPO=$PWD
-note() { printf '[package] %s\n' "$*" >&2; }
 
 VERSION=$(grep -m 1 -E '^version = "' Cargo.toml | cut -d '"' -f 2)
 case "$(uname -s)-$(uname -m)" in

@@ -5,6 +5,7 @@
 # smoke (every fuzz target for a few seconds).
 # Installs what it needs when missing. Used by `.ci/run`.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 section() { printf '\n=== %s ===\n' "$*"; }
@@ -52,10 +53,13 @@ for suite in c cpp csharp pg package fuzz; do
   if [ -x "scripts/test-$suite.sh" ]; then
     section "$suite tests"
     "scripts/test-$suite.sh" 2>&1 | tee "target/$suite-tests.log"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "target/$suite-tests.log" | tail -n 1)
+    line=$(summary_of "target/$suite-tests.log")
+    [ -n "$line" ] || {
+      echo "$suite tests: no \"N passed, M failed\" line" >&2
+      exit 1
+    }
     summary="$summary; $suite: $line"
-    passed=$((passed + $(echo "$line" | awk '{print $1}')))
-    failed=$((failed + $(echo "$line" | awk '{print $3}')))
+    add_counts "$line"
   fi
 done
 

@@ -8,66 +8,25 @@
 # the examples against a fresh emulator each (127.0.0.1 only, --exit-on-stdin-eof so none
 # outlives this script), then the suite again under valgrind. Last line: "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 OUT=target/cpp-tests
 PREFIX=$PWD/$OUT/prefix
 mkdir -p "$OUT"
-passed=0
-failed=0
 export RUST_BACKTRACE=0 # the deliberate panic test would print a long backtrace
 
-note() { printf '[test-cpp] %s\n' "$*" >&2; }
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); note "FAILED: $*"; }
-# check NAME CMD...: runs a build step, counting it; its output goes to $OUT/NAME.log.
-check() {
-  local name=$1
-  shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    pass
-  else
-    tail -n 40 "$OUT/$name.log" >&2
-    fail "$name"
-    return 1
-  fi
-}
-
 # ---- tools --------------------------------------------------------------------------------
-have() { command -v "$1" >/dev/null 2>&1; }
-missing=()
-have g++ || missing+=(g++)
-have clang++ || missing+=(clang)
-have cmake || missing+=(cmake)
-have pkg-config || missing+=(pkg-config)
-have valgrind || missing+=(valgrind)
-[ -f /usr/include/gtest/gtest.h ] && ls /usr/lib/*/libgtest.a /usr/lib/libgtest.a >/dev/null 2>&1 ||
-  missing+=(libgtest-dev)
-if [ "${#missing[@]}" -gt 0 ]; then
-  note "installing: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo -n"
-  apt_install() { DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@"; }
-  if ! apt_install "${missing[@]}" >"$OUT/apt.log" 2>&1; then
-    $sudo apt-get update -qq >>"$OUT/apt.log" 2>&1 || true
-    apt_install "${missing[@]}" >>"$OUT/apt.log" 2>&1 || { tail -n 20 "$OUT/apt.log" >&2; note "cannot install ${missing[*]}"; }
-  fi
-fi
-for tool in g++ clang++ cmake; do
-  if ! have "$tool"; then
-    note "$tool is unavailable"
-    echo "$passed passed, 1 failed"
-    exit 1
-  fi
-done
+install_missing g++ clang++:clang cmake pkg-config valgrind || true
+# GoogleTest: its header, and libgtest.a in the multiarch or the plain library directory.
+[ -f /usr/include/gtest/gtest.h ] && { compgen -G '/usr/lib/*/libgtest.a' >/dev/null || [ -f /usr/lib/libgtest.a ]; } ||
+  apt_install libgtest-dev || true
+require_tools g++ clang++ cmake
 
 # ---- library, package -----------------------------------------------------------------------
 note "building the library and the emulator (cargo build -p msstore --lib --features ffi-test-hooks, -p msstore-emulator)"
-if ! check cargo-build cargo build -p msstore --lib --features ffi-test-hooks \
-  || ! check emulator-build cargo build -p msstore-emulator --bin msstore-emulator; then
-  echo "$passed passed, $failed failed"
-  exit 1
-fi
+check cargo-build cargo build -p msstore --lib --features ffi-test-hooks || finish
+check emulator-build cargo build -p msstore-emulator --bin msstore-emulator || finish
 note "staging the CMake package in $PREFIX"
 rm -rf "$PREFIX" "$OUT/pkg-build"
 check stage-package sh -c "cmake -S bindings/cpp -B '$OUT/pkg-build' -DMSSTORE_LIB_DIR='$PWD/target/debug' \
@@ -121,70 +80,19 @@ check unreal-stage sh -c "bindings/unreal/stage-thirdparty.sh --lib-dir target/d
 rm -rf "$OUT/unreal"
 # Every plugin .cpp against the stand-in engine headers, and the export macro (its own counts).
 note "compiling the Unreal plugin against tests/cpp/unreal_stub (scripts/test-unreal-compile.sh)"
-set +e
-scripts/test-unreal-compile.sh >"$OUT/unreal-compile.log" 2>&1
-set -e
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/unreal-compile.log" | tail -n 1 || true)
-if [ -n "$line" ]; then
-  passed=$((passed + $(echo "$line" | awk '{print $1}')))
-  failed=$((failed + $(echo "$line" | awk '{print $3}')))
-  [ "$(echo "$line" | awk '{print $3}')" = 0 ] || grep -E 'error|FAILED' "$OUT/unreal-compile.log" | head -n 40 >&2
-else
-  tail -n 20 "$OUT/unreal-compile.log" >&2
-  fail "unreal-compile: no summary"
-fi
+suite unreal-compile scripts/test-unreal-compile.sh
 
 # ---- run against the emulator ----------------------------------------------------------------
 # shellcheck source=scripts/lib/emulator.sh
 source scripts/lib/emulator.sh
-# start_emulator_or_fail: a fresh emulator, or this suite fails.
-start_emulator_or_fail() {
-  if ! start_emulator 900; then
-    note "the emulator did not start"
-    echo "$passed passed, $((failed + 1)) failed"
-    exit 1
-  fi
-}
-
-# run NAME CMD...: runs a binary against a fresh emulator and adds its "N passed, M failed".
-run() {
-  local name=$1 log="$OUT/$1.log"
-  shift
-  if [ ! -x "$1" ] && [ "$1" != valgrind ]; then
-    fail "$name: not built"
-    return
-  fi
-  start_emulator_or_fail
-  note "running $name"
-  set +e
-  MSSTORE_EMU_SEED="$EMU_SEED" timeout 900 "$@" >"$log" 2>&1
-  local rc=$?
-  set -e
-  stop_emulator
-  local line
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
-  if [ -n "$line" ]; then
-    passed=$((passed + $(echo "$line" | awk '{print $1}')))
-    failed=$((failed + $(echo "$line" | awk '{print $3}')))
-  fi
-  if [ $rc -ne 0 ] || [ -z "$line" ]; then
-    grep -E 'FAIL|Failure|Expected|Which is|error|==[0-9]+== [A-Z]' "$log" | head -n 60 >&2 || true
-    note "$name: exit code $rc"
-    if [ -z "$line" ] || [ "$(echo "$line" | awk '{print $3}')" = "0" ]; then failed=$((failed + 1)); fi
-  fi
-  note "$name: ${line:-no summary}"
-}
-
-run example-shared "$OUT/example-shared/quickstart"
-run example-static "$OUT/example-static/quickstart"
-run gtest-g++ "$OUT/test_msstore-g++"
-run gtest-clang++ "$OUT/test_msstore-clang++"
+run_on_emulator example-shared 900 "$OUT/example-shared/quickstart"
+run_on_emulator example-static 900 "$OUT/example-static/quickstart"
+run_on_emulator gtest-g++ 900 "$OUT/test_msstore-g++"
+run_on_emulator gtest-clang++ 900 "$OUT/test_msstore-clang++"
 if have valgrind && [ -x "$OUT/test_msstore-g++" ]; then
-  run gtest-valgrind valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
-    --error-exitcode=1 --suppressions=tests/c/valgrind.supp "$OUT/test_msstore-g++"
+  run_on_emulator gtest-valgrind 900 "${VALGRIND[@]}" "$OUT/test_msstore-g++"
 else
   note "valgrind unavailable: skipped the memory check"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,35 +7,19 @@
 # Installs mono-mcs and NUnit 2.6 from Debian when missing. Last line: "N passed, M failed";
 # exits non-zero on any failure.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 OUT=target/csharp-tests
 mkdir -p "$OUT"
-passed=0
-failed=0
-note() { printf '[test-csharp] %s\n' "$*" >&2; }
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit $?
-}
 
 # ---- tools -----------------------------------------------------------------------------------
 NUNIT_FW=$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll 2>/dev/null | head -n 1 || true)
-if ! command -v mcs >/dev/null || ! command -v nunit-console >/dev/null || [ -z "$NUNIT_FW" ]; then
-  note "installing mono-mcs and NUnit 2.6"
-  sudo=""
-  if [ "$(id -u)" != 0 ]; then sudo="sudo -n"; fi
-  pkgs=(mono-mcs nunit-console libnunit-framework2.6.3-cil)
-  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >"$OUT/apt.log" 2>&1; then
-    $sudo apt-get update -qq >>"$OUT/apt.log" 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >>"$OUT/apt.log" 2>&1 || {
-      tail -n 20 "$OUT/apt.log" >&2
-      note "FAILED: cannot install Mono/NUnit"
-      failed=1
-      finish
-    }
-  fi
+if ! have mcs || ! have nunit-console || [ -z "$NUNIT_FW" ]; then
+  apt_install mono-mcs nunit-console libnunit-framework2.6.3-cil || {
+    fail "cannot install Mono/NUnit"
+    finish
+  }
   NUNIT_FW=$(ls /usr/lib/cli/nunit.framework-2.6*/nunit.framework.dll | head -n 1)
 fi
 note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
@@ -44,7 +28,10 @@ note "$(mono --version | head -n 1); NUnit framework $NUNIT_FW"
 # MSSTORE_LIB_DIR: run against the libmsstore.so in that directory (e.g. the one of an unpacked
 # package, scripts/test-package.sh) instead of a debug build.
 if [ -n "${MSSTORE_LIB_DIR:-}" ]; then
-  [ -f "$MSSTORE_LIB_DIR/libmsstore.so" ] || { note "FAILED: no libmsstore.so in $MSSTORE_LIB_DIR"; failed=1; finish; }
+  [ -f "$MSSTORE_LIB_DIR/libmsstore.so" ] || {
+    fail "no libmsstore.so in $MSSTORE_LIB_DIR"
+    finish
+  }
   LIB_DIR=$(cd "$MSSTORE_LIB_DIR" && pwd)
   build=(true)
 else
@@ -55,7 +42,7 @@ note "library from $LIB_DIR (a debug build has the ffi-test-hooks feature: the t
 if ! { "${build[@]}" && cargo build -p msstore-emulator --bin msstore-emulator; } \
   2>"$OUT/build.log"; then
   cat "$OUT/build.log" >&2
-  failed=1
+  fail "build"
   finish
 fi
 export LD_LIBRARY_PATH="$LIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -82,17 +69,14 @@ MCS=(mcs -langversion:7.2 -warnaserror+ -debug)
 note "compiling the wrapper, the tests and the example"
 mapfile -t RUNTIME < <(find bindings/csharp/Runtime -name '*.cs' | sort)
 mapfile -t TESTS < <(find bindings/csharp/Tests -name '*.cs' | sort)
-if ! { "${MCS[@]}" -target:library -out:"$OUT/Msstore.dll" "${RUNTIME[@]}" &&
-  "${MCS[@]}" -define:NUNIT2 -target:library -out:"$OUT/Msstore.Tests.dll" -r:"$OUT/Msstore.dll" -r:"$NUNIT_FW" \
-    -r:System.Core.dll "${TESTS[@]}" &&
-  "${MCS[@]}" -target:exe -out:"$OUT/Quickstart.exe" -r:"$OUT/Msstore.dll" examples/csharp/Quickstart.cs; } \
-  >"$OUT/compile.log" 2>&1; then
-  cat "$OUT/compile.log" >&2
-  note "FAILED: compilation"
-  failed=$((failed + 1))
-  finish
-fi
-passed=$((passed + 1))
+# compile_all: the wrapper, the tests and the example.
+compile_all() {
+  "${MCS[@]}" -target:library -out:"$OUT/Msstore.dll" "${RUNTIME[@]}" &&
+    "${MCS[@]}" -define:NUNIT2 -target:library -out:"$OUT/Msstore.Tests.dll" -r:"$OUT/Msstore.dll" -r:"$NUNIT_FW" \
+      -r:System.Core.dll "${TESTS[@]}" &&
+    "${MCS[@]}" -target:exe -out:"$OUT/Quickstart.exe" -r:"$OUT/Msstore.dll" examples/csharp/Quickstart.cs
+}
+check compile compile_all || finish
 cp "$NUNIT_FW" "$OUT/"
 
 # The Unity sample compiles against the wrapper (UnityEngine replaced by a stub of the few
@@ -116,14 +100,8 @@ namespace UnityEngine
 }
 STUB
 mapfile -t SAMPLE < <(find "bindings/csharp/Samples~" -name '*.cs' | sort)
-if "${MCS[@]}" -target:library -out:"$OUT/Sample.dll" -r:"$OUT/Msstore.dll" "$OUT/UnityEngineStub.cs" \
-  "${SAMPLE[@]}" >"$OUT/sample.log" 2>&1; then
-  passed=$((passed + 1))
-else
-  cat "$OUT/sample.log" >&2
-  note "FAILED: the Unity sample does not compile"
-  failed=$((failed + 1))
-fi
+check unity-sample-compile "${MCS[@]}" -target:library -out:"$OUT/Sample.dll" -r:"$OUT/Msstore.dll" \
+  "$OUT/UnityEngineStub.cs" "${SAMPLE[@]}" || true
 
 # The Editor assembly (Editor/, UNITY_EDITOR only) against a stand-in of the UnityEditor types it
 # uses: this checks our code compiles, not that Unity's API has these shapes.
@@ -140,14 +118,8 @@ namespace UnityEditor
 }
 STUB
 mapfile -t EDITOR < <(find bindings/csharp/Editor -name '*.cs' | sort)
-if "${MCS[@]}" -define:UNITY_EDITOR -target:library -out:"$OUT/Msstore.Editor.dll" -r:"$OUT/Msstore.dll" \
-  "$OUT/UnityEditorStub.cs" "${EDITOR[@]}" >"$OUT/editor.log" 2>&1; then
-  passed=$((passed + 1))
-else
-  cat "$OUT/editor.log" >&2
-  note "FAILED: the Editor assembly does not compile"
-  failed=$((failed + 1))
-fi
+check editor-assembly-compile "${MCS[@]}" -define:UNITY_EDITOR -target:library -out:"$OUT/Msstore.Editor.dll" \
+  -r:"$OUT/Msstore.dll" "$OUT/UnityEditorStub.cs" "${EDITOR[@]}" || true
 
 # The manifest's documentation, changelog and licence URLs: one repository base, the one the
 # README's git URL uses (a placeholder until the repository is published), each naming a file of
@@ -163,30 +135,20 @@ for key in documentationUrl changelogUrl licensesUrl; do
     url_bad=1
   fi
 done
-if [ $url_bad -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+if [ $url_bad -eq 0 ]; then pass; else fail "package.json URLs"; fi
 
 # Unity ignores assets without a .meta in a read-only (git) package: every one is committed.
-if scripts/gen-unity-meta.sh --check; then
-  passed=$((passed + 1))
-else
-  note "FAILED: stale Unity .meta files (run scripts/gen-unity-meta.sh)"
-  failed=$((failed + 1))
-fi
+if scripts/gen-unity-meta.sh --check; then pass; else fail "stale Unity .meta files (run scripts/gen-unity-meta.sh)"; fi
 
 # ---- emulator --------------------------------------------------------------------------------
 # shellcheck source=scripts/lib/emulator.sh
 source scripts/lib/emulator.sh
-# start_emulator_or_fail: a fresh emulator, or this suite fails.
-start_emulator_or_fail() {
-  if ! start_emulator 1200; then
-    note "the emulator did not start"
-    failed=$((failed + 1))
-    finish
-  fi
-}
 
 # ---- NUnit suite -----------------------------------------------------------------------------
-start_emulator_or_fail
+start_emulator 1200 || {
+  fail "the emulator did not start"
+  finish
+}
 note "running the NUnit suite under Mono"
 set +e
 MSSTORE_EMU_SEED="$EMU_SEED" MSSTORE_HEADER="$PWD/include/msstore.h" \
@@ -222,23 +184,6 @@ if [ $rc -ne 0 ] || [ -z "$summary" ]; then
 fi
 
 # ---- console example ---------------------------------------------------------------------------
-start_emulator_or_fail
-note "running the console example"
-set +e
-MSSTORE_EMU_SEED="$EMU_SEED" timeout 300 mono --debug "$OUT/Quickstart.exe" >"$OUT/example.log" 2>&1
-rc=$?
-set -e
-stop_emulator
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/example.log" | tail -n 1 || true)
-if [ -n "$line" ]; then
-  passed=$((passed + $(echo "$line" | awk '{print $1}')))
-  failed=$((failed + $(echo "$line" | awk '{print $3}')))
-fi
-if [ $rc -ne 0 ] || [ -z "$line" ]; then
-  cat "$OUT/example.log" >&2
-  note "example: exit code $rc"
-  if [ -z "$line" ] || [ "$(echo "$line" | awk '{print $3}')" = "0" ]; then failed=$((failed + 1)); fi
-fi
-note "example: ${line:-no summary}"
+run_on_emulator example 300 mono --debug "$OUT/Quickstart.exe"
 
 finish

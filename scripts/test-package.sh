@@ -15,53 +15,16 @@
 #   and the C example linked with the plugin's staged static library.
 # Last line: "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 OUT=target/package-tests
 U=$OUT/unpacked
 rm -rf "$OUT" && mkdir -p "$U"
-passed=0
-failed=0
-note() { printf '[test-package] %s\n' "$*" >&2; }
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); note "FAILED: $*"; }
-# check NAME CMD...: one step, counted; its output goes to $OUT/NAME.log.
-check() {
-  local name=$1
-  shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    pass
-  else
-    tail -n 30 "$OUT/$name.log" >&2
-    fail "$name"
-    return 1
-  fi
-}
-# suite NAME CMD...: a script printing "N passed, M failed"; adds its counts.
-suite() {
-  local name=$1 line
-  shift
-  set +e
-  "$@" >"$OUT/$name.log" 2>&1
-  local rc=$?
-  set -e
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$OUT/$name.log" | tail -n 1 || true)
-  if [ -n "$line" ]; then
-    passed=$((passed + $(echo "$line" | awk '{print $1}')))
-    failed=$((failed + $(echo "$line" | awk '{print $3}')))
-  fi
-  if [ $rc -ne 0 ] || [ -z "$line" ]; then
-    grep -E 'FAIL|error' "$OUT/$name.log" | head -n 40 >&2 || tail -n 30 "$OUT/$name.log" >&2
-    if [ -z "$line" ] || [ "$(echo "$line" | awk '{print $3}')" = 0 ]; then fail "$name: exit code $rc"; fi
-  fi
-  note "$name: ${line:-no summary}"
-}
-finish() {
-  # The unpacked copies are large; the logs stay.
+# finish_package: finish, without the unpacked copies (they are large; the logs stay).
+finish_package() {
   rm -rf "$U"
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit $?
+  finish
 }
 
 # ---- build the packages ---------------------------------------------------------------------
@@ -71,12 +34,12 @@ UPM=com.msstore.client-$VERSION.tgz
 UNREAL=MsStore-$VERSION-unreal.zip
 rm -f "dist/$TARBALL" "dist/$UPM" "dist/$UNREAL" dist/SHA256SUMS
 note "scripts/package.sh"
-check package scripts/package.sh || finish
+check package scripts/package.sh || finish_package
 check sha256sums sh -c 'cd dist && sha256sum -c SHA256SUMS' || true
 
 # ---- unpack ---------------------------------------------------------------------------------------
 mkdir -p "$U/tar" "$U/upm" "$U/unreal"
-check unpack sh -c "tar -xzf 'dist/$TARBALL' -C '$U/tar' && tar -xzf 'dist/$UPM' -C '$U/upm' && unzip -q 'dist/$UNREAL' -d '$U/unreal'" || finish
+check unpack sh -c "tar -xzf 'dist/$TARBALL' -C '$U/tar' && tar -xzf 'dist/$UPM' -C '$U/upm' && unzip -q 'dist/$UNREAL' -d '$U/unreal'" || finish_package
 P=$PWD/$U/tar/msstore-$VERSION-linux-x86_64
 PKG=$U/upm/package
 PLUGIN=$U/unreal/MsStore
@@ -181,21 +144,13 @@ if [[ "$(ldd "$OUT/c-shared" 2>/dev/null)" == *"$P/lib/libmsstore.so"* ]]; then 
 
 # shellcheck source=scripts/lib/emulator.sh
 source scripts/lib/emulator.sh
-# run NAME BINARY: runs a binary against a fresh emulator and adds its "N passed, M failed".
-run() {
-  local name=$1
-  if [ ! -x "$2" ]; then fail "$name: not built"; return; fi
-  if ! start_emulator 900; then fail "$name: the emulator did not start"; return; fi
-  suite "$name" env MSSTORE_EMU_SEED="$EMU_SEED" timeout 600 "$2"
-  stop_emulator
-}
-run run-cmake-shared "$OUT/cmake-shared/quickstart"
-run run-cmake-static "$OUT/cmake-static/quickstart"
-run run-c-shared "$OUT/c-shared"
-run run-c-static "$OUT/c-static"
-run run-c-pkg-config "$OUT/c-pc"
-run run-c-unreal-static "$OUT/c-unreal"
-run run-gtest "$OUT/gtest"
+run_on_emulator run-cmake-shared 600 "$OUT/cmake-shared/quickstart"
+run_on_emulator run-cmake-static 600 "$OUT/cmake-static/quickstart"
+run_on_emulator run-c-shared 600 "$OUT/c-shared"
+run_on_emulator run-c-static 600 "$OUT/c-static"
+run_on_emulator run-c-pkg-config 600 "$OUT/c-pc"
+run_on_emulator run-c-unreal-static 600 "$OUT/c-unreal"
+run_on_emulator run-gtest 600 "$OUT/gtest"
 
 # ---- C# against the Unity package's library; Unreal plugin against the stand-ins ---------------------
 note "scripts/test-csharp.sh with MSSTORE_LIB_DIR=$UPM_LIB"
@@ -203,4 +158,4 @@ suite csharp env MSSTORE_LIB_DIR="$UPM_LIB" MSSTORE_EXPECT_NO_TEST_HOOKS=1 scrip
 note "scripts/test-unreal-compile.sh --plugin $PLUGIN"
 suite unreal-compile scripts/test-unreal-compile.sh --plugin "$PLUGIN"
 
-finish
+finish_package

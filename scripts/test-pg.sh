@@ -7,9 +7,9 @@
 # stalled-server test, which stops the server's processes, is skipped).
 # Last line: "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
-note() { printf '[test-pg] %s\n' "$*" >&2; }
 OUT=target/pg-tests
 mkdir -p "$OUT"
 
@@ -32,11 +32,10 @@ trap stop_server EXIT
 if [ -z "${MSSTORE_TEST_PG_URL:-}" ]; then
   PG_BIN=$(find_bin)
   if [ -z "$PG_BIN" ]; then
-    note "installing postgresql (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq postgresql >/dev/null 2>&1 ||
-      (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null 2>&1) || {
-      note "cannot install postgresql"; echo "0 passed, 1 failed"; exit 1; }
+    apt_install postgresql || {
+      fail "cannot install postgresql"
+      finish
+    }
     PG_BIN=$(find_bin)
   fi
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
@@ -45,25 +44,26 @@ if [ -z "${MSSTORE_TEST_PG_URL:-}" ]; then
   PGDATA_DIR=$(mktemp -d /tmp/msstore-pg.XXXXXX)
   [ "$(id -u)" = 0 ] && chown postgres "$PGDATA_DIR"
   as_pg "$PG_BIN/initdb" -D "$PGDATA_DIR/data" -U msstore --auth=trust -E UTF8 >"$OUT/initdb.log" 2>&1 || {
-    cat "$OUT/initdb.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+    cat "$OUT/initdb.log" >&2
+    fail "initdb"
+    finish
+  }
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 55432)
   note "starting PostgreSQL ($PG_BIN) on 127.0.0.1:$PORT"
   as_pg "$PG_BIN/pg_ctl" -D "$PGDATA_DIR/data" -l "$PGDATA_DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $PORT -k $PGDATA_DIR -c fsync=on -c max_connections=100" start >/dev/null || {
-    cat "$PGDATA_DIR/server.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+    cat "$PGDATA_DIR/server.log" >&2
+    fail "the server did not start"
+    finish
+  }
   export MSSTORE_TEST_PG_URL="postgres://msstore@127.0.0.1:$PORT/postgres"
 fi
 
-passed=0
-failed=0
 # run_suite LOG ARGS...: one cargo test run; adds its counts to passed/failed.
 run_suite() {
-  local log=$1 rc line p f
+  local log=$1 rc=0 line p f
   shift
-  set +e
-  "$@" >"$log" 2>&1
-  rc=$?
-  set -e
+  "$@" >"$log" 2>&1 || rc=$?
   grep -E '^\[ledger\]|^test |panicked' "$log" >&2 || true
   line=$(grep -E '^test result:' "$log" | tail -n 1 || true)
   p=$(echo "$line" | grep -Eo '[0-9]+ passed' | awk '{print $1}')
@@ -86,5 +86,4 @@ if [ -n "$PGDATA_DIR" ]; then
   run_suite "$OUT/cargo-stall.log" env MSSTORE_TEST_PG_STALL_DATADIR="$PGDATA_DIR/data" \
     cargo test -p msstore --test it ledger_pg::pg_stalled -- --nocapture
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

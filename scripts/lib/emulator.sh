@@ -1,6 +1,6 @@
-# Sourced by the C, C++ and C# suites: a fresh emulator per test run, on 127.0.0.1 only, that
-# cannot outlive the script (its stdin is fd 7; closing it, or the script exiting, stops it; it
-# also stops itself after MAX_SECONDS).
+# Sourced by the C, C++, C# and package suites, after scripts/lib.sh: a fresh emulator per test
+# run, on 127.0.0.1 only, that cannot outlive the script (its stdin is fd 7; closing it, or the
+# script exiting, stops it; it also stops itself after MAX_SECONDS).
 
 # start_emulator [MAX_SECONDS]: sets EMU_PID and EMU_SEED (the emulator's JSON line); returns 1,
 # after printing the emulator's stderr, when it did not start.
@@ -31,6 +31,24 @@ start_emulator() {
 stop_emulator() {
   exec 7>&-
   wait "$EMU_PID" 2>/dev/null || true
+}
+
+# run_on_emulator NAME SECONDS CMD...: `suite NAME CMD...` (scripts/lib.sh) against a fresh
+# emulator, CMD and the emulator both bounded by SECONDS. A CMD that was not built is a failure.
+run_on_emulator() {
+  local name=$1 seconds=$2
+  shift 2
+  if ! have "$1"; then
+    fail "$name: not built"
+    return
+  fi
+  if ! start_emulator "$seconds"; then
+    fail "$name: the emulator did not start"
+    return
+  fi
+  note "running $name"
+  suite "$name" env MSSTORE_EMU_SEED="$EMU_SEED" timeout "$seconds" "$@"
+  stop_emulator
 }
 
 trap 'exec 7>&- 2>/dev/null || true' EXIT
