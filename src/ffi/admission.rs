@@ -501,6 +501,17 @@ mod tests {
         cancel_timeout_and_free(msstore_completion_mode::MSSTORE_COMPLETION_IMMEDIATE);
     }
 
+    /// What every waiting op holds besides its request, printed and bounded, so that a field
+    /// added to `Op` or a fatter queue entry shows here (issue 14 §4: <= 300 bytes a waiting op).
+    #[test]
+    fn waiting_record_sizes() {
+        let op = std::mem::size_of::<super::Op>();
+        let entry = std::mem::size_of::<Option<super::Waiting>>();
+        println!("bytes: Op {op} (+16 Arc counts), queue entry {entry}");
+        assert!(op <= 104, "Op is {op} bytes");
+        assert_eq!(entry, 16, "a queue entry is one fat pointer");
+    }
+
     /// The queue's FIFO: sequence numbers stay valid across pops and removals, tombstones
     /// never linger at the ends, and a drained burst gives its capacity back.
     #[test]
