@@ -271,7 +271,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         if rss_ok {
             String::new()
         } else {
-            " (bound: the 512 open connections of the running operations, each with hyper's and the socket's buffers, plus the callers' own keys)".to_string()
+            " (bound: the 512 running operations' connections, ~41 KB each in hyper's buffers and channel and the request futures, plus the callers' own keys; see below)".to_string()
         }
     )];
     for (how, h) in [("without `out_op`", heap), ("with `out_op`", heap_out_op)] {
