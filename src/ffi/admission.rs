@@ -3,9 +3,10 @@
 //! A burst of operations far beyond what the per-host connection cap can send at once used to
 //! spawn a task per operation at once, each holding its boxed future until a connection slot
 //! freed. Here only `limit` operations run at a time; the others wait as a small deferred-start
-//! record: the operation object (the completion target), its deadline, and the closure that
-//! builds its future (holding the request in its compact form: one copy of the key, the ids
-//! packed; see `PendingQuery` in `ops`). The record is started when a running operation ends.
+//! record: the operation object (the completion target) and the closure that builds its future
+//! (holding the request in its compact form: one copy of the key, the ids packed; see
+//! `PendingQuery` in `ops`) and its deadline, in one allocation. The record is started when a
+//! running operation ends.
 //!
 //! Exactly-once still holds: a waiting operation is completed by the reaper when its deadline
 //! passes (TIMEOUT), by `msstore_op_cancel` (CANCELED) or by shutdown (SHUTTING_DOWN, through
@@ -17,7 +18,7 @@ use super::completion::{lock, Op};
 use super::types::msstore_result;
 use crate::Client;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
@@ -27,21 +28,104 @@ use std::time::Instant;
 /// fetch, a retry's back-off) is short beside its round trip, so the slots stay busy.
 const RUNNING_PER_CONNECTION: usize = 1;
 
-/// Starts a waiting operation's task with the client and the slot it inherits.
-type Begin = Box<dyn FnOnce(Client, Slot) + Send>;
+/// Queue capacity kept once the queue drains: a burst's capacity is given back, a steady
+/// trickle does not reallocate.
+const KEEP_CAPACITY: usize = 64;
 
-struct Waiting {
+/// A waiting operation's deferred start: the op and what starts its task. One allocation per
+/// waiting op (the op is not held a second time beside the closure).
+trait Deferred: Send {
+    fn op(&self) -> &Arc<Op>;
+    /// Starts the task with the client and the slot it inherits.
+    fn begin(self: Box<Self>, client: Client, slot: Slot);
+}
+
+struct Later<F> {
     op: Arc<Op>,
-    begin: Begin,
+    begin: F,
+}
+
+impl<F> Deferred for Later<F>
+where
+    F: FnOnce(Arc<Op>, Client, Slot, bool) + Send,
+{
+    fn op(&self) -> &Arc<Op> {
+        &self.op
+    }
+
+    fn begin(self: Box<Self>, client: Client, slot: Slot) {
+        let Later { op, begin } = *self;
+        begin(op, client, slot, false)
+    }
+}
+
+type Waiting = Box<dyn Deferred>;
+
+/// Waiting operations in arrival order. An op keeps its sequence number (`Op::set_waiting`);
+/// its entry is `entries[seq - head]`, so a cancel or a deadline takes it out in O(1) and
+/// leaves a tombstone (`None`, 16 bytes) that the front skips. A tombstone never sits at the
+/// front, so an empty `entries` means nothing waits; sequence numbers are never reused (a
+/// stale deadline entry cannot reach a later op).
+#[derive(Default)]
+struct Fifo {
+    entries: VecDeque<Option<Waiting>>,
+    /// Sequence number of `entries[0]`.
+    head: u64,
+}
+
+impl Fifo {
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn push(&mut self, w: Waiting) -> u64 {
+        let seq = self.head + self.entries.len() as u64;
+        self.entries.push_back(Some(w));
+        seq
+    }
+
+    fn pop(&mut self) -> Option<Waiting> {
+        let w = self.entries.pop_front()?;
+        self.head += 1;
+        self.trim();
+        w
+    }
+
+    fn remove(&mut self, seq: u64) -> Option<Waiting> {
+        let i = usize::try_from(seq.checked_sub(self.head)?).ok()?;
+        let w = self.entries.get_mut(i)?.take();
+        self.trim();
+        w
+    }
+
+    /// Drops tombstones at the front; gives a drained burst's capacity back.
+    fn trim(&mut self) {
+        while matches!(self.entries.front(), Some(None)) {
+            self.entries.pop_front();
+            self.head += 1;
+        }
+        if self.entries.is_empty() && self.entries.capacity() > KEEP_CAPACITY {
+            self.entries.shrink_to(KEEP_CAPACITY);
+        }
+    }
+
+    fn take_all(&mut self) -> Vec<Waiting> {
+        std::mem::take(&mut self.entries)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.iter().filter(|e| e.is_some()).count()
+    }
 }
 
 #[derive(Default)]
 struct Queue {
     running: usize,
-    next_seq: u64,
-    /// FIFO by arrival (sequence number). Each op also keeps its own sequence number
-    /// (`Op::set_waiting`), for cancel, so no second index is needed.
-    waiting: BTreeMap<u64, Waiting>,
+    waiting: Fifo,
     /// Deadlines of waiting ops (entries of ops that left the queue are skipped when popped).
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     reaper_running: bool,
@@ -82,30 +166,26 @@ impl Admission {
     pub(crate) fn admit<F>(
         &self,
         owner: &Arc<ClientObj>,
-        op: &Arc<Op>,
+        op: Arc<Op>,
         deadline: Option<Instant>,
         client: Client,
         begin: F,
     ) where
-        F: FnOnce(Client, Slot, bool) + Send + 'static,
+        F: FnOnce(Arc<Op>, Client, Slot, bool) + Send + 'static,
     {
         let mut q = lock(&self.queue);
         if q.running < self.limit && q.waiting.is_empty() {
             q.running += 1;
             drop(q);
-            begin(client, Slot::of(owner), true);
+            begin(op, client, Slot::of(owner), true);
             return;
         }
         drop(client);
-        let seq = q.next_seq;
-        q.next_seq += 1;
-        q.waiting.insert(
-            seq,
-            Waiting {
-                op: op.clone(),
-                begin: Box::new(move |c, slot| begin(c, slot, false)),
-            },
-        );
+        let w: Waiting = Box::new(Later {
+            op: op.clone(),
+            begin,
+        });
+        let seq = q.waiting.push(w);
         op.set_waiting(Some(seq));
         if let Some(d) = deadline {
             q.deadlines.push(Reverse((d, seq)));
@@ -122,14 +202,10 @@ impl Admission {
         loop {
             let next = {
                 let mut q = lock(&self.queue);
-                let next = if q.closed {
-                    None
-                } else {
-                    q.waiting.pop_first().map(|(_, w)| w)
-                };
+                let next = if q.closed { None } else { q.waiting.pop() };
                 match next {
                     Some(w) => {
-                        w.op.set_waiting(None);
+                        w.op().set_waiting(None);
                         w
                     }
                     None => {
@@ -138,15 +214,15 @@ impl Admission {
                     }
                 }
             };
-            if next.op.code().is_some() {
+            if next.op().code().is_some() {
                 continue; // completed while waiting (shutdown); never started
             }
             let client = lock(&owner.state).client.clone();
             match client {
-                Some(c) => return (next.begin)(c, Slot::of(owner)),
+                Some(c) => return next.begin(c, Slot::of(owner)),
                 None => {
                     let _rt = self.runtime.enter();
-                    finish(&next.op, msstore_result::MSSTORE_E_SHUTTING_DOWN);
+                    finish(next.op(), msstore_result::MSSTORE_E_SHUTTING_DOWN);
                 }
             }
         }
@@ -160,7 +236,7 @@ impl Admission {
         let waiting = {
             let mut q = lock(&self.queue);
             // Read under the queue's lock: set and cleared only with it held.
-            let w = op.waiting_seq().and_then(|seq| q.waiting.remove(&seq));
+            let w = op.waiting_seq().and_then(|seq| q.waiting.remove(seq));
             op.set_waiting(None);
             w
         };
@@ -176,7 +252,7 @@ impl Admission {
             let mut q = lock(&self.queue);
             q.closed = true;
             q.deadlines.clear();
-            std::mem::take(&mut q.waiting).into_values().collect()
+            q.waiting.take_all()
         };
         drop(dropped);
     }
@@ -197,9 +273,9 @@ impl Admission {
                 return (expired, Some(d));
             }
             q.deadlines.pop();
-            if let Some(w) = q.waiting.remove(&seq) {
-                w.op.set_waiting(None);
-                expired.push(w.op);
+            if let Some(w) = q.waiting.remove(seq) {
+                w.op().set_waiting(None);
+                expired.push(w.op().clone());
             }
         }
         q.reaper_running = false;
@@ -422,6 +498,49 @@ mod tests {
     #[test]
     fn waiting_ops_complete_once_immediate() {
         cancel_timeout_and_free(msstore_completion_mode::MSSTORE_COMPLETION_IMMEDIATE);
+    }
+
+    /// What every waiting op holds besides its request, printed and bounded, so that a field
+    /// added to `Op` or a fatter queue entry shows here (issue 14 §4: <= 300 bytes a waiting op).
+    #[test]
+    fn waiting_record_sizes() {
+        let op = std::mem::size_of::<super::Op>();
+        let entry = std::mem::size_of::<Option<super::Waiting>>();
+        println!("bytes: Op {op} (+16 Arc counts), queue entry {entry}");
+        assert!(op <= 104, "Op is {op} bytes");
+        assert_eq!(entry, 16, "a queue entry is one fat pointer");
+    }
+
+    /// The queue's FIFO: sequence numbers stay valid across pops and removals, tombstones
+    /// never linger at the ends, and a drained burst gives its capacity back.
+    #[test]
+    fn fifo_keeps_order_and_finds_entries_by_sequence() {
+        struct Nothing;
+        impl super::Deferred for Nothing {
+            fn op(&self) -> &Arc<super::Op> {
+                unreachable!("not called by the queue")
+            }
+            fn begin(self: Box<Self>, _: crate::Client, _: super::Slot) {}
+        }
+        let mut f = super::Fifo::default();
+        let seqs: Vec<u64> = (0..5).map(|_| f.push(Box::new(Nothing))).collect();
+        assert_eq!(seqs, vec![0, 1, 2, 3, 4]);
+        assert!(f.remove(2).is_some());
+        assert!(f.remove(2).is_none(), "removed once");
+        assert_eq!(f.len(), 4);
+        assert!(f.pop().is_some() && f.pop().is_some());
+        // 2 is a tombstone: the front skips it, so 3 is next and the head moved past 2.
+        assert_eq!(f.head, 3);
+        assert!(f.remove(4).is_some());
+        assert!(f.remove(1).is_none() && f.remove(99).is_none());
+        assert_eq!(f.push(Box::new(Nothing)), 5, "4 is not reused");
+        assert!(f.remove(3).is_some());
+        assert!(f.pop().is_some() && f.pop().is_none() && f.is_empty());
+        for _ in 0..1000 {
+            f.push(Box::new(Nothing));
+        }
+        while f.pop().is_some() {}
+        assert!(f.entries.capacity() <= super::KEEP_CAPACITY.max(4));
     }
 
     #[test]

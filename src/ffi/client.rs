@@ -13,8 +13,10 @@ use super::types::{
 use crate::config::{ClientConfig, EntraVersion};
 use crate::error::Error;
 use crate::Client;
-use std::collections::{HashMap, VecDeque};
+use std::borrow::Borrow;
+use std::collections::{HashSet, VecDeque};
 use std::ffi::c_char;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +26,31 @@ pub(crate) struct ClientState {
     pub client: Option<Client>,
     pub shutting_down: bool,
     /// Operations whose callback has not returned yet.
-    pub ops: HashMap<usize, Arc<Op>>,
+    pub ops: HashSet<OpById>,
+}
+
+/// An operation in a client's table, found by its handle id (which it holds: no key beside it,
+/// 8 bytes a slot instead of 16).
+pub(crate) struct OpById(pub Arc<Op>);
+
+impl PartialEq for OpById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for OpById {}
+
+impl Hash for OpById {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.id_ref().hash(h)
+    }
+}
+
+impl Borrow<usize> for OpById {
+    fn borrow(&self) -> &usize {
+        self.0.id_ref()
+    }
 }
 
 pub(crate) struct ClientObj {
@@ -55,7 +81,7 @@ impl ClientObj {
             state: Mutex::new(ClientState {
                 client: Some(client),
                 shutting_down: false,
-                ops: HashMap::new(),
+                ops: HashSet::new(),
             }),
             queue: Mutex::new(VecDeque::new()),
             cv: Condvar::new(),
@@ -117,7 +143,7 @@ impl ClientObj {
         let pending: Vec<Arc<Op>> = {
             let mut st = lock(&self.state);
             st.shutting_down = true;
-            st.ops.values().cloned().collect()
+            st.ops.iter().map(|o| o.0.clone()).collect()
         };
         {
             let _q = lock(&self.queue);

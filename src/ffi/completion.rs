@@ -13,7 +13,7 @@
 //! return the result) and never with a library lock held, so it may call back into the library.
 
 use super::admission::Slot;
-use super::client::ClientObj;
+use super::client::{ClientObj, OpById};
 use super::error::{code_of, error_for_code, register_error};
 use super::handles;
 use super::handles::Handle;
@@ -30,8 +30,9 @@ use crate::Client;
 use std::cell::RefCell;
 use std::ffi::c_void;
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -75,8 +76,9 @@ pub(crate) fn callback_depth(client_key: usize) -> usize {
 
 struct OpState {
     code: Option<msstore_result>,
-    result: Option<usize>,
-    error: Option<usize>,
+    /// Until taken: the result's handle when `code` is OK, else the error's (one slot: an
+    /// operation has one or the other, and every waiting op carries the slot).
+    outcome: Option<NonZeroUsize>,
     /// The caller asked for the handle (out_op) and has not freed it.
     user_holds: bool,
     /// The callback has not returned yet (or not been called).
@@ -86,33 +88,52 @@ struct OpState {
     callback_thread: Option<ThreadId>,
     /// Threads blocked in `wait`: `complete` notifies only then (a notify is a system call).
     waiters: u32,
+    /// Set once the task is spawned: `msstore_op_cancel` and shutdown stop it through this.
+    abort: Option<tokio::task::AbortHandle>,
+    /// `msstore_op_cancel` stopped the running task: its future is dropped first, then the task
+    /// completes the op (see `CompletesWhenAborted`).
+    cancel_requested: bool,
+}
+
+impl OpState {
+    fn result(&self) -> Option<usize> {
+        self.outcome
+            .filter(|_| self.code == Some(msstore_result::MSSTORE_OK))
+            .map(NonZeroUsize::get)
+    }
+
+    fn error(&self) -> Option<usize> {
+        self.outcome
+            .filter(|_| self.code.is_some_and(|c| c != msstore_result::MSSTORE_OK))
+            .map(NonZeroUsize::get)
+    }
 }
 
 /// An operation. Registered as a handle while the caller holds it or its callback is pending.
+/// Every waiting operation holds one, so it is kept small: one outcome slot, the abort handle
+/// under the state's lock, no copy of the client's address (see `client_key`). The `Condvar`
+/// is a 4-byte futex word on Linux: no allocation until someone waits.
 pub(crate) struct Op {
-    id: AtomicUsize,
+    /// Its handle id, reserved at the start. Registered in the handle table when it is written
+    /// to `out_op`, else only for its callback (nobody else can name it; a waiting op started
+    /// without `out_op` then costs the table nothing).
+    id: usize,
     client: Weak<ClientObj>,
-    client_key: usize,
-    mode: Mode,
-    /// The handle was written to the caller's `out_op`; else only the callback sees it, lent.
-    handed_out: bool,
     cb: msstore_completion_cb,
     user_data: usize,
     st: Mutex<OpState>,
     cv: Condvar,
-    /// Set once the task is spawned: `msstore_op_cancel` and shutdown stop it through this.
-    abort: Mutex<Option<tokio::task::AbortHandle>>,
+    mode: Mode,
+    /// The handle was written to the caller's `out_op`; else only the callback sees it, lent.
+    handed_out: bool,
+    /// The operation's future was built and may have sent its request. Written only with `st`
+    /// held, so a start and an interruption never both decide on an op (see `try_begin`).
+    started: AtomicBool,
     /// Its sequence number in the admission queue while it waits there (`NOT_WAITING` else);
     /// changed only under the queue's lock.
     waiting_seq: AtomicU64,
     /// Set for a consume, grant or subscription change: the id to resend with.
     in_doubt: Option<Box<InDoubt>>,
-    /// The operation's future was built and may have sent its request. Written only with `st`
-    /// held, so a start and an interruption never both decide on an op (see `try_begin`).
-    started: AtomicBool,
-    /// `msstore_op_cancel` stopped the running task: its future is dropped first, then the task
-    /// completes the op (see `CompletesWhenAborted`).
-    cancel_requested: AtomicBool,
 }
 
 /// What `Op::cancel` found.
@@ -142,11 +163,22 @@ pub(crate) type Outcome = Result<Payload, (msstore_result, Error)>;
 
 impl Op {
     pub(crate) fn id(&self) -> usize {
-        self.id.load(Ordering::Acquire)
+        self.id
+    }
+
+    /// For the client's op table, keyed by it.
+    pub(crate) fn id_ref(&self) -> &usize {
+        &self.id
     }
 
     pub(crate) fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// The client's address, as `IN_CALLBACK` records it (the `Weak` points at it; it is
+    /// compared, never dereferenced).
+    fn client_key(&self) -> usize {
+        self.client.as_ptr() as usize
     }
 
     /// See `waiting_seq`: for `admission`, under its queue's lock.
@@ -180,13 +212,13 @@ impl Op {
             Ok(p) => {
                 let id = p.register();
                 handles::set_borrowed(id, true);
-                st.result = Some(id);
+                st.outcome = NonZeroUsize::new(id);
                 st.code = Some(msstore_result::MSSTORE_OK);
             }
             Err((code, e)) => {
                 let id = register_error(code, &e);
                 handles::set_borrowed(id, true);
-                st.error = Some(id);
+                st.outcome = NonZeroUsize::new(id);
                 st.code = Some(code);
             }
         }
@@ -228,11 +260,11 @@ impl Op {
     /// before the caller can see CANCELED and, say, reconcile that entry.
     pub(crate) fn cancel(self: &Arc<Self>) {
         let path = {
-            let st = lock(&self.st);
+            let mut st = lock(&self.st);
             if st.code.is_some() {
                 CancelPath::Done
             } else if self.started.load(Ordering::Acquire) {
-                self.cancel_requested.store(true, Ordering::SeqCst);
+                st.cancel_requested = true;
                 CancelPath::Running
             } else {
                 let outcome = Err(self.interruption(
@@ -253,7 +285,7 @@ impl Op {
     /// The task was dropped before it finished: complete it if `msstore_op_cancel` asked for
     /// that (shutdown and timeouts complete the op before they abort it).
     fn finish_after_abort(self: &Arc<Self>) {
-        if self.cancel_requested.load(Ordering::SeqCst) {
+        if lock(&self.st).cancel_requested {
             self.finish_from_task(Err(self.interruption(
                 msstore_result::MSSTORE_E_CANCELED,
                 "the operation was canceled",
@@ -290,7 +322,8 @@ impl Op {
 
     /// Stops the operation's task, if it was spawned (a no-op once it ended).
     pub(crate) fn abort_task(&self) {
-        if let Some(a) = lock(&self.abort).take() {
+        let abort = lock(&self.st).abort.take();
+        if let Some(a) = abort {
             a.abort();
         }
     }
@@ -362,7 +395,7 @@ impl Op {
         self.release_if_unheld(st);
         if let Some(c) = self.client.upgrade() {
             let mut st = lock(&c.state);
-            st.ops.remove(&self.id());
+            st.ops.remove(&self.id);
             // Only a shutdown waits on `cv`; a notify is a system call, so skip it otherwise.
             if st.shutting_down {
                 c.cv.notify_all();
@@ -400,10 +433,10 @@ impl Op {
         if st.user_holds || st.delivery_pending {
             return;
         }
-        let leftovers = [st.result.take(), st.error.take()];
+        let leftover = st.outcome.take();
         drop(st);
-        for id in leftovers.into_iter().flatten() {
-            handles::remove_any(id);
+        if let Some(id) = leftover {
+            handles::remove_any(id.get());
         }
         handles::remove_any(self.id());
     }
@@ -413,7 +446,11 @@ impl Op {
 pub(crate) fn deliver(op: &Arc<Op>) {
     let code = op.code().unwrap_or(msstore_result::MSSTORE_E_INTERNAL);
     if let Some(cb) = op.cb {
-        IN_CALLBACK.with(|s| s.borrow_mut().push(op.client_key));
+        if !op.handed_out {
+            // Lent to the callback: registered only now (see `Op::id`).
+            handles::insert::<msstore_op>(op.id(), op.clone());
+        }
+        IN_CALLBACK.with(|s| s.borrow_mut().push(op.client_key()));
         let user_data = op.user_data as *mut c_void;
         let handle = handles::ptr_of::<msstore_op>(op.id());
         lock(&op.st).callback_thread = Some(std::thread::current().id());
@@ -501,28 +538,26 @@ where
     let timeout = (timeout_ms != 0).then(|| Duration::from_millis(timeout_ms.into()));
 
     let op = Arc::new(Op {
-        id: AtomicUsize::new(0),
+        id: handles::reserve_id(),
         client: Arc::downgrade(&c),
-        client_key: Arc::as_ptr(&c) as usize,
-        mode,
-        handed_out: !out_op.is_null(),
         cb,
         user_data: user_data as usize,
         st: Mutex::new(OpState {
             code: None,
-            result: None,
-            error: None,
+            outcome: None,
             user_holds: !out_op.is_null(),
             delivery_pending: true,
             callback_thread: None,
             waiters: 0,
+            abort: None,
+            cancel_requested: false,
         }),
         cv: Condvar::new(),
-        abort: Mutex::new(None),
+        mode,
+        handed_out: !out_op.is_null(),
+        started: AtomicBool::new(false),
         waiting_seq: AtomicU64::new(NOT_WAITING),
         in_doubt: in_doubt.map(Box::new),
-        started: AtomicBool::new(false),
-        cancel_requested: AtomicBool::new(false),
     });
     let client = {
         let mut st = lock(&c.state);
@@ -530,9 +565,10 @@ where
             (Some(cl), false) => cl.clone(),
             _ => return Err(msstore_result::MSSTORE_E_SHUTTING_DOWN),
         };
-        let id = handles::id_of(handles::register_arc::<msstore_op>(op.clone()));
-        op.id.store(id, Ordering::Release);
-        st.ops.insert(id, op.clone());
+        if !out_op.is_null() {
+            handles::insert::<msstore_op>(op.id(), op.clone());
+        }
+        st.ops.insert(OpById(op.clone()));
         client
     };
     if !out_op.is_null() {
@@ -542,11 +578,13 @@ where
     // Beyond the running limit the op waits as a deferred start (see `admission`); its
     // deadline counts from now, the wait included.
     let deadline = timeout.map(|t| Instant::now() + t);
-    let task_op = op.clone();
-    c.admission
-        .admit(&c, &op, deadline, client, move |client, slot, inline| {
-            launch(task_op, client, make, deadline, slot, inline)
-        });
+    c.admission.admit(
+        &c,
+        op.clone(),
+        deadline,
+        client,
+        move |op, client, slot, inline| launch(op, client, make, deadline, slot, inline),
+    );
 
     if mode == Mode::Blocking {
         // The task enforces `timeout`; the extra grace only matters if the runtime is wedged.
@@ -626,10 +664,13 @@ fn launch<Fut>(
     drop(inline_client);
     if first.is_pending() {
         let jh = handle.spawn(task);
-        *lock(&op.abort) = Some(jh.abort_handle());
-        if op.code().is_some() || op.cancel_requested.load(Ordering::SeqCst) {
-            // Shutdown or cancel won before the abort handle was stored: stop the task now.
-            op.abort_task();
+        let mut st = lock(&op.st);
+        if st.code.is_some() || st.cancel_requested {
+            // Shutdown or cancel won before the abort handle could be stored: stop it now.
+            drop(st);
+            jh.abort();
+        } else {
+            st.abort = Some(jh.abort_handle());
         }
     }
 }
@@ -731,9 +772,9 @@ pub(crate) fn take_result<H: Handle>(op: *const msstore_op) -> Result<*mut H, ms
     if st.code.is_none() {
         return Err(msstore_result::MSSTORE_E_PENDING);
     }
-    match st.result {
+    match st.result() {
         Some(id) if handles::holds::<H>(id) => {
-            st.result = None;
+            st.outcome = None;
             handles::set_borrowed(id, false);
             Ok(handles::ptr_of(id))
         }
@@ -760,7 +801,8 @@ pub unsafe extern "C" fn msstore_op_take_error(
         if st.code.is_none() {
             return Err(msstore_result::MSSTORE_E_PENDING);
         }
-        let id = st.error.take().ok_or(msstore_result::MSSTORE_E_NO_RESULT)?;
+        let id = st.error().ok_or(msstore_result::MSSTORE_E_NO_RESULT)?;
+        st.outcome = None;
         handles::set_borrowed(id, false);
         drop(st);
         // SAFETY: non-null; the caller promises it is writable.
@@ -777,7 +819,7 @@ pub unsafe extern "C" fn msstore_op_take_error(
 pub extern "C" fn msstore_op_error(op: *const msstore_op) -> *const msstore_error {
     boundary!({
         let o = caller_op(op)?;
-        let error = lock(&o.st).error;
+        let error = lock(&o.st).error();
         Ok(error.map_or(std::ptr::null(), |id| {
             handles::ptr_of::<msstore_error>(id).cast_const()
         }))

@@ -124,6 +124,29 @@ impl CClient {
 
     /// Starts an entitlement query; `user_data` comes back to `cb` untouched.
     pub fn query(&self, q: &CQuery, cb: msstore_completion_cb, user_data: usize) -> msstore_result {
+        self.query_to(q, cb, user_data, std::ptr::null_mut())
+    }
+
+    /// `query`, also writing the operation handle to `out_op` (as the C# and C++ wrappers do):
+    /// the handle is the caller's until `msstore_op_free`.
+    pub fn query_held(
+        &self,
+        q: &CQuery,
+        cb: msstore_completion_cb,
+        user_data: usize,
+    ) -> (msstore_result, *mut msstore_op) {
+        let mut op = std::ptr::null_mut();
+        let code = self.query_to(q, cb, user_data, &mut op);
+        (code, op)
+    }
+
+    fn query_to(
+        &self,
+        q: &CQuery,
+        cb: msstore_completion_cb,
+        user_data: usize,
+        out_op: *mut *mut msstore_op,
+    ) -> msstore_result {
         let opts = msstore_query_options {
             struct_size: std::mem::size_of::<msstore_query_options>() as u32,
             api_version: 9,
@@ -139,7 +162,7 @@ impl CClient {
             sbx: std::ptr::null(),
         };
         // SAFETY: `opts` points into `q`, whose strings are NUL-terminated and live for the
-        // call (the library copies them); `call` and `out_op` are NULL.
+        // call (the library copies them); `call` is NULL, `out_op` NULL or writable.
         unsafe {
             msstore_client_query_entitlements(
                 self.raw,
@@ -147,7 +170,7 @@ impl CClient {
                 std::ptr::null(),
                 cb,
                 user_data as *mut c_void,
-                std::ptr::null_mut(),
+                out_op,
             )
         }
     }

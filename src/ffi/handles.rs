@@ -116,8 +116,24 @@ pub(crate) fn register_arc<H: Handle>(value: Arc<H::Obj>) -> *mut H {
 
 /// Registers an object of any type (an operation's result, typed when it is taken).
 pub(crate) fn register_any(value: Obj) -> usize {
+    let id = reserve_id();
+    insert_any(id, value);
+    id
+}
+
+/// A new handle id, registered later with `insert` (an operation's id is fixed at its start,
+/// but it is looked up only once handed to C).
+pub(crate) fn reserve_id() -> usize {
     fork::watch();
-    let id = NEXT.fetch_add(16, Ordering::Relaxed);
+    NEXT.fetch_add(16, Ordering::Relaxed)
+}
+
+/// Registers `value` under an id from `reserve_id`.
+pub(crate) fn insert<H: Handle>(id: usize, value: Arc<H::Obj>) {
+    insert_any(id, value);
+}
+
+fn insert_any(id: usize, value: Obj) {
     shard(id).insert(
         id,
         Entry {
@@ -125,7 +141,6 @@ pub(crate) fn register_any(value: Obj) -> usize {
             borrowed: false,
         },
     );
-    id
 }
 
 /// Marks a live handle as owned by another object (`true`: its `_free` is refused) or hands it

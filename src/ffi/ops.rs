@@ -177,14 +177,14 @@ pub unsafe extern "C" fn msstore_client_query_entitlements(
             extras: QueryExtras::boxed(token, validity, sbx),
             max_page_size: q.max_page_size,
             exclude_duplicates: q.include_duplicates == 0,
+            single_page: q.single_page != 0,
         };
-        let single = q.single_page != 0;
         macro_rules! run {
             ($build:ident, $page:ident, $all:ident) => {{
                 // SAFETY: forwarded contract.
                 unsafe {
                     start(client, call, cb, user_data, out_op, move |c| {
-                        let r = pending.$build();
+                        let (r, single) = (pending.$build(), pending.single_page);
                         async move {
                             let obj = if single {
                                 EntitlementsObj::from_page(c.$page(r).await?)
@@ -216,6 +216,8 @@ struct PendingQuery {
     /// 0: the request type's default.
     max_page_size: u32,
     exclude_duplicates: bool,
+    /// Here rather than beside it in the closure: it fits in this struct's padding.
+    single_page: bool,
 }
 
 /// A query's optional strings.

@@ -1,90 +1,97 @@
-//! A query's product (and SKU) ids as a waiting operation holds them: one text buffer and one
-//! list of end offsets, instead of a `Vec<ProductSkuId>` with two `String`s per product.
+//! A query's product (and SKU) ids as a waiting operation holds them: one byte buffer, each
+//! field ended by a NUL, instead of a `Vec<ProductSkuId>` with two `String`s per product.
 //!
-//! Ten 12-character ids cost ~830 heap bytes as `ProductSkuId`s and ~180 here; the request
-//! types are built from this when the operation starts (see `admission`), so only running
-//! operations pay for them.
+//! The ids come from C strings, so none contains a NUL: the terminator needs no offsets list.
+//! An absent SKU (a NULL entry of `sku_ids`) is the single byte 0xFF, which no UTF-8 text
+//! contains, so it stays apart from an empty SKU. Ten 12-character ids cost ~830 heap bytes as
+//! `ProductSkuId`s and 130 here; the request types are built from this when the operation
+//! starts (see `admission`), so only running operations pay for them.
 
 use crate::collections::ProductSkuId;
 
-/// End offset marking an absent SKU (a NULL entry of `sku_ids`): ids are at most 64 KiB each
-/// and 1000 at most, so a real end never reaches it.
-const NO_SKU: u32 = u32::MAX;
+const END: u8 = 0;
+/// Marks an absent SKU (never a byte of UTF-8 text).
+const NO_SKU: u8 = 0xFF;
 
 /// Product ids (and, when the caller passed `sku_ids`, one optional SKU per product), packed.
 #[derive(Default)]
 pub(crate) struct PackedProducts {
-    /// Every id and SKU, concatenated in order.
-    text: Box<str>,
-    /// End of each field in `text`: one per product, or two (id, SKU) when `with_skus`.
-    ends: Box<[u32]>,
+    /// Per product: the id and NUL, then (`with_skus`) the SKU and NUL, or `NO_SKU`.
+    bytes: Box<[u8]>,
     with_skus: bool,
 }
 
 impl PackedProducts {
     /// Packs `(id, sku)` pairs; `with_skus` is whether the caller passed a SKU array at all.
+    /// The texts hold no NUL (they were C strings).
     pub(crate) fn pack(items: &[(&str, Option<&str>)], with_skus: bool) -> PackedProducts {
-        let per = if with_skus { 2 } else { 1 };
-        let mut text = String::new();
-        text.reserve_exact(
-            items
-                .iter()
-                .map(|(i, s)| i.len() + s.map_or(0, str::len))
-                .sum(),
-        );
-        let mut ends = Vec::with_capacity(items.len() * per);
+        let len = items
+            .iter()
+            .map(|(i, s)| {
+                i.len()
+                    + 1
+                    + if with_skus {
+                        s.map_or(1, |s| s.len() + 1)
+                    } else {
+                        0
+                    }
+            })
+            .sum();
+        let mut bytes = Vec::with_capacity(len);
         for &(id, sku) in items {
-            text.push_str(id);
-            ends.push(end(&text));
+            bytes.extend_from_slice(id.as_bytes());
+            bytes.push(END);
             if with_skus {
                 match sku {
                     Some(s) => {
-                        text.push_str(s);
-                        ends.push(end(&text));
+                        bytes.extend_from_slice(s.as_bytes());
+                        bytes.push(END);
                     }
-                    None => ends.push(NO_SKU),
+                    None => bytes.push(NO_SKU),
                 }
             }
         }
         PackedProducts {
-            text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            bytes: bytes.into_boxed_slice(),
             with_skus,
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.bytes.is_empty()
     }
 
     /// The products as the request types take them.
     pub(crate) fn unpack(&self) -> Vec<ProductSkuId> {
-        let per = if self.with_skus { 2 } else { 1 };
-        let mut start = 0usize;
-        let mut field = |e: u32| -> Option<&str> {
-            if e == NO_SKU {
-                return None;
-            }
-            let s = &self.text[start..e as usize];
-            start = e as usize;
-            Some(s)
-        };
-        self.ends
-            .chunks(per)
-            .map(|c| {
-                let id = field(c[0]).unwrap_or_default();
-                match c.get(1).and_then(|&e| field(e)) {
-                    Some(sku) => ProductSkuId::with_sku(id, sku),
-                    None => ProductSkuId::product(id),
-                }
-            })
-            .collect()
+        let mut rest: &[u8] = &self.bytes;
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let id = field(&mut rest).unwrap_or_default();
+            let sku = if self.with_skus {
+                field(&mut rest)
+            } else {
+                None
+            };
+            out.push(match sku {
+                Some(sku) => ProductSkuId::with_sku(id, sku),
+                None => ProductSkuId::product(id),
+            });
+        }
+        out
     }
 }
 
-/// `text.len()` as an end offset (bounded by 1000 products of 64 KiB ids and SKUs each).
-fn end(text: &str) -> u32 {
-    u32::try_from(text.len()).unwrap_or(NO_SKU - 1)
+/// The next field of `rest` (`None`: an absent SKU), moving `rest` past it.
+fn field<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+    if rest.first() == Some(&NO_SKU) {
+        *rest = &rest[1..];
+        return None;
+    }
+    let n = rest.iter().position(|&b| b == END).unwrap_or(rest.len());
+    let (text, tail) = rest.split_at(n);
+    *rest = tail.get(1..).unwrap_or_default();
+    // Packed from `&str`s, so always UTF-8.
+    Some(std::str::from_utf8(text).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -102,6 +109,11 @@ mod tests {
                 ProductSkuId::product("9P"),
             ]
         );
+        assert_eq!(
+            p.bytes.len(),
+            12 + 1 + 1 + 2 + 1,
+            "one NUL per id, no offsets"
+        );
     }
 
     #[test]
@@ -111,6 +123,7 @@ mod tests {
             ("b", None),
             ("c", Some("")),
             ("", None),
+            ("é", Some("ü")),
         ];
         let p = PackedProducts::pack(&items, true);
         assert_eq!(
@@ -120,6 +133,7 @@ mod tests {
                 ProductSkuId::product("b"),
                 ProductSkuId::with_sku("c", ""),
                 ProductSkuId::product(""),
+                ProductSkuId::with_sku("é", "ü"),
             ]
         );
     }
@@ -129,5 +143,6 @@ mod tests {
         let p = PackedProducts::pack(&[], true);
         assert!(p.is_empty());
         assert!(p.unpack().is_empty());
+        assert!(!PackedProducts::pack(&[("", None)], false).is_empty());
     }
 }
