@@ -18,6 +18,7 @@ use super::error::{code_of, error_for_code, register_error};
 use super::handles;
 use super::handles::Handle;
 use super::panic::{boundary, CatchUnwind};
+use super::parked::{ParkedTask, Task};
 use super::results::Payload;
 use super::strings::{non_null, read_versioned, write_out};
 use super::types::{
@@ -99,8 +100,8 @@ pub(crate) struct Op {
     user_data: usize,
     st: Mutex<OpState>,
     cv: Condvar,
-    /// Set once the task is spawned: `msstore_op_cancel` and shutdown stop it through this.
-    abort: Mutex<Option<tokio::task::AbortHandle>>,
+    /// Set once the task is built: `msstore_op_cancel` and shutdown stop it through this.
+    abort: Mutex<Option<Arc<ParkedTask>>>,
     /// Its sequence number in the admission queue while it waits there (`NOT_WAITING` else);
     /// changed only under the queue's lock.
     waiting_seq: AtomicU64,
@@ -204,10 +205,11 @@ impl Op {
         won
     }
 
-    /// Stops the operation's task, if it was spawned (a no-op once it ended).
+    /// Stops the operation's task, if it was built (a no-op once it ended).
     pub(crate) fn abort_task(&self) {
-        if let Some(a) = lock(&self.abort).take() {
-            a.abort();
+        let task = lock(&self.abort).take();
+        if let Some(t) = task {
+            t.stop();
         }
     }
 
@@ -331,17 +333,6 @@ pub(crate) fn deliver(op: &Arc<Op>) {
         });
     }
     op.delivery_done();
-}
-
-/// A waker that wakes nothing: the inline first poll has no task to wake (see `start`).
-/// (`Waker::noop` needs Rust 1.85; this crate supports 1.82.)
-fn noop_waker() -> std::task::Waker {
-    use std::task::{RawWaker, RawWakerVTable, Waker};
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
-    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
-    // SAFETY: every vtable function ignores the (null) data pointer, and clone returns a waker
-    // with the same vtable, so the RawWaker contract holds trivially.
-    unsafe { Waker::from_raw(RAW) }
 }
 
 async fn sleep_opt(t: Option<Duration>) {
@@ -486,7 +477,7 @@ fn launch<Fut>(
     let fut = make(client);
     let task_op = op.clone();
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    let mut task = Box::pin(async move {
+    let task: Task = Box::pin(async move {
         let body = CatchUnwind(Box::pin(fut));
         let outcome: Outcome = tokio::select! {
             r = body => match r {
@@ -505,29 +496,27 @@ fn launch<Fut>(
         task_op.finish_from_task(outcome);
         drop(slot);
     });
+    // Stored before it runs: a cancel or shutdown from now on stops it wherever it is.
+    let run = ParkedTask::new(handle.clone());
+    *lock(&op.abort) = Some(run.clone());
     // The first step runs here, on the caller's thread (in the runtime's context): an operation
     // whose result is at hand (a cached token, a decode) completes without a runtime thread
     // being woken, which is most of a round trip's cost. Operation futures never block (store
     // work goes to `spawn_blocking`), so this costs the caller only the step's CPU time.
     // Completion is still never inline: the result is queued (QUEUED) or handed to a library
-    // thread (IMMEDIATE) by `finish_from_task`. A pending operation continues on the runtime;
-    // its wakers are re-registered at its next poll there, as every tokio resource does.
-    let first = if inline {
+    // thread (IMMEDIATE) by `finish_from_task`. A pending operation is parked off the runtime
+    // and spawned when it is woken (see `parked`).
+    if inline {
         let _rt = handle.enter();
         let _on_client = inline_client.enter_inline();
-        task.as_mut()
-            .poll(&mut std::task::Context::from_waker(&noop_waker()))
+        run.first_step(task);
     } else {
-        std::task::Poll::Pending
-    };
+        run.start_spawned(task);
+    }
     drop(inline_client);
-    if first.is_pending() {
-        let jh = handle.spawn(task);
-        *lock(&op.abort) = Some(jh.abort_handle());
-        if op.code().is_some() {
-            // Shutdown or cancel won before the abort handle was stored: stop the task now.
-            op.abort_task();
-        }
+    if op.code().is_some() {
+        // Shutdown or cancel won before the task was stored: stop it now.
+        op.abort_task();
     }
 }
 

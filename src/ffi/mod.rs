@@ -51,6 +51,7 @@ pub mod ledger;
 pub mod log;
 pub mod ops;
 mod packed;
+mod parked;
 pub mod panic;
 pub mod results;
 pub mod strings;
