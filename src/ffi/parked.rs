@@ -19,7 +19,9 @@ pub(crate) type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 enum State {
     /// Its first step runs on the caller's thread; `woken`: a waker fired meanwhile.
-    Polling { woken: bool },
+    Polling {
+        woken: bool,
+    },
     /// Pending, off the runtime, until woken.
     Parked(Task),
     /// Woken: being handed to the runtime.

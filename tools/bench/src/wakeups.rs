@@ -11,8 +11,8 @@
 
 use crate::args::Args;
 use crate::load::Window;
-use crate::runner::{run_child_json, Scratch};
 use crate::realistic::verdict::Spread;
+use crate::runner::{run_child_json, Scratch};
 use crate::variants::Variant;
 use crate::workload::{Workload, World};
 use msstore_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule};
@@ -266,14 +266,7 @@ fn row(variant: &str, c: &str, runs: &[CellReport]) -> String {
         .groups
         .iter()
         .filter(|g| g.voluntary > 0)
-        .map(|g| {
-            format!(
-                "{} x{}: {:.2}",
-                g.name,
-                g.threads,
-                mid.per_op(g.voluntary)
-            )
-        })
+        .map(|g| format!("{} x{}: {:.2}", g.name, g.threads, mid.per_op(g.voluntary)))
         .collect();
     format!(
         "| {variant} | {c} | {} | {} | {} | {} | {} | {} | {} |",

@@ -95,10 +95,7 @@ impl Ctx {
     fn wait_all_stopped(&self) {
         let mut n = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
         while *n < self.slots.len() {
-            n = self
-                .all_stopped
-                .wait(n)
-                .unwrap_or_else(|p| p.into_inner());
+            n = self.all_stopped.wait(n).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -130,8 +127,7 @@ pub fn run(
     window: Window,
 ) -> Result<Summary, String> {
     let err = |what: &'static str| move |c: msstore_result| format!("{what}: {c:?}");
-    let client = CClient::new(&config(world, mode))
-    .map_err(err("msstore_client_new"))?;
+    let client = CClient::new(&config(world, mode)).map_err(err("msstore_client_new"))?;
     let queries = match w {
         Workload::Query500 => (0..5u64)
             .map(|c| query_of(world, w, c))
