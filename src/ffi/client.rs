@@ -97,11 +97,18 @@ impl ClientObj {
     /// Queues a completed QUEUED operation for `msstore_client_poll`, waking `wait_ready`.
     pub(crate) fn push_completion(&self, op: Arc<Op>) {
         let mut q = lock(&self.queue);
+        // A waiter sleeps only on an empty queue, and `notify_all` wakes every one: when the
+        // queue already held a completion, its push woke them and they have not polled yet, so
+        // the completions that arrive meanwhile share that one wake-up (no system call each).
+        let wake = q.is_empty() && self.queue_waiters.load(Ordering::Relaxed) > 0;
         q.push_back(op);
-        if self.queue_waiters.load(Ordering::Relaxed) > 0 {
+        // Notified after the unlock (decided under it, so no waiter is missed): a waiter woken
+        // while this thread still held the lock went back to sleep on the mutex, a second
+        // wake-up per completion.
+        drop(q);
+        if wake {
             self.queue_cv.notify_all();
         }
-        drop(q);
         // A shutdown in progress delivers what is queued (it waits on `cv`, 20 ms at most).
         if self.closing.load(Ordering::Acquire) {
             self.cv.notify_all();

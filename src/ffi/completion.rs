@@ -18,6 +18,7 @@ use super::error::{code_of, error_for_code, register_error};
 use super::handles;
 use super::handles::Handle;
 use super::panic::{boundary, CatchUnwind};
+use super::parked::{ParkedTask, Task};
 use super::results::Payload;
 use super::strings::{non_null, read_versioned, write_out};
 use super::types::{
@@ -89,7 +90,7 @@ struct OpState {
     /// Threads blocked in `wait`: `complete` notifies only then (a notify is a system call).
     waiters: u32,
     /// Set once the task is spawned: `msstore_op_cancel` and shutdown stop it through this.
-    abort: Option<tokio::task::AbortHandle>,
+    abort: Option<Arc<ParkedTask>>,
     /// `msstore_op_cancel` stopped the running task: its future is dropped first, then the task
     /// completes the op (see `CompletesWhenAborted`).
     cancel_requested: bool,
@@ -320,11 +321,11 @@ impl Op {
         won
     }
 
-    /// Stops the operation's task, if it was spawned (a no-op once it ended).
+    /// Stops the operation's task, if it was built (a no-op once it ended).
     pub(crate) fn abort_task(&self) {
-        let abort = lock(&self.st).abort.take();
-        if let Some(a) = abort {
-            a.abort();
+        let task = lock(&self.st).abort.take();
+        if let Some(t) = task {
+            t.stop();
         }
     }
 
@@ -465,17 +466,6 @@ pub(crate) fn deliver(op: &Arc<Op>) {
         });
     }
     op.delivery_done();
-}
-
-/// A waker that wakes nothing: the inline first poll has no task to wake (see `start`).
-/// (`Waker::noop` needs Rust 1.85; this crate supports 1.82.)
-fn noop_waker() -> std::task::Waker {
-    use std::task::{RawWaker, RawWakerVTable, Waker};
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
-    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
-    // SAFETY: every vtable function ignores the (null) data pointer, and clone returns a waker
-    // with the same vtable, so the RawWaker contract holds trivially.
-    unsafe { Waker::from_raw(RAW) }
 }
 
 async fn sleep_opt(t: Option<Duration>) {
@@ -643,47 +633,51 @@ fn launch<Fut>(
         task_op.finish_from_task(outcome);
         drop(slot);
     });
-    let mut task = CompletesWhenAborted {
+    // Aborted (cancel), it drops the future first and then completes the op.
+    let task: Task = Box::pin(CompletesWhenAborted {
         op: op.clone(),
         task: Some(task),
+    });
+    // Stored before it runs: a cancel or shutdown from now on stops it wherever it is.
+    let run = ParkedTask::new(handle.clone());
+    let stopped = {
+        let mut st = lock(&op.st);
+        st.abort = Some(run.clone());
+        st.code.is_some() || st.cancel_requested
     };
+    if stopped {
+        // Shutdown or cancel came between `try_begin` and here: never polled, so never sent.
+        let _rt = handle.enter();
+        drop(task);
+        op.abort_task();
+        return;
+    }
     // The first step runs here, on the caller's thread (in the runtime's context): an operation
     // whose result is at hand (a cached token, a decode) completes without a runtime thread
     // being woken, which is most of a round trip's cost. Operation futures never block (store
     // work goes to `spawn_blocking`), so this costs the caller only the step's CPU time.
     // Completion is still never inline: the result is queued (QUEUED) or handed to a library
-    // thread (IMMEDIATE) by `finish_from_task`. A pending operation continues on the runtime;
-    // its wakers are re-registered at its next poll there, as every tokio resource does.
-    let first = if inline {
+    // thread (IMMEDIATE) by `finish_from_task`. A pending operation is parked off the runtime
+    // and spawned when it is woken (see `parked`).
+    if inline {
         let _rt = handle.enter();
         let _on_client = inline_client.enter_inline();
-        Pin::new(&mut task).poll(&mut std::task::Context::from_waker(&noop_waker()))
+        run.first_step(task);
     } else {
-        std::task::Poll::Pending
-    };
-    drop(inline_client);
-    if first.is_pending() {
-        let jh = handle.spawn(task);
-        let mut st = lock(&op.st);
-        if st.code.is_some() || st.cancel_requested {
-            // Shutdown or cancel won before the abort handle could be stored: stop it now.
-            drop(st);
-            jh.abort();
-        } else {
-            st.abort = Some(jh.abort_handle());
-        }
+        run.start_spawned(task);
     }
+    drop(inline_client);
 }
 
 /// An operation's task. Aborted (by `msstore_op_cancel`), it drops the operation's future
 /// first and only then completes the op, so the caller never sees CANCELED while the future
 /// still holds something (a ledger entry marked in flight, a connection slot).
-struct CompletesWhenAborted<F> {
+struct CompletesWhenAborted<F: ?Sized> {
     op: Arc<Op>,
     task: Option<Pin<Box<F>>>,
 }
 
-impl<F: Future<Output = ()>> Future for CompletesWhenAborted<F> {
+impl<F: Future<Output = ()> + ?Sized> Future for CompletesWhenAborted<F> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
@@ -698,7 +692,7 @@ impl<F: Future<Output = ()>> Future for CompletesWhenAborted<F> {
     }
 }
 
-impl<F> Drop for CompletesWhenAborted<F> {
+impl<F: ?Sized> Drop for CompletesWhenAborted<F> {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             drop(task);

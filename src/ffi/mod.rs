@@ -52,6 +52,7 @@ pub mod log;
 pub mod ops;
 mod packed;
 pub mod panic;
+mod parked;
 pub mod results;
 pub mod strings;
 pub mod types;

@@ -22,6 +22,7 @@ mod rss;
 mod runner;
 mod stats;
 mod variants;
+mod wakeups;
 mod workload;
 
 use args::Args;
@@ -33,7 +34,8 @@ variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000
 realistic: [--rtt-ms 20,50] [--repeats 3] [--no-cold] (query10 over TLS between two network namespaces; needs root)
 memory:    msstore-bench memory [--ops 10000] (RSS and heaptrack heap per waiting C ABI operation)
-       msstore-bench instructions [--ops 200] [--out DIR] [--profiles DIR] (callgrind: instructions per operation, needs valgrind)";
+       msstore-bench instructions [--ops 200] [--out DIR] [--profiles DIR] (callgrind: instructions per operation, needs valgrind)
+       msstore-bench wakeups [--delay-ms 20] [--concurrency 1,16] [--repeats 3] (context switches and CPU per operation, per thread: rust-api and the C ABI's two modes)";
 
 /// `--network realistic|loopback`; without it a plain run is realistic and `--quick`,
 /// `--smoke` and `--tls` (the quick regression checks) are loopback.
@@ -78,6 +80,8 @@ fn main() {
                 Some("memory-child") => memory::child(&a),
                 Some("instructions") => instructions::run(&a),
                 Some("instructions-client") => instructions::child(&a),
+                Some("wakeups") => wakeups::run(&a),
+                Some("wakeups-client") => wakeups::child(&a),
                 Some(other) => Err(format!("unknown command '{other}'\n{USAGE}")),
             };
             match r {

@@ -161,7 +161,15 @@ impl Drop for Scratch {
 }
 
 /// Runs `cmd`, waits at most `limit`, and parses the last stdout line as a [`Summary`].
-pub(crate) fn run_child(mut cmd: Command, limit: Duration) -> Result<Summary, String> {
+pub(crate) fn run_child(cmd: Command, limit: Duration) -> Result<Summary, String> {
+    run_child_json(cmd, limit)
+}
+
+/// Runs `cmd`, waits at most `limit`, and parses the last stdout line starting with `{`.
+pub(crate) fn run_child_json<T: serde::de::DeserializeOwned>(
+    mut cmd: Command,
+    limit: Duration,
+) -> Result<T, String> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

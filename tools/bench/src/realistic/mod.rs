@@ -7,7 +7,7 @@ pub mod cpu;
 mod netns;
 mod proxy;
 mod standin;
-mod verdict;
+pub(crate) mod verdict;
 
 use crate::args::Args;
 use crate::runner::{run_child, Scratch};

@@ -22,14 +22,14 @@ pub struct Setup<'a> {
 
 /// Median and range of one figure over a cell's runs.
 #[derive(Clone, Copy)]
-struct Spread {
+pub(crate) struct Spread {
     med: f64,
     min: f64,
     max: f64,
 }
 
 impl Spread {
-    fn of(mut v: Vec<f64>) -> Option<Spread> {
+    pub(crate) fn of(mut v: Vec<f64>) -> Option<Spread> {
         if v.is_empty() {
             return None;
         }
@@ -48,7 +48,7 @@ impl Spread {
     }
 
     /// `med (min-max)` with `prec` decimals; just `med` when every run agrees.
-    fn show(&self, prec: usize) -> String {
+    pub(crate) fn show(&self, prec: usize) -> String {
         if format!("{:.prec$}", self.min) == format!("{:.prec$}", self.max) {
             format!("{:.prec$}", self.med)
         } else {

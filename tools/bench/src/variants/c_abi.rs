@@ -12,17 +12,22 @@ use msstore::driver::{key_c_string, CClient, CClientConfig, CConsume, CQuery};
 use msstore::driver::{msstore_completion_mode, msstore_op, msstore_result};
 use std::ffi::{c_void, CString};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A QUEUED-mode C client's configuration for `world`, with the runtime's default threads.
 pub fn queued_config(world: &World) -> CClientConfig<'_> {
+    config(world, msstore_completion_mode::MSSTORE_COMPLETION_QUEUED)
+}
+
+/// A C client's configuration for `world` in completion `mode`, with the default threads.
+fn config(world: &World, mode: msstore_completion_mode) -> CClientConfig<'_> {
     CClientConfig {
         emulator_base_url: &world.base_url,
         tenant_id: &world.tenant_id,
         client_id: &world.client_id,
         client_secret: &world.client_secret,
-        completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
+        completion_mode: mode,
         worker_threads: 0,
         extra_root_cert_pem: world.tls_cert_pem.as_deref(),
     }
@@ -42,6 +47,10 @@ struct Ctx {
     /// Cold start: record every operation against `base`, never restart.
     burst: bool,
     rec: Recorder,
+    /// Caller slots that stopped (their last operation called back, or a start failed): the
+    /// IMMEDIATE driver sleeps on `all_stopped` until every slot did, instead of polling.
+    stopped: Mutex<usize>,
+    all_stopped: Condvar,
 }
 
 static CTX: OnceLock<Ctx> = OnceLock::new();
@@ -50,7 +59,7 @@ impl Ctx {
     fn start(&self, slot: usize) {
         if let Some(w) = self.window {
             if Instant::now() >= w.end {
-                return;
+                return self.stop();
             }
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
@@ -69,6 +78,24 @@ impl Ctx {
         };
         if r != msstore_result::MSSTORE_OK {
             self.rec.error(|| format!("start failed: {r:?}"));
+            self.stop();
+        }
+    }
+
+    /// A caller slot stopped for good.
+    fn stop(&self) {
+        let mut n = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        *n += 1;
+        if *n == self.slots.len() {
+            self.all_stopped.notify_all();
+        }
+    }
+
+    /// Blocks until every caller slot stopped (no wake-up before that).
+    fn wait_all_stopped(&self) {
+        let mut n = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        while *n < self.slots.len() {
+            n = self.all_stopped.wait(n).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
@@ -85,7 +112,9 @@ extern "C" fn on_done(user_data: *mut c_void, code: msstore_result, _op: *mut ms
     } else if ctx.window.is_some_and(|w| w.counts_now()) {
         ctx.rec.ok(started);
     }
-    if !ctx.burst {
+    if ctx.burst {
+        ctx.stop();
+    } else {
         ctx.start(slot);
     }
 }
@@ -98,16 +127,7 @@ pub fn run(
     window: Window,
 ) -> Result<Summary, String> {
     let err = |what: &'static str| move |c: msstore_result| format!("{what}: {c:?}");
-    let client = CClient::new(&CClientConfig {
-        emulator_base_url: &world.base_url,
-        tenant_id: &world.tenant_id,
-        client_id: &world.client_id,
-        client_secret: &world.client_secret,
-        completion_mode: mode,
-        worker_threads: 0,
-        extra_root_cert_pem: world.tls_cert_pem.as_deref(),
-    })
-    .map_err(err("msstore_client_new"))?;
+    let client = CClient::new(&config(world, mode)).map_err(err("msstore_client_new"))?;
     let queries = match w {
         Workload::Query500 => (0..5u64)
             .map(|c| query_of(world, w, c))
@@ -133,6 +153,8 @@ pub fn run(
         window: (!burst).then_some(window),
         burst,
         rec: Recorder::new(),
+        stopped: Mutex::new(0),
+        all_stopped: Condvar::new(),
     };
     CTX.set(ctx)
         .map_err(|_| "one C ABI cell per process".to_string())?;
@@ -144,15 +166,22 @@ pub fn run(
     let peak_in_flight = ctx.client.pending() as u64;
     // The "service thread" that owns completions: QUEUED blocks in `msstore_client_wait` until
     // a completion is ready, then polls (no spinning: on a 2-core machine a spinning poller
-    // takes a core from the library's workers and the emulator). IMMEDIATE just waits until
-    // nothing is pending. (A game ticking at 60 Hz polls once per frame instead and adds up to
-    // a frame per call, a property of the caller's loop, not of the library.)
-    let queued = mode == msstore_completion_mode::MSSTORE_COMPLETION_QUEUED;
-    while ctx.client.pending() > 0 {
-        if !queued {
+    // takes a core from the library's workers and the emulator). IMMEDIATE sleeps until every
+    // caller stopped: it used to poll `pending()` every 1 ms, 1,000 wake-ups a second of the
+    // harness's own (24 per operation at RTT 20 ms, one caller) counted as the library's CPU.
+    // (A game ticking at 60 Hz polls once per frame instead and adds up to a frame per call, a
+    // property of the caller's loop, not of the library.)
+    if mode == msstore_completion_mode::MSSTORE_COMPLETION_QUEUED {
+        while ctx.client.pending() > 0 {
+            if ctx.client.wait(100) > 0 {
+                ctx.client.poll(0);
+            }
+        }
+    } else {
+        ctx.wait_all_stopped();
+        // The last callback signalled before it returned.
+        while ctx.client.pending() > 0 {
             std::thread::sleep(Duration::from_millis(1));
-        } else if ctx.client.wait(100) > 0 {
-            ctx.client.poll(0);
         }
     }
     let elapsed = if burst {
