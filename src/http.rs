@@ -541,7 +541,8 @@ mod tests {
             for _ in 0..CALLERS {
                 let spec = RequestSpec::new(reqwest::Method::GET, url.clone(), "probe");
                 let http = http.clone();
-                burst.spawn(async move { http.send(&spec, RetryOn::Never).await.map(|e| e.status) });
+                burst
+                    .spawn(async move { http.send(&spec, RetryOn::Never).await.map(|e| e.status) });
             }
             while let Some(r) = burst.join_next().await {
                 assert_eq!(r.unwrap().ok(), Some(200));
@@ -549,7 +550,11 @@ mod tests {
             // Every connection is back in the pool before the next burst.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(accepted.load(Ordering::SeqCst), CALLERS, "reconnected once warm");
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            CALLERS,
+            "reconnected once warm"
+        );
         server.abort();
     }
 

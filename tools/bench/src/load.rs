@@ -88,7 +88,8 @@ impl Window {
                 if !steady && warm.max > warm.min {
                     s.capped.store(1, Ordering::Relaxed);
                 }
-                s.from_ns.store(elapsed.as_nanos() as u64, Ordering::Release);
+                s.from_ns
+                    .store(elapsed.as_nanos() as u64, Ordering::Release);
                 return;
             }
             std::thread::sleep(Duration::from_millis(1));

@@ -52,7 +52,10 @@ impl Lateness {
 
 /// What is due: a chunk (or, with `None`, the half-close) for a writer, or a connect's end.
 enum Due {
-    Chunk(mpsc::UnboundedSender<(Instant, Option<Vec<u8>>)>, Option<Vec<u8>>),
+    Chunk(
+        mpsc::UnboundedSender<(Instant, Option<Vec<u8>>)>,
+        Option<Vec<u8>>,
+    ),
     Connect(oneshot::Sender<()>),
 }
 
