@@ -142,12 +142,15 @@ pub fn child(a: &Args) -> Result<(), String> {
         Duration::from_millis(a.num("measure-ms", 1500)?),
     );
     // CPU time from the start of the measured window (read by a thread that waits for it);
-    // the `measuring` line lets the parent read the server's counters at the same moment.
+    // the `measuring` line lets the parent read the server's counters at the same moment, and
+    // `measured` when it closes (the realistic mode counts handshakes in between).
     let w = window.clone();
     let cpu_at_start = std::thread::spawn(move || {
         w.wait_open();
         let cpu = cpu::process_cpu_ms();
         println!("measuring");
+        std::thread::sleep(w.measured());
+        println!("measured");
         cpu
     });
     let mut s = variant.run(&world, workload, concurrency, window.clone())?;
@@ -182,7 +185,8 @@ pub(crate) fn run_child(cmd: Command, limit: Duration) -> Result<Summary, String
     run_child_notifying(cmd, limit, None)
 }
 
-/// `run_child`, sending on `measuring` when the child says its measured window opened.
+/// `run_child`, sending on `measuring` when the child says its measured window opened and
+/// again when it closed.
 pub(crate) fn run_child_notifying(
     mut cmd: Command,
     limit: Duration,
@@ -201,7 +205,7 @@ pub(crate) fn run_child_notifying(
         let mut s = String::new();
         for line in std::io::BufReader::new(&mut out).lines() {
             let Ok(line) = line else { break };
-            if line == "measuring" {
+            if line == "measuring" || line == "measured" {
                 if let Some(tx) = &measuring {
                     let _ = tx.send(());
                 }

@@ -218,7 +218,7 @@ pub(crate) struct Run {
     pub summary: Result<Summary, String>,
     /// Counted by the server over the whole run (warm-up included).
     pub server: Counters,
-    /// Counted by the server from the start of the measured window to the end of the run.
+    /// Counted by the server in the measured window (a cold start: the whole run).
     pub window: Counters,
     /// Mean lateness of the proxy per chunk, ms (each round trip pays it twice).
     pub proxy_late_ms: f64,
@@ -347,6 +347,18 @@ impl Ctx<'_> {
         }
     }
 
+    /// Waits until the server holds no connection (the previous cell's are closed), so a
+    /// cell's counters count only its own.
+    fn settle(&mut self) {
+        let t0 = Instant::now();
+        while t0.elapsed() < SETTLE {
+            match self.server.counters::<Counters>() {
+                Ok(c) if c.connections > c.closed => std::thread::sleep(Duration::from_millis(20)),
+                _ => return,
+            }
+        }
+    }
+
     fn run_once(
         &mut self,
         rtt_ms: u64,
@@ -391,26 +403,39 @@ impl Ctx<'_> {
         }
         let limit = Duration::from_millis(self.plan.max_warmup_ms + self.plan.measure_ms)
             + Duration::from_secs(120);
+        self.settle();
         let before = self.server.counters::<Counters>();
         let late_before = proxy.counters::<Lateness>();
         let t0 = Instant::now();
         let (tx, measuring) = std::sync::mpsc::channel();
         let child = std::thread::spawn(move || run_child_notifying(cmd, limit, Some(tx)));
-        // The server's counters are read when the child says its measured window opened; a
-        // cold start has no warm-up, so its window is the whole run.
-        let at_window = if spec.cold {
-            before.clone()
+        // The server's counters are read when the child says its measured window opened and
+        // when it closed; a cold start has no warm-up, so its window is the whole run.
+        let window = if spec.cold {
+            None
         } else {
-            // An error here means the child ended without opening its window (it failed).
-            let _ = measuring.recv_timeout(limit);
-            self.server.counters::<Counters>()
+            // An error here means the child ended without its window (it failed).
+            let open = measuring
+                .recv_timeout(limit)
+                .ok()
+                .map(|()| self.server.counters::<Counters>());
+            let closed = open.as_ref().and_then(|_| {
+                measuring
+                    .recv_timeout(limit)
+                    .ok()
+                    .map(|()| self.server.counters::<Counters>())
+            });
+            match (open, closed) {
+                (Some(Ok(a)), Some(Ok(b))) => Some(b.since(&a)),
+                _ => Some(Counters::default()),
+            }
         };
         let summary = child
             .join()
             .unwrap_or_else(|_| Err("the cell's thread panicked".into()));
         let wall_s = t0.elapsed().as_secs_f64();
         let after = self.server.counters::<Counters>();
-        let since = |from: &Result<Counters, String>| match (from, &after) {
+        let server = match (&before, &after) {
             (Ok(b), Ok(a)) => a.since(b),
             _ => Counters::default(),
         };
@@ -420,14 +445,18 @@ impl Ctx<'_> {
         };
         Run {
             summary,
-            server: since(&before),
-            window: since(&at_window),
+            window: window.unwrap_or(server),
+            server,
             proxy_late_ms,
             proxy_worst_ms,
             wall_s,
         }
     }
 }
+
+/// Longest wait for the previous cell's connections to close (its client has exited; the
+/// proxy passes the close on after RTT/2).
+const SETTLE: Duration = Duration::from_secs(3);
 
 /// Longest warm-up of a cell (`--max-warmup-ms`); a cell that reaches it is reported.
 const MAX_WARMUP_MS: u64 = 3000;
