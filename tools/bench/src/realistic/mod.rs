@@ -216,7 +216,8 @@ fn capture(world: &World) -> Result<Canned, String> {
 /// One run of a cell.
 pub(crate) struct Run {
     pub summary: Result<Summary, String>,
-    /// Counted by the server over the whole run (warm-up included).
+    /// Counted by the server from the start to the measured window's close (warm-up
+    /// included; a cold start: to the end of the run).
     pub server: Counters,
     /// Counted by the server in the measured window (a cold start: the whole run).
     pub window: Counters,
@@ -387,8 +388,9 @@ impl Ctx<'_> {
         if spec.cold {
             cmd.env("MSSTORE_BENCH_CALLERS", spec.concurrency.to_string());
         } else {
-            // Steady state: every caller done twice and no new connection for a few round
-            // trips (a handshake takes two: the connect and TLS 1.3). The per-request pattern
+            // Steady state: every caller done twice and no new connection for 10 round trips
+            // (a handshake takes two: the connect and TLS 1.3; at 256 callers a pool that is
+            // still growing dials one every few RTTs). The per-request pattern
             // opens one per request by design, so only its callers are waited for.
             let quiet = if spec.variant == Variant::PerRequest {
                 0
@@ -411,8 +413,8 @@ impl Ctx<'_> {
         let child = std::thread::spawn(move || run_child_notifying(cmd, limit, Some(tx)));
         // The server's counters are read when the child says its measured window opened and
         // when it closed; a cold start has no warm-up, so its window is the whole run.
-        let window = if spec.cold {
-            None
+        let (window, at_close) = if spec.cold {
+            (None, None)
         } else {
             // An error here means the child ended without its window (it failed).
             let open = measuring
@@ -426,15 +428,17 @@ impl Ctx<'_> {
                     .map(|()| self.server.counters::<Counters>())
             });
             match (open, closed) {
-                (Some(Ok(a)), Some(Ok(b))) => Some(b.since(&a)),
-                _ => Some(Counters::default()),
+                (Some(Ok(a)), Some(Ok(b))) => (Some(b.since(&a)), Some((b, t0.elapsed()))),
+                _ => (Some(Counters::default()), None),
             }
         };
         let summary = child
             .join()
             .unwrap_or_else(|_| Err("the cell's thread panicked".into()));
-        let wall_s = t0.elapsed().as_secs_f64();
-        let after = self.server.counters::<Counters>();
+        // Over the run means up to the window's close: the client's exit closes every
+        // connection, which says nothing about its pool.
+        let wall_s = at_close.map_or_else(|| t0.elapsed(), |c| c.1).as_secs_f64();
+        let after = at_close.map_or_else(|| self.server.counters::<Counters>(), |c| Ok(c.0));
         let server = match (&before, &after) {
             (Ok(b), Ok(a)) => a.since(b),
             _ => Counters::default(),
@@ -461,8 +465,8 @@ const SETTLE: Duration = Duration::from_secs(3);
 /// Longest warm-up of a cell (`--max-warmup-ms`); a cell that reaches it is reported.
 const MAX_WARMUP_MS: u64 = 3000;
 /// No new connection for this many round trips (at least `MIN_QUIET_MS`) ends a warm-up.
-const QUIET_RTTS: u64 = 6;
-const MIN_QUIET_MS: u64 = 200;
+const QUIET_RTTS: u64 = 10;
+const MIN_QUIET_MS: u64 = 400;
 
 /// `--network realistic`: returns Ok (and says why) when namespaces cannot be created.
 pub fn run(a: &Args) -> Result<(), String> {
