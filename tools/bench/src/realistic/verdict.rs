@@ -313,6 +313,11 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
                 worst.window.handshakes()
             ));
         }
+        out.push(verdict(
+            misses.is_empty(),
+            &format!("{name}: exactly one full TLS handshake per connection the pool keeps (no handshake once warm)"),
+            &misses,
+        ));
         // 4. One token request at a cold start of 1,000 callers.
         let cold: Vec<&Cell> = cells.iter().filter(|c| c.cold && c.is_plain(v)).collect();
         if !cold.is_empty() {
