@@ -898,7 +898,7 @@ typedef struct msstore_client_options {
    */
   uint32_t max_retry_after_ms;
   /*
-   Idle keep-alive connections kept per host; 0 = default (256).
+   Idle keep-alive connections kept per host, at least `max_connections_per_host`; 0 = default (256).
    */
   uint32_t max_idle_connections_per_host;
   /*

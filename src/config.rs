@@ -131,7 +131,9 @@ pub struct ClientConfig {
     pub key_renew_margin: Duration,
     /// Most pages a follow-all-pages call will fetch before giving up with an error.
     pub max_pages: u32,
-    /// Idle keep-alive connections kept per host.
+    /// Idle keep-alive connections kept per host; the pool keeps at least
+    /// `max_connections_per_host` (fewer would close, under load, connections the next
+    /// requests dial again). Idle ones close after 90 s.
     pub max_idle_connections_per_host: usize,
     /// Requests in flight at once per host (scheme, host, port), hence about as many
     /// connections; further operations wait in a FIFO queue, which costs a few hundred bytes

@@ -115,6 +115,18 @@ pub(crate) enum RetryOn {
     Never,
 }
 
+/// Idle connections the pool keeps per host: at least `max_connections_per_host`. hyper's pool
+/// dials a new connection whenever a request finds none idle (also when one is about to come
+/// back), so under load it holds more connections than `max_idle_connections_per_host`; each
+/// one beyond that was closed when it came back, and the next request dialled again: at 256
+/// callers, a TLS handshake every few operations forever (issue 14's realistic benchmark).
+/// Keeping as many as the cap lets the pool settle; the 90 s idle timeout still frees them.
+fn idle_kept(config: &ClientConfig) -> usize {
+    config
+        .max_idle_connections_per_host
+        .max(config.max_connections_per_host)
+}
+
 /// A request slot to one host (see `limit`); released on drop.
 pub(crate) struct Slot {
     _permit: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -147,7 +159,7 @@ impl Http {
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
-            .pool_max_idle_per_host(config.max_idle_connections_per_host)
+            .pool_max_idle_per_host(idle_kept(config))
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -473,6 +485,77 @@ mod tests {
         // The URL (a SAS URL's signature) is dropped from the kept error.
         assert!(reqwest.url().is_none());
         assert!(!format!("{err:?}").contains("SECRETSIG"), "{err:?}");
+    }
+
+    /// Connections dialled at a burst are kept for the next one, even beyond
+    /// `max_idle_connections_per_host` (up to the cap): no reconnect once warm.
+    #[tokio::test]
+    async fn a_warm_pool_keeps_every_connection_up_to_the_cap() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const CALLERS: usize = 4;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        // Answers every request after 100 ms (so a burst's requests overlap); stops after a
+        // few connections more than the test can need.
+        let server = tokio::spawn(async move {
+            for _ in 0..4 * CALLERS {
+                let Ok((mut tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        let Ok(n) = tcp.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                            if tcp.write_all(reply).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let mut config = ClientConfig::new("t", "c", "s");
+        config.retry = RetryPolicy::none();
+        config.max_idle_connections_per_host = 1;
+        config.max_connections_per_host = 8;
+        let http = Arc::new(Http::new(&config).unwrap());
+        let url = format!("http://127.0.0.1:{port}/probe");
+        for _round in 0..3 {
+            let mut burst = tokio::task::JoinSet::new();
+            for _ in 0..CALLERS {
+                let spec = RequestSpec::new(reqwest::Method::GET, url.clone(), "probe");
+                let http = http.clone();
+                burst
+                    .spawn(async move { http.send(&spec, RetryOn::Never).await.map(|e| e.status) });
+            }
+            while let Some(r) = burst.join_next().await {
+                assert_eq!(r.unwrap().ok(), Some(200));
+            }
+            // Every connection is back in the pool before the next burst.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            CALLERS,
+            "reconnected once warm"
+        );
+        server.abort();
     }
 
     #[test]

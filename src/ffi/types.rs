@@ -318,7 +318,7 @@ pub struct msstore_client_options {
     pub retry_max_delay_ms: u32,
     /// Longest `Retry-After` honoured; 0 = default (30 000).
     pub max_retry_after_ms: u32,
-    /// Idle keep-alive connections kept per host; 0 = default (256).
+    /// Idle keep-alive connections kept per host, at least `max_connections_per_host`; 0 = default (256).
     pub max_idle_connections_per_host: u32,
     // Added after max_idle_connections_per_host (the credential forms; the older struct ends
     // 8-aligned, so `credential` starts exactly at its end): older callers get the defaults.

@@ -1,40 +1,167 @@
 //! The closed-loop load shape shared by every variant: `concurrency` callers, each starting its
-//! next operation as soon as the previous one completes. A warm-up period (connections and the
-//! token get established) is run but not recorded; operations that complete inside the
-//! measured window count (whenever they started: at high concurrency one operation can take
-//! longer than the window).
+//! next operation as soon as the previous one completes. A warm-up (connections and the token
+//! get established) is run but not recorded: fixed, or (realistic mode) until the client is in
+//! steady state, see [`WarmUp`]; operations that complete inside the measured window count
+//! (whenever they started: at high concurrency one operation can take longer than the window).
 
 use crate::stats::{Recorder, Summary};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// When a cell's warm-up ends and its measured window ends.
+/// Operations every caller completes before the measured window may open.
+pub const WARM_OPS: u32 = 2;
+
+/// When the warm-up ends: after `min`, once every caller completed [`WARM_OPS`] operations
+/// and no TCP connection opened for `quiet` (`None`: connections not watched), and at the
+/// latest after `max`. `min == max` is a fixed warm-up.
 #[derive(Debug, Clone, Copy)]
-pub struct Window {
-    pub measure_from: Instant,
-    pub end: Instant,
+pub struct WarmUp {
+    pub min: Duration,
+    pub max: Duration,
+    pub quiet: Option<Duration>,
+}
+
+impl WarmUp {
+    pub fn fixed(d: Duration) -> WarmUp {
+        WarmUp {
+            min: d,
+            max: d,
+            quiet: None,
+        }
+    }
+}
+
+/// A cell's measured window: opened by a watcher thread when the warm-up is over (see
+/// [`WarmUp`]), then `measure` long. Cheap to clone (one shared state).
+#[derive(Debug, Clone)]
+pub struct Window(Arc<State>);
+
+#[derive(Debug)]
+struct State {
+    base: Instant,
+    measure: Duration,
+    /// When the window opened, ns since `base`; `u64::MAX` while warming up.
+    from_ns: AtomicU64,
+    /// Whether the warm-up ran into its `max` before the caller/connection conditions held.
+    capped: AtomicU32,
+    /// Completions per caller slot, counted up to `WARM_OPS`.
+    per_caller: Vec<AtomicU32>,
+    /// Callers that reached `WARM_OPS` completions.
+    warm_callers: AtomicUsize,
 }
 
 impl Window {
-    pub fn starting_now(warmup: Duration, measure: Duration) -> Window {
-        let now = Instant::now();
-        Window {
-            measure_from: now + warmup,
-            end: now + warmup + measure,
+    /// Starts the warm-up of `callers` callers now; a thread opens the window when it is over.
+    pub fn start(callers: usize, warm: WarmUp, measure: Duration) -> Window {
+        let w = Window(Arc::new(State {
+            base: Instant::now(),
+            measure,
+            from_ns: AtomicU64::new(u64::MAX),
+            capped: AtomicU32::new(0),
+            per_caller: (0..callers).map(|_| AtomicU32::new(0)).collect(),
+            warm_callers: AtomicUsize::new(0),
+        }));
+        let watcher = w.clone();
+        std::thread::spawn(move || watcher.watch(warm));
+        w
+    }
+
+    /// The watcher: polls the conditions every millisecond until the window opens.
+    fn watch(&self, warm: WarmUp) {
+        let s = &*self.0;
+        let mut opens = tcp_active_opens();
+        let mut quiet_since = Instant::now();
+        loop {
+            let now = Instant::now();
+            let elapsed = now - s.base;
+            let o = tcp_active_opens();
+            if o != opens {
+                opens = o;
+                quiet_since = now;
+            }
+            let callers_warm = s.warm_callers.load(Ordering::Relaxed) >= s.per_caller.len();
+            let quiet = warm.quiet.is_none_or(|q| now - quiet_since >= q);
+            let steady = elapsed >= warm.min && callers_warm && quiet;
+            if steady || elapsed >= warm.max {
+                if !steady && warm.max > warm.min {
+                    s.capped.store(1, Ordering::Relaxed);
+                }
+                s.from_ns
+                    .store(elapsed.as_nanos() as u64, Ordering::Release);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// The warm-up's length once the window is open.
+    pub fn warmup(&self) -> Option<Duration> {
+        match self.0.from_ns.load(Ordering::Acquire) {
+            u64::MAX => None,
+            ns => Some(Duration::from_nanos(ns)),
+        }
+    }
+
+    /// Whether the warm-up ran into its bound (callers or connections never settled).
+    pub fn capped(&self) -> bool {
+        self.0.capped.load(Ordering::Relaxed) != 0
+    }
+
+    /// Blocks until the window opens.
+    pub fn wait_open(&self) -> Duration {
+        loop {
+            if let Some(w) = self.warmup() {
+                return w;
+            }
+            std::thread::sleep(Duration::from_micros(500));
         }
     }
 
     pub fn measured(&self) -> Duration {
-        self.end - self.measure_from
+        self.0.measure
     }
 
-    /// Whether an operation completing now is counted.
-    pub fn counts_now(&self) -> bool {
-        let now = Instant::now();
-        now >= self.measure_from && now <= self.end
+    /// Whether the window has closed (callers stop starting operations).
+    pub fn over(&self) -> bool {
+        self.warmup()
+            .is_some_and(|w| self.0.base.elapsed() > w + self.0.measure)
     }
+
+    /// Caller `caller` completed an operation now: counts it for the warm-up and says whether
+    /// it falls in the measured window.
+    pub fn record(&self, caller: usize) -> bool {
+        let s = &*self.0;
+        if let Some(c) = s.per_caller.get(caller) {
+            if c.load(Ordering::Relaxed) < WARM_OPS
+                && c.fetch_add(1, Ordering::Relaxed) + 1 == WARM_OPS
+            {
+                s.warm_callers.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        match self.warmup() {
+            None => false,
+            Some(w) => s.base.elapsed() <= w + s.measure,
+        }
+    }
+}
+
+/// TCP connections this network namespace has opened (`ActiveOpens` of `/proc/net/snmp`, per
+/// namespace: in the realistic mode's client namespace only the client and the proxy dial).
+/// 0 where it cannot be read.
+pub fn tcp_active_opens() -> u64 {
+    std::fs::read_to_string("/proc/net/snmp")
+        .ok()
+        .and_then(|s| parse_active_opens(&s))
+        .unwrap_or(0)
+}
+
+fn parse_active_opens(snmp: &str) -> Option<u64> {
+    let mut tcp = snmp.lines().filter(|l| l.starts_with("Tcp:"));
+    let (names, values) = (tcp.next()?, tcp.next()?);
+    let i = names.split_whitespace().position(|n| n == "ActiveOpens")?;
+    values.split_whitespace().nth(i)?.parse().ok()
 }
 
 /// Runs the closed loop on `rt` and blocks the calling thread until every caller stopped.
@@ -53,15 +180,16 @@ where
     let op = Arc::new(op);
     let counter = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..concurrency)
-        .map(|_| {
+        .map(|caller| {
             let (rec, op, counter) = (rec.clone(), op.clone(), counter.clone());
+            let window = window.clone();
             rt.spawn(async move {
-                while Instant::now() < window.end {
+                while !window.over() {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let started = Instant::now();
                     let r = op(n).await;
                     match r {
-                        Ok(()) if window.counts_now() => rec.ok(started),
+                        Ok(()) if window.record(caller) => rec.ok(started),
                         Ok(()) => {}
                         Err(e) => rec.error(|| e),
                     }
@@ -104,4 +232,52 @@ where
         }
     });
     rec.summary(t0.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_active_opens_from_snmp() {
+        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens\nTcp: 1 200 120000 -1 42 7\n";
+        assert_eq!(parse_active_opens(snmp), Some(42));
+        assert_eq!(parse_active_opens("Ip: a\nIp: 1\n"), None);
+    }
+
+    /// The window opens only once every caller completed `WARM_OPS` operations (after `min`),
+    /// and at `max` when they never do.
+    #[test]
+    fn steady_warm_up_waits_for_every_caller() {
+        let warm = WarmUp {
+            min: Duration::from_millis(5),
+            max: Duration::from_secs(30),
+            quiet: None,
+        };
+        let w = Window::start(2, warm, Duration::from_secs(1));
+        for _ in 0..WARM_OPS {
+            assert!(!w.record(0));
+        }
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(w.warmup().is_none(), "caller 1 has not completed anything");
+        assert!(!w.record(1));
+        assert!(!w.record(1));
+        let took = w.wait_open();
+        assert!(took >= Duration::from_millis(30) && took < Duration::from_secs(30));
+        assert!(!w.capped());
+        assert!(w.record(0), "a completion right after opening counts");
+
+        let capped = Window::start(
+            1,
+            WarmUp {
+                max: Duration::from_millis(20),
+                ..warm
+            },
+            Duration::from_millis(1),
+        );
+        assert!(capped.wait_open() >= Duration::from_millis(20));
+        assert!(capped.capped());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(capped.over());
+    }
 }

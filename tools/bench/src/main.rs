@@ -73,6 +73,7 @@ fn main() {
                         l,
                         a.req("upstream")?,
                         std::time::Duration::from_millis(a.num("rtt-ms", 20)?),
+                        a.get("timer") == Some("tokio"),
                     )
                 }),
                 Some("client") => runner::child(&a),

@@ -2,7 +2,7 @@
 //! emulator's counters, writes the report) and the child process (runs one cell).
 
 use crate::args::Args;
-use crate::load::Window;
+use crate::load::{WarmUp, Window};
 use crate::realistic::cpu;
 use crate::report::{Cell, InFlight, Machine, Micro, Report};
 use crate::stats::Summary;
@@ -11,7 +11,7 @@ use crate::workload::{Workload, World, COLD_CALLERS};
 use crate::{micro, report, rss};
 use msstore::Audience;
 use msstore_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule};
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -122,21 +122,41 @@ pub fn child(a: &Args) -> Result<(), String> {
             .parse()
             .map_err(|_| format!("MSSTORE_BENCH_CALLERS: '{n}' is not a number"))?;
     }
-    let window = Window::starting_now(
-        Duration::from_millis(a.num("warmup-ms", 300)?),
+    let warmup = Duration::from_millis(a.num("warmup-ms", 300)?);
+    // `--max-warmup-ms` (realistic mode): warm up until steady, see `load::WarmUp`.
+    let warm = match a.get("max-warmup-ms") {
+        None => WarmUp::fixed(warmup),
+        Some(_) => WarmUp {
+            min: warmup,
+            max: Duration::from_millis(a.num("max-warmup-ms", 0)?).max(warmup),
+            quiet: match a.num("quiet-ms", 0)? {
+                0 => None,
+                ms => Some(Duration::from_millis(ms)),
+            },
+        },
+    };
+    let concurrency = a.num("concurrency", 1)?;
+    let window = Window::start(
+        concurrency,
+        warm,
         Duration::from_millis(a.num("measure-ms", 1500)?),
     );
-    // CPU time from the start of the measured window (read by a thread that sleeps until then).
+    // CPU time from the start of the measured window (read by a thread that waits for it);
+    // the `measuring` line lets the parent read the server's counters at the same moment, and
+    // `measured` when it closes (the realistic mode counts handshakes in between).
+    let w = window.clone();
     let cpu_at_start = std::thread::spawn(move || {
-        std::thread::sleep(
-            window
-                .measure_from
-                .saturating_duration_since(Instant::now()),
-        );
-        cpu::process_cpu_ms()
+        w.wait_open();
+        let cpu = cpu::process_cpu_ms();
+        println!("measuring");
+        std::thread::sleep(w.measured());
+        println!("measured");
+        cpu
     });
-    let mut s = variant.run(&world, workload, a.num("concurrency", 1)?, window)?;
+    let mut s = variant.run(&world, workload, concurrency, window.clone())?;
     s.cpu_ms = cpu::process_cpu_ms() - cpu_at_start.join().unwrap_or(0.0);
+    s.warmup_ms = window.warmup().unwrap_or_default().as_secs_f64() * 1000.0;
+    s.warmup_capped = window.capped();
     s.rss_kb = rss::peak_rss_kb();
     println!("{}", serde_json::to_string(&s).map_err(|e| e.to_string())?);
     Ok(())
@@ -167,8 +187,18 @@ pub(crate) fn run_child(cmd: Command, limit: Duration) -> Result<Summary, String
 
 /// Runs `cmd`, waits at most `limit`, and parses the last stdout line starting with `{`.
 pub(crate) fn run_child_json<T: serde::de::DeserializeOwned>(
+    cmd: Command,
+    limit: Duration,
+) -> Result<T, String> {
+    run_child_notifying(cmd, limit, None)
+}
+
+/// `run_child_json`, sending on `measuring` when the child says its measured window opened
+/// and again when it closed.
+pub(crate) fn run_child_notifying<T: serde::de::DeserializeOwned>(
     mut cmd: Command,
     limit: Duration,
+    measuring: Option<std::sync::mpsc::Sender<()>>,
 ) -> Result<T, String> {
     let mut child = cmd
         .stdin(Stdio::null())
@@ -181,7 +211,16 @@ pub(crate) fn run_child_json<T: serde::de::DeserializeOwned>(
     let mut err = child.stderr.take().ok_or("no stderr")?;
     let out_t = std::thread::spawn(move || {
         let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
+        for line in std::io::BufReader::new(&mut out).lines() {
+            let Ok(line) = line else { break };
+            if line == "measuring" || line == "measured" {
+                if let Some(tx) = &measuring {
+                    let _ = tx.send(());
+                }
+            }
+            s.push_str(&line);
+            s.push('\n');
+        }
         s
     });
     let err_t = std::thread::spawn(move || {

@@ -66,6 +66,8 @@ impl Recorder {
             rss_kb: 0,
             peak_in_flight: 0,
             cpu_ms: 0.0,
+            warmup_ms: 0.0,
+            warmup_capped: false,
         }
     }
 }
@@ -91,6 +93,12 @@ pub struct Summary {
     /// CPU time (user + system) of the client process during the measured window, ms.
     #[serde(default)]
     pub cpu_ms: f64,
+    /// How long the warm-up lasted, ms, and whether it ran into its bound before the client
+    /// was steady (see `load::WarmUp`).
+    #[serde(default)]
+    pub warmup_ms: f64,
+    #[serde(default)]
+    pub warmup_capped: bool,
 }
 
 impl Summary {

@@ -10,7 +10,7 @@
 //! wake-up per operation on another thread.
 
 use crate::args::Args;
-use crate::load::Window;
+use crate::load::{WarmUp, Window};
 use crate::realistic::verdict::Spread;
 use crate::runner::{run_child_json, Scratch};
 use crate::variants::Variant;
@@ -19,7 +19,7 @@ use msstore_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const VARIANTS: &[&str] = &["rust-api", "c-abi-queued", "c-abi-immediate"];
 
@@ -163,19 +163,22 @@ pub fn child(a: &Args) -> Result<(), String> {
     let variant = Variant::parse(v).ok_or_else(|| format!("unknown variant '{v}'"))?;
     let text = std::fs::read_to_string(a.req("world")?).map_err(|e| format!("--world: {e}"))?;
     let world: World = serde_json::from_str(&text).map_err(|e| format!("--world: {e}"))?;
-    let window = Window::starting_now(
-        Duration::from_millis(a.num("warmup-ms", 500)?),
+    let concurrency = a.num("concurrency", 1)?;
+    let window = Window::start(
+        concurrency,
+        WarmUp::fixed(Duration::from_millis(a.num("warmup-ms", 500)?)),
         Duration::from_millis(a.num("measure-ms", 2000)?),
     );
+    let sampled = window.clone();
+    // The sampler's own thread is left out of the counts (its waits are the harness's).
     let sampler = std::thread::spawn(move || {
-        let until = |t: Instant| std::thread::sleep(t.saturating_duration_since(Instant::now()));
-        until(window.measure_from);
+        sampled.wait_open();
         let start = snapshot();
-        until(window.end);
+        std::thread::sleep(sampled.measured());
         let end = snapshot();
         window_groups(&start, &end, this_thread_tid())
     });
-    let s = variant.run(&world, Workload::Query10, a.num("concurrency", 1)?, window)?;
+    let s = variant.run(&world, Workload::Query10, concurrency, window)?;
     let groups = sampler.join().map_err(|_| "the sampler panicked")?;
     let report = CellReport {
         ops: s.ops,

@@ -154,6 +154,14 @@ fn realistic_network_mode_runs_between_namespaces_and_removes_them() {
         // p50 can never beat the proxy's 10 ms round trip.
         let p50: f64 = cols[5].parse().unwrap();
         assert!(p50 >= 10.0, "{v}: p50 {p50} ms under the 10 ms RTT: {row}");
+        // The warm-up (next to last column) lasted at least its 300 ms minimum.
+        let warm: f64 = cols[cols.len() - 3]
+            .split([' ', ','])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(warm >= 300.0, "{v}: warm-up {warm} ms: {row}");
     }
     // A verdict per target for the msstore variant, each PASS or MISS.
     let verdicts: Vec<&str> = md

@@ -10,7 +10,7 @@ mod standin;
 pub(crate) mod verdict;
 
 use crate::args::Args;
-use crate::runner::{run_child, Scratch};
+use crate::runner::{run_child_notifying, Scratch};
 use crate::stats::Summary;
 use crate::variants::Variant;
 use crate::workload::{self, Workload, World};
@@ -35,12 +35,17 @@ struct Plan {
     rtts_ms: Vec<u64>,
     concurrency: Vec<usize>,
     variants: Vec<Variant>,
+    /// Shortest warm-up; it lasts until the client is steady (see `load::WarmUp`), at most
+    /// `max_warmup_ms`.
     warmup_ms: u64,
+    max_warmup_ms: u64,
     measure_ms: u64,
     /// Runs of every cell (reported as median and min-max).
     repeats: usize,
     /// Run the cold start of `COLD_CALLERS` callers per RTT.
     cold: bool,
+    /// `--proxy-timer tokio`: the proxy's old timing (tokio sleeps), for before/after.
+    tokio_timer: bool,
     out_dir: PathBuf,
 }
 
@@ -90,9 +95,15 @@ impl Plan {
                 })
                 .collect::<Result<_, _>>()?,
             warmup_ms: a.num("warmup-ms", warmup)?,
+            max_warmup_ms: a.num("max-warmup-ms", if smoke { 2000 } else { MAX_WARMUP_MS })?,
             measure_ms: a.num("measure-ms", measure)?.max(1),
             repeats: a.num("repeats", if smoke { 1 } else { 3 })?.clamp(1, 50),
             cold: !smoke && !a.has("--no-cold"),
+            tokio_timer: match a.get("proxy-timer") {
+                None | Some("thread") => false,
+                Some("tokio") => true,
+                Some(t) => return Err(format!("--proxy-timer: '{t}' is not thread or tokio")),
+            },
             out_dir: PathBuf::from(
                 a.get("out")
                     .unwrap_or(concat!(env!("CARGO_MANIFEST_DIR"), "/results")),
@@ -205,12 +216,15 @@ fn capture(world: &World) -> Result<Canned, String> {
 /// One run of a cell.
 pub(crate) struct Run {
     pub summary: Result<Summary, String>,
-    /// Counted by the server over the whole run (warm-up included).
+    /// Counted by the server from the start to the measured window's close (warm-up
+    /// included; a cold start: to the end of the run).
     pub server: Counters,
-    /// Counted by the server from the start of the measured window to the end of the run.
+    /// Counted by the server in the measured window (a cold start: the whole run).
     pub window: Counters,
     /// Mean lateness of the proxy per chunk, ms (each round trip pays it twice).
     pub proxy_late_ms: f64,
+    /// The latest chunk of the run, ms.
+    pub proxy_worst_ms: f64,
     pub wall_s: f64,
 }
 
@@ -255,20 +269,25 @@ impl Cell {
         );
         match &r.summary {
             Ok(s) => format!(
-                "{head} {:>7.0} ops/s  p50 {:>7.1} ms  p99 {:>7.1} ms  conns {:>5}  full TLS {:>5}  resumed {:>5}  new in window {:>4}  tokens {:>3}  client CPU {:>5.0} us/op  rss {:>5.1} MB  server CPU {:>3.0}%  server {:.3} ms/req  proxy +{:.2} ms/chunk  errors {}{}",
+                "{head} warm-up {:>4.0} ms{} {:>7.0} ops/s  p50 {:>7.1} ms  p99 {:>7.1} ms  conns {:>5}  closed {:>5}  full TLS {:>5}  resumed {:>5}  new in window {:>4}  closed in window {:>4}  tokens {:>3}  client CPU {:>5.0} us/op  rss {:>5.1} MB  server CPU {:>3.0}%  server {:.3} ms/req  proxy +{:.3} ms/chunk (worst {:.1})  errors {}{}",
+                s.warmup_ms,
+                if s.warmup_capped { " (max)" } else { "" },
                 s.throughput,
                 s.p50_us / 1000.0,
                 s.p99_us / 1000.0,
                 r.server.connections,
+                r.server.closed,
                 r.server.full_handshakes,
                 r.server.resumed_handshakes,
                 r.window.handshakes(),
+                r.window.closed,
                 r.server.token_requests,
                 s.cpu_us_per_op(),
                 s.rss_kb as f64 / 1024.0,
                 r.server_cpu_pct(),
                 r.server.server_ms_per_request(),
                 r.proxy_late_ms,
+                r.proxy_worst_ms,
                 s.errors,
                 s.first_error.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default(),
             ),
@@ -306,7 +325,7 @@ impl Ctx<'_> {
     fn cell(&mut self, rtt_ms: u64, world_file: &Path, proxy: &mut Helper, spec: CellSpec) -> Cell {
         let runs = (0..self.plan.repeats)
             .map(|_| {
-                let r = self.run_once(world_file, proxy, spec);
+                let r = self.run_once(rtt_ms, world_file, proxy, spec);
                 let cell = Cell {
                     rtt_ms,
                     variant: spec.variant,
@@ -329,7 +348,25 @@ impl Ctx<'_> {
         }
     }
 
-    fn run_once(&mut self, world_file: &Path, proxy: &mut Helper, spec: CellSpec) -> Run {
+    /// Waits until the server holds no connection (the previous cell's are closed), so a
+    /// cell's counters count only its own.
+    fn settle(&mut self) {
+        let t0 = Instant::now();
+        while t0.elapsed() < SETTLE {
+            match self.server.counters::<Counters>() {
+                Ok(c) if c.connections > c.closed => std::thread::sleep(Duration::from_millis(20)),
+                _ => return,
+            }
+        }
+    }
+
+    fn run_once(
+        &mut self,
+        rtt_ms: u64,
+        world_file: &Path,
+        proxy: &mut Helper,
+        spec: CellSpec,
+    ) -> Run {
         let workload = if spec.cold {
             Workload::ColdStart
         } else {
@@ -350,52 +387,86 @@ impl Ctx<'_> {
             .arg(world_file);
         if spec.cold {
             cmd.env("MSSTORE_BENCH_CALLERS", spec.concurrency.to_string());
+        } else {
+            // Steady state: every caller done twice and no new connection for 10 round trips
+            // (a handshake takes two: the connect and TLS 1.3; at 256 callers a pool that is
+            // still growing dials one every few RTTs). The per-request pattern
+            // opens one per request by design, so only its callers are waited for.
+            let quiet = if spec.variant == Variant::PerRequest {
+                0
+            } else {
+                (QUIET_RTTS * rtt_ms).max(MIN_QUIET_MS)
+            };
+            cmd.args(["--max-warmup-ms", &self.plan.max_warmup_ms.to_string()])
+                .args(["--quiet-ms", &quiet.to_string()]);
         }
         if let Some(n) = spec.max_conns {
             cmd.env("MSSTORE_BENCH_MAX_CONNECTIONS", n.to_string());
         }
-        let limit = Duration::from_millis(self.plan.warmup_ms + self.plan.measure_ms)
+        let limit = Duration::from_millis(self.plan.max_warmup_ms + self.plan.measure_ms)
             + Duration::from_secs(120);
+        self.settle();
         let before = self.server.counters::<Counters>();
         let late_before = proxy.counters::<Lateness>();
         let t0 = Instant::now();
-        let child = std::thread::spawn(move || run_child(cmd, limit));
-        // The measured window opens `warmup_ms` after the child starts (plus its start-up); a
-        // cold start has no warm-up, so its window is the whole run.
-        let at_window = if spec.cold {
-            before.clone()
+        let (tx, measuring) = std::sync::mpsc::channel();
+        let child = std::thread::spawn(move || run_child_notifying(cmd, limit, Some(tx)));
+        // The server's counters are read when the child says its measured window opened and
+        // when it closed; a cold start has no warm-up, so its window is the whole run.
+        let (window, at_close) = if spec.cold {
+            (None, None)
         } else {
-            std::thread::sleep(Duration::from_millis(
-                self.plan.warmup_ms + WINDOW_MARGIN_MS,
-            ));
-            self.server.counters::<Counters>()
+            // An error here means the child ended without its window (it failed).
+            let open = measuring
+                .recv_timeout(limit)
+                .ok()
+                .map(|()| self.server.counters::<Counters>());
+            let closed = open.as_ref().and_then(|_| {
+                measuring
+                    .recv_timeout(limit)
+                    .ok()
+                    .map(|()| self.server.counters::<Counters>())
+            });
+            match (open, closed) {
+                (Some(Ok(a)), Some(Ok(b))) => (Some(b.since(&a)), Some((b, t0.elapsed()))),
+                _ => (Some(Counters::default()), None),
+            }
         };
         let summary = child
             .join()
             .unwrap_or_else(|_| Err("the cell's thread panicked".into()));
-        let wall_s = t0.elapsed().as_secs_f64();
-        let after = self.server.counters::<Counters>();
-        let since = |from: &Result<Counters, String>| match (from, &after) {
+        // Over the run means up to the window's close: the client's exit closes every
+        // connection, which says nothing about its pool.
+        let wall_s = at_close.map_or_else(|| t0.elapsed(), |c| c.1).as_secs_f64();
+        let after = at_close.map_or_else(|| self.server.counters::<Counters>(), |c| Ok(c.0));
+        let server = match (&before, &after) {
             (Ok(b), Ok(a)) => a.since(b),
             _ => Counters::default(),
         };
-        let proxy_late_ms = match (late_before, proxy.counters::<Lateness>()) {
-            (Ok(b), Ok(a)) => a.mean_ms_since(&b),
-            _ => 0.0,
+        let (proxy_late_ms, proxy_worst_ms) = match (late_before, proxy.counters::<Lateness>()) {
+            (Ok(b), Ok(a)) => (a.mean_ms_since(&b), a.worst_us as f64 / 1000.0),
+            _ => (0.0, 0.0),
         };
         Run {
             summary,
-            server: since(&before),
-            window: since(&at_window),
+            window: window.unwrap_or(server),
+            server,
             proxy_late_ms,
+            proxy_worst_ms,
             wall_s,
         }
     }
 }
 
-/// Sampling the server's counters this long after the warm-up ends keeps the sample inside the
-/// child's measured window (the child starts its clock a few ms after it is spawned).
-const WINDOW_MARGIN_MS: u64 = 50;
+/// Longest wait for the previous cell's connections to close (its client has exited; the
+/// proxy passes the close on after RTT/2).
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// Longest warm-up of a cell (`--max-warmup-ms`); a cell that reaches it is reported.
+const MAX_WARMUP_MS: u64 = 3000;
+/// No new connection for this many round trips (at least `MIN_QUIET_MS`) ends a warm-up.
+const QUIET_RTTS: u64 = 10;
+const MIN_QUIET_MS: u64 = 400;
 
 /// `--network realistic`: returns Ok (and says why) when namespaces cannot be created.
 pub fn run(a: &Args) -> Result<(), String> {
@@ -447,6 +518,9 @@ pub fn run(a: &Args) -> Result<(), String> {
             .args(["--listen", "127.0.0.1:0"])
             .args(["--upstream", &ctx.server.addr])
             .args(["--rtt-ms", &rtt.to_string()]);
+        if plan.tokio_timer {
+            p.args(["--timer", "tokio"]);
+        }
         let proxy = Helper::start(p, "latency proxy")?;
         world.base_url = format!("https://{}", proxy.addr);
         let world_file = scratch.0.join(format!("world-{rtt}.json"));
@@ -486,6 +560,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         &verdict::Setup {
             rtts_ms: &plan.rtts_ms,
             warmup_ms: plan.warmup_ms,
+            max_warmup_ms: plan.max_warmup_ms,
             measure_ms: plan.measure_ms,
             repeats: plan.repeats,
         },

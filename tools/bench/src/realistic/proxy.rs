@@ -3,26 +3,38 @@
 //! 127.0.0.1 is valid), charges one RTT per TCP connect (the SYN/SYN-ACK a real connect costs)
 //! before it dials the server across the veth pair, then delays every chunk RTT/2 in each
 //! direction. Chunks are queued with their due time, so delay never limits throughput.
-//! It reports how late it delivered chunks (tokio's 1 ms timer rounds every sleep up), so the
-//! report can tell the round trip the network really had from the nominal one.
+//!
+//! Timing: tokio's timer has a 1 ms tick and rounds every sleep up, which made chunks 1.2-5 ms
+//! late. Deadlines are kept instead by one OS thread (`Clock`) that sleeps on a condvar to the
+//! earliest due time (a futex wait with a timeout, i.e. a kernel hrtimer, ~50 us slack) and
+//! hands each chunk to its connection's writer task exactly then. The proxy reports how late it
+//! wrote chunks, so the report can tell the round trip the network really had.
 
 use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::time::Instant;
+use tokio::sync::{mpsc, oneshot};
 
 /// Chunks delivered and their total lateness past the due time, since the proxy started.
 static CHUNKS: AtomicU64 = AtomicU64::new(0);
 static LATE_US: AtomicU64 = AtomicU64::new(0);
+/// The worst lateness of a chunk since the last counters line (reset when read).
+static WORST_US: AtomicU64 = AtomicU64::new(0);
 
 /// The proxy's counters (one JSON line per line read from stdin).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Lateness {
     pub chunks: u64,
     pub late_us: u64,
+    /// Worst chunk since the previous line, us.
+    #[serde(default)]
+    pub worst_us: u64,
 }
 
 impl Lateness {
@@ -38,43 +50,182 @@ impl Lateness {
     }
 }
 
+/// What is due: a chunk (or, with `None`, the half-close) for a writer, or a connect's end.
+enum Due {
+    Chunk(
+        mpsc::UnboundedSender<(Instant, Option<Vec<u8>>)>,
+        Option<Vec<u8>>,
+    ),
+    Connect(oneshot::Sender<()>),
+}
+
+impl Due {
+    fn fire(self, due: Instant) {
+        match self {
+            Due::Chunk(to, chunk) => {
+                let _ = to.send((due, chunk));
+            }
+            Due::Connect(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// One deadline in the queue; ordered by due time, then by arrival (FIFO among equals, so a
+/// connection's chunks keep their order).
+struct Entry {
+    due: Instant,
+    seq: u64,
+    what: Due,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        (self.due, self.seq) == (o.due, o.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.due, self.seq).cmp(&(o.due, o.seq))
+    }
+}
+
+#[derive(Default)]
+struct Queue {
+    heap: BinaryHeap<Reverse<Entry>>,
+    seq: u64,
+}
+
+/// The deadline queue and the OS thread that fires it (see the module comment). `tokio`:
+/// no queue, every wait is a tokio sleep (the proxy before issue 14's fix, `--timer tokio`,
+/// kept to measure the difference in the same harness).
+#[derive(Clone, Default)]
+struct Clock {
+    queue: Arc<(Mutex<Queue>, Condvar)>,
+    tokio: bool,
+}
+
+impl Clock {
+    fn start(tokio: bool) -> Clock {
+        let clock = Clock {
+            tokio,
+            ..Clock::default()
+        };
+        let c = clock.clone();
+        if !tokio {
+            std::thread::Builder::new()
+                .name("proxy-clock".into())
+                .spawn(move || c.run())
+                .expect("spawn the proxy's clock thread");
+        }
+        clock
+    }
+
+    fn at(&self, due: Instant, what: Due) {
+        if self.tokio {
+            // The writer sleeps to `due` itself.
+            what.fire(due);
+            return;
+        }
+        let (lock, cv) = &*self.queue;
+        let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
+        q.seq += 1;
+        let seq = q.seq;
+        let earliest = q.heap.peek().is_none_or(|Reverse(e)| due < e.due);
+        q.heap.push(Reverse(Entry { due, seq, what }));
+        drop(q);
+        if earliest {
+            cv.notify_one();
+        }
+    }
+
+    fn run(&self) {
+        let (lock, cv) = &*self.queue;
+        let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let now = Instant::now();
+            match q.heap.peek() {
+                None => q = cv.wait(q).unwrap_or_else(|p| p.into_inner()),
+                Some(Reverse(e)) if e.due > now => {
+                    let wait = e.due - now;
+                    q = cv
+                        .wait_timeout(q, wait)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+                Some(_) => {
+                    let Some(Reverse(e)) = q.heap.pop() else {
+                        continue;
+                    };
+                    // Hand over outside the lock: a send wakes a tokio worker.
+                    drop(q);
+                    e.what.fire(e.due);
+                    q = lock.lock().unwrap_or_else(|p| p.into_inner());
+                }
+            }
+        }
+    }
+
+    /// Waits until `d` from now, to the clock's precision.
+    async fn sleep(&self, d: Duration) {
+        if self.tokio {
+            return tokio::time::sleep(d).await;
+        }
+        let (tx, rx) = oneshot::channel();
+        self.at(Instant::now() + d, Due::Connect(tx));
+        let _ = rx.await;
+    }
+}
+
 /// Relays one direction: reads chunks, and writes each one `half_rtt` after it was read.
-async fn relay(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, half_rtt: Duration) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+async fn relay(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, half_rtt: Duration, clock: Clock) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, Option<Vec<u8>>)>();
     let writer = tokio::spawn(async move {
         while let Some((due, chunk)) = rx.recv().await {
-            tokio::time::sleep_until(due).await;
+            // Already due with the OS-thread clock; `--timer tokio` waits here.
+            if Instant::now() < due {
+                tokio::time::sleep_until(due.into()).await;
+            }
+            let Some(chunk) = chunk else {
+                // The reader saw EOF: pass the half-close on, after the same delay.
+                let _ = to.shutdown().await;
+                return;
+            };
             let late = Instant::now().saturating_duration_since(due).as_micros() as u64;
             CHUNKS.fetch_add(1, Ordering::Relaxed);
             LATE_US.fetch_add(late, Ordering::Relaxed);
+            WORST_US.fetch_max(late, Ordering::Relaxed);
             if to.write_all(&chunk).await.is_err() {
                 return;
             }
         }
-        // The reader saw EOF: pass the half-close on, after the same delay.
-        let _ = to.shutdown().await;
     });
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        match from.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if tx
-                    .send((Instant::now() + half_rtt, buf[..n].to_vec()))
-                    .is_err()
-                {
-                    break;
-                }
-            }
+        let chunk = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(buf[..n].to_vec()),
+        };
+        let end = chunk.is_none();
+        clock.at(Instant::now() + half_rtt, Due::Chunk(tx.clone(), chunk));
+        if end {
+            break;
         }
     }
     drop(tx);
     let _ = writer.await;
 }
 
-async fn connection(client: TcpStream, upstream: String, rtt: Duration) {
+async fn connection(client: TcpStream, upstream: String, rtt: Duration, clock: Clock) {
     // The connect's round trip: nothing the client sent is read before it is over.
-    tokio::time::sleep(rtt).await;
+    clock.sleep(rtt).await;
     let Ok(server) = TcpStream::connect(&upstream).await else {
         return;
     };
@@ -83,13 +234,16 @@ async fn connection(client: TcpStream, upstream: String, rtt: Duration) {
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let half = rtt / 2;
-    tokio::join!(relay(cr, sw, half), relay(sr, cw, half));
+    tokio::join!(
+        relay(cr, sw, half, clock.clone()),
+        relay(sr, cw, half, clock)
+    );
 }
 
-/// `msstore-bench proxy --listen ADDR --upstream ADDR --rtt-ms N`: prints `listening ADDR`,
-/// then one [`Lateness`] line per line read from stdin; relays until stdin closes (the parent
-/// is gone).
-pub fn serve(listen: &str, upstream: &str, rtt: Duration) -> Result<(), String> {
+/// `msstore-bench proxy --listen ADDR --upstream ADDR --rtt-ms N [--timer tokio]`: prints
+/// `listening ADDR`, then one [`Lateness`] line per line read from stdin; relays until stdin
+/// closes (the parent is gone).
+pub fn serve(listen: &str, upstream: &str, rtt: Duration, tokio_timer: bool) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -100,10 +254,11 @@ pub fn serve(listen: &str, upstream: &str, rtt: Duration) -> Result<(), String> 
         .map_err(|e| format!("bind {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let upstream = upstream.to_string();
+    let clock = Clock::start(tokio_timer);
     rt.spawn(async move {
         loop {
             if let Ok((c, _)) = listener.accept().await {
-                tokio::spawn(connection(c, upstream.clone(), rtt));
+                tokio::spawn(connection(c, upstream.clone(), rtt, clock.clone()));
             }
         }
     });
@@ -118,6 +273,7 @@ pub fn serve(listen: &str, upstream: &str, rtt: Duration) -> Result<(), String> 
         let now = Lateness {
             chunks: CHUNKS.load(Ordering::Relaxed),
             late_us: LATE_US.load(Ordering::Relaxed),
+            worst_us: WORST_US.swap(0, Ordering::Relaxed),
         };
         println!(
             "{}",
@@ -126,4 +282,40 @@ pub fn serve(listen: &str, upstream: &str, rtt: Duration) -> Result<(), String> 
     }
     rt.shutdown_background();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The clock fires deadlines in due order, never early.
+    #[test]
+    fn clock_fires_in_order_and_not_early() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let clock = Clock::start(false);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let t0 = Instant::now();
+        // Pushed out of order: 30 ms, 10 ms, 20 ms.
+        for (ms, tag) in [(30u64, 3u8), (10, 1), (20, 2)] {
+            clock.at(
+                t0 + Duration::from_millis(ms),
+                Due::Chunk(tx.clone(), Some(vec![tag])),
+            );
+        }
+        let got: Vec<(Instant, u8)> = rt.block_on(async {
+            let mut v = Vec::new();
+            for _ in 0..3 {
+                let (due, chunk) = rx.recv().await.unwrap();
+                assert!(Instant::now() >= due, "fired before its due time");
+                v.push((due, chunk.unwrap()[0]));
+            }
+            v
+        });
+        assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), vec![1, 2, 3]);
+        rt.block_on(clock.sleep(Duration::from_millis(5)));
+        assert!(t0.elapsed() >= Duration::from_millis(30));
+    }
 }

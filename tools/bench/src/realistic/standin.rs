@@ -31,6 +31,9 @@ pub struct Canned {
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Counters {
     pub connections: u64,
+    /// Connections that ended (closed by either side).
+    #[serde(default)]
+    pub closed: u64,
     pub full_handshakes: u64,
     pub resumed_handshakes: u64,
     pub token_requests: u64,
@@ -46,6 +49,7 @@ impl Counters {
     pub fn since(&self, before: &Counters) -> Counters {
         Counters {
             connections: self.connections - before.connections,
+            closed: self.closed - before.closed,
             full_handshakes: self.full_handshakes - before.full_handshakes,
             resumed_handshakes: self.resumed_handshakes - before.resumed_handshakes,
             token_requests: self.token_requests - before.token_requests,
@@ -69,6 +73,7 @@ impl Counters {
 #[derive(Default)]
 struct Live {
     connections: AtomicU64,
+    closed: AtomicU64,
     full: AtomicU64,
     resumed: AtomicU64,
     tokens: AtomicU64,
@@ -80,6 +85,7 @@ impl Live {
     fn snapshot(&self) -> Counters {
         Counters {
             connections: self.connections.load(Ordering::Relaxed),
+            closed: self.closed.load(Ordering::Relaxed),
             full_handshakes: self.full.load(Ordering::Relaxed),
             resumed_handshakes: self.resumed.load(Ordering::Relaxed),
             token_requests: self.tokens.load(Ordering::Relaxed),
@@ -163,6 +169,7 @@ pub fn serve(listen: &str, canned_file: &str, threads: usize) -> Result<(), Stri
             let (tls, canned, live) = (tls.clone(), canned.clone(), l2.clone());
             tokio::spawn(async move {
                 let Ok(stream) = tls.accept(tcp).await else {
+                    live.closed.fetch_add(1, Ordering::Relaxed);
                     return;
                 };
                 match stream.get_ref().1.handshake_kind() {
@@ -170,11 +177,16 @@ pub fn serve(listen: &str, canned_file: &str, threads: usize) -> Result<(), Stri
                     _ => &live.full,
                 }
                 .fetch_add(1, Ordering::Relaxed);
+                let l3 = live.clone();
                 let svc =
-                    hyper::service::service_fn(move |r| answer(r, canned.clone(), live.clone()));
+                    hyper::service::service_fn(move |r| answer(r, canned.clone(), l3.clone()));
+                // Keep-alive without a request limit or idle timeout: the server never closes
+                // a connection the client keeps (a client's churn shows in `closed`).
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .keep_alive(true)
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
                     .await;
+                live.closed.fetch_add(1, Ordering::Relaxed);
             });
         }
     });

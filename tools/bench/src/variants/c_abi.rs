@@ -57,8 +57,8 @@ static CTX: OnceLock<Ctx> = OnceLock::new();
 
 impl Ctx {
     fn start(&self, slot: usize) {
-        if let Some(w) = self.window {
-            if Instant::now() >= w.end {
+        if let Some(w) = &self.window {
+            if w.over() {
                 return self.stop();
             }
         }
@@ -109,7 +109,7 @@ extern "C" fn on_done(user_data: *mut c_void, code: msstore_result, _op: *mut ms
         ctx.rec.error(|| format!("callback: {code:?}"));
     } else if ctx.burst {
         ctx.rec.ok(ctx.base);
-    } else if ctx.window.is_some_and(|w| w.counts_now()) {
+    } else if ctx.window.as_ref().is_some_and(|w| w.record(slot)) {
         ctx.rec.ok(started);
     }
     if ctx.burst {
@@ -150,7 +150,7 @@ pub fn run(
         slots: (0..callers).map(|_| AtomicU64::new(0)).collect(),
         base: Instant::now(),
         next: AtomicU64::new(0),
-        window: (!burst).then_some(window),
+        window: (!burst).then(|| window.clone()),
         burst,
         rec: Recorder::new(),
         stopped: Mutex::new(0),
