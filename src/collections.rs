@@ -532,6 +532,18 @@ pub struct QueryResult {
     pub duplicates_removed: u32,
 }
 
+/// What makes two items copies of one entitlement.
+fn dedupe_key(item: &EntitlementItem, exclude_duplicates: bool) -> (&str, &str) {
+    let second = if exclude_duplicates {
+        ""
+    } else if item.id.is_empty() {
+        &item.sku_id
+    } else {
+        &item.id
+    };
+    (&item.product_id, second)
+}
+
 /// Up to this many items, `dedupe` compares keys instead of hashing them.
 const LINEAR_DEDUPE_MAX: usize = 16;
 
@@ -544,16 +556,6 @@ pub fn dedupe(
 ) -> (Vec<EntitlementItem>, u32) {
     // Which input item each output slot keeps, chosen on borrowed keys (no key is built per
     // item), then the kept items are moved out in first-seen order.
-    let key = |item: &'_ EntitlementItem| -> (&str, &str) {
-        let second = if exclude_duplicates {
-            ""
-        } else if item.id.is_empty() {
-            &item.sku_id
-        } else {
-            &item.id
-        };
-        (item.product_id.as_str(), second)
-    };
     let mut kept: Vec<usize> = Vec::with_capacity(items.len());
     let mut removed = 0;
     {
@@ -562,9 +564,10 @@ pub fn dedupe(
         let linear = items.len() <= LINEAR_DEDUPE_MAX;
         let mut index: HashMap<(&str, &str), usize> = HashMap::new();
         for (n, item) in items.iter().enumerate() {
-            let k = key(item);
+            let k = dedupe_key(item, exclude_duplicates);
             let found = if linear {
-                kept.iter().position(|&i| key(&items[i]) == k)
+                kept.iter()
+                    .position(|&i| dedupe_key(&items[i], exclude_duplicates) == k)
             } else {
                 index.get(&k).copied()
             };
