@@ -647,13 +647,17 @@ mod kept_body {
         assert_eq!(p.value.id, "a");
         assert_eq!(p.raw, "{\"x\":\"\u{fffd}\",\"id\":\"a\"}");
         // In a member that is read: the malformed-response error.
-        let e = parse_kept::<Id>("q", exchange(200, b"{\"id\":\"\xff\"}")).unwrap_err();
+        let e = parse_kept::<Id>("q", exchange(200, b"{\"id\":\"\xff\"}"))
+            .err()
+            .unwrap();
         assert_eq!(e.kind, ErrorKind::MalformedResponse);
     }
 
     #[test]
     fn a_body_that_is_not_the_json_names_the_op_status_and_ms_cv() {
-        let e = parse_kept::<Id>("query_v9", exchange(200, b"<html>proxy</html>")).unwrap_err();
+        let e = parse_kept::<Id>("query_v9", exchange(200, b"<html>proxy</html>"))
+            .err()
+            .unwrap();
         assert_eq!(e.kind, ErrorKind::MalformedResponse);
         assert!(e
             .message

@@ -772,6 +772,41 @@ mod tests {
     }
 
     #[test]
+    fn dedupe_gives_the_same_answer_searched_or_hashed() {
+        // 3 distinct products; sizes on both sides of LINEAR_DEDUPE_MAX.
+        for n in [6, LINEAR_DEDUPE_MAX, LINEAR_DEDUPE_MAX + 1, 60] {
+            let items: Vec<EntitlementItem> = (0..n)
+                .map(|i| {
+                    let status = if i >= 3 && i < 6 { "Active" } else { "Revoked" };
+                    item(&format!("P{}", i % 3), &i.to_string(), status)
+                })
+                .collect();
+            let (out, removed) = dedupe(items, true);
+            assert_eq!((out.len(), removed as usize), (3, n - 3), "{n} items");
+            let ids: Vec<&str> = out.iter().map(|i| i.id.as_str()).collect();
+            assert_eq!(ids, ["3", "4", "5"], "{n} items: the Active copies win");
+        }
+    }
+
+    #[test]
+    fn typed_views_ignore_case() {
+        assert_eq!(
+            ProductKind::parse("uNmAnAgEdCoNsUmAbLe"),
+            ProductKind::UnmanagedConsumable
+        );
+        assert_eq!(ProductKind::parse("Games"), ProductKind::Unknown);
+        assert_eq!(
+            EntitlementStatus::parse("REVOKED"),
+            EntitlementStatus::Revoked
+        );
+        assert_eq!(EntitlementStatus::parse(""), EntitlementStatus::Unknown);
+        assert_eq!(
+            AcquisitionType::parse("recurring"),
+            AcquisitionType::Recurring
+        );
+    }
+
+    #[test]
     fn dedupe_prefers_active() {
         let (out, removed) = dedupe(
             vec![

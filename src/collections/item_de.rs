@@ -27,6 +27,8 @@ macro_rules! item_fields {
 
         /// Wire names in `Field` order, for the duplicate-field error.
         const NAMES: &[&str] = &[$($name,)* "recurrenceData"];
+        // One bit per field in `seen`.
+        const _: () = assert!(NAMES.len() < 64);
 
         impl Field {
             fn of(name: &str) -> Field {
