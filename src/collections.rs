@@ -777,7 +777,11 @@ mod tests {
         for n in [6, LINEAR_DEDUPE_MAX, LINEAR_DEDUPE_MAX + 1, 60] {
             let items: Vec<EntitlementItem> = (0..n)
                 .map(|i| {
-                    let status = if i >= 3 && i < 6 { "Active" } else { "Revoked" };
+                    let status = if (3..6).contains(&i) {
+                        "Active"
+                    } else {
+                        "Revoked"
+                    };
                     item(&format!("P{}", i % 3), &i.to_string(), status)
                 })
                 .collect();
