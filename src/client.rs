@@ -461,17 +461,20 @@ pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn parse_body<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result<T> {
-    serde_json::from_slice(&ex.body).map_err(|e| {
-        let mut err = Error::new(
-            ErrorKind::MalformedResponse,
-            format!("{op}: the response is not the expected JSON: {e}"),
-        )
-        .with_source(e)
-        .with_status(ex.status)
-        .with_ms_cv(ex.ms_cv.clone());
-        err.correlation_id = ex.correlation_id.clone();
-        err
-    })
+    serde_json::from_slice(&ex.body).map_err(|e| malformed(op, ex, e))
+}
+
+/// The body is not the JSON `op` expects.
+fn malformed(op: &str, ex: &Exchange, e: serde_json::Error) -> Error {
+    let mut err = Error::new(
+        ErrorKind::MalformedResponse,
+        format!("{op}: the response is not the expected JSON: {e}"),
+    )
+    .with_source(e)
+    .with_status(ex.status)
+    .with_ms_cv(ex.ms_cv.clone());
+    err.correlation_id = ex.correlation_id.clone();
+    err
 }
 
 /// A 2xx's body parsed as `T`; any other status as the Store's error.
@@ -483,12 +486,27 @@ pub(crate) fn parse_success<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Res
 }
 
 /// [`parse_success`], keeping the body as received beside the value (moved, not copied).
-pub(crate) fn parse_kept<T: DeserializeOwned>(op: &str, ex: Exchange) -> Result<Parsed<T>> {
-    let value = parse_success(op, &ex)?;
-    Ok(Parsed {
-        value,
-        raw: ex.into_body_text(),
-    })
+pub(crate) fn parse_kept<T: DeserializeOwned>(op: &str, mut ex: Exchange) -> Result<Parsed<T>> {
+    if !ex.is_success() {
+        return Err(store_error(op, &ex));
+    }
+    // One UTF-8 check of the whole body (which the kept text needs anyway), then serde_json
+    // reads it as `&str` and skips its check of every string it decodes.
+    match String::from_utf8(std::mem::take(&mut ex.body)) {
+        Ok(raw) => {
+            let value = serde_json::from_str(&raw).map_err(|e| malformed(op, &ex, e))?;
+            Ok(Parsed { value, raw })
+        }
+        // Not UTF-8: as bytes (bad bytes in a skipped string do not matter), kept lossily.
+        Err(e) => {
+            ex.body = e.into_bytes();
+            let value = parse_body(op, &ex)?;
+            Ok(Parsed {
+                value,
+                raw: ex.into_body_text(),
+            })
+        }
+    }
 }
 
 /// Sizes of the futures every operation is made of (issue 7: memory with 10,000 operations in
@@ -591,5 +609,62 @@ mod admission {
         settle();
         drop(calls);
         drop(rt);
+    }
+}
+
+#[cfg(test)]
+mod kept_body {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct Id {
+        id: String,
+    }
+
+    fn exchange(status: u16, body: &[u8]) -> Exchange {
+        Exchange {
+            status,
+            body: body.to_vec(),
+            ms_cv: Some("cv.1".into()),
+            correlation_id: None,
+            retry_after: None,
+            maybe_applied_earlier: false,
+        }
+    }
+
+    #[test]
+    fn a_text_body_is_parsed_and_kept_as_received() {
+        let body = r#"{"id":"caf\u00e9 é","x":[1]}"#;
+        let p: Parsed<Id> = parse_kept("q", exchange(200, body.as_bytes())).unwrap();
+        assert_eq!((p.value.id.as_str(), p.raw.as_str()), ("café é", body));
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_parses_as_before() {
+        // A bad byte in a member that is skipped: parsed, kept lossily.
+        let p: Parsed<Id> =
+            parse_kept("q", exchange(200, b"{\"x\":\"\xff\",\"id\":\"a\"}")).unwrap();
+        assert_eq!(p.value.id, "a");
+        assert_eq!(p.raw, "{\"x\":\"\u{fffd}\",\"id\":\"a\"}");
+        // In a member that is read: the malformed-response error.
+        let e = parse_kept::<Id>("q", exchange(200, b"{\"id\":\"\xff\"}"))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, ErrorKind::MalformedResponse);
+    }
+
+    #[test]
+    fn a_body_that_is_not_the_json_names_the_op_status_and_ms_cv() {
+        let e = parse_kept::<Id>("query_v9", exchange(200, b"<html>proxy</html>"))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, ErrorKind::MalformedResponse);
+        assert!(e
+            .message
+            .starts_with("query_v9: the response is not the expected JSON"));
+        assert_eq!(
+            (e.http_status, e.ms_cv.as_deref()),
+            (Some(200), Some("cv.1"))
+        );
     }
 }

@@ -10,9 +10,10 @@ use crate::paging::Page;
 use crate::secret::SecretString;
 use crate::time::{parse_timespan, Timestamp};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
+
+mod item_de;
 
 pub(crate) const PATH_QUERY_V6: &str = "/v6.0/collections/query";
 pub(crate) const PATH_QUERY_V8: &str = "/v8.0/collections/b2bLicensePreview";
@@ -329,6 +330,15 @@ impl TrialData {
     }
 }
 
+/// The value named `s`, ignoring ASCII case (without the lowercase copy a `match` needs: the
+/// C views and `dedupe` ask for every item's kind and status).
+fn parse_ignoring_case<T: Copy>(s: &str, names: &[(&str, T)]) -> Option<T> {
+    names
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(s))
+        .map(|&(_, v)| v)
+}
+
 /// Product kinds (v8/v9 `productKind`, v6 `productType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum ProductKind {
@@ -343,15 +353,16 @@ pub enum ProductKind {
 
 impl ProductKind {
     pub fn parse(s: &str) -> ProductKind {
-        match s.to_ascii_lowercase().as_str() {
-            "game" => ProductKind::Game,
-            "application" => ProductKind::Application,
-            "durable" => ProductKind::Durable,
-            "consumable" => ProductKind::Consumable,
-            "unmanagedconsumable" => ProductKind::UnmanagedConsumable,
-            "pass" => ProductKind::Pass,
-            _ => ProductKind::Unknown,
-        }
+        use ProductKind::*;
+        let names = [
+            ("game", Game),
+            ("application", Application),
+            ("durable", Durable),
+            ("consumable", Consumable),
+            ("unmanagedconsumable", UnmanagedConsumable),
+            ("pass", Pass),
+        ];
+        parse_ignoring_case(s, &names).unwrap_or(Unknown)
     }
 }
 
@@ -368,14 +379,15 @@ pub enum EntitlementStatus {
 
 impl EntitlementStatus {
     pub fn parse(s: &str) -> EntitlementStatus {
-        match s.to_ascii_lowercase().as_str() {
-            "active" => EntitlementStatus::Active,
-            "expired" => EntitlementStatus::Expired,
-            "revoked" => EntitlementStatus::Revoked,
-            "banned" => EntitlementStatus::Banned,
-            "suspended" => EntitlementStatus::Suspended,
-            _ => EntitlementStatus::Unknown,
-        }
+        use EntitlementStatus::*;
+        let names = [
+            ("active", Active),
+            ("expired", Expired),
+            ("revoked", Revoked),
+            ("banned", Banned),
+            ("suspended", Suspended),
+        ];
+        parse_ignoring_case(s, &names).unwrap_or(Unknown)
     }
 
     /// Preference when the same product appears twice: Active first, revocations last.
@@ -400,96 +412,89 @@ pub enum AcquisitionType {
 
 impl AcquisitionType {
     pub fn parse(s: &str) -> AcquisitionType {
-        match s.to_ascii_lowercase().as_str() {
-            "single" => AcquisitionType::Single,
-            "recurring" => AcquisitionType::Recurring,
-            "conditional" => AcquisitionType::Conditional,
-            _ => AcquisitionType::Unknown,
-        }
+        use AcquisitionType::*;
+        let names = [
+            ("single", Single),
+            ("recurring", Recurring),
+            ("conditional", Conditional),
+        ];
+        parse_ignoring_case(s, &names).unwrap_or(Unknown)
     }
 }
 
 /// One entitlement, from any of the three query versions. Strings keep the service's values;
 /// `kind()`, `status()` and `acquisition()` give typed views.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EntitlementItem {
     /// Item id (v8/v9 `id`, v6 `itemId`); use it to consume in v6.
-    #[serde(default, alias = "itemId")]
     pub id: String,
-    #[serde(default)]
     pub product_id: String,
-    #[serde(default)]
     pub sku_id: String,
     /// v8/v9 `productKind`, v6 (and the v8 doc table) `productType`.
-    #[serde(default, alias = "productType")]
     pub product_kind: String,
-    #[serde(default)]
     pub status: String,
     /// Remaining balance for consumables; 1 otherwise.
-    #[serde(default)]
     pub quantity: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acquisition_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub acquired_date: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_date: Option<Timestamp>,
     /// Purchase transaction (v9: the order id; not unique per entitlement).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Subscription id (`mdr:0:…`), read from `recurrenceId`, or `recurrenceData` as a string or
     /// as `{"recurrenceId":…}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recurrence_id: Option<String>,
-    #[serde(default, skip_serializing)]
-    recurrence_data: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_data: Option<TrialData>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub satisfied_by_product_ids: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beneficiary: Option<IdentityV6>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchaser: Option<IdentityV6>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purchased_country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_family: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sharing_source: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub local_ticket_reference: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dev_offer_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_app_offer_token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy_offer_instance_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy_product_id: Option<String>,
     /// v6 only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// v6 only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_line_item_id: Option<String>,
     /// v6 only: `Trial`, `Full`, `Rental`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sku_type: Option<String>,
     /// v6 only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ownership_type: Option<String>,
     /// v6 only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fulfillment_data: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub campaign_id: Option<String>,
 }
 
@@ -513,23 +518,6 @@ impl EntitlementItem {
     pub fn is_active(&self) -> bool {
         self.status() == EntitlementStatus::Active
     }
-
-    /// Folds the three spellings of the subscription id into `recurrence_id`.
-    pub(crate) fn normalize(&mut self) {
-        if self.recurrence_id.as_deref().is_some_and(|s| !s.is_empty()) {
-            return;
-        }
-        self.recurrence_id = match self.recurrence_data.take() {
-            Some(Value::String(s)) if !s.is_empty() => Some(s),
-            Some(Value::Object(o)) => o
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("recurrenceId"))
-                .and_then(|(_, v)| v.as_str())
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
-            _ => None,
-        };
-    }
 }
 
 /// One page of a query.
@@ -544,6 +532,21 @@ pub struct QueryResult {
     pub duplicates_removed: u32,
 }
 
+/// What makes two items copies of one entitlement.
+fn dedupe_key(item: &EntitlementItem, exclude_duplicates: bool) -> (&str, &str) {
+    let second = if exclude_duplicates {
+        ""
+    } else if item.id.is_empty() {
+        &item.sku_id
+    } else {
+        &item.id
+    };
+    (&item.product_id, second)
+}
+
+/// Up to this many items, `dedupe` compares keys instead of hashing them.
+const LINEAR_DEDUPE_MAX: usize = 16;
+
 /// De-duplicates across pages. With `exclude_duplicates` one item per product survives (the
 /// service already applied its own priority within a page); otherwise one per item id. Among
 /// copies the better status wins (Active > Expired/Suspended > Revoked), then the newest.
@@ -556,17 +559,20 @@ pub fn dedupe(
     let mut kept: Vec<usize> = Vec::with_capacity(items.len());
     let mut removed = 0;
     {
-        let mut index: HashMap<(&str, &str), usize> = HashMap::with_capacity(items.len());
+        // A page or two is searched in place: hashing every key (SipHash) cost more than the
+        // comparisons below that size (issue 14).
+        let linear = items.len() <= LINEAR_DEDUPE_MAX;
+        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
         for (n, item) in items.iter().enumerate() {
-            let second = if exclude_duplicates {
-                ""
-            } else if item.id.is_empty() {
-                &item.sku_id
+            let k = dedupe_key(item, exclude_duplicates);
+            let found = if linear {
+                kept.iter()
+                    .position(|&i| dedupe_key(&items[i], exclude_duplicates) == k)
             } else {
-                &item.id
+                index.get(&k).copied()
             };
-            match index.get(&(item.product_id.as_str(), second)) {
-                Some(&slot) => {
+            match found {
+                Some(slot) => {
                     removed += 1;
                     let old = &items[kept[slot]];
                     let better = item.status().rank() < old.status().rank()
@@ -577,7 +583,9 @@ pub fn dedupe(
                     }
                 }
                 None => {
-                    index.insert((item.product_id.as_str(), second), kept.len());
+                    if !linear {
+                        index.insert(k, kept.len());
+                    }
                     kept.push(n);
                 }
             }
@@ -598,9 +606,7 @@ impl Core {
         op: &'static str,
         req: &R,
     ) -> Result<QueryPage> {
-        let mut page: QueryPage = self.page(Service::Collections, path, op, req).await?;
-        page.items.iter_mut().for_each(EntitlementItem::normalize);
-        Ok(page)
+        self.page(Service::Collections, path, op, req).await
     }
 
     /// Every page, de-duplicated.
@@ -612,10 +618,9 @@ impl Core {
         set_token: fn(&mut R, String),
         exclude_duplicates: bool,
     ) -> Result<QueryResult> {
-        let mut all = self
+        let all = self
             .all_pages(Service::Collections, path, op, req, set_token)
             .await?;
-        all.items.iter_mut().for_each(EntitlementItem::normalize);
         let (items, duplicates_removed) = dedupe(all.items, exclude_duplicates);
         Ok(QueryResult {
             items,
@@ -750,12 +755,10 @@ mod tests {
             r#"{"recurrenceData":"mdr:0:a:b"}"#,
             r#"{"recurrenceData":{"recurrenceId":"mdr:0:a:b"}}"#,
         ] {
-            let mut i: EntitlementItem = serde_json::from_str(body).unwrap();
-            i.normalize();
+            let i: EntitlementItem = serde_json::from_str(body).unwrap();
             assert_eq!(i.recurrence_id.as_deref(), Some("mdr:0:a:b"), "{body}");
         }
-        let mut i: EntitlementItem = serde_json::from_str(r#"{"recurrenceData":{}}"#).unwrap();
-        i.normalize();
+        let i: EntitlementItem = serde_json::from_str(r#"{"recurrenceData":{}}"#).unwrap();
         assert_eq!(i.recurrence_id, None);
     }
 
@@ -766,6 +769,45 @@ mod tests {
             status: status.into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn dedupe_gives_the_same_answer_searched_or_hashed() {
+        // 3 distinct products; sizes on both sides of LINEAR_DEDUPE_MAX.
+        for n in [6, LINEAR_DEDUPE_MAX, LINEAR_DEDUPE_MAX + 1, 60] {
+            let items: Vec<EntitlementItem> = (0..n)
+                .map(|i| {
+                    let status = if (3..6).contains(&i) {
+                        "Active"
+                    } else {
+                        "Revoked"
+                    };
+                    item(&format!("P{}", i % 3), &i.to_string(), status)
+                })
+                .collect();
+            let (out, removed) = dedupe(items, true);
+            assert_eq!((out.len(), removed as usize), (3, n - 3), "{n} items");
+            let ids: Vec<&str> = out.iter().map(|i| i.id.as_str()).collect();
+            assert_eq!(ids, ["3", "4", "5"], "{n} items: the Active copies win");
+        }
+    }
+
+    #[test]
+    fn typed_views_ignore_case() {
+        assert_eq!(
+            ProductKind::parse("uNmAnAgEdCoNsUmAbLe"),
+            ProductKind::UnmanagedConsumable
+        );
+        assert_eq!(ProductKind::parse("Games"), ProductKind::Unknown);
+        assert_eq!(
+            EntitlementStatus::parse("REVOKED"),
+            EntitlementStatus::Revoked
+        );
+        assert_eq!(EntitlementStatus::parse(""), EntitlementStatus::Unknown);
+        assert_eq!(
+            AcquisitionType::parse("recurring"),
+            AcquisitionType::Recurring
+        );
     }
 
     #[test]

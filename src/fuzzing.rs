@@ -82,8 +82,7 @@ pub fn response(which: Response, status: u16, body: &[u8]) {
     match which {
         Response::QueryPage => {
             if let Ok(parsed) = parse_kept::<PageWire<EntitlementItem>>("query", ex) {
-                let mut page: QueryPage = parsed.into();
-                page.items.iter_mut().for_each(EntitlementItem::normalize);
+                let page: QueryPage = parsed.into();
                 let _ = crate::collections::dedupe(page.items, true);
             }
         }
