@@ -501,7 +501,7 @@ impl Report {
 }
 
 /// Colours per variant (colour-blind-safe palette).
-fn colour(v: Variant) -> &'static str {
+pub(crate) fn colour(v: Variant) -> &'static str {
     match v {
         Variant::CQueued => "#0072B2",
         Variant::CImmediate => "#56B4E9",

@@ -3,6 +3,7 @@
 //! trip (see `proxy`), TLS, and a multi-threaded stand-in server (see `standin`) whose CPU is
 //! printed per cell to show it is not the bottleneck. Writes `results-realistic.md`.
 
+mod chart;
 pub mod cpu;
 mod netns;
 mod proxy;
@@ -570,7 +571,15 @@ pub fn run(a: &Args) -> Result<(), String> {
     println!("{md}");
     std::fs::create_dir_all(&plan.out_dir).map_err(|e| e.to_string())?;
     let path = plan.out_dir.join("results-realistic.md");
+    let md = format!("{md}\n![throughput as a share of the floor](throughput-realistic.svg)\n");
     std::fs::write(&path, &md).map_err(|e| format!("{}: {e}", path.display()))?;
+    let title = format!(
+        "Realistic network: query10 over TLS, throughput against the floor ({} runs per cell)",
+        plan.repeats
+    );
+    let chart = plan.out_dir.join("throughput-realistic.svg");
+    std::fs::write(&chart, chart::svg(&cells, &plan.rtts_ms, &title))
+        .map_err(|e| format!("{}: {e}", chart.display()))?;
     println!(
         "wrote {} in {:.0} s",
         path.display(),

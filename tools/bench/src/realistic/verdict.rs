@@ -24,9 +24,9 @@ pub struct Setup<'a> {
 /// Median and range of one figure over a cell's runs.
 #[derive(Clone, Copy)]
 pub(crate) struct Spread {
-    med: f64,
-    min: f64,
-    max: f64,
+    pub(crate) med: f64,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
 }
 
 impl Spread {
@@ -71,7 +71,7 @@ impl Cell {
         self.spread(|r| r.summary.as_ref().ok().map(&f))
     }
 
-    fn ops(&self) -> Option<Spread> {
+    pub(crate) fn ops(&self) -> Option<Spread> {
         self.summary_spread(|s| s.throughput)
     }
 
