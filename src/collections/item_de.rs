@@ -48,7 +48,7 @@ macro_rules! item_fields {
             map: &mut A,
         ) -> Result<(), A::Error> {
             match f {
-                $(Field::$field => item.$field = map.next_value()?,)*
+                $(Field::$field => item.$field = map.next_value::<OrDefault<_>>()?.0,)*
                 Field::RecurrenceData => *recurrence_data = map.next_value::<RecurrenceData>()?.0,
                 Field::Unknown => {
                     map.next_value::<IgnoredAny>()?;
@@ -92,6 +92,16 @@ item_fields! {
     ownership_type = "ownershipType",
     fulfillment_data = "fulfillmentData",
     campaign_id = "campaignId",
+}
+
+/// A field's value, `null` read as the field's default: a .NET service may write an empty
+/// list or an unset text as `null`, and one such field should not fail the whole page.
+struct OrDefault<T>(T);
+
+impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for OrDefault<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<OrDefault<T>, D::Error> {
+        Option::<T>::deserialize(d).map(|v| OrDefault(v.unwrap_or_default()))
+    }
 }
 
 impl<'de> Deserialize<'de> for Field {
@@ -364,15 +374,26 @@ mod tests {
     }
 
     #[test]
-    fn missing_fields_keep_their_defaults_and_null_is_absent_only_where_optional() {
+    fn missing_fields_keep_their_defaults_and_null_reads_as_absent() {
         assert_eq!(decode("{}").unwrap(), EntitlementItem::default());
         let i = decode(r#"{"acquisitionType":null,"trialData":null,"endDate":null,"tags":[]}"#)
             .unwrap();
         assert_eq!(i, EntitlementItem::default());
+        let i = decode(
+            r#"{"id":null,"productId":"9N","tags":null,"quantity":null,"satisfiedByProductIds":null,"fulfillmentData":null}"#,
+        )
+        .unwrap();
+        assert_eq!(i.product_id, "9N");
+        assert_eq!(
+            i,
+            EntitlementItem {
+                product_id: "9N".into(),
+                ..EntitlementItem::default()
+            }
+        );
         for body in [
-            r#"{"id":null}"#,
             r#"{"quantity":"3"}"#,
-            r#"{"tags":null}"#,
+            r#"{"tags":"a"}"#,
             r#"{"endDate":"soon"}"#,
         ] {
             assert!(decode(body).is_err(), "{body}");
