@@ -103,7 +103,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
                 name: "msstore_entitlements_get_info",
                 params: "",
                 view: "msstore_entitlements_info",
-                expr: "o.info.at(0)?",
+                expr: "o.views().info.at(0)?",
                 doc: r#"
                 Copies the summary of the result (count, pages, duplicates removed, continuation token) into `*out` (set `struct_size` first). Strings owned by `h`.
             "#,
@@ -112,7 +112,7 @@ pub const RESULT_HANDLES: &[ResultHandle] = &[
                 name: "msstore_entitlements_item_at",
                 params: "index: usize",
                 view: "msstore_entitlement",
-                expr: "o.items.at(index)?",
+                expr: "o.views().items.at(index)?",
                 doc: r#"
                 Copies entitlement `index` into `*out` (set `out->struct_size = sizeof(*out)` first). Strings
                 are owned by `h`, valid until `msstore_entitlements_free(h)`.

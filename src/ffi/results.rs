@@ -104,14 +104,27 @@ impl TokenObj {
 // Entitlements
 
 pub(crate) struct EntitlementsObj {
-    _arena: Arena,
-    pub(crate) info: Views<msstore_entitlements_info>,
-    pub(crate) items: Views<msstore_entitlement>,
+    /// A single page's items (an all-pages result's are in `all`).
+    page_items: Vec<EntitlementItem>,
+    continuation: Option<String>,
+    pages: u32,
+    duplicates_removed: u32,
+    /// The C views, built from the items on the first accessor call: they were most of the C
+    /// layer's cost per query (issue 14), and a caller that reads only the JSON, or only
+    /// checks the code, pays none of it.
+    views: OnceLock<EntitlementViews>,
     /// A single page's body as received, or an all-pages result's JSON once asked for.
     json: OnceLock<CString>,
     /// What an all-pages result's JSON is made of: serialising it cost as much as the rest of
     /// the call (issue 14), and most callers read the views only.
     all: Option<QueryResult>,
+}
+
+/// An entitlements result's C views and the arena their strings point into.
+pub(crate) struct EntitlementViews {
+    _arena: Arena,
+    pub(crate) info: Views<msstore_entitlements_info>,
+    pub(crate) items: Views<msstore_entitlement>,
 }
 
 fn entitlement_view(a: &mut Arena, i: &EntitlementItem) -> msstore_entitlement {
@@ -146,46 +159,54 @@ fn entitlement_view(a: &mut Arena, i: &EntitlementItem) -> msstore_entitlement {
 }
 
 impl EntitlementsObj {
-    fn build(
-        items: &[EntitlementItem],
-        continuation: Option<&str>,
-        pages: u32,
-        dups: u32,
-        json: OnceLock<CString>,
-    ) -> Self {
-        let mut a = Arena::default();
-        let views: Vec<_> = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
-        let info = msstore_entitlements_info {
-            struct_size: std::mem::size_of::<msstore_entitlements_info>() as u32,
-            pages,
-            count: views.len(),
-            duplicates_removed: dups,
-            continuation_token: a.o(continuation),
-        };
+    pub(crate) fn from_page(p: QueryPage) -> Self {
         EntitlementsObj {
-            _arena: a,
-            info: Views(vec![info]),
-            items: Views(views),
-            json,
+            page_items: p.items,
+            continuation: p.continuation_token,
+            pages: 1,
+            duplicates_removed: 0,
+            views: OnceLock::new(),
+            json: OnceLock::from(cstring_owned(p.raw_json)),
             all: None,
         }
     }
 
-    pub(crate) fn from_page(p: QueryPage) -> Self {
-        let json = OnceLock::from(cstring_owned(p.raw_json));
-        Self::build(&p.items, p.continuation_token.as_deref(), 1, 0, json)
+    pub(crate) fn from_all(r: QueryResult) -> Self {
+        EntitlementsObj {
+            page_items: Vec::new(),
+            continuation: None,
+            pages: r.pages,
+            duplicates_removed: r.duplicates_removed,
+            views: OnceLock::new(),
+            json: OnceLock::new(),
+            all: Some(r),
+        }
     }
 
-    pub(crate) fn from_all(r: QueryResult) -> Self {
-        let mut obj = Self::build(
-            &r.items,
-            None,
-            r.pages,
-            r.duplicates_removed,
-            OnceLock::new(),
-        );
-        obj.all = Some(r);
-        obj
+    fn items(&self) -> &[EntitlementItem] {
+        self.all.as_ref().map_or(&self.page_items, |r| &r.items)
+    }
+
+    /// The C views (`msstore_entitlements_get_info`, `_item_at`): built on the first call; the
+    /// same pointers after that.
+    pub(crate) fn views(&self) -> &EntitlementViews {
+        self.views.get_or_init(|| {
+            let items = self.items();
+            let mut a = Arena::default();
+            let views: Vec<_> = items.iter().map(|i| entitlement_view(&mut a, i)).collect();
+            let info = msstore_entitlements_info {
+                struct_size: std::mem::size_of::<msstore_entitlements_info>() as u32,
+                pages: self.pages,
+                count: views.len(),
+                duplicates_removed: self.duplicates_removed,
+                continuation_token: a.o(self.continuation.as_deref()),
+            };
+            EntitlementViews {
+                _arena: a,
+                info: Views(vec![info]),
+                items: Views(views),
+            }
+        })
     }
 
     /// `msstore_entitlements_json`: built on the first call, then the same pointer.
