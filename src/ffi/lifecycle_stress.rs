@@ -529,7 +529,7 @@ fn round(
     modes: &[msstore_completion_mode],
     server: &StallServer,
     watch: &Watch,
-) -> (Vec<String>, usize) {
+) -> (Vec<String>, Vec<i32>) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let freed = Arc::new(AtomicBool::new(false));
     let cap = rng.u32(1..=4);
@@ -546,7 +546,7 @@ fn round(
     } else {
         rng.usize(0..OPS_PER_ROUND)
     };
-    let kill_delay = Duration::from_micros(rng.u64(0..5000));
+    let kill_delay = Duration::from_micros(rng.u64(0..20_000));
     let shutdown_first = rng.bool();
     let polling =
         modes.contains(&msstore_completion_mode::MSSTORE_COMPLETION_QUEUED) && rng.u32(..100) < 80;
@@ -631,10 +631,12 @@ fn round(
 
     let mut all: Vec<Arc<Rec>> = recs.clone();
     all.extend(recs.iter().filter_map(|r| r.follow.clone()));
-    let mut accepted = 0;
+    let mut codes = Vec::new();
     for rec in &all {
         check(rec);
-        accepted += usize::from(rec.accepted.load(Ordering::SeqCst) == 1);
+        if rec.accepted.load(Ordering::SeqCst) == 1 {
+            codes.push(rec.code());
+        }
     }
     let stall = stalled.then(|| {
         format!(
@@ -650,7 +652,7 @@ fn round(
         )
         .map(|f| format!("seed {seed}: {f}"))
         .collect();
-    (faults, accepted)
+    (faults, codes)
 }
 
 /// What must hold for one op once its round ended.
@@ -803,17 +805,20 @@ fn stress(modes: &[msstore_completion_mode], salt: u64) {
     let live_before = handles::count();
     let t0 = Instant::now();
     let mut faults = Vec::new();
-    let mut ops = 0;
+    let mut codes = std::collections::BTreeMap::<i32, usize>::new();
     for r in 0..rounds {
         let seed = base.wrapping_add(r);
         let (f, n) = round(seed, modes, &server, &watch);
         faults.extend(f);
-        ops += n;
+        for c in n {
+            *codes.entry(c).or_default() += 1;
+        }
     }
     done.store(true, Ordering::SeqCst);
     watchdog.join().expect("watchdog");
+    let ops: usize = codes.values().sum();
     println!(
-        "lifecycle stress {modes:?}: {rounds} rounds, {ops} operations accepted, {:?}, base seed {base}",
+        "lifecycle stress {modes:?}: {rounds} rounds, {ops} operations accepted, {:?}, base seed {base}, by code: {codes:?}",
         t0.elapsed()
     );
     for f in faults.iter().take(30) {
