@@ -107,6 +107,7 @@ struct Rec {
     /// 0: not tried, 1: accepted (a callback is due), 2: rejected.
     accepted: AtomicU8,
     built: AtomicBool,
+    built_at_callback: AtomicBool,
     future_dropped: Arc<AtomicBool>,
     result_dropped: Arc<AtomicBool>,
     error_id: AtomicUsize,
@@ -139,6 +140,8 @@ unsafe extern "C" fn on_done(user_data: *mut c_void, code: msstore_result, op: *
         rec.fault("callback fired more than once".into());
     }
     rec.code.store(code as i32, Ordering::SeqCst);
+    rec.built_at_callback
+        .store(rec.built.load(Ordering::SeqCst), Ordering::SeqCst);
     if code == MSSTORE_E_CANCELED
         && rec.built.load(Ordering::SeqCst)
         && !rec.future_dropped.load(Ordering::SeqCst)
@@ -417,6 +420,7 @@ fn new_rec(
         code: AtomicI32::new(-1),
         accepted: AtomicU8::new(0),
         built: AtomicBool::new(false),
+        built_at_callback: AtomicBool::new(false),
         future_dropped: Arc::new(AtomicBool::new(false)),
         result_dropped: Arc::new(AtomicBool::new(false)),
         error_id: AtomicUsize::new(0),
@@ -687,7 +691,10 @@ fn check(rec: &Rec) {
         _ => verdicts.contains(&code) || interrupted.contains(&code),
     };
     if !ok {
-        rec.fault(format!("unexpected code {code} (future built: {built})"));
+        rec.fault(format!(
+            "unexpected code {code} (future built: {built}, when its callback ran: {})",
+            rec.built_at_callback.load(Ordering::SeqCst)
+        ));
     }
     if matches!(rec.kind, Kind::Pending) && verdicts.contains(&code) {
         rec.fault(format!("a never-ending future completed with {code}"));
