@@ -730,17 +730,30 @@ fn check(rec: &Rec) {
 /// What the watchdog reports when a round hangs.
 #[derive(Default)]
 struct Watch {
-    state: Mutex<(u64, &'static str, Option<Instant>, Vec<Arc<Rec>>)>,
+    state: Mutex<Watched>,
+}
+
+/// The round in progress: its seed, what it is doing, since when, and its ops.
+#[derive(Default)]
+struct Watched {
+    seed: u64,
+    phase: &'static str,
+    since: Option<Instant>,
+    recs: Vec<Arc<Rec>>,
 }
 
 impl Watch {
     fn begin(&self, seed: u64, recs: &[Arc<Rec>]) {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) =
-            (seed, "starting", Some(Instant::now()), recs.to_vec());
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Watched {
+            seed,
+            phase: "starting",
+            since: Some(Instant::now()),
+            recs: recs.to_vec(),
+        };
     }
 
     fn phase(&self, what: &'static str) {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).1 = what;
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).phase = what;
     }
 
     /// Aborts the process (the test fails, it does not hang) when a round runs past `bound`,
@@ -748,7 +761,7 @@ impl Watch {
     fn check(&self, bound: Duration) {
         use std::io::Write;
         let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(t) = st.2 else { return };
+        let Some(t) = st.since else { return };
         if t.elapsed() < bound {
             return;
         }
@@ -756,9 +769,13 @@ impl Watch {
         let _ = writeln!(
             err,
             "lifecycle stress hung: seed {} at {} after {bound:?}",
-            st.0, st.1
+            st.seed, st.phase
         );
-        for r in st.3.iter().filter(|r| r.calls.load(Ordering::SeqCst) == 0) {
+        for r in st
+            .recs
+            .iter()
+            .filter(|r| r.calls.load(Ordering::SeqCst) == 0)
+        {
             let _ = writeln!(
                 err,
                 "  op {} {:?} {:?} timeout {} in_doubt {} {:?} {:?} accepted {} built {}",
