@@ -48,6 +48,8 @@ mod fork;
 pub mod handles;
 pub mod key;
 pub mod ledger;
+#[cfg(test)]
+mod lifecycle_stress;
 pub mod log;
 pub mod ops;
 mod packed;
