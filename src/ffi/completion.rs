@@ -268,10 +268,7 @@ impl Op {
                 st.cancel_requested = true;
                 CancelPath::Running
             } else {
-                let outcome = Err(self.interruption(
-                    msstore_result::MSSTORE_E_CANCELED,
-                    "the operation was canceled",
-                ));
+                let outcome = Err(self.canceled());
                 self.complete_locked(st, outcome);
                 CancelPath::Completed
             }
@@ -287,11 +284,16 @@ impl Op {
     /// that (shutdown and timeouts complete the op before they abort it).
     fn finish_after_abort(self: &Arc<Self>) {
         if lock(&self.st).cancel_requested {
-            self.finish_from_task(Err(self.interruption(
-                msstore_result::MSSTORE_E_CANCELED,
-                "the operation was canceled",
-            )));
+            self.finish_from_task(Err(self.canceled()));
         }
+    }
+
+    /// The outcome `msstore_op_cancel` gives (see `interruption`).
+    fn canceled(&self) -> (msstore_result, Error) {
+        self.interruption(
+            msstore_result::MSSTORE_E_CANCELED,
+            "the operation was canceled",
+        )
     }
 
     /// The outcome of an interruption by this layer (cancel, timeout, shutdown): `code`, except
@@ -614,8 +616,14 @@ fn launch<Fut>(
     let fut = make(client);
     let task_op = op.clone();
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-    let task = Box::pin(async move {
-        let body = CatchUnwind(Box::pin(fut));
+    // The operation's own future, inside the guard that completes it after a cancel (once the
+    // future is dropped) and outside the task's timeout; built here so that a task dropped
+    // before its first poll still runs the guard.
+    let body = CatchUnwind(CompletesWhenAborted {
+        op: op.clone(),
+        future: Some(Box::pin(fut)),
+    });
+    let task: Task = Box::pin(async move {
         let outcome: Outcome = tokio::select! {
             r = body => match r {
                 Ok(Ok(p)) => Ok(p),
@@ -632,11 +640,6 @@ fn launch<Fut>(
         };
         task_op.finish_from_task(outcome);
         drop(slot);
-    });
-    // Aborted (cancel), it drops the future first and then completes the op.
-    let task: Task = Box::pin(CompletesWhenAborted {
-        op: op.clone(),
-        task: Some(task),
     });
     // Stored before it runs: a cancel or shutdown from now on stops it wherever it is.
     let run = ParkedTask::new(handle.clone());
@@ -669,33 +672,37 @@ fn launch<Fut>(
     drop(inline_client);
 }
 
-/// An operation's task. Aborted (by `msstore_op_cancel`), it drops the operation's future
-/// first and only then completes the op, so the caller never sees CANCELED while the future
-/// still holds something (a ledger entry marked in flight, a connection slot).
-struct CompletesWhenAborted<F: ?Sized> {
+/// An operation's future. Dropped unfinished (its task aborted by `msstore_op_cancel`), it drops
+/// the future first and only then completes the op, so the caller never sees CANCELED while the
+/// future still holds something (a ledger entry marked in flight, a connection slot).
+struct CompletesWhenAborted<F> {
     op: Arc<Op>,
-    task: Option<Pin<Box<F>>>,
+    future: Option<Pin<Box<F>>>,
 }
 
-impl<F: Future<Output = ()> + ?Sized> Future for CompletesWhenAborted<F> {
-    type Output = ();
+impl<F: Future> Future for CompletesWhenAborted<F> {
+    type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        let Some(task) = self.task.as_mut() else {
-            return std::task::Poll::Ready(());
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let Some(future) = self.future.as_mut() else {
+            // Only polled again after `Ready` by a broken caller; `select!` never does.
+            return std::task::Poll::Pending;
         };
-        let r = task.as_mut().poll(cx);
+        let r = future.as_mut().poll(cx);
         if r.is_ready() {
-            self.task = None;
+            self.future = None;
         }
         r
     }
 }
 
-impl<F: ?Sized> Drop for CompletesWhenAborted<F> {
+impl<F> Drop for CompletesWhenAborted<F> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            drop(task);
+        if let Some(future) = self.future.take() {
+            drop(future);
             self.op.finish_after_abort();
         }
     }

@@ -132,13 +132,13 @@ pub(crate) fn run<T, R: Returned<T>>(f: impl FnOnce() -> Result<T, msstore_resul
 
 /// A future that turns a panic while polling into `Err(())`, so an operation whose body panics
 /// still completes (with `MSSTORE_E_PANIC`) and its callback still fires.
-pub(crate) struct CatchUnwind<F: Future>(pub Pin<Box<F>>);
+pub(crate) struct CatchUnwind<F: Future + Unpin>(pub F);
 
-impl<F: Future> Future for CatchUnwind<F> {
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, ()>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = &mut self.0;
-        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+        match catch_unwind(AssertUnwindSafe(|| Pin::new(&mut *inner).poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => {

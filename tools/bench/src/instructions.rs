@@ -153,12 +153,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     let emu = Emulator::start(Default::default()).map_err(|e| format!("emulator: {e}"))?;
     let world = World::seed(&emu)?;
     let scratch = Scratch::new("instructions")?;
-    let world_file = scratch.0.join("world.json");
-    std::fs::write(
-        &world_file,
-        serde_json::to_vec(&world).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", world_file.display()))?;
+    let world_file = scratch.write_json("world.json", &world)?;
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     // `--profiles DIR` keeps callgrind's files for `callgrind_annotate`; else they go with the
     // scratch directory.

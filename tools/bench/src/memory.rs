@@ -213,12 +213,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         FaultKind::Delay { ms: HOLD_MS },
     ));
     let scratch = Scratch::new("memory")?;
-    let world_file = scratch.0.join("world.json");
-    std::fs::write(
-        &world_file,
-        serde_json::to_vec(&world).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let world_file = scratch.write_json("world.json", &world)?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     eprintln!(
         "msstore-bench memory: {ops} C ABI queries against an emulator holding every query ..."

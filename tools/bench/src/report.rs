@@ -512,6 +512,48 @@ pub(crate) fn colour(v: Variant) -> &'static str {
     }
 }
 
+/// An SVG document of `w` x `h` on white, `title` on top (close it with `</svg>`).
+pub(crate) fn svg_open(w: f64, h: f64, title: &str) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="10" y="18" font-size="14" font-weight="bold">{title}</text>"#
+    );
+    s
+}
+
+/// A panel's frame at `(left, top, width, height)` and `ticks + 1` grid lines from 0 to `max`,
+/// each labelled by `label`.
+pub(crate) fn panel_grid(
+    s: &mut String,
+    (left, top, pwid, phei): (f64, f64, f64, f64),
+    max: f64,
+    ticks: usize,
+    label: impl Fn(f64) -> String,
+) {
+    let _ = writeln!(
+        s,
+        r##"<rect x="{left}" y="{top}" width="{pwid}" height="{phei}" fill="none" stroke="#888"/>"##
+    );
+    for k in 0..=ticks {
+        let v = max * k as f64 / ticks as f64;
+        let y = top + phei - v / max * phei;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            left + pwid,
+            left - 4.0,
+            y + 4.0,
+            label(v)
+        );
+    }
+}
+
 /// Small multiples: one panel per warm workload, throughput (linear) against concurrency (log).
 fn svg_chart(r: &Report) -> String {
     let panels: Vec<Workload> = Workload::ALL
@@ -527,16 +569,13 @@ fn svg_chart(r: &Report) -> String {
     let (pw, ph, cols) = (420.0, 260.0, 2usize);
     let rows = panels.len().div_ceil(cols).max(1);
     let (w, h) = (pw * cols as f64 + 20.0, ph * rows as f64 + 90.0);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="18" font-size="14" font-weight="bold">Throughput (ops/s) against concurrency, {} ({} cores)</text>"#,
-        r.machine.date, r.machine.cores
+    let mut s = svg_open(
+        w,
+        h,
+        &format!(
+            "Throughput (ops/s) against concurrency, {} ({} cores)",
+            r.machine.date, r.machine.cores
+        ),
     );
     for (i, wl) in panels.iter().enumerate() {
         let (ox, oy) = (10.0 + pw * (i % cols) as f64, 30.0 + ph * (i / cols) as f64);
@@ -568,22 +607,9 @@ fn svg_chart(r: &Report) -> String {
             oy + 14.0,
             wl.name()
         );
-        let _ = writeln!(
-            s,
-            r##"<rect x="{left}" y="{top}" width="{pwid}" height="{phei}" fill="none" stroke="#888"/>"##
-        );
-        for k in 0..=4 {
-            let v = max * k as f64 / 4.0;
-            let y = y_of(v);
-            let _ = writeln!(
-                s,
-                r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{:.0}</text>"##,
-                left + pwid,
-                left - 4.0,
-                y + 4.0,
-                v
-            );
-        }
+        panel_grid(&mut s, (left, top, pwid, phei), max, 4, |v| {
+            format!("{v:.0}")
+        });
         for &c in &levels {
             let _ = writeln!(
                 s,

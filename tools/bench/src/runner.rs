@@ -172,6 +172,14 @@ impl Scratch {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(Scratch(dir))
     }
+
+    /// Writes `value` as JSON to `name` in the directory (a world file for a child); its path.
+    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<PathBuf, String> {
+        let path = self.0.join(name);
+        let bytes = serde_json::to_vec(value).map_err(|e| e.to_string())?;
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(path)
+    }
 }
 
 impl Drop for Scratch {
@@ -375,12 +383,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         world.tls_cert_pem = Some(msstore_emulator::TEST_CERT_PEM.to_string());
         world.tls_cert_file = Some(cert);
     }
-    let world_file = scratch.0.join("world.json");
-    std::fs::write(
-        &world_file,
-        serde_json::to_vec(&world).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", world_file.display()))?;
+    let world_file = scratch.write_json("world.json", &world)?;
     let bodies = scratch.0.join("bodies");
     let curl = if plan.variants.contains(&Variant::Curl) {
         curl::write_bodies(&world, &bodies).and_then(|_| curl::build(&scratch.0))

@@ -214,12 +214,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         FaultKind::Delay { ms: delay_ms },
     ));
     let scratch = Scratch::new("wakeups")?;
-    let world_file = scratch.0.join("world.json");
-    std::fs::write(
-        &world_file,
-        serde_json::to_vec(&world).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let world_file = scratch.write_json("world.json", &world)?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     println!(
         "query10 against the emulator holding each query {delay_ms} ms (plain HTTP, loopback); {warmup_ms} ms warm-up + {measure_ms} ms measured, {repeats} runs, medians (min-max). Wake-ups: voluntary context switches of every thread of the client process in the measured window per operation; CPU: time on a CPU (schedstat) per operation, split into user and system by the ticks of `stat`; per thread: the median run's wake-ups per operation of each thread name (tokio names its blocking-pool threads after its workers).\n"

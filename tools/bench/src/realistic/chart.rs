@@ -5,7 +5,7 @@
 
 use super::verdict::Spread;
 use super::Cell;
-use crate::report::colour;
+use crate::report::{colour, panel_grid, svg_open};
 use crate::variants::Variant;
 use std::fmt::Write;
 
@@ -42,16 +42,7 @@ pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
     let ymax = 1.5f64;
     let (pw, ph) = (460.0, 280.0);
     let (w, h) = (pw * rtts.len().max(1) as f64 + 20.0, ph + 110.0);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">"#
-    );
-    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="10" y="18" font-size="14" font-weight="bold">{title}</text>"#
-    );
+    let mut s = svg_open(w, h, title);
     for (i, &rtt) in rtts.iter().enumerate() {
         let ox = 10.0 + pw * i as f64;
         let (left, top, pwid, phei) = (ox + 45.0, 50.0, pw - 65.0, ph - 40.0);
@@ -60,21 +51,9 @@ pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
             s,
             r#"<text x="{ox}" y="40" font-weight="bold">RTT {rtt} ms</text>"#
         );
-        let _ = writeln!(
-            s,
-            r##"<rect x="{left}" y="{top}" width="{pwid}" height="{phei}" fill="none" stroke="#888"/>"##
-        );
-        for k in 0..=6 {
-            let v = ymax * k as f64 / 6.0;
-            let y = y_of(v);
-            let _ = writeln!(
-                s,
-                r##"<line x1="{left}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" text-anchor="end">{v:.2}x</text>"##,
-                left + pwid,
-                left - 4.0,
-                y + 4.0
-            );
-        }
+        panel_grid(&mut s, (left, top, pwid, phei), ymax, 6, |v| {
+            format!("{v:.2}x")
+        });
         let gw = pwid / levels.len().max(1) as f64;
         let bw = (gw - 16.0) / variants.len().max(1) as f64;
         for (g, &c) in levels.iter().enumerate() {

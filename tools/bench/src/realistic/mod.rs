@@ -486,12 +486,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     let canned = capture(&world)?;
     drop(emu);
     let scratch = Scratch::new("realistic")?;
-    let canned_file = scratch.0.join("canned.json");
-    std::fs::write(
-        &canned_file,
-        serde_json::to_vec(&canned).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", canned_file.display()))?;
+    let canned_file = scratch.write_json("canned.json", &canned)?;
     let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut serve = NetPair::exec(&net.server_ns, &exe);
     serve
@@ -524,12 +519,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         }
         let proxy = Helper::start(p, "latency proxy")?;
         world.base_url = format!("https://{}", proxy.addr);
-        let world_file = scratch.0.join(format!("world-{rtt}.json"));
-        std::fs::write(
-            &world_file,
-            serde_json::to_vec(&world).map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| format!("{}: {e}", world_file.display()))?;
+        let world_file = scratch.write_json(&format!("world-{rtt}.json"), &world)?;
         let mut proxy = proxy;
         let spec = |variant, concurrency, cold, max_conns| CellSpec {
             variant,
