@@ -634,6 +634,34 @@ mod admission {
 }
 
 #[cfg(test)]
+mod bearer_value {
+    use super::*;
+    use crate::time::Timestamp;
+    use crate::token::Audience;
+
+    /// A token with a newline cannot be a header: refused before sending, and whether an
+    /// earlier attempt may have reached the Store is kept.
+    #[test]
+    fn a_token_no_header_can_carry_is_refused_before_sending() {
+        let now = Timestamp::now();
+        let bad = AccessToken::new(Audience::Service, "a\nb".into(), now, now.add_secs(60));
+        for reached in [false, true] {
+            let Err(f) = bearer(&bad, "consume", reached) else {
+                panic!("a newline went into a header");
+            };
+            assert_eq!(f.error.kind, ErrorKind::InvalidArgument);
+            assert!(!f.error.message.contains("a\nb"), "{}", f.error.message);
+            assert_eq!(f.maybe_applied, reached);
+        }
+        let good = AccessToken::new(Audience::Service, "eyJ".into(), now, now.add_secs(60));
+        assert_eq!(
+            bearer(&good, "consume", false).ok().unwrap().as_bytes(),
+            b"Bearer eyJ"
+        );
+    }
+}
+
+#[cfg(test)]
 mod kept_body {
     use super::*;
 

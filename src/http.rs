@@ -295,7 +295,10 @@ impl Http {
         // The request is built directly (not through `RequestBuilder`, which moves itself on
         // every call) with its headers map sized once; names and fixed values are constants.
         let mut headers = HeaderMap::with_capacity(4);
-        headers.insert(MS_CV, HeaderValue::from_str(cv).map_err(|_| bad_cv(spec.op))?);
+        headers.insert(
+            MS_CV,
+            HeaderValue::from_str(cv).map_err(|_| bad_cv(spec.op))?,
+        );
         let mut req = reqwest::Request::new(spec.method.clone(), url);
         if let Some(ct) = spec.content_type {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));

@@ -534,6 +534,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_bearer_value_is_built_once_and_never_printed() {
+        let now = Timestamp::now();
+        let t = AccessToken::new(Audience::Service, "eyJ.tok".into(), now, now.add_secs(60));
+        let v = t.bearer.as_ref().expect("a header value");
+        assert_eq!(v.as_bytes(), b"Bearer eyJ.tok");
+        assert!(v.is_sensitive());
+        assert!(!format!("{t:?}").contains("eyJ"), "{t:?}");
+        assert!(!serde_json::to_string(&t).unwrap().contains("Bearer"));
+        // A token a header cannot carry has no value (the request is refused as it leaves).
+        let bad = AccessToken::new(Audience::Service, "eyJ\nx".into(), now, now);
+        assert!(bad.bearer.is_none());
+    }
+
+    #[test]
     fn parses_v1_and_v2_shapes() {
         let v1: TokenResponse = serde_json::from_str(
             r#"{"token_type":"Bearer","expires_in":"3599","ext_expires_in":"3599","expires_on":"1700000000","not_before":"1699996400","resource":"https://onestore.microsoft.com","access_token":"eyJ"}"#,

@@ -81,7 +81,10 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
         }
         i += BLOCK;
     }
-    bytes[i..].iter().position(|&b| needs_escape(b)).map(|p| i + p)
+    bytes[i..]
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|p| i + p)
 }
 
 /// serde_json's escapes: the short forms where JSON has one, else `\u00XX` in lowercase hex.
@@ -153,7 +156,14 @@ mod tests {
 
     #[test]
     fn writes_what_serde_writes_for_every_optional_member() {
-        for quantity in [None, Some(1), Some(9), Some(10), Some(1_000_000), Some(u32::MAX)] {
+        for quantity in [
+            None,
+            Some(1),
+            Some(9),
+            Some(10),
+            Some(1_000_000),
+            Some(u32::MAX),
+        ] {
             for tracking in [None, Some("5d3e2f1a-8b7c-4d6e-9f0a-1b2c3d4e5f60")] {
                 for sbx in [None, Some("RETAIL")] {
                     for include in [false, true] {
