@@ -312,7 +312,7 @@ impl Core {
         if let Some(body) = body {
             spec = spec.json(body);
         }
-        spec.bearer = Some(token.token.expose().to_string());
+        spec.bearer = Some(bearer(&token, op, false)?);
         let mut refreshed = false;
         // Whether an attempt before the refresh may have reached the Store: what the caller
         // must know about the whole call, whatever the attempts after the refresh say.
@@ -340,7 +340,7 @@ impl Core {
                         error,
                         maybe_applied: reached,
                     })?;
-                spec.bearer = Some(token.token.expose().to_string());
+                spec.bearer = Some(bearer(&token, op, reached)?);
                 continue;
             }
             return Ok(ex);
@@ -444,6 +444,21 @@ impl Core {
     }
 }
 
+/// `token`'s `Authorization` value (built once per token). A token a header cannot carry is
+/// refused before anything is sent (`reached`: whether an earlier attempt may have been).
+fn bearer(
+    token: &AccessToken,
+    op: &str,
+    reached: bool,
+) -> std::result::Result<reqwest::header::HeaderValue, SendFailure> {
+    token.bearer.clone().ok_or_else(|| SendFailure {
+        error: Error::invalid_argument(format!(
+            "{op}: cannot build request: the access token is not a valid header value"
+        )),
+        maybe_applied: reached,
+    })
+}
+
 /// Whether a Store 401 earns the one forced token refresh: any 401 but a Store ID key error
 /// (see `KEY_ERROR_CODES`), bare ones included (the ServiceError body is optional).
 fn token_refresh_may_help(ex: &Exchange) -> bool {
@@ -461,7 +476,13 @@ pub(crate) fn to_json(body: &impl Serialize) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn parse_body<T: DeserializeOwned>(op: &str, ex: &Exchange) -> Result<T> {
-    serde_json::from_slice(&ex.body).map_err(|e| malformed(op, ex, e))
+    // One UTF-8 check of the whole body, then serde_json reads it as `&str` and skips its check
+    // of every string it decodes; a body that is not UTF-8 is read as bytes, as before.
+    match std::str::from_utf8(&ex.body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(&ex.body),
+    }
+    .map_err(|e| malformed(op, ex, e))
 }
 
 /// The body is not the JSON `op` expects.
@@ -609,6 +630,34 @@ mod admission {
         settle();
         drop(calls);
         drop(rt);
+    }
+}
+
+#[cfg(test)]
+mod bearer_value {
+    use super::*;
+    use crate::time::Timestamp;
+    use crate::token::Audience;
+
+    /// A token with a newline cannot be a header: refused before sending, and whether an
+    /// earlier attempt may have reached the Store is kept.
+    #[test]
+    fn a_token_no_header_can_carry_is_refused_before_sending() {
+        let now = Timestamp::now();
+        let bad = AccessToken::new(Audience::Service, "a\nb".into(), now, now.add_secs(60));
+        for reached in [false, true] {
+            let Err(f) = bearer(&bad, "consume", reached) else {
+                panic!("a newline went into a header");
+            };
+            assert_eq!(f.error.kind, ErrorKind::InvalidArgument);
+            assert!(!f.error.message.contains("a\nb"), "{}", f.error.message);
+            assert_eq!(f.maybe_applied, reached);
+        }
+        let good = AccessToken::new(Audience::Service, "eyJ".into(), now, now.add_secs(60));
+        assert_eq!(
+            bearer(&good, "consume", false).ok().unwrap().as_bytes(),
+            b"Bearer eyJ"
+        );
     }
 }
 

@@ -12,6 +12,8 @@ use crate::outcome::{settle, unknown_error, Settled};
 use crate::secret::SecretString;
 use serde::{Deserialize, Serialize};
 
+mod body;
+
 pub(crate) const PATH_CONSUME_V8: &str = "/v8.0/collections/consume";
 pub(crate) const PATH_CONSUME_V6: &str = "/v6.0/collections/consume";
 
@@ -225,10 +227,7 @@ impl Core {
         }
         let tracking_id = req.tracking_id.clone().unwrap_or_default();
         // Serialised once: every retry sends the byte-identical request.
-        let body = match to_json(&req) {
-            Ok(b) => b,
-            Err(e) => return ConsumeOutcome::Failed(e),
-        };
+        let body = body::consume_body(&req);
         let sent = self
             .store_call(
                 Service::Collections,

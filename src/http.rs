@@ -6,7 +6,8 @@ use crate::config::{ClientConfig, RetryPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::log::{log_at, Level};
 use crate::time::Timestamp;
-use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use std::time::Duration;
 
 mod body;
@@ -14,6 +15,12 @@ mod identity;
 mod limit;
 pub(crate) mod scheme;
 mod url_cache;
+
+/// Microsoft's correlation headers, lowercase as `HeaderName` stores them (matched without
+/// regard to case on the wire).
+const MS_CV: HeaderName = HeaderName::from_static("ms-cv");
+const MS_CORRELATION_ID: HeaderName = HeaderName::from_static("ms-correlationid");
+const MS_REQUEST_ID: HeaderName = HeaderName::from_static("ms-requestid");
 
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub(crate) const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
@@ -24,8 +31,8 @@ pub(crate) struct RequestSpec {
     pub url: String,
     pub content_type: Option<&'static str>,
     pub body: Vec<u8>,
-    /// `Authorization` header value, if any. Never logged.
-    pub bearer: Option<String>,
+    /// `Authorization` header value (`Bearer …`, marked sensitive), if any. Never logged.
+    pub bearer: Option<HeaderValue>,
     /// Base correlation vector; attempt n sends `{cv}.{n}`.
     pub cv: String,
     /// Short operation name for logs ("query_v9", "entra_token").
@@ -210,7 +217,7 @@ impl Http {
         let mut maybe_applied = false;
         let mut attempt: u32 = 0;
         loop {
-            let cv = format!("{}.{attempt}", spec.cv);
+            let cv = attempt_cv(&spec.cv, attempt);
             // The slot is held for one attempt, body included (the connection goes back to
             // the pool only once the body is read), and released during the backoff sleep.
             let slot = match (first.take(), spec.limit) {
@@ -285,28 +292,41 @@ impl Http {
             .urls
             .checked(&spec.url, spec.op)
             .map_err(|e| (e, false))?;
-        let mut req = self
-            .client
-            .request(spec.method.clone(), url)
-            .header("MS-CV", cv);
+        // The request is built directly (not through `RequestBuilder`, which moves itself on
+        // every call) with its headers map sized once; names and fixed values are constants.
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(
+            MS_CV,
+            HeaderValue::from_str(cv).map_err(|_| bad_cv(spec.op))?,
+        );
+        let mut req = reqwest::Request::new(spec.method.clone(), url);
         if let Some(ct) = spec.content_type {
-            req = req.header(CONTENT_TYPE, ct).body(spec.body.clone());
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+            *req.body_mut() = Some(spec.body.clone().into());
         }
         if let Some(b) = &spec.bearer {
-            req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {b}"));
+            headers.insert(AUTHORIZATION, b.clone());
         }
-        let resp = req.send().await.map_err(|e| classify(e, spec.op))?;
+        *req.headers_mut() = headers;
+        let resp = self
+            .client
+            .execute(req)
+            .await
+            .map_err(|e| classify(e, spec.op))?;
         let status = resp.status().as_u16();
         let headers = resp.headers();
-        let header = |name: &str| {
+        let header = |name: &HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let ms_cv = header("MS-CV");
-        let correlation_id = header("MS-CorrelationId").or_else(|| header("MS-RequestId"));
-        let retry_after = header("Retry-After").and_then(|v| parse_retry_after(&v));
+        let ms_cv = header(&MS_CV);
+        let correlation_id = header(&MS_CORRELATION_ID).or_else(|| header(&MS_REQUEST_ID));
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
         let body = body::read_capped(resp, self.max_response_bytes, spec.op).await?;
         Ok(Exchange {
             status,
@@ -317,6 +337,12 @@ impl Http {
             maybe_applied_earlier: false,
         })
     }
+}
+
+/// Our own MS-CV is base64 characters and digits; this is only the type's other case.
+fn bad_cv(op: &str) -> (Error, bool) {
+    let message = format!("{op}: cannot build request: the MS-CV is not a header value");
+    (Error::invalid_argument(message), false)
 }
 
 /// Maps a reqwest failure to our error and whether the request may have been processed. The
@@ -393,6 +419,31 @@ pub(crate) fn new_cv() -> String {
     (0..16)
         .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
         .collect()
+}
+
+/// `{base}.{attempt}`, the MS-CV of one attempt (without `fmt`: it runs on every request).
+fn attempt_cv(base: &str, attempt: u32) -> String {
+    let mut buf = [0u8; 10];
+    let digits = decimal(attempt, &mut buf);
+    let mut cv = String::with_capacity(base.len() + 1 + digits.len());
+    cv.push_str(base);
+    cv.push('.');
+    cv.extend(digits.iter().map(|&d| char::from(d)));
+    cv
+}
+
+/// The ASCII decimal digits of `n`, written into `buf` without `fmt` (request building runs on
+/// every call).
+pub(crate) fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
 }
 
 #[cfg(test)]
@@ -563,5 +614,8 @@ mod tests {
         let cv = new_cv();
         assert_eq!(cv.len(), 16);
         assert_ne!(cv, new_cv());
+        for n in [0, 1, 9, 10, 99, 100, 12345, u32::MAX] {
+            assert_eq!(attempt_cv(&cv, n), format!("{cv}.{n}"));
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::log::{log_at, Level};
 use crate::secret::SecretString;
 use crate::service_error::entra_error;
 use crate::time::Timestamp;
+use reqwest::header::HeaderValue;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -66,9 +67,35 @@ pub struct AccessToken {
     /// `issued_at + expires_in` (local clock; Entra's absolute `expires_on` is only a fallback,
     /// since the two clocks may disagree).
     pub expires_at: Timestamp,
+    /// `Bearer <token>` as an `Authorization` value, built once per token rather than per
+    /// request, and marked sensitive (never printed). `None` when the token has bytes a header
+    /// cannot carry: such a request is refused as it leaves (`Http::send`).
+    #[serde(skip)]
+    pub(crate) bearer: Option<HeaderValue>,
 }
 
 impl AccessToken {
+    pub(crate) fn new(
+        audience: Audience,
+        token: SecretString,
+        issued_at: Timestamp,
+        expires_at: Timestamp,
+    ) -> AccessToken {
+        let bearer = HeaderValue::try_from(format!("Bearer {}", token.expose()))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
+        AccessToken {
+            audience,
+            token,
+            issued_at,
+            expires_at,
+            bearer,
+        }
+    }
+
     pub fn expires_in(&self) -> Duration {
         self.expires_at.duration_since(Timestamp::now())
     }
@@ -423,13 +450,9 @@ impl TokenCache {
         }
         let (token, lifetime) = read_token_response(&ex, sent_at)?;
         // Measured from when we sent the request, so network time only shortens the life.
-        Ok(AccessToken {
-            audience,
-            token,
-            issued_at: sent_at,
-            // Lossless: the lifetime is at most MAX_TOKEN_LIFETIME_SECS.
-            expires_at: sent_at.add_secs(lifetime as i64),
-        })
+        // Lossless: the lifetime is at most MAX_TOKEN_LIFETIME_SECS.
+        let expires_at = sent_at.add_secs(lifetime as i64);
+        Ok(AccessToken::new(audience, token, sent_at, expires_at))
     }
 }
 
@@ -498,21 +521,31 @@ async fn provided_token(
         ));
     }
     let max = issued_at.add_secs(MAX_TOKEN_LIFETIME_SECS as i64);
-    Ok(AccessToken {
-        audience,
-        token: t.token,
-        issued_at,
-        expires_at: if t.expires_at > max {
-            max
-        } else {
-            t.expires_at
-        },
-    })
+    let expires_at = if t.expires_at > max {
+        max
+    } else {
+        t.expires_at
+    };
+    Ok(AccessToken::new(audience, t.token, issued_at, expires_at))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_value_is_built_once_and_never_printed() {
+        let now = Timestamp::now();
+        let t = AccessToken::new(Audience::Service, "eyJ.tok".into(), now, now.add_secs(60));
+        let v = t.bearer.as_ref().expect("a header value");
+        assert_eq!(v.as_bytes(), b"Bearer eyJ.tok");
+        assert!(v.is_sensitive());
+        assert!(!format!("{t:?}").contains("eyJ"), "{t:?}");
+        assert!(!serde_json::to_string(&t).unwrap().contains("Bearer"));
+        // A token a header cannot carry has no value (the request is refused as it leaves).
+        let bad = AccessToken::new(Audience::Service, "eyJ\nx".into(), now, now);
+        assert!(bad.bearer.is_none());
+    }
 
     #[test]
     fn parses_v1_and_v2_shapes() {
