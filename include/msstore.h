@@ -138,7 +138,9 @@ enum msstore_completion_mode
    */
   MSSTORE_COMPLETION_QUEUED = 1,
   /*
-   The callback runs on a library thread as soon as the operation completes.
+   The callback runs on a library thread as soon as the operation completes. A client's
+   callbacks run one after another on as few threads as keep up; one that blocks may hold
+   the next back for about 10 ms, then another thread takes over.
    */
   MSSTORE_COMPLETION_IMMEDIATE = 2,
   /*

@@ -5,6 +5,7 @@ use super::completion::{callback_depth, deliver, fail_for_shutdown, lock, Mode, 
 use super::credential::credential_of;
 use super::error::{code_of, error_for_code, fail};
 use super::handles;
+use super::lane::Lane;
 use super::panic::boundary;
 use super::strings::{in_opt_str, in_str, read_versioned_explained, write_out, MAX_JSON};
 use super::types::{
@@ -72,12 +73,15 @@ pub(crate) struct ClientObj {
     pub shutdown_timeout_ms: AtomicU32,
     /// Operations beyond the running limit wait here, unstarted.
     pub admission: Admission,
+    /// Completed IMMEDIATE operations waiting for a blocking-pool runner.
+    pub lane: Arc<Lane<Arc<Op>>>,
 }
 
 impl ClientObj {
     fn new(client: Client, mode: Mode, timeout_ms: u32) -> ClientObj {
         ClientObj {
             admission: Admission::new(&client),
+            lane: Lane::new(client.runtime_handle().clone(), |op| deliver(&op)),
             state: Mutex::new(ClientState {
                 client: Some(client),
                 shutting_down: false,
@@ -169,6 +173,10 @@ impl ClientObj {
         let mut outcome = Ok(());
         loop {
             while let Some(op) = lock(&self.queue).pop_front() {
+                deliver(&op);
+            }
+            // IMMEDIATE completions no runner took yet: delivered here, as the queued ones.
+            while let Some(op) = self.lane.pop() {
                 deliver(&op);
             }
             let st = lock(&self.state);

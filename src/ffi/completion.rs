@@ -6,7 +6,7 @@
 //!
 //! | winner \ mode | QUEUED                     | IMMEDIATE                    | BLOCKING      |
 //! |---------------|----------------------------|------------------------------|---------------|
-//! | task          | pushed to the client queue | runtime blocking-pool thread | blocked caller|
+//! | task          | pushed to the client queue | blocking-pool thread (lane)  | blocked caller|
 //! | shutdown      | shutdown's calling thread  | shutdown's calling thread    | blocked caller|
 //!
 //! The callback never runs inline in the start function (except BLOCKING, whose point is to
@@ -350,12 +350,15 @@ impl Op {
     /// BLOCKING) by its waiter.
     fn hand_over(self: &Arc<Self>) {
         match self.mode {
-            Mode::Immediate => {
-                let op = self.clone();
-                // A blocking-pool thread: the C callback may block or call blocking functions
-                // without starving the runtime's async workers.
-                drop(tokio::task::spawn_blocking(move || deliver(&op)));
-            }
+            Mode::Immediate => match self.client.upgrade() {
+                // A blocking-pool thread, batched (see `lane`): the C callback may block or
+                // call blocking functions without starving the runtime's async workers.
+                Some(c) => c.lane.push(self.clone()),
+                None => {
+                    let op = self.clone();
+                    drop(tokio::task::spawn_blocking(move || deliver(&op)));
+                }
+            },
             Mode::Queued => match self.client.upgrade() {
                 Some(c) => c.push_completion(self.clone()),
                 None => deliver(self),

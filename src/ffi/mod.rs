@@ -11,6 +11,7 @@
 //! - [`strings`]: strings in (NUL-terminated UTF-8, bounded) and out (owned by a handle);
 //! - [`error`]: result-code mapping, `msstore_error` objects and their accessors;
 //! - [`completion`]: operation handles, the per-client queue, the three completion modes;
+//! - `lane`: IMMEDIATE callbacks run on the blocking pool, drained in batches;
 //! - [`client`]: client creation from options or JSON, poll, shutdown, free;
 //! - [`ops`]: one start function per network operation;
 //! - [`results`]: result handles and their copy-by-index accessors;
@@ -47,6 +48,7 @@ pub mod error;
 mod fork;
 pub mod handles;
 pub mod key;
+mod lane;
 pub mod ledger;
 #[cfg(test)]
 mod lifecycle_stress;

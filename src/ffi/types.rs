@@ -123,7 +123,9 @@ pub enum msstore_completion_mode {
     MSSTORE_COMPLETION_DEFAULT = 0,
     /// The callback runs on whichever thread calls `msstore_client_poll` (a game thread).
     MSSTORE_COMPLETION_QUEUED = 1,
-    /// The callback runs on a library thread as soon as the operation completes.
+    /// The callback runs on a library thread as soon as the operation completes. A client's
+    /// callbacks run one after another on as few threads as keep up; one that blocks may hold
+    /// the next back for about 10 ms, then another thread takes over.
     MSSTORE_COMPLETION_IMMEDIATE = 2,
     /// The start function blocks until completion (or `timeout_ms`), runs the callback (if any)
     /// on the calling thread and returns the operation's result code.
