@@ -23,9 +23,11 @@ pub(crate) struct RequestSpec {
     pub method: reqwest::Method,
     pub url: String,
     pub content_type: Option<&'static str>,
-    pub body: Vec<u8>,
-    /// `Authorization` header value, if any. Never logged.
-    pub bearer: Option<String>,
+    /// Shared with each attempt's reqwest body (a refcount, not a copy of the key inside it).
+    pub body: bytes::Bytes,
+    /// `Authorization` header value (see [`bearer`]), if any: built once per token, shared by
+    /// every attempt. Never logged (marked sensitive).
+    pub bearer: Option<HeaderValue>,
     /// Base correlation vector; attempt n sends `{cv}.{n}`.
     pub cv: String,
     /// Short operation name for logs ("query_v9", "entra_token").
@@ -41,7 +43,7 @@ impl RequestSpec {
             method,
             url,
             content_type: None,
-            body: Vec::new(),
+            body: bytes::Bytes::new(),
             bearer: None,
             cv: new_cv(),
             op,
@@ -52,9 +54,20 @@ impl RequestSpec {
     /// With `body` as its JSON body.
     pub fn json(mut self, body: Vec<u8>) -> RequestSpec {
         self.content_type = Some(JSON_CONTENT_TYPE);
-        self.body = body;
+        self.body = body.into();
         self
     }
+}
+
+/// `Bearer {token}` as a sensitive header value (hidden from hyper's and http's `Debug`).
+pub(crate) fn bearer(token: &str, op: &str) -> Result<HeaderValue> {
+    let mut v = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+        Error::invalid_argument(format!(
+            "{op}: the access token is not a valid Authorization header value"
+        ))
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
 }
 
 /// Whether a request counts against `max_connections_per_host` (see `limit`).
@@ -271,7 +284,8 @@ impl Http {
                     None
                 }
             };
-            tokio::time::sleep(backoff(&self.retry, attempt, wait_hint)).await;
+            // Boxed: only a retry pays for the timer; a running attempt's future holds none.
+            Box::pin(tokio::time::sleep(backoff(&self.retry, attempt, wait_hint))).await;
         }
     }
 
@@ -293,7 +307,7 @@ impl Http {
             req = req.header(CONTENT_TYPE, ct).body(spec.body.clone());
         }
         if let Some(b) = &spec.bearer {
-            req = req.header(reqwest::header::AUTHORIZATION, format!("Bearer {b}"));
+            req = req.header(reqwest::header::AUTHORIZATION, b.clone());
         }
         let resp = req.send().await.map_err(|e| classify(e, spec.op))?;
         let status = resp.status().as_u16();
