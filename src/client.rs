@@ -566,8 +566,11 @@ mod future_sizes {
             RetryOn::Never,
         ));
         let reserve = std::mem::size_of_val(&core.http.reserve("http://127.0.0.1:9/x"));
+        // Inside every running call's boxed state: the token fetch is boxed off it.
+        let token = std::mem::size_of_val(&core.service_token());
+        assert!(token <= 64, "service_token future is {token} bytes");
         println!(
-            "future bytes: query_v9 {query}, consume {consume}, renew_key {renew}, store_json {store_json}, reserve {reserve}"
+            "future bytes: query_v9 {query}, consume {consume}, renew_key {renew}, store_json {store_json}, reserve {reserve}, service_token {token}"
         );
         // Before `run` boxed the operation (debug build): query_v9 1288, consume 2400,
         // renew_key 1424. What a caller's task holds per operation must stay a few hundred
@@ -632,6 +635,18 @@ mod admission {
         settle();
         drop(calls);
         drop(rt);
+    }
+}
+
+#[cfg(test)]
+mod request_body {
+    #[test]
+    fn a_serialised_body_keeps_only_its_length() {
+        let key = "k".repeat(1267);
+        let v =
+            super::to_json(&serde_json::json!({ "key": key, "ids": ["9NZB0T3LQH5D"] })).unwrap();
+        assert_eq!(v.capacity(), v.len());
+        assert!(v.len() > 1267);
     }
 }
 

@@ -176,6 +176,10 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
+            // Our retry loop owns every resend (and what it means for a consume). reqwest's own
+            // policy (HTTP/2 and HTTP/3 refusals only, so never taken over HTTP/1.1) kept a copy
+            // of every request's headers while it ran, in case it retried: ~0.5 KB per call.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .https_only(false)
             .build()
             .map_err(|e| {
@@ -438,6 +442,31 @@ mod tests {
             assert!(!f.maybe_applied, "{url}");
             assert!(f.error.message.contains("refusing"), "{}", f.error.message);
         }
+    }
+
+    #[test]
+    fn the_bearer_value_is_sensitive_and_refuses_what_a_header_cannot_carry() {
+        let v = bearer("eyJ.abc.def", "query_v9").unwrap();
+        assert_eq!(v.as_bytes(), b"Bearer eyJ.abc.def");
+        assert!(v.is_sensitive());
+        assert!(!format!("{v:?}").contains("eyJ"), "{v:?}");
+        let e = bearer("eyJ\nX-Injected: 1", "query_v9").unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+        assert!(e.message.starts_with("query_v9: "), "{}", e.message);
+        assert!(
+            !e.message.contains("eyJ"),
+            "the token leaked: {}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_json_body_is_shared_not_copied() {
+        let spec = RequestSpec::new(reqwest::Method::POST, "http://x/".into(), "q")
+            .json(b"{\"a\":1}".to_vec());
+        let attempt = spec.body.clone();
+        assert_eq!(attempt.as_ptr(), spec.body.as_ptr());
+        assert_eq!(&attempt[..], b"{\"a\":1}");
     }
 
     #[test]
