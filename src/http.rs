@@ -30,8 +30,10 @@ pub(crate) struct RequestSpec {
     pub method: reqwest::Method,
     pub url: String,
     pub content_type: Option<&'static str>,
-    pub body: Vec<u8>,
-    /// `Authorization` header value (`Bearer …`, marked sensitive), if any. Never logged.
+    /// Shared with each attempt's reqwest body (a refcount, not a copy of the key inside it).
+    pub body: bytes::Bytes,
+    /// `Authorization` header value (see [`bearer`]), if any: built once per token, shared by
+    /// every attempt. Never logged (marked sensitive).
     pub bearer: Option<HeaderValue>,
     /// Base correlation vector; attempt n sends `{cv}.{n}`.
     pub cv: String,
@@ -48,7 +50,7 @@ impl RequestSpec {
             method,
             url,
             content_type: None,
-            body: Vec::new(),
+            body: bytes::Bytes::new(),
             bearer: None,
             cv: new_cv(),
             op,
@@ -59,7 +61,7 @@ impl RequestSpec {
     /// With `body` as its JSON body.
     pub fn json(mut self, body: Vec<u8>) -> RequestSpec {
         self.content_type = Some(JSON_CONTENT_TYPE);
-        self.body = body;
+        self.body = body.into();
         self
     }
 }
@@ -170,6 +172,10 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
+            // Our retry loop owns every resend (and what it means for a consume). reqwest's own
+            // policy (HTTP/2 and HTTP/3 refusals only, so never taken over HTTP/1.1) kept a copy
+            // of every request's headers while it ran, in case it retried: ~0.5 KB per call.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .https_only(false)
             .build()
             .map_err(|e| {
@@ -278,7 +284,8 @@ impl Http {
                     None
                 }
             };
-            tokio::time::sleep(backoff(&self.retry, attempt, wait_hint)).await;
+            // Boxed: only a retry pays for the timer; a running attempt's future holds none.
+            Box::pin(tokio::time::sleep(backoff(&self.retry, attempt, wait_hint))).await;
         }
     }
 
@@ -475,6 +482,15 @@ mod tests {
             assert!(!f.maybe_applied, "{url}");
             assert!(f.error.message.contains("refusing"), "{}", f.error.message);
         }
+    }
+
+    #[test]
+    fn a_json_body_is_shared_not_copied() {
+        let spec = RequestSpec::new(reqwest::Method::POST, "http://x/".into(), "q")
+            .json(b"{\"a\":1}".to_vec());
+        let attempt = spec.body.clone();
+        assert_eq!(attempt.as_ptr(), spec.body.as_ptr());
+        assert_eq!(&attempt[..], b"{\"a\":1}");
     }
 
     #[test]

@@ -235,6 +235,11 @@ impl TokenCache {
         (t.expires_at > Timestamp::now().add(fresh_for)).then(|| t.clone())
     }
 
+    /// The cached token if it has more than the refresh margin left (no fetch, no wait).
+    pub fn fresh(&self, audience: Audience) -> Option<AccessToken> {
+        self.cached(&self.slots[audience.index()], self.refresh_margin)
+    }
+
     /// A token with more than the refresh margin left, fetching one if needed.
     pub async fn get(&self, http: &Http, audience: Audience) -> Result<AccessToken> {
         let slot = &self.slots[audience.index()];
@@ -425,7 +430,7 @@ impl TokenCache {
             method: reqwest::Method::POST,
             url: self.token_url.clone(),
             content_type: Some(FORM_CONTENT_TYPE),
-            body: form.into_bytes(),
+            body: form.into_bytes().into(),
             bearer: None,
             cv: new_cv(),
             op: "entra_token",
