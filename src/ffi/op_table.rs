@@ -157,3 +157,140 @@ pub(crate) fn before_fork() {
 pub(crate) fn after_fork() {
     FORK_HOLD.with(|h| h.borrow_mut().clear());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::client::{
+        msstore_client_free, msstore_client_new_from_json, msstore_client_poll,
+    };
+    use crate::ffi::completion::{msstore_op_cancel, msstore_op_free, msstore_op_status};
+    use crate::ffi::handles;
+    use crate::ffi::ops::msstore_client_get_token;
+    use crate::ffi::types::msstore_result::{self, *};
+    use crate::ffi::types::{msstore_audience, msstore_client, msstore_error, msstore_op};
+    use std::ffi::c_void;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::{Duration, Instant};
+
+    static CALLBACKS: AtomicUsize = AtomicUsize::new(0);
+
+    extern "C" fn counted(_: *mut c_void, _: msstore_result, _: *mut msstore_op) {
+        CALLBACKS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A QUEUED client whose Store is a closed loopback port.
+    fn client() -> *mut msstore_client {
+        let json = c"{\"emulator_base_url\":\"http://127.0.0.1:9\",\"tenant_id\":\"t\",\
+            \"client_id\":\"c\",\"client_secret\":\"s\",\"completion_mode\":\"queued\"}";
+        let mut c = std::ptr::null_mut();
+        // SAFETY: `json` is NUL-terminated; `c` is a writable local; `err` is NULL.
+        let r =
+            unsafe { msstore_client_new_from_json(json.as_ptr(), &mut c, std::ptr::null_mut()) };
+        assert_eq!(r, MSSTORE_OK);
+        c
+    }
+
+    /// Starts a token request with `out_op`, cancels it and frees the handle: its slot is
+    /// free once its callback ran.
+    fn start_cancel_free(c: *mut msstore_client) -> usize {
+        let mut op = std::ptr::null_mut();
+        // SAFETY: `c` is live; NULL call options; `op` is a writable local.
+        let r = unsafe {
+            msstore_client_get_token(
+                c,
+                msstore_audience::MSSTORE_AUDIENCE_SERVICE as i32,
+                std::ptr::null(),
+                Some(counted),
+                std::ptr::null_mut(),
+                &mut op,
+            )
+        };
+        assert_eq!(r, MSSTORE_OK);
+        assert_eq!(msstore_op_cancel(op), MSSTORE_OK);
+        assert_eq!(msstore_op_free(op), MSSTORE_OK);
+        handles::id_of(op)
+    }
+
+    fn poll_until_callbacks(c: *mut msstore_client, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while CALLBACKS.load(Ordering::SeqCst) < n {
+            assert!(Instant::now() < deadline, "callbacks never came");
+            msstore_client_poll(c, 0);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn slot_of(id: usize) -> (u64, usize) {
+        let seq = seq_of(id).unwrap();
+        (seq % SHARDS as u64, (id >> INDEX_SHIFT) & (SLOTS - 1))
+    }
+
+    #[test]
+    fn a_freed_op_handle_stays_dead_while_its_slot_is_reused() {
+        let c = client();
+        let mut op = std::ptr::null_mut();
+        // SAFETY: as in `start_cancel_free`.
+        let r = unsafe {
+            msstore_client_get_token(
+                c,
+                0,
+                std::ptr::null(),
+                Some(counted),
+                std::ptr::null_mut(),
+                &mut op,
+            )
+        };
+        assert_eq!(r, MSSTORE_OK);
+        let first = handles::id_of(op);
+        assert!(owns(first), "a held operation is in the op table");
+        assert_eq!(first % 8, 0, "as aligned as a heap pointer");
+        assert!(handles::get(op).is_ok());
+        // Another handle type, or a neighbouring slot, does not reach it.
+        let wrong: *const msstore_error = op.cast();
+        assert_eq!(handles::get(wrong).err(), Some(MSSTORE_E_INVALID_HANDLE));
+        let neighbour: *const msstore_op = handles::ptr_of(first + (1 << INDEX_SHIFT));
+        assert_eq!(msstore_op_status(neighbour), MSSTORE_E_INVALID_HANDLE);
+        assert_eq!(msstore_op_cancel(op), MSSTORE_OK);
+        assert_eq!(msstore_op_free(op), MSSTORE_OK);
+        poll_until_callbacks(c, 1);
+
+        let mut reused = 0;
+        for n in 2..=200 {
+            let next = start_cancel_free(c);
+            poll_until_callbacks(c, n);
+            assert_ne!(next, first, "a handle value is never given twice");
+            reused += usize::from(slot_of(next) == slot_of(first));
+            assert_eq!(msstore_op_status(op), MSSTORE_E_INVALID_HANDLE);
+            assert_eq!(msstore_op_free(op), MSSTORE_E_INVALID_HANDLE);
+        }
+        assert!(reused > 0, "the freed slot was given to later operations");
+        assert_eq!(CALLBACKS.load(Ordering::SeqCst), 200, "exactly once each");
+        assert_eq!(msstore_client_free(c), MSSTORE_OK);
+    }
+
+    #[test]
+    fn a_shard_grows_by_chunks_reuses_freed_slots_and_refuses_beyond_its_bits() {
+        let mut s = Shard::default();
+        for i in 0..SLOTS {
+            assert_eq!(s.vacant(), Some(i));
+        }
+        assert_eq!(s.chunks.len(), SLOTS / CHUNK);
+        assert_eq!(
+            s.vacant(),
+            None,
+            "full: operations fall back to general ids"
+        );
+        s.free.push(7);
+        assert_eq!(s.vacant(), Some(7));
+        assert!(s.slot(SLOTS).is_none());
+    }
+
+    #[test]
+    fn general_ids_are_never_this_tables() {
+        for id in (0x10_0000..0x10_1000).step_by(16) {
+            assert!(!owns(id) && seq_of(id).is_none());
+        }
+        assert!(owns(SHARDS << SEQ_SHIFT | TAG));
+    }
+}
