@@ -115,9 +115,9 @@ impl OpState {
 /// under the state's lock, no copy of the client's address (see `client_key`). The `Condvar`
 /// is a 4-byte futex word on Linux: no allocation until someone waits.
 pub(crate) struct Op {
-    /// Its handle id, reserved at the start. Registered in the handle table when it is written
-    /// to `out_op`, else only for its callback (nobody else can name it; a waiting op started
-    /// without `out_op` then costs the table nothing).
+    /// Its handle id, fixed at the start. Registered there (in `op_table`, one pointer) when it
+    /// is written to `out_op`, else only for its callback (nobody else can name it; a waiting
+    /// op started without `out_op` then costs the table nothing).
     id: usize,
     client: Weak<ClientObj>,
     cb: msstore_completion_cb,
