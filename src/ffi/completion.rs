@@ -115,9 +115,9 @@ impl OpState {
 /// under the state's lock, no copy of the client's address (see `client_key`). The `Condvar`
 /// is a 4-byte futex word on Linux: no allocation until someone waits.
 pub(crate) struct Op {
-    /// Its handle id, reserved at the start. Registered in the handle table when it is written
-    /// to `out_op`, else only for its callback (nobody else can name it; a waiting op started
-    /// without `out_op` then costs the table nothing).
+    /// Its handle id, fixed at the start. Registered there (in `op_table`, one pointer) when it
+    /// is written to `out_op`, else only for its callback (nobody else can name it; a waiting
+    /// op started without `out_op` then costs the table nothing).
     id: usize,
     client: Weak<ClientObj>,
     cb: msstore_completion_cb,
@@ -532,37 +532,47 @@ where
     };
     let timeout = (timeout_ms != 0).then(|| Duration::from_millis(timeout_ms.into()));
 
-    let op = Arc::new(Op {
-        id: handles::reserve_id(),
-        client: Arc::downgrade(&c),
-        cb,
-        user_data: user_data as usize,
-        st: Mutex::new(OpState {
-            code: None,
-            outcome: None,
-            user_holds: !out_op.is_null(),
-            delivery_pending: true,
-            callback_thread: None,
-            waiters: 0,
-            abort: None,
-            cancel_requested: false,
-        }),
-        cv: Condvar::new(),
-        mode,
-        handed_out: !out_op.is_null(),
-        started: AtomicBool::new(false),
-        waiting_seq: AtomicU64::new(NOT_WAITING),
-        in_doubt: in_doubt.map(Box::new),
-    });
+    let new_op = |id| {
+        Arc::new(Op {
+            id,
+            client: Arc::downgrade(&c),
+            cb,
+            user_data: user_data as usize,
+            st: Mutex::new(OpState {
+                code: None,
+                outcome: None,
+                user_holds: !out_op.is_null(),
+                delivery_pending: true,
+                callback_thread: None,
+                waiters: 0,
+                abort: None,
+                cancel_requested: false,
+            }),
+            cv: Condvar::new(),
+            mode,
+            handed_out: !out_op.is_null(),
+            started: AtomicBool::new(false),
+            waiting_seq: AtomicU64::new(NOT_WAITING),
+            in_doubt: in_doubt.map(Box::new),
+        })
+    };
+    let op = if out_op.is_null() {
+        new_op(handles::reserve_id())
+    } else {
+        // The caller's handle names it from its start.
+        handles::register_op(new_op)
+    };
     let client = {
         let mut st = lock(&c.state);
         let client = match (&st.client, st.shutting_down) {
             (Some(cl), false) => cl.clone(),
-            _ => return Err(msstore_result::MSSTORE_E_SHUTTING_DOWN),
+            _ => {
+                if !out_op.is_null() {
+                    handles::remove_any(op.id()); // never written out
+                }
+                return Err(msstore_result::MSSTORE_E_SHUTTING_DOWN);
+            }
         };
-        if !out_op.is_null() {
-            handles::insert::<msstore_op>(op.id(), op.clone());
-        }
         st.ops.insert(OpById(op.clone()));
         client
     };

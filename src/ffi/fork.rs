@@ -12,15 +12,20 @@
 //! does not inherit one held by a thread that does not exist there
 //! (https://man7.org/linux/man-pages/man2/fork.2.html, "only the calling thread is replicated").
 
-use super::handles;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use super::{handles, op_table};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// Handle ids below this were made before the last `fork()` into this process (0: none).
+/// General handle ids below this were made before the last `fork()` into this process (0: none).
 static INHERITED_BELOW: AtomicUsize = AtomicUsize::new(0);
+/// The same for `op_table`'s handles, by their `seq`.
+static OPS_INHERITED_BELOW: AtomicU64 = AtomicU64::new(0);
 
 /// Whether the handle id was inherited from a parent process.
 pub(crate) fn inherited(id: usize) -> bool {
-    id < INHERITED_BELOW.load(Ordering::Relaxed)
+    match op_table::seq_of(id) {
+        Some(seq) => seq < OPS_INHERITED_BELOW.load(Ordering::Relaxed),
+        None => id < INHERITED_BELOW.load(Ordering::Relaxed),
+    }
 }
 
 /// Installs the fork handlers (once per process; cheap after the first call).
@@ -51,6 +56,7 @@ extern "C" fn parent() {
 #[cfg(unix)]
 extern "C" fn child() {
     INHERITED_BELOW.store(handles::next_id(), Ordering::Relaxed);
+    OPS_INHERITED_BELOW.store(op_table::next_seq(), Ordering::Relaxed);
     handles::after_fork();
     crate::log::after_fork(true);
 }

@@ -14,9 +14,15 @@
 //! caller's thread, runtime workers and the polling thread at once, so the registry is split
 //! into shards, each a mutex around a map keyed with a cheap hash of the id: consecutive ids
 //! land in different shards, and no lock is shared by unrelated handles.
+//!
+//! The operations whose handle the caller holds (`out_op`) are kept apart, one pointer each, in
+//! `op_table` (every waiting operation has one); their handles have bit 3 set, so the two
+//! tables' handles never meet.
 
 use super::types::{self, msstore_result};
-use super::{clawback, client, completion, credential, doctor, error, fork, key, ledger, results};
+use super::{
+    clawback, client, completion, credential, doctor, error, fork, key, ledger, op_table, results,
+};
 use once_cell::sync::Lazy;
 use std::any::Any;
 use std::collections::HashMap;
@@ -128,6 +134,22 @@ pub(crate) fn reserve_id() -> usize {
     NEXT.fetch_add(16, Ordering::Relaxed)
 }
 
+/// Makes the operation with `make(its handle)` and registers it (one the caller holds from its
+/// start, `out_op`).
+pub(crate) fn register_op<F>(make: F) -> Arc<completion::Op>
+where
+    F: FnOnce(usize) -> Arc<completion::Op>,
+{
+    fork::watch();
+    op_table::insert(make).unwrap_or_else(|make| {
+        // Its table is full: a general id, as any handle.
+        let id = reserve_id();
+        let op = make(id);
+        insert::<types::msstore_op>(id, op.clone());
+        op
+    })
+}
+
 /// Registers `value` under an id from `reserve_id`.
 pub(crate) fn insert<H: Handle>(id: usize, value: Arc<H::Obj>) {
     insert_any(id, value);
@@ -160,10 +182,14 @@ fn get_id<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
     if id == 0 {
         return Err(msstore_result::MSSTORE_E_NULL_POINTER);
     }
-    let obj = shard(id)
-        .get(&id)
-        .map(|e| e.obj.clone())
-        .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+    let obj: Obj = if op_table::owns(id) {
+        op_table::get(id).ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?
+    } else {
+        shard(id)
+            .get(&id)
+            .map(|e| e.obj.clone())
+            .ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?
+    };
     if fork::inherited(id) {
         return Err(msstore_result::MSSTORE_E_FORKED);
     }
@@ -183,6 +209,9 @@ pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result
     let id = id_of(p);
     if id == 0 {
         return Err(msstore_result::MSSTORE_E_NULL_POINTER);
+    }
+    if op_table::owns(id) {
+        return remove_op(id);
     }
     let mut map = shard(id);
     match map.get(&id) {
@@ -204,6 +233,15 @@ pub(crate) fn remove<H: Handle>(p: *mut H) -> Result<Arc<H::Obj>, msstore_result
         .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
 }
 
+/// `remove` of an `op_table` handle (never borrowed: an operation's lending is its own).
+fn remove_op<T: Any + Send + Sync>(id: usize) -> Result<Arc<T>, msstore_result> {
+    let op = get_id::<T>(id)?; // not live, another type, or inherited from a parent process
+    drop(op);
+    let obj: Obj = op_table::remove(id).ok_or(msstore_result::MSSTORE_E_INVALID_HANDLE)?;
+    obj.downcast::<T>()
+        .map_err(|_| msstore_result::MSSTORE_E_INVALID_HANDLE)
+}
+
 /// The body of every `_free`: NULL is a no-op; a stale or foreign handle is an error.
 pub(crate) fn free<H: Handle>(p: *mut H) -> Result<(), msstore_result> {
     if p.is_null() {
@@ -215,11 +253,16 @@ pub(crate) fn free<H: Handle>(p: *mut H) -> Result<(), msstore_result> {
 /// Unregisters whatever the id is, borrowed or not (the owner's release of result handles an
 /// operation still owns).
 pub(crate) fn remove_any(id: usize) {
-    let obj = shard(id).remove(&id);
-    drop(obj);
+    if op_table::owns(id) {
+        drop(op_table::remove(id));
+    } else {
+        let obj = shard(id).remove(&id);
+        drop(obj);
+    }
 }
 
-/// The id the next handle gets: every handle alive now has a smaller one.
+/// The id the next general handle gets: every one alive now has a smaller one (`op_table`'s
+/// handles are ordered by their own `op_table::seq_of`).
 pub(crate) fn next_id() -> usize {
     NEXT.load(Ordering::Relaxed)
 }
@@ -232,17 +275,21 @@ thread_local! {
 /// Before `fork()`: takes every shard's lock (in order; no code holds two).
 pub(crate) fn before_fork() {
     FORK_HOLD.with(|h| h.borrow_mut().extend((0..SHARDS).map(|i| shard(i << 4))));
+    op_table::before_fork();
 }
 
 /// After `fork()`, in the parent and in the child: releases them.
 pub(crate) fn after_fork() {
+    op_table::after_fork();
     FORK_HOLD.with(|h| h.borrow_mut().clear());
 }
 
 pub(crate) fn count() -> usize {
-    LIVE.iter()
+    let general: usize = LIVE
+        .iter()
         .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).len())
-        .sum()
+        .sum();
+    general + op_table::count()
 }
 
 /// Handle id of a C pointer (never dereferenced).

@@ -201,8 +201,9 @@ mod tests {
                     .expect("done")
                     .send(if opened { "blocks" } else { "timed out" });
             } else {
-                let _ = OPEN.get().expect("open").send(());
+                // Reported before the gate opens, so the order of the two reports is fixed.
                 let _ = DONE.get().expect("done").send(which);
+                let _ = OPEN.get().expect("open").send(());
             }
         }
         let rt = runtime();

@@ -53,6 +53,7 @@ pub mod ledger;
 #[cfg(test)]
 mod lifecycle_stress;
 pub mod log;
+mod op_table;
 pub mod ops;
 mod packed;
 pub mod panic;
