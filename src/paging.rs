@@ -4,7 +4,7 @@
 use crate::client::{Core, Parsed, Service};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::RetryOn;
-use serde::de::{DeserializeOwned, Deserializer, SeqAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::marker::PhantomData;
@@ -27,7 +27,10 @@ pub(crate) struct AllPages<T> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", bound(deserialize = "T: Deserialize<'de>"))]
+#[serde(
+    rename_all = "camelCase",
+    bound(deserialize = "T: Deserialize<'de> + Default")
+)]
 pub(crate) struct PageWire<T> {
     #[serde(default = "Vec::new", deserialize_with = "presized")]
     pub items: Vec<T>,
@@ -41,26 +44,43 @@ pub(crate) struct PageWire<T> {
 /// nothing.
 const FIRST_ITEMS: usize = 16;
 
-/// A page's `items` array, read like serde's `Vec<T>` but pre-sized on its first element.
-fn presized<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+/// A page's `items` array, read like serde's `Vec<T>` but pre-sized on its first element and
+/// each element pushed as soon as it is read (not passed back through `Option<T>` first: one
+/// copy of each item fewer).
+fn presized<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
     struct Items<T>(PhantomData<T>);
-    impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+    impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for Items<T> {
         type Value = Vec<T>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a sequence")
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             let mut items = Vec::new();
-            while let Some(item) = seq.next_element()? {
-                if items.capacity() == 0 {
-                    items.reserve_exact(FIRST_ITEMS);
-                }
-                items.push(item);
-            }
+            while seq.next_element_seed(PushTo(&mut items))?.is_some() {}
             Ok(items)
         }
     }
     d.deserialize_seq(Items(PhantomData))
+}
+
+/// Reads one element onto the end of a `Vec`: into a default pushed first, so a type that
+/// decodes in place (`EntitlementItem`) is never moved. On an error the page fails whole.
+struct PushTo<'a, T>(&'a mut Vec<T>);
+
+impl<'de, T: Deserialize<'de> + Default> DeserializeSeed<'de> for PushTo<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.0.capacity() == 0 {
+            self.0.reserve_exact(FIRST_ITEMS);
+        }
+        let at = self.0.len();
+        self.0.push(T::default());
+        T::deserialize_in_place(d, &mut self.0[at])
+    }
 }
 
 impl<T> From<Parsed<PageWire<T>>> for Page<T> {
@@ -77,7 +97,7 @@ impl<T> From<Parsed<PageWire<T>>> for Page<T> {
 impl Core {
     /// One page of `op`: a POST of `req` to `path`, retried on transient failures (a query
     /// changes nothing, so resending it is safe).
-    pub(crate) async fn page<T: DeserializeOwned>(
+    pub(crate) async fn page<T: DeserializeOwned + Default>(
         &self,
         service: Service,
         path: &str,
@@ -94,7 +114,7 @@ impl Core {
     /// `set_token`, until a page has none. A page that fails is retried with the same token
     /// (the retry loop does that). More than `max_pages` pages is an error, so a service that
     /// never stops paging cannot hold the call (or its memory) without bound.
-    pub(crate) async fn all_pages<R: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn all_pages<R: Serialize, T: DeserializeOwned + Default>(
         &self,
         service: Service,
         path: &str,

@@ -123,6 +123,7 @@ impl Timestamp {
     }
 
     /// Builds a UTC instant from calendar fields; `None` when a field is out of range.
+    #[inline]
     pub fn from_civil(
         year: i64,
         month: u32,
@@ -325,8 +326,10 @@ fn parse_iso_fixed(b: &[u8]) -> Option<Timestamp> {
     }
     const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     let d = |i: usize| h[i].wrapping_sub(b'0');
-    if DIGITS.iter().fold(0, |worst, &i| worst.max(d(i))) > 9 {
-        return None;
+    for i in DIGITS {
+        if d(i) > 9 {
+            return None;
+        }
     }
     let two = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
     let year = two(0) * 100 + two(2);
@@ -359,7 +362,9 @@ fn parse_iso_fixed(b: &[u8]) -> Option<Timestamp> {
 }
 
 /// The 1..=9 digits after the decimal point as nanoseconds, and what follows them; `None` for
-/// no digit or more than 9.
+/// no digit or more than 9. Inlined: as a call it made the caller keep its 14 digits on the
+/// stack around it.
+#[inline(always)]
 fn fraction(frac: &[u8]) -> Option<(u32, &[u8])> {
     let mut n = 0;
     let mut nanos = 0u32;
