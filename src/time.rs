@@ -947,7 +947,10 @@ mod tests {
             inputs.len()
         );
         // ... and the Store's own form takes its fast path in some of them, not all.
-        assert!(store_form > 100 && store_form < accepted, "{store_form} of {accepted}");
+        assert!(
+            store_form > 100 && store_form < accepted,
+            "{store_form} of {accepted}"
+        );
         // Values at the edges, by hand.
         let at =
             |s: &str| parse_iso_fixed(s.as_bytes()).map(|t| (t.unix_seconds(), t.subsec_nanos()));
