@@ -123,6 +123,7 @@ impl Timestamp {
     }
 
     /// Builds a UTC instant from calendar fields; `None` when a field is out of range.
+    #[inline]
     pub fn from_civil(
         year: i64,
         month: u32,
@@ -143,7 +144,8 @@ impl Timestamp {
         {
             return None;
         }
-        let days = days_from_civil(year, month, day);
+        // In 1..=9999 (checked above).
+        let days = days_from_civil(year as u32, month, day);
         Some(Timestamp {
             secs: days * 86_400 + i64::from(hour * 3600 + min * 60 + sec),
             nanos,
@@ -313,34 +315,33 @@ fn num(s: &str) -> Option<u32> {
 }
 
 /// The form the Store writes, `2021-06-14T00:00:00.1234567+00:00` (fraction optional, `Z` or
-/// `±HH:MM`), read at fixed positions: the general parser below split and searched the text
-/// (~1,200 instructions a date, four dates an entitlement; issue 14). Anything else is `None`
-/// and goes to the general parser, which gives the same answer for what this accepts.
+/// `±HH:MM`), read at fixed positions in one pass over the bytes: no `str` slicing, no UTF-8
+/// check, no search (40 dates per 10-item page, issue 14). Anything else is `None` and goes to
+/// the general parser, which gives the same answer for what this accepts.
 fn parse_iso_fixed(b: &[u8]) -> Option<Timestamp> {
-    // Every field read from a fixed position of one 19-byte head: no slice or closure per field
-    // (40 dates per 10-item page, issue 14).
-    let h: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+    if let Some(t) = b.try_into().ok().and_then(parse_store_form) {
+        return Some(t);
+    }
+    // `YYYY-MM-DDTHH:MM:SS`: the separators, then the 14 digits checked together.
+    let h: &[u8; 19] = b.first_chunk()?;
     if h[4] != b'-' || h[7] != b'-' || h[10] != b'T' || h[13] != b':' || h[16] != b':' {
         return None;
     }
-    let year = two_digits(h[0], h[1])? * 100 + two_digits(h[2], h[3])?;
-    let (month, day) = (two_digits(h[5], h[6])?, two_digits(h[8], h[9])?);
-    let (hour, minute) = (two_digits(h[11], h[12])?, two_digits(h[14], h[15])?);
-    let second = two_digits(h[17], h[18])?;
-    let mut rest = &b[19..];
-    let mut nanos = 0;
-    if let [b'.', frac @ ..] = rest {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 || n > 9 {
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    let d = |i: usize| h[i].wrapping_sub(b'0');
+    for i in DIGITS {
+        if d(i) > 9 {
             return None;
         }
-        nanos = frac[..n]
-            .iter()
-            .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'))
-            * POW10[9 - n];
-        rest = &frac[n..];
     }
-    let offset_secs = match *rest {
+    let two = |i: usize| u32::from(d(i)) * 10 + u32::from(d(i + 1));
+    let year = two(0) * 100 + two(2);
+    let (month, day, hour, minute, second) = (two(5), two(8), two(11), two(14), two(17));
+    let (nanos, zone) = match b[19..].split_first() {
+        Some((b'.', frac)) => fraction(frac)?,
+        _ => (0, &b[19..]),
+    };
+    let offset_secs = match *zone {
         [b'Z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let (oh, om) = (two_digits(h1, h2)?, two_digits(m1, m2)?);
@@ -361,6 +362,105 @@ fn parse_iso_fixed(b: &[u8]) -> Option<Timestamp> {
         secs: (local.secs - offset_secs).clamp(MIN_SECS, MAX_SECS),
         nanos: local.nanos,
     })
+}
+
+/// What the Store writes for every date, `2021-06-14T00:00:00.1234567+00:00`: the shape
+/// checked 8 bytes at a time (four words against a template) instead of byte by byte, whose
+/// 14 compares and branches made the reader keep its digits on the stack (issue 14). Anything
+/// else is `None`, for [`parse_iso_fixed`]'s general path.
+fn parse_store_form(b: &[u8; 33]) -> Option<Timestamp> {
+    // Per byte: `D` a digit, `?` the zone's sign (checked below), anything else itself.
+    const TEMPLATE: &[u8; 33] = b"DDDD-DD-DDTDD:DD:DD.DDDDDDD?DD:DD";
+    // For each 8-byte word: (bits compared, their wanted value, what makes a digit's low
+    // nibble past 9 carry into its high nibble).
+    const fn word(at: usize) -> (u64, u64, u64) {
+        let (mut mask, mut want, mut add, mut i) = (0u64, 0u64, 0u64, 0);
+        while i < 8 {
+            let (m, w, a) = match TEMPLATE[at + i] {
+                b'D' => (0xF0, 0x30, 0x06),
+                b'?' => (0, 0, 0),
+                c => (0xFF, c as u64, 0),
+            };
+            mask |= m << (8 * i);
+            want |= w << (8 * i);
+            add |= a << (8 * i);
+            i += 1;
+        }
+        (mask, want, add)
+    }
+    const WORDS: [(usize, (u64, u64, u64)); 4] =
+        [(0, word(0)), (8, word(8)), (16, word(16)), (24, word(24))];
+    let le = |at: usize| {
+        u64::from_le_bytes([
+            b[at],
+            b[at + 1],
+            b[at + 2],
+            b[at + 3],
+            b[at + 4],
+            b[at + 5],
+            b[at + 6],
+            b[at + 7],
+        ])
+    };
+    let mut bad = 0;
+    for (at, (mask, want, add)) in WORDS {
+        let w = le(at);
+        // High nibbles all 3 first, so adding 6 to a digit byte cannot carry out of it.
+        bad |= ((w & mask) ^ want) | ((w.wrapping_add(add) & mask) ^ want);
+    }
+    let last = b[32].wrapping_sub(b'0');
+    let sign = b[27];
+    if bad != 0 || last > 9 || !(sign == b'+' || sign == b'-') {
+        return None;
+    }
+    // Every `D` is a digit now.
+    let d = |i: usize| u32::from(b[i] - b'0');
+    let two = |i: usize| d(i) * 10 + d(i + 1);
+    let nanos = (20..27).fold(0, |n, i| n * 10 + d(i)) * 100;
+    let (oh, om) = (two(28), d(31) * 10 + u32::from(last));
+    if oh > 23 || om > 59 {
+        return None;
+    }
+    let offset = i64::from(oh * 3600 + om * 60);
+    let offset_secs = if sign == b'-' { -offset } else { offset };
+    let year = two(0) * 100 + two(2);
+    let local = Timestamp::from_civil(
+        i64::from(year),
+        two(5),
+        two(8),
+        two(11),
+        two(14),
+        two(17),
+        nanos,
+    )?;
+    Some(Timestamp {
+        secs: (local.secs - offset_secs).clamp(MIN_SECS, MAX_SECS),
+        nanos: local.nanos,
+    })
+}
+
+/// The 1..=9 digits after the decimal point as nanoseconds, and what follows them; `None` for
+/// no digit or more than 9. Inlined: as a call it made the caller keep its 14 digits on the
+/// stack around it.
+#[inline(always)]
+fn fraction(frac: &[u8]) -> Option<(u32, &[u8])> {
+    let mut n = 0;
+    let mut nanos = 0u32;
+    while let Some(&c) = frac.get(n) {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        if n == 9 {
+            return None;
+        }
+        nanos = nanos * 10 + u32::from(digit);
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    Some((nanos * POW10[9 - n], &frac[n..]))
 }
 
 const POW10: [u32; 10] = [
@@ -475,15 +575,14 @@ fn days_in_month(y: i64, m: u32) -> u32 {
     }
 }
 
-// Howard Hinnant's days-from-civil algorithms (public domain).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+// Howard Hinnant's days-from-civil algorithms (public domain). Years 1..=9999 only (what
+// `from_civil` lets through), so the arithmetic is unsigned: no `div_euclid` sign fix-ups.
+fn days_from_civil(y: u32, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    i64::from(era * 146_097 + doe) - 719_468
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -681,6 +780,196 @@ mod tests {
         assert!(Timestamp::parse("2021-06-14T00:00Z").is_ok());
         assert!(Timestamp::parse(" 2021-06-14T00:00:00Z ").is_ok());
         assert!(Timestamp::parse("2023-02-29T00:00:00Z").is_err());
+    }
+
+    /// The fixed-position reader as it was before the one-pass rewrite (issue 14), kept as the
+    /// reference the rewrite must agree with.
+    fn old_parse_iso_fixed(b: &[u8]) -> Option<Timestamp> {
+        // Every field read from a fixed position of one 19-byte head: no slice or closure per field
+        // (40 dates per 10-item page, issue 14).
+        let h: &[u8; 19] = b.get(..19)?.try_into().ok()?;
+        if h[4] != b'-' || h[7] != b'-' || h[10] != b'T' || h[13] != b':' || h[16] != b':' {
+            return None;
+        }
+        let year = two_digits(h[0], h[1])? * 100 + two_digits(h[2], h[3])?;
+        let (month, day) = (two_digits(h[5], h[6])?, two_digits(h[8], h[9])?);
+        let (hour, minute) = (two_digits(h[11], h[12])?, two_digits(h[14], h[15])?);
+        let second = two_digits(h[17], h[18])?;
+        let mut rest = &b[19..];
+        let mut nanos = 0;
+        if let [b'.', frac @ ..] = rest {
+            let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 || n > 9 {
+                return None;
+            }
+            nanos = frac[..n]
+                .iter()
+                .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'))
+                * POW10[9 - n];
+            rest = &frac[n..];
+        }
+        let offset_secs = match *rest {
+            [b'Z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let (oh, om) = (two_digits(h1, h2)?, two_digits(m1, m2)?);
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let secs = i64::from(oh * 3600 + om * 60);
+                if sign == b'-' {
+                    -secs
+                } else {
+                    secs
+                }
+            }
+            _ => return None,
+        };
+        let local =
+            Timestamp::from_civil(i64::from(year), month, day, hour, minute, second, nanos)?;
+        Some(Timestamp {
+            secs: (local.secs - offset_secs).clamp(MIN_SECS, MAX_SECS),
+            nanos: local.nanos,
+        })
+    }
+
+    /// Inputs around every edge of the fixed form: leap years, the year range, 0..=10
+    /// fractional digits, offsets, lowercase designators, each byte replaced by a near miss,
+    /// and every truncation.
+    fn fixed_form_inputs() -> Vec<Vec<u8>> {
+        let mut bases: Vec<String> = Vec::new();
+        for date in [
+            "2021-06-14",
+            "0001-01-01",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-02-29",
+            "2023-02-29",
+            "1900-02-29",
+            "2000-02-29",
+            "2100-02-28",
+            "2021-00-10",
+            "2021-13-10",
+            "2021-04-31",
+            "2021-04-30",
+            "2021-01-00",
+            "2021-01-32",
+            "2021-12-31",
+        ] {
+            for clock in [
+                "00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60", "09:05:07",
+            ] {
+                for frac in [
+                    "",
+                    ".",
+                    ".0",
+                    ".5",
+                    ".12",
+                    ".123",
+                    ".1234",
+                    ".12345",
+                    ".123456",
+                    ".1234567",
+                    ".12345678",
+                    ".123456789",
+                    ".1234567890",
+                    ".9999999",
+                    ".x",
+                ] {
+                    for zone in [
+                        "Z", "z", "+00:00", "-00:00", "+01:00", "-05:30", "+23:59", "-23:59",
+                        "+24:00", "+12:60", "+0100", "+01", "", "Z ", "+01:00Z", "+1:00",
+                    ] {
+                        bases.push(format!("{date}T{clock}{frac}{zone}"));
+                    }
+                }
+            }
+            bases.push(format!("{date} 00:00:00Z"));
+            bases.push(format!("{date}t00:00:00Z"));
+            bases.push(format!("{date}T00:00Z"));
+        }
+        let mut out: Vec<Vec<u8>> = bases.iter().map(|s| s.clone().into_bytes()).collect();
+        for s in [
+            "2021-06-14T09:05:07.1234567+01:00",
+            "9999-12-31T23:59:59.9999999+00:00",
+        ] {
+            let b = s.as_bytes();
+            for i in 0..b.len() {
+                for c in [
+                    b'0', b'9', b'/', b':', b'-', b'+', b'.', b'T', b'Z', b' ', b'a', 0, 0xff,
+                ] {
+                    let mut m = b.to_vec();
+                    m[i] = c;
+                    out.push(m);
+                }
+                out.push(b[..i].to_vec());
+                let mut longer = b.to_vec();
+                longer.insert(i, b'1');
+                out.push(longer);
+            }
+        }
+        out
+    }
+
+    /// The one-pass reader accepts exactly what the reader it replaced accepted, with the same
+    /// value.
+    #[test]
+    fn one_pass_reader_matches_the_old_reader() {
+        let inputs = fixed_form_inputs();
+        let (mut accepted, mut store_form) = (0, 0);
+        for b in &inputs {
+            let new = parse_iso_fixed(b);
+            assert_eq!(
+                new,
+                old_parse_iso_fixed(b),
+                "{}",
+                String::from_utf8_lossy(b)
+            );
+            accepted += usize::from(new.is_some());
+            if let Some(t) = b.as_slice().try_into().ok().and_then(parse_store_form) {
+                store_form += 1;
+                assert_eq!(
+                    Some(t),
+                    old_parse_iso_fixed(b),
+                    "{}",
+                    String::from_utf8_lossy(b)
+                );
+            }
+            // What it accepts, the general parser reads the same (so the fast path changes no
+            // answer of `Timestamp::parse`).
+            if let (Some(t), Ok(s)) = (new, std::str::from_utf8(b)) {
+                assert_eq!(parse_iso(s), Some(t), "{s}");
+            }
+        }
+        // The table reaches both sides of the reader.
+        assert!(
+            accepted > 1000 && accepted < inputs.len() / 2,
+            "{accepted} of {}",
+            inputs.len()
+        );
+        // ... and the Store's own form takes its fast path in some of them, not all.
+        assert!(
+            store_form > 100 && store_form < accepted,
+            "{store_form} of {accepted}"
+        );
+        // Values at the edges, by hand.
+        let at =
+            |s: &str| parse_iso_fixed(s.as_bytes()).map(|t| (t.unix_seconds(), t.subsec_nanos()));
+        assert_eq!(at("0001-01-01T00:00:00Z"), Some((MIN_SECS, 0)));
+        assert_eq!(at("0001-01-01T00:00:00+01:00"), Some((MIN_SECS, 0)));
+        assert_eq!(
+            at("9999-12-31T23:59:59.9999999-01:00"),
+            Some((MAX_SECS, 999_999_900))
+        );
+        assert_eq!(
+            at("2000-02-29T00:00:00.123456789Z"),
+            Some((951_782_400, 123_456_789))
+        );
+        assert_eq!(
+            at("2021-06-14T00:00:00.5-05:30"),
+            Some((1_623_648_600, 500_000_000))
+        );
+        assert_eq!(at("1900-02-29T00:00:00Z"), None);
+        assert_eq!(at("0000-01-01T00:00:00Z"), None);
     }
 
     /// The digits written in place read exactly as `fmt` writes them, at every field's edges.

@@ -48,7 +48,7 @@ macro_rules! item_fields {
             map: &mut A,
         ) -> Result<(), A::Error> {
             match f {
-                $(Field::$field => item.$field = map.next_value::<OrDefault<_>>()?.0,)*
+                $(Field::$field => item.$field = FieldValue::read(map)?,)*
                 Field::RecurrenceData => *recurrence_data = map.next_value::<RecurrenceData>()?.0,
                 Field::Unknown => {
                     map.next_value::<IgnoredAny>()?;
@@ -96,6 +96,31 @@ item_fields! {
 
 /// A field's value, `null` read as the field's default: a .NET service may write an empty
 /// list or an unset text as `null`, and one such field should not fail the whole page.
+trait FieldValue<'de>: Sized {
+    fn read<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error>;
+}
+
+/// An optional field's default is `None`, which is what `null` reads as anyway: read directly
+/// (through `OrDefault` it was an `Option<Option<T>>`, two `null` checks per value).
+impl<'de, T: Deserialize<'de>> FieldValue<'de> for Option<T> {
+    fn read<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error> {
+        map.next_value()
+    }
+}
+
+macro_rules! or_default_fields {
+    ($($t:ty),*) => {$(
+        impl<'de> FieldValue<'de> for $t {
+            fn read<A: MapAccess<'de>>(map: &mut A) -> Result<Self, A::Error> {
+                Ok(map.next_value::<OrDefault<$t>>()?.0)
+            }
+        }
+    )*};
+}
+
+or_default_fields!(String, i64, Vec<String>);
+
+/// `null` read as `T`'s default.
 struct OrDefault<T>(T);
 
 impl<'de, T: Deserialize<'de> + Default> Deserialize<'de> for OrDefault<T> {
@@ -126,31 +151,59 @@ impl<'de> Deserialize<'de> for EntitlementItem {
         impl<'de> Visitor<'de> for Item {
             type Value = EntitlementItem;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an entitlement item (a JSON object)")
+                f.write_str(EXPECTING)
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EntitlementItem, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<EntitlementItem, A::Error> {
                 let mut item = EntitlementItem::default();
-                let mut recurrence_data = None;
-                let mut seen = 0u64;
-                while let Some(f) = map.next_key::<Field>()? {
-                    if !matches!(f, Field::Unknown) {
-                        let bit = 1u64 << f as u32;
-                        if seen & bit != 0 {
-                            return Err(de::Error::duplicate_field(NAMES[f as usize]));
-                        }
-                        seen |= bit;
-                    }
-                    read_value(f, &mut item, &mut recurrence_data, &mut map)?;
-                }
-                // `recurrenceId` wins when it says something; an empty one says nothing.
-                if item.recurrence_id.as_deref().is_none_or(str::is_empty) {
-                    item.recurrence_id = recurrence_data;
-                }
+                fill(&mut item, map)?;
                 Ok(item)
             }
         }
         d.deserialize_map(Item)
     }
+
+    /// Decodes straight into `place` (a page's `Vec` slot, see `paging::presized`): an item
+    /// returned by value was copied (~800 bytes) at every layer of serde it passed back through.
+    fn deserialize_in_place<D: Deserializer<'de>>(
+        d: D,
+        place: &mut EntitlementItem,
+    ) -> Result<(), D::Error> {
+        struct InPlace<'a>(&'a mut EntitlementItem);
+        impl<'de> Visitor<'de> for InPlace<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(EXPECTING)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                *self.0 = EntitlementItem::default();
+                fill(self.0, map)
+            }
+        }
+        d.deserialize_map(InPlace(place))
+    }
+}
+
+const EXPECTING: &str = "an entitlement item (a JSON object)";
+
+/// Reads an item's members into `item`, which holds the defaults.
+fn fill<'de, A: MapAccess<'de>>(item: &mut EntitlementItem, mut map: A) -> Result<(), A::Error> {
+    let mut recurrence_data = None;
+    let mut seen = 0u64;
+    while let Some(f) = map.next_key::<Field>()? {
+        if !matches!(f, Field::Unknown) {
+            let bit = 1u64 << f as u32;
+            if seen & bit != 0 {
+                return Err(de::Error::duplicate_field(NAMES[f as usize]));
+            }
+            seen |= bit;
+        }
+        read_value(f, item, &mut recurrence_data, &mut map)?;
+    }
+    // `recurrenceId` wins when it says something; an empty one says nothing.
+    if item.recurrence_id.as_deref().is_none_or(str::is_empty) {
+        item.recurrence_id = recurrence_data;
+    }
+    Ok(())
 }
 
 /// The subscription id in `recurrenceData`: the value itself when it is a string (v9, Mar 2026
@@ -449,6 +502,28 @@ mod tests {
         for body in ["[]", r#""x""#, "1", "null"] {
             let e = decode(body).unwrap_err().to_string();
             assert!(e.contains("an entitlement item"), "{body}: {e}");
+            let mut place = EntitlementItem::default();
+            let mut de = serde_json::Deserializer::from_str(body);
+            let e = EntitlementItem::deserialize_in_place(&mut de, &mut place).unwrap_err();
+            assert!(e.to_string().contains("an entitlement item"), "{body}: {e}");
+        }
+    }
+
+    /// Decoding in place gives what decoding by value gives, whatever `place` held before.
+    #[test]
+    fn in_place_decoding_matches_by_value() {
+        let held =
+            decode(r#"{"id":"old","tags":["t"],"endDate":"2021-06-14T00:00:00Z","quantity":3}"#)
+                .unwrap();
+        for body in [
+            r#"{}"#,
+            r#"{"id":"i1","productKind":"Durable","recurrenceData":{"recurrenceId":"r"}}"#,
+            r#"{"itemId":"6f0c","productType":"Game","quantity":null,"acquiredDate":"2026-01-14T09:12:40.1173402+00:00"}"#,
+        ] {
+            let mut place = held.clone();
+            let mut de = serde_json::Deserializer::from_str(body);
+            EntitlementItem::deserialize_in_place(&mut de, &mut place).unwrap();
+            assert_eq!(place, decode(body).unwrap(), "{body}");
         }
     }
 }
