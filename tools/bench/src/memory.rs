@@ -266,7 +266,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         if rss_ok {
             String::new()
         } else {
-            " (bound: the 512 running operations, ~45 KB each, 37 KB of it hyper's and reqwest's per connection (dispatch channel 9.5 KB, read and write buffers 8 KB each, request futures), which reqwest 0.12 has no knob for, plus the callers' own keys; see below)".to_string()
+            " (bound: the 512 running operations, ~45 KB each, 37 KB of it hyper's and reqwest's per connection (dispatch channel 9.5 KB, read and write buffers 8 KB each, request futures), which reqwest 0.12 has no knob for, plus the callers' own keys; split by allocation site in memory.md)".to_string()
         }
     )];
     for (how, h) in [("without `out_op`", heap), ("with `out_op`", heap_out_op)] {
