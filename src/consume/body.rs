@@ -2,7 +2,7 @@
 //! bytes `serde_json::to_vec(&ConsumeRequest)` writes (a unit test compares them over awkward
 //! inputs), in a quarter of the instructions (4.4k against 16.8k per consume, issue 14 §3). The
 //! body shape is documented at
-//! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-consume-consumable-products>.
+//! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-consume>.
 
 use super::ConsumeRequest;
 
