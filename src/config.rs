@@ -69,6 +69,13 @@ impl RetryPolicy {
 /// exhaustion). Connections are only opened when that many requests are in flight at once.
 pub const DEFAULT_MAX_CONNECTIONS_PER_HOST: usize = 512;
 
+/// Default of [`ClientConfig::initial_connections_per_host`]: a host's window of requests in
+/// flight opens at 32 and doubles every round trip while callers wait (slow start), so 256
+/// callers are served at full speed within 3 round trips, while a host that holds every
+/// request (stalled) gets 32 connections, not 512. Measured with issue 14's memory benchmark
+/// (10,000 queries in flight against a server holding them) and its realistic-network one.
+pub const DEFAULT_INITIAL_CONNECTIONS_PER_HOST: usize = 32;
+
 /// Default of [`ClientConfig::max_response_bytes`]: 8 MiB. The largest real answers are a
 /// clawback queue batch (32 messages of at most 64 KiB each, about 2 MiB with the XML around them,
 /// https://learn.microsoft.com/en-us/rest/api/storageservices/get-messages) and a 100-item
@@ -143,6 +150,13 @@ pub struct ClientConfig {
     /// ABI) are also admitted at most this many at a time in all, across hosts: the rest wait
     /// unstarted (no task yet), in order. 1..=65536.
     pub max_connections_per_host: usize,
+    /// The window of requests in flight per host at the start: it grows by one with each
+    /// answer the host gives (any status but 429 and 5xx) while other requests wait for a slot
+    /// (doubling per round trip under demand), up to `max_connections_per_host`. A 429 or 503
+    /// halves it, not below this value. Connections thus follow demand, and a stalled host is
+    /// not given more sockets. Values above `max_connections_per_host` mean that cap (a fixed
+    /// window); at least 1. Env `MSSTORE_INITIAL_CONNECTIONS_PER_HOST`.
+    pub initial_connections_per_host: usize,
     /// Extra trusted root certificate(s), PEM text, added to the built-in (webpki) roots: for
     /// the emulator's TLS mode (`msstore_emulator::TEST_CERT_PEM`) or a TLS-inspecting proxy.
     /// `None` = built-in roots only. A PEM with no valid certificate is a Configuration error.
@@ -179,6 +193,7 @@ impl Default for ClientConfig {
             max_pages: 100,
             max_idle_connections_per_host: 256,
             max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
+            initial_connections_per_host: DEFAULT_INITIAL_CONNECTIONS_PER_HOST,
             extra_root_cert_pem: None,
             extra_root_cert_path: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
@@ -268,6 +283,10 @@ impl ClientConfig {
         if let Some(v) = var("MSSTORE_MAX_CONNECTIONS_PER_HOST") {
             // Not a number: 0, which `validate` rejects with a message naming the field.
             self.max_connections_per_host = v.trim().parse().unwrap_or(0);
+        }
+        if let Some(v) = var("MSSTORE_INITIAL_CONNECTIONS_PER_HOST") {
+            // Not a number: 0, which `validate` rejects with a message naming the field.
+            self.initial_connections_per_host = v.trim().parse().unwrap_or(0);
         }
         if let Some(v) = var("MSSTORE_MAX_RESPONSE_BYTES") {
             // Not a number: 0, which `validate` rejects with a message naming the field.
@@ -427,6 +446,11 @@ impl ClientConfig {
         if !(1..=65_536).contains(&self.max_connections_per_host) {
             return Err(Error::configuration(
                 "max_connections_per_host must be 1..=65536",
+            ));
+        }
+        if !(1..=65_536).contains(&self.initial_connections_per_host) {
+            return Err(Error::configuration(
+                "initial_connections_per_host must be 1..=65536",
             ));
         }
         if !MAX_RESPONSE_BYTES_RANGE.contains(&self.max_response_bytes) {
@@ -606,6 +630,31 @@ mod tests {
             c.max_connections_per_host = bad;
             let e = c.validate().unwrap_err();
             assert!(e.message.contains("max_connections_per_host"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn initial_window_default_json_env_and_bounds() {
+        assert_eq!(
+            base().initial_connections_per_host,
+            DEFAULT_INITIAL_CONNECTIONS_PER_HOST
+        );
+        let c = ClientConfig::from_json(
+            r#"{"tenant_id":"t","client_id":"c","client_secret":"s","initial_connections_per_host":512}"#,
+        )
+        .unwrap();
+        assert_eq!(c.initial_connections_per_host, 512);
+        c.validate().unwrap();
+        // Above the cap is allowed: it means the cap.
+        let mut c = base();
+        c.max_connections_per_host = 8;
+        c.initial_connections_per_host = 100;
+        c.validate().unwrap();
+        for bad in [0, 65_537] {
+            let mut c = base();
+            c.initial_connections_per_host = bad;
+            let e = c.validate().unwrap_err();
+            assert!(e.message.contains("initial_connections_per_host"), "{bad}");
         }
     }
 

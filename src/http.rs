@@ -138,7 +138,16 @@ fn idle_kept(config: &ClientConfig) -> usize {
 
 /// A request slot to one host (see `limit`); released on drop.
 pub(crate) struct Slot {
-    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    permit: Option<limit::Permit>,
+}
+
+impl Slot {
+    /// Tells the host's window what this slot's attempt got back (see `limit`).
+    fn observe<T>(&self, outcome: &std::result::Result<Exchange, T>) {
+        if let Some(p) = &self.permit {
+            p.observe(outcome.as_ref().ok().map(|e| e.status));
+        }
+    }
 }
 
 pub(crate) struct Http {
@@ -189,7 +198,11 @@ impl Http {
         Ok(Http {
             client,
             retry: config.retry.clone(),
-            limits: limit::HostLimits::new(config.max_connections_per_host, known),
+            limits: limit::HostLimits::new(
+                config.initial_connections_per_host,
+                config.max_connections_per_host,
+                known,
+            ),
             max_response_bytes: config.max_response_bytes,
             urls: url_cache::UrlCache::default(),
         })
@@ -199,7 +212,7 @@ impl Http {
     /// only once it may send it (a queued operation then holds no body or headers).
     pub async fn reserve(&self, url: &str) -> Slot {
         Slot {
-            _permit: self.limits.acquire(url).await,
+            permit: self.limits.acquire(url).await,
         }
     }
 
@@ -228,12 +241,13 @@ impl Http {
             // the pool only once the body is read), and released during the backoff sleep.
             let slot = match (first.take(), spec.limit) {
                 (Some(s), _) => s,
-                (None, HostLimit::Exempt) => Slot { _permit: None },
+                (None, HostLimit::Exempt) => Slot { permit: None },
                 (None, HostLimit::PerHost) => self.reserve(&spec.url).await,
             };
             // Boxed: a queued operation's future then stays small (the attempt's state, with
             // reqwest's, is allocated only when it runs).
             let outcome = Box::pin(self.send_once(spec, &cv)).await;
+            slot.observe(&outcome);
             drop(slot);
             attempt += 1;
             let last = attempt >= self.retry.max_attempts || retry_on == RetryOn::Never;
@@ -552,6 +566,79 @@ mod tests {
         // The URL (a SAS URL's signature) is dropped from the kept error.
         assert!(reqwest.url().is_none());
         assert!(!format!("{err:?}").contains("SECRETSIG"), "{err:?}");
+    }
+
+    /// A burst beyond the starting window: every call completes, the window opens by slow
+    /// start (answers while callers wait), and the server never sees more requests at once
+    /// than the window allowed, far fewer than the callers.
+    #[tokio::test]
+    async fn a_burst_opens_the_window_by_slow_start() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        const CALLERS: usize = 64;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let now = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (n, p) = (now.clone(), peak.clone());
+        // Answers each request after 20 ms; stops after more connections than can be needed.
+        let server = tokio::spawn(async move {
+            for _ in 0..4 * CALLERS {
+                let Ok((mut tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let (now, peak) = (n.clone(), p.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        let Ok(read) = tcp.read(&mut chunk).await else {
+                            return;
+                        };
+                        if read == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..read]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            let in_flight = now.fetch_add(1, Ordering::SeqCst) + 1;
+                            peak.fetch_max(in_flight, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            now.fetch_sub(1, Ordering::SeqCst);
+                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                            if tcp.write_all(reply).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let mut config = ClientConfig::new("t", "c", "s");
+        config.retry = RetryPolicy::none();
+        config.initial_connections_per_host = 2;
+        config.max_connections_per_host = 512;
+        let http = Arc::new(Http::new(&config).unwrap());
+        let url = format!("http://127.0.0.1:{port}/probe");
+        let mut burst = tokio::task::JoinSet::new();
+        for _ in 0..CALLERS {
+            let spec = RequestSpec::new(reqwest::Method::GET, url.clone(), "probe");
+            let http = http.clone();
+            burst.spawn(async move { http.send(&spec, RetryOn::Never).await.map(|e| e.status) });
+        }
+        while let Some(r) = burst.join_next().await {
+            assert_eq!(r.unwrap().ok(), Some(200));
+        }
+        let window = http.limits.window_size(&url);
+        let peak = peak.load(Ordering::SeqCst);
+        // 2 + 4 + 8 + 16 + 32 answers cover 62 callers: the window ends near 34, not 64.
+        assert!(window > 2 && window < CALLERS, "window {window}");
+        assert!(
+            peak <= window,
+            "the server saw {peak} at once, window {window}"
+        );
+        server.abort();
     }
 
     /// Connections dialled at a burst are kept for the next one, even beyond

@@ -49,7 +49,10 @@ pub use collections::{
     AcquisitionType, EntitlementItem, EntitlementStatus, ProductKind, ProductSkuId, QueryPage,
     QueryResult, QueryV6Request, QueryV8Request, QueryV9Request, TrialData, UserIdentity,
 };
-pub use config::{ClientConfig, EntraVersion, RetryPolicy};
+pub use config::{
+    ClientConfig, EntraVersion, RetryPolicy, DEFAULT_INITIAL_CONNECTIONS_PER_HOST,
+    DEFAULT_MAX_CONNECTIONS_PER_HOST,
+};
 pub use consume::{
     ConsumeOutcome, ConsumeRequest, ConsumeResult, ConsumeV6Request, OrderTransaction,
 };

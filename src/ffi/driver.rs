@@ -45,6 +45,9 @@ pub struct CClientConfig<'a> {
     /// is made through `msstore_client_new_from_json`, so that the benchmarks drive that
     /// constructor too.
     pub extra_root_cert_pem: Option<&'a str>,
+    /// `initial_connections_per_host` (JSON only: a client with one is made from JSON too);
+    /// `None` = the library default.
+    pub initial_connections_per_host: Option<usize>,
 }
 
 /// An owned `msstore_client*`, freed on drop.
@@ -60,7 +63,7 @@ unsafe impl Sync for CClient {}
 
 impl CClient {
     pub fn new(cfg: &CClientConfig<'_>) -> Result<CClient, msstore_result> {
-        if cfg.extra_root_cert_pem.is_some() {
+        if cfg.extra_root_cert_pem.is_some() || cfg.initial_connections_per_host.is_some() {
             return CClient::new_from_json(cfg);
         }
         let url = c_string(cfg.emulator_base_url)?;
@@ -109,6 +112,9 @@ impl CClient {
         });
         if cfg.worker_threads != 0 {
             j["worker_threads"] = cfg.worker_threads.into();
+        }
+        if let Some(n) = cfg.initial_connections_per_host {
+            j["initial_connections_per_host"] = n.into();
         }
         let text = c_string(&j.to_string())?;
         let mut raw: *mut msstore_client = std::ptr::null_mut();

@@ -13,71 +13,227 @@
 //! cover the wait: the acquire is cancel-safe, a dropped waiter simply leaves the queue.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Most distinct origins given their own semaphore; any beyond share one (a client talks to
+/// Most distinct origins given their own window; any beyond share one (a client talks to
 /// four or five hosts, so this only bounds memory against unexpected URLs).
 const MAX_ORIGINS: usize = 64;
 
+/// One origin's window: how many requests may be in flight to it now (`size`, between
+/// `initial` and `max`), as permits of `sem`.
+///
+/// Slow start, as TCP does for packets: the window opens at `initial` and grows by one each
+/// time a request gets an answer showing the host copes (`observe`) while other requests are
+/// waiting for a slot, so under demand it doubles every round trip up to `max`. Without
+/// demand it does not grow, so a client opens about as many connections as its callers keep
+/// busy, and a host that stops answering (every request held) gets no more than the window
+/// it had: with 10,000 operations waiting on a stalled host, `initial` connections instead of
+/// `max` (each ~40 KB of hyper's buffers and a socket; issue 14's memory benchmark).
+/// Throttling (429) or overload (503) halves the window, not below `initial`; the permits are
+/// taken back as requests finish (`debt`), since a running request cannot be recalled.
+struct Window {
+    sem: Arc<Semaphore>,
+    initial: usize,
+    max: usize,
+    /// Permits that exist (held or free), i.e. the window before `debt` is paid.
+    size: AtomicUsize,
+    /// Permits to retire as they are released (a shrink not yet carried out).
+    debt: AtomicUsize,
+    /// Requests waiting for a permit right now.
+    waiting: AtomicUsize,
+}
+
+impl Window {
+    fn new(initial: usize, max: usize) -> Arc<Window> {
+        let initial = initial.clamp(1, max.max(1));
+        Arc::new(Window {
+            sem: Arc::new(Semaphore::new(initial)),
+            initial,
+            max: max.max(initial),
+            size: AtomicUsize::new(initial),
+            debt: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+        })
+    }
+
+    /// The window in effect: permits that exist minus those about to be retired.
+    fn effective(&self) -> usize {
+        self.size
+            .load(Ordering::Acquire)
+            .saturating_sub(self.debt.load(Ordering::Acquire))
+    }
+
+    fn grow(&self) {
+        // A pending shrink is cancelled first: one fewer permit to retire.
+        let cancelled = self
+            .debt
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |d| d.checked_sub(1));
+        if cancelled.is_ok() {
+            return;
+        }
+        let grown = self
+            .size
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s < self.max).then_some(s + 1)
+            });
+        if grown.is_ok() {
+            self.sem.add_permits(1);
+        }
+    }
+
+    fn halve(&self) {
+        let effective = self.effective();
+        let target = (effective / 2).max(self.initial);
+        if target < effective {
+            self.debt.fetch_add(effective - target, Ordering::AcqRel);
+        }
+    }
+
+    /// Whether a released permit is retired (paying one unit of `debt`) instead of returned.
+    fn retire_one(&self) -> bool {
+        let paid = self
+            .debt
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |d| d.checked_sub(1))
+            .is_ok();
+        if paid {
+            self.size.fetch_sub(1, Ordering::AcqRel);
+        }
+        paid
+    }
+}
+
+/// A request slot to one origin, held until dropped.
+pub(crate) struct Permit {
+    permit: Option<OwnedSemaphorePermit>,
+    window: Arc<Window>,
+}
+
+impl Permit {
+    /// What the request that held this slot got back: an HTTP status, or `None` when no
+    /// response came (a transport error or timeout says nothing about the host's capacity, so
+    /// it neither grows nor shrinks the window).
+    pub fn observe(&self, status: Option<u16>) {
+        let w = &self.window;
+        match status {
+            Some(429 | 503) => w.halve(),
+            // The host copes; grow only if someone waits (no demand, no new connection).
+            Some(s) if s < 500 && w.waiting.load(Ordering::Acquire) > 0 => w.grow(),
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Some(p) = self.permit.take() {
+            if self.window.retire_one() {
+                p.forget();
+            }
+        }
+    }
+}
+
+/// Counts a waiter for as long as it waits (also when its future is dropped mid-wait).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::AcqRel);
+        Waiting(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 pub(crate) struct HostLimits {
+    initial: usize,
     max: usize,
     /// Known origins (the configured base URLs), looked up without a lock.
-    fixed: Vec<(String, Arc<Semaphore>)>,
+    fixed: Vec<(String, Arc<Window>)>,
     /// Origins met at run time (e.g. a clawback queue's SAS URL).
-    others: Mutex<HashMap<String, Arc<Semaphore>>>,
-    overflow: Arc<Semaphore>,
+    others: Mutex<HashMap<String, Arc<Window>>>,
+    overflow: Arc<Window>,
 }
 
 impl HostLimits {
-    /// `max` concurrent requests per origin; `known` are URLs whose origins are set up ahead.
-    pub fn new<'a>(max: usize, known: impl IntoIterator<Item = &'a str>) -> HostLimits {
-        let mut fixed: Vec<(String, Arc<Semaphore>)> = Vec::new();
+    /// Windows opening at `initial` and growing to at most `max` concurrent requests per
+    /// origin; `known` are URLs whose origins are set up ahead.
+    pub fn new<'a>(
+        initial: usize,
+        max: usize,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> HostLimits {
+        let mut fixed: Vec<(String, Arc<Window>)> = Vec::new();
         for url in known {
             if let Some(o) = origin(url) {
                 if !fixed.iter().any(|(k, _)| *k == o) {
-                    fixed.push((o, Arc::new(Semaphore::new(max))));
+                    fixed.push((o, Window::new(initial, max)));
                 }
             }
         }
         HostLimits {
+            initial,
             max,
             fixed,
             others: Mutex::new(HashMap::new()),
-            overflow: Arc::new(Semaphore::new(max)),
+            overflow: Window::new(initial, max),
         }
     }
 
     /// Waits for a request slot to `url`'s origin. The slot is held until the permit drops.
     /// (`None` only if the semaphore were closed, which never happens: then the request is
     /// sent without a slot rather than failed.)
-    pub async fn acquire(&self, url: &str) -> Option<OwnedSemaphorePermit> {
-        self.semaphore(url).acquire_owned().await.ok()
+    pub async fn acquire(&self, url: &str) -> Option<Permit> {
+        let window = self.window(url);
+        let permit = match window.sem.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let _waiting = Waiting::new(&window.waiting);
+                window.sem.clone().acquire_owned().await.ok()?
+            }
+        };
+        Some(Permit {
+            permit: Some(permit),
+            window,
+        })
     }
 
-    fn semaphore(&self, url: &str) -> Arc<Semaphore> {
+    fn window(&self, url: &str) -> Arc<Window> {
         let Some(o) = origin(url) else {
             return self.overflow.clone();
         };
-        if let Some((_, s)) = self.fixed.iter().find(|(k, _)| *k == o) {
-            return s.clone();
+        if let Some((_, w)) = self.fixed.iter().find(|(k, _)| *k == o) {
+            return w.clone();
         }
         let mut others = self.others.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = others.get(&o) {
-            return s.clone();
+        if let Some(w) = others.get(&o) {
+            return w.clone();
         }
         if others.len() >= MAX_ORIGINS {
             return self.overflow.clone();
         }
-        let s = Arc::new(Semaphore::new(self.max));
-        others.insert(o, s.clone());
-        s
+        let w = Window::new(self.initial, self.max);
+        others.insert(o, w.clone());
+        w
     }
 
     /// Requests to `url`'s origin sent right now (for tests and diagnostics).
     #[cfg(test)]
     pub fn in_use(&self, url: &str) -> usize {
-        self.max - self.semaphore(url).available_permits()
+        let w = self.window(url);
+        w.size.load(Ordering::Acquire) - w.sem.available_permits()
+    }
+
+    /// The window of `url`'s origin in effect now (for tests and diagnostics).
+    #[cfg(test)]
+    pub fn window_size(&self, url: &str) -> usize {
+        self.window(url).effective()
     }
 }
 
@@ -121,7 +277,7 @@ mod tests {
 
     #[tokio::test]
     async fn caps_per_origin_and_queues_the_rest() {
-        let limits = HostLimits::new(2, ["http://127.0.0.1:1/login", "http://127.0.0.1:1/x"]);
+        let limits = HostLimits::new(2, 2, ["http://127.0.0.1:1/login", "http://127.0.0.1:1/x"]);
         assert_eq!(limits.fixed.len(), 1, "same origin, one semaphore");
         let a = limits.acquire("http://127.0.0.1:1/a").await;
         let _b = limits.acquire("http://127.0.0.1:1/b").await;
@@ -145,5 +301,118 @@ mod tests {
         .await
         .expect("a freed slot is handed on");
         assert_eq!(limits.in_use("http://127.0.0.1:1/"), 2);
+    }
+
+    const URL: &str = "http://127.0.0.1:1/q";
+
+    /// A task waiting for a slot of `URL`, and a way to see whether it got one.
+    fn waiter(limits: &Arc<HostLimits>) -> tokio::task::JoinHandle<Permit> {
+        let l = limits.clone();
+        tokio::spawn(async move { l.acquire(URL).await.expect("not closed") })
+    }
+
+    /// Lets spawned waiters run until `n` requests wait (bounded: fails instead of hanging).
+    async fn until_waiting(limits: &HostLimits, n: usize) {
+        for _ in 0..1000 {
+            if limits.window(URL).waiting.load(Ordering::Acquire) == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        panic!("{n} waiters never queued");
+    }
+
+    #[tokio::test]
+    async fn the_window_opens_small_and_grows_only_while_callers_wait() {
+        let limits = Arc::new(HostLimits::new(2, 8, [URL]));
+        let a = limits.acquire(URL).await.unwrap();
+        let _b = limits.acquire(URL).await.unwrap();
+        assert_eq!(limits.window_size(URL), 2);
+        // Answers with nobody waiting: no growth (connections follow demand).
+        a.observe(Some(200));
+        a.observe(Some(404));
+        assert_eq!(limits.window_size(URL), 2);
+        // A waiter, then an answer: the window grows by one and the waiter gets the slot.
+        let w = waiter(&limits);
+        until_waiting(&limits, 1).await;
+        a.observe(Some(200));
+        assert_eq!(limits.window_size(URL), 3);
+        let _c = tokio::time::timeout(Duration::from_secs(5), w)
+            .await
+            .expect("the grown window admits the waiter")
+            .unwrap();
+        assert_eq!(limits.in_use(URL), 3);
+    }
+
+    #[tokio::test]
+    async fn no_growth_without_an_answer_or_on_5xx_and_never_past_the_cap() {
+        let limits = Arc::new(HostLimits::new(1, 4, [URL]));
+        let a = limits.acquire(URL).await.unwrap();
+        let waiters: Vec<_> = (0..6).map(|_| waiter(&limits)).collect();
+        until_waiting(&limits, 6).await;
+        for status in [None, Some(500), Some(502), Some(504)] {
+            a.observe(status);
+        }
+        assert_eq!(limits.window_size(URL), 1, "no answer or a 5xx: no growth");
+        for _ in 0..20 {
+            a.observe(Some(200));
+        }
+        assert_eq!(
+            limits.window_size(URL),
+            4,
+            "grows to the cap and stops there"
+        );
+        // Three waiters got the three new slots; three still wait.
+        until_waiting(&limits, 3).await;
+        assert_eq!(limits.in_use(URL), 4);
+        drop(a);
+        for w in waiters {
+            w.abort();
+        }
+    }
+
+    #[tokio::test]
+    async fn throttling_halves_the_window_as_requests_finish_not_below_the_start() {
+        let limits = Arc::new(HostLimits::new(2, 8, [URL]));
+        let mut held = vec![limits.acquire(URL).await.unwrap()];
+        held.push(limits.acquire(URL).await.unwrap());
+        // Grow to 8 under demand.
+        for _ in 0..6 {
+            let w = waiter(&limits);
+            until_waiting(&limits, 1).await;
+            held[0].observe(Some(200));
+            held.push(w.await.unwrap());
+        }
+        assert_eq!(limits.window_size(URL), 8);
+        assert_eq!(limits.in_use(URL), 8);
+        // A 429: the window is 4 at once; the running requests keep their slots, and the
+        // permits they release are retired until only 4 exist.
+        held[0].observe(Some(429));
+        assert_eq!(limits.window_size(URL), 4);
+        held.truncate(2);
+        assert_eq!(limits.in_use(URL), 2);
+        let _c = limits.acquire(URL).await.unwrap();
+        let _d = limits.acquire(URL).await.unwrap();
+        let fifth = tokio::time::timeout(Duration::from_millis(50), limits.acquire(URL)).await;
+        assert!(fifth.is_err(), "the halved window holds 4");
+        // A 503 halves again but not below the starting window; repeated throttling stays there.
+        for _ in 0..3 {
+            held[0].observe(Some(503));
+        }
+        assert_eq!(limits.window_size(URL), 2);
+        // An answer while someone waits first cancels a pending shrink.
+        let w = waiter(&limits);
+        until_waiting(&limits, 1).await;
+        held[0].observe(Some(200));
+        assert_eq!(limits.window_size(URL), 3);
+        w.abort();
+    }
+
+    #[tokio::test]
+    async fn a_start_above_the_cap_is_the_cap() {
+        let limits = HostLimits::new(100, 3, [URL]);
+        assert_eq!(limits.window_size(URL), 3);
+        let waited = HostLimits::new(0, 3, [URL]);
+        assert_eq!(waited.window_size(URL), 1, "at least one");
     }
 }

@@ -97,6 +97,7 @@ fn benches(c: &mut Criterion) {
         completion_mode: msstore_completion_mode::MSSTORE_COMPLETION_QUEUED,
         worker_threads: 0,
         extra_root_cert_pem: None,
+        initial_connections_per_host: None,
     })
     .expect("C client");
     let round_trip = || {

@@ -9,8 +9,13 @@
 //! The child (`msstore-bench memory-child`) exits without freeing the client once it has
 //! measured: the peak is then the queued state, not the shutdown's error objects.
 //!
+//! The server answers nothing, so the client's per-host window stays at its starting size
+//! (slow start grows it only on answers): that many connections are open. The RSS is also
+//! measured with the window fixed at the cap (`--fixed-window 1`, as before slow start), which
+//! is what a host that answers, and so lets the window open fully, can cost at most.
+//!
 //! The child runs in its own process, apart from the emulator (in the parent): the server's
-//! side of the 512 held connections is not in the figures. The caller's key and ids are one
+//! side of the held connections is not in the figures. The caller's key and ids are one
 //! set of C strings for every call, so they are in the fixed part, and what is counted per op
 //! is the library's own copy. Measured twice: without `out_op` (a fire-and-forget C caller)
 //! and with it (as the C# and C++ wrappers call), whose handles the child keeps in a vector
@@ -21,7 +26,8 @@ use crate::runner::Scratch;
 use crate::variants::c_abi::queued_config;
 use crate::workload::{Workload, World};
 use msstore::driver::{msstore_op, msstore_result};
-use msstore::driver::{CClient, CQuery};
+use msstore::driver::{CClient, CClientConfig, CQuery};
+use msstore::{DEFAULT_INITIAL_CONNECTIONS_PER_HOST, DEFAULT_MAX_CONNECTIONS_PER_HOST};
 use msstore_emulator::{Emulator, EmulatorConfig, FaultKind, FaultRule};
 use serde::{Deserialize, Serialize};
 use std::ffi::c_void;
@@ -54,10 +60,15 @@ extern "C" fn ignore(_: *mut c_void, _: msstore_result, _: *mut msstore_op) {}
 pub fn child(a: &Args) -> Result<(), String> {
     let ops: usize = a.num("ops", 10_000)?;
     let out_op = a.num("out-op", 0u8)? != 0;
+    // `--fixed-window 1`: the window opens at the cap (the behaviour before slow start).
+    let fixed = a.num("fixed-window", 0u8)? != 0;
     let text = std::fs::read_to_string(a.req("world")?).map_err(|e| format!("--world: {e}"))?;
     let world: World = serde_json::from_str(&text).map_err(|e| format!("--world: {e}"))?;
-    let client =
-        CClient::new(&queued_config(&world)).map_err(|c| format!("msstore_client_new: {c:?}"))?;
+    let config = CClientConfig {
+        initial_connections_per_host: fixed.then_some(DEFAULT_MAX_CONNECTIONS_PER_HOST),
+        ..queued_config(&world)
+    };
+    let client = CClient::new(&config).map_err(|c| format!("msstore_client_new: {c:?}"))?;
     let r = world.query_request(Workload::Query10, 0);
     let ids: Vec<String> = r
         .product_sku_ids
@@ -123,6 +134,7 @@ fn run_child(
     world: &Path,
     ops: usize,
     out_op: bool,
+    fixed: bool,
     trace: Option<&Path>,
 ) -> Result<ChildReport, String> {
     let mut cmd = match trace {
@@ -136,6 +148,7 @@ fn run_child(
     cmd.arg("memory-child")
         .args(["--ops", &ops.to_string()])
         .args(["--out-op", if out_op { "1" } else { "0" }])
+        .args(["--fixed-window", if fixed { "1" } else { "0" }])
         .arg("--world")
         .arg(world);
     let out = cmd.output().map_err(|e| format!("memory child: {e}"))?;
@@ -218,7 +231,10 @@ pub fn run(a: &Args) -> Result<(), String> {
     eprintln!(
         "msstore-bench memory: {ops} C ABI queries against an emulator holding every query ..."
     );
-    let plain = run_child(&exe, &world_file, ops, false, None)?;
+    let plain = run_child(&exe, &world_file, ops, false, false, None)?;
+    // The same with the window fixed at the cap, as before slow start: what a host that
+    // answers (and so lets the window open) costs at most.
+    let fixed = run_child(&exe, &world_file, ops, false, true, None)?;
     let heaptrack = Command::new("heaptrack").arg("--version").output().is_ok();
     // `--trace-dir` keeps the traces for `heaptrack_print -p` (where the bytes are).
     let dir = a
@@ -233,8 +249,8 @@ pub fn run(a: &Args) -> Result<(), String> {
         let tag = if out_op { "-out-op" } else { "" };
         let t_full = dir.join(format!("full{tag}"));
         let t_half = dir.join(format!("half{tag}"));
-        let r = run_child(&exe, &world_file, ops, out_op, Some(&t_full))?;
-        run_child(&exe, &world_file, half, out_op, Some(&t_half))?;
+        let r = run_child(&exe, &world_file, ops, out_op, false, Some(&t_full))?;
+        run_child(&exe, &world_file, half, out_op, false, Some(&t_half))?;
         let (full, halfp) = (peak_heap(&t_full)?, peak_heap(&t_half)?);
         Ok(Some((
             full,
@@ -248,7 +264,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     let mut md = String::new();
     md.push_str("# msstore-bench memory: operations waiting for a connection slot\n\n");
     md.push_str(&format!(
-        "{ops} v9 queries started at once through the C ABI (QUEUED completion, default client: 512 connections per host, so 512 running (the running limit is the cap) and the rest waiting) against the emulator holding every query; measured 1.5 s after the last start. Key: {} bytes; the caller's own request bytes per call (key + product ids): {} bytes.\n\n",
+        "{ops} v9 queries started at once through the C ABI (QUEUED completion, default client: a window of {DEFAULT_INITIAL_CONNECTIONS_PER_HOST} requests per host at the start, growing by slow start up to the cap of {DEFAULT_MAX_CONNECTIONS_PER_HOST} only as answers come back, so against this server, which answers none, {DEFAULT_INITIAL_CONNECTIONS_PER_HOST} are sent and the rest wait) against the emulator holding every query; measured 1.5 s after the last start. Key: {} bytes; the caller's own request bytes per call (key + product ids): {} bytes.\n\n",
         world.query_key(Workload::Query10).len(),
         plain.request_bytes
     ));
@@ -258,6 +274,11 @@ pub fn run(a: &Args) -> Result<(), String> {
         plain.hwm_kb as f64 / 1024.0,
         plain.pending
     ));
+    md.push_str(&format!(
+        "- the same with the window fixed at the cap ({DEFAULT_MAX_CONNECTIONS_PER_HOST} sent at once, as before slow start; what a host that answers, and so opens the window, can cost at most): RSS {:.1} MB (peak {:.1} MB)\n",
+        fixed.rss_kb as f64 / 1024.0,
+        fixed.hwm_kb as f64 / 1024.0,
+    ));
     let rss_ok = plain.hwm_kb as f64 / 1024.0 <= TARGET_RSS_MB;
     let mut lines = vec![format!(
         "{} RSS <= {TARGET_RSS_MB} MB with {ops} operations in flight through the C ABI: {:.1} MB peak{}",
@@ -266,7 +287,7 @@ pub fn run(a: &Args) -> Result<(), String> {
         if rss_ok {
             String::new()
         } else {
-            " (bound: the 512 running operations, ~45 KB each, 37 KB of it hyper's and reqwest's per connection (dispatch channel 9.5 KB, read and write buffers 8 KB each, request futures), which reqwest 0.12 has no knob for, plus the callers' own keys; split by allocation site in memory.md)".to_string()
+            format!(" (bound: the {DEFAULT_INITIAL_CONNECTIONS_PER_HOST} sent operations' connections, ~45 KB each, 37 KB of it hyper's and reqwest's per connection (dispatch channel 9.5 KB, read and write buffers 8 KB each, request futures), which reqwest 0.12 has no knob for, plus the callers' own keys; split by allocation site in memory.md)")
         }
     )];
     for (how, h) in [("without `out_op`", heap), ("with `out_op`", heap_out_op)] {

@@ -30,6 +30,7 @@ fn config(world: &World, mode: msstore_completion_mode) -> CClientConfig<'_> {
         completion_mode: mode,
         worker_threads: 0,
         extra_root_cert_pem: world.tls_cert_pem.as_deref(),
+        initial_connections_per_host: None,
     }
 }
 
