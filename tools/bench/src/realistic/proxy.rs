@@ -6,9 +6,14 @@
 //!
 //! Timing: tokio's timer has a 1 ms tick and rounds every sleep up, which made chunks 1.2-5 ms
 //! late. Deadlines are kept instead by one OS thread (`Clock`) that sleeps on a condvar to the
-//! earliest due time (a futex wait with a timeout, i.e. a kernel hrtimer, ~50 us slack) and
-//! hands each chunk to its connection's writer task exactly then. The proxy reports how late it
-//! wrote chunks, so the report can tell the round trip the network really had.
+//! earliest due time and hands each chunk to its connection's writer task then. The futex wait
+//! wakes up to the timer slack (50 us) plus a context switch late, which added 0.2-0.5 ms per
+//! round trip at c=1-16, i.e. a slower network than the RTT asked for. So the clock sleeps to
+//! 150 us before the deadline and yields-spins the rest, but only while at most 8 deadlines are
+//! queued: with more (c=256) the two cores are busy with client and server, and it waits to
+//! the deadline itself. Deadlines due together are fired in one hold of the lock. A chunk is
+//! never handed over before its due time. The proxy reports how late it wrote chunks, so the
+//! report can tell the round trip the network really had.
 
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -97,6 +102,13 @@ impl Ord for Entry {
     }
 }
 
+/// How far before a deadline the clock stops sleeping and spins: above the futex wait's
+/// timer slack (Linux default 50 us) plus a wake-up's context switch.
+const SPIN_WINDOW: Duration = Duration::from_micros(150);
+/// Spin only with at most this many deadlines queued (c=1 to c=16); more means many
+/// connections share the 2 cores, where spinning would take CPU from the client and server.
+const SPIN_MAX_PENDING: usize = 8;
+
 #[derive(Default)]
 struct Queue {
     heap: BinaryHeap<Reverse<Entry>>,
@@ -149,10 +161,31 @@ impl Clock {
     fn run(&self) {
         let (lock, cv) = &*self.queue;
         let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut due_now = Vec::new();
         loop {
             let now = Instant::now();
             match q.heap.peek() {
                 None => q = cv.wait(q).unwrap_or_else(|p| p.into_inner()),
+                // Far off: sleep to a little before it (the futex wait wakes up to the timer
+                // slack late), so the last stretch can be spun.
+                Some(Reverse(e)) if e.due > now + SPIN_WINDOW => {
+                    let wait = e.due - now - SPIN_WINDOW;
+                    q = cv
+                        .wait_timeout(q, wait)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+                // Close, with few pending: spin to it outside the lock (yielding, so a
+                // shared core still runs the others). Many pending (c=256) means the cores
+                // are busy anyway: wait there instead of burning CPU.
+                Some(Reverse(e)) if e.due > now && q.heap.len() <= SPIN_MAX_PENDING => {
+                    let due = e.due;
+                    drop(q);
+                    while Instant::now() < due {
+                        std::thread::yield_now();
+                    }
+                    q = lock.lock().unwrap_or_else(|p| p.into_inner());
+                }
                 Some(Reverse(e)) if e.due > now => {
                     let wait = e.due - now;
                     q = cv
@@ -161,12 +194,22 @@ impl Clock {
                         .0;
                 }
                 Some(_) => {
-                    let Some(Reverse(e)) = q.heap.pop() else {
-                        continue;
-                    };
+                    // Everything due by now goes in one hold of the lock (chunks due
+                    // together are not fired one lock round trip apart).
+                    while let Some(Reverse(e)) = q.heap.peek() {
+                        if e.due > now {
+                            break;
+                        }
+                        let Some(Reverse(e)) = q.heap.pop() else {
+                            break;
+                        };
+                        due_now.push(e);
+                    }
                     // Hand over outside the lock: a send wakes a tokio worker.
                     drop(q);
-                    e.what.fire(e.due);
+                    for e in due_now.drain(..) {
+                        e.what.fire(e.due);
+                    }
                     q = lock.lock().unwrap_or_else(|p| p.into_inner());
                 }
             }
@@ -317,5 +360,43 @@ mod tests {
         assert_eq!(got.iter().map(|g| g.1).collect::<Vec<_>>(), vec![1, 2, 3]);
         rt.block_on(clock.sleep(Duration::from_millis(5)));
         assert!(t0.elapsed() >= Duration::from_millis(30));
+    }
+
+    /// Deadlines inside the spin window (and a burst past the spin threshold) still fire in
+    /// due order, FIFO among equal due times, and never early.
+    #[test]
+    fn close_and_crowded_deadlines_fire_in_order_and_not_early() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let clock = Clock::start(false);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let t0 = Instant::now() + Duration::from_millis(2);
+        let n = SPIN_MAX_PENDING as u64 * 3;
+        // Reverse order of due time, two per due time (the pair must keep its order).
+        for i in (0..n).rev() {
+            let due = t0 + Duration::from_micros(20 * (i / 2));
+            clock.at(due, Due::Chunk(tx.clone(), Some(vec![i as u8])));
+        }
+        let got: Vec<(Instant, u8)> = rt.block_on(async {
+            let mut v = Vec::new();
+            for _ in 0..n {
+                let (due, chunk) = rx.recv().await.unwrap();
+                assert!(Instant::now() >= due, "fired before its due time");
+                v.push((due, chunk.unwrap()[0]));
+            }
+            v
+        });
+        assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "out of due order");
+        // Within a due time the one pushed first (the higher tag) comes first.
+        for pair in got.chunks(2) {
+            assert_eq!(pair[0].0, pair[1].0);
+            assert_eq!(
+                pair[0].1,
+                pair[1].1 + 1,
+                "equal due times out of FIFO order"
+            );
+        }
     }
 }
