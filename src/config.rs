@@ -142,8 +142,9 @@ pub struct ClientConfig {
     /// `max_connections_per_host` (fewer would close, under load, connections the next
     /// requests dial again). Idle ones close after 90 s.
     pub max_idle_connections_per_host: usize,
-    /// Requests in flight at once per host (scheme, host, port), hence about as many
-    /// connections; further operations wait in a FIFO queue, which costs a few hundred bytes
+    /// Most requests in flight at once per host (scheme, host, port), hence about as many
+    /// connections: the slow-start window (`initial_connections_per_host`) grows up to this
+    /// under demand. Further operations wait in a FIFO queue, which costs a few hundred bytes
     /// each instead of a socket and its buffers. The wait does not count against
     /// `request_timeout` (an attempt's time at the service); an operation's own deadline does
     /// include it. Operations started from outside the client's runtime (Rust callers, the C

@@ -83,7 +83,13 @@ impl Window {
         }
     }
 
+    /// Once per shrink: throttling answers that arrive before the last halving is carried out
+    /// (requests already in flight when the host began to refuse) do not halve it again, as
+    /// TCP reduces once per window of losses.
     fn halve(&self) {
+        if self.debt.load(Ordering::Acquire) > 0 {
+            return;
+        }
         let effective = self.effective();
         let target = (effective / 2).max(self.initial);
         if target < effective {
@@ -389,17 +395,24 @@ mod tests {
         // permits they release are retired until only 4 exist.
         held[0].observe(Some(429));
         assert_eq!(limits.window_size(URL), 4);
+        held[1].observe(Some(429));
+        assert_eq!(
+            limits.window_size(URL),
+            4,
+            "one halving per shrink, not per answer"
+        );
         held.truncate(2);
         assert_eq!(limits.in_use(URL), 2);
         let _c = limits.acquire(URL).await.unwrap();
-        let _d = limits.acquire(URL).await.unwrap();
+        let d = limits.acquire(URL).await.unwrap();
         let fifth = tokio::time::timeout(Duration::from_millis(50), limits.acquire(URL)).await;
         assert!(fifth.is_err(), "the halved window holds 4");
-        // A 503 halves again but not below the starting window; repeated throttling stays there.
-        for _ in 0..3 {
-            held[0].observe(Some(503));
-        }
+        // Once that shrink is carried out, a 503 halves again, not below the starting window.
+        held[0].observe(Some(503));
         assert_eq!(limits.window_size(URL), 2);
+        drop(d);
+        held[0].observe(Some(503));
+        assert_eq!(limits.window_size(URL), 2, "never below the start");
         // An answer while someone waits first cancels a pending shrink.
         let w = waiter(&limits);
         until_waiting(&limits, 1).await;
