@@ -568,27 +568,38 @@ mod tests {
         assert!(!format!("{err:?}").contains("SECRETSIG"), "{err:?}");
     }
 
-    /// A burst beyond the starting window: every call completes, the window opens by slow
-    /// start (answers while callers wait), and the server never sees more requests at once
-    /// than the window allowed, far fewer than the callers.
-    #[tokio::test]
-    async fn a_burst_opens_the_window_by_slow_start() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
+    /// What a `delayed_server` saw: connections accepted, requests being answered now, and the
+    /// most at once.
+    #[derive(Default)]
+    struct ServerCounts {
+        accepted: std::sync::atomic::AtomicUsize,
+        now: std::sync::atomic::AtomicUsize,
+        peak: std::sync::atomic::AtomicUsize,
+    }
+
+    /// A loopback HTTP/1.1 server answering every request `200 {}` after `delay`; it stops
+    /// accepting after `max_connections` (more than a test can need) and when aborted.
+    async fn delayed_server(
+        delay: Duration,
+        max_connections: usize,
+    ) -> (
+        u16,
+        std::sync::Arc<ServerCounts>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        use std::sync::atomic::Ordering;
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        const CALLERS: usize = 64;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let now = Arc::new(AtomicUsize::new(0));
-        let peak = Arc::new(AtomicUsize::new(0));
-        let (n, p) = (now.clone(), peak.clone());
-        // Answers each request after 20 ms; stops after more connections than can be needed.
+        let counts = std::sync::Arc::new(ServerCounts::default());
+        let c = counts.clone();
         let server = tokio::spawn(async move {
-            for _ in 0..4 * CALLERS {
+            for _ in 0..max_connections {
                 let Ok((mut tcp, _)) = listener.accept().await else {
                     return;
                 };
-                let (now, peak) = (n.clone(), p.clone());
+                c.accepted.fetch_add(1, Ordering::SeqCst);
+                let c = c.clone();
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 1024];
@@ -602,10 +613,10 @@ mod tests {
                         buf.extend_from_slice(&chunk[..read]);
                         while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                             buf.drain(..end + 4);
-                            let in_flight = now.fetch_add(1, Ordering::SeqCst) + 1;
-                            peak.fetch_max(in_flight, Ordering::SeqCst);
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            now.fetch_sub(1, Ordering::SeqCst);
+                            let in_flight = c.now.fetch_add(1, Ordering::SeqCst) + 1;
+                            c.peak.fetch_max(in_flight, Ordering::SeqCst);
+                            tokio::time::sleep(delay).await;
+                            c.now.fetch_sub(1, Ordering::SeqCst);
                             let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
                             if tcp.write_all(reply).await.is_err() {
                                 return;
@@ -615,23 +626,39 @@ mod tests {
                 });
             }
         });
-        let mut config = ClientConfig::new("t", "c", "s");
-        config.retry = RetryPolicy::none();
-        config.initial_connections_per_host = 2;
-        config.max_connections_per_host = 512;
-        let http = Arc::new(Http::new(&config).unwrap());
-        let url = format!("http://127.0.0.1:{port}/probe");
+        (port, counts, server)
+    }
+
+    /// Sends `callers` GETs to `url` at once; every one must answer 200.
+    async fn burst_of(http: &std::sync::Arc<Http>, url: &str, callers: usize) {
         let mut burst = tokio::task::JoinSet::new();
-        for _ in 0..CALLERS {
-            let spec = RequestSpec::new(reqwest::Method::GET, url.clone(), "probe");
+        for _ in 0..callers {
+            let spec = RequestSpec::new(reqwest::Method::GET, url.to_string(), "probe");
             let http = http.clone();
             burst.spawn(async move { http.send(&spec, RetryOn::Never).await.map(|e| e.status) });
         }
         while let Some(r) = burst.join_next().await {
             assert_eq!(r.unwrap().ok(), Some(200));
         }
+    }
+
+    /// A burst beyond the starting window: every call completes, the window opens by slow
+    /// start (answers while callers wait), and the server never sees more requests at once
+    /// than the window allowed, far fewer than the callers.
+    #[tokio::test]
+    async fn a_burst_opens_the_window_by_slow_start() {
+        use std::sync::atomic::Ordering;
+        const CALLERS: usize = 64;
+        let (port, counts, server) = delayed_server(Duration::from_millis(20), 4 * CALLERS).await;
+        let mut config = ClientConfig::new("t", "c", "s");
+        config.retry = RetryPolicy::none();
+        config.initial_connections_per_host = 2;
+        config.max_connections_per_host = 512;
+        let http = std::sync::Arc::new(Http::new(&config).unwrap());
+        let url = format!("http://127.0.0.1:{port}/probe");
+        burst_of(&http, &url, CALLERS).await;
         let window = http.limits.window_size(&url);
-        let peak = peak.load(Ordering::SeqCst);
+        let peak = counts.peak.load(Ordering::SeqCst);
         // 2 + 4 + 8 + 16 + 32 answers cover 62 callers: the window ends near 34, not 64.
         assert!(window > 2 && window < CALLERS, "window {window}");
         assert!(
@@ -645,67 +672,23 @@ mod tests {
     /// `max_idle_connections_per_host` (up to the cap): no reconnect once warm.
     #[tokio::test]
     async fn a_warm_pool_keeps_every_connection_up_to_the_cap() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Arc;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use std::sync::atomic::Ordering;
         const CALLERS: usize = 4;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let count = accepted.clone();
-        // Answers every request after 100 ms (so a burst's requests overlap); stops after a
-        // few connections more than the test can need.
-        let server = tokio::spawn(async move {
-            for _ in 0..4 * CALLERS {
-                let Ok((mut tcp, _)) = listener.accept().await else {
-                    return;
-                };
-                count.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 1024];
-                    loop {
-                        let Ok(n) = tcp.read(&mut chunk).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            buf.drain(..end + 4);
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
-                            if tcp.write_all(reply).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
+        // Answers after 100 ms, so a burst's requests overlap.
+        let (port, counts, server) = delayed_server(Duration::from_millis(100), 4 * CALLERS).await;
         let mut config = ClientConfig::new("t", "c", "s");
         config.retry = RetryPolicy::none();
         config.max_idle_connections_per_host = 1;
         config.max_connections_per_host = 8;
-        let http = Arc::new(Http::new(&config).unwrap());
+        let http = std::sync::Arc::new(Http::new(&config).unwrap());
         let url = format!("http://127.0.0.1:{port}/probe");
         for _round in 0..3 {
-            let mut burst = tokio::task::JoinSet::new();
-            for _ in 0..CALLERS {
-                let spec = RequestSpec::new(reqwest::Method::GET, url.clone(), "probe");
-                let http = http.clone();
-                burst
-                    .spawn(async move { http.send(&spec, RetryOn::Never).await.map(|e| e.status) });
-            }
-            while let Some(r) = burst.join_next().await {
-                assert_eq!(r.unwrap().ok(), Some(200));
-            }
+            burst_of(&http, &url, CALLERS).await;
             // Every connection is back in the pool before the next burst.
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(
-            accepted.load(Ordering::SeqCst),
+            counts.accepted.load(Ordering::SeqCst),
             CALLERS,
             "reconnected once warm"
         );
