@@ -1,6 +1,6 @@
 //! `throughput-realistic.svg`: the realistic run's throughput as a share of the floor, one panel
 //! per RTT, a group of bars per concurrency (one bar per variant at its default cap, the median
-//! with the runs' range as a whisker), the 0.95x target as a line. Shares, not ops/s: at c=1 and
+//! of its per-round ratios to the floor with their range as a whisker), the 0.95x target as a line. Shares, not ops/s: at c=1 and
 //! c=256 the ops/s differ 100-fold, and the target is a share.
 
 use super::verdict::Spread;
@@ -11,20 +11,15 @@ use std::fmt::Write;
 
 const TARGET: f64 = 0.95;
 
-/// The median ops/s of the floor's cell at (`rtt`, `c`), if it ran.
-fn floor_ops(cells: &[Cell], rtt: u64, c: usize) -> Option<f64> {
-    cells
-        .iter()
-        .find(|x| {
-            !x.cold
-                && x.max_conns.is_none()
-                && x.variant == Variant::Floor
-                && x.rtt_ms == rtt
-                && x.concurrency == c
-        })
-        .and_then(Cell::ops)
-        .map(|s| s.med)
-        .filter(|m| *m > 0.0)
+/// The floor's cell at (`rtt`, `c`), if it ran.
+fn floor_cell(cells: &[Cell], rtt: u64, c: usize) -> Option<&Cell> {
+    cells.iter().find(|x| {
+        !x.cold
+            && x.max_conns.is_none()
+            && x.variant == Variant::Floor
+            && x.rtt_ms == rtt
+            && x.concurrency == c
+    })
 }
 
 pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
@@ -64,7 +59,7 @@ pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
                 gx + (gw - 16.0) / 2.0,
                 top + phei + 14.0
             );
-            let Some(floor) = floor_ops(cells, rtt, c) else {
+            let Some(floor) = floor_cell(cells, rtt, c) else {
                 continue;
             };
             for (k, v) in variants.iter().enumerate() {
@@ -74,26 +69,29 @@ pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
                 else {
                     continue;
                 };
-                let Some(Spread { med, min, max }) = cell.ops() else {
+                let (Some(ops), Some(Spread { med, min, max })) = (cell.ops(), cell.x_floor(floor))
+                else {
                     continue;
                 };
                 let x = gx + bw * k as f64;
-                let (y, base) = (y_of(med / floor), y_of(0.0));
+                let (y, base) = (y_of(med), y_of(0.0));
                 let _ = writeln!(
                     s,
-                    r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{} c={c}: {med:.0} ops/s ({min:.0}-{max:.0}), {:.2}x the floor</title></rect>"#,
+                    r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{} c={c}: {:.0} ops/s ({:.0}-{:.0}), {med:.2}x the floor ({min:.2}-{max:.2})</title></rect>"#,
                     bw - 2.0,
                     base - y,
                     colour(*v),
                     v.name(),
-                    med / floor
+                    ops.med,
+                    ops.min,
+                    ops.max
                 );
                 let xm = x + (bw - 2.0) / 2.0;
                 let _ = writeln!(
                     s,
                     r##"<line x1="{xm:.1}" y1="{:.1}" x2="{xm:.1}" y2="{:.1}" stroke="#444"/>"##,
-                    y_of(min / floor),
-                    y_of(max / floor)
+                    y_of(min),
+                    y_of(max)
                 );
             }
         }
@@ -121,7 +119,7 @@ pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
     }
     let _ = writeln!(
         s,
-        r##"<text x="10" y="{}" fill="#555">y: ops/s as a share of the floor (raw reqwest, keep-alive) at the same RTT and concurrency; bars: median of the runs, whiskers: their range (capped at {ymax}x)</text>"##,
+        r##"<text x="10" y="{}" fill="#555">y: ops/s as a share of the floor (raw reqwest, keep-alive) at the same RTT and concurrency; bars: median of the per-round ratios to the floor, whiskers: their range (capped at {ymax}x)</text>"##,
         h - 14.0
     );
     s.push_str("</svg>\n");

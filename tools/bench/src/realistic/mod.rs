@@ -323,30 +323,36 @@ struct CellSpec {
 }
 
 impl Ctx<'_> {
-    fn cell(&mut self, rtt_ms: u64, world_file: &Path, proxy: &mut Helper, spec: CellSpec) -> Cell {
-        let runs = (0..self.plan.repeats)
-            .map(|_| {
-                let r = self.run_once(rtt_ms, world_file, proxy, spec);
-                let cell = Cell {
-                    rtt_ms,
-                    variant: spec.variant,
-                    max_conns: spec.max_conns,
-                    concurrency: spec.concurrency,
-                    cold: spec.cold,
-                    runs: Vec::new(),
-                };
-                eprintln!("  {}", cell.line(&r));
-                r
+    /// Runs `specs` as one group: `Plan::repeats` rounds, each running every spec once in
+    /// order. Interleaved so that a slow drift of this shared machine (a neighbour's load, the
+    /// clock) falls on every variant of a round alike, and round `i` of one cell can be
+    /// compared with round `i` of the floor (`verdict`'s paired ratios).
+    fn cells(
+        &mut self,
+        rtt_ms: u64,
+        world_file: &Path,
+        proxy: &mut Helper,
+        specs: &[CellSpec],
+    ) -> Vec<Cell> {
+        let mut cells: Vec<Cell> = specs
+            .iter()
+            .map(|spec| Cell {
+                rtt_ms,
+                variant: spec.variant,
+                max_conns: spec.max_conns,
+                concurrency: spec.concurrency,
+                cold: spec.cold,
+                runs: Vec::new(),
             })
             .collect();
-        Cell {
-            rtt_ms,
-            variant: spec.variant,
-            max_conns: spec.max_conns,
-            concurrency: spec.concurrency,
-            cold: spec.cold,
-            runs,
+        for _ in 0..self.plan.repeats {
+            for (cell, &spec) in cells.iter_mut().zip(specs) {
+                let r = self.run_once(rtt_ms, world_file, proxy, spec);
+                eprintln!("  {}", cell.line(&r));
+                cell.runs.push(r);
+            }
         }
+        cells
     }
 
     /// Waits until the server holds no connection (the previous cell's are closed), so a
@@ -528,20 +534,24 @@ pub fn run(a: &Args) -> Result<(), String> {
             max_conns,
         };
         for &c in &plan.concurrency {
-            for &v in &plan.variants {
-                cells.push(ctx.cell(rtt, &world_file, &mut proxy, spec(v, c, false, None)));
-            }
+            let mut specs: Vec<CellSpec> = plan
+                .variants
+                .iter()
+                .map(|&v| spec(v, c, false, None))
+                .collect();
             // Issue 14's ceiling: the same cell with the old per-host cap, beside the default.
             if c > OLD_MAX_CONNECTIONS && plan.variants.contains(&Variant::RustApi) {
-                let s = spec(Variant::RustApi, c, false, Some(OLD_MAX_CONNECTIONS));
-                cells.push(ctx.cell(rtt, &world_file, &mut proxy, s));
+                specs.push(spec(Variant::RustApi, c, false, Some(OLD_MAX_CONNECTIONS)));
             }
+            cells.extend(ctx.cells(rtt, &world_file, &mut proxy, &specs));
         }
         if plan.cold {
-            for &v in &plan.variants {
-                let s = spec(v, workload::COLD_CALLERS, true, None);
-                cells.push(ctx.cell(rtt, &world_file, &mut proxy, s));
-            }
+            let specs: Vec<CellSpec> = plan
+                .variants
+                .iter()
+                .map(|&v| spec(v, workload::COLD_CALLERS, true, None))
+                .collect();
+            cells.extend(ctx.cells(rtt, &world_file, &mut proxy, &specs));
         }
         drop(proxy);
     }

@@ -9,8 +9,8 @@
 //! earliest due time and hands each chunk to its connection's writer task then. The futex wait
 //! wakes up to the timer slack (50 us) plus a context switch late, which added 0.2-0.5 ms per
 //! round trip at c=1-16, i.e. a slower network than the RTT asked for. So the clock sleeps to
-//! 150 us before the deadline and yields-spins the rest, but only while at most 8 deadlines are
-//! queued: with more (c=256) the two cores are busy with client and server, and it waits to
+//! 150 us before the deadline and yields-spins the rest, but only while at most 40 deadlines are
+//! queued (c=16 keeps up to ~32: a chunk or two per caller): with more (c=256) the two cores are busy with client and server, and it waits to
 //! the deadline itself. Deadlines due together are fired in one hold of the lock. A chunk is
 //! never handed over before its due time. The proxy reports how late it wrote chunks, so the
 //! report can tell the round trip the network really had.
@@ -105,9 +105,11 @@ impl Ord for Entry {
 /// How far before a deadline the clock stops sleeping and spins: above the futex wait's
 /// timer slack (Linux default 50 us) plus a wake-up's context switch.
 const SPIN_WINDOW: Duration = Duration::from_micros(150);
-/// Spin only with at most this many deadlines queued (c=1 to c=16); more means many
-/// connections share the 2 cores, where spinning would take CPU from the client and server.
-const SPIN_MAX_PENDING: usize = 8;
+/// Spin only with at most this many deadlines queued (c=1 to c=16: up to ~32, a chunk or two
+/// per caller; at 8 the c=16 cells got no spinning and each round trip came 0.4 ms late); more
+/// means many connections share the 2 cores, where spinning would take CPU from the client and
+/// the server.
+const SPIN_MAX_PENDING: usize = 40;
 
 #[derive(Default)]
 struct Queue {

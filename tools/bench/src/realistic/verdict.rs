@@ -75,6 +75,22 @@ impl Cell {
         self.summary_spread(|s| s.throughput)
     }
 
+    /// Throughput as a share of `floor`'s, paired by round: run `i` of both cells ran in the
+    /// same round, minutes apart at most, so a drift of the machine's speed between rounds
+    /// cancels out of each ratio. Median and range over the rounds where both ran.
+    pub(crate) fn x_floor(&self, floor: &Cell) -> Option<Spread> {
+        let ops = |r: &Run| r.summary.as_ref().ok().map(|s| s.throughput);
+        let ratios = self
+            .runs
+            .iter()
+            .zip(&floor.runs)
+            .filter_map(|(a, b)| Some((ops(a)?, ops(b)?)))
+            .filter(|&(_, f)| f > 0.0)
+            .map(|(o, f)| o / f)
+            .collect();
+        Spread::of(ratios)
+    }
+
     fn p50_ms(&self) -> Option<Spread> {
         self.summary_spread(|s| s.p50_us / 1000.0)
     }
@@ -141,7 +157,7 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
     let _ = writeln!(md, "# msstore-bench, realistic network\n");
     let _ = writeln!(
         md,
-        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread sleeping to each due time (kernel hrtimer). Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} runs; every figure is the median over the runs with the range (min-max) in brackets when the runs differ. {:.0} s in total.\n",
+        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread sleeping to each due time (kernel hrtimer). Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} rounds, each running every variant of a concurrency once in turn; every figure is the median over the rounds with the range (min-max) in brackets when they differ; x floor: the median of the per-round ratios to the floor's run of the same round (a drift of the shared machine between rounds cancels out). {:.0} s in total.\n",
         setup.warmup_ms, setup.max_warmup_ms, setup.measure_ms, setup.repeats, took.as_secs_f64()
     );
     let _ = writeln!(md, "Columns: conns / closed / full TLS / resumed / tokens are counted by the server from the start to the close of the measured window (warm-up included; a cold start: the whole run); closed: connections that ended, closed by either side (the stand-in and the proxy never close one); new TLS / closed in window: handshakes (full or resumed) and connections ended inside the measured window (the server's counters read when the client opens and closes it; a cold start: the whole run); client CPU: user+system time of the client process in the measured window per operation; server CPU: the stand-in's share of one core; server ms/req: the stand-in's time per request from its first byte read to its answer built; proxy +ms (worst): how late the proxy wrote each chunk past RTT/2 on average (the worst chunk of the runs in brackets), paid twice per round trip; warm-up ms: how long the warm-up lasted (\"Nx max\": N runs reached the bound before the client was steady).\n");
@@ -153,13 +169,9 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for c in cells.iter().filter(|c| c.rtt_ms == rtt && !c.cold) {
-            let x = match (
-                c.ops(),
-                find(cells, rtt, Variant::Floor, c.concurrency, false).and_then(Cell::ops),
-            ) {
-                (Some(o), Some(f)) if f.med > 0.0 => format!("{:.2}", o.med / f.med),
-                _ => String::new(),
-            };
+            let x = find(cells, rtt, Variant::Floor, c.concurrency, false)
+                .and_then(|f| c.x_floor(f))
+                .map_or(String::new(), |x| x.show(2));
             row(&mut md, c, &x);
         }
         md.push('\n');
@@ -237,11 +249,10 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
         let mut misses = Vec::new();
         for c in steady(v) {
             let floor = find(cells, c.rtt_ms, Variant::Floor, c.concurrency, false);
-            let (Some(o), Some(f), Some(fc)) = (c.ops(), floor.and_then(Cell::ops), floor) else {
+            let Some((x, fc)) = floor.and_then(|f| Some((c.x_floor(f)?.med, f))) else {
                 misses.push(format!("RTT {} c={}: no figure", c.rtt_ms, c.concurrency));
                 continue;
             };
-            let x = o.med / f.med.max(1e-9);
             if x < FLOOR_SHARE {
                 misses.push(format!(
                     "RTT {} c={}: {x:.2}x ({}; {})",
@@ -419,5 +430,58 @@ fn cap_note(c: &Cell, cells: &[Cell]) -> String {
             }
         ),
         _ => "the connection cap (512) is above the callers".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::Summary;
+
+    fn cell(variant: Variant, ops: &[Option<f64>]) -> Cell {
+        let runs = ops
+            .iter()
+            .map(|o| Run {
+                summary: o
+                    .map(|throughput| Summary {
+                        throughput,
+                        ..Summary::default()
+                    })
+                    .ok_or_else(|| "failed".to_string()),
+                server: Default::default(),
+                window: Default::default(),
+                proxy_late_ms: 0.0,
+                proxy_worst_ms: 0.0,
+                wall_s: 1.0,
+            })
+            .collect();
+        Cell {
+            rtt_ms: 20,
+            variant,
+            max_conns: None,
+            concurrency: 256,
+            cold: false,
+            runs,
+        }
+    }
+
+    /// The ratio pairs run i with the floor's run i: a machine twice as fast in round 2
+    /// moves both, not the ratio; a round where either failed is left out.
+    #[test]
+    fn x_floor_pairs_the_runs_of_a_round() {
+        let floor = cell(
+            Variant::Floor,
+            &[Some(100.0), Some(200.0), Some(100.0), None],
+        );
+        let ours = cell(
+            Variant::RustApi,
+            &[Some(90.0), Some(190.0), None, Some(50.0)],
+        );
+        let x = ours.x_floor(&floor).unwrap();
+        assert_eq!((x.min, x.max), (0.9, 0.95));
+        assert!((x.med - 0.925).abs() < 1e-9);
+        // Unpaired medians mix rounds: 90 / 100.
+        assert_eq!(ours.ops().unwrap().med / floor.ops().unwrap().med, 0.9);
+        assert!(cell(Variant::RustApi, &[None]).x_floor(&floor).is_none());
     }
 }
