@@ -196,6 +196,16 @@ mod tests {
 
     const LONG: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"; // 36 bytes: on the heap
 
+    /// `t == other` and `other == t`, which must agree.
+    fn both_ways<O: PartialEq<Text> + ?Sized>(t: &Text, other: &O) -> bool
+    where
+        Text: PartialEq<O>,
+    {
+        let (there, back) = (t == other, other == t);
+        assert_eq!(there, back);
+        there
+    }
+
     #[test]
     fn reads_compares_and_converts_as_the_text_it_holds() {
         for s in [
@@ -209,9 +219,10 @@ mod tests {
             assert_eq!(t.as_str(), s);
             assert_eq!(&*t, s);
             assert_eq!(t.len(), s.len());
-            assert!(t == s && s == t && t == *s && *s == t);
-            assert!(t == s.to_string() && s.to_string() == t);
-            assert!(t == Cow::Borrowed(s) && Cow::<str>::Owned(s.into()) == t);
+            let owned = s.to_string();
+            let cow: Cow<str> = Cow::Borrowed(s);
+            assert!(both_ways(&t, s) && both_ways(&t, &s));
+            assert!(both_ways(&t, &owned) && both_ways(&t, &cow));
             assert_eq!(Text::from(s.to_string()), t);
             assert_eq!(Text::from(Cow::<str>::Owned(s.into())), t);
             assert_eq!(String::from(t.clone()), s);
@@ -224,7 +235,8 @@ mod tests {
         }
         assert_eq!(Text::default(), "");
         assert_ne!(Text::from("a"), Text::from("b"));
-        assert!(Text::from("a") != "b");
+        assert!(!both_ways(&Text::from("a"), "b") && !both_ways(&Text::from("a"), &"A"));
+        assert!(!both_ways(&Text::from("a"), &"ab".to_string()));
     }
 
     #[test]
@@ -273,7 +285,13 @@ mod tests {
     }
 
     #[test]
-    fn is_the_size_of_a_string() {
+    fn short_text_is_inline_in_the_size_of_a_string() {
+        for s in ["", "0010", "9NZB0T3LQH5D", "exactly-twenty-four-byte"] {
+            assert!(!Text::new(s).0.is_heap_allocated(), "{s}");
+            assert!(!Text::from(s.to_string()).0.is_heap_allocated(), "{s}");
+        }
+        assert!(Text::new(LONG).0.is_heap_allocated());
+        assert!(Text::new("exactly-twenty-five-bytes").0.is_heap_allocated());
         assert_eq!(std::mem::size_of::<Text>(), std::mem::size_of::<String>());
         assert_eq!(
             std::mem::size_of::<Option<Text>>(),
