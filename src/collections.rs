@@ -8,6 +8,7 @@ use crate::client::{Client, Core, Service};
 use crate::error::{Error, Result};
 use crate::paging::Page;
 use crate::secret::SecretString;
+use crate::text::Text;
 use crate::time::{parse_timespan, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -304,9 +305,9 @@ fn validate_validity(v: Option<&str>, allowed: &[&str]) -> Result<()> {
 #[serde(rename_all = "camelCase")]
 pub struct IdentityV6 {
     #[serde(default)]
-    pub identity_type: String,
+    pub identity_type: Text,
     #[serde(default)]
-    pub identity_value: String,
+    pub identity_value: Text,
 }
 
 /// Trial information of an item.
@@ -319,7 +320,7 @@ pub struct TrialData {
     pub is_in_trial_period: bool,
     /// .NET TimeSpan string as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trial_time_remaining: Option<String>,
+    pub trial_time_remaining: Option<Text>,
 }
 
 impl TrialData {
@@ -428,16 +429,16 @@ impl AcquisitionType {
 #[serde(rename_all = "camelCase")]
 pub struct EntitlementItem {
     /// Item id (v8/v9 `id`, v6 `itemId`); use it to consume in v6.
-    pub id: String,
-    pub product_id: String,
-    pub sku_id: String,
+    pub id: Text,
+    pub product_id: Text,
+    pub sku_id: Text,
     /// v8/v9 `productKind`, v6 (and the v8 doc table) `productType`.
-    pub product_kind: String,
-    pub status: String,
+    pub product_kind: Text,
+    pub status: Text,
     /// Remaining balance for consumables; 1 otherwise.
     pub quantity: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub acquisition_type: Option<String>,
+    pub acquisition_type: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acquired_date: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -448,54 +449,54 @@ pub struct EntitlementItem {
     pub modified_date: Option<Timestamp>,
     /// Purchase transaction (v9: the order id; not unique per entitlement).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub transaction_id: Option<String>,
+    pub transaction_id: Option<Text>,
     /// Subscription id (`mdr:0:…`), read from `recurrenceId`, or `recurrenceData` as a string or
     /// as `{"recurrenceId":…}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recurrence_id: Option<String>,
+    pub recurrence_id: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trial_data: Option<TrialData>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub satisfied_by_product_ids: Vec<String>,
+    pub satisfied_by_product_ids: Vec<Text>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    pub tags: Vec<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub beneficiary: Option<IdentityV6>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purchaser: Option<IdentityV6>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub purchased_country: Option<String>,
+    pub purchased_country: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_family: Option<String>,
+    pub product_family: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sharing_source: Option<String>,
+    pub sharing_source: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub local_ticket_reference: Option<String>,
+    pub local_ticket_reference: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dev_offer_id: Option<String>,
+    pub dev_offer_id: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_app_offer_token: Option<String>,
+    pub in_app_offer_token: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub legacy_offer_instance_id: Option<String>,
+    pub legacy_offer_instance_id: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub legacy_product_id: Option<String>,
+    pub legacy_product_id: Option<Text>,
     /// v6 only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<String>,
+    pub order_id: Option<Text>,
     /// v6 only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_line_item_id: Option<String>,
+    pub order_line_item_id: Option<Text>,
     /// v6 only: `Trial`, `Full`, `Rental`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sku_type: Option<String>,
+    pub sku_type: Option<Text>,
     /// v6 only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ownership_type: Option<String>,
+    pub ownership_type: Option<Text>,
     /// v6 only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fulfillment_data: Option<Vec<String>>,
+    pub fulfillment_data: Option<Vec<Text>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<String>,
+    pub campaign_id: Option<Text>,
 }
 
 impl EntitlementItem {

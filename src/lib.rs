@@ -41,6 +41,7 @@ pub mod secret;
 mod service_error;
 #[cfg(test)]
 mod stall_server;
+pub mod text;
 pub mod time;
 pub mod token;
 
@@ -70,6 +71,7 @@ pub use purchase::{
     RecurrencePage, RecurrenceQueryRequest, RecurrenceState,
 };
 pub use secret::SecretString;
+pub use text::Text;
 pub use time::Timestamp;
 pub use token::{AccessToken, Audience};
 

@@ -8,6 +8,7 @@
 //! and <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products>.
 
 use super::EntitlementItem;
+use crate::text::Text;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
@@ -44,7 +45,7 @@ macro_rules! item_fields {
         fn read_value<'de, A: MapAccess<'de>>(
             f: Field,
             item: &mut EntitlementItem,
-            recurrence_data: &mut Option<String>,
+            recurrence_data: &mut Option<Text>,
             map: &mut A,
         ) -> Result<(), A::Error> {
             match f {
@@ -118,7 +119,7 @@ macro_rules! or_default_fields {
     )*};
 }
 
-or_default_fields!(String, i64, Vec<String>);
+or_default_fields!(Text, i64, Vec<Text>);
 
 /// `null` read as `T`'s default.
 struct OrDefault<T>(T);
@@ -210,7 +211,7 @@ fn fill<'de, A: MapAccess<'de>>(item: &mut EntitlementItem, mut map: A) -> Resul
 /// doc), or its `recurrenceId` member (matched ignoring case) when it is an object (v8, `{}`
 /// when there is none). Empty strings and any other shape give `None`; nothing here fails on a
 /// well-formed value.
-struct RecurrenceData(Option<String>);
+struct RecurrenceData(Option<Text>);
 
 impl<'de> Deserialize<'de> for RecurrenceData {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RecurrenceData, D::Error> {
@@ -225,7 +226,7 @@ struct RecurrenceVisitor {
 }
 
 /// The value of a `recurrenceId` member: its text when it is a non-empty string.
-struct IdText(Option<String>);
+struct IdText(Option<Text>);
 
 impl<'de> Deserialize<'de> for IdText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<IdText, D::Error> {
@@ -254,19 +255,19 @@ impl<'de> Deserialize<'de> for IsRecurrenceId {
 }
 
 impl<'de> Visitor<'de> for RecurrenceVisitor {
-    type Value = Option<String>;
+    type Value = Option<Text>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("recurrence data (a string or an object)")
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<String>, E> {
-        Ok((!s.is_empty()).then(|| s.to_owned()))
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<Text>, E> {
+        Ok((!s.is_empty()).then(|| Text::new(s)))
     }
-    fn visit_string<E: de::Error>(self, s: String) -> Result<Option<String>, E> {
-        Ok((!s.is_empty()).then_some(s))
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Option<Text>, E> {
+        Ok((!s.is_empty()).then(|| Text::from(s)))
     }
     /// An object: its first `recurrenceId` member decides (only a string counts there), the
     /// rest is skipped.
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<String>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Text>, A::Error> {
         let mut id = None;
         let mut decided = !self.objects;
         while let Some(IsRecurrenceId(is_id)) = map.next_key()? {
@@ -279,26 +280,26 @@ impl<'de> Visitor<'de> for RecurrenceVisitor {
         }
         Ok(id)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<String>, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Text>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(None)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Option<String>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Text>, E> {
         Ok(None)
     }
-    fn visit_none<E: de::Error>(self) -> Result<Option<String>, E> {
+    fn visit_none<E: de::Error>(self) -> Result<Option<Text>, E> {
         Ok(None)
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<String>, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<Text>, E> {
         Ok(None)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<String>, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<Text>, E> {
         Ok(None)
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<String>, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<Text>, E> {
         Ok(None)
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<String>, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<Text>, E> {
         Ok(None)
     }
 }
@@ -331,7 +332,7 @@ mod tests {
           "devOfferId":"d1","inAppOfferToken":"o1","legacyOfferInstanceId":"lo1",
           "legacyProductId":"lp1","orderId":"or1","orderLineItemId":"ol1","skuType":"Full",
           "ownershipType":"OwnedByBeneficiary","fulfillmentData":["f1"],"campaignId":"c1"}"#;
-        let s = |v: &str| Some(v.to_string());
+        let s = |v: &str| Some(Text::from(v));
         let pub_id = |v: &str| {
             Some(IdentityV6 {
                 identity_type: "pub".into(),
