@@ -98,7 +98,7 @@ impl Plan {
             warmup_ms: a.num("warmup-ms", warmup)?,
             max_warmup_ms: a.num("max-warmup-ms", if smoke { 2000 } else { MAX_WARMUP_MS })?,
             measure_ms: a.num("measure-ms", measure)?.max(1),
-            repeats: a.num("repeats", if smoke { 1 } else { 3 })?.clamp(1, 50),
+            repeats: a.num("repeats", if smoke { 1 } else { 5 })?.clamp(1, 50),
             cold: !smoke && !a.has("--no-cold"),
             tokio_timer: match a.get("proxy-timer") {
                 None | Some("thread") => false,
