@@ -1,26 +1,16 @@
 //! `throughput-realistic.svg`: the realistic run's throughput as a share of the floor, one panel
 //! per RTT, a group of bars per concurrency (one bar per variant at its default cap, the median
-//! of its per-round ratios to the floor with their range as a whisker), the 0.95x target as a line. Shares, not ops/s: at c=1 and
-//! c=256 the ops/s differ 100-fold, and the target is a share.
+//! of its per-round ratios to the floor with their range as a whisker), the 0.95x target as a
+//! line. Shares, not ops/s: at c=1 and c=256 the ops/s differ 100-fold, and the target is a
+//! share.
 
-use super::verdict::Spread;
+use super::verdict::{find, Spread};
 use super::Cell;
 use crate::report::{colour, panel_grid, svg_open};
 use crate::variants::Variant;
 use std::fmt::Write;
 
 const TARGET: f64 = 0.95;
-
-/// The floor's cell at (`rtt`, `c`), if it ran.
-fn floor_cell(cells: &[Cell], rtt: u64, c: usize) -> Option<&Cell> {
-    cells.iter().find(|x| {
-        !x.cold
-            && x.max_conns.is_none()
-            && x.variant == Variant::Floor
-            && x.rtt_ms == rtt
-            && x.concurrency == c
-    })
-}
 
 pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
     let warm: Vec<&Cell> = cells
@@ -59,7 +49,7 @@ pub(crate) fn svg(cells: &[Cell], rtts: &[u64], title: &str) -> String {
                 gx + (gw - 16.0) / 2.0,
                 top + phei + 14.0
             );
-            let Some(floor) = floor_cell(cells, rtt, c) else {
+            let Some(floor) = find(cells, rtt, Variant::Floor, c, false) else {
                 continue;
             };
             for (k, v) in variants.iter().enumerate() {

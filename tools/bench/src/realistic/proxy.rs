@@ -10,8 +10,8 @@
 //! wakes up to the timer slack (50 us) plus a context switch late, which added 0.2-0.5 ms per
 //! round trip at c=1-16, i.e. a slower network than the RTT asked for. So the clock sleeps to
 //! 150 us before the deadline and yields-spins the rest, but only while at most 40 deadlines are
-//! queued (c=16 keeps up to ~32: a chunk or two per caller): with more (c=256) the two cores are busy with client and server, and it waits to
-//! the deadline itself. Deadlines due together are fired in one hold of the lock. A chunk is
+//! queued (c=16 keeps up to ~32: a chunk or two per caller): with more (c=256) the two cores
+//! are busy with client and server, and it waits to the deadline itself. Deadlines due together are fired in one hold of the lock. A chunk is
 //! never handed over before its due time. The proxy reports how late it wrote chunks, so the
 //! report can tell the round trip the network really had.
 

@@ -142,7 +142,8 @@ impl Cell {
     }
 }
 
-fn find(cells: &[Cell], rtt: u64, v: Variant, c: usize, cold: bool) -> Option<&Cell> {
+/// The cell of variant `v` at its default cap, at (`rtt`, `c`, `cold`), if it ran.
+pub(crate) fn find(cells: &[Cell], rtt: u64, v: Variant, c: usize, cold: bool) -> Option<&Cell> {
     cells
         .iter()
         .find(|x| x.rtt_ms == rtt && x.concurrency == c && x.cold == cold && x.is_plain(v))
