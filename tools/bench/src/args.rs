@@ -16,6 +16,7 @@ const SWITCHES: &[&str] = &[
     "--no-curl",
     "--tls",
     "--no-cold",
+    "--no-spread",
 ];
 
 impl Args {

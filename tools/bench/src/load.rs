@@ -21,6 +21,12 @@ pub struct WarmUp {
     pub min: Duration,
     pub max: Duration,
     pub quiet: Option<Duration>,
+    /// The callers' first operations start spread evenly over this (zero: all at once). Started
+    /// together, callers with the same round trip stay in step: every round trip the client
+    /// gets all their replies at once and works through them one after another, so the p50
+    /// measured how fast it drains a burst of `c`, not an operation's latency. Spread over one
+    /// RTT they arrive as independent callers do.
+    pub spread: Duration,
 }
 
 impl WarmUp {
@@ -29,6 +35,7 @@ impl WarmUp {
             min: d,
             max: d,
             quiet: None,
+            spread: Duration::ZERO,
         }
     }
 }
@@ -42,6 +49,7 @@ pub struct Window(Arc<State>);
 struct State {
     base: Instant,
     measure: Duration,
+    spread: Duration,
     /// When the window opened, ns since `base`; `u64::MAX` while warming up.
     from_ns: AtomicU64,
     /// Whether the warm-up ran into its `max` before the caller/connection conditions held.
@@ -58,6 +66,7 @@ impl Window {
         let w = Window(Arc::new(State {
             base: Instant::now(),
             measure,
+            spread: warm.spread,
             from_ns: AtomicU64::new(u64::MAX),
             capped: AtomicU32::new(0),
             per_caller: (0..callers).map(|_| AtomicU32::new(0)).collect(),
@@ -116,6 +125,22 @@ impl Window {
                 return w;
             }
             std::thread::sleep(Duration::from_micros(500));
+        }
+    }
+
+    /// How long after the start caller `caller` starts its first operation (see
+    /// [`WarmUp::spread`]).
+    pub fn first_start(&self, caller: usize) -> Duration {
+        let n = self.0.per_caller.len().max(1) as u32;
+        self.0.spread * (caller as u32 % n) / n
+    }
+
+    /// Sleeps this thread until caller `caller`'s first start.
+    pub fn wait_first_start(&self, caller: usize) {
+        let at = self.0.base + self.first_start(caller);
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
         }
     }
 
@@ -184,6 +209,10 @@ where
             let (rec, op, counter) = (rec.clone(), op.clone(), counter.clone());
             let window = window.clone();
             rt.spawn(async move {
+                let first = window.first_start(caller);
+                if !first.is_zero() {
+                    tokio::time::sleep(first).await;
+                }
                 while !window.over() {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let started = Instant::now();
@@ -253,6 +282,7 @@ mod tests {
             min: Duration::from_millis(5),
             max: Duration::from_secs(30),
             quiet: None,
+            spread: Duration::ZERO,
         };
         let w = Window::start(2, warm, Duration::from_secs(1));
         for _ in 0..WARM_OPS {
@@ -279,5 +309,19 @@ mod tests {
         assert!(capped.capped());
         std::thread::sleep(Duration::from_millis(5));
         assert!(capped.over());
+    }
+
+    /// Callers' first starts are spread evenly over `spread`, the first at once.
+    #[test]
+    fn first_starts_spread_evenly() {
+        let warm = WarmUp {
+            spread: Duration::from_millis(20),
+            ..WarmUp::fixed(Duration::from_millis(1))
+        };
+        let w = Window::start(4, warm, Duration::from_millis(1));
+        let got: Vec<u128> = (0..4).map(|c| w.first_start(c).as_millis()).collect();
+        assert_eq!(got, vec![0, 5, 10, 15]);
+        let together = Window::start(4, WarmUp::fixed(Duration::from_millis(1)), Duration::ZERO);
+        assert!((0..4).all(|c| together.first_start(c).is_zero()));
     }
 }

@@ -133,6 +133,7 @@ pub fn child(a: &Args) -> Result<(), String> {
                 0 => None,
                 ms => Some(Duration::from_millis(ms)),
             },
+            spread: Duration::from_millis(a.num("spread-ms", 0)?),
         },
     };
     let concurrency = a.num("concurrency", 1)?;

@@ -47,6 +47,9 @@ struct Plan {
     cold: bool,
     /// `--proxy-timer tokio`: the proxy's old timing (tokio sleeps), for before/after.
     tokio_timer: bool,
+    /// `--no-spread`: every caller starts at once (the bench before the spread), for
+    /// before/after.
+    spread: bool,
     out_dir: PathBuf,
 }
 
@@ -100,6 +103,7 @@ impl Plan {
             measure_ms: a.num("measure-ms", measure)?.max(1),
             repeats: a.num("repeats", if smoke { 1 } else { 5 })?.clamp(1, 50),
             cold: !smoke && !a.has("--no-cold"),
+            spread: !a.has("--no-spread"),
             tokio_timer: match a.get("proxy-timer") {
                 None | Some("thread") => false,
                 Some("tokio") => true,
@@ -404,8 +408,14 @@ impl Ctx<'_> {
             } else {
                 (QUIET_RTTS * rtt_ms).max(MIN_QUIET_MS)
             };
+            // Callers start spread over one RTT, as independent callers arrive (see
+            // `load::WarmUp::spread`).
             cmd.args(["--max-warmup-ms", &self.plan.max_warmup_ms.to_string()])
-                .args(["--quiet-ms", &quiet.to_string()]);
+                .args(["--quiet-ms", &quiet.to_string()])
+                .args([
+                    "--spread-ms",
+                    &if self.plan.spread { rtt_ms } else { 0 }.to_string(),
+                ]);
         }
         if let Some(n) = spec.max_conns {
             cmd.env("MSSTORE_BENCH_MAX_CONNECTIONS", n.to_string());

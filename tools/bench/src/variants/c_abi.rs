@@ -162,6 +162,9 @@ pub fn run(
     let ctx = CTX.get().ok_or("context")?;
     let t0 = Instant::now();
     for slot in 0..callers {
+        if let Some(w) = &ctx.window {
+            w.wait_first_start(slot);
+        }
         ctx.start(slot);
     }
     let peak_in_flight = ctx.client.pending() as u64;
