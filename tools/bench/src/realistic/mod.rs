@@ -574,6 +574,7 @@ pub fn run(a: &Args) -> Result<(), String> {
             max_warmup_ms: plan.max_warmup_ms,
             measure_ms: plan.measure_ms,
             repeats: plan.repeats,
+            spread: plan.spread,
         },
         &cells,
         started.elapsed(),

@@ -19,6 +19,8 @@ pub struct Setup<'a> {
     pub max_warmup_ms: u64,
     pub measure_ms: u64,
     pub repeats: usize,
+    /// Callers' first operations spread over one RTT (`--no-spread`: all at once).
+    pub spread: bool,
 }
 
 /// Median and range of one figure over a cell's runs.
@@ -158,8 +160,17 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
     let _ = writeln!(md, "# msstore-bench, realistic network\n");
     let _ = writeln!(
         md,
-        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread sleeping to each due time (kernel hrtimer). Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} rounds, each running every variant of a concurrency once in turn; every figure is the median over the rounds with the range (min-max) in brackets when they differ; x floor: the median of the per-round ratios to the floor's run of the same round (a drift of the shared machine between rounds cancels out). {:.0} s in total.\n",
-        setup.warmup_ms, setup.max_warmup_ms, setup.measure_ms, setup.repeats, took.as_secs_f64()
+        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread that sleeps to each due time (kernel hrtimer) and writes the chunk itself. Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: {}; a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} rounds, each running every variant of a concurrency once in turn; every figure is the median over the rounds with the range (min-max) in brackets when they differ; x floor: the median of the per-round ratios to the floor's run of the same round (a drift of the shared machine between rounds cancels out). {:.0} s in total.\n",
+        if setup.spread {
+            "the callers' first operations start spread evenly over one RTT"
+        } else {
+            "every caller starts at once (--no-spread)"
+        },
+        setup.warmup_ms,
+        setup.max_warmup_ms,
+        setup.measure_ms,
+        setup.repeats,
+        took.as_secs_f64()
     );
     let _ = writeln!(md, "Columns: conns / closed / full TLS / resumed / tokens are counted by the server from the start to the close of the measured window (warm-up included; a cold start: the whole run); closed: connections that ended, closed by either side (the stand-in and the proxy never close one); new TLS / closed in window: handshakes (full or resumed) and connections ended inside the measured window (the server's counters read when the client opens and closes it; a cold start: the whole run); client CPU: user+system time of the client process in the measured window per operation; server CPU: the stand-in's share of one core; server ms/req: the stand-in's time per request from its first byte read to its answer built; proxy +ms (worst): how late the proxy wrote each chunk past RTT/2 on average (the worst chunk of the runs in brackets), paid twice per round trip; warm-up ms: how long the warm-up lasted (\"Nx max\": N runs reached the bound before the client was steady).\n");
     for &rtt in setup.rtts_ms {
