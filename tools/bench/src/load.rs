@@ -131,16 +131,22 @@ impl Window {
     /// How long after the start caller `caller` starts its first operation (see
     /// [`WarmUp::spread`]).
     pub fn first_start(&self, caller: usize) -> Duration {
-        let n = self.0.per_caller.len().max(1) as u32;
-        self.0.spread * (caller as u32 % n) / n
+        self.0.spread * caller as u32 / self.0.per_caller.len().max(1) as u32
+    }
+
+    /// When caller `caller` starts its first operation: both drivers (the closed loop's tasks
+    /// and the C ABI's starting thread) wait for the same instants.
+    pub fn first_start_at(&self, caller: usize) -> Instant {
+        self.0.base + self.first_start(caller)
     }
 
     /// Sleeps this thread until caller `caller`'s first start.
     pub fn wait_first_start(&self, caller: usize) {
-        let at = self.0.base + self.first_start(caller);
-        let now = Instant::now();
-        if at > now {
-            std::thread::sleep(at - now);
+        let wait = self
+            .first_start_at(caller)
+            .saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
         }
     }
 
@@ -209,9 +215,9 @@ where
             let (rec, op, counter) = (rec.clone(), op.clone(), counter.clone());
             let window = window.clone();
             rt.spawn(async move {
-                let first = window.first_start(caller);
-                if !first.is_zero() {
-                    tokio::time::sleep(first).await;
+                let first = window.first_start_at(caller);
+                if first > Instant::now() {
+                    tokio::time::sleep_until(first.into()).await;
                 }
                 while !window.over() {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
