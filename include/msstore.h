@@ -148,6 +148,18 @@ enum msstore_completion_mode
    on the calling thread and returns the operation's result code.
    */
   MSSTORE_COMPLETION_BLOCKING = 3,
+  /*
+   The callback runs on the library worker thread that completed the operation, at once:
+   no hand-off to another thread, so no wake-up of one (the lowest latency and CPU per
+   call). The callback must return quickly and must not block: while it runs, that worker
+   drives no other operation. Starting further operations from it is fine (QUEUED,
+   IMMEDIATE or INLINE); waiting is refused with `MSSTORE_E_INVALID_ARGUMENT`
+   (`msstore_op_wait` and `msstore_client_wait` with a timeout, and BLOCKING starts).
+   An operation that ends other than by its own work (a cancel, its timeout, a shutdown),
+   or during its start call, is delivered as IMMEDIATE, so a callback never runs inside
+   the start or cancel call that caused it.
+   */
+  MSSTORE_COMPLETION_INLINE = 4,
 };
 #ifndef __cplusplus
 typedef int32_t msstore_completion_mode;
@@ -1896,7 +1908,7 @@ msstore_result msstore_client_new(const struct msstore_client_options *opts,
  Creates a client from a JSON configuration (NUL-terminated UTF-8, at most 1 MiB): the field
  names of the Rust `ClientConfig` (`tenant_id`, `client_id`, `client_secret`,
  `login_base_url`, …, durations in milliseconds) plus `emulator_base_url`,
- `completion_mode` (`"queued"`, `"immediate"`, `"blocking"`) and `operation_timeout_ms`.
+ `completion_mode` (`"queued"`, `"immediate"`, `"blocking"`, `"inline"`) and `operation_timeout_ms`.
  Ownership, errors and threading as `msstore_client_new`.
 
  # Safety
@@ -2070,7 +2082,8 @@ MSSTORE_EXPORT msstore_result msstore_client_shutdown(struct msstore_client *cli
 /*
  Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
  `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
- are ready (0 on timeout), or -1 when `client` is NULL or not a live client; it runs no
+ are ready (0 on timeout), or -1 when `client` is NULL or not a live client, or when called
+ with a timeout from inside an INLINE callback (it would hold a library worker); it runs no
  callback. For a
  service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
  msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
@@ -2922,10 +2935,13 @@ msstore_result msstore_op_take_token(struct msstore_op *op,
  Waits up to `timeout_ms` (0: do not wait; `UINT32_MAX`: forever) for the operation to
  complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
  Completion is independent of the callback: in QUEUED mode the callback still fires at the
- next poll. Threading: any thread; do not wait forever on a QUEUED operation from the thread
+ next poll. Inside an INLINE callback only `timeout_ms` 0 is allowed (else
+ `MSSTORE_E_INVALID_ARGUMENT`: it would hold a library worker). Threading: any thread; do not wait forever on a QUEUED operation from the thread
  that polls if you also need its callback first.
  */
-MSSTORE_EXPORT msstore_result msstore_op_wait(struct msstore_op *op, uint32_t timeout_ms);
+MSSTORE_EXPORT
+msstore_result msstore_op_wait(struct msstore_op *op,
+                               uint32_t timeout_ms);
 
 /*
  Frees an order. NULL is a no-op.

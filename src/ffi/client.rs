@@ -397,7 +397,7 @@ fn credentials(
 /// Creates a client from a JSON configuration (NUL-terminated UTF-8, at most 1 MiB): the field
 /// names of the Rust `ClientConfig` (`tenant_id`, `client_id`, `client_secret`,
 /// `login_base_url`, …, durations in milliseconds) plus `emulator_base_url`,
-/// `completion_mode` (`"queued"`, `"immediate"`, `"blocking"`) and `operation_timeout_ms`.
+/// `completion_mode` (`"queued"`, `"immediate"`, `"blocking"`, `"inline"`) and `operation_timeout_ms`.
 /// Ownership, errors and threading as `msstore_client_new`.
 ///
 /// # Safety
@@ -436,19 +436,20 @@ pub(crate) unsafe fn json_settings(
         .as_object_mut()
         .ok_or_else(|| conf_err("the JSON configuration must be an object".into()))?;
     let emulator = obj.remove("emulator_base_url");
-    let mode = match obj.remove("completion_mode") {
-        None => Mode::Queued,
-        Some(m) => match m.as_str().unwrap_or("") {
-            "queued" => Mode::Queued,
-            "immediate" => Mode::Immediate,
-            "blocking" => Mode::Blocking,
-            _ => {
-                return Err(conf_err(
-                    "completion_mode must be \"queued\", \"immediate\" or \"blocking\"".into(),
-                ))
-            }
-        },
-    };
+    let mode =
+        match obj.remove("completion_mode") {
+            None => Mode::Queued,
+            Some(m) => match m.as_str().unwrap_or("") {
+                "queued" => Mode::Queued,
+                "immediate" => Mode::Immediate,
+                "blocking" => Mode::Blocking,
+                "inline" => Mode::Inline,
+                _ => return Err(conf_err(
+                    "completion_mode must be \"queued\", \"immediate\", \"blocking\" or \"inline\""
+                        .into(),
+                )),
+            },
+        };
     let timeout = match obj.remove("operation_timeout_ms") {
         None => 0,
         Some(t) => t
@@ -543,7 +544,8 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
 
 /// Blocks until at least one QUEUED completion is ready for `msstore_client_poll`, or
 /// `timeout_ms` passes (0: do not block), or the client shuts down. Returns how many completions
-/// are ready (0 on timeout), or -1 when `client` is NULL or not a live client; it runs no
+/// are ready (0 on timeout), or -1 when `client` is NULL or not a live client, or when called
+/// with a timeout from inside an INLINE callback (it would hold a library worker); it runs no
 /// callback. For a
 /// service thread that owns completions: `while (running) { msstore_client_wait(c, 100);
 /// msstore_client_poll(c, 0); }` sleeps while nothing completes instead of spinning. A game loop
@@ -554,6 +556,9 @@ pub extern "C" fn msstore_client_poll(client: *mut msstore_client, max_callbacks
 pub extern "C" fn msstore_client_wait(client: *mut msstore_client, timeout_ms: u32) -> isize {
     boundary!({
         let c = handles::get(client)?;
+        if timeout_ms != 0 && super::completion::in_inline_callback() {
+            return Ok(-1); // would wait on a library worker (see MSSTORE_COMPLETION_INLINE)
+        }
         let ready = c.wait_ready(Duration::from_millis(timeout_ms.into()));
         Ok(isize::try_from(ready).unwrap_or(isize::MAX))
     })

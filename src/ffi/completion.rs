@@ -28,7 +28,7 @@ use super::types::{
 use crate::error::Error;
 use crate::outcome::unknown_error;
 use crate::Client;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -43,6 +43,8 @@ pub(crate) enum Mode {
     Queued,
     Immediate,
     Blocking,
+    /// Delivered on the worker that completed it (see `hand_over`).
+    Inline,
 }
 
 impl Mode {
@@ -54,6 +56,7 @@ impl Mode {
             x if x == MSSTORE_COMPLETION_QUEUED as i32 => Ok(Some(Mode::Queued)),
             x if x == MSSTORE_COMPLETION_IMMEDIATE as i32 => Ok(Some(Mode::Immediate)),
             x if x == MSSTORE_COMPLETION_BLOCKING as i32 => Ok(Some(Mode::Blocking)),
+            x if x == MSSTORE_COMPLETION_INLINE as i32 => Ok(Some(Mode::Inline)),
             _ => Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT),
         }
     }
@@ -68,6 +71,14 @@ thread_local! {
     /// Clients whose callbacks are running on this thread (innermost last), so that a shutdown
     /// called from inside a callback does not wait for that callback to return.
     static IN_CALLBACK: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// INLINE callbacks running on this thread (a runtime worker): it must not wait.
+    static INLINE_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside an INLINE callback, where a wait would hold a runtime worker
+/// (and, with every worker waiting, the operation waited for could never finish).
+pub(crate) fn in_inline_callback() -> bool {
+    INLINE_DEPTH.with(|d| d.get() > 0)
 }
 
 /// How many of `client_key`'s callbacks are on this thread's stack.
@@ -334,7 +345,13 @@ impl Op {
     /// Called by the operation's own task with its outcome.
     pub(crate) fn finish_from_task(self: &Arc<Self>, outcome: Outcome) {
         if self.complete(outcome) {
-            self.hand_over();
+            // INLINE: delivered right here when the runtime polls the task (a worker); not
+            // during its first step, which runs inside the C caller's start call.
+            if self.mode == Mode::Inline && !super::parked::in_first_step() {
+                deliver(self);
+            } else {
+                self.hand_over();
+            }
         }
     }
 
@@ -350,7 +367,8 @@ impl Op {
     /// BLOCKING) by its waiter.
     fn hand_over(self: &Arc<Self>) {
         match self.mode {
-            Mode::Immediate => match self.client.upgrade() {
+            // INLINE ops not completed by their task on a worker go the IMMEDIATE way.
+            Mode::Immediate | Mode::Inline => match self.client.upgrade() {
                 // A blocking-pool thread, batched (see `lane`): the C callback may block or
                 // call blocking functions without starving the runtime's async workers.
                 Some(c) => c.lane.push(self.clone()),
@@ -457,6 +475,10 @@ pub(crate) fn deliver(op: &Arc<Op>) {
             handles::insert::<msstore_op>(op.id(), op.clone());
         }
         IN_CALLBACK.with(|s| s.borrow_mut().push(op.client_key()));
+        let inline = op.mode == Mode::Inline;
+        if inline {
+            INLINE_DEPTH.with(|d| d.set(d.get() + 1));
+        }
         let user_data = op.user_data as *mut c_void;
         let handle = handles::ptr_of::<msstore_op>(op.id());
         lock(&op.st).callback_thread = Some(std::thread::current().id());
@@ -466,6 +488,9 @@ pub(crate) fn deliver(op: &Arc<Op>) {
             unsafe { cb(user_data, code, handle) }
         }));
         lock(&op.st).callback_thread = None;
+        if inline {
+            INLINE_DEPTH.with(|d| d.set(d.get() - 1));
+        }
         IN_CALLBACK.with(|s| {
             s.borrow_mut().pop();
         });
@@ -525,6 +550,9 @@ where
         unsafe { read_versioned(call) }?
     };
     let mode = Mode::from_c(call.completion_mode)?.unwrap_or(c.default_mode);
+    if mode == Mode::Blocking && in_inline_callback() {
+        return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT); // would wait on a worker
+    }
     let timeout_ms = if call.timeout_ms != 0 {
         call.timeout_ms
     } else {
@@ -759,12 +787,16 @@ pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
 /// Waits up to `timeout_ms` (0: do not wait; `UINT32_MAX`: forever) for the operation to
 /// complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
 /// Completion is independent of the callback: in QUEUED mode the callback still fires at the
-/// next poll. Threading: any thread; do not wait forever on a QUEUED operation from the thread
+/// next poll. Inside an INLINE callback only `timeout_ms` 0 is allowed (else
+/// `MSSTORE_E_INVALID_ARGUMENT`: it would hold a library worker). Threading: any thread; do not wait forever on a QUEUED operation from the thread
 /// that polls if you also need its callback first.
 #[no_mangle]
 pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
     boundary!({
         let o = caller_op(op)?;
+        if timeout_ms != 0 && in_inline_callback() {
+            return Err(msstore_result::MSSTORE_E_INVALID_ARGUMENT); // would wait on a worker
+        }
         let t = (timeout_ms != u32::MAX).then(|| Duration::from_millis(timeout_ms.into()));
         Ok(o.wait(t).unwrap_or(msstore_result::MSSTORE_E_PENDING))
     })

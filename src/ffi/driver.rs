@@ -100,6 +100,7 @@ impl CClient {
         let mode = match cfg.completion_mode {
             MSSTORE_COMPLETION_IMMEDIATE => "immediate",
             MSSTORE_COMPLETION_BLOCKING => "blocking",
+            MSSTORE_COMPLETION_INLINE => "inline",
             MSSTORE_COMPLETION_DEFAULT | MSSTORE_COMPLETION_QUEUED => "queued",
         };
         let mut j = serde_json::json!({

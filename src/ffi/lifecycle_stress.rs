@@ -880,6 +880,11 @@ fn lifecycle_stress_blocking() {
 }
 
 #[test]
+fn lifecycle_stress_inline() {
+    stress(&[msstore_completion_mode::MSSTORE_COMPLETION_INLINE], 5);
+}
+
+#[test]
 fn lifecycle_stress_mixed() {
     use msstore_completion_mode::*;
     stress(
@@ -887,6 +892,7 @@ fn lifecycle_stress_mixed() {
             MSSTORE_COMPLETION_QUEUED,
             MSSTORE_COMPLETION_IMMEDIATE,
             MSSTORE_COMPLETION_BLOCKING,
+            MSSTORE_COMPLETION_INLINE,
         ],
         4,
     );

@@ -9,6 +9,7 @@
 //! worker, a context switch on each side (`msstore-bench wakeups`).
 
 use super::completion::lock;
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,17 @@ use std::task::{Context, Wake, Waker};
 use tokio::runtime::Handle;
 
 pub(crate) type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+thread_local! {
+    /// First steps running on this thread: a task that finishes inside one finishes inside
+    /// the C caller's start call, not on a runtime worker.
+    static FIRST_STEP: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is running an operation's first step (see `first_step`).
+pub(crate) fn in_first_step() -> bool {
+    FIRST_STEP.with(|d| d.get() > 0)
+}
 
 enum State {
     /// Its first step runs on the caller's thread; `woken`: a waker fired meanwhile.
@@ -49,10 +61,12 @@ impl ParkedTask {
     /// parks it when it is pending.
     pub(crate) fn first_step(self: &Arc<Self>, mut task: Task) {
         let waker = Waker::from(self.clone());
+        FIRST_STEP.with(|d| d.set(d.get() + 1));
         let ready = task
             .as_mut()
             .poll(&mut Context::from_waker(&waker))
             .is_ready();
+        FIRST_STEP.with(|d| d.set(d.get() - 1));
         let mut st = lock(&self.state);
         match *st {
             _ if ready => *st = State::Done,

@@ -130,6 +130,16 @@ pub enum msstore_completion_mode {
     /// The start function blocks until completion (or `timeout_ms`), runs the callback (if any)
     /// on the calling thread and returns the operation's result code.
     MSSTORE_COMPLETION_BLOCKING = 3,
+    /// The callback runs on the library worker thread that completed the operation, at once:
+    /// no hand-off to another thread, so no wake-up of one (the lowest latency and CPU per
+    /// call). The callback must return quickly and must not block: while it runs, that worker
+    /// drives no other operation. Starting further operations from it is fine (QUEUED,
+    /// IMMEDIATE or INLINE); waiting is refused with `MSSTORE_E_INVALID_ARGUMENT`
+    /// (`msstore_op_wait` and `msstore_client_wait` with a timeout, and BLOCKING starts).
+    /// An operation that ends other than by its own work (a cancel, its timeout, a shutdown),
+    /// or during its start call, is delivered as IMMEDIATE, so a callback never runs inside
+    /// the start or cancel call that caused it.
+    MSSTORE_COMPLETION_INLINE = 4,
 }
 
 /// Token audiences for `msstore_client_get_token`.

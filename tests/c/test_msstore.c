@@ -94,9 +94,10 @@ typedef msstore_result (*starter)(msstore_client *c, const msstore_call_options 
                                   msstore_completion_cb cb, void *ud, msstore_op **out_op,
                                   const void *arg);
 
-static const int MODES[3] = {MSSTORE_COMPLETION_QUEUED, MSSTORE_COMPLETION_IMMEDIATE,
-                             MSSTORE_COMPLETION_BLOCKING};
-static const char *MODE_NAMES[3] = {"queued", "immediate", "blocking"};
+#define N_MODES 4
+static const int MODES[N_MODES] = {MSSTORE_COMPLETION_QUEUED, MSSTORE_COMPLETION_IMMEDIATE,
+                                   MSSTORE_COMPLETION_BLOCKING, MSSTORE_COMPLETION_INLINE};
+static const char *MODE_NAMES[N_MODES] = {"queued", "immediate", "blocking", "inline"};
 
 /* Runs one operation in `mode`, checks the completion contract, returns the op's code and
  * (in *out_op) the op handle for taking results; the caller frees it. */
@@ -367,7 +368,7 @@ static void test_client_from_json(void) {
 
 static void test_all_operations(msstore_client *c) {
   int m;
-  for (m = 0; m < 3; m++) {
+  for (m = 0; m < N_MODES; m++) {
     int mode = MODES[m];
     msstore_op *op;
     msstore_result r;
@@ -674,7 +675,7 @@ static void test_clawback(msstore_client *c) {
   returned = buy_and_claw(user, CONSUMABLE, 3, "return");
 
   /* v1: default filter (Revoked + Refunded), in every completion mode. */
-  for (mode = 0; mode < 3; mode++) {
+  for (mode = 0; mode < N_MODES; mode++) {
     memset(&oo, 0, sizeof oo);
     oo.struct_size = sizeof oo;
     oo.purchase_key = pkey;
@@ -975,7 +976,7 @@ static void test_error_codes(msstore_client *c, msstore_client *noretry) {
       memset(&ci, 0, sizeof ci);
       ci.struct_size = sizeof ci;
       msstore_consume_result_get_info(cr, &ci);
-      CHECK(ci.new_quantity == 6);
+      CHECK(ci.new_quantity == 10 - N_MODES - 1); /* one consumed per mode, then this one */
       msstore_consume_result_free(cr);
     }
     msstore_op_free(op);
@@ -1090,6 +1091,68 @@ static void test_reentrancy(msstore_client *c) {
   CHECK(atomic_load(&s.outer) == 1);
   CHECK(atomic_load(&s.inner) == 1);
   CHECK(atomic_load(&s.inner_code) == MSSTORE_OK);
+}
+
+/* ---- INLINE: the callback runs on the worker that completed the op, and may not wait ---- */
+
+typedef struct {
+  msstore_client *c;
+  pthread_t starter;
+  atomic_int calls, inner_calls, on_starter, wait_code, client_wait, blocking_code, inner_start,
+      no_wait_code;
+} inline_state;
+
+static void on_inline_inner(void *ud, msstore_result code, msstore_op *op) {
+  inline_state *s = (inline_state *)ud;
+  (void)op;
+  if (code == MSSTORE_OK) atomic_fetch_add(&s->inner_calls, 1);
+}
+
+static void on_inline(void *ud, msstore_result code, msstore_op *op) {
+  inline_state *s = (inline_state *)ud;
+  msstore_call_options call;
+  (void)code;
+  atomic_store(&s->on_starter, pthread_equal(pthread_self(), s->starter) ? 1 : 0);
+  /* Waiting would hold the worker: refused, whatever it waits for. */
+  atomic_store(&s->wait_code, (int)msstore_op_wait(op, 1000));
+  atomic_store(&s->no_wait_code, (int)msstore_op_wait(op, 0));
+  atomic_store(&s->client_wait, (int)msstore_client_wait(s->c, 50));
+  msstore_call_options_init(&call);
+  call.completion_mode = MSSTORE_COMPLETION_BLOCKING;
+  atomic_store(&s->blocking_code, (int)msstore_client_get_token(s->c, 0, &call, NULL, NULL, NULL));
+  /* Starting the next call is what INLINE is for. */
+  call.completion_mode = MSSTORE_COMPLETION_INLINE;
+  atomic_store(&s->inner_start,
+               (int)msstore_client_get_token(s->c, 0, &call, on_inline_inner, s, NULL));
+  atomic_fetch_add(&s->calls, 1);
+}
+
+static void test_inline_callbacks(msstore_client *c) {
+  inline_state s;
+  msstore_call_options call;
+  msstore_op *op = NULL;
+  int i;
+  fprintf(stderr, "-- inline callbacks\n");
+  memset(&s, 0, sizeof s);
+  s.c = c;
+  s.starter = pthread_self();
+  msstore_call_options_init(&call);
+  call.completion_mode = MSSTORE_COMPLETION_INLINE;
+  CHECK_CODE(msstore_client_get_token(c, 0, &call, on_inline, &s, &op), MSSTORE_OK);
+  for (i = 0; i < 2000 && (atomic_load(&s.calls) == 0 || atomic_load(&s.inner_calls) == 0); i++)
+    sleep_ms(5);
+  CHECK(atomic_load(&s.calls) == 1);
+  CHECK(atomic_load(&s.on_starter) == 0);
+  CHECK_CODE((msstore_result)atomic_load(&s.wait_code), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE((msstore_result)atomic_load(&s.no_wait_code), MSSTORE_OK);
+  CHECK(atomic_load(&s.client_wait) == -1);
+  CHECK_CODE((msstore_result)atomic_load(&s.blocking_code), MSSTORE_E_INVALID_ARGUMENT);
+  CHECK_CODE((msstore_result)atomic_load(&s.inner_start), MSSTORE_OK);
+  CHECK(atomic_load(&s.inner_calls) == 1);
+  /* Outside the callback the same calls wait as usual. */
+  CHECK_CODE(msstore_op_wait(op, 1000), MSSTORE_OK);
+  CHECK(msstore_client_wait(c, 0) >= 0);
+  msstore_op_free(op);
 }
 
 /* ---- 8 threads sharing one client ------------------------------------------------------ */
@@ -1498,7 +1561,8 @@ static void test_ledger(msstore_client *c, msstore_client *noretry) {
   a.opts.product_id = CONSUMABLE;
   a.opts.quantity = 1;
 
-  /* Applied in every completion mode; grant, acknowledge (twice: idempotent). */
+  /* Applied in the first three completion modes (the balances below count three; INLINE
+   * delivers as IMMEDIATE does, on a library thread); grant, acknowledge (twice: idempotent). */
   for (m = 0; m < 3; m++) {
     memset(&e, 0, sizeof e);
     CHECK(ledger_consume(c, MODES[m], &a, id, sizeof id, &e) == MSSTORE_LEDGER_APPLIED);
@@ -1812,6 +1876,7 @@ int main(void) {
   test_clawback(c);
   test_error_codes(c, noretry);
   test_reentrancy(c);
+  test_inline_callbacks(c);
   test_threads(c);
   test_client_wait(c);
   test_shutdown();

@@ -843,6 +843,28 @@ TEST(Ownership, MovedClientAndOperationKeepWorking) {
 
 // ---- threads and polling --------------------------------------------------------------------
 
+TEST(Threads, InlineCallbackRunsOnALibraryWorkerAndCanStartTheNextCall) {
+  Client c = make_client();
+  msstore::QueryRequest q;
+  q.collections_key = S().ckey;
+  q.product_ids = {S().durable};
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> first{0}, second{0}, on_caller{0};
+  c.query_entitlements(q, [&](Result<msstore::Entitlements> e) {
+    if (std::this_thread::get_id() == caller) on_caller++;
+    if (e.ok() && e->size() == 1) first++;
+    // The next call, started from the worker, completes there too.
+    c.query_entitlements(q, [&](Result<msstore::Entitlements> e2) { if (e2.ok()) second++; },
+                         CallOptions::on_worker());
+  }, CallOptions::on_worker());
+  EXPECT_TRUE(wait_until([&] { return second.load() == 1 && c.pending() == 0; }, &c));
+  EXPECT_EQ(first.load(), 1);
+  EXPECT_EQ(on_caller.load(), 0);
+  Result<msstore::Entitlements> r = c.query_entitlements(q, CallOptions::on_worker()).get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->size(), 1u);
+}
+
 TEST(Threads, EightThreadsShareOneClient) {
   Client c = make_client();
   std::atomic<int> tokens{0}, futures{0}, callbacks{0}, failures{0};

@@ -262,6 +262,9 @@ enum class CompletionMode : int32_t {
   Queued = MSSTORE_COMPLETION_QUEUED,
   Immediate = MSSTORE_COMPLETION_IMMEDIATE,
   Blocking = MSSTORE_COMPLETION_BLOCKING,
+  /// On the library worker that completed the call: no thread hand-off; the callback must not
+  /// block or wait (waits are refused inside it). See MSSTORE_COMPLETION_INLINE.
+  Inline = MSSTORE_COMPLETION_INLINE,
 };
 
 enum class KeyKind : int32_t { Unknown = 0, Collections = MSSTORE_KEY_COLLECTIONS, Purchase = MSSTORE_KEY_PURCHASE };
@@ -1304,6 +1307,7 @@ struct CallOptions {
   static CallOptions queued(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Queued, t}; }
   static CallOptions immediate(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Immediate, t}; }
   static CallOptions blocking(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Blocking, t}; }
+  static CallOptions on_worker(std::chrono::milliseconds t = std::chrono::milliseconds(0)) { return {CompletionMode::Inline, t}; }
 };
 
 /// An entitlement query. v9 (default) needs product ids; v8 and v6 take them as filters.

@@ -30,7 +30,7 @@ use args::Args;
 const USAGE: &str = "\
 usage: msstore-bench [--network realistic|loopback] [--quick | --smoke] [--out DIR] [--variants a,b,..] [--workloads a,b,..]
                      [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl] [--tls]
-variants:  c-abi-queued c-abi-immediate rust-api floor per-request libcurl-c
+variants:  c-abi-queued c-abi-immediate c-abi-inline rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000
 realistic: [--rtt-ms 20,50] [--repeats 5] [--no-cold] [--no-spread] (query10 over TLS between two network namespaces; needs root)
 memory:    msstore-bench memory [--ops 10000] (RSS and heaptrack heap per waiting C ABI operation)

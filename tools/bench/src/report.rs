@@ -505,6 +505,7 @@ pub(crate) fn colour(v: Variant) -> &'static str {
     match v {
         Variant::CQueued => "#0072B2",
         Variant::CImmediate => "#56B4E9",
+        Variant::CInline => "#E69F00",
         Variant::RustApi => "#009E73",
         Variant::Floor => "#000000",
         Variant::PerRequest => "#D55E00",

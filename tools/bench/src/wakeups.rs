@@ -21,7 +21,12 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-const VARIANTS: &[&str] = &["rust-api", "c-abi-queued", "c-abi-immediate"];
+const VARIANTS: &[&str] = &[
+    "rust-api",
+    "c-abi-queued",
+    "c-abi-immediate",
+    "c-abi-inline",
+];
 
 /// One thread's counters from `/proc/self/task/<tid>/`.
 #[derive(Debug, Clone, Default)]
@@ -204,7 +209,12 @@ pub fn run(a: &Args) -> Result<(), String> {
     let variants = a.list("variants", VARIANTS);
     for v in &variants {
         Variant::parse(v)
-            .filter(|v| matches!(v, Variant::RustApi | Variant::CQueued | Variant::CImmediate))
+            .filter(|v| {
+                matches!(
+                    v,
+                    Variant::RustApi | Variant::CQueued | Variant::CImmediate | Variant::CInline
+                )
+            })
             .ok_or_else(|| format!("--variants: '{v}' is not one of {VARIANTS:?}"))?;
     }
     let emu = Emulator::start(EmulatorConfig::default()).map_err(|e| format!("emulator: {e}"))?;

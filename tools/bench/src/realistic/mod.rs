@@ -69,6 +69,7 @@ impl Plan {
                         "per-request",
                         "c-abi-queued",
                         "c-abi-immediate",
+                        "c-abi-inline",
                     ],
                     500,
                     1000,

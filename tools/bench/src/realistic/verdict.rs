@@ -7,7 +7,12 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 /// The msstore variants the targets are about.
-const OURS: [Variant; 3] = [Variant::RustApi, Variant::CQueued, Variant::CImmediate];
+const OURS: [Variant; 4] = [
+    Variant::RustApi,
+    Variant::CQueued,
+    Variant::CImmediate,
+    Variant::CInline,
+];
 /// Throughput target: at least this share of the floor.
 const FLOOR_SHARE: f64 = 0.95;
 /// Latency target: p50 at most this multiple of RTT + server time.

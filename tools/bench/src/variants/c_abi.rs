@@ -1,7 +1,8 @@
 //! msstore through its C ABI, driven the way a C caller drives it: option structs of C
-//! strings, a C callback and opaque user data (here: the caller's slot number). Two modes:
+//! strings, a C callback and opaque user data (here: the caller's slot number). Three modes:
 //! QUEUED (callbacks run by `msstore_client_poll` on one "game thread" that polls in a loop)
-//! and IMMEDIATE (callbacks run on library threads and start the next operation from there).
+//! and IMMEDIATE or INLINE (callbacks run on library threads, or on the worker that finished
+//! the call, and start the next operation from there).
 //!
 //! One cell runs per process, so the callback's context is a process-wide `OnceLock`.
 

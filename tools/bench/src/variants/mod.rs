@@ -14,6 +14,7 @@ use msstore::driver::msstore_completion_mode;
 pub enum Variant {
     CQueued,
     CImmediate,
+    CInline,
     RustApi,
     Floor,
     PerRequest,
@@ -21,9 +22,10 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 6] = [
+    pub const ALL: [Variant; 7] = [
         Variant::CQueued,
         Variant::CImmediate,
+        Variant::CInline,
         Variant::RustApi,
         Variant::Floor,
         Variant::PerRequest,
@@ -34,6 +36,7 @@ impl Variant {
         match self {
             Variant::CQueued => "c-abi-queued",
             Variant::CImmediate => "c-abi-immediate",
+            Variant::CInline => "c-abi-inline",
             Variant::RustApi => "rust-api",
             Variant::Floor => "floor",
             Variant::PerRequest => "per-request",
@@ -45,6 +48,7 @@ impl Variant {
         match self {
             Variant::CQueued => "msstore C ABI, queued completion, callbacks run by a polling thread",
             Variant::CImmediate => "msstore C ABI, immediate completion on library threads",
+            Variant::CInline => "msstore C ABI, inline completion on the worker that finished the call",
             Variant::RustApi => "msstore Rust API (`Client`)",
             Variant::Floor => "reqwest, identical exchanges, warm token, keep-alive pool, nothing else",
             Variant::PerRequest => {
@@ -74,6 +78,9 @@ impl Variant {
             }
             Variant::CImmediate => {
                 c_abi::run(world, MSSTORE_COMPLETION_IMMEDIATE, w, concurrency, window)
+            }
+            Variant::CInline => {
+                c_abi::run(world, MSSTORE_COMPLETION_INLINE, w, concurrency, window)
             }
             Variant::RustApi => rust_api::run(world, w, concurrency, window),
             Variant::Floor => {
