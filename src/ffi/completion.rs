@@ -294,8 +294,9 @@ impl Op {
     /// The task was dropped before it finished: complete it if `msstore_op_cancel` asked for
     /// that (shutdown and timeouts complete the op before they abort it).
     fn finish_after_abort(self: &Arc<Self>) {
-        if lock(&self.st).cancel_requested {
-            self.finish_from_task(Err(self.canceled()));
+        // Never INLINE here: the future may be dropped on the canceling caller's thread.
+        if lock(&self.st).cancel_requested && self.complete(Err(self.canceled())) {
+            self.hand_over();
         }
     }
 

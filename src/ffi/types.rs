@@ -136,9 +136,10 @@ pub enum msstore_completion_mode {
     /// drives no other operation. Starting further operations from it is fine (QUEUED,
     /// IMMEDIATE or INLINE); waiting is refused with `MSSTORE_E_INVALID_ARGUMENT`
     /// (`msstore_op_wait` and `msstore_client_wait` with a timeout, and BLOCKING starts).
-    /// An operation that ends other than by its own work (a cancel, its timeout, a shutdown),
-    /// or during its start call, is delivered as IMMEDIATE, so a callback never runs inside
-    /// the start or cancel call that caused it.
+    /// Only an operation that its own task ends on a worker (a result, an error, its
+    /// `timeout_ms`) is delivered there; one ended by a cancel, a shutdown or a deadline that
+    /// passed while it waited for a connection slot, or inside its start call, is delivered as
+    /// IMMEDIATE, so a callback never runs inside the start or cancel call that caused it.
     MSSTORE_COMPLETION_INLINE = 4,
 }
 

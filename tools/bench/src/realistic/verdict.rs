@@ -299,6 +299,12 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
                         "the test bed: the floor's p50 is {floor:.1} ms too; the proxy adds {:.1} ms per round trip",
                         2.0 * c.proxy_late_ms()
                     )
+                } else if matches!(v, Variant::CQueued | Variant::CImmediate) {
+                    format!(
+                        "the floor's p50 is {floor:.1} ms: msstore's own time, two thread \
+                         hand-offs per call (the completion to the caller's or a pool thread, \
+                         the next request back to a worker; INLINE completion makes neither)"
+                    )
                 } else {
                     format!("the floor's p50 is {floor:.1} ms: msstore's own time")
                 };
