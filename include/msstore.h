@@ -2937,12 +2937,11 @@ msstore_result msstore_op_take_token(struct msstore_op *op,
  complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
  Completion is independent of the callback: in QUEUED mode the callback still fires at the
  next poll. Inside an INLINE callback only `timeout_ms` 0 is allowed (else
- `MSSTORE_E_INVALID_ARGUMENT`: it would hold a library worker). Threading: any thread; do not wait forever on a QUEUED operation from the thread
- that polls if you also need its callback first.
+ `MSSTORE_E_INVALID_ARGUMENT`: it would hold a library worker). Threading: any thread; do not
+ wait forever on a QUEUED operation from the thread that polls if you also need its callback
+ first.
  */
-MSSTORE_EXPORT
-msstore_result msstore_op_wait(struct msstore_op *op,
-                               uint32_t timeout_ms);
+MSSTORE_EXPORT msstore_result msstore_op_wait(struct msstore_op *op, uint32_t timeout_ms);
 
 /*
  Frees an order. NULL is a no-op.

@@ -35,7 +35,7 @@ use std::num::NonZeroUsize;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
-use std::thread::ThreadId;
+use std::thread::{LocalKey, ThreadId};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub(crate) enum Mode {
     Queued,
     Immediate,
     Blocking,
-    /// Delivered on the worker that completed it (see `hand_over`).
+    /// Delivered on the worker that completed it (see `finish_from_task`).
     Inline,
 }
 
@@ -78,7 +78,28 @@ thread_local! {
 /// Whether this thread is inside an INLINE callback, where a wait would hold a runtime worker
 /// (and, with every worker waiting, the operation waited for could never finish).
 pub(crate) fn in_inline_callback() -> bool {
-    INLINE_DEPTH.with(|d| d.get() > 0)
+    Nested::active(&INLINE_DEPTH)
+}
+
+/// A per-thread nesting count (INLINE callbacks, first steps), raised while a guard lives, so
+/// that an unwind cannot leave it raised.
+pub(crate) struct Nested(&'static LocalKey<Cell<u32>>);
+
+impl Nested {
+    pub(crate) fn enter(count: &'static LocalKey<Cell<u32>>) -> Nested {
+        count.with(|d| d.set(d.get() + 1));
+        Nested(count)
+    }
+
+    pub(crate) fn active(count: &'static LocalKey<Cell<u32>>) -> bool {
+        count.with(|d| d.get() > 0)
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        self.0.with(|d| d.set(d.get() - 1));
+    }
 }
 
 /// How many of `client_key`'s callbacks are on this thread's stack.
@@ -476,10 +497,7 @@ pub(crate) fn deliver(op: &Arc<Op>) {
             handles::insert::<msstore_op>(op.id(), op.clone());
         }
         IN_CALLBACK.with(|s| s.borrow_mut().push(op.client_key()));
-        let inline = op.mode == Mode::Inline;
-        if inline {
-            INLINE_DEPTH.with(|d| d.set(d.get() + 1));
-        }
+        let inline = (op.mode == Mode::Inline).then(|| Nested::enter(&INLINE_DEPTH));
         let user_data = op.user_data as *mut c_void;
         let handle = handles::ptr_of::<msstore_op>(op.id());
         lock(&op.st).callback_thread = Some(std::thread::current().id());
@@ -489,9 +507,7 @@ pub(crate) fn deliver(op: &Arc<Op>) {
             unsafe { cb(user_data, code, handle) }
         }));
         lock(&op.st).callback_thread = None;
-        if inline {
-            INLINE_DEPTH.with(|d| d.set(d.get() - 1));
-        }
+        drop(inline);
         IN_CALLBACK.with(|s| {
             s.borrow_mut().pop();
         });
@@ -789,8 +805,9 @@ pub extern "C" fn msstore_op_cancel(op: *mut msstore_op) -> msstore_result {
 /// complete, and returns its result code, or `MSSTORE_E_PENDING` if it is still running.
 /// Completion is independent of the callback: in QUEUED mode the callback still fires at the
 /// next poll. Inside an INLINE callback only `timeout_ms` 0 is allowed (else
-/// `MSSTORE_E_INVALID_ARGUMENT`: it would hold a library worker). Threading: any thread; do not wait forever on a QUEUED operation from the thread
-/// that polls if you also need its callback first.
+/// `MSSTORE_E_INVALID_ARGUMENT`: it would hold a library worker). Threading: any thread; do not
+/// wait forever on a QUEUED operation from the thread that polls if you also need its callback
+/// first.
 #[no_mangle]
 pub extern "C" fn msstore_op_wait(op: *mut msstore_op, timeout_ms: u32) -> msstore_result {
     boundary!({

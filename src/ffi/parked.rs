@@ -8,7 +8,7 @@
 //! QUEUED poller or an IMMEDIATE callback starting the next call) one more wake-up of a parked
 //! worker, a context switch on each side (`msstore-bench wakeups`).
 
-use super::completion::lock;
+use super::completion::{lock, Nested};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
@@ -26,7 +26,7 @@ thread_local! {
 
 /// Whether this thread is running an operation's first step (see `first_step`).
 pub(crate) fn in_first_step() -> bool {
-    FIRST_STEP.with(|d| d.get() > 0)
+    Nested::active(&FIRST_STEP)
 }
 
 enum State {
@@ -61,12 +61,12 @@ impl ParkedTask {
     /// parks it when it is pending.
     pub(crate) fn first_step(self: &Arc<Self>, mut task: Task) {
         let waker = Waker::from(self.clone());
-        FIRST_STEP.with(|d| d.set(d.get() + 1));
+        let step = Nested::enter(&FIRST_STEP);
         let ready = task
             .as_mut()
             .poll(&mut Context::from_waker(&waker))
             .is_ready();
-        FIRST_STEP.with(|d| d.set(d.get() - 1));
+        drop(step);
         let mut st = lock(&self.state);
         match *st {
             _ if ready => *st = State::Done,
