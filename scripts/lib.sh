@@ -11,7 +11,8 @@ NOTE_PREFIX=$(basename "$0" .sh)
 # The stream notes go to: 2 (stderr), or 1 for a script whose notes belong in its piped output.
 NOTE_FD=2
 
-note() { printf '[%s] %s\n' "$NOTE_PREFIX" "$*" >&"$NOTE_FD"; }
+# Each note carries the seconds since the script started, so a slow step shows in any log.
+note() { printf '[%s +%ds] %s\n' "$NOTE_PREFIX" "$SECONDS" "$*" >&"$NOTE_FD"; }
 pass() { passed=$((passed + 1)); }
 fail() {
   failed=$((failed + 1))
@@ -43,6 +44,33 @@ check() {
     fail "$name"
     return 1
   fi
+}
+
+# check_async NAME CMD...: `check` run in the background, at most one per core at a time (the
+# compile checks are independent, and a serial loop leaves the second core idle); check_wait
+# waits for them all and counts them in the order they were started.
+ASYNC_NAMES=()
+ASYNC_MAX=$(nproc 2>/dev/null || echo 2)
+check_async() {
+  local name=$1
+  shift
+  while [ "$(jobs -rp | wc -l)" -ge "$ASYNC_MAX" ]; do wait -n || true; done
+  rm -f "$OUT/$name.rc"
+  ( set +e; "$@" >"$OUT/$name.log" 2>&1; echo $? >"$OUT/$name.rc" ) &
+  ASYNC_NAMES+=("$name")
+}
+check_wait() {
+  local name
+  wait
+  for name in "${ASYNC_NAMES[@]}"; do
+    if [ "$(cat "$OUT/$name.rc" 2>/dev/null)" = 0 ]; then
+      pass
+    else
+      "$CHECK_SHOW" -n 40 "$OUT/$name.log" >&2
+      fail "$name"
+    fi
+  done
+  ASYNC_NAMES=()
 }
 
 # summary_of LOG: the last "N passed, M failed" line of LOG, or nothing.

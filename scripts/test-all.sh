@@ -8,7 +8,21 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
-section() { printf '\n=== %s ===\n' "$*"; }
+# Each section's wall time goes to target/section-times.log and is printed in the summary, so a
+# run that nears CI's 30-minute budget shows which suite to trim.
+section_name=""
+section_start=$SECONDS
+mkdir -p target
+: >target/section-times.log
+end_section() {
+  [ -z "$section_name" ] || printf '%5ds  %s\n' $((SECONDS - section_start)) "$section_name" >>target/section-times.log
+}
+section() {
+  end_section
+  section_name="$*"
+  section_start=$SECONDS
+  printf '\n=== %s ===\n' "$*"
+}
 
 section "toolchain"
 scripts/ensure-tools.sh
@@ -64,5 +78,8 @@ for suite in c cpp csharp pg package fuzz; do
 done
 
 section "summary"
+echo "wall time per section:"
+cat target/section-times.log
+printf '%5ds  total\n' "$SECONDS"
 echo "$summary"
 echo "total: $passed passed, $failed failed"

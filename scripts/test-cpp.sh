@@ -24,8 +24,9 @@ install_missing g++ clang++:clang cmake pkg-config valgrind || true
 require_tools g++ clang++ cmake
 
 # ---- library, package -----------------------------------------------------------------------
-note "building the library and the emulator (cargo build -p msstore --lib --features ffi-test-hooks, -p msstore-emulator)"
-check cargo-build cargo build -p msstore --lib --features ffi-test-hooks || finish
+# The same features as test-c.sh, so the two suites share one build of the library.
+note "building the library and the emulator (cargo build -p msstore --lib --features header,ffi-test-hooks, -p msstore-emulator)"
+check cargo-build cargo build -p msstore --lib --features header,ffi-test-hooks || finish
 check emulator-build cargo build -p msstore-emulator --bin msstore-emulator || finish
 note "staging the CMake package in $PREFIX"
 rm -rf "$PREFIX" "$OUT/pkg-build"
@@ -41,31 +42,38 @@ CXXFLAGS=(-std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -g)
 LINK=(-L"$PREFIX/lib" -Wl,-rpath,"$PREFIX/lib" -lmsstore -pthread)
 GTEST_LIBS=(-lgtest -pthread)
 STRICT=(-pedantic -Wshadow -Wundef -Wold-style-cast -Wconversion -Wsign-conversion -Wnon-virtual-dtor)
+# Every compile below is independent: they run side by side (check_async), one per core.
+note "compiling with g++ and clang++, and the example via find_package(msstore) (shared with clang++, static with g++)"
 for cxx in g++ clang++; do
-  note "compiling with $cxx"
+  rm -f "$OUT/instantiate-$cxx" "$OUT/test_msstore-$cxx"
   # The header alone also gets the stricter warnings engines turn on (shadowing, undefined macros
   # in #if, conversions), and C++20 (Unreal 5.3+ builds C++20).
-  check "instantiate-$cxx" "$cxx" "${CXXFLAGS[@]}" "${STRICT[@]}" -I"$PREFIX/include" -o "$OUT/instantiate-$cxx" \
-    tests/cpp/instantiate_all.cpp "${LINK[@]}" && check "instantiate-run-$cxx" "$OUT/instantiate-$cxx" || true
-  check "instantiate-cxx20-$cxx" "$cxx" "${CXXFLAGS[@]/-std=c++17/-std=c++20}" "${STRICT[@]}" -I"$PREFIX/include" \
-    -c -o "$OUT/instantiate-cxx20-$cxx.o" tests/cpp/instantiate_all.cpp || true
-  check "gtest-build-$cxx" "$cxx" "${CXXFLAGS[@]}" -DMSSTORE_TEST_HOOKS -I"$PREFIX/include" -Itests/c -Itests/cpp -o "$OUT/test_msstore-$cxx" \
-    tests/cpp/test_msstore.cpp "${LINK[@]}" "${GTEST_LIBS[@]}" || true
+  check_async "instantiate-$cxx" "$cxx" "${CXXFLAGS[@]}" "${STRICT[@]}" -I"$PREFIX/include" -o "$OUT/instantiate-$cxx" \
+    tests/cpp/instantiate_all.cpp "${LINK[@]}"
+  check_async "instantiate-cxx20-$cxx" "$cxx" "${CXXFLAGS[@]/-std=c++17/-std=c++20}" "${STRICT[@]}" -I"$PREFIX/include" \
+    -c -o "$OUT/instantiate-cxx20-$cxx.o" tests/cpp/instantiate_all.cpp
+  check_async "gtest-build-$cxx" "$cxx" "${CXXFLAGS[@]}" -DMSSTORE_TEST_HOOKS -I"$PREFIX/include" -Itests/c -Itests/cpp -o "$OUT/test_msstore-$cxx" \
+    tests/cpp/test_msstore.cpp "${LINK[@]}" "${GTEST_LIBS[@]}"
 done
 # pkg-config consumers: same TU, flags from msstore.pc.
-check pkg-config sh -c "PKG_CONFIG_PATH='$PREFIX/lib/pkgconfig' g++ ${CXXFLAGS[*]} -o '$OUT/instantiate-pc' \
+check_async pkg-config sh -c "PKG_CONFIG_PATH='$PREFIX/lib/pkgconfig' g++ ${CXXFLAGS[*]} -o '$OUT/instantiate-pc' \
   tests/cpp/instantiate_all.cpp \$(PKG_CONFIG_PATH='$PREFIX/lib/pkgconfig' pkg-config --cflags --libs msstore) \
-  -Wl,-rpath,'$PREFIX/lib' -pthread && '$OUT/instantiate-pc'" || true
+  -Wl,-rpath,'$PREFIX/lib' -pthread && '$OUT/instantiate-pc'"
 
 # The example through CMake's find_package, shared (clang++) and static (g++).
 for variant in shared:clang++:OFF static:g++:ON; do
   IFS=: read -r kind cxx static <<<"$variant"
   dir="$OUT/example-$kind"
   rm -rf "$dir"
-  note "building the example via find_package(msstore) ($kind, $cxx)"
-  check "example-build-$kind" sh -c "cmake -S examples/cpp -B '$dir' -DCMAKE_PREFIX_PATH='$PREFIX' \
+  check_async "example-build-$kind" sh -c "cmake -S examples/cpp -B '$dir' -DCMAKE_PREFIX_PATH='$PREFIX' \
     -DCMAKE_CXX_COMPILER=$cxx -DCMAKE_BUILD_TYPE=Debug -DMSSTORE_LINK_STATIC=$static \
-    -DCMAKE_CXX_FLAGS='-Wall -Wextra -Werror -fno-exceptions -fno-rtti' && cmake --build '$dir'" || true
+    -DCMAKE_CXX_FLAGS='-Wall -Wextra -Werror -fno-exceptions -fno-rtti' && cmake --build '$dir'"
+done
+check_wait
+for cxx in g++ clang++; do
+  if [ "$(cat "$OUT/instantiate-$cxx.rc")" = 0 ]; then
+    check "instantiate-run-$cxx" "$OUT/instantiate-$cxx" || true
+  fi
 done
 
 # The Unreal plugin cannot be compiled without the engine: check its layout and conventions,

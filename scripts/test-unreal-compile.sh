@@ -48,14 +48,14 @@ fi
 
 # ---- 1. the export macro ------------------------------------------------------------------
 for cc in gcc clang; do
-  check "export-macro-c-$cc" "$cc" -x c -std=c11 -Wall -Wextra -Werror -DMSSTORE_API=4242 "${HEADERS[@]}" \
-    -fsyntax-only tests/cpp/export_macro_check.cpp || true
+  check_async "export-macro-c-$cc" "$cc" -x c -std=c11 -Wall -Wextra -Werror -DMSSTORE_API=4242 "${HEADERS[@]}" \
+    -fsyntax-only tests/cpp/export_macro_check.cpp
 done
 for cxx in g++ clang++; do
-  check "export-macro-cxx-$cxx" "$cxx" -x c++ -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
-    -DMSSTORE_API=4242 "${HEADERS[@]}" -fsyntax-only tests/cpp/export_macro_check.cpp || true
-  check "instantiate-monolithic-$cxx" "$cxx" -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
-    -DMSSTORE_API= "${HEADERS[@]}" -fsyntax-only tests/cpp/instantiate_all.cpp || true
+  check_async "export-macro-cxx-$cxx" "$cxx" -x c++ -std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
+    -DMSSTORE_API=4242 "${HEADERS[@]}" -fsyntax-only tests/cpp/export_macro_check.cpp
+  check_async "instantiate-monolithic-$cxx" "$cxx" -std=c++20 -Wall -Wextra -Werror -fno-exceptions -fno-rtti \
+    -DMSSTORE_API= "${HEADERS[@]}" -fsyntax-only tests/cpp/instantiate_all.cpp
 done
 
 # ---- 2. the plugin against the stand-in engine headers -----------------------------------------
@@ -95,11 +95,12 @@ for cxx in clang++ g++; do
   for name in static dll off; do
     config_defs "$name"
     for src in "${SOURCES[@]}"; do
-      check "plugin-$cxx-$name-$(basename "$src" .cpp)" "$cxx" "${flags[@]}" "${defs[@]}" "${PLUGIN_INCLUDES[@]}" \
-        -fsyntax-only "$src" || true
+      check_async "plugin-$cxx-$name-$(basename "$src" .cpp)" "$cxx" "${flags[@]}" "${defs[@]}" "${PLUGIN_INCLUDES[@]}" \
+        -fsyntax-only "$src"
     done
   done
 done
+check_wait
 note "compiled ${#SOURCES[@]} plugin sources x 3 configurations x 2 compilers"
 
 finish

@@ -310,9 +310,10 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
                 };
                 // The round trip the test bed really gave: the proxy's lateness, both ways.
                 let given = c.rtt_ms as f64 + 2.0 * c.proxy_late_ms() + c.server_ms();
+                let (shown, limit) = distinct_ms(p50.med, bound);
                 misses.push(format!(
-                    "RTT {} c={}: {:.1} ms > {bound:.1} ms ({why}; {:.2}x the {given:.1} ms round trip the proxy gave)",
-                    c.rtt_ms, c.concurrency, p50.med, p50.med / given
+                    "RTT {} c={}: {shown} ms > {limit} ms ({why}; {:.2}x the {given:.1} ms round trip the proxy gave)",
+                    c.rtt_ms, c.concurrency, p50.med / given
                 ));
             }
         }
@@ -456,6 +457,17 @@ fn cap_note(c: &Cell, cells: &[Cell]) -> String {
     }
 }
 
+/// Two figures in ms with one decimal, or two when one decimal would print them equal (a MISS
+/// reading "21.0 ms > 21.0 ms" says nothing).
+fn distinct_ms(a: f64, b: f64) -> (String, String) {
+    let (x, y) = (format!("{a:.1}"), format!("{b:.1}"));
+    if x == y {
+        (format!("{a:.2}"), format!("{b:.2}"))
+    } else {
+        (x, y)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,6 +498,13 @@ mod tests {
             cold: false,
             runs,
         }
+    }
+
+    /// A MISS never prints its figure and its bound as the same number.
+    #[test]
+    fn distinct_ms_adds_a_decimal_only_when_one_hides_the_gap() {
+        assert_eq!(distinct_ms(21.04, 21.0), ("21.04".into(), "21.00".into()));
+        assert_eq!(distinct_ms(39.4, 21.0), ("39.4".into(), "21.0".into()));
     }
 
     /// The ratio pairs run i with the floor's run i: a machine twice as fast in round 2
