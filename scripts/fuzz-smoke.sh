@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Fuzz smoke of msstore: builds the cargo-fuzz targets in fuzz/ (a crate outside the workspace)
-# and runs each for FUZZ_SECONDS seconds (default 15) from its committed seeds
+# and runs each for FUZZ_SECONDS seconds (default 10; one target per core at a time) from its committed seeds
 # (fuzz/seeds/<target>, read only; new inputs go to fuzz/corpus/<target>, not committed).
 # A crash, a panic, an input that takes over 10 s or over 2 GiB fails the target, and the
 # input is kept under fuzz/artifacts/<target>/. Prints the executions of each target, then
 # "N passed, M failed"; exits non-zero on any failure.
 #
-#   scripts/fuzz-smoke.sh                      # every target, 15 s each (the test command)
+#   scripts/fuzz-smoke.sh                      # every target, 10 s each (the test command)
 #   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh     # the longer run, 10 min each
 #   FUZZ_SECONDS=600 scripts/fuzz-smoke.sh responses loopback_operations
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
-seconds=${FUZZ_SECONDS:-15}
+seconds=${FUZZ_SECONDS:-10}
 # cargo-fuzz passes nightly-only flags (-Zsanitizer=address); the stable toolchain accepts them so.
 export RUSTC_BOOTSTRAP=1
 NOTE_PREFIX=fuzz
@@ -32,16 +32,30 @@ if ! cargo fuzz build -O >build.log 2>&1; then
   finish
 fi
 
-for t in "${targets[@]}"; do
+# run_target T: one target's bounded run; its exit code goes to corpus/T.rc. Each run is one
+# process on one core, so the targets run side by side, one per core.
+run_target() {
+  local t=$1
   mkdir -p "corpus/$t" "artifacts/$t"
-  log="corpus/$t.log"
   set +e
   cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
-  rc=$?
-  set -e
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"corpus/$t.log" 2>&1
+  echo $? >"corpus/$t.rc"
+}
+cores=$(nproc 2>/dev/null || echo 2)
+note "running each target for $seconds s, $cores at a time"
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$cores" ]; do wait -n || true; done
+  rm -f "corpus/$t.rc"
+  run_target "$t" &
+done
+wait
+
+for t in "${targets[@]}"; do
+  log="corpus/$t.log"
+  rc=$(cat "corpus/$t.rc" 2>/dev/null || echo "none")
   runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | awk '{print $2}' | tail -n 1 || true)
-  if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
+  if [ "$rc" = 0 ] && [ -n "$runs" ]; then
     pass
     echo "$t: ${runs} executions in ${seconds} s, no crash"
   else

@@ -76,6 +76,15 @@ for cxx in g++ clang++; do
   fi
 done
 
+# The valgrind run takes one core for about a minute: it runs beside the Unreal checks below.
+# shellcheck source=scripts/lib/emulator.sh
+source scripts/lib/emulator.sh
+if have valgrind && [ -x "$OUT/test_msstore-g++" ]; then
+  run_on_emulator_async gtest-valgrind 900 "${VALGRIND[@]}" "$OUT/test_msstore-g++"
+else
+  note "valgrind unavailable: skipped the memory check"
+fi
+
 # The Unreal plugin cannot be compiled without the engine: check its layout and conventions,
 # and that stage-thirdparty.sh fills a copy of it.
 note "checking the Unreal plugin (layout, staging)"
@@ -91,16 +100,10 @@ note "compiling the Unreal plugin against tests/cpp/unreal_stub (scripts/test-un
 suite unreal-compile scripts/test-unreal-compile.sh
 
 # ---- run against the emulator ----------------------------------------------------------------
-# shellcheck source=scripts/lib/emulator.sh
-source scripts/lib/emulator.sh
 run_on_emulator example-shared 900 "$OUT/example-shared/quickstart"
 run_on_emulator example-static 900 "$OUT/example-static/quickstart"
 run_on_emulator gtest-g++ 900 "$OUT/test_msstore-g++"
 run_on_emulator gtest-clang++ 900 "$OUT/test_msstore-clang++"
-if have valgrind && [ -x "$OUT/test_msstore-g++" ]; then
-  run_on_emulator gtest-valgrind 900 "${VALGRIND[@]}" "$OUT/test_msstore-g++"
-else
-  note "valgrind unavailable: skipped the memory check"
-fi
+emulator_wait
 
 finish

@@ -11,8 +11,10 @@
 # - from the tarball: the C++ example via find_package(msstore) (shared and static), the C example
 #   (shared, static, pkg-config) and the C++ GoogleTest suite, each run against a fresh emulator;
 # - the C# NUnit suite (scripts/test-csharp.sh) against the library of the unpacked Unity package;
-# - the unpacked Unreal plugin against the stand-in engine headers (scripts/test-unreal-compile.sh),
-#   and the C example linked with the plugin's staged static library.
+# - the unpacked Unreal plugin: its files equal bindings/unreal plus the staged library and
+#   headers, which equal include/ and bindings/cpp/include (so the C++ suite's full compile of
+#   bindings/unreal covers it); its sources against the stand-in engine headers and the staged
+#   headers (scripts/test-unreal-compile.sh --quick); the C example linked with its static library.
 # Last line: "N passed, M failed"; exits non-zero on any failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -123,21 +125,23 @@ for spec in "Windows/x86_64/msstore.dll|Editor:Windows:x86_64 Standalone:Win64:x
 done
 
 # ---- the tarball: CMake, C, C++ consumers -------------------------------------------------------------
+# The consumers are independent compiles: side by side, one per core (check_async).
 CXXFLAGS="-Wall -Wextra -Werror -fno-exceptions -fno-rtti"
 for variant in shared:OFF static:ON; do
   kind=${variant%%:*}
-  check "cmake-$kind" sh -c "cmake -S examples/cpp -B '$OUT/cmake-$kind' -DCMAKE_PREFIX_PATH='$P' \
-    -DCMAKE_BUILD_TYPE=Release -DMSSTORE_LINK_STATIC=${variant#*:} -DCMAKE_CXX_FLAGS='$CXXFLAGS' && cmake --build '$OUT/cmake-$kind'" || true
+  check_async "cmake-$kind" sh -c "cmake -S examples/cpp -B '$OUT/cmake-$kind' -DCMAKE_PREFIX_PATH='$P' \
+    -DCMAKE_BUILD_TYPE=Release -DMSSTORE_LINK_STATIC=${variant#*:} -DCMAKE_CXX_FLAGS='$CXXFLAGS' && cmake --build '$OUT/cmake-$kind'"
 done
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -I"$P/include" -Itests/c)
-check c-shared cc "${CFLAGS[@]}" -o "$OUT/c-shared" examples/c/quickstart.c -L"$P/lib" -Wl,-rpath,"$P/lib" -lmsstore || true
-check c-static cc "${CFLAGS[@]}" -DMSSTORE_STATIC -o "$OUT/c-static" examples/c/quickstart.c "$P/lib/libmsstore.a" -lpthread -ldl -lm || true
-check c-pkg-config sh -c "cc ${CFLAGS[*]} -o '$OUT/c-pc' examples/c/quickstart.c \
-  \$(PKG_CONFIG_PATH='$P/lib/pkgconfig' pkg-config --cflags --libs msstore) -Wl,-rpath,'$P/lib'" || true
-check gtest-build g++ -std=c++17 $CXXFLAGS -I"$P/include" -Itests/c -Itests/cpp -o "$OUT/gtest" tests/cpp/test_msstore.cpp \
-  -L"$P/lib" -Wl,-rpath,"$P/lib" -lmsstore -lgtest -pthread || true
-check unreal-static-link cc "${CFLAGS[@]/-I$P\/include/-I$PLUGIN/Source/ThirdParty/MsStoreLibrary/include}" -DMSSTORE_STATIC \
-  -o "$OUT/c-unreal" examples/c/quickstart.c "$PLUGIN/Source/ThirdParty/MsStoreLibrary/lib/Linux/libmsstore.a" -lpthread -ldl -lm || true
+check_async c-shared cc "${CFLAGS[@]}" -o "$OUT/c-shared" examples/c/quickstart.c -L"$P/lib" -Wl,-rpath,"$P/lib" -lmsstore
+check_async c-static cc "${CFLAGS[@]}" -DMSSTORE_STATIC -o "$OUT/c-static" examples/c/quickstart.c "$P/lib/libmsstore.a" -lpthread -ldl -lm
+check_async c-pkg-config sh -c "cc ${CFLAGS[*]} -o '$OUT/c-pc' examples/c/quickstart.c \
+  \$(PKG_CONFIG_PATH='$P/lib/pkgconfig' pkg-config --cflags --libs msstore) -Wl,-rpath,'$P/lib'"
+check_async gtest-build g++ -std=c++17 $CXXFLAGS -I"$P/include" -Itests/c -Itests/cpp -o "$OUT/gtest" tests/cpp/test_msstore.cpp \
+  -L"$P/lib" -Wl,-rpath,"$P/lib" -lmsstore -lgtest -pthread
+check_async unreal-static-link cc "${CFLAGS[@]/-I$P\/include/-I$PLUGIN/Source/ThirdParty/MsStoreLibrary/include}" -DMSSTORE_STATIC \
+  -o "$OUT/c-unreal" examples/c/quickstart.c "$PLUGIN/Source/ThirdParty/MsStoreLibrary/lib/Linux/libmsstore.a" -lpthread -ldl -lm
+check_wait
 
 # The binaries run against the unpacked library, not a build tree: each records which one it loads.
 if [[ "$(ldd "$OUT/c-shared" 2>/dev/null)" == *"$P/lib/libmsstore.so"* ]]; then pass; else fail "c-shared does not load $P/lib/libmsstore.so"; fi
@@ -155,7 +159,11 @@ run_on_emulator run-gtest 600 "$OUT/gtest"
 # ---- C# against the Unity package's library; Unreal plugin against the stand-ins ---------------------
 note "scripts/test-csharp.sh with MSSTORE_LIB_DIR=$UPM_LIB"
 suite csharp env MSSTORE_LIB_DIR="$UPM_LIB" MSSTORE_EXPECT_NO_TEST_HOOKS=1 scripts/test-csharp.sh
-note "scripts/test-unreal-compile.sh --plugin $PLUGIN"
-suite unreal-compile scripts/test-unreal-compile.sh --plugin "$PLUGIN"
+# Nothing but the staged files differs from the tree's plugin, and those are the tree's headers.
+check unreal-files sh -c "diff -r -x Binaries -x include -x lib bindings/unreal '$PLUGIN' &&
+  diff include/msstore.h '$PLUGIN/Source/ThirdParty/MsStoreLibrary/include/msstore.h' &&
+  diff bindings/cpp/include/msstore.hpp '$PLUGIN/Source/ThirdParty/MsStoreLibrary/include/msstore.hpp'" || true
+note "scripts/test-unreal-compile.sh --quick --plugin $PLUGIN"
+suite unreal-compile scripts/test-unreal-compile.sh --quick --plugin "$PLUGIN"
 
 finish_package

@@ -51,4 +51,43 @@ run_on_emulator() {
   stop_emulator
 }
 
+# run_on_emulator_async NAME SECONDS CMD...: run_on_emulator in the background, at most one per
+# core (with check_async's jobs): a valgrind run takes one core for a minute, which the other
+# runs and compiles can share. Each has its own emulator, and its own fd 7 in its subshell.
+# emulator_wait waits for them all and adds their counts and notes in the order they started.
+EMU_ASYNC_NAMES=()
+run_on_emulator_async() {
+  local name=$1
+  # Built here, once, so that the background runs do not each take cargo's lock.
+  if [ -z "${EMU_BUILT:-}" ]; then
+    cargo build -q -p msstore-emulator --bin msstore-emulator >&2 || {
+      fail "$name: the emulator did not build"
+      return
+    }
+    EMU_BUILT=1
+  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$ASYNC_MAX" ]; do wait -n || true; done
+  rm -f "$OUT/$name.counts"
+  (
+    passed=0 failed=0
+    run_on_emulator "$@" >"$OUT/$name.notes" 2>&1
+    echo "$passed $failed" >"$OUT/$name.counts"
+  ) &
+  EMU_ASYNC_NAMES+=("$name")
+}
+emulator_wait() {
+  local name p f
+  wait
+  for name in "${EMU_ASYNC_NAMES[@]}"; do
+    cat "$OUT/$name.notes" >&"$NOTE_FD" 2>/dev/null || true
+    if read -r p f <"$OUT/$name.counts" 2>/dev/null; then
+      passed=$((passed + p))
+      failed=$((failed + f))
+    else
+      fail "$name: ended without a result"
+    fi
+  done
+  EMU_ASYNC_NAMES=()
+}
+
 trap 'exec 7>&- 2>/dev/null || true' EXIT
