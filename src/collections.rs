@@ -4,7 +4,7 @@
 //! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products>
 //! and <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products>.
 
-use crate::client::{Client, Core, Service};
+use crate::client::{serde_request_body, Client, Core, RequestBody, Service};
 use crate::error::{Error, Result};
 use crate::paging::Page;
 use crate::secret::SecretString;
@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 mod item_de;
+mod query_body;
 
 pub(crate) const PATH_QUERY_V6: &str = "/v6.0/collections/query";
 pub(crate) const PATH_QUERY_V8: &str = "/v8.0/collections/b2bLicensePreview";
@@ -200,6 +201,8 @@ impl QueryV8Request {
         )
     }
 }
+
+serde_request_body!(QueryV8Request, QueryV6Request);
 
 /// v6 collections query (legacy UWP).
 #[derive(Debug, Clone, Serialize)]
@@ -601,7 +604,7 @@ pub fn dedupe(
 }
 
 impl Core {
-    async fn query_page<R: serde::Serialize>(
+    async fn query_page<R: RequestBody>(
         &self,
         path: &str,
         op: &'static str,
@@ -611,7 +614,7 @@ impl Core {
     }
 
     /// Every page, de-duplicated.
-    async fn query_all<R: serde::Serialize>(
+    async fn query_all<R: RequestBody>(
         &self,
         path: &str,
         op: &'static str,

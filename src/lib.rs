@@ -29,6 +29,7 @@ pub mod error;
 #[allow(unsafe_code)]
 mod ffi;
 mod http;
+mod json_write;
 pub mod jwt;
 pub mod key;
 pub mod ledger;

@@ -1,7 +1,7 @@
 //! Queries that page: one page, and every page by following continuation tokens (Collections
 //! v6/v8/v9, the subscription query, the v1 clawback orders query all page the same way).
 
-use crate::client::{Core, Parsed, Service};
+use crate::client::{Core, Parsed, RequestBody, Service};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::RetryOn;
 use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, SeqAccess, Visitor};
@@ -102,7 +102,7 @@ impl Core {
         service: Service,
         path: &str,
         op: &'static str,
-        req: &impl Serialize,
+        req: &impl RequestBody,
     ) -> Result<Page<T>> {
         let parsed: Parsed<PageWire<T>> = self
             .store_json(service, path, req, op, RetryOn::TransientAndThrottle)
@@ -114,7 +114,7 @@ impl Core {
     /// `set_token`, until a page has none. A page that fails is retried with the same token
     /// (the retry loop does that). More than `max_pages` pages is an error, so a service that
     /// never stops paging cannot hold the call (or its memory) without bound.
-    pub(crate) async fn all_pages<R: Serialize, T: DeserializeOwned + Default>(
+    pub(crate) async fn all_pages<R: RequestBody, T: DeserializeOwned + Default>(
         &self,
         service: Service,
         path: &str,

@@ -2,7 +2,9 @@
 //! subscription query (<https://learn.microsoft.com/en-us/windows/uwp/monetize/get-subscriptions-for-a-user>)
 //! and change (<https://learn.microsoft.com/en-us/windows/uwp/monetize/change-the-billing-state-of-a-subscription-for-a-user>).
 
-use crate::client::{parse_body, parse_success, to_json, Client, Core, Service};
+use crate::client::{
+    parse_body, parse_success, serde_request_body, to_json, Client, Core, Service,
+};
 use crate::collections::IdentityV6;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{backoff, RetryOn};
@@ -247,6 +249,8 @@ impl RecurrenceItem {
         }
     }
 }
+
+serde_request_body!(RecurrenceQueryRequest);
 
 /// Subscription query for the user named by a UserPurchaseId.
 #[derive(Debug, Clone, Serialize)]

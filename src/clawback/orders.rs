@@ -5,7 +5,7 @@
 //! useful to reconcile one user on demand.
 
 use super::event::lenient_date;
-use crate::client::{Core, Service};
+use crate::client::{serde_request_body, Core, Service};
 use crate::error::{Error, Result};
 use crate::paging::Page;
 use crate::secret::SecretString;
@@ -21,6 +21,8 @@ pub const LINE_STATE_PURCHASED: &str = "Purchased";
 pub const LINE_STATE_REVOKED: &str = "Revoked";
 /// Refunded before fulfilment.
 pub const LINE_STATE_REFUNDED: &str = "Refunded";
+
+serde_request_body!(ClawbackOrdersRequest);
 
 /// A v1 purchase orders query for the user of a UserPurchaseId.
 #[derive(Debug, Clone, Serialize)]
