@@ -271,8 +271,9 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
                 continue;
             };
             if x < FLOOR_SHARE {
+                let (x, _) = distinct(x, FLOOR_SHARE, 2);
                 misses.push(format!(
-                    "RTT {} c={}: {x:.2}x ({}; {})",
+                    "RTT {} c={}: {x}x ({}; {})",
                     c.rtt_ms,
                     c.concurrency,
                     throughput_bound(c, fc),
@@ -457,15 +458,21 @@ fn cap_note(c: &Cell, cells: &[Cell]) -> String {
     }
 }
 
-/// Two figures in ms with one decimal, or two when one decimal would print them equal (a MISS
-/// reading "21.0 ms > 21.0 ms" says nothing).
-fn distinct_ms(a: f64, b: f64) -> (String, String) {
-    let (x, y) = (format!("{a:.1}"), format!("{b:.1}"));
+/// Two figures with `places` decimals, or one more when `places` would print them equal (a
+/// MISS reading "21.0 ms > 21.0 ms" or "0.95x < 0.95x" says nothing).
+fn distinct(a: f64, b: f64, places: usize) -> (String, String) {
+    let (x, y) = (format!("{a:.places$}"), format!("{b:.places$}"));
     if x == y {
-        (format!("{a:.2}"), format!("{b:.2}"))
+        let p = places + 1;
+        (format!("{a:.p$}"), format!("{b:.p$}"))
     } else {
         (x, y)
     }
+}
+
+/// Two figures in ms: one decimal, two when one would print them equal.
+fn distinct_ms(a: f64, b: f64) -> (String, String) {
+    distinct(a, b, 1)
 }
 
 #[cfg(test)]
@@ -505,6 +512,8 @@ mod tests {
     fn distinct_ms_adds_a_decimal_only_when_one_hides_the_gap() {
         assert_eq!(distinct_ms(21.04, 21.0), ("21.04".into(), "21.00".into()));
         assert_eq!(distinct_ms(39.4, 21.0), ("39.4".into(), "21.0".into()));
+        assert_eq!(distinct(0.9488, 0.95, 2), ("0.949".into(), "0.950".into()));
+        assert_eq!(distinct(0.91, 0.95, 2), ("0.91".into(), "0.95".into()));
     }
 
     /// The ratio pairs run i with the floor's run i: a machine twice as fast in round 2
