@@ -141,7 +141,8 @@ struct Count {
 }
 
 /// The parent: hosts the emulator, runs every cell under callgrind, prints and writes the table.
-pub fn run(a: &Args) -> Result<(), String> {
+/// Measures every cell, prints and writes `instructions-run.md` (in `--out`); returns its text.
+pub fn run(a: &Args) -> Result<String, String> {
     let ops: u64 = a.num("ops", MEASURED_OPS)?.max(1);
     let valgrind = a.get("valgrind").unwrap_or("valgrind");
     let probe = Command::new(valgrind).arg("--version").output();
@@ -204,7 +205,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     eprintln!("wrote {}", file.display());
     match counts.iter().find_map(|c| c.per_op.as_ref().err()) {
         Some(e) => Err(format!("a cell failed: {e}")),
-        None => Ok(()),
+        None => Ok(table),
     }
 }
 

@@ -32,7 +32,7 @@ usage: msstore-bench [--network realistic|loopback] [--quick | --smoke] [--out D
                      [--concurrency 1,16,256] [--measure-ms N] [--warmup-ms N] [--no-curl] [--tls]
 variants:  c-abi-queued c-abi-immediate c-abi-inline rust-api floor per-request libcurl-c
 workloads: query10 query500 consume renew cold1000
-realistic: [--rtt-ms 20,50] [--repeats 5] [--no-cold] [--no-spread] (query10 over TLS between two network namespaces; needs root)
+realistic: [--rtt-ms 20,50] [--repeats 5] [--no-cold] [--no-spread] [--no-cpu-memory] (query10 over TLS between two network namespaces; needs root)
 memory:    msstore-bench memory [--ops 10000] (RSS and heaptrack heap per waiting C ABI operation)
        msstore-bench instructions [--ops 200] [--out DIR] [--profiles DIR] (callgrind: instructions per operation, needs valgrind)
        msstore-bench wakeups [--delay-ms 20] [--concurrency 1,16] [--repeats 3] (context switches and CPU per operation, per thread: rust-api and the C ABI's two modes)";
@@ -77,9 +77,9 @@ fn main() {
                     )
                 }),
                 Some("client") => runner::child(&a),
-                Some("memory") => memory::run(&a),
+                Some("memory") => memory::run(&a).map(drop),
                 Some("memory-child") => memory::child(&a),
-                Some("instructions") => instructions::run(&a),
+                Some("instructions") => instructions::run(&a).map(drop),
                 Some("instructions-client") => instructions::child(&a),
                 Some("wakeups") => wakeups::run(&a),
                 Some("wakeups-client") => wakeups::child(&a),

@@ -213,7 +213,8 @@ fn parse_size(s: &str) -> Option<f64> {
 }
 
 /// `msstore-bench memory [--ops N] [--out DIR]`.
-pub fn run(a: &Args) -> Result<(), String> {
+/// Measures, prints and writes `results-memory.md` (in `--out`); returns its text.
+pub fn run(a: &Args) -> Result<String, String> {
     let ops: usize = a.num("ops", 10_000)?.max(4);
     let out_dir = PathBuf::from(
         a.get("out")
@@ -320,7 +321,7 @@ pub fn run(a: &Args) -> Result<(), String> {
     let path = out_dir.join("results-memory.md");
     std::fs::write(&path, &md).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", path.display());
-    Ok(())
+    Ok(md)
 }
 
 #[cfg(test)]

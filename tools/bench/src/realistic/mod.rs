@@ -45,6 +45,9 @@ struct Plan {
     repeats: usize,
     /// Run the cold start of `COLD_CALLERS` callers per RTT.
     cold: bool,
+    /// Also measure instructions per call (callgrind) and memory per waiting call (heaptrack)
+    /// and report their targets (`--no-cpu-memory` leaves them out; the smoke run does).
+    cpu_memory: bool,
     /// `--proxy-timer tokio`: the proxy's old timing (tokio sleeps), for before/after.
     tokio_timer: bool,
     /// `--no-spread`: every caller starts at once (the bench before the spread), for
@@ -104,6 +107,7 @@ impl Plan {
             measure_ms: a.num("measure-ms", measure)?.max(1),
             repeats: a.num("repeats", if smoke { 1 } else { 5 })?.clamp(1, 50),
             cold: !smoke && !a.has("--no-cold"),
+            cpu_memory: !smoke && !a.has("--no-cpu-memory"),
             spread: !a.has("--no-spread"),
             tokio_timer: match a.get("proxy-timer") {
                 None | Some("thread") => false,
@@ -487,6 +491,29 @@ const QUIET_RTTS: u64 = 10;
 const MIN_QUIET_MS: u64 = 400;
 
 /// `--network realistic`: returns Ok (and says why) when namespaces cannot be created.
+/// `instructions` and `memory` (their reports, headings demoted under one of ours), or why one
+/// was not measured (no valgrind or heaptrack, a failed cell): never a PASS it did not earn.
+fn cpu_and_memory(a: &Args) -> String {
+    let mut md = String::from("\n## CPU per call and memory per waiting call (issue 14 §3-4)\n\n");
+    for (what, r) in [
+        ("Instructions per call", crate::instructions::run(a)),
+        ("Memory", crate::memory::run(a)),
+    ] {
+        md.push_str(&format!("### {what}\n\n"));
+        match r {
+            Ok(text) => {
+                let demoted = format!("\n{text}")
+                    .replace("\n## ", "\n#### ")
+                    .replace("\n# ", "\n#### ");
+                md.push_str(demoted.trim_start());
+            }
+            Err(e) => md.push_str(&format!("- NOT MEASURED: {e}\n")),
+        }
+        md.push('\n');
+    }
+    md
+}
+
 pub fn run(a: &Args) -> Result<(), String> {
     let plan = Plan::from_args(a)?;
     let started = Instant::now();
@@ -581,9 +608,18 @@ pub fn run(a: &Args) -> Result<(), String> {
         started.elapsed(),
     );
     println!("{md}");
+    // Issue 14 §3-4 in the same run: callgrind's instructions per call and the memory per
+    // waiting call, each also in its own file (`instructions-run.md`, `results-memory.md`).
+    let cpu_memory = if plan.cpu_memory {
+        cpu_and_memory(a)
+    } else {
+        String::new()
+    };
     std::fs::create_dir_all(&plan.out_dir).map_err(|e| e.to_string())?;
     let path = plan.out_dir.join("results-realistic.md");
-    let md = format!("{md}\n![throughput as a share of the floor](throughput-realistic.svg)\n");
+    let md = format!(
+        "{md}{cpu_memory}\n![throughput as a share of the floor](throughput-realistic.svg)\n"
+    );
     std::fs::write(&path, &md).map_err(|e| format!("{}: {e}", path.display()))?;
     let title = format!(
         "Realistic network: query10 over TLS, throughput against the floor ({} runs per cell)",
