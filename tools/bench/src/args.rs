@@ -17,6 +17,7 @@ const SWITCHES: &[&str] = &[
     "--tls",
     "--no-cold",
     "--no-spread",
+    "--no-cpu-memory",
 ];
 
 impl Args {
@@ -78,7 +79,55 @@ impl Args {
 
 #[cfg(test)]
 mod tests {
-    use super::Args;
+    use super::{Args, SWITCHES};
+
+    /// A switch the code asks for but this table lacks is parsed as a flag taking the next
+    /// argument as its value (`--no-cpu-memory --out DIR` once read DIR as the command): every
+    /// `has("--…")` in the sources must name a listed switch.
+    #[test]
+    fn every_switch_asked_for_is_listed() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        let mut texts = Vec::new();
+        sources(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut texts,
+        );
+        let mut asked = Vec::new();
+        for t in &texts {
+            for part in t.split("has(\"").skip(1) {
+                if let Some(name) = part.split('"').next().filter(|n| {
+                    n.len() > 2
+                        && n.starts_with("--")
+                        && n[2..].bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                }) {
+                    asked.push(name.to_string());
+                }
+            }
+        }
+        assert!(asked.len() >= 8, "found only {asked:?}");
+        for name in asked {
+            assert!(
+                SWITCHES.contains(&name.as_str()),
+                "{name} is asked for but not in SWITCHES"
+            );
+        }
+        let a = Args::parse(
+            ["--no-cpu-memory", "--out", "d"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        let a = a.unwrap();
+        assert!(a.has("--no-cpu-memory") && a.get("out") == Some("d") && a.command.is_none());
+    }
 
     #[test]
     fn parses_flags() {
