@@ -490,7 +490,6 @@ const MAX_WARMUP_MS: u64 = 3000;
 const QUIET_RTTS: u64 = 10;
 const MIN_QUIET_MS: u64 = 400;
 
-/// `--network realistic`: returns Ok (and says why) when namespaces cannot be created.
 /// `instructions` and `memory` (their reports, headings demoted under one of ours), or why one
 /// was not measured (no valgrind or heaptrack, a failed cell): never a PASS it did not earn.
 fn cpu_and_memory(a: &Args) -> String {
@@ -514,6 +513,7 @@ fn cpu_and_memory(a: &Args) -> String {
     md
 }
 
+/// `--network realistic`: returns Ok (and says why) when namespaces cannot be created.
 pub fn run(a: &Args) -> Result<(), String> {
     let plan = Plan::from_args(a)?;
     let started = Instant::now();

@@ -33,27 +33,18 @@ fn ip(args: &[&str]) -> Result<(), String> {
 
 /// The proxy dials the server once per client connection and closes first, so each dial
 /// leaves a TIME_WAIT socket for 60 s, all to the one server address. A full run's cold
-/// starts open ~28,000 such connections inside a minute, the whole default ephemeral range
-/// (32768-60999): the next dial failed and a cold-start cell with it (measured 2026-12-03:
-/// 17,000 TIME_WAIT sockets 18 s into the RTT 50 cold starts, then the floor's token request
-/// failed). Both settings are the client namespace's own (net.* sysctls are per namespace).
+/// starts open, by the cells' connection counts, ~28,000 such connections inside a minute, the
+/// whole default ephemeral range (32768-60999): the next dial failed and a cold-start cell with
+/// it (measured 2026-12-03: 17,127 TIME_WAIT sockets 18 s into the RTT 50 cold starts of three
+/// variants; a full run's floor token request failed there). Both settings are the client namespace's own (net.* sysctls are per namespace).
 const PORT_SETTINGS: &str = "echo '1024 65535' > /proc/sys/net/ipv4/ip_local_port_range \
     && echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse";
 
 /// Gives the client namespace the whole port range and TIME_WAIT reuse for new dials
 /// ([`PORT_SETTINGS`]). A failure is printed, not fatal: short runs never need it.
 fn widen_ports(ns: &str) {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, "sh", "-c", PORT_SETTINGS])
-        .stdin(Stdio::null())
-        .output();
-    match out {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => eprintln!(
-            "msstore-bench: could not widen the client namespace's ports (long cold-start runs may run out): {}",
-            String::from_utf8_lossy(&o.stderr).trim()
-        ),
-        Err(e) => eprintln!("msstore-bench: could not widen the client namespace's ports: {e}"),
+    if let Err(e) = ip(&["netns", "exec", ns, "sh", "-c", PORT_SETTINGS]) {
+        eprintln!("msstore-bench: could not widen the client namespace's ports (long cold-start runs may run out): {e}");
     }
 }
 
