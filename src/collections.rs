@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
 
+pub(crate) mod fast_page;
 mod item_de;
 mod query_body;
 

@@ -97,7 +97,7 @@ impl<T> From<Parsed<PageWire<T>>> for Page<T> {
 impl Core {
     /// One page of `op`: a POST of `req` to `path`, retried on transient failures (a query
     /// changes nothing, so resending it is safe).
-    pub(crate) async fn page<T: DeserializeOwned + Default>(
+    pub(crate) async fn page<T: DeserializeOwned + Default + 'static>(
         &self,
         service: Service,
         path: &str,
@@ -114,7 +114,7 @@ impl Core {
     /// `set_token`, until a page has none. A page that fails is retried with the same token
     /// (the retry loop does that). More than `max_pages` pages is an error, so a service that
     /// never stops paging cannot hold the call (or its memory) without bound.
-    pub(crate) async fn all_pages<R: RequestBody, T: DeserializeOwned + Default>(
+    pub(crate) async fn all_pages<R: RequestBody, T: DeserializeOwned + Default + 'static>(
         &self,
         service: Service,
         path: &str,

@@ -368,7 +368,7 @@ fn parse_iso_fixed(b: &[u8]) -> Option<Timestamp> {
 /// checked 8 bytes at a time (four words against a template) instead of byte by byte, whose
 /// 14 compares and branches made the reader keep its digits on the stack (issue 14). Anything
 /// else is `None`, for [`parse_iso_fixed`]'s general path.
-fn parse_store_form(b: &[u8; 33]) -> Option<Timestamp> {
+pub(crate) fn parse_store_form(b: &[u8; 33]) -> Option<Timestamp> {
     // Per byte: `D` a digit, `?` the zone's sign (checked below), anything else itself.
     const TEMPLATE: &[u8; 33] = b"DDDD-DD-DDTDD:DD:DD.DDDDDDD?DD:DD";
     // For each 8-byte word: (bits compared, their wanted value, what makes a digit's low
@@ -1009,9 +1009,8 @@ mod tests {
             let mut day_of_year = 0;
             for month in 0..=13u32 {
                 for day in 0..=32u32 {
-                    let valid_day = (1..=12).contains(&month)
-                        && day >= 1
-                        && day <= days_in_month(year, month);
+                    let valid_day =
+                        (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month);
                     for (h, mi, s, frac, zone, zone_secs) in [
                         (0, 0, 0, "0000000", "+00:00", 0i64),
                         (23, 59, 59, "9999999", "-23:59", -86_340),

@@ -7,6 +7,7 @@
 //! <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v8-query-for-products>
 //! and <https://learn.microsoft.com/en-us/gaming/gdk/_content/gc/commerce/service-to-service/microsoft-store-apis/xstore-v9-query-for-products>.
 
+use super::fast_page::{FastValue, Reader};
 use super::EntitlementItem;
 use crate::text::Text;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -19,7 +20,7 @@ macro_rules! item_fields {
     ($($field:ident = $name:literal $(| $alias:literal)*,)*) => {
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy)]
-        enum Field {
+        pub(super) enum Field {
             $($field,)*
             /// Folded into `recurrence_id` (see `RecurrenceData`).
             RecurrenceData,
@@ -32,7 +33,7 @@ macro_rules! item_fields {
         const _: () = assert!(NAMES.len() < 64);
 
         impl Field {
-            fn of(name: &str) -> Field {
+            pub(super) fn of(name: &str) -> Field {
                 match name {
                     $($name $(| $alias)* => Field::$field,)*
                     "recurrenceData" => Field::RecurrenceData,
@@ -57,7 +58,30 @@ macro_rules! item_fields {
             }
             Ok(())
         }
+
+        /// `read_value` for the fast page reader (`None`: not handled there).
+        pub(super) fn read_fast(
+            f: Field,
+            item: &mut EntitlementItem,
+            recurrence_data: &mut Option<Text>,
+            r: &mut Reader<'_>,
+        ) -> Option<()> {
+            match f {
+                $(Field::$field => item.$field = FastValue::fast(r)?,)*
+                Field::RecurrenceData => *recurrence_data = r.recurrence_data()?,
+                Field::Unknown => r.skip(1)?,
+            }
+            Some(())
+        }
     };
+}
+
+impl Field {
+    /// This field's bit in a set of the fields seen; `None` for an unknown one (which may
+    /// repeat: it is not read).
+    pub(super) fn bit(self) -> Option<u64> {
+        (!matches!(self, Field::Unknown)).then(|| 1u64 << self as u32)
+    }
 }
 
 item_fields! {
@@ -191,8 +215,7 @@ fn fill<'de, A: MapAccess<'de>>(item: &mut EntitlementItem, mut map: A) -> Resul
     let mut recurrence_data = None;
     let mut seen = 0u64;
     while let Some(f) = map.next_key::<Field>()? {
-        if !matches!(f, Field::Unknown) {
-            let bit = 1u64 << f as u32;
+        if let Some(bit) = f.bit() {
             if seen & bit != 0 {
                 return Err(de::Error::duplicate_field(NAMES[f as usize]));
             }
@@ -200,11 +223,15 @@ fn fill<'de, A: MapAccess<'de>>(item: &mut EntitlementItem, mut map: A) -> Resul
         }
         read_value(f, item, &mut recurrence_data, &mut map)?;
     }
-    // `recurrenceId` wins when it says something; an empty one says nothing.
+    settle_recurrence(item, recurrence_data);
+    Ok(())
+}
+
+/// `recurrenceId` wins when it says something; an empty one says nothing.
+pub(super) fn settle_recurrence(item: &mut EntitlementItem, recurrence_data: Option<Text>) {
     if item.recurrence_id.as_deref().is_none_or(str::is_empty) {
         item.recurrence_id = recurrence_data;
     }
-    Ok(())
 }
 
 /// The subscription id in `recurrenceData`: the value itself when it is a string (v9, Mar 2026
