@@ -529,7 +529,9 @@ mod tests {
     #[test]
     fn plain_run_finds_the_first_special_byte() {
         let naive = |b: &[u8]| b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-        for filler in [b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff] {
+        for filler in [
+            b'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff,
+        ] {
             for len in 0..26 {
                 assert_eq!(plain_run(&vec![filler; len]), None);
                 for at in 0..len {
