@@ -74,6 +74,7 @@ fn main() {
                         a.req("upstream")?,
                         std::time::Duration::from_millis(a.num("rtt-ms", 20)?),
                         a.get("timer") == Some("tokio"),
+                        a.get("priority") != Some("normal"),
                     )
                 }),
                 Some("client") => runner::child(&a),

@@ -15,6 +15,7 @@ use crate::runner::{run_child_notifying, Scratch};
 use crate::stats::Summary;
 use crate::variants::Variant;
 use crate::workload::{self, Workload, World};
+use cpu::MachineTicks;
 use msstore_emulator::{Emulator, EmulatorConfig};
 use netns::NetPair;
 use proxy::Lateness;
@@ -50,6 +51,9 @@ struct Plan {
     cpu_memory: bool,
     /// `--proxy-timer tokio`: the proxy's old timing (tokio sleeps), for before/after.
     tokio_timer: bool,
+    /// `--proxy-priority normal`: the proxy's clock thread at normal priority (before it ran
+    /// at SCHED_FIFO), for before/after.
+    proxy_realtime: bool,
     /// `--no-spread`: every caller starts at once (the bench before the spread), for
     /// before/after.
     spread: bool,
@@ -109,6 +113,13 @@ impl Plan {
             cold: !smoke && !a.has("--no-cold"),
             cpu_memory: !smoke && !a.has("--no-cpu-memory"),
             spread: !a.has("--no-spread"),
+            proxy_realtime: match a.get("proxy-priority") {
+                None | Some("realtime") => true,
+                Some("normal") => false,
+                Some(p) => {
+                    return Err(format!("--proxy-priority: '{p}' is not realtime or normal"))
+                }
+            },
             tokio_timer: match a.get("proxy-timer") {
                 None | Some("thread") => false,
                 Some("tokio") => true,
@@ -235,12 +246,23 @@ pub(crate) struct Run {
     pub proxy_late_ms: f64,
     /// The latest chunk of the run, ms.
     pub proxy_worst_ms: f64,
+    /// The proxy's CPU time over the run (to the window's close), ms.
+    pub proxy_cpu_ms: f64,
+    /// The busy share of the machine's cores over the run (to the window's close), %.
+    pub machine_busy_pct: f64,
+    /// The share the hypervisor took away (steal) over the same time, %.
+    pub machine_steal_pct: f64,
     pub wall_s: f64,
 }
 
 impl Run {
     pub fn server_cpu_pct(&self) -> f64 {
         self.server.cpu_ms / 10.0 / self.wall_s.max(1e-9)
+    }
+
+    /// The proxy's share of one core over the run, %.
+    pub fn proxy_cpu_pct(&self) -> f64 {
+        self.proxy_cpu_ms / 10.0 / self.wall_s.max(1e-9)
     }
 
     pub fn ok(&self) -> bool {
@@ -279,7 +301,7 @@ impl Cell {
         );
         match &r.summary {
             Ok(s) => format!(
-                "{head} warm-up {:>4.0} ms{} {:>7.0} ops/s  p50 {:>7.1} ms  p99 {:>7.1} ms  conns {:>5}  closed {:>5}  full TLS {:>5}  resumed {:>5}  new in window {:>4}  closed in window {:>4}  tokens {:>3}  client CPU {:>5.0} us/op  rss {:>5.1} MB  server CPU {:>3.0}%  server {:.3} ms/req  proxy +{:.3} ms/chunk (worst {:.1})  errors {}{}",
+                "{head} warm-up {:>4.0} ms{} {:>7.0} ops/s  p50 {:>7.1} ms  p99 {:>7.1} ms  conns {:>5}  closed {:>5}  full TLS {:>5}  resumed {:>5}  new in window {:>4}  closed in window {:>4}  tokens {:>3}  client CPU {:>5.0} us/op  rss {:>5.1} MB  server CPU {:>3.0}%  server {:.3} ms/req  proxy +{:.3} ms/chunk (worst {:.1})  proxy CPU {:>3.0}%  machine busy {:>3.0}% stolen {:>2.0}%  errors {}{}",
                 s.warmup_ms,
                 if s.warmup_capped { " (max)" } else { "" },
                 s.throughput,
@@ -298,6 +320,9 @@ impl Cell {
                 r.server.server_ms_per_request(),
                 r.proxy_late_ms,
                 r.proxy_worst_ms,
+                r.proxy_cpu_pct(),
+                r.machine_busy_pct,
+                r.machine_steal_pct,
                 s.errors,
                 s.first_error.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default(),
             ),
@@ -430,6 +455,7 @@ impl Ctx<'_> {
         self.settle();
         let before = self.server.counters::<Counters>();
         let late_before = proxy.counters::<Lateness>();
+        let machine_before = MachineTicks::now();
         let t0 = Instant::now();
         let (tx, measuring) = std::sync::mpsc::channel();
         let child = std::thread::spawn(move || run_child_notifying(cmd, limit, Some(tx)));
@@ -447,10 +473,10 @@ impl Ctx<'_> {
                 measuring
                     .recv_timeout(limit)
                     .ok()
-                    .map(|()| self.server.counters::<Counters>())
+                    .map(|()| (self.server.counters::<Counters>(), MachineTicks::now()))
             });
             match (open, closed) {
-                (Some(Ok(a)), Some(Ok(b))) => (Some(b.since(&a)), Some((b, t0.elapsed()))),
+                (Some(Ok(a)), Some((Ok(b), m))) => (Some(b.since(&a)), Some((b, t0.elapsed(), m))),
                 _ => (Some(Counters::default()), None),
             }
         };
@@ -461,20 +487,33 @@ impl Ctx<'_> {
         // connection, which says nothing about its pool.
         let wall_s = at_close.map_or_else(|| t0.elapsed(), |c| c.1).as_secs_f64();
         let after = at_close.map_or_else(|| self.server.counters::<Counters>(), |c| Ok(c.0));
+        let machine_after = at_close.map_or_else(MachineTicks::now, |c| c.2);
+        let (machine_busy_pct, machine_steal_pct) = match (machine_before, machine_after) {
+            (Some(b), Some(a)) => a.pct_since(&b),
+            _ => (0.0, 0.0),
+        };
         let server = match (&before, &after) {
             (Ok(b), Ok(a)) => a.since(b),
             _ => Counters::default(),
         };
-        let (proxy_late_ms, proxy_worst_ms) = match (late_before, proxy.counters::<Lateness>()) {
-            (Ok(b), Ok(a)) => (a.mean_ms_since(&b), a.worst_us as f64 / 1000.0),
-            _ => (0.0, 0.0),
-        };
+        let (proxy_late_ms, proxy_worst_ms, proxy_cpu_ms) =
+            match (late_before, proxy.counters::<Lateness>()) {
+                (Ok(b), Ok(a)) => (
+                    a.mean_ms_since(&b),
+                    a.worst_us as f64 / 1000.0,
+                    a.cpu_ms - b.cpu_ms,
+                ),
+                _ => (0.0, 0.0, 0.0),
+            };
         Run {
             summary,
             window: window.unwrap_or(server),
             server,
             proxy_late_ms,
             proxy_worst_ms,
+            proxy_cpu_ms,
+            machine_busy_pct,
+            machine_steal_pct,
             wall_s,
         }
     }
@@ -551,6 +590,8 @@ pub fn run(a: &Args) -> Result<(), String> {
         plan: &plan,
     };
     let mut cells = Vec::new();
+    // Per proxy (one per RTT): whether its clock thread got real-time priority.
+    let mut clock_realtime = Vec::new();
     world.tls_cert_pem = Some(msstore_emulator::TEST_CERT_PEM.to_string());
     for &rtt in &plan.rtts_ms {
         let mut p = NetPair::exec(&net.client_ns, &exe);
@@ -561,10 +602,13 @@ pub fn run(a: &Args) -> Result<(), String> {
         if plan.tokio_timer {
             p.args(["--timer", "tokio"]);
         }
-        let proxy = Helper::start(p, "latency proxy")?;
+        if !plan.proxy_realtime {
+            p.args(["--priority", "normal"]);
+        }
+        let mut proxy = Helper::start(p, "latency proxy")?;
+        clock_realtime.push(proxy.counters::<Lateness>()?.clock_realtime);
         world.base_url = format!("https://{}", proxy.addr);
         let world_file = scratch.write_json(&format!("world-{rtt}.json"), &world)?;
-        let mut proxy = proxy;
         let spec = |variant, concurrency, cold, max_conns| CellSpec {
             variant,
             concurrency,
@@ -603,6 +647,7 @@ pub fn run(a: &Args) -> Result<(), String> {
             measure_ms: plan.measure_ms,
             repeats: plan.repeats,
             spread: plan.spread,
+            clock_realtime: !clock_realtime.is_empty() && clock_realtime.iter().all(|&r| r),
         },
         &cells,
         started.elapsed(),

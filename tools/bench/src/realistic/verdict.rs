@@ -26,6 +26,8 @@ pub struct Setup<'a> {
     pub repeats: usize,
     /// Callers' first operations spread over one RTT (`--no-spread`: all at once).
     pub spread: bool,
+    /// Every proxy's clock thread ran at real-time priority.
+    pub clock_realtime: bool,
 }
 
 /// Median and range of one figure over a cell's runs.
@@ -111,6 +113,23 @@ impl Cell {
             .map_or(0.0, |s| s.med)
     }
 
+    /// Where the machine's cores went in this cell (medians over the runs): the client's,
+    /// the proxy's and the stand-in's share of one core, and the busy share of all of them.
+    fn cores_used(&self) -> String {
+        let med = |f: fn(&Run) -> Option<f64>| self.spread(f).map_or(0.0, |s| s.med);
+        let client = med(|r| {
+            let s = r.summary.as_ref().ok()?;
+            Some(s.throughput * s.cpu_us_per_op() / 1e4)
+        });
+        format!(
+            "the machine's cores {:.0}% busy and {:.0}% taken by the hypervisor: the client {client:.0}%, the proxy {:.0}%, the stand-in {:.0}% of one core",
+            med(|r| Some(r.machine_busy_pct)),
+            med(|r| Some(r.machine_steal_pct)),
+            med(|r| Some(r.proxy_cpu_pct())),
+            med(|r| Some(r.server_cpu_pct())),
+        )
+    }
+
     fn proxy_late_ms(&self) -> f64 {
         self.spread(|r| Some(r.proxy_late_ms))
             .map_or(0.0, |s| s.med)
@@ -165,7 +184,12 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
     let _ = writeln!(md, "# msstore-bench, realistic network\n");
     let _ = writeln!(
         md,
-        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread that sleeps to each due time (kernel hrtimer) and writes the chunk itself. Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: {}; a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} rounds, each running every variant of a concurrency once in turn; every figure is the median over the rounds with the range (min-max) in brackets when they differ; x floor: the median of the per-round ratios to the floor's run of the same round (a drift of the shared machine between rounds cancels out). {:.0} s in total.\n",
+        "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread that sleeps to each due time (kernel hrtimer) and writes the chunk itself, {}. Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: {}; a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} rounds, each running every variant of a concurrency once in turn; every figure is the median over the rounds with the range (min-max) in brackets when they differ; x floor: the median of the per-round ratios to the floor's run of the same round (a drift of the shared machine between rounds cancels out). {:.0} s in total.\n",
+        if setup.clock_realtime {
+            "at real-time priority (SCHED_FIFO 1: a thread of the client or the server does not delay it)"
+        } else {
+            "at normal priority (--proxy-priority normal, or no permission to raise it)"
+        },
         if setup.spread {
             "the callers' first operations start spread evenly over one RTT"
         } else {
@@ -177,14 +201,10 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
         setup.repeats,
         took.as_secs_f64()
     );
-    let _ = writeln!(md, "Columns: conns / closed / full TLS / resumed / tokens are counted by the server from the start to the close of the measured window (warm-up included; a cold start: the whole run); closed: connections that ended, closed by either side (the stand-in and the proxy never close one); new TLS / closed in window: handshakes (full or resumed) and connections ended inside the measured window (the server's counters read when the client opens and closes it; a cold start: the whole run); client CPU: user+system time of the client process in the measured window per operation; server CPU: the stand-in's share of one core; server ms/req: the stand-in's time per request from its first byte read to its answer built; proxy +ms (worst): how late the proxy wrote each chunk past RTT/2 on average (the worst chunk of the runs in brackets), paid twice per round trip; warm-up ms: how long the warm-up lasted (\"Nx max\": N runs reached the bound before the client was steady).\n");
+    let _ = writeln!(md, "Columns: conns / closed / full TLS / resumed / tokens are counted by the server from the start to the close of the measured window (warm-up included; a cold start: the whole run); closed: connections that ended, closed by either side (the stand-in and the proxy never close one); new TLS / closed in window: handshakes (full or resumed) and connections ended inside the measured window (the server's counters read when the client opens and closes it; a cold start: the whole run); client CPU: user+system time of the client process in the measured window per operation; server CPU: the stand-in's share of one core; server ms/req: the stand-in's time per request from its first byte read to its answer built; proxy +ms (worst): how late the proxy wrote each chunk past RTT/2 on average (the worst chunk of the runs in brackets), paid twice per round trip; proxy CPU: the proxy's share of one core; machine busy: the busy share of the machine's 2 cores (/proc/stat: user, system, irq and softirq; the client, the proxy, the stand-in and the kernel's network work all run on them); stolen: the share the hypervisor gave to other guests while this one wanted to run (steal: the host's load, which none of our processes shows); server CPU, proxy CPU, machine busy and stolen are over the run to the window's close; warm-up ms: how long the warm-up lasted (\"Nx max\": N runs reached the bound before the client was steady).\n");
     for &rtt in setup.rtts_ms {
         let _ = writeln!(md, "## RTT {rtt} ms\n");
-        let _ = writeln!(md, "| variant | c | ops/s | x floor | p50 ms | p99 ms | conns | closed | full TLS | resumed | new TLS in window | closed in window | tokens | client CPU us/op | RSS MB | server CPU % | server ms/req | proxy +ms (worst) | warm-up ms | errors |");
-        let _ = writeln!(
-            md,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-        );
+        let _ = writeln!(md, "{}", table_head("c"));
         for c in cells.iter().filter(|c| c.rtt_ms == rtt && !c.cold) {
             let x = find(cells, rtt, Variant::Floor, c.concurrency, false)
                 .and_then(|f| c.x_floor(f))
@@ -199,11 +219,7 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
             "## Cold start: a fresh client, 1,000 first calls at once\n"
         );
         let _ = writeln!(md, "ops/s is calls over the time from the common start to the last result; p50/p99 are from the common start.\n");
-        let _ = writeln!(md, "| variant | RTT ms | ops/s | x floor | p50 ms | p99 ms | conns | closed | full TLS | resumed | new TLS in window | closed in window | tokens | client CPU us/op | RSS MB | server CPU % | server ms/req | proxy +ms (worst) | warm-up ms | errors |");
-        let _ = writeln!(
-            md,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-        );
+        let _ = writeln!(md, "{}", table_head("RTT ms"));
         for c in cells.iter().filter(|c| c.cold) {
             let mut c2 = String::new();
             row(&mut c2, c, "");
@@ -228,11 +244,49 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
     md
 }
 
+/// The columns of a cell table (`second`: the concurrency, or the RTT for a cold start) and
+/// the line under them.
+fn table_head(second: &str) -> String {
+    const COLUMNS: [&str; 23] = [
+        "variant",
+        "",
+        "ops/s",
+        "x floor",
+        "p50 ms",
+        "p99 ms",
+        "conns",
+        "closed",
+        "full TLS",
+        "resumed",
+        "new TLS in window",
+        "closed in window",
+        "tokens",
+        "client CPU us/op",
+        "RSS MB",
+        "server CPU %",
+        "server ms/req",
+        "proxy +ms (worst)",
+        "proxy CPU %",
+        "machine busy %",
+        "stolen %",
+        "warm-up ms",
+        "errors",
+    ];
+    let names: Vec<&str> = COLUMNS
+        .iter()
+        .map(|&c| if c.is_empty() { second } else { c })
+        .collect();
+    let under: Vec<&str> = (0..COLUMNS.len())
+        .map(|i| if i == 0 { "---" } else { "---:" })
+        .collect();
+    format!("| {} |\n|{}|", names.join(" | "), under.join("|"))
+}
+
 fn row(md: &mut String, c: &Cell, x_floor: &str) {
     let cnt = |f: fn(&Run) -> u64| show(c.spread(|r| Some(f(r) as f64)), 0);
     let _ = writeln!(
         md,
-        "| {} | {} | {} | {x_floor} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.2} ({:.1}) | {} | {} |",
+        "| {} | {} | {} | {x_floor} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.2} ({:.1}) | {} | {} | {} | {} | {} |",
         c.label(),
         c.concurrency,
         show(c.ops(), 0),
@@ -251,6 +305,9 @@ fn row(md: &mut String, c: &Cell, x_floor: &str) {
         c.server_ms(),
         c.proxy_late_ms(),
         c.spread(|r| Some(r.proxy_worst_ms)).map_or(0.0, |s| s.max),
+        show(c.spread(|r| Some(r.proxy_cpu_pct())), 0),
+        show(c.spread(|r| Some(r.machine_busy_pct)), 0),
+        show(c.spread(|r| Some(r.machine_steal_pct)), 0),
         c.warmup(),
         c.errors(),
     );
@@ -297,8 +354,9 @@ fn targets(setup: &Setup<'_>, cells: &[Cell]) -> Vec<String> {
                     .map_or(f64::NAN, |s| s.med);
                 let why = if floor > bound {
                     format!(
-                        "the test bed: the floor's p50 is {floor:.1} ms too; the proxy adds {:.1} ms per round trip",
-                        2.0 * c.proxy_late_ms()
+                        "the test bed: the floor's p50 is {floor:.1} ms too; the proxy adds {:.1} ms per round trip; {}",
+                        2.0 * c.proxy_late_ms(),
+                        c.cores_used()
                     )
                 } else if matches!(v, Variant::CQueued | Variant::CImmediate) {
                     format!(
@@ -422,16 +480,14 @@ fn verdict(pass: bool, what: &str, misses: &[String]) -> String {
 
 /// What bounds a throughput miss: the client's CPU on the shared cores, or latency.
 fn throughput_bound(c: &Cell, floor: &Cell) -> String {
-    let (Some(o), Some(cpu), Some(fcpu)) = (c.ops(), c.cpu_us(), floor.cpu_us()) else {
+    let (Some(cpu), Some(fcpu)) = (c.cpu_us(), floor.cpu_us()) else {
         return "no CPU figure".into();
     };
-    let cores = o.med * cpu.med / 1e6;
-    let server = c
-        .spread(|r| Some(r.server_cpu_pct()))
-        .map_or(0.0, |s| s.med);
     format!(
-        "client CPU {:.0} us/op against the floor's {:.0}: {cores:.2} of the 2 cores the client, the proxy and the stand-in ({server:.0}% of a core) share",
-        cpu.med, fcpu.med
+        "client CPU {:.0} us/op against the floor's {:.0}; {}",
+        cpu.med,
+        fcpu.med,
+        c.cores_used()
     )
 }
 
@@ -494,6 +550,9 @@ mod tests {
                 window: Default::default(),
                 proxy_late_ms: 0.0,
                 proxy_worst_ms: 0.0,
+                proxy_cpu_ms: 0.0,
+                machine_busy_pct: 0.0,
+                machine_steal_pct: 0.0,
                 wall_s: 1.0,
             })
             .collect();
@@ -505,6 +564,21 @@ mod tests {
             cold: false,
             runs,
         }
+    }
+
+    /// Every row has as many columns as the head and the line under it.
+    #[test]
+    fn rows_match_the_table_head() {
+        let head = table_head("c");
+        let lines: Vec<&str> = head.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("| variant | c | ops/s |"));
+        let mut md = String::new();
+        row(&mut md, &cell(Variant::RustApi, &[Some(100.0)]), "1.00");
+        let cols = |l: &str| l.matches('|').count();
+        assert_eq!(cols(lines[0]), cols(lines[1]));
+        assert_eq!(cols(md.trim_end()), cols(lines[0]));
+        assert!(table_head("RTT ms").starts_with("| variant | RTT ms | ops/s |"));
     }
 
     /// A MISS never prints its figure and its bound as the same number.
