@@ -14,10 +14,15 @@
 //! queued (c=16 keeps up to ~32: a chunk or two per caller): with more (c=256) the two cores
 //! are busy with client and server, and it waits to the deadline itself. Deadlines due
 //! together are fired in one hold of the lock. A chunk is never written before its due time.
-//! The clock thread runs at real-time priority (SCHED_FIFO 1, when the process may raise it;
-//! the benchmark runs as root): at normal priority a client's or the server's thread woken
-//! on the same core ran first, and chunks came 0.12-0.31 ms late on average at c=16 (0.04-0.21
-//! ms at SCHED_FIFO, the same cells); a network's delay does not wait for the hosts' CPUs.
+//! While few deadlines are queued, the clock thread also runs at real-time priority
+//! (SCHED_FIFO 1, when the process may raise it; the benchmark runs as root): at normal
+//! priority a client's or the server's thread woken on the same core ran first, and chunks
+//! came 0.12-0.31 ms late on average at c=16 (0.03-0.04 ms at SCHED_FIFO); a network's delay
+//! does not wait for the hosts' CPUs. With many queued (c=256) it goes back to normal
+//! priority: there, at SCHED_FIFO, it woke for every chunk alone and preempted the client
+//! each time, which took the proxy from 42-45% to 48-58% of a core, for lateness of 0.1-0.2
+//! ms a chunk instead of 0.5-1.0 and no better p50 (the floor 23.3-26.3 ms against
+//! 23.5-25.6).
 //! The proxy reports how late it wrote chunks, so the report can tell the round trip the
 //! network really had.
 
@@ -37,7 +42,7 @@ static CHUNKS: AtomicU64 = AtomicU64::new(0);
 static LATE_US: AtomicU64 = AtomicU64::new(0);
 /// The worst lateness of a chunk since the last counters line (reset when read).
 static WORST_US: AtomicU64 = AtomicU64::new(0);
-/// Whether the clock thread got real-time priority.
+/// Whether the clock thread got real-time priority at its start.
 static CLOCK_REALTIME: AtomicBool = AtomicBool::new(false);
 
 /// The proxy's counters (one JSON line per line read from stdin).
@@ -51,7 +56,7 @@ pub struct Lateness {
     /// The proxy process's CPU time so far (user + system, every thread), ms.
     #[serde(default)]
     pub cpu_ms: f64,
-    /// The clock thread runs at real-time priority (SCHED_FIFO).
+    /// The clock thread may run at real-time priority (SCHED_FIFO; see [`Priority`]).
     #[serde(default)]
     pub clock_realtime: bool,
 }
@@ -228,8 +233,12 @@ impl Clock {
             std::thread::Builder::new()
                 .name("proxy-clock".into())
                 .spawn(move || {
-                    let _ = raised.send(realtime && raise_to_realtime());
-                    c.run()
+                    let rt = realtime && set_realtime(true);
+                    let _ = raised.send(rt);
+                    c.run(Priority {
+                        allowed: rt,
+                        realtime: rt,
+                    })
                 })
                 .expect("spawn the proxy's clock thread");
             // Known before the proxy says it listens, so its first counters line tells.
@@ -256,11 +265,12 @@ impl Clock {
         }
     }
 
-    fn run(&self) {
+    fn run(&self, mut priority: Priority) {
         let (lock, cv) = &*self.queue;
         let mut q = lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut due_now = Vec::new();
         loop {
+            priority.follow(q.heap.len());
             let now = Instant::now();
             match q.heap.peek() {
                 None => q = cv.wait(q).unwrap_or_else(|p| p.into_inner()),
@@ -326,19 +336,64 @@ impl Clock {
     }
 }
 
-/// Puts the calling thread at the lowest real-time priority (SCHED_FIFO 1); false when the
-/// process may not (not root, no CAP_SYS_NICE, or an RT budget of 0).
-fn raise_to_realtime() -> bool {
-    use thread_priority::{
-        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-        ThreadPriority, ThreadSchedulePolicy,
-    };
-    set_thread_priority_and_policy(
-        thread_native_id(),
+/// The clock thread's scheduling (see the module comment): real-time while at most
+/// `SPIN_MAX_PENDING` deadlines are queued, normal once more than twice that are (the gap
+/// keeps a queue hovering at the line from switching at every chunk).
+struct Priority {
+    /// The process may raise it (and did, at the start).
+    allowed: bool,
+    realtime: bool,
+}
+
+impl Priority {
+    fn follow(&mut self, pending: usize) {
+        let want = if self.realtime {
+            pending <= 2 * SPIN_MAX_PENDING
+        } else {
+            pending <= SPIN_MAX_PENDING
+        };
+        // A syscall only when it changes: rare (a cell's start or end).
+        if self.allowed && want != self.realtime {
+            // A refusal leaves it where it is, for good.
+            self.allowed = set_realtime(want);
+            self.realtime = want && self.allowed;
+        }
+    }
+}
+
+/// Scheduling of the calling thread: SCHED_FIFO 1 (the lowest real-time priority), or back
+/// to SCHED_OTHER at nice 0. False when refused (not root, no CAP_SYS_NICE, no RT budget).
+fn set_realtime(on: bool) -> bool {
+    use thread_priority::{set_thread_priority_and_policy, thread_native_id};
+    let (priority, policy) = if on { realtime() } else { normal() };
+    set_thread_priority_and_policy(thread_native_id(), priority, policy).is_ok()
+}
+
+fn realtime() -> (
+    thread_priority::ThreadPriority,
+    thread_priority::ThreadSchedulePolicy,
+) {
+    use thread_priority::{RealtimeThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy};
+    (
         ThreadPriority::Min,
         ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
     )
-    .is_ok()
+}
+
+/// SCHED_OTHER at nice 0: the crate maps its 0..=99 scale onto nice 19..=-20, and 48 is 0
+/// (pinned by a test).
+fn normal() -> (
+    thread_priority::ThreadPriority,
+    thread_priority::ThreadSchedulePolicy,
+) {
+    use thread_priority::{
+        NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    };
+    let nice_0 = ThreadPriorityValue::try_from(48u8).unwrap_or_default();
+    (
+        ThreadPriority::Crossplatform(nice_0),
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
+    )
 }
 
 /// Relays one direction: reads chunks, and has each one written `half_rtt` after it was read
@@ -501,6 +556,54 @@ mod tests {
             via_writer_only: true,
         };
         (Arc::new(out), rx, b)
+    }
+
+    /// Back to normal priority is nice 0, not the crate's lowest (nice 19).
+    #[test]
+    fn normal_priority_is_nice_0() {
+        let (priority, policy) = normal();
+        assert_eq!(priority.to_posix(policy).unwrap(), 0);
+        let (priority, policy) = realtime();
+        assert_eq!(priority.to_posix(policy).unwrap(), 1);
+    }
+
+    /// Real-time while few deadlines are queued, normal past twice the line, real-time again
+    /// at the line (read back from the kernel); where raising is refused (not root), it
+    /// stays normal and is not tried again.
+    #[test]
+    fn priority_follows_the_queue_with_a_gap() {
+        use thread_priority::{thread_schedule_policy, ThreadSchedulePolicy};
+        std::thread::spawn(|| {
+            let is_fifo = || {
+                matches!(
+                    thread_schedule_policy().unwrap(),
+                    ThreadSchedulePolicy::Realtime(_)
+                )
+            };
+            let rt = set_realtime(true);
+            let mut p = Priority {
+                allowed: rt,
+                realtime: rt,
+            };
+            if !rt {
+                p.follow(0);
+                assert!(!p.realtime && !is_fifo());
+                return;
+            }
+            assert!(is_fifo());
+            for (pending, want) in [
+                (2 * SPIN_MAX_PENDING, true),
+                (2 * SPIN_MAX_PENDING + 1, false),
+                (SPIN_MAX_PENDING + 1, false),
+                (SPIN_MAX_PENDING, true),
+                (0, true),
+            ] {
+                p.follow(pending);
+                assert_eq!((p.realtime, is_fifo()), (want, want), "{pending} pending");
+            }
+        })
+        .join()
+        .unwrap();
     }
 
     /// The clock fires deadlines in due order, never early.

@@ -186,7 +186,7 @@ pub fn report(setup: &Setup<'_>, cells: &[Cell], took: Duration) -> String {
         md,
         "query10 (v9 publisherQuery, 10 items, one page) over TLS 1.3. Client and server in two network namespaces joined by a veth pair; a latency proxy in the client namespace charges RTT/2 each way and one RTT per TCP connect (no netem in this kernel), its deadlines kept by one OS thread that sleeps to each due time (kernel hrtimer) and writes the chunk itself, {}. Server: a 2-thread tokio + hyper + rustls stand-in answering with canned emulator replies, keep-alive without limits. Each cell: {}; a warm-up of at least {} ms that lasts until the client is steady (every caller has completed 2 operations and no TCP connection opened in the client namespace for 10 round trips, at least 400 ms; the per-request pattern: its callers only), at most {} ms, then {} ms measured; {} rounds, each running every variant of a concurrency once in turn; every figure is the median over the rounds with the range (min-max) in brackets when they differ; x floor: the median of the per-round ratios to the floor's run of the same round (a drift of the shared machine between rounds cancels out). {:.0} s in total.\n",
         if setup.clock_realtime {
-            "at real-time priority (SCHED_FIFO 1: a thread of the client or the server does not delay it)"
+            "at real-time priority (SCHED_FIFO 1: a thread of the client or the server does not delay it) while at most 40 deadlines are queued (c=1 and 16), at normal priority with more than 80 (c=256: there it would wake for every chunk alone and preempt the client each time)"
         } else {
             "at normal priority (--proxy-priority normal, or no permission to raise it)"
         },
