@@ -20,8 +20,8 @@
 //! came 0.12-0.31 ms late on average at c=16 (0.03-0.04 ms at SCHED_FIFO); a network's delay
 //! does not wait for the hosts' CPUs. With many queued (c=256) it goes back to normal
 //! priority: there, at SCHED_FIFO, it woke for every chunk alone and preempted the client
-//! each time, which took the proxy from 42-46% to 48-58% of a core, for lateness of 0.1-0.2
-//! ms a chunk instead of 0.5-1.0 and no better p50 (the floor 23.3-26.3 ms against
+//! each time, which took the proxy from 42-46% to 48-58% of a core, for lateness of 0.08-0.26
+//! ms a chunk instead of 0.49-0.99 and no better p50 (the floor 23.3-26.3 ms against
 //! 23.5-25.6).
 //! The proxy reports how late it wrote chunks, so the report can tell the round trip the
 //! network really had.
@@ -354,9 +354,12 @@ impl Priority {
         };
         // A syscall only when it changes: rare (a cell's start or end).
         if self.allowed && want != self.realtime {
-            // A refusal leaves it where it is, for good.
-            self.allowed = set_realtime(want);
-            self.realtime = want && self.allowed;
+            // A refusal leaves the thread where it is, and stops further tries.
+            if set_realtime(want) {
+                self.realtime = want;
+            } else {
+                self.allowed = false;
+            }
         }
     }
 }
